@@ -1,0 +1,142 @@
+/**
+ * One registry of stable error codes (never reused, never renamed), in the manner of fastify's
+ * `FST_ERR_*`. Each code says which side it blames and whether a retry can help.
+ */
+import { redact } from './pg/redact.js'
+
+/**
+ * Which side of the migration an error belongs to.
+ * @public
+ */
+export type ErrorSide = 'source' | 'target' | 'internal'
+
+/** Side and retryability registered for a code. @public */
+export interface ErrorCodeInfo {
+  readonly side: ErrorSide
+  readonly retryable: boolean
+}
+
+const code = (side: ErrorSide, retryable = false): ErrorCodeInfo => ({ side, retryable })
+
+/**
+ * Every error code pgferry can raise. Keys are stable; a code is never reused for another meaning.
+ * @public
+ */
+export const ERROR_CODES = {
+  // configuration
+  PGFERRY_CONFIG_INVALID: code('internal'),
+  PGFERRY_CONFIG_SECRET_MISSING: code('internal'),
+  // connections (the side is set per instance)
+  PGFERRY_CONNECT_UNREACHABLE: code('internal', true),
+  PGFERRY_CONNECT_AUTH_FAILED: code('internal'),
+  PGFERRY_CONNECT_DATABASE_MISSING: code('internal'),
+  PGFERRY_CONNECT_SSL_REQUIRED: code('internal'),
+  PGFERRY_CONNECT_PRIVILEGE: code('internal'),
+  PGFERRY_CONNECT_FAILED: code('internal', true),
+  PGFERRY_CONNECTION_LOST: code('internal', true),
+  // task lifecycle
+  PGFERRY_TASK_NOT_FOUND: code('internal'),
+  PGFERRY_TASK_EXISTS: code('internal'),
+  PGFERRY_TASK_STATE: code('internal'),
+  PGFERRY_TASK_CLOSED: code('internal'),
+  PGFERRY_TASK_PRECHECK_FAILED: code('internal'),
+  PGFERRY_TASK_BUSY: code('internal', true),
+  // stages
+  PGFERRY_STAGE_NOT_IMPLEMENTED: code('internal'),
+  PGFERRY_STAGE_INVALID: code('internal'),
+  PGFERRY_STAGE_FAILED: code('internal'),
+  PGFERRY_ABORTED: code('internal', true),
+  // store
+  PGFERRY_STORE_SCHEMA_VERSION: code('target'),
+  PGFERRY_STORE_FAILED: code('target', true),
+  // precheck
+  PGFERRY_PRECHECK_ITEM_UNKNOWN: code('internal'),
+  // structure
+  PGFERRY_SCHEMA_UNSUPPORTED: code('source'),
+  PGFERRY_SCHEMA_CREATE_FAILED: code('target'),
+  // full load
+  PGFERRY_FULLLOAD_SNAPSHOT_LOST: code('source', true),
+  PGFERRY_FULLLOAD_SLOT_BLOCKED: code('source', true),
+  PGFERRY_FULLLOAD_COPY_FAILED: code('internal', true),
+  PGFERRY_FULLLOAD_TABLE_DROPPED: code('source'),
+  // replication stream
+  PGFERRY_WAL_PROTOCOL: code('source'),
+  PGFERRY_WAL_UNKNOWN_MESSAGE: code('source'),
+  PGFERRY_WAL_SLOT_MISSING: code('source'),
+  PGFERRY_WAL_SPOOL_FAILED: code('internal'),
+  PGFERRY_LSN_INVALID: code('internal'),
+  // apply / complete / verify
+  PGFERRY_APPLY_FAILED: code('target', true),
+  PGFERRY_DDL_DETECTED: code('source'),
+  PGFERRY_COMPLETE_LAG: code('internal', true),
+  PGFERRY_VERIFY_MISMATCH: code('internal'),
+  PGFERRY_INTERNAL: code('internal'),
+} as const satisfies Record<string, ErrorCodeInfo>
+
+/**
+ * A stable error code, `PGFERRY_<AREA>_<WHAT>`.
+ * @public
+ */
+export type ErrorCode = keyof typeof ERROR_CODES
+
+/**
+ * Options for {@link PgferryError}.
+ * @public
+ */
+export interface PgferryErrorOptions {
+  /** Which side is at fault. Defaults to the code's registered side. */
+  readonly side?: ErrorSide
+  /** Whether retrying the same call can succeed. Defaults to the code's registered value. */
+  readonly retryable?: boolean
+  /** The underlying error (a server error keeps its SQLSTATE in `cause.code`). */
+  readonly cause?: unknown
+  /** What the caller should do about it: SQL to run, a setting to change. */
+  readonly fix?: string
+  /** The stage that failed, when the error crossed the stage runner. */
+  readonly stage?: string
+}
+
+/**
+ * The one error class pgferry throws. Messages never contain a password or a full connection
+ * string.
+ * @public
+ */
+export class PgferryError extends Error {
+  override readonly name = 'PgferryError'
+  readonly code: ErrorCode
+  readonly side: ErrorSide
+  readonly retryable: boolean
+  readonly fix: string | undefined
+  readonly stage: string | undefined
+  /** SQLSTATE of the underlying server error, when there is one. */
+  readonly sqlState: string | undefined
+
+  constructor(code: ErrorCode, message: string, options: PgferryErrorOptions = {}) {
+    super(redact(message), options.cause === undefined ? undefined : { cause: options.cause })
+    const info = ERROR_CODES[code]
+    this.code = code
+    this.side = options.side ?? info.side
+    this.retryable = options.retryable ?? info.retryable
+    this.fix = options.fix === undefined ? undefined : redact(options.fix)
+    this.stage = options.stage
+    this.sqlState =
+      sqlStateOf(options.cause) ??
+      (options.cause instanceof PgferryError ? options.cause.sqlState : undefined)
+  }
+}
+
+/** SQLSTATE of a `pg` DatabaseError (a 5-character `code`), else undefined. */
+export function sqlStateOf(error: unknown): string | undefined {
+  const c = (error as { code?: unknown } | null | undefined)?.code
+  return typeof c === 'string' && /^[0-9A-Z]{5}$/.test(c) ? c : undefined
+}
+
+/** True when `error` is a {@link PgferryError}, optionally with the given code. */
+export function isPgferryError(error: unknown, code?: ErrorCode): error is PgferryError {
+  return error instanceof PgferryError && (code === undefined || error.code === code)
+}
+
+/** The message of anything thrown, redacted. */
+export function messageOf(error: unknown): string {
+  return redact(error instanceof Error ? error.message : String(error))
+}

@@ -1,0 +1,76 @@
+/**
+ * pgferry: migrate a PostgreSQL instance into another, online, from inside a Node process.
+ *
+ * @packageDocumentation
+ */
+export {
+  createTask,
+  openTask,
+  listTasks,
+  getTask,
+  deleteTask,
+  pgStore,
+} from './task/create-task.js'
+export type { StoreLocator, OpenTaskOptions } from './task/create-task.js'
+export {
+  precheck,
+  migrateSchema,
+  fullLoad,
+  startIncremental,
+  complete,
+} from './task/stage-functions.js'
+export { Task } from './task/task.js'
+export type { StageCallOptions, RunResult } from './task/task.js'
+export type {
+  TaskConfig,
+  MigrationType,
+  ConnectionConfig,
+  ConnectionInput,
+  ObjectsInput,
+  ObjectSelection,
+  DatabaseSelection,
+  SchemaSelection,
+  StoreInput,
+} from './task/task-config.js'
+export {
+  DEFAULT_PORT,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_APPLICATION_NAME,
+  MIGRATION_TYPES,
+} from './task/resolve-config.js'
+export type {
+  ResolvedTaskConfig,
+  ResolvedConnection,
+  ResolvedObjects,
+  ResolvedDatabase,
+  ResolvedSchema,
+} from './task/resolve-config.js'
+export type { ReopenOptions } from './task/stored-config.js'
+export { TASK_TRANSITIONS } from './task/task-state.js'
+export type { TaskState } from './task/task-state.js'
+export { PgferryError, ERROR_CODES } from './errors.js'
+export type { ErrorCode, ErrorCodeInfo, ErrorSide, PgferryErrorOptions } from './errors.js'
+export type * from './events.js'
+export type { Stage, StageContext, ConnectOptions, Side } from './stage/stage.js'
+export { BUILTIN_STAGE_NAMES } from './stage/builtin-stage-names.js'
+export type { BuiltinStageName } from './stage/builtin-stage-names.js'
+export type {
+  ProgressStore,
+  TaskRecord,
+  TaskPatch,
+  ProgressEntry,
+  StoredEvent,
+} from './store/progress-store.js'
+export { MemoryStore } from './store/memory-store.js'
+export { PgStore, DEFAULT_STORE_SCHEMA } from './store/pg-store.js'
+export type { PgStoreOptions } from './store/pg-store.js'
+export type {
+  PrecheckReport,
+  PrecheckItem,
+  PrecheckStatus,
+  PrecheckOptions,
+} from './precheck/precheck-report.js'
+export type { SchemaResult } from './schema/schema-result.js'
+export type { FullLoadResult } from './fullload/full-load-result.js'
+export type { IncrementalSync } from './apply/incremental-sync.js'
+export type { CompleteOptions, CompleteResult } from './complete/complete-result.js'

@@ -1,0 +1,154 @@
+/**
+ * Opening connections, and turning every way a connection can fail into an error that names the
+ * cause and the fix, without the password or a connection string in it.
+ */
+import pg from 'pg'
+import { PgferryError, sqlStateOf } from '../errors.js'
+import { passwordOf, type ResolvedConnection } from '../task/resolve-config.js'
+import type { ConnectOptions, Side } from '../stage/stage.js'
+import { redact } from './redact.js'
+
+/** `user@host:port/database`, safe to print. */
+export function describeConnection(conn: ResolvedConnection, database = conn.database): string {
+  return `${conn.user}@${conn.host}:${conn.port}/${database}`
+}
+
+/** A `pg` client config for a resolved connection. */
+export async function clientConfig(
+  conn: ResolvedConnection,
+  options: Pick<ConnectOptions, 'database' | 'replication'> = {},
+): Promise<pg.ClientConfig> {
+  const password = await passwordOf(conn)
+  return {
+    host: conn.host,
+    port: conn.port,
+    user: conn.user,
+    database: options.database ?? conn.database,
+    ssl: conn.ssl as pg.ClientConfig['ssl'],
+    connectionTimeoutMillis: conn.connectionTimeoutMillis,
+    application_name: conn.applicationName,
+    ...(password !== undefined ? { password } : {}),
+    ...(options.replication !== undefined ? { replication: options.replication } : {}),
+  }
+}
+
+/** Map a connection failure to a PgferryError with a cause and a fix. */
+export function connectError(
+  error: unknown,
+  conn: ResolvedConnection,
+  side: Side,
+  database = conn.database,
+): PgferryError {
+  const where = `${side} ${describeConnection(conn, database)}`
+  const state = sqlStateOf(error)
+  const sysCode = (error as { code?: unknown } | null)?.code
+  const raw = error instanceof Error ? error.message : String(error)
+  const opts = { side, cause: error } as const
+  if (state === '28P01' || (state === '28000' && /password|authentication/i.test(raw))) {
+    return new PgferryError(
+      'PGFERRY_CONNECT_AUTH_FAILED',
+      `${where}: password authentication failed for user '${conn.user}'`,
+      {
+        ...opts,
+        fix: `check the ${side} user and password (the server's log names the pg_hba.conf line that was used)`,
+      },
+    )
+  }
+  if (state === '28000' && /SSL off|no encryption/i.test(raw)) {
+    return new PgferryError(
+      'PGFERRY_CONNECT_SSL_REQUIRED',
+      `${where}: the server requires SSL for this user/host`,
+      {
+        ...opts,
+        fix: `set ${side}.ssl = true (or add ?sslmode=require to the URL)`,
+      },
+    )
+  }
+  if (/does not support SSL/i.test(raw)) {
+    return new PgferryError(
+      'PGFERRY_CONNECT_SSL_REQUIRED',
+      `${where}: SSL was requested but the server does not support it`,
+      {
+        ...opts,
+        fix: `set ${side}.ssl = false, or enable ssl on the server`,
+      },
+    )
+  }
+  if (state === '28000') {
+    return new PgferryError(
+      'PGFERRY_CONNECT_AUTH_FAILED',
+      `${where}: connection rejected: ${redact(raw)}`,
+      {
+        ...opts,
+        fix: `add a pg_hba.conf entry for user '${conn.user}' from this host (for a replication connection: database 'replication' or 'all' with the REPLICATION attribute)`,
+      },
+    )
+  }
+  if (state === '3D000') {
+    return new PgferryError(
+      'PGFERRY_CONNECT_DATABASE_MISSING',
+      `${where}: database '${database}' does not exist`,
+      {
+        ...opts,
+        fix:
+          side === 'target'
+            ? `CREATE DATABASE ${JSON.stringify(database)}; or connect to an existing database`
+            : `check the database name`,
+      },
+    )
+  }
+  if (state === '42501') {
+    return new PgferryError(
+      'PGFERRY_CONNECT_PRIVILEGE',
+      `${where}: permission denied: ${redact(raw)}`,
+      {
+        ...opts,
+        fix: `GRANT CONNECT ON DATABASE ${JSON.stringify(database)} TO ${JSON.stringify(conn.user)};`,
+      },
+    )
+  }
+  if (
+    sysCode === 'ECONNREFUSED' ||
+    sysCode === 'ENOTFOUND' ||
+    sysCode === 'EAI_AGAIN' ||
+    sysCode === 'EHOSTUNREACH' ||
+    sysCode === 'ETIMEDOUT' ||
+    /timeout expired|Connection terminated due to connection timeout/i.test(raw)
+  ) {
+    return new PgferryError(
+      'PGFERRY_CONNECT_UNREACHABLE',
+      `${where}: server unreachable (${String(sysCode ?? 'timeout')})`,
+      {
+        ...opts,
+        retryable: true,
+        fix: `check that the ${side} host and port are right, the server is running and listen_addresses/firewalls allow this host`,
+      },
+    )
+  }
+  return new PgferryError('PGFERRY_CONNECT_FAILED', `${where}: could not connect: ${redact(raw)}`, {
+    ...opts,
+    retryable: true,
+  })
+}
+
+/**
+ * Connect a new client. The client always has an `error` listener, so a server that goes away
+ * surfaces on the next query instead of crashing the process.
+ */
+export async function openClient(
+  conn: ResolvedConnection,
+  side: Side,
+  options: Pick<ConnectOptions, 'database' | 'replication'> = {},
+): Promise<pg.Client> {
+  const client = new pg.Client(await clientConfig(conn, options))
+  client.on('error', () => {
+    /* reported by the failing query; see TESTING.md on unhandled client errors */
+  })
+  try {
+    await client.connect()
+  } catch (error) {
+    await client.end().catch(() => undefined)
+    throw connectError(error, conn, side, options.database)
+  }
+  return client
+}

@@ -1,0 +1,92 @@
+/**
+ * An in-process store for unit tests and throwaway tasks. Nothing survives the process.
+ */
+import { PgferryError } from '../errors.js'
+import type {
+  ProgressEntry,
+  ProgressStore,
+  StoredEvent,
+  TaskPatch,
+  TaskRecord,
+} from './progress-store.js'
+import type { TaskState } from '../task/task-state.js'
+
+/**
+ * {@link ProgressStore} kept in memory.
+ * @public
+ */
+export class MemoryStore implements ProgressStore {
+  readonly #tasks = new Map<string, TaskRecord>()
+  readonly #progress = new Map<string, Map<string, ProgressEntry>>()
+  readonly #events = new Map<string, StoredEvent[]>()
+
+  async init(): Promise<void> {}
+
+  async saveTask(record: TaskRecord): Promise<void> {
+    if (this.#tasks.has(record.id)) {
+      throw new PgferryError('PGFERRY_TASK_EXISTS', `task ${record.id} already exists`, {
+        fix: 'open it with openTask(id) or choose another id',
+      })
+    }
+    this.#tasks.set(record.id, structuredClone(record))
+  }
+
+  async loadTask(id: string): Promise<TaskRecord | undefined> {
+    const r = this.#tasks.get(id)
+    return r === undefined ? undefined : structuredClone(r)
+  }
+
+  async listTasks(): Promise<TaskRecord[]> {
+    return [...this.#tasks.values()]
+      .map((r) => structuredClone(r))
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
+  }
+
+  async updateTask(id: string, patch: TaskPatch, expectState?: TaskState): Promise<boolean> {
+    const r = this.#tasks.get(id)
+    if (r === undefined) return false
+    if (expectState !== undefined && r.state !== expectState) return false
+    this.#tasks.set(id, { ...r, ...structuredClone(patch), updatedAt: new Date() })
+    return true
+  }
+
+  async deleteTask(id: string): Promise<void> {
+    this.#tasks.delete(id)
+    this.#events.delete(id)
+    for (const key of this.#progress.keys())
+      if (key.startsWith(`${id}\0`)) this.#progress.delete(key)
+  }
+
+  async getProgress(taskId: string, kind: string): Promise<ProgressEntry[]> {
+    return [...(this.#progress.get(`${taskId}\0${kind}`)?.values() ?? [])].map((e) =>
+      structuredClone(e),
+    )
+  }
+
+  async putProgress(taskId: string, entries: readonly ProgressEntry[]): Promise<void> {
+    for (const e of entries) {
+      const k = `${taskId}\0${e.kind}`
+      let m = this.#progress.get(k)
+      if (m === undefined) this.#progress.set(k, (m = new Map()))
+      m.set(e.key, structuredClone(e))
+    }
+  }
+
+  async deleteProgress(taskId: string, kind: string, key?: string): Promise<void> {
+    const k = `${taskId}\0${kind}`
+    if (key === undefined) this.#progress.delete(k)
+    else this.#progress.get(k)?.delete(key)
+  }
+
+  async appendEvent(taskId: string, event: StoredEvent): Promise<void> {
+    let list = this.#events.get(taskId)
+    if (list === undefined) this.#events.set(taskId, (list = []))
+    list.push(structuredClone(event))
+  }
+
+  async listEvents(taskId: string): Promise<StoredEvent[]> {
+    return (this.#events.get(taskId) ?? []).map((e) => structuredClone(e))
+  }
+
+  async close(): Promise<void> {}
+}

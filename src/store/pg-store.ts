@@ -1,0 +1,354 @@
+/**
+ * The default store: a schema `pgferry` in a PostgreSQL database (the target's, unless the caller
+ * points it elsewhere). The DDL is versioned: each entry of MIGRATIONS runs once, in order, under
+ * an advisory lock, so two processes opening the store at once do not race.
+ */
+import pg from 'pg'
+import { PgferryError, sqlStateOf } from '../errors.js'
+import { clientConfig, connectError } from '../pg/connect.js'
+import { quoteIdent } from '../pg/quote.js'
+import type { ResolvedConnection } from '../task/resolve-config.js'
+import type { TaskState } from '../task/task-state.js'
+import type {
+  ProgressEntry,
+  ProgressStore,
+  StoredEvent,
+  TaskPatch,
+  TaskRecord,
+} from './progress-store.js'
+
+/** @public */
+export const DEFAULT_STORE_SCHEMA = 'pgferry'
+
+/** Store DDL by version; `$S` is the quoted schema name. Append only, never edit a shipped entry. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE $S.task (
+     id text PRIMARY KEY,
+     name text NOT NULL,
+     type text NOT NULL,
+     state text NOT NULL,
+     config jsonb NOT NULL,
+     tags jsonb NOT NULL DEFAULT '{}',
+     stage text,
+     error text,
+     skipped_checks jsonb NOT NULL DEFAULT '[]',
+     created_at timestamptz NOT NULL DEFAULT now(),
+     updated_at timestamptz NOT NULL DEFAULT now())`,
+  `CREATE TABLE $S.progress (
+     task_id text NOT NULL REFERENCES $S.task(id) ON DELETE CASCADE,
+     kind text NOT NULL,
+     key text NOT NULL,
+     value jsonb,
+     updated_at timestamptz NOT NULL DEFAULT now(),
+     PRIMARY KEY (task_id, kind, key))`,
+  `CREATE TABLE $S.event (
+     id bigserial PRIMARY KEY,
+     task_id text NOT NULL REFERENCES $S.task(id) ON DELETE CASCADE,
+     at timestamptz NOT NULL,
+     name text NOT NULL,
+     payload jsonb NOT NULL)`,
+  `CREATE INDEX ON $S.event (task_id, id)`,
+]
+
+/**
+ * Where a {@link PgStore} lives.
+ * @public
+ */
+export interface PgStoreOptions {
+  /** Schema name. Defaults to `pgferry`. */
+  readonly schema?: string
+  /** Database to connect to. Defaults to the connection's own database. */
+  readonly database?: string
+}
+
+interface TaskRow {
+  id: string
+  name: string
+  type: string
+  state: TaskState
+  config: Record<string, unknown>
+  tags: Record<string, string>
+  stage: string | null
+  error: string | null
+  skipped_checks: string[]
+  created_at: Date
+  updated_at: Date
+}
+
+function toRecord(r: TaskRow): TaskRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    type: r.type,
+    state: r.state,
+    config: r.config,
+    tags: r.tags,
+    stage: r.stage ?? undefined,
+    error: r.error ?? undefined,
+    skippedChecks: r.skipped_checks,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  }
+}
+
+/**
+ * {@link ProgressStore} in a PostgreSQL schema.
+ * @public
+ */
+export class PgStore implements ProgressStore {
+  readonly #conn: ResolvedConnection
+  readonly #database: string
+  readonly #schema: string
+  #pool: pg.Pool | undefined
+  #init: Promise<void> | undefined
+
+  constructor(connection: ResolvedConnection, options: PgStoreOptions = {}) {
+    this.#conn = connection
+    this.#database = options.database ?? connection.database
+    this.#schema = options.schema ?? DEFAULT_STORE_SCHEMA
+  }
+
+  /** The quoted schema, for stages that write progress rows inside their own transactions. */
+  get schema(): string {
+    return quoteIdent(this.#schema)
+  }
+
+  /** The database the store lives in. */
+  get database(): string {
+    return this.#database
+  }
+
+  async #query<R extends pg.QueryResultRow>(
+    text: string,
+    values: unknown[] = [],
+  ): Promise<pg.QueryResult<R>> {
+    await this.init()
+    return this.#run<R>(text, values)
+  }
+
+  async #run<R extends pg.QueryResultRow>(
+    text: string,
+    values: unknown[] = [],
+  ): Promise<pg.QueryResult<R>> {
+    if (this.#pool === undefined) {
+      const pool = new pg.Pool({
+        ...(await clientConfig(this.#conn, { database: this.#database })),
+        max: 2,
+        idleTimeoutMillis: 5_000,
+      })
+      pool.on('error', () => {
+        /* an idle client died; the pool replaces it */
+      })
+      this.#pool = pool
+    }
+    try {
+      return await this.#pool.query<R>(text.replaceAll('$S', this.schema), values)
+    } catch (error) {
+      const code = (error as { code?: unknown }).code
+      if (
+        sqlStateOf(error) === undefined ||
+        /^(28|3D)/.test(sqlStateOf(error) ?? '') ||
+        code === 'ECONNREFUSED'
+      ) {
+        throw connectError(error, this.#conn, 'target', this.#database)
+      }
+      throw new PgferryError(
+        'PGFERRY_STORE_FAILED',
+        `progress store ${this.#schema}: ${(error as Error).message}`,
+        { cause: error },
+      )
+    }
+  }
+
+  init(): Promise<void> {
+    this.#init ??= this.#migrate().catch((error: unknown) => {
+      this.#init = undefined
+      throw error
+    })
+    return this.#init
+  }
+
+  async #migrate(): Promise<void> {
+    // One round trip when the store is current; the locked path only on first use or upgrade.
+    const current = await this.#version()
+    if (current === MIGRATIONS.length) return
+    if (current > MIGRATIONS.length) {
+      throw new PgferryError(
+        'PGFERRY_STORE_SCHEMA_VERSION',
+        `progress store ${this.#schema} is at version ${current}, newer than this pgferry (${MIGRATIONS.length})`,
+        {
+          fix: 'upgrade pgferry, or point the store at another schema',
+        },
+      )
+    }
+    const steps = [
+      `SELECT pg_advisory_xact_lock(hashtext('pgferry.store.' || $1::text))`,
+      `CREATE SCHEMA IF NOT EXISTS $S`,
+      `CREATE TABLE IF NOT EXISTS $S.store_version (version int NOT NULL)`,
+    ]
+    const pool = this.#pool
+    if (pool === undefined) throw new PgferryError('PGFERRY_INTERNAL', 'store pool missing')
+    const client = await pool.connect()
+    try {
+      await client.query('BEGIN')
+      for (const s of steps)
+        await client.query(s.replaceAll('$S', this.schema), s.includes('$1') ? [this.#schema] : [])
+      const v = await client.query<{ version: number }>(
+        `SELECT version FROM ${this.schema}.store_version`,
+      )
+      let version = v.rows[0]?.version ?? 0
+      if (v.rowCount === 0)
+        await client.query(`INSERT INTO ${this.schema}.store_version VALUES (0)`)
+      for (; version < MIGRATIONS.length; version++) {
+        await client.query((MIGRATIONS[version] ?? '').replaceAll('$S', this.schema))
+      }
+      await client.query(`UPDATE ${this.schema}.store_version SET version = $1`, [version])
+      await client.query('COMMIT')
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined)
+      if (sqlStateOf(error) === '42501') {
+        throw new PgferryError(
+          'PGFERRY_STORE_FAILED',
+          `cannot create the progress store schema ${this.#schema} in database ${this.#database}: permission denied`,
+          {
+            cause: error,
+            fix: `GRANT CREATE ON DATABASE ${quoteIdent(this.#database)} TO ${quoteIdent(this.#conn.user)};`,
+          },
+        )
+      }
+      throw error
+    } finally {
+      client.release()
+    }
+  }
+
+  async #version(): Promise<number> {
+    const r = await this.#run<{ v: number | null }>(
+      `SELECT CASE WHEN to_regclass($1) IS NULL THEN 0 ELSE NULL END AS v`,
+      [`${this.schema}.store_version`],
+    )
+    if (r.rows[0]?.v === 0) return 0
+    const v = await this.#run<{ version: number }>(`SELECT version FROM $S.store_version`)
+    return v.rows[0]?.version ?? 0
+  }
+
+  async saveTask(t: TaskRecord): Promise<void> {
+    try {
+      await this.#query(
+        `INSERT INTO $S.task (id, name, type, state, config, tags, stage, error, skipped_checks, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+        [
+          t.id,
+          t.name,
+          t.type,
+          t.state,
+          JSON.stringify(t.config),
+          JSON.stringify(t.tags),
+          t.stage ?? null,
+          t.error ?? null,
+          JSON.stringify(t.skippedChecks),
+          t.createdAt,
+          t.updatedAt,
+        ],
+      )
+    } catch (error) {
+      if (sqlStateOf((error as Error).cause) === '23505') {
+        throw new PgferryError('PGFERRY_TASK_EXISTS', `task ${t.id} already exists`, {
+          fix: 'open it with openTask(id) or choose another id',
+        })
+      }
+      throw error
+    }
+  }
+
+  async loadTask(id: string): Promise<TaskRecord | undefined> {
+    const r = await this.#query<TaskRow>(`SELECT * FROM $S.task WHERE id = $1`, [id])
+    const row = r.rows[0]
+    return row === undefined ? undefined : toRecord(row)
+  }
+
+  async listTasks(): Promise<TaskRecord[]> {
+    const r = await this.#query<TaskRow>(`SELECT * FROM $S.task ORDER BY created_at, id`)
+    return r.rows.map(toRecord)
+  }
+
+  async updateTask(id: string, patch: TaskPatch, expectState?: TaskState): Promise<boolean> {
+    const sets: string[] = ['updated_at = now()']
+    const values: unknown[] = [id]
+    const add = (col: string, v: unknown): void => {
+      values.push(v)
+      sets.push(`${col} = $${values.length}`)
+    }
+    if ('state' in patch) add('state', patch.state)
+    if ('stage' in patch) add('stage', patch.stage ?? null)
+    if ('error' in patch) add('error', patch.error ?? null)
+    if ('skippedChecks' in patch) add('skipped_checks', JSON.stringify(patch.skippedChecks ?? []))
+    let where = 'id = $1'
+    if (expectState !== undefined) {
+      values.push(expectState)
+      where += ` AND state = $${values.length}`
+    }
+    const r = await this.#query(`UPDATE $S.task SET ${sets.join(', ')} WHERE ${where}`, values)
+    return r.rowCount === 1
+  }
+
+  async deleteTask(id: string): Promise<void> {
+    await this.#query(`DELETE FROM $S.task WHERE id = $1`, [id])
+  }
+
+  async getProgress(taskId: string, kind: string): Promise<ProgressEntry[]> {
+    const r = await this.#query<{ kind: string; key: string; value: unknown }>(
+      `SELECT kind, key, value FROM $S.progress WHERE task_id = $1 AND kind = $2 ORDER BY key`,
+      [taskId, kind],
+    )
+    return r.rows
+  }
+
+  async putProgress(taskId: string, entries: readonly ProgressEntry[]): Promise<void> {
+    if (entries.length === 0) return
+    await this.#query(
+      `INSERT INTO $S.progress (task_id, kind, key, value)
+       SELECT $1, e.kind, e.key, e.value FROM jsonb_to_recordset($2::jsonb) AS e(kind text, key text, value jsonb)
+       ON CONFLICT (task_id, kind, key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
+      [
+        taskId,
+        JSON.stringify(entries.map((e) => ({ kind: e.kind, key: e.key, value: e.value ?? null }))),
+      ],
+    )
+  }
+
+  async deleteProgress(taskId: string, kind: string, key?: string): Promise<void> {
+    if (key === undefined)
+      await this.#query(`DELETE FROM $S.progress WHERE task_id = $1 AND kind = $2`, [taskId, kind])
+    else
+      await this.#query(`DELETE FROM $S.progress WHERE task_id = $1 AND kind = $2 AND key = $3`, [
+        taskId,
+        kind,
+        key,
+      ])
+  }
+
+  async appendEvent(taskId: string, event: StoredEvent): Promise<void> {
+    await this.#query(`INSERT INTO $S.event (task_id, at, name, payload) VALUES ($1, $2, $3, $4)`, [
+      taskId,
+      event.at,
+      event.name,
+      JSON.stringify(event.payload),
+    ])
+  }
+
+  async listEvents(taskId: string): Promise<StoredEvent[]> {
+    const r = await this.#query<{ at: Date; name: string; payload: Record<string, unknown> }>(
+      `SELECT at, name, payload FROM $S.event WHERE task_id = $1 ORDER BY id`,
+      [taskId],
+    )
+    return r.rows
+  }
+
+  async close(): Promise<void> {
+    const pool = this.#pool
+    this.#pool = undefined
+    this.#init = undefined
+    await pool?.end()
+  }
+}

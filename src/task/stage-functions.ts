@@ -1,0 +1,49 @@
+/**
+ * The stage calls as free functions, the shape DESIGN.md §1 shows. Each is `task.<method>()`.
+ */
+import type { PrecheckOptions, PrecheckReport } from '../precheck/precheck-report.js'
+import type { SchemaResult } from '../schema/schema-result.js'
+import type { FullLoadResult } from '../fullload/full-load-result.js'
+import type { IncrementalSync } from '../apply/incremental-sync.js'
+import type { CompleteOptions, CompleteResult } from '../complete/complete-result.js'
+import type { StageCallOptions, Task } from './task.js'
+
+/**
+ * Check source and target without writing anything. Never throws for a failing check.
+ * @public
+ */
+export function precheck(task: Task, options?: PrecheckOptions): Promise<PrecheckReport> {
+  return task.precheck(options)
+}
+
+/**
+ * Create the selected objects on the target.
+ * @public
+ */
+export function migrateSchema(task: Task, options?: StageCallOptions): Promise<SchemaResult> {
+  return task.migrateSchema(options)
+}
+
+/**
+ * Copy every selected table as of one consistent moment, then build post-data objects.
+ * @public
+ */
+export function fullLoad(task: Task, options?: StageCallOptions): Promise<FullLoadResult> {
+  return task.fullLoad(options)
+}
+
+/**
+ * Start streaming changes from the full load's snapshot point; returns at once.
+ * @public
+ */
+export function startIncremental(task: Task, options?: StageCallOptions): Promise<IncrementalSync> {
+  return task.startIncremental(options)
+}
+
+/**
+ * Cut over: drain to zero lag, align sequences, verify, remove slot and publication.
+ * @public
+ */
+export function complete(task: Task, options?: CompleteOptions): Promise<CompleteResult> {
+  return task.complete(options)
+}

@@ -1,0 +1,155 @@
+/**
+ * The config as the store keeps it: no password, no TLS key material, no stage code. Reopening a
+ * task (in another process) rebuilds a ResolvedTaskConfig from it plus what the caller supplies
+ * again: passwords and custom stages.
+ */
+import { PgferryError } from '../errors.js'
+import type { Stage } from '../stage/stage.js'
+import type { ConnectionConfig, ConnectionInput, MigrationType } from './task-config.js'
+import {
+  resolveConnection,
+  type ResolvedConnection,
+  type ResolvedObjects,
+  type ResolvedTaskConfig,
+} from './resolve-config.js'
+
+interface StoredConnection {
+  host: string
+  port: number
+  user: string
+  database: string
+  ssl: boolean
+  connectionTimeoutMillis: number
+  applicationName: string
+  hasPassword: boolean
+}
+
+function storeConnection(c: ResolvedConnection): StoredConnection {
+  return {
+    host: c.host,
+    port: c.port,
+    user: c.user,
+    database: c.database,
+    ssl: c.ssl !== false,
+    connectionTimeoutMillis: c.connectionTimeoutMillis,
+    applicationName: c.applicationName,
+    hasPassword: c.hasPassword,
+  }
+}
+
+/** A JSON-safe copy of the config for the store. */
+export function serializeConfig(config: ResolvedTaskConfig): Record<string, unknown> {
+  return {
+    version: 1,
+    id: config.id,
+    name: config.name,
+    type: config.type,
+    source: storeConnection(config.source),
+    target: storeConnection(config.target),
+    objects: config.objects,
+    startAt: config.startAt?.toISOString() ?? null,
+    tags: config.tags,
+    parallelism: config.parallelism,
+    store: config.store,
+    stages: config.stages.map((s) => ({ name: s.name, after: s.after ?? null })),
+  }
+}
+
+/**
+ * What the caller gives again when reopening a task.
+ * @public
+ */
+export interface ReopenOptions {
+  /** Merged over the stored source connection (e.g. `{ password }`), or a URL replacing it. */
+  readonly source?: ConnectionInput
+  /** Merged over the stored target connection, or a URL replacing it. */
+  readonly target?: ConnectionInput
+  /** The task's custom stages (code is not stored). Required when the task was created with some. */
+  readonly stages?: readonly Stage[]
+}
+
+function reopenConnection(
+  stored: StoredConnection,
+  override: ConnectionInput | undefined,
+  side: 'source' | 'target',
+  id: string,
+): ResolvedConnection {
+  if (typeof override === 'string') return resolveConnection(override, side)
+  const base: ConnectionConfig = {
+    host: stored.host,
+    port: stored.port,
+    user: stored.user,
+    database: stored.database,
+    ssl: stored.ssl,
+    connectionTimeoutMillis: stored.connectionTimeoutMillis,
+    application_name: stored.applicationName,
+  }
+  const given = Object.fromEntries(
+    Object.entries(override ?? {}).filter(([, v]) => v !== undefined),
+  )
+  const merged: ConnectionConfig = { ...base, ...given }
+  if (stored.hasPassword && merged.password === undefined && process.env.PGPASSWORD === undefined) {
+    throw new PgferryError(
+      'PGFERRY_CONFIG_SECRET_MISSING',
+      `task ${id} was created with a ${side} password, which is never stored`,
+      {
+        fix: `pass it again: openTask('${id}', { ${side}: { password } }) (or set PGPASSWORD)`,
+      },
+    )
+  }
+  return resolveConnection(merged, side)
+}
+
+/** Rebuild a resolved config from the stored copy plus the caller's secrets and stages. */
+export function deserializeConfig(
+  stored: Readonly<Record<string, unknown>>,
+  options: ReopenOptions,
+): ResolvedTaskConfig {
+  const s = stored as unknown as {
+    id: string
+    name: string
+    type: MigrationType
+    source: StoredConnection
+    target: StoredConnection
+    objects: ResolvedObjects
+    startAt: string | null
+    tags: Record<string, string>
+    parallelism: number
+    store: ResolvedTaskConfig['store']
+    stages: { name: string; after: string | null }[]
+  }
+  const given = options.stages ?? []
+  const missing = s.stages
+    .filter((st) => !given.some((g) => g.name === st.name))
+    .map((st) => st.name)
+  if (missing.length > 0) {
+    throw new PgferryError(
+      'PGFERRY_CONFIG_INVALID',
+      `task ${s.id} has custom stages that were not given again: ${missing.join(', ')}`,
+      {
+        fix: `openTask('${s.id}', { stages: [...] }) with the same stages as createTask`,
+      },
+    )
+  }
+  return Object.freeze({
+    id: s.id,
+    name: s.name,
+    type: s.type,
+    source: reopenConnection(s.source, options.source, 'source', s.id),
+    target: reopenConnection(s.target, options.target, 'target', s.id),
+    objects: deepFreeze(s.objects),
+    startAt: s.startAt === null ? undefined : new Date(s.startAt),
+    tags: Object.freeze({ ...s.tags }),
+    parallelism: s.parallelism,
+    store: s.store,
+    stages: Object.freeze(s.stages.map((st) => given.find((g) => g.name === st.name) as Stage)),
+  })
+}
+
+function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null) {
+    for (const x of Object.values(v)) deepFreeze(x)
+    Object.freeze(v)
+  }
+  return v
+}

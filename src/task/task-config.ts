@@ -1,0 +1,134 @@
+/**
+ * What a caller passes to `createTask`. Every optional field documents its default; the resolved,
+ * frozen form is `ResolvedTaskConfig` (task/resolve-config.ts).
+ */
+import type { ConnectionOptions } from 'node:tls'
+import type { ProgressStore } from '../store/progress-store.js'
+import type { Stage } from '../stage/stage.js'
+
+/**
+ * The three migration types of the service.
+ * - `structure`: schema only.
+ * - `full`: structure and the data as of the start.
+ * - `full+incremental`: structure, data, then every later change until the caller completes.
+ * @public
+ */
+export type MigrationType = 'structure' | 'full' | 'full+incremental'
+
+/**
+ * A PostgreSQL server to connect to, in the subset of `pg`'s ClientConfig that pgferry uses.
+ * Structural, so that pgferry's types do not depend on `@types/pg`.
+ * @public
+ */
+export interface ConnectionConfig {
+  /** Defaults to `PGHOST`, then `localhost`. */
+  readonly host?: string | undefined
+  /** Defaults to `PGPORT`, then 5432. */
+  readonly port?: number | undefined
+  /** Defaults to `PGUSER`, then `postgres`. */
+  readonly user?: string | undefined
+  /** A string, or a function returning one (for secret managers). Defaults to `PGPASSWORD`. */
+  readonly password?: string | (() => string | Promise<string>) | undefined
+  /** The database to connect to. Defaults to `PGDATABASE`, then `postgres`. */
+  readonly database?: string | undefined
+  /** `true`, `false` or tls options. Defaults to what the URL's `sslmode` says, else `false`. */
+  readonly ssl?: boolean | ConnectionOptions | undefined
+  /** Defaults to 10 000 ms. */
+  readonly connectionTimeoutMillis?: number | undefined
+  /** Shown to the server as `application_name`. Defaults to `pgferry`. */
+  readonly application_name?: string | undefined
+}
+
+/**
+ * A connection URL (`postgres://user:pass@host:port/db?sslmode=require`) or a config object.
+ * @public
+ */
+export type ConnectionInput = string | ConnectionConfig
+
+/**
+ * What to migrate inside one schema. A list that is left out means "all of that kind"; when every
+ * list is left out, the whole schema is migrated.
+ * @public
+ */
+export interface SchemaSelection {
+  readonly tables?: readonly string[]
+  readonly views?: readonly string[]
+  readonly sequences?: readonly string[]
+  readonly functions?: readonly string[]
+  /** Tables to leave out (e.g. unlogged ones the precheck refused). */
+  readonly exclude?: readonly string[]
+  /** Name of the schema on the target. Defaults to the source name. */
+  readonly as?: string
+}
+
+/**
+ * What to migrate inside one database.
+ * @public
+ */
+export interface DatabaseSelection {
+  /** Schemas to migrate; `true` means the whole schema. Defaults to every non-system schema. */
+  readonly schemas?: Readonly<Record<string, true | SchemaSelection>>
+  /** Name of the database on the target. Defaults to the source name. */
+  readonly as?: string
+}
+
+/**
+ * A selection of databases → schemas → objects.
+ * @public
+ */
+export interface ObjectSelection {
+  /** `true` means the whole database. */
+  readonly databases: Readonly<Record<string, true | DatabaseSelection>>
+  /**
+   * Add every object the selection depends on (a view's tables, a foreign key's referenced table,
+   * a function's tables). Defaults to `false`: the precheck then names each missing dependency.
+   */
+  readonly includeDependencies?: boolean
+}
+
+/**
+ * `instance`: every non-template database plus roles and users; or a selection.
+ * @public
+ */
+export type ObjectsInput = 'instance' | ObjectSelection
+
+/**
+ * Where task progress is kept.
+ * - `'target'`: a schema `pgferry` in the target connection's database.
+ * - `'memory'`: in this process only (tests; nothing survives the process).
+ * - a {@link ProgressStore} the caller supplies.
+ * @public
+ */
+export type StoreInput = 'target' | 'memory' | ProgressStore
+
+/**
+ * Everything a migration needs. Created once; the settings do not change afterwards.
+ * @public
+ */
+export interface TaskConfig {
+  /** Free text for people. Required. */
+  readonly name: string
+  /** A stable id. Defaults to a random UUID. Letters, digits, `-` and `_` only. */
+  readonly id?: string
+  /** The server to migrate from. Required. */
+  readonly source: ConnectionInput
+  /** The server to migrate into. Required. */
+  readonly target: ConnectionInput
+  /** Required: there is no safe guess between schema-only and an online migration. */
+  readonly type: MigrationType
+  /** Defaults to the whole database named in `source` (`{ databases: { [db]: true } }`). */
+  readonly objects?: ObjectsInput
+  /**
+   * When `task.run()` starts the work: `'immediate'` (after the precheck passes) or a `Date`
+   * (or ISO string) to wait for. Defaults to `'immediate'`.
+   */
+  readonly startAt?: 'immediate' | Date | string
+  /** Key/value labels for the caller's own bookkeeping. Defaults to `{}`. */
+  readonly tags?: Readonly<Record<string, string>>
+  /** Concurrent COPY and index workers. Defaults to the number of cores, between 2 and 8. */
+  readonly parallelism?: number
+  /** Where progress lives. Defaults to `'target'`. */
+  readonly store?: StoreInput
+  /** Custom stages, run in their declared place. Defaults to none. */
+  readonly stages?: readonly Stage[]
+}

@@ -1,0 +1,77 @@
+/**
+ * Task states of SPEC.md §1 and the only moves between them. An illegal move is an error, never a
+ * silent no-op: a caller that sees a rejected transition has a bug or a race to fix.
+ */
+import { PgferryError } from '../errors.js'
+
+/**
+ * The states a task moves through.
+ * @public
+ */
+export type TaskState =
+  | 'created'
+  | 'prechecking'
+  | 'precheck_failed'
+  | 'ready'
+  | 'running_structure'
+  | 'running_full_load'
+  | 'incremental_sync'
+  | 'paused'
+  | 'completing'
+  | 'completed'
+  | 'failed'
+
+const RUNNING: readonly TaskState[] = [
+  'running_structure',
+  'running_full_load',
+  'incremental_sync',
+  'completing',
+]
+
+/**
+ * Allowed transitions. `paused` and `failed` resume into the stage that stopped (pgferry resumes
+ * from where it stopped instead of restarting from scratch). Re-running precheck is allowed from
+ * any state before data is written.
+ * @public
+ */
+export const TASK_TRANSITIONS: Readonly<Record<TaskState, readonly TaskState[]>> = {
+  created: ['prechecking', 'failed'],
+  prechecking: ['precheck_failed', 'ready', 'failed'],
+  precheck_failed: ['prechecking', 'failed'],
+  ready: ['prechecking', 'running_structure', 'failed'],
+  running_structure: ['running_full_load', 'completed', 'paused', 'failed'],
+  running_full_load: ['incremental_sync', 'completed', 'paused', 'failed'],
+  incremental_sync: ['completing', 'paused', 'failed'],
+  paused: ['prechecking', ...RUNNING, 'failed'],
+  completing: ['completed', 'paused', 'failed'],
+  completed: [],
+  failed: ['prechecking', ...RUNNING],
+}
+
+/** True when `from → to` is allowed (staying in the same running state is a resume, also allowed). */
+export function canTransition(from: TaskState, to: TaskState): boolean {
+  if (from === to) return RUNNING.includes(to) || to === 'prechecking'
+  return TASK_TRANSITIONS[from].includes(to)
+}
+
+/** Throws `PGFERRY_TASK_STATE` unless `from → to` is allowed. */
+export function assertTransition(from: TaskState, to: TaskState, taskId: string): void {
+  if (!canTransition(from, to)) {
+    const allowed = TASK_TRANSITIONS[from]
+    throw new PgferryError(
+      'PGFERRY_TASK_STATE',
+      `task ${taskId} cannot move from '${from}' to '${to}'`,
+      {
+        fix:
+          allowed.length === 0
+            ? `the task is ${from}; create a new task`
+            : `from '${from}' the task can move to: ${allowed.join(', ')}`,
+      },
+    )
+  }
+}
+
+/** States in which no stage is running and none can be resumed. */
+export function isTerminal(state: TaskState): boolean {
+  return state === 'completed'
+}

@@ -1,0 +1,346 @@
+/**
+ * Throwaway PostgreSQL clusters from the npm-shipped binaries (TESTING.md). Used by the tests, the
+ * demo and the benchmarks. A cluster runs as `nobody` when we are root (PostgreSQL refuses root),
+ * dies with this process (`setpriv --pdeathsig`), listens on a free loopback port, and its data
+ * directory is removed on stop; directories of dead owners are swept by `sweepStaleClusters`.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process'
+import {
+  existsSync,
+  readFileSync,
+  symlinkSync,
+  lstatSync,
+  readdirSync,
+  rmSync,
+  mkdirSync,
+  chownSync,
+  chmodSync,
+  writeFileSync,
+} from 'node:fs'
+import { mkdtemp } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import pg from 'pg'
+
+const run = promisify(execFile)
+
+/** Majors installed as `pg-bin-<major>` aliases (package.json optionalDependencies). */
+export const MAJORS = [12, 14, 16, 17, 18] as const
+export type Major = (typeof MAJORS)[number]
+
+export const CLUSTER_ROOT = path.join(tmpdir(), 'pgferry-clusters')
+const RUN_AS = { uid: 65534, gid: 65534 }
+
+export interface ClusterOptions {
+  readonly major: Major
+  /** Extra `-c name=value` server settings; they override the defaults below. */
+  readonly settings?: Readonly<Record<string, string | number>>
+  /** Port to try first. Defaults to a random port in 20000–39999. */
+  readonly port?: number
+}
+
+export interface Cluster {
+  readonly major: Major
+  readonly host: string
+  readonly port: number
+  readonly dataDir: string
+  /** `pg` client config for the superuser `postgres` (trust auth). */
+  config(database?: string): pg.ClientConfig
+  url(database?: string): string
+  /** Run SQL on `database` (default `postgres`) with a fresh client. */
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    sql: string,
+    params?: unknown[],
+    database?: string,
+  ): Promise<pg.QueryResult<R>>
+  /** A connected client; the caller ends it. */
+  client(database?: string): Promise<pg.Client>
+  /** Create a fresh database with a unique name derived from `prefix`; returns its name. */
+  createDatabase(prefix?: string): Promise<string>
+  /** Stop the server and remove its data directory. Idempotent. */
+  stop(): Promise<void>
+  /** Whether the server process is still running. */
+  readonly running: boolean
+}
+
+/** Directory of the binaries of a major; recreates the library symlinks if `--ignore-scripts` skipped them. */
+export function binDir(major: Major): string {
+  const root = findPackage(`pg-bin-${major}`)
+  if (root === undefined) {
+    throw new Error(
+      `PostgreSQL ${major} binaries are not installed (npm alias pg-bin-${major}); run npm ci on linux-x64`,
+    )
+  }
+  const links = path.join(root, 'native', 'pg-symlinks.json')
+  if (existsSync(links)) {
+    for (const { source, target } of JSON.parse(readFileSync(links, 'utf8')) as {
+      source: string
+      target: string
+    }[]) {
+      const t = path.join(root, target)
+      try {
+        lstatSync(t)
+      } catch {
+        symlinkSync(path.basename(source), t)
+      }
+    }
+  }
+  return path.join(root, 'native', 'bin')
+}
+
+/** The package's folder, looked up through node_modules like Node does (its exports map hides package.json). */
+function findPackage(name: string): string | undefined {
+  for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'node_modules', name)
+    if (existsSync(path.join(candidate, 'native'))) return candidate
+    if (path.dirname(dir) === dir) return undefined
+  }
+}
+
+const isRoot = (): boolean => process.getuid?.() === 0
+
+function asUser(cmd: string, args: string[]): [string, string[]] {
+  if (!isRoot()) return [cmd, args]
+  return [
+    'setpriv',
+    [
+      `--reuid=${RUN_AS.uid}`,
+      `--regid=${RUN_AS.gid}`,
+      '--clear-groups',
+      '--pdeathsig=SIGQUIT',
+      '--',
+      cmd,
+      ...args,
+    ],
+  ]
+}
+
+/** Remove cluster directories whose owning process is gone (a test run killed with SIGKILL). */
+export function sweepStaleClusters(): void {
+  if (!existsSync(CLUSTER_ROOT)) return
+  for (const name of readdirSync(CLUSTER_ROOT)) {
+    const dir = path.join(CLUSTER_ROOT, name)
+    let owner = NaN
+    try {
+      owner = Number(readFileSync(path.join(dir, 'owner.pid'), 'utf8'))
+    } catch {
+      /* no owner file: half-created, treat as stale */
+    }
+    if (Number.isInteger(owner) && owner > 0 && alive(owner)) continue
+    const pidFile = path.join(dir, 'data', 'postmaster.pid')
+    if (existsSync(pidFile)) {
+      const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0])
+      if (pid > 0 && alive(pid)) {
+        try {
+          process.kill(pid, 'SIGQUIT')
+        } catch {
+          /* gone */
+        }
+      }
+    }
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+let dbCounter = 0
+
+/** Start a cluster. About 1–2 s. */
+export async function startCluster(options: ClusterOptions): Promise<Cluster> {
+  const bin = binDir(options.major)
+  mkdirSync(CLUSTER_ROOT, { recursive: true, mode: 0o755 })
+  const base = await mkdtemp(path.join(CLUSTER_ROOT, `pg${options.major}-`))
+  chmodSync(base, 0o755)
+  writeFileSync(path.join(base, 'owner.pid'), String(process.pid))
+  const dataDir = path.join(base, 'data')
+  mkdirSync(dataDir, { mode: 0o700 })
+  if (isRoot()) chownSync(dataDir, RUN_AS.uid, RUN_AS.gid)
+  const [initCmd, initArgs] = asUser(path.join(bin, 'initdb'), [
+    '-D',
+    dataDir,
+    '-U',
+    'postgres',
+    '--auth=trust',
+    '-E',
+    'UTF8',
+    '--locale=C',
+    '--no-sync',
+  ])
+  try {
+    await run(initCmd, initArgs, { env: { ...process.env, LC_ALL: 'C' } })
+  } catch (e) {
+    rmSync(base, { recursive: true, force: true })
+    throw new Error(
+      `initdb ${options.major} failed: ${(e as { stderr?: string }).stderr ?? String(e)}`,
+    )
+  }
+  const settings: Record<string, string | number> = {
+    wal_level: 'logical',
+    max_replication_slots: 20,
+    max_wal_senders: 20,
+    fsync: 'off',
+    full_page_writes: 'off',
+    listen_addresses: '127.0.0.1',
+    unix_socket_directories: dataDir,
+    max_connections: 100,
+    shared_buffers: '64MB',
+    logging_collector: 'off',
+    log_min_messages: 'warning',
+    ...options.settings,
+  }
+  let lastError: unknown
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const port =
+      attempt === 0 && options.port !== undefined
+        ? options.port
+        : 20000 + Math.floor(Math.random() * 20000)
+    const args = ['-D', dataDir, '-p', String(port)]
+    for (const [k, v] of Object.entries(settings)) args.push('-c', `${k}=${v}`)
+    const [cmd, cmdArgs] = asUser(path.join(bin, 'postgres'), args)
+    const proc = spawn(cmd, cmdArgs, {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, LC_ALL: 'C' },
+    })
+    let stderr = ''
+    proc.stderr?.on('data', (d: Buffer) => {
+      if (stderr.length < 20_000) stderr += d.toString()
+    })
+    try {
+      await waitReady(proc, dataDir, () => stderr)
+      proc.unref()
+      ;(proc.stderr as unknown as { unref?: () => void } | null)?.unref?.()
+      return makeCluster(options.major, port, base, dataDir, proc)
+    } catch (e) {
+      lastError = e
+      proc.kill('SIGKILL')
+      if (!/already in use|could not bind|could not create any TCP/i.test(stderr)) break
+    }
+  }
+  rmSync(base, { recursive: true, force: true })
+  throw lastError instanceof Error ? lastError : new Error(String(lastError))
+}
+
+async function waitReady(proc: ChildProcess, dataDir: string, stderr: () => string): Promise<void> {
+  const deadline = Date.now() + 30_000
+  const pidFile = path.join(dataDir, 'postmaster.pid')
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null || proc.signalCode !== null)
+      throw new Error(`postgres exited: ${stderr()}`)
+    try {
+      const lines = readFileSync(pidFile, 'utf8').split('\n')
+      if (lines[7]?.trim() === 'ready') return
+    } catch {
+      /* not yet written */
+    }
+    await new Promise((r) => setTimeout(r, 25))
+  }
+  throw new Error(`postgres did not become ready in 30 s: ${stderr()}`)
+}
+
+function makeCluster(
+  major: Major,
+  port: number,
+  base: string,
+  dataDir: string,
+  proc: ChildProcess,
+): Cluster {
+  const host = '127.0.0.1'
+  let stopped: Promise<void> | undefined
+  const config = (database = 'postgres'): pg.ClientConfig => ({
+    host,
+    port,
+    user: 'postgres',
+    database,
+  })
+  const cluster: Cluster = {
+    major,
+    host,
+    port,
+    dataDir,
+    config,
+    url: (database = 'postgres') =>
+      `postgres://postgres@${host}:${port}/${encodeURIComponent(database)}`,
+    async client(database) {
+      const c = new pg.Client(config(database))
+      c.on('error', () => undefined)
+      await c.connect()
+      return c
+    },
+    async query(sql, params, database) {
+      const c = await cluster.client(database)
+      try {
+        return await c.query(sql, params)
+      } finally {
+        await c.end()
+      }
+    },
+    async createDatabase(prefix = 'db') {
+      const name = `${prefix}_${process.pid}_${++dbCounter}`
+        .toLowerCase()
+        .replace(/[^a-z0-9_]/g, '_')
+      await cluster.query(`CREATE DATABASE "${name}"`)
+      return name
+    },
+    get running() {
+      return proc.exitCode === null && proc.signalCode === null
+    },
+    stop() {
+      stopped ??= (async () => {
+        if (proc.exitCode === null && proc.signalCode === null) {
+          proc.ref()
+          const exited = new Promise<void>((r) => proc.once('exit', () => r()))
+          // SIGINT = fast shutdown; the setpriv wrapper exec'd postgres, so proc.pid is the postmaster.
+          proc.kill('SIGINT')
+          const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000)
+          await exited
+          clearTimeout(timer)
+        }
+        rmSync(base, { recursive: true, force: true })
+      })()
+      return stopped
+    },
+  }
+  return cluster
+}
+
+/** Source and target clusters for one test file. */
+export interface ClusterPair {
+  readonly source: Cluster
+  readonly target: Cluster
+  stop(): Promise<void>
+}
+
+/** Start a source/target pair in parallel. */
+export async function startPair(
+  sourceMajor: Major,
+  targetMajor: Major,
+  settings?: ClusterOptions['settings'],
+): Promise<ClusterPair> {
+  const [source, target] = await Promise.all([
+    startCluster({ major: sourceMajor, ...(settings ? { settings } : {}) }),
+    startCluster({ major: targetMajor, ...(settings ? { settings } : {}) }),
+  ])
+  return {
+    source,
+    target,
+    stop: async () => {
+      await Promise.all([source.stop(), target.stop()])
+    },
+  }
+}
+
+/** The pairs the default test run covers: oldest → newest, and same-version. */
+export const DEFAULT_PAIRS: readonly (readonly [Major, Major])[] = [
+  [12, 17],
+  [16, 16],
+]
