@@ -76,7 +76,7 @@ describe('readSelection', () => {
         'sales.order:explicit',
         'sales.order_id_seq:owned-sequence',
       ])
-      expect(sel.missing.sort()).toEqual(['Sales Ünïcode.ghost', 'absent', 'public.nope()'])
+      expect([...sel.missing].sort()).toEqual(['Sales Ünïcode.ghost', 'absent', 'public.nope()'])
     } finally {
       await client.end()
     }
