@@ -8,6 +8,7 @@
  * the sequences its columns own (serial / identity). All versions ≥ 10.
  */
 import type pg from 'pg'
+import { addDependencies } from './dependencies.js'
 import { DEFAULT_STORE_SCHEMA } from '../store/pg-store.js'
 import type { ResolvedDatabase, ResolvedObjects, ResolvedSchema } from '../task/resolve-config.js'
 
@@ -250,4 +251,17 @@ async function prokindExpr(client: pg.Client): Promise<string> {
   return Number(r.rows[0]?.v) >= 110000
     ? `p.prokind::text`
     : `CASE WHEN p.proisagg THEN 'a' WHEN p.proiswindow THEN 'w' ELSE 'f' END`
+}
+
+/**
+ * What a task migrates from one source database: `readSelection`, plus the dependency closure when
+ * the task asks for it (`includeDependencies`, always on for `instance`). Stages call this one.
+ */
+export async function readTaskSelection(
+  client: pg.Client,
+  db: ResolvedDatabase,
+  objects: ResolvedObjects,
+): Promise<DatabaseObjects> {
+  const selection = await readSelection(client, db)
+  return objects.includeDependencies ? addDependencies(client, selection) : selection
 }
