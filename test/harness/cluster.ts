@@ -344,3 +344,18 @@ export const DEFAULT_PAIRS: readonly (readonly [Major, Major])[] = [
   [12, 17],
   [16, 16],
 ]
+
+/** Every pair `npm run test:matrix` covers (PGFERRY_MATRIX=full). */
+export const FULL_PAIRS: readonly (readonly [Major, Major])[] = [
+  [12, 17],
+  [12, 18],
+  [14, 16],
+  [16, 16],
+  [17, 18],
+  [18, 18],
+]
+
+/** The source/target pairs a cross-version test should run: the default two, or the full matrix. */
+export function testPairs(): readonly (readonly [Major, Major])[] {
+  return process.env.PGFERRY_MATRIX === 'full' ? FULL_PAIRS : DEFAULT_PAIRS
+}

@@ -224,3 +224,53 @@ describe('task core against real clusters', () => {
     }
   })
 })
+
+describe('run mode', () => {
+  it('waits for startAt after the precheck passes, and an abort while waiting pauses nothing', async () => {
+    const db = await freshTargetDb()
+    const startAt = new Date(Date.now() + 400)
+    let ranAt = 0
+    const task = await createTask({
+      name: 'scheduled',
+      source: pair.source.config(),
+      target: pair.target.config(db),
+      type: 'structure',
+      startAt,
+      stages: [
+        {
+          name: 'mark',
+          after: 'precheck',
+          run: async () => {
+            ranAt = Date.now()
+          },
+        },
+      ],
+    })
+    try {
+      await expect(task.run()).rejects.toMatchObject({ code: 'PGFERRY_STAGE_NOT_IMPLEMENTED' })
+      expect(ranAt).toBeGreaterThanOrEqual(startAt.getTime())
+    } finally {
+      await task.close()
+    }
+
+    const later = await createTask({
+      name: 'scheduled far',
+      source: pair.source.config(),
+      target: pair.target.config(db),
+      type: 'structure',
+      startAt: new Date(Date.now() + 3_600_000).toISOString(),
+    })
+    const ac = new AbortController()
+    later.on('stage:done', (e) => {
+      if (e.stage === 'precheck') setTimeout(() => ac.abort(), 20)
+    })
+    try {
+      await expect(later.run({ signal: ac.signal })).rejects.toMatchObject({
+        code: 'PGFERRY_ABORTED',
+      })
+      expect(later.state).toBe('ready')
+    } finally {
+      await later.close()
+    }
+  })
+})
