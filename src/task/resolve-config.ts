@@ -14,6 +14,7 @@ import type {
   ConnectionInput,
   MigrationType,
   ObjectsInput,
+  ThrottleConfig,
   SchemaSelection,
   TaskConfig,
 } from './task-config.js'
@@ -29,6 +30,12 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
 export const DEFAULT_APPLICATION_NAME = 'pgferry'
 /** @public */
 export const MIGRATION_TYPES: readonly MigrationType[] = ['structure', 'full', 'full+incremental']
+
+/**
+ * Default of `splitTablesLargerThan`: 1 GiB.
+ * @public
+ */
+export const DEFAULT_SPLIT_TABLES_LARGER_THAN = 1024 * 1024 * 1024
 
 /** The default parallelism: the cores of this machine, kept between 2 and 8. */
 export function defaultParallelism(): number {
@@ -100,6 +107,10 @@ export interface ResolvedTaskConfig {
   readonly startAt: Date | undefined
   readonly tags: Readonly<Record<string, string>>
   readonly parallelism: number
+  /** `undefined` means no cap. */
+  readonly throttle: Readonly<ThrottleConfig> | undefined
+  /** Bytes; 0 means never split. */
+  readonly splitTablesLargerThan: number
   readonly store: 'target' | 'memory' | 'custom'
   readonly stages: readonly Stage[]
 }
@@ -395,6 +406,21 @@ function resolveStages(stages: readonly Stage[] | undefined): readonly Stage[] {
   return Object.freeze(out)
 }
 
+function resolveThrottle(v: unknown): Readonly<ThrottleConfig> | undefined {
+  if (v === undefined) return undefined
+  if (!isRecord(v)) throw invalid('throttle', 'must be an object', 'e.g. { bytesPerSecond: 50e6 }')
+  const out: { bytesPerSecond?: number; rowsPerSecond?: number } = {}
+  for (const [k, x] of Object.entries(v)) {
+    if (k !== 'bytesPerSecond' && k !== 'rowsPerSecond')
+      throw invalid(`throttle.${k}`, 'is not a known key', 'use bytesPerSecond or rowsPerSecond')
+    if (x === undefined) continue
+    if (typeof x !== 'number' || !Number.isFinite(x) || x <= 0)
+      throw invalid(`throttle.${k}`, 'must be a positive number', 'or leave it out for no cap')
+    out[k] = x
+  }
+  return Object.keys(out).length === 0 ? undefined : Object.freeze(out)
+}
+
 function isProgressStore(v: unknown): v is ProgressStore {
   return isRecord(v) && typeof v.loadTask === 'function' && typeof v.saveTask === 'function'
 }
@@ -445,6 +471,15 @@ export function resolveConfig(config: TaskConfig): {
       'leave it out to use the number of cores',
     )
   }
+  const throttle = resolveThrottle(config.throttle)
+  const splitTablesLargerThan = config.splitTablesLargerThan ?? DEFAULT_SPLIT_TABLES_LARGER_THAN
+  if (!Number.isFinite(splitTablesLargerThan) || splitTablesLargerThan < 0) {
+    throw invalid(
+      'splitTablesLargerThan',
+      `${String(config.splitTablesLargerThan)} is not a size in bytes`,
+      'use a number of bytes ≥ 0 (0 turns splitting off), e.g. 1073741824',
+    )
+  }
   const storeInput = config.store ?? 'target'
   let store: ProgressStore | undefined
   let storeKind: ResolvedTaskConfig['store']
@@ -468,6 +503,8 @@ export function resolveConfig(config: TaskConfig): {
     startAt,
     tags: Object.freeze({ ...tags }),
     parallelism,
+    throttle,
+    splitTablesLargerThan,
     store: storeKind,
     stages: resolveStages(config.stages),
   })

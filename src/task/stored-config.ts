@@ -7,6 +7,7 @@ import { PgferryError } from '../errors.js'
 import type { Stage } from '../stage/stage.js'
 import type { ConnectionConfig, ConnectionInput, MigrationType } from './task-config.js'
 import {
+  DEFAULT_SPLIT_TABLES_LARGER_THAN,
   resolveConnection,
   type ResolvedConnection,
   type ResolvedObjects,
@@ -50,6 +51,8 @@ export function serializeConfig(config: ResolvedTaskConfig): Record<string, unkn
     startAt: config.startAt?.toISOString() ?? null,
     tags: config.tags,
     parallelism: config.parallelism,
+    throttle: config.throttle ?? null,
+    splitTablesLargerThan: config.splitTablesLargerThan,
     store: config.store,
     stages: config.stages.map((s) => ({ name: s.name, after: s.after ?? null })),
   }
@@ -115,6 +118,8 @@ export function deserializeConfig(
     startAt: string | null
     tags: Record<string, string>
     parallelism: number
+    throttle?: ResolvedTaskConfig['throttle'] | null
+    splitTablesLargerThan?: number
     store: ResolvedTaskConfig['store']
     stages: { name: string; after: string | null }[]
   }
@@ -141,6 +146,8 @@ export function deserializeConfig(
     startAt: s.startAt === null ? undefined : new Date(s.startAt),
     tags: Object.freeze({ ...s.tags }),
     parallelism: s.parallelism,
+    throttle: s.throttle == null ? undefined : Object.freeze({ ...s.throttle }),
+    splitTablesLargerThan: s.splitTablesLargerThan ?? DEFAULT_SPLIT_TABLES_LARGER_THAN,
     store: s.store,
     stages: Object.freeze(s.stages.map((st) => given.find((g) => g.name === st.name) as Stage)),
   })

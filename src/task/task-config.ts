@@ -102,6 +102,20 @@ export type ObjectsInput = 'instance' | ObjectSelection
 export type StoreInput = 'target' | 'memory' | ProgressStore
 
 /**
+ * A cap on how fast the full load reads the source, so a busy source is not starved.
+ * @public
+ */
+export interface ThrottleConfig {
+  /** Bytes of COPY data per second, summed over all workers. Defaults to no cap. */
+  readonly bytesPerSecond?: number
+  /**
+   * Rows per second, summed over all workers. Applied as a byte cap per table from the table's
+   * average row size (pg_class statistics), so it is approximate. Defaults to no cap.
+   */
+  readonly rowsPerSecond?: number
+}
+
+/**
  * Everything a migration needs. Created once; the settings do not change afterwards.
  * @public
  */
@@ -127,6 +141,14 @@ export interface TaskConfig {
   readonly tags?: Readonly<Record<string, string>>
   /** Concurrent COPY and index workers. Defaults to the number of cores, between 2 and 8. */
   readonly parallelism?: number
+  /** Cap on the full load's source reads. Defaults to none. */
+  readonly throttle?: ThrottleConfig
+  /**
+   * Tables larger than this many bytes (pg_total_relation_size) are copied in chunks of about this
+   * size (ctid block ranges on v14+, else integer-key ranges), in parallel and resumable chunk by
+   * chunk. Defaults to 1 GiB (`DEFAULT_SPLIT_TABLES_LARGER_THAN`); 0 turns splitting off.
+   */
+  readonly splitTablesLargerThan?: number
   /** Where progress lives. Defaults to `'target'`. */
   readonly store?: StoreInput
   /** Custom stages, run in their declared place. Defaults to none. */
