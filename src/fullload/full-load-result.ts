@@ -9,4 +9,14 @@ export interface FullLoadResult {
   readonly durationMs: number
   /** Start LSN of the incremental stream per database (`X/Y`), for `full+incremental`. */
   readonly startLsn: Readonly<Record<string, string>>
+  /** Tables an earlier (interrupted) run had finished, not copied again. */
+  readonly tablesSkipped?: number
+  /** Chunks copied in this run. */
+  readonly chunks?: number
+  /** Post-data steps run in this run. */
+  readonly postDataSteps?: number
+  /** Sequences set from the source. */
+  readonly sequences?: number
+  /** Large objects copied. */
+  readonly largeObjects?: number
 }

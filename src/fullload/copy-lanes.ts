@@ -1,0 +1,68 @@
+/**
+ * Worker lanes: each a dedicated source client and target client for one database, reused from
+ * chunk to chunk and replaced after a failure (the pipe closes both on any error). The number of
+ * lanes in use is bounded by the caller's p-limit, so this is a free list, not a scheduler.
+ */
+import type pg from 'pg'
+import type { StageContext } from '../stage/stage.js'
+
+/** A source/target client pair. */
+export interface Lane {
+  source: pg.Client
+  target: pg.Client
+}
+
+/** Lanes of one database. */
+export class LanePool {
+  readonly #ctx: StageContext
+  readonly #sourceDb: string
+  readonly #targetDb: string
+  readonly #free: Lane[] = []
+  readonly #all = new Set<Lane>()
+  #replicaRoleWarned = false
+
+  constructor(ctx: StageContext, sourceDb: string, targetDb: string) {
+    this.#ctx = ctx
+    this.#sourceDb = sourceDb
+    this.#targetDb = targetDb
+  }
+
+  async acquire(): Promise<Lane> {
+    const lane = this.#free.pop()
+    if (lane !== undefined) return lane
+    const source = await this.#ctx.connect('source', { database: this.#sourceDb })
+    const target = await this.#ctx.connect('target', { database: this.#targetDb })
+    // Bulk load settings (DESIGN.md §4): no commit flush wait; no user triggers or FK checks.
+    await target.query('SET synchronous_commit = off')
+    try {
+      await target.query('SET session_replication_role = replica')
+    } catch {
+      if (!this.#replicaRoleWarned) {
+        this.#replicaRoleWarned = true
+        this.#ctx.warn(
+          'PGFERRY_FULLLOAD_REPLICA_ROLE',
+          `cannot SET session_replication_role = replica on target database ${this.#targetDb} (needs superuser before v15, or SET privilege); triggers on the target tables will fire during the load`,
+        )
+      }
+    }
+    const created = { source, target }
+    this.#all.add(created)
+    return created
+  }
+
+  /** Return a healthy lane, or drop a broken one (its clients are already closed). */
+  release(lane: Lane, healthy: boolean): void {
+    if (healthy) this.#free.push(lane)
+    else this.#all.delete(lane)
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(
+      [...this.#all].flatMap((l) =>
+        [l.source.end(), l.target.end()].map((p) => p.catch(() => undefined)),
+      ),
+    )
+    this.#all.clear()
+    this.#free.length = 0
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * The COPY pipe (DESIGN.md §4): `pipeline(copyTo, meter, copyFrom)` between two dedicated
+ * clients, bytes passed through untouched, backpressure end to end, memory bounded by the stream
+ * buffers whatever the table size. Binary format when every column is a built-in, binary-safe type
+ * with the same oid on both sides; text otherwise. The target transaction holds the chunk's rows
+ * and its "done" row (exactly-once); an unsplit table is `TRUNCATE`d and loaded with `FREEZE` in
+ * that same transaction. Any failure (or abort) closes both connections at once: the source COPY
+ * stops, the target transaction rolls back, no half chunk is left.
+ */
+import type pg from 'pg'
+import { pipeline } from 'node:stream/promises'
+import pgCopy from 'pg-copy-streams'
+import { quoteIdent, quoteQualified } from '../pg/quote.js'
+import type { CopyColumn } from '../catalog/columns-for-copy.js'
+import { chunkIsDone, markChunkDone } from './chunk-progress.js'
+import { hardClose } from './hard-close.js'
+import { importSnapshotSql } from './snapshot.js'
+import { Meter, type Throttle } from './throttle.js'
+import type { ChunkPlan } from './work-plan.js'
+
+const { to: copyTo, from: copyFrom } = pgCopy
+
+/** Binary when every source column is binary-safe and the target column has the same type oid. */
+export function chooseFormat(
+  source: readonly CopyColumn[],
+  target: readonly CopyColumn[],
+): 'binary' | 'text' {
+  const byName = new Map(target.map((c) => [c.name, c]))
+  for (const c of source) {
+    const t = byName.get(c.name)
+    if (!c.binarySafe || t === undefined || t.typeOid !== c.typeOid) return 'text'
+  }
+  return 'binary'
+}
+
+/** The COPY statements of one chunk. */
+export function copySql(
+  sourceTable: { schema: string; name: string },
+  targetTable: { schema: string; name: string },
+  columns: readonly CopyColumn[],
+  format: 'binary' | 'text',
+  where: string | undefined,
+  freeze: boolean,
+): { source: string; target: string } {
+  const cols = columns.map((c) => quoteIdent(c.name)).join(', ')
+  const src = quoteQualified(sourceTable.schema, sourceTable.name)
+  const fmt = `FORMAT ${format}`
+  const source =
+    where === undefined
+      ? `COPY ${src} (${cols}) TO STDOUT WITH (${fmt})`
+      : `COPY (SELECT ${cols} FROM ONLY ${src} WHERE ${where}) TO STDOUT WITH (${fmt})`
+  const target = `COPY ${quoteQualified(targetTable.schema, targetTable.name)} (${cols}) FROM STDIN WITH (${fmt}${freeze ? ', FREEZE' : ''})`
+  return { source, target }
+}
+
+/** One chunk to copy. */
+export interface CopyJob {
+  readonly taskId: string
+  readonly sourceDb: string
+  readonly relOid: number
+  readonly chunk: ChunkPlan
+  readonly epoch: string
+  readonly syncLsn: string | undefined
+  readonly snapshot: string
+  readonly sourceSql: string
+  readonly targetSql: string
+  /** Qualified target table to TRUNCATE in the chunk transaction (unsplit tables). */
+  readonly truncate: string | undefined
+  readonly bytesPerRow: number
+}
+
+/** What a chunk did. */
+export interface CopyOutcome {
+  readonly rows: number
+  readonly bytes: number
+  /** The chunk was already committed (a retry after a lost acknowledgement). */
+  readonly skipped: boolean
+}
+
+/** Copy one chunk between two connected clients. On failure both clients are closed. */
+export async function copyChunk(
+  source: pg.Client,
+  target: pg.Client,
+  job: CopyJob,
+  throttle: Throttle,
+  signal: AbortSignal,
+  onBytes?: (bytes: number) => void,
+): Promise<CopyOutcome> {
+  const onAbort = (): void => {
+    hardClose(source)
+    hardClose(target)
+  }
+  signal.addEventListener('abort', onAbort, { once: true })
+  try {
+    signal.throwIfAborted()
+    await target.query('BEGIN')
+    if (
+      await chunkIsDone(target, job.taskId, job.sourceDb, job.relOid, job.chunk.index, job.epoch)
+    ) {
+      await target.query('ROLLBACK')
+      return { rows: 0, bytes: 0, skipped: true }
+    }
+    if (job.truncate !== undefined) await target.query(`TRUNCATE ${job.truncate}`)
+    await source.query(importSnapshotSql(job.snapshot))
+    const meter = new Meter(throttle, job.bytesPerRow, onBytes)
+    const into = target.query(copyFrom(job.targetSql))
+    const from = source.query(copyTo(job.sourceSql))
+    await pipeline(from, meter, into)
+    await source.query('COMMIT')
+    const rows = into.rowCount
+    await markChunkDone(target, job.taskId, job.sourceDb, {
+      relOid: job.relOid,
+      chunk: job.chunk.index,
+      chunks: job.chunk.count,
+      epoch: job.epoch,
+      rows,
+      bytes: meter.bytes,
+      syncLsn: job.syncLsn,
+    })
+    await target.query('COMMIT')
+    return { rows, bytes: meter.bytes, skipped: false }
+  } catch (error) {
+    hardClose(source)
+    hardClose(target)
+    signal.throwIfAborted()
+    throw error
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+  }
+}

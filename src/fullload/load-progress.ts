@@ -1,0 +1,79 @@
+/**
+ * What the full load leaves in the store for the stages after it (the incremental stage reads
+ * these; nothing else is needed from the full load to start streaming).
+ *
+ * - kind `fullload-database`, key = source database name, value {@link LoadedDatabase}:
+ *   the target database, and for `full+incremental` the slot, the publication and the slot's
+ *   `consistent_point` (`X/Y`) where the stream starts. Written as soon as the slot exists.
+ * - kind `fullload-table`, key = `<source db>\u0000<source table oid>`, value {@link LoadedTable}:
+ *   written when a table's data is complete. `syncLsn` is null for tables copied under the slot's
+ *   snapshot. After a crash lost that snapshot, unfinished tables are re-copied under the exported
+ *   snapshot of a temporary slot, and `syncLsn` is that slot's `consistent_point`: the incremental
+ *   stage must skip changes of that table whose commit LSN is ≤ `syncLsn` (PostgreSQL's tablesync
+ *   rule). A partitioned root gets an entry too (same syncLsn as all its partitions, which are
+ *   always re-copied together), since with `publish_via_partition_root` changes arrive under the
+ *   root's oid.
+ *
+ * The target side also keeps `pgferry.copy_done` / `pgferry.postdata_done` in each target
+ * database (chunk-progress.ts); those are the full load's own business.
+ */
+import type { ProgressStore } from '../store/progress-store.js'
+
+/** Progress kind of a database's load. */
+export const LOADED_DATABASE_KIND = 'fullload-database'
+/** Progress kind of a table's load. */
+export const LOADED_TABLE_KIND = 'fullload-table'
+
+/**
+ * A database as the full load left it.
+ * @public
+ */
+export interface LoadedDatabase {
+  readonly sourceDatabase: string
+  readonly targetDatabase: string
+  /** Logical slot (`full+incremental`). */
+  readonly slot: string | null
+  /** Publication over the selected tables (`full+incremental`). */
+  readonly publication: string | null
+  /** The slot's consistent_point: the incremental stream's start LSN. */
+  readonly consistentPoint: string | null
+  /** All data, post-data, sequences and large objects are done. */
+  readonly complete: boolean
+}
+
+/**
+ * A table whose data is loaded.
+ * @public
+ */
+export interface LoadedTable {
+  readonly sourceDatabase: string
+  readonly oid: number
+  readonly schema: string
+  readonly name: string
+  readonly targetSchema: string
+  readonly rows: number
+  readonly bytes: number
+  /** Skip this table's changes at or below this LSN; null: nothing extra to skip. */
+  readonly syncLsn: string | null
+}
+
+/**
+ * The full load's progress of a task: databases by source name, tables by `<db>\u0000<oid>`.
+ * @public
+ */
+export async function readLoadProgress(
+  store: ProgressStore,
+  taskId: string,
+): Promise<{ databases: Map<string, LoadedDatabase>; tables: Map<string, LoadedTable> }> {
+  const dbs = await store.getProgress(taskId, LOADED_DATABASE_KIND)
+  const tables = await store.getProgress(taskId, LOADED_TABLE_KIND)
+  return {
+    databases: new Map(dbs.map((e) => [e.key, e.value as LoadedDatabase])),
+    tables: new Map(tables.map((e) => [e.key, e.value as LoadedTable])),
+  }
+}
+
+/** The store key of a loaded table. */
+export function loadedTableKey(sourceDb: string, oid: number): string {
+  return `${sourceDb}\u0000${oid}`
+}

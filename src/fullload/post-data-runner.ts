@@ -1,0 +1,192 @@
+/**
+ * Post-data objects (indexes, PK/unique via `CREATE UNIQUE INDEX` + `ADD CONSTRAINT … USING
+ * INDEX`, foreign keys `NOT VALID` + `VALIDATE`, triggers, matview refreshes) as the structure
+ * stage planned them (schema/ddl-step.ts), each run as soon as the data of all its relations has
+ * landed and the steps it depends on are done, in parallel under their own limit (index jobs run
+ * beside table jobs, as pgcopydb does). A copied table is ANALYZEd once its steps are done.
+ *
+ * A transactional step is marked done in the target database in its own transaction
+ * (`pgferry.postdata_done`) and then in the store (`POST_DATA_DONE_KIND`); a resume skips both.
+ */
+import type pg from 'pg'
+import pLimit from 'p-limit'
+import { PgferryError, messageOf, sqlStateOf } from '../errors.js'
+import { POST_DATA_DONE_KIND, type DdlStep } from '../schema/ddl-step.js'
+import type { StageContext } from '../stage/stage.js'
+import { markPostDataDone } from './chunk-progress.js'
+
+/** What the runner needs to know about the load. */
+export interface PostDataInput {
+  readonly targetDb: string
+  readonly steps: readonly DdlStep[]
+  /** Keys done in an earlier run (store ∪ target table). */
+  readonly done: ReadonlySet<string>
+  /** For each relation oid a step may name: the copy units whose data it needs. */
+  readonly unitsOf: ReadonlyMap<number, readonly number[]>
+  /** Copy units already landed. */
+  readonly landed: ReadonlySet<number>
+  /** Copied tables to ANALYZE after their steps: unit oid → qualified target name. */
+  readonly analyze: ReadonlyMap<number, string>
+  readonly parallelism: number
+}
+
+/** Runs post-data steps as their data lands. */
+export class PostDataRunner {
+  readonly #ctx: StageContext
+  readonly #in: PostDataInput
+  readonly #landed: Set<number>
+  readonly #done: Set<string>
+  readonly #started = new Set<string>()
+  readonly #analyzed = new Set<number>()
+  readonly #limit: ReturnType<typeof pLimit>
+  readonly #running = new Set<Promise<void>>()
+  #error: unknown
+  /** Steps run (not skipped) in this run. */
+  stepsRun = 0
+
+  constructor(ctx: StageContext, input: PostDataInput) {
+    this.#ctx = ctx
+    this.#in = input
+    this.#landed = new Set(input.landed)
+    this.#done = new Set(input.done)
+    this.#limit = pLimit(Math.max(1, input.parallelism))
+    this.#schedule()
+  }
+
+  /** A copy unit's data has landed. */
+  landed(unitOid: number): void {
+    this.#landed.add(unitOid)
+    this.#schedule()
+  }
+
+  /** Wait for every step; rejects with the first failure. */
+  async finish(): Promise<void> {
+    while (this.#running.size > 0) {
+      await Promise.allSettled([...this.#running])
+    }
+    if (this.#error !== undefined) throw this.#error
+    const left = this.#in.steps.filter((s) => !this.#done.has(s.key)).map((s) => s.name)
+    if (left.length > 0) {
+      throw new PgferryError(
+        'PGFERRY_SCHEMA_CREATE_FAILED',
+        `post-data steps could not run (their data or dependencies never completed): ${left.slice(0, 10).join(', ')}`,
+        { side: 'internal' },
+      )
+    }
+  }
+
+  #dataReady(step: DdlStep): boolean {
+    for (const rel of step.relations) {
+      for (const u of this.#in.unitsOf.get(rel) ?? []) if (!this.#landed.has(u)) return false
+    }
+    return true
+  }
+
+  #schedule(): void {
+    if (this.#error !== undefined) return
+    for (const step of this.#in.steps) {
+      if (this.#done.has(step.key) || this.#started.has(step.key)) continue
+      if (!step.dependsOn.every((d) => this.#done.has(d))) continue
+      if (!this.#dataReady(step)) continue
+      this.#started.add(step.key)
+      this.#track(() => this.#run(step))
+    }
+    for (const [oid, name] of this.#in.analyze) {
+      if (this.#analyzed.has(oid) || !this.#landed.has(oid)) continue
+      const pending = this.#in.steps.some(
+        (s) => !this.#done.has(s.key) && s.relations.some((r) => this.#covers(r, oid)),
+      )
+      if (pending) continue
+      this.#analyzed.add(oid)
+      this.#track(() => this.#analyze(name))
+    }
+  }
+
+  #covers(rel: number, unit: number): boolean {
+    return (this.#in.unitsOf.get(rel) ?? []).includes(unit)
+  }
+
+  #track(job: () => Promise<void>): void {
+    const p: Promise<void> = this.#limit(async () => {
+      if (this.#error !== undefined) return
+      this.#ctx.signal.throwIfAborted()
+      await job()
+    })
+      .catch((error: unknown) => {
+        this.#error ??= error
+      })
+      .finally(() => {
+        this.#running.delete(p)
+        this.#schedule()
+      })
+    this.#running.add(p)
+  }
+
+  async #connect(): Promise<pg.Client> {
+    return this.#ctx.connect('target', { database: this.#in.targetDb })
+  }
+
+  async #run(step: DdlStep): Promise<void> {
+    const client = await this.#connect()
+    try {
+      if (step.transactional === false) {
+        for (const sql of step.sql) {
+          try {
+            await client.query(sql)
+          } catch (error) {
+            // A non-transactional step that a crashed run already finished: its object exists.
+            const state = sqlStateOf(error)
+            if (state !== '42P07' && state !== '42710') throw error
+            this.#ctx.warn(
+              'PGFERRY_POSTDATA_EXISTS',
+              `${step.name} already exists (an earlier run made it); kept as it is`,
+              step.name,
+            )
+          }
+        }
+      } else {
+        await client.query('BEGIN')
+        for (const sql of step.sql) await client.query(sql)
+        await markPostDataDone(client, this.#ctx.taskId, step.key)
+        await client.query('COMMIT')
+      }
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined)
+      throw new PgferryError(
+        'PGFERRY_SCHEMA_CREATE_FAILED',
+        `post-data ${step.kind} ${step.name} failed in database ${this.#in.targetDb}: ${messageOf(error)}`,
+        {
+          cause: error,
+          fix: 'fix the cause on the target and run the full load again; finished steps are not repeated',
+        },
+      )
+    } finally {
+      await client.end().catch(() => undefined)
+    }
+    await this.#ctx.store.putProgress(this.#ctx.taskId, [
+      {
+        kind: POST_DATA_DONE_KIND,
+        key: `${this.#in.targetDb}\u0000${step.key}`,
+        value: { doneAt: new Date().toISOString() },
+      },
+    ])
+    this.#done.add(step.key)
+    this.stepsRun++
+    this.#ctx.emit('schema:object', {
+      taskId: this.#ctx.taskId,
+      database: this.#in.targetDb,
+      kind: step.kind,
+      name: step.name,
+      phase: 'post-data',
+    })
+  }
+
+  async #analyze(qualified: string): Promise<void> {
+    const client = await this.#connect()
+    try {
+      await client.query(`ANALYZE ${qualified}`)
+    } finally {
+      await client.end().catch(() => undefined)
+    }
+  }
+}

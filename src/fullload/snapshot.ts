@@ -1,0 +1,243 @@
+/**
+ * The snapshot holder: the one moment every COPY worker of a database reads.
+ *
+ * - `full`: a REPEATABLE READ READ ONLY transaction that ran `pg_export_snapshot()`, held open
+ *   until the copy ends.
+ * - `full+incremental`: a logical slot created on a replication connection with an exported
+ *   snapshot (DESIGN.md §3.1): the walsender keeps the snapshot valid only until it receives its
+ *   next command, so that connection stays silent until the copy ends. The slot's
+ *   `consistent_point` is where the incremental stream starts. A temporary slot gives a re-copied
+ *   table its own sync point after a crash (PostgreSQL's tablesync does the same).
+ *
+ * Creating a logical slot waits until every transaction that had an xid when it started has
+ * ended (snapbuild's "running xacts" rule), so a forgotten open transaction blocks it forever; we
+ * wait `timeoutMs`, then cancel and name the sessions that hold it up.
+ */
+import type pg from 'pg'
+import { createHash } from 'node:crypto'
+import { PgferryError, messageOf } from '../errors.js'
+import { quoteIdent, quoteLiteral, quoteQualified } from '../pg/quote.js'
+import type { StageContext } from '../stage/stage.js'
+import type { SelectedRelation } from '../catalog/selection.js'
+import { hardClose } from './hard-close.js'
+
+/** How long slot creation may wait for open transactions. */
+export const DEFAULT_SLOT_TIMEOUT_MS = 60_000
+
+/** A held snapshot of one source database. */
+export interface HeldSnapshot {
+  /** The exported snapshot id, for `SET TRANSACTION SNAPSHOT`. */
+  readonly name: string
+  /** The slot's `consistent_point` (`X/Y`), for slot-based snapshots. */
+  readonly consistentPoint: string | undefined
+  /** End the holding transaction / replication connection. Idempotent. */
+  release(): Promise<void>
+  /** Whether the holding connection is still there. */
+  alive(): boolean
+}
+
+/** The slot name of a task in one source database (slot names are cluster-wide, ≤ 63 chars). */
+export function slotName(taskId: string, database: string): string {
+  const h = createHash('sha1').update(database).digest('hex').slice(0, 8)
+  return `pgferry_${sanitize(taskId).slice(0, 40)}_${h}`
+}
+
+/** The publication of a task (one per source database, same name in each). */
+export function publicationName(taskId: string): string {
+  return `pgferry_${sanitize(taskId).slice(0, 50)}`
+}
+
+function sanitize(id: string): string {
+  return id.toLowerCase().replace(/[^a-z0-9_]/g, '_')
+}
+
+/** `full`: export a snapshot from a held REPEATABLE READ transaction. */
+export async function exportSnapshot(ctx: StageContext, database: string): Promise<HeldSnapshot> {
+  const client = await ctx.connect('source', { database })
+  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
+  const r = await client.query<{ s: string }>('SELECT pg_export_snapshot() AS s')
+  return holder(client, r.rows[0]?.s ?? '', undefined)
+}
+
+/** Options of {@link createSlotSnapshot}. */
+export interface SlotOptions {
+  readonly slot: string
+  /** A temporary slot disappears with its connection (a re-copy's sync point). */
+  readonly temporary: boolean
+  readonly timeoutMs: number
+}
+
+/**
+ * Create a logical pgoutput slot with an exported snapshot on a replication connection. On
+ * timeout, cancels the creation and rejects with `PGFERRY_FULLLOAD_SLOT_BLOCKED`, naming the
+ * sessions with an open write transaction.
+ */
+export async function createSlotSnapshot(
+  ctx: StageContext,
+  database: string,
+  options: SlotOptions,
+): Promise<HeldSnapshot> {
+  const repl = await ctx.connect('source', { database, replication: 'database' })
+  const v = Number((await repl.query<{ v: string }>('SHOW server_version_num')).rows[0]?.v)
+  const snapshotClause = v >= 150000 ? `(SNAPSHOT 'export')` : 'EXPORT_SNAPSHOT'
+  const temp = options.temporary ? ' TEMPORARY' : ''
+  const sql = `CREATE_REPLICATION_SLOT ${quoteIdent(options.slot)}${temp} LOGICAL pgoutput ${snapshotClause}`
+  const walsenderPid = (repl as unknown as { processID: number }).processID
+  let timer: NodeJS.Timeout | undefined
+  let blocked: string | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      void describeBlockers(ctx, database, walsenderPid).then(
+        (who) => {
+          blocked = who
+          reject(blockedError(options.slot, who, options.timeoutMs))
+        },
+        (error: unknown) => reject(blockedError(options.slot, messageOf(error), options.timeoutMs)),
+      )
+    }, options.timeoutMs)
+  })
+  const onAbort = (): void => hardClose(repl)
+  ctx.signal.addEventListener('abort', onAbort, { once: true })
+  try {
+    const r = await Promise.race([
+      repl.query<{ consistent_point: string; snapshot_name: string }>(sql),
+      timeout,
+    ])
+    const row = r.rows[0]
+    if (row === undefined || row.snapshot_name == null) {
+      throw new PgferryError('PGFERRY_INTERNAL', `CREATE_REPLICATION_SLOT returned no snapshot`)
+    }
+    return holder(repl, row.snapshot_name, row.consistent_point)
+  } catch (error) {
+    // An ephemeral slot still waiting for its consistent point is dropped when its walsender
+    // ends, so closing the connection leaves nothing behind.
+    hardClose(repl)
+    if (blocked !== undefined || error instanceof PgferryError) throw error
+    ctx.signal.throwIfAborted()
+    throw new PgferryError(
+      'PGFERRY_FULLLOAD_SLOT_BLOCKED',
+      `could not create replication slot ${options.slot}: ${messageOf(error)}`,
+      {
+        cause: error,
+        retryable: false,
+        fix: 'check max_replication_slots, wal_level = logical and the REPLICATION attribute of the source user',
+      },
+    )
+  } finally {
+    clearTimeout(timer)
+    ctx.signal.removeEventListener('abort', onAbort)
+  }
+}
+
+function blockedError(slot: string, who: string, ms: number): PgferryError {
+  return new PgferryError(
+    'PGFERRY_FULLLOAD_SLOT_BLOCKED',
+    `creating replication slot ${slot} waited ${Math.round(ms / 1000)} s for open transactions to end: ${who}`,
+    {
+      fix: 'end (commit, roll back or pg_terminate_backend) those transactions and run the full load again',
+    },
+  )
+}
+
+async function describeBlockers(
+  ctx: StageContext,
+  database: string,
+  walsenderPid: number,
+): Promise<string> {
+  const c = await ctx.connect('source', { database })
+  try {
+    // Slot creation waits for transactions that have an xid (any database), and prepared ones.
+    const r = await c.query<{ pid: number; app: string; xact_start: Date | null; db: string }>(
+      `SELECT pid, coalesce(application_name, '') AS app, xact_start, coalesce(datname, '') AS db
+         FROM pg_stat_activity
+        WHERE backend_xid IS NOT NULL AND pid <> $1 AND pid <> pg_backend_pid()
+        ORDER BY xact_start`,
+      [walsenderPid],
+    )
+    const p = await c.query<{ gid: string; prepared: Date }>(
+      `SELECT gid, prepared FROM pg_prepared_xacts ORDER BY prepared`,
+    )
+    await c.query('SELECT pg_cancel_backend($1)', [walsenderPid]).catch(() => undefined)
+    const parts = r.rows.map(
+      (x) =>
+        `pid ${x.pid} (application_name '${x.app}', database ${x.db}, xact_start ${x.xact_start?.toISOString() ?? '?'})`,
+    )
+    for (const x of p.rows)
+      parts.push(`prepared transaction '${x.gid}' (${x.prepared.toISOString()})`)
+    return parts.length === 0 ? 'no blocking session found any more' : parts.join('; ')
+  } finally {
+    await c.end().catch(() => undefined)
+  }
+}
+
+function holder(
+  client: pg.Client,
+  name: string,
+  consistentPoint: string | undefined,
+): HeldSnapshot {
+  let closed = false
+  let dead = false
+  const conn = (client as unknown as { connection: NodeJS.EventEmitter }).connection
+  conn.once('end', () => (dead = true))
+  client.once('error', () => (dead = true))
+  return {
+    name,
+    consistentPoint,
+    alive: () => !closed && !dead,
+    async release() {
+      if (closed) return
+      closed = true
+      await client.end().catch(() => undefined)
+    },
+  }
+}
+
+/** Whether a replication slot exists on the source. */
+export async function slotExists(client: pg.Client, slot: string): Promise<boolean> {
+  const r = await client.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name = $1`, [slot])
+  return (r.rowCount ?? 0) > 0
+}
+
+/** Drop a slot if it exists (terminating a walsender still attached to it). */
+export async function dropSlot(client: pg.Client, slot: string): Promise<void> {
+  await client.query(
+    `SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL`,
+    [slot],
+  )
+  await client.query(
+    `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1`,
+    [slot],
+  )
+}
+
+/**
+ * Create (or replace) the task's publication over the selected tables. v13+: partitioned roots
+ * with `publish_via_partition_root`, so changes arrive under the table the target has; v12 cannot
+ * publish a partitioned table, so its leaf partitions are published instead.
+ */
+export async function ensurePublication(
+  client: pg.Client,
+  name: string,
+  relations: readonly SelectedRelation[],
+  serverVersion: number,
+): Promise<void> {
+  const byOid = new Map(relations.map((r) => [r.oid, r]))
+  const tables = relations.filter((r) => {
+    if (r.persistence !== 'p') return false
+    if (serverVersion >= 130000) {
+      if (r.kind === 'p') return r.parentOid === undefined || !byOid.has(r.parentOid)
+      return r.kind === 'r' && (r.parentOid === undefined || !byOid.has(r.parentOid))
+    }
+    return r.kind === 'r'
+  })
+  await client.query(`DROP PUBLICATION IF EXISTS ${quoteIdent(name)}`)
+  const list = tables.map((t) => quoteQualified(t.schema, t.name)).join(', ')
+  const what = list === '' ? '' : ` FOR TABLE ${list}`
+  const withClause = serverVersion >= 130000 ? ` WITH (publish_via_partition_root = true)` : ''
+  await client.query(`CREATE PUBLICATION ${quoteIdent(name)}${what}${withClause}`)
+}
+
+/** `SET TRANSACTION SNAPSHOT` text for a worker transaction. */
+export function importSnapshotSql(snapshot: string): string {
+  return `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT ${quoteLiteral(snapshot)}`
+}

@@ -1,0 +1,81 @@
+/**
+ * Work planning: which tables are copied, in which pieces, in which order. Tables go largest
+ * first so the longest one starts at once; a table above the split size becomes several chunks
+ * of about that size: ctid block ranges on v14+ heap tables (TID range scans), else ranges of a
+ * unique NOT NULL integer column, else one piece. Partitions are units of their own; a partitioned
+ * parent has no rows to copy.
+ */
+import { quoteIdent } from '../pg/quote.js'
+
+/** One piece of a table's rows. */
+export interface ChunkPlan {
+  /** 0-based. */
+  readonly index: number
+  /** Chunks of the table in this plan. */
+  readonly count: number
+  /** SQL condition selecting the piece, or undefined for the whole table. */
+  readonly where: string | undefined
+}
+
+/** What splitting a table can use. */
+export interface SplitInput {
+  readonly bytes: number
+  /** Heap blocks, when ctid ranges are possible (v14+ heap table). */
+  readonly ctidBlocks: number | undefined
+  /** A unique NOT NULL integer column and its bounds under the snapshot. */
+  readonly intKey:
+    { readonly column: string; readonly min: bigint; readonly max: bigint } | undefined
+}
+
+/** Number of chunks for a table of `bytes` (1 when splitting is off or the table is small). */
+export function chunkCount(bytes: number, splitSize: number): number {
+  if (splitSize <= 0 || bytes <= splitSize) return 1
+  return Math.ceil(bytes / splitSize)
+}
+
+/** Split a table; the first chunk is open below and the last open above, so no row escapes. */
+export function planChunks(input: SplitInput, splitSize: number): ChunkPlan[] {
+  const wanted = chunkCount(input.bytes, splitSize)
+  const whole: ChunkPlan[] = [{ index: 0, count: 1, where: undefined }]
+  if (wanted <= 1) return whole
+  if (input.ctidBlocks !== undefined && input.ctidBlocks >= 2) {
+    const n = Math.min(wanted, input.ctidBlocks)
+    const step = Math.ceil(input.ctidBlocks / n)
+    const bounds: string[] = []
+    for (let i = 1; i * step < input.ctidBlocks; i++) bounds.push(`'(${i * step},0)'::tid`)
+    return ranges('ctid', bounds)
+  }
+  if (input.intKey !== undefined && input.intKey.max > input.intKey.min) {
+    const { min, max } = input.intKey
+    const span = max - min + 1n
+    const n = BigInt(wanted) > span ? span : BigInt(wanted)
+    const step = (span + n - 1n) / n
+    const bounds: string[] = []
+    for (let b = min + step; b <= max; b += step) bounds.push(b.toString())
+    return ranges(quoteIdent(input.intKey.column), bounds)
+  }
+  return whole
+}
+
+function ranges(column: string, bounds: readonly string[]): ChunkPlan[] {
+  const count = bounds.length + 1
+  const out: ChunkPlan[] = []
+  for (let i = 0; i < count; i++) {
+    const lo = i === 0 ? undefined : bounds[i - 1]
+    const hi = bounds[i]
+    const parts: string[] = []
+    if (lo !== undefined) parts.push(`${column} >= ${lo}`)
+    if (hi !== undefined) parts.push(`${column} < ${hi}`)
+    out.push({ index: i, count, where: parts.join(' AND ') })
+  }
+  return out
+}
+
+/** Largest first; ties by name so plans are stable. */
+export function largestFirst<T extends { readonly bytes: number; readonly key: string }>(
+  units: readonly T[],
+): T[] {
+  return [...units].sort(
+    (a, b) => b.bytes - a.bytes || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
+  )
+}
