@@ -1,0 +1,465 @@
+/**
+ * The replication transport: START_REPLICATION on a `replication: 'database'` connection, then the
+ * copy-both phase read straight off the socket.
+ *
+ * Why not pg's own `copyData` events: pg parses every message into an object and offers no way to
+ * stop reading, so a slow consumer means an unbounded queue. pg-copy-streams' copy-both duplex
+ * does pause, but hands out byte chunks that need reframing and concatenates (copies) partial
+ * frames through its buffer list. Like that duplex, we take the socket from pg's parser when the
+ * query is submitted (the connection is idle then, so pg holds no partial bytes), frame the
+ * messages ourselves with {@link CopyBothFramer}, decode XLogData in place, and pause the socket
+ * while the consumer's promise is pending; at the end (CopyDone or an error) the rest goes back to
+ * pg's parser, so pg sees CommandComplete/ReadyForQuery (or the ErrorResponse) and the client is
+ * usable again.
+ */
+import type pg from 'pg'
+import { PgferryError, messageOf, sqlStateOf } from '../errors.js'
+import { CopyBothFramer, BackendCode, FrameResult, type FrameSink } from './copy-both-framer.js'
+import { formatLsn, toLsn, type LsnString } from './lsn.js'
+import { MessageDispatcher, type ReplicationHandler } from './message-dispatcher.js'
+import {
+  negotiateProtocol,
+  startReplicationCommand,
+  type NegotiatedProtocol,
+  type ProtocolRequest,
+} from './protocol-options.js'
+import {
+  COPY_DONE,
+  ReplicationCode,
+  XLOGDATA_HEADER,
+  encodeStandbyStatus,
+} from './standby-messages.js'
+import { StreamSpool, type StreamSpoolOptions } from './stream-spool.js'
+
+export type { ReplicationHandler } from './message-dispatcher.js'
+
+/** Status updates are sent at least this often even when wal_sender_timeout is longer or off. */
+export const DEFAULT_MAX_STATUS_INTERVAL_MS = 10_000
+
+/** @public */
+export interface ReplicationStreamOptions extends ProtocolRequest {
+  /** The logical slot (pgoutput) to read. */
+  readonly slot: string
+  /** Publications to decode. */
+  readonly publications: readonly string[]
+  /** Where to start; `0/0` means the slot's confirmed_flush_lsn. Defaults to `0/0`. */
+  readonly startLsn?: bigint | LsnString
+  /**
+   * `'spool'`: streamed transactions are held (memory, then disk) and handed out only at Stream
+   * Commit / Stream Prepare, in order, followed by that message; Stream Start/Stop/Abort are not
+   * delivered. `'raw'`: every message as it arrives. Defaults to `'spool'`.
+   */
+  readonly streamedTransactions?: 'spool' | 'raw'
+  /** Limits of the spool. */
+  readonly spool?: StreamSpoolOptions
+  /**
+   * Interval of standby status updates. Defaults to half the server's wal_sender_timeout, at most
+   * 10 s.
+   */
+  readonly statusIntervalMs?: number
+  /**
+   * When everything delivered is confirmed and no transaction is open, confirm the walEnd of
+   * keepalives too, so an idle or filtered-out source does not pin WAL. Defaults to true.
+   */
+  readonly confirmIdle?: boolean
+  /** Stops the stream (as `stop()`) when aborted. */
+  readonly signal?: AbortSignal
+}
+
+/** The parts of pg's internal Connection the transport uses. */
+interface PgConnection {
+  readonly stream: NodeJS.ReadableStream & {
+    write(data: Buffer): boolean
+    pause(): unknown
+    resume(): unknown
+    listeners(event: 'data'): ((chunk: Buffer) => void)[]
+  }
+  query(text: string): void
+}
+
+/** `60s`, `2500ms`, `1min`, `0` → milliseconds (SHOW prints GUC_UNIT_MS settings this way). */
+export function parseDurationMs(text: string): number {
+  const m = /^(\d+)\s*(ms|s|min|h|d)?$/.exec(text.trim())
+  if (m === null) return 0
+  const n = Number(m[1])
+  const unit = m[2] ?? 'ms'
+  return (
+    n *
+    (unit === 'ms'
+      ? 1
+      : unit === 's'
+        ? 1000
+        : unit === 'min'
+          ? 60_000
+          : unit === 'h'
+            ? 3_600_000
+            : 86_400_000)
+  )
+}
+
+/**
+ * A running logical replication stream.
+ * @public
+ */
+export class ReplicationStream {
+  /** The options sent to pgoutput. */
+  readonly protocol: NegotiatedProtocol
+  /** The exact START_REPLICATION command sent. */
+  readonly command: string
+  /** Settles when the stream has ended: fulfilled after `stop()`, rejected on any error. */
+  readonly done: Promise<void>
+
+  readonly #client: pg.Client
+  readonly #dispatcher: MessageDispatcher
+  readonly #spool: StreamSpool | undefined
+  readonly #framer: CopyBothFramer
+  readonly #confirmIdle: boolean
+  #statusIntervalMs: number
+  #connection: PgConnection | undefined
+  #pgData: ((chunk: Buffer) => void) | undefined
+  readonly #onData: (chunk: Buffer) => void
+  #timer: NodeJS.Timeout | undefined
+
+  #received = 0n
+  #confirmed = 0n
+  #started = false
+  #copyDoneSent = false
+  #stopping = false
+  #ended = false
+  #error: unknown = undefined
+  #resolveStarted!: () => void
+  #rejectStarted!: (error: unknown) => void
+  readonly #startedPromise: Promise<void>
+  #resolveDone!: () => void
+  #rejectDone!: (error: unknown) => void
+
+  private constructor(
+    client: pg.Client,
+    protocol: NegotiatedProtocol,
+    command: string,
+    options: ReplicationStreamOptions,
+    statusIntervalMs: number,
+    handler: ReplicationHandler,
+  ) {
+    this.#client = client
+    this.protocol = protocol
+    this.command = command
+    this.#statusIntervalMs = statusIntervalMs
+    this.#confirmIdle = options.confirmIdle ?? true
+    const spool =
+      (options.streamedTransactions ?? 'spool') === 'spool'
+        ? new StreamSpool(options.spool)
+        : undefined
+    this.#spool = spool
+    this.#dispatcher = new MessageDispatcher(handler, {
+      spool,
+      onResume: () => this.#resumeReading(),
+      onError: (error) => {
+        this.#fail(error, true)
+        this.#resumeReading()
+      },
+    })
+    const start = toLsn(options.startLsn ?? 0n)
+    this.#confirmed = start
+    this.#received = start
+    this.#dispatcher.mustConfirm = start
+    const sink: FrameSink = { frame: (code, buffer, s, e) => this.#frame(code, buffer, s, e) }
+    this.#framer = new CopyBothFramer(sink)
+    this.#onData = (chunk) => {
+      if (!this.#framer.push(chunk) && !this.#framer.detached) this.#connection?.stream.pause()
+    }
+    this.#startedPromise = new Promise<void>((resolve, reject) => {
+      this.#resolveStarted = resolve
+      this.#rejectStarted = reject
+    })
+    this.#startedPromise.catch(() => undefined)
+    this.done = new Promise<void>((resolve, reject) => {
+      this.#resolveDone = resolve
+      this.#rejectDone = reject
+    })
+    // a caller that only uses stop() must not see an unhandled rejection
+    this.done.catch(() => undefined)
+  }
+
+  /**
+   * Negotiate options with the server behind `client` (a connected `replication: 'database'`
+   * client), send START_REPLICATION and resolve once the server has entered copy-both mode.
+   * Rejects with `PGFERRY_WAL_SLOT_MISSING` when the slot does not exist, `PGFERRY_WAL_PROTOCOL`
+   * for other refusals.
+   */
+  static async start(
+    client: pg.Client,
+    options: ReplicationStreamOptions,
+    handler: ReplicationHandler,
+  ): Promise<ReplicationStream> {
+    const version = await client.query<{ server_version_num: string }>('SHOW server_version_num')
+    const protocol = negotiateProtocol(Number(version.rows[0]?.server_version_num), options)
+    let interval = options.statusIntervalMs
+    if (interval === undefined) {
+      const t = await client.query<{ wal_sender_timeout: string }>('SHOW wal_sender_timeout')
+      const timeout = parseDurationMs(t.rows[0]?.wal_sender_timeout ?? '0')
+      interval =
+        timeout > 0
+          ? Math.min(timeout / 2, DEFAULT_MAX_STATUS_INTERVAL_MS)
+          : DEFAULT_MAX_STATUS_INTERVAL_MS
+    }
+    const startLsn = formatLsn(toLsn(options.startLsn ?? 0n))
+    const command = startReplicationCommand(options.slot, startLsn, options.publications, protocol)
+    const stream = new ReplicationStream(client, protocol, command, options, interval, handler)
+    void client.query(stream.#submittable() as unknown as pg.QueryConfig)
+    await stream.#startedPromise
+    const signal = options.signal
+    if (signal !== undefined) {
+      if (signal.aborted) void stream.stop()
+      else signal.addEventListener('abort', () => void stream.stop(), { once: true })
+    }
+    return stream
+  }
+
+  /** The highest LSN received from the server. */
+  get receivedLsn(): LsnString {
+    return formatLsn(this.#received)
+  }
+
+  /** The flush position reported to the server. */
+  get confirmedLsn(): LsnString {
+    return formatLsn(this.#confirmed)
+  }
+
+  /**
+   * Declare everything up to `lsn` durable on the consumer's side (e.g. a Commit's `endLsn` once
+   * that transaction is committed on the target). The server may then recycle that WAL. Sent with
+   * the next status update; never moves backwards.
+   */
+  confirm(lsn: bigint | LsnString): void {
+    const value = toLsn(lsn)
+    if (value > this.#confirmed) this.#confirmed = value
+  }
+
+  /** Send a standby status update now (the periodic one goes on regardless). */
+  sendStatus(replyRequested = false): void {
+    const connection = this.#connection
+    if (connection === undefined || this.#copyDoneSent || this.#ended) return
+    connection.stream.write(
+      encodeStandbyStatus(this.#received, this.#confirmed, this.#confirmed, replyRequested),
+    )
+  }
+
+  /**
+   * End the copy-both phase (CopyDone) and wait for the server to finish; the client is then
+   * usable again. Messages arriving after the call are not delivered. Idempotent.
+   */
+  async stop(): Promise<void> {
+    if (!this.#ended && this.#started && !this.#copyDoneSent) {
+      this.#stopping = true
+      this.#dispatcher.stopping = true
+      this.sendStatus()
+      this.#copyDoneSent = true
+      this.#connection?.stream.write(COPY_DONE)
+      // drop what a paused consumer left, so the server's CopyDone is read now
+      if (this.#framer.paused && !this.#dispatcher.busy) this.#resumeReading()
+    }
+    await this.done.catch(() => undefined)
+    if (this.#error !== undefined) throw this.#error
+  }
+
+  /** The object handed to `client.query`: pg calls `submit` when the connection is free. */
+  #submittable(): object {
+    return {
+      submit: (connection: PgConnection) => {
+        this.#connection = connection
+        const stream = connection.stream
+        // pg's parser is the first 'data' listener (attached at connect); others (taps) stay
+        const listeners = stream.listeners('data')
+        if (listeners.length === 0)
+          throw new PgferryError('PGFERRY_INTERNAL', 'pg connection has no data listener')
+        this.#pgData = listeners[0]
+        stream.removeListener('data', this.#pgData as (chunk: Buffer) => void)
+        stream.on('data', this.#onData)
+        connection.query(this.command)
+      },
+      handleError: (error: unknown) => this.#fail(this.#mapServerError(error), false),
+      handleReadyForQuery: () => this.#finish(),
+      handleCommandComplete: () => undefined,
+      handleRowDescription: () => undefined,
+      handleDataRow: () => undefined,
+      handleEmptyQuery: () => undefined,
+      handlePortalSuspended: () => undefined,
+      handleCopyInResponse: () => undefined,
+      handleCopyData: () => undefined,
+    }
+  }
+
+  #frame(code: number, buffer: Buffer, start: number, end: number): FrameResult {
+    if (code === BackendCode.CopyData) {
+      const kind = buffer[start]
+      if (kind === ReplicationCode.XLogData) {
+        const walStart = buffer.readBigUInt64BE(start + 1)
+        if (walStart > this.#received) this.#received = walStart
+        if (this.#stopping) return FrameResult.Continue
+        return this.#message(buffer, start + XLOGDATA_HEADER, end, walStart)
+      }
+      if (kind === ReplicationCode.Keepalive) {
+        const walEnd = buffer.readBigUInt64BE(start + 1)
+        if (walEnd > this.#received) this.#received = walEnd
+        if (
+          this.#confirmIdle &&
+          walEnd > this.#confirmed &&
+          this.#dispatcher.idle(this.#confirmed)
+        ) {
+          this.#confirmed = walEnd
+        }
+        if (buffer[start + 17] === 1) this.sendStatus()
+        return FrameResult.Continue
+      }
+      this.#fail(
+        new PgferryError(
+          'PGFERRY_WAL_PROTOCOL',
+          `unexpected replication message 0x${(kind ?? 0).toString(16)} in CopyData`,
+        ),
+        true,
+      )
+      // #fail has set #stopping: read on (skipping data) until the server's CopyDone
+      return FrameResult.Continue
+    }
+    switch (code) {
+      case BackendCode.CopyBothResponse:
+        this.#started = true
+        this.#timer = setInterval(() => this.sendStatus(), this.#statusIntervalMs)
+        this.#timer.unref()
+        this.#resolveStarted()
+        return FrameResult.Continue
+      case BackendCode.NoticeResponse:
+      case BackendCode.ParameterStatus:
+        return FrameResult.Continue
+      case BackendCode.CopyDone:
+        // the server ends the copy (it got ours, or it is shutting down): answer once, then let
+        // pg read CommandComplete and ReadyForQuery
+        if (!this.#copyDoneSent) {
+          this.#copyDoneSent = true
+          this.#connection?.stream.write(COPY_DONE)
+        }
+        this.#detach(true)
+        return FrameResult.Detach
+      default:
+        // ErrorResponse, or the end of a refused START_REPLICATION: pg turns it into handleError
+        this.#detach(false)
+        return FrameResult.Detach
+    }
+  }
+
+  /** One pgoutput message at `buffer[start, end)`. */
+  #message(buffer: Buffer, start: number, end: number, walStart: bigint): FrameResult {
+    try {
+      return this.#dispatcher.dispatch(buffer, start, end, walStart)
+        ? FrameResult.Continue
+        : FrameResult.Pause
+    } catch (error) {
+      // #fail sets #stopping: read on (skipping data) until the server's CopyDone
+      this.#fail(error, true)
+      return FrameResult.Continue
+    }
+  }
+
+  #resumeReading(): void {
+    if (this.#framer.resume() && !this.#framer.detached) this.#connection?.stream.resume()
+  }
+
+  /** Give the socket back to pg, with the bytes it has not seen; `skipFrame` drops a CopyDone. */
+  #detach(skipFrame: boolean): void {
+    // runs inside the framer's callback; the framer collects the rest once we return
+    queueMicrotask(() => {
+      const connection = this.#connection
+      const pgData = this.#pgData
+      if (connection === undefined || pgData === undefined) return
+      let rest = this.#framer.takeRest()
+      if (skipFrame) rest = rest.subarray(5)
+      connection.stream.removeListener('data', this.#onData)
+      connection.stream.on('data', pgData)
+      this.#stopTimer()
+      if (rest.length > 0) pgData(rest)
+      connection.stream.resume()
+    })
+  }
+
+  #stopTimer(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer)
+    this.#timer = undefined
+  }
+
+  #mapServerError(error: unknown): PgferryError {
+    if (error instanceof PgferryError) return error
+    const state = sqlStateOf(error)
+    const text = messageOf(error)
+    if (state === '42704' && /replication slot/i.test(text)) {
+      return new PgferryError(
+        'PGFERRY_WAL_SLOT_MISSING',
+        `replication slot ${JSON.stringify(this.#slotName())} does not exist`,
+        {
+          cause: error,
+          fix: 'create the slot (the full load does) or resume from a task that still has it',
+        },
+      )
+    }
+    if (state === undefined && /terminated|ECONNRESET|EPIPE|closed/i.test(text)) {
+      return new PgferryError('PGFERRY_CONNECTION_LOST', `replication connection lost: ${text}`, {
+        side: 'source',
+        cause: error,
+      })
+    }
+    return new PgferryError('PGFERRY_WAL_PROTOCOL', `replication stream failed: ${text}`, {
+      cause: error,
+    })
+  }
+
+  #slotName(): string {
+    const m = /^START_REPLICATION SLOT "((?:[^"]|"")*)"/.exec(this.command)
+    return (m?.[1] ?? '').replace(/""/g, '"')
+  }
+
+  /**
+   * End the stream with `error`. `graceful`: the connection is fine (a consumer or decoding error),
+   * so end the copy with CopyDone and let the server finish, leaving the client usable.
+   */
+  #fail(error: unknown, graceful: boolean): void {
+    if (this.#ended) return
+    if (this.#error === undefined) this.#error = error
+    if (!this.#started || !graceful) {
+      this.#ended = true
+      this.#cleanup()
+      this.#rejectStarted(error)
+      this.#rejectDone(error)
+      return
+    }
+    if (!this.#copyDoneSent && this.#connection !== undefined) {
+      // end the copy cleanly so the connection stays usable; #finish settles `done`
+      this.#stopping = true
+      this.#dispatcher.stopping = true
+      this.#copyDoneSent = true
+      this.#connection.stream.write(COPY_DONE)
+      return
+    }
+    if (this.#copyDoneSent) return // #finish settles `done` when the server has answered
+    this.#ended = true
+    this.#cleanup()
+    this.#rejectDone(error)
+  }
+
+  #finish(): void {
+    if (this.#ended) return
+    this.#ended = true
+    this.#cleanup()
+    if (this.#error !== undefined) this.#rejectDone(this.#error)
+    else this.#resolveDone()
+  }
+
+  #cleanup(): void {
+    this.#stopTimer()
+    this.#spool?.close()
+  }
+
+  /** For diagnostics. */
+  toString(): string {
+    return `ReplicationStream(${this.#client.database ?? ''}, received ${this.receivedLsn}, confirmed ${this.confirmedLsn})`
+  }
+}
