@@ -43,6 +43,8 @@ export interface PrecheckItemEvent {
   readonly id: string
   readonly status: 'pass' | 'warn' | 'fail' | 'skipped'
   readonly message: string
+  /** The fix (SQL or setting), for a warn or fail. */
+  readonly fix?: string
 }
 /** @public */
 export interface SchemaObjectEvent {

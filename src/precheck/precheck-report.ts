@@ -1,3 +1,4 @@
+import type { Side } from '../stage/stage.js'
 import type { ObjectSelection } from '../task/task-config.js'
 
 /**
@@ -21,6 +22,23 @@ export interface PrecheckItem {
   readonly fix?: string
   /** The objects concerned, qualified names. */
   readonly objects?: readonly string[]
+  /** The fix as statements to run, each on the server and database it belongs to. */
+  readonly fixes?: readonly PrecheckFix[]
+}
+
+/**
+ * One statement of a fix, with where to run it. Run as a role allowed to (usually a superuser or
+ * the object's owner).
+ * @public
+ */
+export interface PrecheckFix {
+  readonly side: Side
+  /** The database to run it in; `undefined` when any database of the server will do. */
+  readonly database?: string
+  /** SQL; may hold several statements. */
+  readonly sql: string
+  /** True when the server must be restarted after the SQL for it to take effect. */
+  readonly restart?: boolean
 }
 
 /**
@@ -41,6 +59,20 @@ export interface PrecheckReport {
  */
 export interface PrecheckOptions {
   readonly signal?: AbortSignal
-  /** Item ids to skip; recorded in the store. A skipped item cannot block the task. */
+  /**
+   * Item ids to skip ({@link PRECHECK_ITEM_IDS}); recorded in the store. A skipped item cannot block
+   * the task. An unknown id is rejected with `PGFERRY_PRECHECK_ITEM_UNKNOWN`.
+   */
   readonly skip?: readonly string[]
+  /**
+   * A transaction open this long (seconds) on the source is reported: it delays the creation of
+   * replication slots. Defaults to 60.
+   */
+  readonly longTransactionSeconds?: number
+  /**
+   * Free bytes on the target's disk, when the caller can measure them (PostgreSQL cannot report
+   * free disk). With it, `target.free-space` passes or fails; without it, it warns. Defaults to
+   * unknown.
+   */
+  readonly targetFreeBytes?: number
 }

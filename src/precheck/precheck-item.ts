@@ -1,0 +1,51 @@
+/**
+ * Building items: every warn/fail names its objects and carries its fix both as text (`fix`) and as
+ * statements with where to run them (`fixes`).
+ */
+import { redact } from '../pg/redact.js'
+import type { PrecheckFix, PrecheckItem, PrecheckStatus } from './precheck-report.js'
+import type { PrecheckItemId } from './precheck-items.js'
+
+/** A passing item; `message` says what was found (or why the item does not apply). */
+export function passed(id: PrecheckItemId, title: string, message: string): PrecheckItem {
+  return { id, title, status: 'pass', message }
+}
+
+/** The text form of a list of fixes: each under a comment saying where to run it. */
+export function fixText(fixes: readonly PrecheckFix[]): string {
+  return fixes
+    .map((f) => {
+      const where = `-- on the ${f.side}${f.database === undefined ? '' : `, in database ${JSON.stringify(f.database)}`}:`
+      const restart =
+        f.restart === true ? `\n-- restart required: restart the ${f.side} server after this` : ''
+      return `${where}\n${f.sql}${restart}`
+    })
+    .join('\n')
+}
+
+/** A warn or fail item. `fix` is either statements to run, or a sentence when no SQL can help. */
+export function found(
+  id: PrecheckItemId,
+  title: string,
+  status: Exclude<PrecheckStatus, 'pass' | 'skipped'>,
+  message: string,
+  fix: readonly PrecheckFix[] | string,
+  objects?: readonly string[],
+): PrecheckItem {
+  const text = typeof fix === 'string' ? fix : fixText(fix)
+  return {
+    id,
+    title,
+    status,
+    message: redact(message),
+    fix: redact(text),
+    ...(typeof fix === 'string' || fix.length === 0 ? {} : { fixes: fix }),
+    ...(objects !== undefined && objects.length > 0 ? { objects } : {}),
+  }
+}
+
+/** `a, b, c` — at most `max` names, then `… and N more`. */
+export function listNames(names: readonly string[], max = 20): string {
+  if (names.length <= max) return names.join(', ')
+  return `${names.slice(0, max).join(', ')} … and ${names.length - max} more`
+}

@@ -1,0 +1,44 @@
+/**
+ * The ids of every built-in precheck item, in report order. Ids are stable: callers skip items by
+ * id and UIs key on them.
+ */
+
+/**
+ * Every built-in precheck item id, in the order the report lists them.
+ * @public
+ */
+export const PRECHECK_ITEM_IDS = [
+  'source.connect',
+  'target.connect',
+  'target.version',
+  'selection.objects-exist',
+  'selection.dependencies',
+  'source.replication-role',
+  'source.privileges',
+  'source.wal-level',
+  'source.replication-capacity',
+  'source.slot-settings',
+  'source.open-transactions',
+  'source.replica-identity',
+  'source.unlogged-tables',
+  'target.extensions',
+  'target.encoding',
+  'target.settings',
+  'target.free-space',
+  'target.name-conflicts',
+  'target.role-conflicts',
+  'target.database-ownership',
+  'target.worker-processes',
+] as const
+
+/**
+ * The id of a built-in precheck item.
+ * @public
+ */
+export type PrecheckItemId = (typeof PRECHECK_ITEM_IDS)[number]
+
+/** Default of `PrecheckOptions.longTransactionSeconds`. */
+export const DEFAULT_LONG_TRANSACTION_SECONDS = 60
+
+/** Free space the target needs, as a multiple of what is migrated (dead tuples from sync grow it). */
+export const FREE_SPACE_FACTOR = 1.2
