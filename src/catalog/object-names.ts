@@ -11,7 +11,10 @@ export interface NamedObject {
   readonly name: string
   /** relkind (`r`, `p`, `v`, `m`, `S`, `f`, `i`, `I`, `c`), `type`, `domain`, or for a routine its prokind and `()` (`f()`, `p()`, `a()`, `w()`). */
   readonly kind: string
-  /** For functions: `pg_get_function_identity_arguments`; else empty. */
+  /**
+   * For routines: the argument types (`oidvectortypes(proargtypes)`, names left out: they do not
+   * make a signature) — what DROP FUNCTION takes; else empty.
+   */
   readonly args: string
 }
 
@@ -39,7 +42,7 @@ export async function readExistingObjects(
       WHERE n.nspname = ANY($1::text[]) AND t.typrelid = 0
         AND NOT (t.typelem <> 0 AND t.typlen = -1 AND t.typname ~ '^_')
      UNION ALL
-     SELECT n.nspname, p.proname, ${prokind} || '()', pg_get_function_identity_arguments(p.oid)
+     SELECT n.nspname, p.proname, ${prokind} || '()', oidvectortypes(p.proargtypes)
        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
       WHERE n.nspname = ANY($1::text[])`,
     [schemas],
@@ -48,14 +51,15 @@ export async function readExistingObjects(
 }
 
 /**
- * What the selection creates besides its relations and functions (v10+): the indexes of the
- * selected tables, and the standalone types (enum, composite, domain, range) of schemas selected
- * whole, not counting those an extension owns.
+ * What the selection creates besides its relations (v10+): the indexes of the selected tables, the
+ * standalone types (enum, composite, domain, range) of schemas selected whole, not counting those an
+ * extension owns, and the selected routines with their argument types.
  */
 export async function readCreatedExtras(
   client: pg.Client,
   relOids: readonly number[],
   wholeSchemas: readonly string[],
+  fnOids: readonly number[],
 ): Promise<NamedObject[]> {
   const r = await client.query<NamedObject>(
     `SELECT n.nspname AS schema, ci.relname AS name, 'i' AS kind, '' AS args
@@ -66,8 +70,12 @@ export async function readCreatedExtras(
        FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
       WHERE n.nspname = ANY($2::text[]) AND t.typtype IN ('e', 'd', 'r', 'c')
         AND (t.typtype <> 'c' OR (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c')
-        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e')`,
-    [relOids, wholeSchemas],
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e')
+     UNION ALL
+     SELECT n.nspname, p.proname, 'f()', oidvectortypes(p.proargtypes)
+       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+      WHERE p.oid = ANY($3::oid[])`,
+    [relOids, wholeSchemas, fnOids],
   )
   return r.rows
 }

@@ -6,7 +6,7 @@
  * ALTER DATABASE … OWNER TO / ALTER ROLE statements.
  */
 import { quoteIdent } from '../pg/quote.js'
-import { found, passed } from './precheck-item.js'
+import { found, passed, statements } from './precheck-item.js'
 import type { PrecheckInput } from './precheck-input.js'
 import type { PrecheckFix, PrecheckItem } from './precheck-report.js'
 
@@ -51,6 +51,6 @@ export async function checkDatabaseOwnership(input: PrecheckInput): Promise<Prec
         ? `target user '${role.name}' is a superuser`
         : `target user '${role.name}' owns ${input.databases.length - toCreate.length} target database(s)${toCreate.length > 0 ? ` and may create ${toCreate.join(', ')}` : ''}`,
     )
-  const fixes: PrecheckFix[] = [{ side: 'target', sql: sql.join('\n') }]
+  const fixes: PrecheckFix[] = statements('target', undefined, sql)
   return found(ID, TITLE, 'fail', problems.join('; '), fixes, objects)
 }

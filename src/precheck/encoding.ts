@@ -7,18 +7,18 @@
  */
 import { quoteIdent, quoteLiteral } from '../pg/quote.js'
 import type { DatabaseFacts } from '../catalog/database-facts.js'
-import { found, passed } from './precheck-item.js'
+import { found, passed, statements } from './precheck-item.js'
 import type { PrecheckInput } from './precheck-input.js'
 import type { PrecheckFix, PrecheckItem } from './precheck-report.js'
 
 const ID = 'target.encoding'
 const TITLE = 'target databases have the source encoding and locale'
 
-function recreate(name: string, like: DatabaseFacts, owner: string): string {
+function recreate(name: string, like: DatabaseFacts, owner: string): string[] {
   return [
     `DROP DATABASE ${quoteIdent(name)};`,
     `CREATE DATABASE ${quoteIdent(name)} OWNER ${quoteIdent(owner)} TEMPLATE template0 ENCODING ${quoteLiteral(like.encoding)} LC_COLLATE ${quoteLiteral(like.collate)} LC_CTYPE ${quoteLiteral(like.ctype)};`,
-  ].join('\n')
+  ]
 }
 
 export async function checkEncoding(input: PrecheckInput): Promise<PrecheckItem> {
@@ -50,7 +50,7 @@ export async function checkEncoding(input: PrecheckInput): Promise<PrecheckItem>
       continue
     }
     objects.push(d.db.as)
-    fixes.push({ side: 'target', sql: recreate(d.db.as, s, input.targetRole.name) })
+    fixes.push(...statements('target', undefined, recreate(d.db.as, s, input.targetRole.name)))
   }
   if (status === 'pass') return passed(ID, TITLE, notes.join('; ') || 'no database selected')
   return found(

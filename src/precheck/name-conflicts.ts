@@ -14,7 +14,7 @@ import {
   type NamedObject,
 } from '../catalog/object-names.js'
 import { quoteQualified } from '../pg/quote.js'
-import { found, listNames, passed } from './precheck-item.js'
+import { found, listNames, passed, statements } from './precheck-item.js'
 import { readable, type PrecheckInput } from './precheck-input.js'
 import type { PrecheckFix, PrecheckItem } from './precheck-report.js'
 
@@ -98,6 +98,7 @@ export async function checkNameConflicts(input: PrecheckInput): Promise<Precheck
         client,
         selection.relations.map((r) => r.oid),
         wholeSchemas,
+        selection.functions.map((f) => f.oid),
       ),
     ])
     // routines are keyed with their arguments, so they only meet a routine of the same signature
@@ -120,14 +121,10 @@ export async function checkNameConflicts(input: PrecheckInput): Promise<Precheck
       hit(`${r.targetSchema}.${r.name}`, blocking, `${r.targetSchema}.${r.name}`)
     for (const x of extras) {
       const schema = asOf.get(x.schema) ?? x.schema
-      hit(`${schema}.${x.name}`, x.kind === 'i' ? warned : blocking, `${schema}.${x.name}`)
+      if (x.kind === 'f()')
+        hit(`${schema}.${x.name}(${x.args})`, warned, `${schema}.${x.name}(${x.args})`)
+      else hit(`${schema}.${x.name}`, x.kind === 'i' ? warned : blocking, `${schema}.${x.name}`)
     }
-    for (const f of selection.functions)
-      hit(
-        `${f.targetSchema}.${f.name}(${f.identityArgs})`,
-        warned,
-        `${f.targetSchema}.${f.name}(${f.identityArgs})`,
-      )
     for (const o of blocking.keys()) warned.delete(o)
     if (blocking.size > 0) status = 'fail'
     else if (warned.size > 0 && status === 'pass') status = 'warn'
@@ -144,7 +141,7 @@ export async function checkNameConflicts(input: PrecheckInput): Promise<Precheck
         `in target database ${db.as}, indexes or functions of the same name exist: ${listNames([...warned.values()].map(describe))}`,
       )
     all.sort((a, b) => DROP_ORDER.indexOf(a.kind) - DROP_ORDER.indexOf(b.kind))
-    fixes.push({ side: 'target', database: db.as, sql: all.map(dropStatement).join('\n') })
+    fixes.push(...statements('target', db.as, all.map(dropStatement)))
   }
   if (unread.length > 0) {
     if (status === 'pass') status = 'warn'

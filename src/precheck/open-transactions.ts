@@ -6,7 +6,7 @@
  */
 import { readLongTransactions, readPreparedTransactions } from '../catalog/activity.js'
 import { quoteLiteral } from '../pg/quote.js'
-import { found, passed } from './precheck-item.js'
+import { found, passed, statements } from './precheck-item.js'
 import type { PrecheckInput } from './precheck-input.js'
 import type { PrecheckFix, PrecheckItem } from './precheck-report.js'
 
@@ -16,10 +16,8 @@ const TITLE = 'no long-running or prepared transactions on the source'
 export async function checkOpenTransactions(input: PrecheckInput): Promise<PrecheckItem> {
   if (!input.incremental)
     return passed(ID, TITLE, `not needed: a '${input.type}' task creates no replication slot`)
-  const [long, prepared] = await Promise.all([
-    readLongTransactions(input.source, input.longTransactionSeconds),
-    readPreparedTransactions(input.source),
-  ])
+  const long = await readLongTransactions(input.source, input.longTransactionSeconds)
+  const prepared = await readPreparedTransactions(input.source)
   if (long.length === 0 && prepared.length === 0)
     return passed(
       ID,
@@ -37,10 +35,13 @@ export async function checkOpenTransactions(input: PrecheckInput): Promise<Prech
         )
         .join(', ')}`,
     )
-    fixes.push({
-      side: 'source',
-      sql: long.map((t) => `SELECT pg_terminate_backend(${t.pid});`).join('\n'),
-    })
+    fixes.push(
+      ...statements(
+        'source',
+        undefined,
+        long.map((t) => `SELECT pg_terminate_backend(${t.pid});`),
+      ),
+    )
   }
   if (prepared.length > 0) {
     found_.push(
@@ -54,8 +55,7 @@ export async function checkOpenTransactions(input: PrecheckInput): Promise<Prech
         ...(byDb.get(p.database) ?? []),
         `ROLLBACK PREPARED ${quoteLiteral(p.gid)};`,
       ])
-    for (const [database, sql] of byDb)
-      fixes.push({ side: 'source', database, sql: sql.join('\n') })
+    for (const [database, sql] of byDb) fixes.push(...statements('source', database, sql))
   }
   return found(
     ID,

@@ -54,11 +54,14 @@ export interface PrecheckInput {
 /** Connect and read what every item needs. Throws only when a server that answered before fails. */
 export async function gatherInput(ctx: StageContext): Promise<PrecheckInput> {
   const [source, target] = await Promise.all([ctx.connect('source'), ctx.connect('target')])
-  const [sourceVersion, targetVersion, sourceRole, targetRole] = await Promise.all([
-    serverVersion(source),
-    serverVersion(target),
-    readCurrentRoleAttributes(source),
-    readCurrentRoleAttributes(target),
+  // one query at a time per client (pg 9 drops queued concurrent queries); the two sides in parallel
+  const facts = async (c: pg.Client): Promise<[ServerVersion, RoleAttributes]> => [
+    await serverVersion(c),
+    await readCurrentRoleAttributes(c),
+  ]
+  const [[sourceVersion, sourceRole], [targetVersion, targetRole]] = await Promise.all([
+    facts(source),
+    facts(target),
   ])
   const dbs = await selectedDatabases(ctx.config.objects, source)
   const onSource = await readDatabaseFacts(

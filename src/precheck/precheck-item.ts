@@ -11,16 +11,40 @@ export function passed(id: PrecheckItemId, title: string, message: string): Prec
   return { id, title, status: 'pass', message }
 }
 
-/** The text form of a list of fixes: each under a comment saying where to run it. */
+/** One fix per statement, all to run in the same place. */
+export function statements(
+  side: PrecheckFix['side'],
+  database: string | undefined,
+  sql: readonly string[],
+  restart = false,
+): PrecheckFix[] {
+  return sql.map((s) => ({
+    side,
+    ...(database !== undefined ? { database } : {}),
+    sql: s,
+    ...(restart ? { restart } : {}),
+  }))
+}
+
+/** The text form of a list of fixes: statements grouped under a comment saying where to run them. */
 export function fixText(fixes: readonly PrecheckFix[]): string {
-  return fixes
-    .map((f) => {
-      const where = `-- on the ${f.side}${f.database === undefined ? '' : `, in database ${JSON.stringify(f.database)}`}:`
-      const restart =
-        f.restart === true ? `\n-- restart required: restart the ${f.side} server after this` : ''
-      return `${where}\n${f.sql}${restart}`
-    })
-    .join('\n')
+  const out: string[] = []
+  let where = ''
+  for (let i = 0; i < fixes.length; i++) {
+    const f = fixes[i] as PrecheckFix
+    const here = `-- on the ${f.side}${f.database === undefined ? '' : `, in database ${JSON.stringify(f.database)}`}:`
+    if (here !== where) out.push(here)
+    where = here
+    out.push(f.sql)
+    const next = fixes[i + 1]
+    const groupEnds = next === undefined || next.side !== f.side || next.database !== f.database
+    if (
+      groupEnds &&
+      fixes.some((x) => x.restart === true && x.side === f.side && x.database === f.database)
+    )
+      out.push(`-- restart required: restart the ${f.side} server for this to take effect`)
+  }
+  return out.join('\n')
 }
 
 /** A warn or fail item. `fix` is either statements to run, or a sentence when no SQL can help. */

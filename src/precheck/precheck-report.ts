@@ -35,7 +35,10 @@ export interface PrecheckFix {
   readonly side: Side
   /** The database to run it in; `undefined` when any database of the server will do. */
   readonly database?: string
-  /** SQL; may hold several statements. */
+  /**
+   * One SQL statement, so that each can be run as it is (ALTER SYSTEM and DROP/CREATE DATABASE
+   * cannot run inside the implicit transaction of a multi-statement query).
+   */
   readonly sql: string
   /** True when the server must be restarted after the SQL for it to take effect. */
   readonly restart?: boolean

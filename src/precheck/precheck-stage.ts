@@ -1,7 +1,7 @@
 /**
  * The built-in precheck stage. Runs every item, never throws for a failing one, and emits
  * `precheck:item` per item. Items live one per file beside this one; each reads the catalogs
- * through set-based queries (one per database), and they run concurrently over shared clients.
+ * through set-based queries (one per database), one item after another over shared clients.
  */
 import { PgferryError, messageOf } from '../errors.js'
 import type { Stage, StageContext } from '../stage/stage.js'
@@ -103,16 +103,18 @@ async function runPrecheck(ctx: StageContext): Promise<PrecheckReport> {
     if (input === undefined) {
       for (const id of PRECHECK_ITEM_IDS.slice(2)) items.push(unchecked(id, gatherError))
     } else {
-      const ready = input
-      const [deps, ...rest] = await Promise.all([
-        checkDependencies(ready).catch((error: unknown) => ({
-          item: unchecked('selection.dependencies', error),
-          closure: undefined,
-        })),
-        ...CHECKS.map(([id, check]) => guarded(id, () => check(ready))),
-      ])
-      items.push(deps.item, ...rest)
+      // one after another: items share clients, and a pg client runs one query at a time
+      const deps = await checkDependencies(input).catch((error: unknown) => ({
+        item: unchecked('selection.dependencies', error),
+        closure: undefined,
+      }))
+      items.push(deps.item)
       closure = deps.closure
+      for (const [id, check] of CHECKS) {
+        ctx.signal.throwIfAborted()
+        const ready = input
+        items.push(await guarded(id, () => check(ready)))
+      }
     }
   }
   ctx.signal.throwIfAborted()

@@ -11,7 +11,7 @@ import {
   readUnreadableLargeObjects,
 } from '../catalog/privileges.js'
 import { quoteIdent, quoteQualified } from '../pg/quote.js'
-import { found, listNames, passed } from './precheck-item.js'
+import { found, listNames, passed, statements } from './precheck-item.js'
 import type { PrecheckInput } from './precheck-input.js'
 import type { PrecheckFix, PrecheckItem } from './precheck-report.js'
 
@@ -31,12 +31,13 @@ export async function checkPrivileges(input: PrecheckInput): Promise<PrecheckIte
   if (noConnect.size > 0) {
     problems.push(`CONNECT on database ${[...noConnect].join(', ')}`)
     objects.push(...noConnect)
-    fixes.push({
-      side: 'source',
-      sql: [...noConnect]
-        .map((d) => `GRANT CONNECT ON DATABASE ${quoteIdent(d)} TO ${user};`)
-        .join('\n'),
-    })
+    fixes.push(
+      ...statements(
+        'source',
+        undefined,
+        [...noConnect].map((d) => `GRANT CONNECT ON DATABASE ${quoteIdent(d)} TO ${user};`),
+      ),
+    )
   }
   for (const d of input.databases) {
     if (d.exists && d.client === undefined && !noConnect.has(d.db.name))
@@ -75,12 +76,14 @@ export async function checkPrivileges(input: PrecheckInput): Promise<PrecheckIte
       problems.push(`SELECT on ${los.length} large object(s) in ${d.db.name}: ${listNames(los)}`)
       objects.push(...los.map((o) => `${d.db.name} large object ${o}`))
       sql.push(
-        los.length <= LARGE_OBJECT_LINES
-          ? los.map((o) => `GRANT SELECT ON LARGE OBJECT ${o} TO ${user};`).join('\n')
-          : `DO $$DECLARE o oid; BEGIN FOR o IN SELECT oid FROM pg_largeobject_metadata WHERE oid = ANY ('{${los.join(',')}}'::oid[]) LOOP EXECUTE format('GRANT SELECT ON LARGE OBJECT %s TO %I', o, ${quoteLiteralForDo(input.sourceRole.name)}); END LOOP; END$$;`,
+        ...(los.length <= LARGE_OBJECT_LINES
+          ? los.map((o) => `GRANT SELECT ON LARGE OBJECT ${o} TO ${user};`)
+          : [
+              `DO $$DECLARE o oid; BEGIN FOR o IN SELECT oid FROM pg_largeobject_metadata WHERE oid = ANY ('{${los.join(',')}}'::oid[]) LOOP EXECUTE format('GRANT SELECT ON LARGE OBJECT %s TO %I', o, ${quoteLiteralForDo(input.sourceRole.name)}); END LOOP; END$$;`,
+            ]),
       )
     }
-    if (sql.length > 0) fixes.push({ side: 'source', database: d.db.name, sql: sql.join('\n') })
+    fixes.push(...statements('source', d.db.name, sql))
   }
   if (problems.length === 0)
     return passed(

@@ -6,7 +6,7 @@
  */
 import { readWeakReplicaIdentity } from '../catalog/replica-identity.js'
 import { quoteQualified } from '../pg/quote.js'
-import { found, listNames, passed } from './precheck-item.js'
+import { found, listNames, passed, statements } from './precheck-item.js'
 import { readable, type PrecheckInput } from './precheck-input.js'
 import type { PrecheckFix, PrecheckItem } from './precheck-report.js'
 
@@ -25,13 +25,13 @@ export async function checkReplicaIdentity(input: PrecheckInput): Promise<Preche
     )
     if (weak.length === 0) continue
     names.push(...weak.map((t) => `${db.name}.${t.schema}.${t.name}`))
-    fixes.push({
-      side: 'source',
-      database: db.name,
-      sql: weak
-        .map((t) => `ALTER TABLE ${quoteQualified(t.schema, t.name)} REPLICA IDENTITY FULL;`)
-        .join('\n'),
-    })
+    fixes.push(
+      ...statements(
+        'source',
+        db.name,
+        weak.map((t) => `ALTER TABLE ${quoteQualified(t.schema, t.name)} REPLICA IDENTITY FULL;`),
+      ),
+    )
   }
   if (names.length === 0)
     return passed(ID, TITLE, 'every selected table has a primary key or a replica identity')

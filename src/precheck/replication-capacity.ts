@@ -16,10 +16,8 @@ export async function checkReplicationCapacity(input: PrecheckInput): Promise<Pr
   if (!input.incremental)
     return passed(ID, TITLE, `not needed: a '${input.type}' task uses no replication slot`)
   const n = input.databases.length
-  const [s, used] = await Promise.all([
-    readSettings(input.source, ['max_replication_slots', 'max_wal_senders']),
-    readReplicationUse(input.source),
-  ])
+  const s = await readSettings(input.source, ['max_replication_slots', 'max_wal_senders'])
+  const used = await readReplicationUse(input.source)
   const limits = [
     {
       name: 'max_replication_slots',

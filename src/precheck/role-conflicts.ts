@@ -7,7 +7,7 @@
  */
 import { listInstanceRoleNames } from '../catalog/role-attributes.js'
 import { quoteIdent } from '../pg/quote.js'
-import { found, listNames, passed } from './precheck-item.js'
+import { found, listNames, passed, statements } from './precheck-item.js'
 import type { PrecheckInput } from './precheck-input.js'
 import type { PrecheckItem } from './precheck-report.js'
 
@@ -30,7 +30,11 @@ export async function checkRoleConflicts(input: PrecheckInput): Promise<Precheck
     TITLE,
     'fail',
     `roles already on the target: ${listNames(clash)} (a role that owns objects needs REASSIGN OWNED BY … TO …; DROP OWNED BY …; in each database first)`,
-    [{ side: 'target', sql: clash.map((r) => `DROP ROLE IF EXISTS ${quoteIdent(r)};`).join('\n') }],
+    statements(
+      'target',
+      undefined,
+      clash.map((r) => `DROP ROLE IF EXISTS ${quoteIdent(r)};`),
+    ),
     clash,
   )
 }

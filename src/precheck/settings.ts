@@ -8,7 +8,7 @@
  */
 import { readSettings } from '../catalog/settings.js'
 import { quoteIdent, quoteLiteral } from '../pg/quote.js'
-import { found, passed } from './precheck-item.js'
+import { found, passed, statements } from './precheck-item.js'
 import { readable, type PrecheckInput } from './precheck-input.js'
 import type { PrecheckFix, PrecheckItem } from './precheck-report.js'
 
@@ -58,10 +58,9 @@ export async function checkSettings(input: PrecheckInput): Promise<PrecheckItem>
       )
     }
     if (sql.length > 0)
-      fixes.push({
-        side: 'target',
-        sql: exists ? sql.join('\n') : [...sql, 'SELECT pg_reload_conf();'].join('\n'),
-      })
+      fixes.push(
+        ...statements('target', undefined, exists ? sql : [...sql, 'SELECT pg_reload_conf();']),
+      )
   }
   if (problems.length === 0)
     return passed(ID, TITLE, `${COMPARED_SETTINGS.join(', ')} are the same on both sides`)

@@ -7,7 +7,7 @@
  * Both take effect on reload.
  */
 import { readSettings } from '../catalog/settings.js'
-import { found, passed } from './precheck-item.js'
+import { found, passed, statements } from './precheck-item.js'
 import type { PrecheckInput } from './precheck-input.js'
 import type { PrecheckItem } from './precheck-report.js'
 
@@ -51,7 +51,7 @@ export async function checkSlotSettings(input: PrecheckInput): Promise<PrecheckI
     TITLE,
     'warn',
     risks.join('; '),
-    [{ side: 'source', sql: [...sql, 'SELECT pg_reload_conf();'].join('\n') }],
+    statements('source', undefined, [...sql, 'SELECT pg_reload_conf();']),
     [
       ...(keep !== undefined && sql.some((x) => x.includes('keep'))
         ? ['max_slot_wal_keep_size']

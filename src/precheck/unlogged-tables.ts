@@ -5,7 +5,7 @@
  * copies them as they are.
  */
 import { quoteQualified } from '../pg/quote.js'
-import { found, listNames, passed } from './precheck-item.js'
+import { found, listNames, passed, statements } from './precheck-item.js'
 import { readable, type PrecheckInput } from './precheck-input.js'
 import type { PrecheckFix, PrecheckItem } from './precheck-report.js'
 
@@ -23,16 +23,16 @@ export async function checkUnloggedTables(input: PrecheckInput): Promise<Prechec
     excludes.push(
       ...bad.map((r) => `databases.${db.name}.schemas.${r.schema}.exclude: ['${r.name}']`),
     )
-    fixes.push({
-      side: 'source',
-      database: db.name,
-      sql: bad
-        .map(
+    fixes.push(
+      ...statements(
+        'source',
+        db.name,
+        bad.map(
           (r) =>
             `ALTER ${r.kind === 'S' ? 'SEQUENCE' : 'TABLE'} ${quoteQualified(r.schema, r.name)} SET LOGGED;`,
-        )
-        .join('\n'),
-    })
+        ),
+      ),
+    )
   }
   if (names.length === 0) return passed(ID, TITLE, 'every selected table is logged')
   if (!input.incremental)
