@@ -14,6 +14,7 @@ import type {
   ConnectionInput,
   MigrationType,
   ObjectsInput,
+  Ownership,
   ThrottleConfig,
   SchemaSelection,
   TaskConfig,
@@ -28,6 +29,8 @@ export const DEFAULT_PORT = 5432
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
 /** @public */
 export const DEFAULT_APPLICATION_NAME = 'pgferry'
+/** @public */
+export const DEFAULT_OWNERSHIP: Ownership = 'keep'
 /** @public */
 export const MIGRATION_TYPES: readonly MigrationType[] = ['structure', 'full', 'full+incremental']
 
@@ -111,6 +114,8 @@ export interface ResolvedTaskConfig {
   readonly throttle: Readonly<ThrottleConfig> | undefined
   /** Bytes; 0 means never split. */
   readonly splitTablesLargerThan: number
+  /** Who owns migrated objects: `keep` (source owners and ACLs) or `target-user`. */
+  readonly ownership: Ownership
   readonly store: 'target' | 'memory' | 'custom'
   readonly stages: readonly Stage[]
 }
@@ -480,6 +485,14 @@ export function resolveConfig(config: TaskConfig): {
       'use a number of bytes ≥ 0 (0 turns splitting off), e.g. 1073741824',
     )
   }
+  const ownership = config.ownership ?? DEFAULT_OWNERSHIP
+  if (ownership !== 'keep' && ownership !== 'target-user') {
+    throw invalid(
+      'ownership',
+      `${String(ownership as unknown)} is not 'keep' or 'target-user'`,
+      `leave it out to keep the source's owners and grants`,
+    )
+  }
   const storeInput = config.store ?? 'target'
   let store: ProgressStore | undefined
   let storeKind: ResolvedTaskConfig['store']
@@ -505,6 +518,7 @@ export function resolveConfig(config: TaskConfig): {
     parallelism,
     throttle,
     splitTablesLargerThan,
+    ownership,
     store: storeKind,
     stages: resolveStages(config.stages),
   })

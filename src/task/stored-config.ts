@@ -53,6 +53,7 @@ export function serializeConfig(config: ResolvedTaskConfig): Record<string, unkn
     parallelism: config.parallelism,
     throttle: config.throttle ?? null,
     splitTablesLargerThan: config.splitTablesLargerThan,
+    ownership: config.ownership,
     store: config.store,
     stages: config.stages.map((s) => ({ name: s.name, after: s.after ?? null })),
   }
@@ -120,6 +121,7 @@ export function deserializeConfig(
     parallelism: number
     throttle?: ResolvedTaskConfig['throttle'] | null
     splitTablesLargerThan?: number
+    ownership?: ResolvedTaskConfig['ownership']
     store: ResolvedTaskConfig['store']
     stages: { name: string; after: string | null }[]
   }
@@ -148,6 +150,7 @@ export function deserializeConfig(
     parallelism: s.parallelism,
     throttle: s.throttle == null ? undefined : Object.freeze({ ...s.throttle }),
     splitTablesLargerThan: s.splitTablesLargerThan ?? DEFAULT_SPLIT_TABLES_LARGER_THAN,
+    ownership: s.ownership ?? 'keep',
     store: s.store,
     stages: Object.freeze(s.stages.map((st) => given.find((g) => g.name === st.name) as Stage)),
   })

@@ -116,6 +116,12 @@ export interface ThrottleConfig {
 }
 
 /**
+ * Ownership of migrated objects: the source's owners and ACLs, or the target user's.
+ * @public
+ */
+export type Ownership = 'keep' | 'target-user'
+
+/**
  * Everything a migration needs. Created once; the settings do not change afterwards.
  * @public
  */
@@ -149,6 +155,12 @@ export interface TaskConfig {
    * chunk. Defaults to 1 GiB (`DEFAULT_SPLIT_TABLES_LARGER_THAN`); 0 turns splitting off.
    */
   readonly splitTablesLargerThan?: number
+  /**
+   * Who owns the migrated objects. `'keep'`: the source's owners and GRANTs (ACLs) are recreated
+   * (roles missing on the target are warned about and skipped); `'target-user'`: every object is
+   * owned by the target connection's user and no GRANT is copied. Defaults to `'keep'`.
+   */
+  readonly ownership?: Ownership
   /** Where progress lives. Defaults to `'target'`. */
   readonly store?: StoreInput
   /** Custom stages, run in their declared place. Defaults to none. */

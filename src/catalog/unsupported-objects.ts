@@ -1,0 +1,55 @@
+/**
+ * Objects of the selected schemas (and database-wide ones) that the structure stage cannot create
+ * yet, so it can name each in its report instead of dropping it silently. One query. Extension
+ * members are left out (CREATE EXTENSION makes them). Versions ≥ 10.
+ */
+import type pg from 'pg'
+
+/** One object pgferry does not recreate. */
+export interface UnsupportedObject {
+  /** e.g. `operator`, `text search configuration`. */
+  readonly kind: string
+  /** Qualified name. */
+  readonly name: string
+}
+
+/** List the objects of kinds pgferry does not migrate yet. */
+export async function readUnsupportedObjects(
+  client: pg.Client,
+  schemas: readonly string[],
+): Promise<UnsupportedObject[]> {
+  const notExt = (cls: string, alias: string): string =>
+    `NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '${cls}'::regclass AND e.objid = ${alias}.oid AND e.deptype = 'e')`
+  const r = await client.query<UnsupportedObject>(
+    `SELECT 'operator' AS kind, n.nspname || '.' || o.oprname AS name FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace
+      WHERE n.nspname = ANY($1) AND ${notExt('pg_operator', 'o')}
+     UNION ALL SELECT 'operator class', n.nspname || '.' || c.opcname FROM pg_opclass c JOIN pg_namespace n ON n.oid = c.opcnamespace
+      WHERE n.nspname = ANY($1) AND ${notExt('pg_opclass', 'c')}
+     UNION ALL SELECT 'operator family', n.nspname || '.' || f.opfname FROM pg_opfamily f JOIN pg_namespace n ON n.oid = f.opfnamespace
+      WHERE n.nspname = ANY($1) AND ${notExt('pg_opfamily', 'f')}
+     UNION ALL SELECT 'collation', n.nspname || '.' || c.collname FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace
+      WHERE n.nspname = ANY($1) AND ${notExt('pg_collation', 'c')}
+     UNION ALL SELECT 'conversion', n.nspname || '.' || c.conname FROM pg_conversion c JOIN pg_namespace n ON n.oid = c.connamespace
+      WHERE n.nspname = ANY($1) AND ${notExt('pg_conversion', 'c')}
+     UNION ALL SELECT 'text search configuration', n.nspname || '.' || c.cfgname FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace
+      WHERE n.nspname = ANY($1) AND ${notExt('pg_ts_config', 'c')}
+     UNION ALL SELECT 'text search dictionary', n.nspname || '.' || c.dictname FROM pg_ts_dict c JOIN pg_namespace n ON n.oid = c.dictnamespace
+      WHERE n.nspname = ANY($1) AND ${notExt('pg_ts_dict', 'c')}
+     UNION ALL SELECT 'statistics object', n.nspname || '.' || s.stxname FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace
+      WHERE n.nspname = ANY($1)
+     UNION ALL SELECT 'base type', n.nspname || '.' || t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+      WHERE n.nspname = ANY($1) AND t.typtype = 'b' AND t.typcategory <> 'A' AND ${notExt('pg_type', 't')}
+     UNION ALL SELECT 'event trigger', t.evtname FROM pg_event_trigger t WHERE ${notExt('pg_event_trigger', 't')}
+     UNION ALL SELECT 'cast', format_type(c.castsource, NULL) || ' AS ' || format_type(c.casttarget, NULL) FROM pg_cast c
+      WHERE c.oid >= 16384 AND ${notExt('pg_cast', 'c')}
+     UNION ALL SELECT 'foreign server', s.srvname FROM pg_foreign_server s WHERE ${notExt('pg_foreign_server', 's')}
+     UNION ALL SELECT 'foreign-data wrapper', w.fdwname FROM pg_foreign_data_wrapper w WHERE ${notExt('pg_foreign_data_wrapper', 'w')}
+     UNION ALL SELECT 'procedural language', l.lanname FROM pg_language l WHERE l.oid >= 16384 AND ${notExt('pg_language', 'l')}
+     UNION ALL SELECT 'default privileges', coalesce(n.nspname || ' ', '') || 'for ' || pg_get_userbyid(d.defaclrole)
+       FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace
+     UNION ALL SELECT 'publication', p.pubname FROM pg_publication p WHERE p.pubname !~ '^pgferry'
+     ORDER BY 1, 2`,
+    [schemas],
+  )
+  return r.rows
+}

@@ -1,0 +1,188 @@
+/**
+ * Post-data steps that give tables their keys and indexes: PK / unique / exclusion constraints,
+ * NOT VALID checks, indexes (partial, expression, INCLUDE, opclasses: `pg_get_indexdef`),
+ * partitioned indexes attached partition by partition (as pg_dump does: `ON ONLY` the parent, each
+ * partition's own, then `ATTACH PARTITION`), foreign keys, CLUSTER ON and REPLICA IDENTITY USING
+ * INDEX. Each names the source relations whose data must be loaded first.
+ */
+import type { SelectedRelation } from '../catalog/selection.js'
+import { quoteIdent, quoteQualified } from '../pg/quote.js'
+import { targetName } from './relation-steps.js'
+import type { SourceCatalog } from './source-catalog.js'
+import { onTableKey, relationKey } from './step-keys.js'
+import type { StepPlan } from './step-plan.js'
+
+/** Add constraint, index and foreign-key steps. */
+export function addKeySteps(plan: StepPlan, cat: SourceCatalog): void {
+  const selected = new Map(cat.selection.relations.map((r) => [r.oid, r]))
+  const children = new Map<number, number[]>()
+  for (const r of cat.selection.relations) {
+    if (r.parentOid === undefined) continue
+    children.set(r.parentOid, [...(children.get(r.parentOid) ?? []), r.oid])
+  }
+  const tree = (oid: number): number[] => [oid, ...(children.get(oid) ?? []).flatMap(tree)]
+  const indexByOid = new Map(cat.indexes.map((i) => [i.oid, i]))
+  const indexName = (oid: number): string | undefined => {
+    const i = indexByOid.get(oid)
+    const t = i === undefined ? undefined : selected.get(i.table)
+    return i === undefined || t === undefined ? undefined : quoteQualified(t.targetSchema, i.name)
+  }
+
+  const foreignKeys: { key: string; index: number }[] = []
+  for (const k of cat.constraints) {
+    const rel = selected.get(k.table)
+    if (rel === undefined) continue
+    const q = targetName(rel)
+    const name = quoteIdent(k.name)
+    const comment = plan.comment(`CONSTRAINT ${name} ON`, q, 'pg_constraint', k.oid)
+    if (k.type === 'p' || k.type === 'u' || k.type === 'x') {
+      const key = onTableKey('constraint', q, k.name)
+      const sql = [`ALTER TABLE ONLY ${q} ADD CONSTRAINT ${name} ${k.definition}`, ...comment]
+      const idx = k.index === null ? undefined : indexByOid.get(k.index)
+      if (idx !== undefined)
+        sql.push(
+          ...plan.comment('INDEX', quoteQualified(rel.targetSchema, idx.name), 'pg_class', idx.oid),
+        )
+      if (idx?.clustered === true)
+        sql.push(`ALTER TABLE ONLY ${q} CLUSTER ON ${quoteIdent(idx.name)}`)
+      plan.add(key, 'constraint', `${q}.${name}`, 'post-data', sql, {
+        dependsOn: [relationKey(rel.targetSchema, rel.name)],
+        relations: [rel.oid],
+      })
+      plan.ref('pg_constraint', k.oid, key)
+      if (k.index !== null) plan.ref('pg_class', k.index, key)
+    } else if (k.type === 'c' && k.local && !k.validated) {
+      const key = onTableKey('constraint', q, k.name)
+      plan.add(
+        key,
+        'constraint',
+        `${q}.${name}`,
+        'post-data',
+        [`ALTER TABLE ONLY ${q} ADD CONSTRAINT ${name} ${k.definition}`, ...comment],
+        {
+          dependsOn: [relationKey(rel.targetSchema, rel.name)],
+          relations: [rel.oid],
+        },
+      )
+      plan.ref('pg_constraint', k.oid, key)
+    } else if (k.type === 'c') {
+      plan.ref('pg_constraint', k.oid, relationKey(rel.targetSchema, rel.name))
+      // a valid local CHECK is declared inline with its table; its comment follows the table
+      if (k.local && comment.length > 0)
+        plan.add(relationKey(rel.targetSchema, rel.name), 'table', q, 'pre-data', comment)
+    } else if (k.type === 'f' && k.parent === null) {
+      const ref = k.referenced === null ? undefined : selected.get(k.referenced)
+      if (ref === undefined) {
+        plan.unsupportedObject(
+          `${rel.schema}.${rel.name}.${k.name}`,
+          'foreign key to a table outside the selection: not created',
+        )
+        continue
+      }
+      const key = onTableKey('foreign-key', q, k.name)
+      const only = rel.kind === 'p' ? '' : 'ONLY '
+      plan.add(
+        key,
+        'foreign-key',
+        `${q}.${name}`,
+        'post-data',
+        [`ALTER TABLE ${only}${q} ADD CONSTRAINT ${name} ${k.definition}`, ...comment],
+        {
+          dependsOn: [
+            relationKey(rel.targetSchema, rel.name),
+            relationKey(ref.targetSchema, ref.name),
+          ],
+          relations: [...new Set([...tree(rel.oid), ...tree(ref.oid)])],
+        },
+      )
+      plan.ref('pg_constraint', k.oid, key)
+      if (k.index !== null) foreignKeys.push({ key, index: k.index })
+    }
+  }
+
+  for (const i of cat.indexes) {
+    const rel = selected.get(i.table)
+    if (rel === undefined) continue
+    const q = targetName(rel)
+    if (i.constraint !== null) {
+      if (i.replicaIdentity)
+        addReplicaIdentity(plan, rel, q, i.name, plan.stepOf('pg_class', i.oid))
+      continue
+    }
+    const iq = quoteQualified(rel.targetSchema, i.name)
+    const key = `index:${iq}`
+    const def = retarget(i.definition, i.tableSpelling, q)
+    const sql = [def, ...plan.comment('INDEX', iq, 'pg_class', i.oid)]
+    if (i.clustered) sql.push(`ALTER TABLE ONLY ${q} CLUSTER ON ${quoteIdent(i.name)}`)
+    plan.add(key, 'index', iq, 'post-data', sql, {
+      dependsOn: [relationKey(rel.targetSchema, rel.name)],
+      relations: [rel.oid],
+    })
+    plan.ref('pg_class', i.oid, key)
+    if (i.replicaIdentity) addReplicaIdentity(plan, rel, q, i.name, key)
+  }
+
+  // a foreign key waits for the referenced key (constraint or unique index)
+  for (const fk of foreignKeys) {
+    const target = plan.stepOf('pg_class', fk.index)
+    if (target !== undefined) plan.steps.get(fk.key)?.dependsOn.add(target)
+  }
+
+  // attach each partition's index (or key constraint's index) to its parent's
+  for (const i of cat.indexes) {
+    if (i.parent === null) continue
+    const child = indexName(i.oid)
+    const parent = indexName(i.parent)
+    const childStep = plan.stepOf('pg_class', i.oid)
+    const parentStep = plan.stepOf('pg_class', i.parent)
+    if (
+      child === undefined ||
+      parent === undefined ||
+      childStep === undefined ||
+      parentStep === undefined
+    )
+      continue
+    plan.add(
+      `index-attach:${child}`,
+      'index-attach',
+      child,
+      'post-data',
+      [`ALTER INDEX ${parent} ATTACH PARTITION ${child}`],
+      {
+        dependsOn: [childStep, parentStep],
+        relations: [i.table],
+      },
+    )
+  }
+}
+
+/** Swap the source table name in a `pg_get_indexdef` head for the target's. */
+export function retarget(def: string, sourceTable: string, targetTable: string): string {
+  for (const only of ['ONLY ', '']) {
+    const from = ` ON ${only}${sourceTable} USING `
+    const at = def.indexOf(from)
+    if (at >= 0)
+      return `${def.slice(0, at)} ON ${only}${targetTable} USING ${def.slice(at + from.length)}`
+  }
+  return def
+}
+
+function addReplicaIdentity(
+  plan: StepPlan,
+  rel: SelectedRelation,
+  q: string,
+  index: string,
+  indexStep: string | undefined,
+): void {
+  plan.add(
+    `replica-identity:${q}`,
+    'replica-identity',
+    q,
+    'post-data',
+    [`ALTER TABLE ONLY ${q} REPLICA IDENTITY USING INDEX ${quoteIdent(index)}`],
+    {
+      dependsOn: indexStep === undefined ? [] : [indexStep],
+      relations: [rel.oid],
+    },
+  )
+}

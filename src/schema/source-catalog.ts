@@ -1,0 +1,141 @@
+/**
+ * Everything the structure stage reads from one source database, read once: one query per object
+ * kind over the whole selection (never per table), so thousands of tables stay fast.
+ */
+import type pg from 'pg'
+import { readAcls, readColumnAcls, type AclInfo } from '../catalog/acls.js'
+import { readColumns, type ColumnInfo } from '../catalog/columns.js'
+import { readComments, type CommentMap } from '../catalog/comments.js'
+import { readConstraints, type ConstraintInfo } from '../catalog/constraints.js'
+import { readDependEdges, type DependEdge } from '../catalog/depend-edges.js'
+import { readExtensions, type ExtensionInfo } from '../catalog/installed-extensions.js'
+import {
+  readAggregates,
+  readFunctions,
+  type AggregateInfo,
+  type FunctionInfo,
+} from '../catalog/functions.js'
+import { readIndexes, type IndexInfo } from '../catalog/indexes.js'
+import { readPolicies, type PolicyInfo } from '../catalog/policies.js'
+import { readRules, type RuleInfo } from '../catalog/rules.js'
+import { readSchemas, type SchemaInfo } from '../catalog/schemas.js'
+import { readSequences, type SequenceInfo } from '../catalog/sequences.js'
+import { readRelations, type RelationInfo } from '../catalog/tables.js'
+import { readTriggers, type TriggerInfo } from '../catalog/triggers.js'
+import {
+  readDomainConstraints,
+  readTypes,
+  type DomainConstraintInfo,
+  type TypeInfo,
+} from '../catalog/types.js'
+import { readUnsupportedObjects, type UnsupportedObject } from '../catalog/unsupported-objects.js'
+import type { DatabaseObjects } from '../catalog/selection.js'
+
+/** The source catalog of one database, limited to the selection. */
+export interface SourceCatalog {
+  readonly major: number
+  readonly selection: DatabaseObjects
+  readonly schemas: readonly SchemaInfo[]
+  readonly extensions: readonly ExtensionInfo[]
+  readonly types: readonly TypeInfo[]
+  readonly domainConstraints: readonly DomainConstraintInfo[]
+  readonly relations: ReadonlyMap<number, RelationInfo>
+  readonly columns: ReadonlyMap<number, readonly ColumnInfo[]>
+  readonly sequences: readonly SequenceInfo[]
+  readonly constraints: readonly ConstraintInfo[]
+  readonly indexes: readonly IndexInfo[]
+  readonly functions: readonly FunctionInfo[]
+  readonly aggregates: readonly AggregateInfo[]
+  readonly triggers: readonly TriggerInfo[]
+  readonly rules: readonly RuleInfo[]
+  readonly policies: readonly PolicyInfo[]
+  readonly comments: CommentMap
+  /** ACLs by catalog then oid; column ACLs by relation oid. */
+  readonly acls: {
+    readonly relations: ReadonlyMap<number, AclInfo>
+    readonly columns: ReadonlyMap<number, readonly AclInfo[]>
+    readonly functions: ReadonlyMap<number, AclInfo>
+    readonly schemas: ReadonlyMap<number, AclInfo>
+    readonly types: ReadonlyMap<number, AclInfo>
+  }
+  readonly edges: readonly DependEdge[]
+  readonly unsupported: readonly UnsupportedObject[]
+}
+
+const byOid = (list: readonly AclInfo[]): Map<number, AclInfo> =>
+  new Map(list.map((a) => [a.oid, a]))
+
+function groupBy<T, K>(list: readonly T[], key: (t: T) => K): Map<K, T[]> {
+  const out = new Map<K, T[]>()
+  for (const x of list) {
+    const k = key(x)
+    const arr = out.get(k)
+    if (arr === undefined) out.set(k, [x])
+    else arr.push(x)
+  }
+  return out
+}
+
+/** Read the source catalog for a selection. The caller has set the session's search_path. */
+export async function readSourceCatalog(
+  client: pg.Client,
+  major: number,
+  selection: DatabaseObjects,
+): Promise<SourceCatalog> {
+  const relOids = selection.relations.map((r) => r.oid)
+  const tableOids = selection.relations.filter((r) => r.kind !== 'S').map((r) => r.oid)
+  const fnOids = selection.functions.map((f) => f.oid)
+  const schemaNames = selection.schemas.map((s) => s.name)
+  const schemas = await readSchemas(client, schemaNames)
+  const types = await readTypes(client, major, schemaNames)
+  const columns = await readColumns(client, major, tableOids)
+  return {
+    major,
+    selection,
+    schemas,
+    extensions: await readExtensions(client),
+    types,
+    domainConstraints: await readDomainConstraints(
+      client,
+      types.filter((t) => t.type === 'd').map((t) => t.oid),
+    ),
+    relations: await readRelations(client, major, relOids),
+    columns: groupBy(columns, (c) => c.relation),
+    sequences: await readSequences(client, relOids),
+    constraints: await readConstraints(client, major, tableOids),
+    indexes: await readIndexes(client, tableOids),
+    functions: await readFunctions(
+      client,
+      selection.functions.filter((f) => f.kind !== 'a').map((f) => f.oid),
+    ),
+    aggregates: await readAggregates(
+      client,
+      selection.functions.filter((f) => f.kind === 'a').map((f) => f.oid),
+    ),
+    triggers: await readTriggers(client, major, tableOids),
+    rules: await readRules(client, tableOids),
+    policies: await readPolicies(client, tableOids),
+    comments: await readComments(client),
+    acls: {
+      relations: byOid(await readAcls(client, 'pg_class', relOids)),
+      columns: groupBy(await readColumnAcls(client, tableOids), (a) => a.oid),
+      functions: byOid(await readAcls(client, 'pg_proc', fnOids)),
+      schemas: byOid(
+        await readAcls(
+          client,
+          'pg_namespace',
+          schemas.map((s) => s.oid),
+        ),
+      ),
+      types: byOid(
+        await readAcls(
+          client,
+          'pg_type',
+          types.map((t) => t.oid),
+        ),
+      ),
+    },
+    edges: await readDependEdges(client),
+    unsupported: await readUnsupportedObjects(client, schemaNames),
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * Post-data objects that act on rows: triggers (with their enabled state), rules, row-level security
+ * policies and RLS enablement. They wait for their table's data so that loading does not fire them.
+ */
+import type { SelectedRelation } from '../catalog/selection.js'
+import { quoteIdent } from '../pg/quote.js'
+import { targetName } from './relation-steps.js'
+import type { SourceCatalog } from './source-catalog.js'
+import { onTableKey, relationKey } from './step-keys.js'
+import type { StepPlan } from './step-plan.js'
+
+const ENABLE: Readonly<Record<string, string>> = {
+  D: 'DISABLE',
+  R: 'ENABLE REPLICA',
+  A: 'ENABLE ALWAYS',
+}
+const COMMAND: Readonly<Record<string, string>> = {
+  r: 'SELECT',
+  a: 'INSERT',
+  w: 'UPDATE',
+  d: 'DELETE',
+  '*': 'ALL',
+}
+
+/** Add trigger, rule, policy and row-security steps. */
+export function addTriggerSteps(plan: StepPlan, cat: SourceCatalog): void {
+  const selected = new Map(cat.selection.relations.map((r) => [r.oid, r]))
+  const children = new Map<number, number[]>()
+  for (const r of cat.selection.relations)
+    if (r.parentOid !== undefined)
+      children.set(r.parentOid, [...(children.get(r.parentOid) ?? []), r.oid])
+  const tree = (oid: number): number[] => [oid, ...(children.get(oid) ?? []).flatMap(tree)]
+  const dataOf = (rel: SelectedRelation): number[] => (rel.kind === 'v' ? [] : tree(rel.oid))
+
+  for (const t of cat.triggers) {
+    const rel = selected.get(t.table)
+    if (rel === undefined) continue
+    const q = targetName(rel)
+    const name = quoteIdent(t.name)
+    const key = onTableKey('trigger', q, t.name)
+    const sql = [t.definition]
+    const enable = ENABLE[t.enabled]
+    if (enable !== undefined) sql.push(`ALTER TABLE ${q} ${enable} TRIGGER ${name}`)
+    sql.push(...plan.comment(`TRIGGER ${name} ON`, q, 'pg_trigger', t.oid))
+    plan.add(key, 'trigger', `${q}.${name}`, 'post-data', sql, {
+      dependsOn: [relationKey(rel.targetSchema, rel.name)],
+      relations: dataOf(rel),
+    })
+    plan.ref('pg_trigger', t.oid, key)
+  }
+
+  for (const r of cat.rules) {
+    const rel = selected.get(r.table)
+    if (rel === undefined) continue
+    const q = targetName(rel)
+    const name = quoteIdent(r.name)
+    const key = onTableKey('rule', q, r.name)
+    const sql = [r.definition.trim().replace(/;$/, '')]
+    const enable = ENABLE[r.enabled]
+    if (enable !== undefined) sql.push(`ALTER TABLE ${q} ${enable} RULE ${name}`)
+    sql.push(...plan.comment(`RULE ${name} ON`, q, 'pg_rewrite', r.oid))
+    plan.add(key, 'rule', `${q}.${name}`, 'post-data', sql, {
+      dependsOn: [relationKey(rel.targetSchema, rel.name)],
+      relations: dataOf(rel),
+    })
+    plan.ref('pg_rewrite', r.oid, key)
+  }
+
+  for (const p of cat.policies) {
+    const rel = selected.get(p.table)
+    if (rel === undefined) continue
+    const q = targetName(rel)
+    const missing = p.roles.filter((r) => r !== 'public' && !plan.targetRoles.has(r))
+    if (missing.length > 0) {
+      plan.unsupportedObject(
+        `${rel.schema}.${rel.name}.${p.name}`,
+        `policy for roles missing on the target: ${missing.join(', ')}`,
+      )
+      continue
+    }
+    const name = quoteIdent(p.name)
+    let d = `CREATE POLICY ${name} ON ${q} AS ${p.permissive ? 'PERMISSIVE' : 'RESTRICTIVE'} FOR ${COMMAND[p.command] ?? 'ALL'}`
+    d += ` TO ${p.roles.length === 0 ? 'PUBLIC' : p.roles.map(quoteIdent).join(', ')}`
+    if (p.using !== null) d += ` USING (${p.using})`
+    if (p.withCheck !== null) d += ` WITH CHECK (${p.withCheck})`
+    const key = onTableKey('policy', q, p.name)
+    plan.add(
+      key,
+      'policy',
+      `${q}.${name}`,
+      'post-data',
+      [d, ...plan.comment(`POLICY ${name} ON`, q, 'pg_policy', p.oid)],
+      {
+        dependsOn: [relationKey(rel.targetSchema, rel.name)],
+        relations: [rel.oid],
+      },
+    )
+    plan.ref('pg_policy', p.oid, key)
+  }
+
+  for (const rel of cat.selection.relations) {
+    const info = cat.relations.get(rel.oid)
+    if (info === undefined || (!info.rowSecurity && !info.forceRowSecurity)) continue
+    const q = targetName(rel)
+    const sql: string[] = []
+    if (info.rowSecurity) sql.push(`ALTER TABLE ONLY ${q} ENABLE ROW LEVEL SECURITY`)
+    if (info.forceRowSecurity) sql.push(`ALTER TABLE ONLY ${q} FORCE ROW LEVEL SECURITY`)
+    plan.add(`row-security:${q}`, 'row-security', q, 'post-data', sql, {
+      dependsOn: [relationKey(rel.targetSchema, rel.name)],
+      relations: [rel.oid],
+    })
+  }
+}
