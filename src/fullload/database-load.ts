@@ -46,7 +46,7 @@ import {
   type LoadedDatabase,
   type LoadedTable,
 } from './load-progress.js'
-import { PostDataRunner } from './post-data-runner.js'
+import { PostDataRunner, parsePostDataDoneKey } from './post-data-runner.js'
 import { copySequences } from './sequences.js'
 import {
   DEFAULT_SLOT_TIMEOUT_MS,
@@ -285,11 +285,11 @@ export async function loadDatabase(
 
   // --- post-data, fed as tables land ------------------------------------------------------------
   const steps = (await loadPostDataPlan(store, taskId, db.as)) ?? []
-  const doneKeys = new Set(
-    (await store.getProgress(taskId, POST_DATA_DONE_KIND))
-      .filter((e) => e.key.startsWith(`${db.as}\u0000`))
-      .map((e) => e.key.slice(db.as.length + 1)),
-  )
+  const doneKeys = new Set<string>()
+  for (const e of await store.getProgress(taskId, POST_DATA_DONE_KIND)) {
+    const k = parsePostDataDoneKey(db.as, e.key)
+    if (k !== undefined) doneKeys.add(k)
+  }
   for (const k of await readPostDataDone(tgt, taskId)) doneKeys.add(k)
   const unitsOf = new Map<number, number[]>()
   const unitOids = new Set(units.map((u) => u.rel.oid))

@@ -5,7 +5,7 @@
  * - kind `fullload-database`, key = source database name, value {@link LoadedDatabase}:
  *   the target database, and for `full+incremental` the slot, the publication and the slot's
  *   `consistent_point` (`X/Y`) where the stream starts. Written as soon as the slot exists.
- * - kind `fullload-table`, key = `<source db>\u0000<source table oid>`, value {@link LoadedTable}:
+ * - kind `fullload-table`, key = `<source db>/<source table oid>`, value {@link LoadedTable}:
  *   written when a table's data is complete. `syncLsn` is null for tables copied under the slot's
  *   snapshot. After a crash lost that snapshot, unfinished tables are re-copied under the exported
  *   snapshot of a temporary slot, and `syncLsn` is that slot's `consistent_point`: the incremental
@@ -58,7 +58,7 @@ export interface LoadedTable {
 }
 
 /**
- * The full load's progress of a task: databases by source name, tables by `<db>\u0000<oid>`.
+ * The full load's progress of a task: databases by source name, tables by `<db>/<oid>`.
  * @public
  */
 export async function readLoadProgress(
@@ -73,7 +73,11 @@ export async function readLoadProgress(
   }
 }
 
+/**
+ * Progress keys cannot hold NUL: the PostgreSQL store keeps them in jsonb, which rejects \u0000.
+ * The oid is the last part, so a database name containing `/` still parses from the right.
+ */
 /** The store key of a loaded table. */
 export function loadedTableKey(sourceDb: string, oid: number): string {
-  return `${sourceDb}\u0000${oid}`
+  return `${sourceDb}/${oid}`
 }

@@ -15,6 +15,22 @@ import { POST_DATA_DONE_KIND, type DdlStep } from '../schema/ddl-step.js'
 import type { StageContext } from '../stage/stage.js'
 import { markPostDataDone } from './chunk-progress.js'
 
+/**
+ * Store key of a done post-data step. ddl-step.ts documents `<targetDb>\u0000<key>`, but jsonb (the
+ * PostgreSQL store) rejects NUL, so `/` separates them; both forms are read.
+ */
+export function postDataDoneKey(targetDb: string, key: string): string {
+  return `${targetDb}/${key}`
+}
+
+/** The step key of a stored done entry of `targetDb`, or undefined for another database. */
+export function parsePostDataDoneKey(targetDb: string, stored: string): string | undefined {
+  for (const sep of ['/', '\u0000']) {
+    if (stored.startsWith(targetDb + sep)) return stored.slice(targetDb.length + 1)
+  }
+  return undefined
+}
+
 /** What the runner needs to know about the load. */
 export interface PostDataInput {
   readonly targetDb: string
@@ -166,7 +182,7 @@ export class PostDataRunner {
     await this.#ctx.store.putProgress(this.#ctx.taskId, [
       {
         kind: POST_DATA_DONE_KIND,
-        key: `${this.#in.targetDb}\u0000${step.key}`,
+        key: postDataDoneKey(this.#in.targetDb, step.key),
         value: { doneAt: new Date().toISOString() },
       },
     ])

@@ -85,24 +85,19 @@ export async function createSlotSnapshot(
   const walsenderPid = (repl as unknown as { processID: number }).processID
   let timer: NodeJS.Timeout | undefined
   let blocked: string | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      void describeBlockers(ctx, database, walsenderPid).then(
-        (who) => {
-          blocked = who
-          reject(blockedError(options.slot, who, options.timeoutMs))
-        },
-        (error: unknown) => reject(blockedError(options.slot, messageOf(error), options.timeoutMs)),
-      )
-    }, options.timeoutMs)
-  })
+  // On timeout: name the blockers first, then cancel the creation (the query then rejects).
+  timer = setTimeout(() => {
+    void describeBlockers(ctx, database, walsenderPid, (who) => (blocked = who)).catch(
+      (error: unknown) => {
+        blocked = `could not list them: ${messageOf(error)}`
+        hardClose(repl)
+      },
+    )
+  }, options.timeoutMs)
   const onAbort = (): void => hardClose(repl)
   ctx.signal.addEventListener('abort', onAbort, { once: true })
   try {
-    const r = await Promise.race([
-      repl.query<{ consistent_point: string; snapshot_name: string }>(sql),
-      timeout,
-    ])
+    const r = await repl.query<{ consistent_point: string; snapshot_name: string }>(sql)
     const row = r.rows[0]
     if (row === undefined || row.snapshot_name == null) {
       throw new PgferryError('PGFERRY_INTERNAL', `CREATE_REPLICATION_SLOT returned no snapshot`)
@@ -112,7 +107,11 @@ export async function createSlotSnapshot(
     // An ephemeral slot still waiting for its consistent point is dropped when its walsender
     // ends, so closing the connection leaves nothing behind.
     hardClose(repl)
-    if (blocked !== undefined || error instanceof PgferryError) throw error
+    if (blocked !== undefined) {
+      await waitSlotGone(ctx, database, options.slot)
+      throw blockedError(options.slot, blocked, options.timeoutMs)
+    }
+    if (error instanceof PgferryError) throw error
     ctx.signal.throwIfAborted()
     throw new PgferryError(
       'PGFERRY_FULLLOAD_SLOT_BLOCKED',
@@ -126,6 +125,20 @@ export async function createSlotSnapshot(
   } finally {
     clearTimeout(timer)
     ctx.signal.removeEventListener('abort', onAbort)
+  }
+}
+
+/** The walsender drops an ephemeral slot in its error cleanup, just after reporting the error. */
+async function waitSlotGone(ctx: StageContext, database: string, slot: string): Promise<void> {
+  const c = await ctx.connect('source', { database })
+  try {
+    for (let i = 0; i < 100; i++) {
+      if (!(await slotExists(c, slot))) return
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    await dropSlot(c, slot)
+  } finally {
+    await c.end().catch(() => undefined)
   }
 }
 
@@ -143,7 +156,8 @@ async function describeBlockers(
   ctx: StageContext,
   database: string,
   walsenderPid: number,
-): Promise<string> {
+  named: (who: string) => void,
+): Promise<void> {
   const c = await ctx.connect('source', { database })
   try {
     // Slot creation waits for transactions that have an xid (any database), and prepared ones.
@@ -157,14 +171,15 @@ async function describeBlockers(
     const p = await c.query<{ gid: string; prepared: Date }>(
       `SELECT gid, prepared FROM pg_prepared_xacts ORDER BY prepared`,
     )
-    await c.query('SELECT pg_cancel_backend($1)', [walsenderPid]).catch(() => undefined)
     const parts = r.rows.map(
       (x) =>
         `pid ${x.pid} (application_name '${x.app}', database ${x.db}, xact_start ${x.xact_start?.toISOString() ?? '?'})`,
     )
     for (const x of p.rows)
       parts.push(`prepared transaction '${x.gid}' (${x.prepared.toISOString()})`)
-    return parts.length === 0 ? 'no blocking session found any more' : parts.join('; ')
+    named(parts.length === 0 ? 'no blocking session found any more' : parts.join('; '))
+    // A server-side cancel makes the walsender leave its wait and drop the ephemeral slot.
+    await c.query('SELECT pg_cancel_backend($1)', [walsenderPid])
   } finally {
     await c.end().catch(() => undefined)
   }

@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createTask } from '../../src/index.js'
+import { startPair, type ClusterPair } from '../harness/cluster.js'
+import {
+  equalityUnderWrites,
+  prepareDatabases,
+  readyForFullLoad,
+} from '../harness/fullload-suite.js'
+import type { StageCallOptions } from '../../src/task/task.js'
+
+let pair: ClusterPair
+beforeAll(async () => {
+  pair = await startPair(12, 17)
+})
+afterAll(async () => {
+  await pair?.stop()
+})
+
+describe('full load 12 → 17', () => {
+  it('copies every type as of the slot snapshot while the source keeps changing (full+incremental)', async () => {
+    const { task } = await equalityUnderWrites(pair, 'full+incremental')
+    await task.delete()
+    const left = await pair.source.query(`SELECT slot_name FROM pg_replication_slots`)
+    expect(left.rows).toEqual([])
+  })
+
+  it('copies every type as of one exported snapshot (full)', async () => {
+    const { task } = await equalityUnderWrites(pair, 'full')
+    await task.close()
+  })
+
+  it('names the sessions whose open transactions block slot creation, and leaves no slot', async () => {
+    const { sdb, tdb } = await prepareDatabases(pair, 'fl_block')
+    const blocker = await pair.source.client(sdb)
+    await blocker.query(`SET application_name = 'blocker-app'`)
+    await blocker.query('BEGIN')
+    await blocker.query('INSERT INTO wmark VALUES (42)')
+    const pid = (await blocker.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]
+      ?.pid
+    const task = await createTask({
+      name: 'blocked slot',
+      source: pair.source.config(sdb),
+      target: pair.target.config(tdb),
+      type: 'full+incremental',
+      objects: { databases: { [sdb]: { as: tdb } } },
+    })
+    try {
+      await readyForFullLoad(task)
+      const options = { slotTimeoutMs: 1500 } as StageCallOptions
+      const error = await task.fullLoad(options).then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+      expect(error).toMatchObject({ code: 'PGFERRY_FULLLOAD_SLOT_BLOCKED' })
+      expect((error as Error).message).toContain(`pid ${pid}`)
+      expect((error as Error).message).toContain(`'blocker-app'`)
+      const slots = await pair.source.query(`SELECT slot_name FROM pg_replication_slots`)
+      expect(slots.rows).toEqual([])
+    } finally {
+      await blocker.query('ROLLBACK')
+      await blocker.end()
+      await task.delete().catch(() => task.close())
+    }
+  })
+})
