@@ -83,10 +83,9 @@ export async function createSlotSnapshot(
   const temp = options.temporary ? ' TEMPORARY' : ''
   const sql = `CREATE_REPLICATION_SLOT ${quoteIdent(options.slot)}${temp} LOGICAL pgoutput ${snapshotClause}`
   const walsenderPid = (repl as unknown as { processID: number }).processID
-  let timer: NodeJS.Timeout | undefined
   let blocked: string | undefined
   // On timeout: name the blockers first, then cancel the creation (the query then rejects).
-  timer = setTimeout(() => {
+  const timer = setTimeout(() => {
     void describeBlockers(ctx, database, walsenderPid, (who) => (blocked = who)).catch(
       (error: unknown) => {
         blocked = `could not list them: ${messageOf(error)}`
