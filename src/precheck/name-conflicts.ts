@@ -6,7 +6,7 @@
  * the same code). Schemas are not conflicts: an existing schema is reused. The fix drops the target
  * objects in the way (views before tables, so one does not block the other); mapping the schema to
  * another name (`schemas: { s: { as } }`) avoids it instead. A target database that does not exist
- * yet has no conflicts.
+ * yet has no conflicts. Once the task's structure stage has run, the objects are its own: pass.
  */
 import {
   readCreatedExtras,
@@ -75,6 +75,12 @@ export function dropStatement(o: NamedObject): string {
 }
 
 export async function checkNameConflicts(input: PrecheckInput): Promise<PrecheckItem> {
+  if (input.structureStarted)
+    return passed(
+      ID,
+      TITLE,
+      `the structure stage has run: what exists on the target is this task's own`,
+    )
   let status: 'pass' | 'warn' | 'fail' = 'pass'
   const problems: string[] = []
   const fixes: PrecheckFix[] = []

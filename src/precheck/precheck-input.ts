@@ -47,6 +47,11 @@ export interface PrecheckInput {
   readonly targetDatabases: ReadonlyMap<string, DatabaseFacts>
   /** A client on an existing target database (shared among items). */
   targetClient(name: string): Promise<pg.Client>
+  /**
+   * A stage after the precheck has run for this task (the store's record names it): objects on the
+   * target may then be this task's own, so they are not conflicts.
+   */
+  readonly structureStarted: boolean
   readonly longTransactionSeconds: number
   readonly targetFreeBytes: number | undefined
 }
@@ -101,6 +106,7 @@ export async function gatherInput(ctx: StageContext): Promise<PrecheckInput> {
     target,
     dbs.map((d) => d.as),
   )
+  const record = await ctx.store.loadTask(ctx.taskId)
   const targetClients = new Map<string, Promise<pg.Client>>()
   const options = ctx.options as {
     longTransactionSeconds?: number
@@ -129,6 +135,7 @@ export async function gatherInput(ctx: StageContext): Promise<PrecheckInput> {
       }
       return c
     },
+    structureStarted: record?.stage !== undefined && record.stage !== 'precheck',
     longTransactionSeconds: options.longTransactionSeconds ?? DEFAULT_LONG_TRANSACTION_SECONDS,
     targetFreeBytes: options.targetFreeBytes,
   }

@@ -17,6 +17,12 @@ const TITLE = 'no migrated role already exists on the target'
 export async function checkRoleConflicts(input: PrecheckInput): Promise<PrecheckItem> {
   if (input.ctx.config.objects.mode !== 'instance')
     return passed(ID, TITLE, 'not needed: a selection task migrates no roles')
+  if (input.structureStarted)
+    return passed(
+      ID,
+      TITLE,
+      `the structure stage has run: the roles on the target are this task's own`,
+    )
   const [source, target] = await Promise.all([
     listInstanceRoleNames(input.source),
     listInstanceRoleNames(input.target),

@@ -327,6 +327,18 @@ describe('precheck items on 16 → 16', () => {
     report = await runPrecheck(config)
     for (const id of ['target.name-conflicts', 'target.database-ownership', 'target.settings'])
       expect(`${id}:${item(report, id).status}`).toBe(`${id}:pass`)
+    // once the structure stage has run, what is on the target is the task's own: no conflict
+    await pair.target.query(`CREATE TABLE app.orders (x int)`, [], db)
+    const resumed = await createTask({ name: 'after schema', store: 'memory', ...config })
+    try {
+      expect(item(await resumed.precheck(), 'target.name-conflicts').status).toBe('fail')
+      await resumed.store.updateTask(resumed.id, { state: 'running_full_load', stage: 'fullload' })
+      const again = await resumed.precheck()
+      expect(item(again, 'target.name-conflicts').status).toBe('pass')
+      expect(item(again, 'target.name-conflicts').message).toContain("this task's own")
+    } finally {
+      await resumed.close()
+    }
     // the unrelated table was left alone
     expect(
       (await pair.target.query(`SELECT to_regclass('app.other') AS r`, [], db)).rows[0]?.r,
