@@ -74,8 +74,12 @@ describe('precheck 12 → 17', () => {
   it('tells unreachable, auth failed, database missing and SSL apart, without the password', async () => {
     // password auth for one role on the source (trust stays for the superuser)
     const hba = path.join(pair.source.dataDir, 'pg_hba.conf')
-    writeFileSync(hba, `host all pwuser 127.0.0.1/32 md5\n${readFileSync(hba, 'utf8')}`)
+    writeFileSync(
+      hba,
+      `host all pwuser 127.0.0.1/32 md5\nhostnossl all ssluser 127.0.0.1/32 reject\n${readFileSync(hba, 'utf8')}`,
+    )
     await pair.source.query(`CREATE ROLE pwuser LOGIN PASSWORD 'the-right-one'`)
+    await pair.source.query(`CREATE ROLE ssluser LOGIN`)
     await pair.source.query(`SELECT pg_reload_conf()`)
     const base = { host: pair.source.host, port: pair.source.port }
     const cases = [
@@ -92,13 +96,17 @@ describe('precheck 12 → 17', () => {
         code: /server unreachable/,
       },
       {
+        source: { ...base, user: 'ssluser', password: PASSWORD, database: 'postgres' },
+        code: /the server requires SSL for this user\/host/,
+      },
+      {
         source: { ...base, user: 'postgres', password: PASSWORD, database: 'postgres', ssl: true },
         code: /SSL was requested but the server does not support it/,
       },
     ]
     for (const c of cases) {
       // the reload above is asynchronous: wait until the md5 line applies
-      if (c.code.source.includes('password')) {
+      if (/password|SSL for/.test(c.code.source)) {
         for (let i = 0; i < 200; i++) {
           const r = await runPrecheck({ source: c.source, target: pair.target.url(), type: 'full' })
           if (item(r, 'source.connect').status === 'fail') break
