@@ -130,6 +130,7 @@ export class MessageDispatcher {
           return false
         }
       }
+      this.decoder.adoptStream(xid, decoder)
       return this.#deliver(final, walStart)
     }
     return step()

@@ -50,9 +50,15 @@ export class PgoutputDecoder {
     this.#streamXid = xid
   }
 
-  /** Forget the schemas sent inside a streamed transaction (it committed or aborted). */
-  forgetStream(xid: number): void {
-    this.#streamRelations.delete(xid)
+  /**
+   * The streamed transaction `xid` committed (or was prepared): the schemas sent inside it become
+   * the main ones. pgoutput marks them sent for the whole session at that point
+   * (cleanup_rel_sync_cache with is_commit) and will not send them again, so they must not be lost.
+   */
+  adoptStream(xid: number, from: PgoutputDecoder = this): void {
+    const cache = from.#streamRelations.get(xid)
+    if (cache !== undefined) for (const relation of cache.values()) this.relations.set(relation)
+    from.#streamRelations.delete(xid)
   }
 
   /**
@@ -157,7 +163,7 @@ export class PgoutputDecoder {
         return { type }
       case MessageType.StreamCommit: {
         const xid = r.uint32()
-        this.#streamRelations.delete(xid)
+        this.adoptStream(xid)
         return {
           type,
           xid,
@@ -170,6 +176,7 @@ export class PgoutputDecoder {
       case MessageType.StreamAbort: {
         const xid = r.uint32()
         const subXid = r.uint32()
+        // an aborted streamed transaction's schemas were never marked sent: drop them
         if (subXid === xid) this.#streamRelations.delete(xid)
         // v4 with streaming 'parallel' appends the abort LSN and time (proto.c write_abort_info);
         // the message length tells whether they are there without tracking the negotiated options.
@@ -194,7 +201,7 @@ export class PgoutputDecoder {
         const endLsn = r.uint64()
         const prepareTime = r.int64()
         const xid = r.uint32()
-        if (type === MessageType.StreamPrepare) this.#streamRelations.delete(xid)
+        if (type === MessageType.StreamPrepare) this.adoptStream(xid)
         return { type, flags, prepareLsn, endLsn, prepareTime, xid, gid: r.cstring() }
       }
       case MessageType.CommitPrepared:

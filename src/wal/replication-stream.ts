@@ -98,6 +98,13 @@ export function parseDurationMs(text: string): number {
 }
 
 /**
+ * Clients that have run a logical START_REPLICATION. A walsender keeps its copy-done flags after
+ * the first logical stream ends, so a second START_REPLICATION on the same connection is ended by
+ * the server at once (measured on v12–v17); refuse it up front instead of returning a dead stream.
+ */
+const usedClients = new WeakSet<pg.Client>()
+
+/**
  * A running logical replication stream.
  * @public
  */
@@ -192,6 +199,15 @@ export class ReplicationStream {
     options: ReplicationStreamOptions,
     handler: ReplicationHandler,
   ): Promise<ReplicationStream> {
+    if (usedClients.has(client)) {
+      throw new PgferryError(
+        'PGFERRY_WAL_PROTOCOL',
+        'this connection has already run a replication stream',
+        {
+          fix: 'open a new replication connection for each START_REPLICATION (PostgreSQL ends a second one at once)',
+        },
+      )
+    }
     const version = await client.query<{ server_version_num: string }>('SHOW server_version_num')
     const protocol = negotiateProtocol(Number(version.rows[0]?.server_version_num), options)
     let interval = options.statusIntervalMs
@@ -206,6 +222,7 @@ export class ReplicationStream {
     const startLsn = formatLsn(toLsn(options.startLsn ?? 0n))
     const command = startReplicationCommand(options.slot, startLsn, options.publications, protocol)
     const stream = new ReplicationStream(client, protocol, command, options, interval, handler)
+    usedClients.add(client)
     void client.query(stream.#submittable() as unknown as pg.QueryConfig)
     await stream.#startedPromise
     const signal = options.signal
@@ -219,6 +236,11 @@ export class ReplicationStream {
   /** The highest LSN received from the server. */
   get receivedLsn(): LsnString {
     return formatLsn(this.#received)
+  }
+
+  /** True while reading is paused because the consumer has not finished a message. */
+  get paused(): boolean {
+    return this.#framer.paused
   }
 
   /** The flush position reported to the server. */
@@ -246,8 +268,9 @@ export class ReplicationStream {
   }
 
   /**
-   * End the copy-both phase (CopyDone) and wait for the server to finish; the client is then
-   * usable again. Messages arriving after the call are not delivered. Idempotent.
+   * End the copy-both phase (CopyDone) and wait for the server to finish; the client can then run
+   * replication commands (IDENTIFY_SYSTEM, DROP_REPLICATION_SLOT), though not a second stream.
+   * Messages arriving after the call are not delivered. Idempotent.
    */
   async stop(): Promise<void> {
     if (!this.#ended && this.#started && !this.#copyDoneSent) {

@@ -313,6 +313,33 @@ describe('pgoutput decoder edge cases', () => {
     })
   })
 
+  it('schemas sent inside a streamed transaction become the main ones when it commits, not when it aborts', () => {
+    const inStream = (xid: number, body: Buffer): Buffer =>
+      Buffer.concat([body.subarray(0, 1), u32(xid), body.subarray(1)])
+    const streamStart = (xid: number): Buffer =>
+      Buffer.concat([Buffer.from([0x53]), u32(xid), Buffer.from([1])])
+    const insert = (oid: number): Buffer =>
+      Buffer.concat([Buffer.from([0x49]), u32(oid), Buffer.from([0x4e, 0, 1, 0x6e])])
+    const d = new PgoutputDecoder()
+    // xid 50 aborts: its Relation for OID 11 is dropped
+    d.decode(streamStart(50))
+    d.decode(inStream(50, relation(11)))
+    expect(d.decode(inStream(50, insert(11)))).toMatchObject({
+      xid: 50,
+      relation: { relationOid: 11 },
+    })
+    d.decode(Buffer.from([0x45]))
+    d.decode(Buffer.concat([Buffer.from([0x41]), u32(50), u32(50)]))
+    expect(() => d.decode(insert(11))).toThrow(/before its Relation/)
+    // xid 60 commits: pgoutput now counts OID 12's schema as sent and will not repeat it
+    d.decode(streamStart(60))
+    d.decode(inStream(61, relation(12)))
+    d.decode(Buffer.from([0x45]))
+    expect(d.streamXid).toBeUndefined()
+    d.decode(Buffer.concat([Buffer.from([0x63]), u32(60), Buffer.alloc(25)]))
+    expect(d.decode(insert(12))).toMatchObject({ xid: undefined, relation: { relationOid: 12 } })
+  })
+
   it('an unknown message type is a hard error with a hex dump', () => {
     const d = new PgoutputDecoder()
     expect(() => d.decode(Buffer.from([0x5a, 1, 2, 0xab]))).toThrow(
