@@ -16,16 +16,17 @@ import type { StageContext } from '../stage/stage.js'
 import { markPostDataDone } from './chunk-progress.js'
 
 /**
- * Store key of a done post-data step. ddl-step.ts documents `<targetDb>\u0000<key>`, but jsonb (the
- * PostgreSQL store) rejects NUL, so `/` separates them; both forms are read.
+ * Store key of a done post-data step: `<targetDb>\u001f<key>`, as the structure stage writes its
+ * own (ddl-step.ts says `\u0000`, which jsonb, the PostgreSQL store, rejects). Other separators
+ * are accepted on read.
  */
 export function postDataDoneKey(targetDb: string, key: string): string {
-  return `${targetDb}/${key}`
+  return `${targetDb}\u001f${key}`
 }
 
 /** The step key of a stored done entry of `targetDb`, or undefined for another database. */
 export function parsePostDataDoneKey(targetDb: string, stored: string): string | undefined {
-  for (const sep of ['/', '\u0000']) {
+  for (const sep of ['\u001f', '/', '\u0000']) {
     if (stored.startsWith(targetDb + sep)) return stored.slice(targetDb.length + 1)
   }
   return undefined

@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createTask } from '../../src/index.js'
+import { startPair, type ClusterPair } from '../harness/cluster.js'
+import { PRE_DATA, SOURCE_ONLY, TABLES, seed, tableDigests } from '../harness/fullload-fixture.js'
+
+let pair: ClusterPair
+beforeAll(async () => {
+  pair = await startPair(12, 17)
+})
+afterAll(async () => {
+  await pair?.stop()
+})
+
+describe('structure then full load, end to end (12 → 17)', () => {
+  it('migrateSchema creates the tables, fullLoad copies the rows and builds the post-data objects', async () => {
+    const sdb = await pair.source.createDatabase('e2e')
+    const tdb = `${sdb}_t`
+    await pair.source.query(
+      PRE_DATA +
+        SOURCE_ONLY +
+        `ALTER TABLE refs ADD PRIMARY KEY (id);
+         ALTER TABLE refs ADD CONSTRAINT refs_fk FOREIGN KEY (nums_id) REFERENCES nums (id);
+         CREATE INDEX events_at_idx ON events (at);
+         CREATE UNIQUE INDEX typed_id_idx ON typed (id);
+`,
+      [],
+      sdb,
+    )
+    await seed(pair.source, sdb)
+    await pair.source.query(
+      `CREATE MATERIALIZED VIEW mv AS SELECT count(*) AS n FROM nums`,
+      [],
+      sdb,
+    )
+    await pair.source.query(
+      `SELECT lo_from_bytea(424242, decode(repeat('ab', 1500000), 'hex'))`,
+      [],
+      sdb,
+    )
+    await pair.source.query(`GRANT SELECT ON LARGE OBJECT 424242 TO PUBLIC`, [], sdb)
+    const task = await createTask({
+      name: 'e2e',
+      source: pair.source.config(sdb),
+      target: pair.target.config('postgres'),
+      type: 'full',
+      objects: { databases: { [sdb]: { as: tdb } } },
+      splitTablesLargerThan: 1_000_000,
+    })
+    try {
+      const report = await task.precheck()
+      const failed = report.items.filter((i) => i.status === 'fail').map((i) => i.id)
+      if (!report.ok) await task.precheck({ skip: failed })
+      await task.migrateSchema()
+      const result = await task.fullLoad()
+      expect(result.tables).toBe(TABLES.length - 1)
+      expect(result.largeObjects).toBe(1)
+      expect(await tableDigests(pair.target, tdb)).toEqual(await tableDigests(pair.source, sdb))
+      const q = `SELECT conname, contype::text, convalidated FROM pg_constraint
+                  WHERE conrelid IN ('nums'::regclass, 'refs'::regclass) ORDER BY 1`
+      expect((await pair.target.query(q, [], tdb)).rows).toEqual(
+        (await pair.source.query(q, [], sdb)).rows,
+      )
+      const idx = `SELECT c.relname, i.indisvalid, i.indisunique FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+                    JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' ORDER BY 1`
+      expect((await pair.target.query(idx, [], tdb)).rows).toEqual(
+        (await pair.source.query(idx, [], sdb)).rows,
+      )
+      const mv = `SELECT n FROM mv`
+      expect((await pair.target.query(mv, [], tdb)).rows).toEqual(
+        (await pair.source.query(mv, [], sdb)).rows,
+      )
+      const lo = `SELECT md5(lo_get(424242)) AS h, (SELECT lomacl::text FROM pg_largeobject_metadata WHERE oid = 424242) AS acl`
+      expect((await pair.target.query(lo, [], tdb)).rows).toEqual(
+        (await pair.source.query(lo, [], sdb)).rows,
+      )
+      const seq = `SELECT last_value::text, is_called FROM typed_id_seq`
+      expect((await pair.target.query(seq, [], tdb)).rows).toEqual(
+        (await pair.source.query(seq, [], sdb)).rows,
+      )
+      expect(task.state).toBe('completed')
+    } finally {
+      await task.close()
+    }
+  })
+})
