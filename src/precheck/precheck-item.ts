@@ -56,14 +56,16 @@ export function found(
   fix: readonly PrecheckFix[] | string,
   objects?: readonly string[],
 ): PrecheckItem {
-  const text = typeof fix === 'string' ? fix : fixText(fix)
+  // a role or object name can never carry a password, but redact() is the one rule for every text out
+  const clean = typeof fix === 'string' ? fix : fix.map((f) => ({ ...f, sql: redact(f.sql) }))
+  const text = typeof clean === 'string' ? clean : fixText(clean)
   return {
     id,
     title,
     status,
     message: redact(message),
     fix: redact(text),
-    ...(typeof fix === 'string' || fix.length === 0 ? {} : { fixes: fix }),
+    ...(typeof clean === 'string' || clean.length === 0 ? {} : { fixes: clean }),
     ...(objects !== undefined && objects.length > 0 ? { objects } : {}),
   }
 }
