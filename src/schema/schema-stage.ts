@@ -15,19 +15,28 @@ import { serverVersion } from '../catalog/server-version.js'
 import { quoteIdent } from '../pg/quote.js'
 import type { Stage, StageContext } from '../stage/stage.js'
 import { ensureTargetDatabase } from './database-setup.js'
-import { POST_DATA_DONE_KIND, savePostDataPlan, type DdlStep } from './ddl-step.js'
+import { savePostDataPlan, type DdlStep } from './ddl-step.js'
 import { planDatabase, type TargetFacts } from './plan-database.js'
 import { planRoles } from './role-steps.js'
 import { runSteps, type RunStepsResult } from './run-steps.js'
 import type { SchemaResult } from './schema-result.js'
 import { readSourceCatalog } from './source-catalog.js'
 
-/** The progress kind under which each pre-data step (and role) is marked done. */
+/**
+ * The progress kind under which each step this stage runs (roles, pre-data, and post-data of a
+ * `structure` task) is marked done, keyed `<targetDb>\u001f<step key>`. Not NUL: the PostgreSQL
+ * store passes entries as JSON, and jsonb refuses `\u0000` (22P05).
+ */
 export const SCHEMA_DONE_KIND = 'schema-done'
+/** Separates the target database from the step key in a progress key. */
+const SEP = '\u001f'
 
-/** `search_path` value naming the given schemas, in order ('' when none). */
+/**
+ * `search_path` naming the given schemas, then pg_catalog ('' when none). pg_catalog goes last so a
+ * function of a renamed schema that shares a built-in's name (`normalize`) still deparses unqualified.
+ */
 function searchPath(schemas: readonly string[]): string {
-  return schemas.map(quoteIdent).join(', ')
+  return schemas.length === 0 ? '' : [...schemas.map(quoteIdent), 'pg_catalog'].join(', ')
 }
 
 async function setSession(client: pg.Client, path: string): Promise<void> {
@@ -93,7 +102,7 @@ async function runSchema(ctx: StageContext): Promise<SchemaResult> {
         store: ctx.store,
         taskId: ctx.taskId,
         doneKind: SCHEMA_DONE_KIND,
-        keyPrefix: '\u0000',
+        keyPrefix: SEP,
         signal: ctx.signal,
         onCreated: onCreated(''),
       }),
@@ -159,21 +168,11 @@ async function runSchema(ctx: StageContext): Promise<SchemaResult> {
       signal: ctx.signal,
       onCreated: onCreated(db.as),
     }
-    add(
-      await runSteps(tgt, plan.preData, {
-        ...common,
-        doneKind: SCHEMA_DONE_KIND,
-        keyPrefix: `${db.as}\u0000`,
-      }),
-    )
+    const keyPrefix = `${db.as}${SEP}`
+    add(await runSteps(tgt, plan.preData, { ...common, doneKind: SCHEMA_DONE_KIND, keyPrefix }))
     if (cfg.type === 'structure') {
-      add(
-        await runSteps(tgt, plan.postData, {
-          ...common,
-          doneKind: POST_DATA_DONE_KIND,
-          keyPrefix: `${db.as}\u0000`,
-        }),
-      )
+      // the full load never runs for a structure task: its post-data marks are this stage's own
+      add(await runSteps(tgt, plan.postData, { ...common, doneKind: SCHEMA_DONE_KIND, keyPrefix }))
     } else {
       await savePostDataPlan(ctx.store, ctx.taskId, db.as, plan.postData)
     }
