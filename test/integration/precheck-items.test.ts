@@ -175,6 +175,13 @@ describe('precheck items on 16 → 16', () => {
     // skipping the failed item: the task becomes ready and the store records it
     const task = await createTask({ name: 'skip', store: 'memory', ...config })
     try {
+      // not skipped: the task cannot go on
+      expect((await task.precheck()).ok).toBe(false)
+      expect(task.state).toBe('precheck_failed')
+      await expect(task.migrateSchema()).rejects.toMatchObject({
+        code: 'PGFERRY_TASK_PRECHECK_FAILED',
+      })
+      await expect(task.run()).rejects.toMatchObject({ code: 'PGFERRY_TASK_PRECHECK_FAILED' })
       report = await task.precheck({ skip: ['source.unlogged-tables'] })
       expect(item(report, 'source.unlogged-tables').status).toBe('skipped')
       expect(report.ok).toBe(true)
