@@ -174,7 +174,7 @@ export function resolveConnection(
         `use 'postgres://user:password@host:port/database'`,
       )
     }
-    const port = parsed.port == null ? undefined : Number(parsed.port)
+    const port = parsed.port == null || parsed.port === '' ? undefined : Number(parsed.port)
     cfg = {
       ...(parsed.host != null && parsed.host !== '' ? { host: parsed.host } : {}),
       ...(port !== undefined ? { port } : {}),

@@ -105,6 +105,11 @@ describe('resolveConfig', () => {
     expect(e.message).not.toContain('pa55word-x')
   })
 
+  it('defaults the port of a URL that gives none', () => {
+    const { config } = resolveConfig({ ...base, source: 'postgres://u@h/db' })
+    expect(config.source).toMatchObject({ host: 'h', port: 5432, user: 'u', database: 'db' })
+  })
+
   it('resolves selections with renames', () => {
     const { config } = resolveConfig({
       ...base,
