@@ -1,0 +1,392 @@
+/**
+ * bench:fullload — pgferry's full load against its peers, on the same two clusters and data, in
+ * one run (../shared/bench/README.md):
+ *
+ * 1. pgferry: `migrateSchema` + `fullLoad` (data, then PK/indexes, ANALYZE), parallelism 2.
+ * 2. The floor: `COPY t TO STDOUT (FORMAT binary)` piped into `COPY t FROM STDIN (FORMAT binary)`
+ *    in Node with pg-copy-streams (a plain pipe, nothing else), per table, into index-less tables;
+ *    and pgferry copying pgbench_accounts alone into the same kind of table (`floor_ratio` =
+ *    floor time / pgferry time for that table; ≥ 0.9 is the target).
+ * 3. `pgcopydb clone --table-jobs 2 --index-jobs 2` (Debian package 0.10), which needs the
+ *    pg_dump/pg_restore of the server's major: hence PostgreSQL 15 clusters from Debian's
+ *    /usr/lib/postgresql/15/bin (initdb/postgres/pgbench), run as `nobody` like the test harness.
+ *
+ * Dataset (like ../shared/bench/seed-source.sh): pgbench -i -s SCALE (default 40: 4M accounts),
+ * wide_events (1M rows, 16 typed columns), nopk_log (500k rows), docs_toast (50k × 8 KB TOASTed
+ * text). SCALE=40 is about 1.5 GB.
+ *
+ * Prints `RESULT name=fullload wall_s=… pgcopydb_s=… ratio_vs_pgcopydb=… floor_ratio=… rss_mb=…`.
+ */
+import { spawn, execFile } from 'node:child_process'
+import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtemp } from 'node:fs/promises'
+import path from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import { promisify } from 'node:util'
+import pg from 'pg'
+import pgCopy from 'pg-copy-streams'
+import { createTask } from '../src/index.js'
+
+const run = promisify(execFile)
+const PGBIN = process.env.PGBIN ?? '/usr/lib/postgresql/15/bin'
+const SCALE = Number(process.env.SCALE ?? 40)
+/** Multiplier of the extra tables' row counts (1 = the shared bench's sizes); for quick trials. */
+const EXTRA = Number(process.env.EXTRA ?? 1)
+const PARALLELISM = Number(process.env.PARALLELISM ?? 2)
+const SKIP_PGCOPYDB = process.env.SKIP_PGCOPYDB === '1'
+const ROOT = '/tmp/pgferry-bench'
+const isRoot = process.getuid?.() === 0
+const SETTINGS: Record<string, string | number> = {
+  listen_addresses: '127.0.0.1',
+  max_connections: 100,
+  shared_buffers: '512MB',
+  work_mem: '32MB',
+  maintenance_work_mem: '512MB',
+  max_wal_size: '4GB',
+  min_wal_size: '1GB',
+  checkpoint_timeout: '30min',
+  max_parallel_maintenance_workers: 2,
+  wal_level: 'logical',
+  max_replication_slots: 10,
+  max_wal_senders: 10,
+  logging_collector: 'off',
+  log_checkpoints: 'off',
+  log_min_messages: 'warning',
+}
+
+interface Server {
+  port: number
+  url(db: string): string
+  query(sql: string, db?: string): Promise<pg.QueryResult>
+  stop(): Promise<void>
+}
+
+const log = (m: string): void => console.error(`[${new Date().toISOString().slice(11, 19)}] ${m}`)
+
+function asUser(cmd: string, args: string[]): [string, string[]] {
+  if (!isRoot) return [cmd, args]
+  return [
+    'setpriv',
+    ['--reuid=65534', '--regid=65534', '--clear-groups', '--pdeathsig=SIGQUIT', '--', cmd, ...args],
+  ]
+}
+
+async function startServer(name: string): Promise<Server> {
+  mkdirSync(ROOT, { recursive: true, mode: 0o755 })
+  const base = await mkdtemp(path.join(ROOT, `${name}-`))
+  chmodSync(base, 0o755)
+  const data = path.join(base, 'data')
+  mkdirSync(data, { mode: 0o700 })
+  if (isRoot) chownSync(data, 65534, 65534)
+  const [ic, ia] = asUser(path.join(PGBIN, 'initdb'), [
+    '-D',
+    data,
+    '-U',
+    'postgres',
+    '--auth=trust',
+    '-E',
+    'UTF8',
+    '--locale=C',
+    '--no-sync',
+  ])
+  await run(ic, ia, { env: { ...process.env, LC_ALL: 'C' } })
+  const port = 40000 + Math.floor(Math.random() * 10000)
+  const args = ['-D', data, '-p', String(port), '-c', `unix_socket_directories=${data}`]
+  for (const [k, v] of Object.entries(SETTINGS)) args.push('-c', `${k}=${v}`)
+  const [c, a] = asUser(path.join(PGBIN, 'postgres'), args)
+  const proc = spawn(c, a, { stdio: ['ignore', 'ignore', 'inherit'] })
+  for (let i = 0; ; i++) {
+    try {
+      if (
+        readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[7]?.trim() === 'ready'
+      )
+        break
+    } catch {
+      /* not yet */
+    }
+    if (i > 600) throw new Error(`${name} did not start`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  const url = (db: string): string => `postgres://postgres@127.0.0.1:${port}/${db}`
+  return {
+    port,
+    url,
+    async query(sql, db = 'postgres') {
+      const client = new pg.Client(url(db))
+      await client.connect()
+      try {
+        return await client.query(sql)
+      } finally {
+        await client.end()
+      }
+    },
+    async stop() {
+      const exited = new Promise((r) => proc.once('exit', r))
+      proc.kill('SIGINT')
+      await exited
+      rmSync(base, { recursive: true, force: true })
+    },
+  }
+}
+
+const EXTRA_TABLES = (n: (rows: number) => number): string => `
+SELECT setseed(0.42);
+CREATE TABLE wide_events (
+  id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, account_id integer NOT NULL,
+  event_type text NOT NULL, title varchar(120), body text, attrs jsonb, amount numeric(14,2),
+  ratio double precision, created_at timestamptz NOT NULL, event_date date, active boolean,
+  ref uuid, tags text[], scores integer[], payload bytea, client_ip inet);
+INSERT INTO wide_events
+SELECT g, (hashint4(g) & 2147483647) % 4000000 + 1,
+       (ARRAY['click','view','purchase','signup','logout'])[g % 5 + 1],
+       'event ' || left(md5(g::text), 16),
+       CASE WHEN g % 10 = 0 THEN NULL ELSE repeat(md5(g::text || 'b'), 1 + g % 3) END,
+       jsonb_build_object('v', 1, 'src', left(md5(g::text || 'j'), 8), 'n', (g % 1000) / 8.0,
+                          'flags', jsonb_build_array(g % 2 = 0, g % 3 = 0)),
+       ((g::bigint * 7919) % 10000000) / 100.0, (g % 997) / 997.0,
+       timestamptz '2020-01-01 00:00:00+00' + g * interval '17 seconds', date '2020-01-01' + (g % 1500),
+       g % 3 = 0, md5(g::text || 'u')::uuid, ARRAY['t' || (g % 50), 't' || (g % 7)],
+       ARRAY[g % 100, g % 1000, g % 10000], decode(md5(g::text || 'x'), 'hex'),
+       ('10.' || (g >> 16) % 256 || '.' || (g >> 8) % 256 || '.' || g % 256)::inet
+FROM generate_series(1, ${n(1000000)}) g;
+SELECT setval(pg_get_serial_sequence('wide_events', 'id'), ${n(1000000)});
+CREATE INDEX wide_events_account_idx ON wide_events (account_id);
+CREATE INDEX wide_events_created_idx ON wide_events (created_at);
+CREATE TABLE nopk_log (logged_at timestamptz NOT NULL, level text NOT NULL, host text, msg text, val bigint);
+INSERT INTO nopk_log
+SELECT timestamptz '2021-06-01 00:00:00+00' + g * interval '1 second', (ARRAY['DEBUG','INFO','WARN','ERROR'])[g % 4 + 1],
+       'host-' || (g % 32), 'request ' || md5(g::text) || ' done', hashint8(g::bigint)
+FROM generate_series(1, ${n(500000)}) g;
+CREATE INDEX nopk_log_logged_at_idx ON nopk_log (logged_at);
+CREATE TABLE docs_toast (id integer PRIMARY KEY, name text NOT NULL, content text NOT NULL);
+INSERT INTO docs_toast
+SELECT g, 'doc-' || g, (SELECT string_agg(md5(g::text || '-' || j), '' ORDER BY j) FROM generate_series(1, 256) j)
+FROM generate_series(1, ${n(50000)}) g;
+`
+
+const TABLES = [
+  'pgbench_accounts',
+  'wide_events',
+  'docs_toast',
+  'nopk_log',
+  'pgbench_history',
+  'pgbench_tellers',
+  'pgbench_branches',
+]
+
+async function counts(server: Server, db: string): Promise<string> {
+  const out: string[] = []
+  for (const t of TABLES) {
+    const r = await server.query(`SELECT count(*)::text AS n FROM ${t}`, db)
+    out.push(`${t}=${String(r.rows[0]?.n)}`)
+  }
+  return out.join(',')
+}
+
+/** CREATE TABLE without indexes or constraints, from the source's columns. */
+async function bareTable(source: Server, table: string): Promise<string> {
+  const r = await source.query(
+    `SELECT string_agg(quote_ident(attname) || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum) AS cols
+       FROM pg_attribute WHERE attrelid = '${table}'::regclass AND attnum > 0 AND NOT attisdropped`,
+    'bench',
+  )
+  return `CREATE TABLE ${table} (${String(r.rows[0]?.cols)})`
+}
+
+async function floorCopy(
+  source: Server,
+  target: Server,
+  db: string,
+  table: string,
+): Promise<number> {
+  const s = new pg.Client(source.url('bench'))
+  const t = new pg.Client(target.url(db))
+  await s.connect()
+  await t.connect()
+  const t0 = performance.now()
+  await pipeline(
+    s.query(pgCopy.to(`COPY ${table} TO STDOUT (FORMAT binary)`)),
+    t.query(pgCopy.from(`COPY ${table} FROM STDIN (FORMAT binary)`)),
+  )
+  const s1 = (performance.now() - t0) / 1000
+  await s.end()
+  await t.end()
+  return s1
+}
+
+async function main(): Promise<void> {
+  log(`starting PostgreSQL 15 clusters from ${PGBIN}`)
+  const [source, target] = await Promise.all([startServer('src'), startServer('tgt')])
+  try {
+    await source.query('CREATE DATABASE bench')
+    const seed0 = Date.now()
+    log(`seeding: pgbench -i -s ${SCALE} + wide_events, nopk_log, docs_toast`)
+    await run(
+      path.join(PGBIN, 'pgbench'),
+      [
+        '-i',
+        '-s',
+        String(SCALE),
+        '-q',
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(source.port),
+        '-U',
+        'postgres',
+        'bench',
+      ],
+      { maxBuffer: 1 << 26 },
+    )
+    await source.query(
+      EXTRA_TABLES((r) => Math.max(1, Math.round(r * EXTRA))),
+      'bench',
+    )
+    const dbBytes = Number((await source.query(`SELECT pg_database_size('bench') AS b`)).rows[0]?.b)
+    log(
+      `seeded ${(dbBytes / 1048576).toFixed(0)} MB in ${((Date.now() - seed0) / 1000).toFixed(0)} s`,
+    )
+    const sourceCounts = await counts(source, 'bench')
+
+    // 1. pgferry: structure + full load
+    const task = await createTask({
+      name: 'bench fullload',
+      source: source.url('bench'),
+      target: target.url('postgres'),
+      type: 'full',
+      objects: { databases: { bench: { as: 'ferry' } } },
+      parallelism: PARALLELISM,
+      store: 'memory',
+    })
+    const report = await task.precheck()
+    if (!report.ok)
+      await task.precheck({
+        skip: report.items.filter((i) => i.status === 'fail').map((i) => i.id),
+      })
+    const copied: Record<string, number> = {}
+    task.on('table:copied', (e) => (copied[e.table] = e.durationMs / 1000))
+    const w0 = performance.now()
+    await task.migrateSchema()
+    const s0 = performance.now()
+    const result = await task.fullLoad()
+    const wall = (performance.now() - w0) / 1000
+    const schemaS = (s0 - w0) / 1000
+    const rssMb = process.resourceUsage().maxRSS / 1024
+    await task.close()
+    const ferryCounts = await counts(target, 'ferry')
+    if (ferryCounts !== sourceCounts)
+      throw new Error(`pgferry counts differ: ${ferryCounts} vs ${sourceCounts}`)
+    log(
+      `pgferry: ${wall.toFixed(2)} s (schema ${schemaS.toFixed(2)} s), ${result.rows} rows, rss ${rssMb.toFixed(0)} MB; per table copy s: ${JSON.stringify(copied)}`,
+    )
+
+    // 2a. the floor, per table, into bare tables
+    await target.query('CREATE DATABASE floor')
+    const floor: Record<string, number> = {}
+    for (const t of TABLES) {
+      await target.query(await bareTable(source, t), 'floor')
+      await target.query('CHECKPOINT')
+      floor[t] = await floorCopy(source, target, 'floor', t)
+    }
+    const floorTotal = Object.values(floor).reduce((a, b) => a + b, 0)
+    log(`floor (serial, per table): ${JSON.stringify(floor)} total ${floorTotal.toFixed(2)} s`)
+
+    // 2b. pgferry copying pgbench_accounts alone into a bare table
+    await target.query('CREATE DATABASE single')
+    await target.query(await bareTable(source, 'pgbench_accounts'), 'single')
+    await target.query('CHECKPOINT')
+    const single = await createTask({
+      name: 'bench single table',
+      source: source.url('bench'),
+      target: target.url('single'),
+      type: 'full',
+      objects: {
+        databases: {
+          bench: { as: 'single', schemas: { public: { tables: ['pgbench_accounts'] } } },
+        },
+      },
+      parallelism: 1,
+      store: 'memory',
+    })
+    await single.store.updateTask(single.id, { state: 'running_structure' })
+    await single.refresh()
+    let singleS = 0
+    single.on('table:copied', (e) => (singleS = e.durationMs / 1000))
+    await single.fullLoad()
+    await single.close()
+    const floorRatio = (floor.pgbench_accounts ?? 0) / singleS
+    log(
+      `pgferry pgbench_accounts alone: ${singleS.toFixed(2)} s vs floor ${(floor.pgbench_accounts ?? 0).toFixed(2)} s`,
+    )
+
+    // 3. pgcopydb clone
+    let pgcopydbS = Number.NaN
+    let pgcopydbNote = 'ok'
+    if (SKIP_PGCOPYDB) pgcopydbNote = 'skipped'
+    else {
+      await target.query('CREATE DATABASE pgcopydb')
+      const dir = path.join(ROOT, 'pgcopydb-work')
+      rmSync(dir, { recursive: true, force: true })
+      const p0 = performance.now()
+      try {
+        await run(
+          'pgcopydb',
+          [
+            'clone',
+            '--source',
+            source.url('bench'),
+            '--target',
+            target.url('pgcopydb'),
+            '--dir',
+            dir,
+            '--table-jobs',
+            String(PARALLELISM),
+            '--index-jobs',
+            String(PARALLELISM),
+          ],
+          {
+            env: { ...process.env, PATH: `${PGBIN}:${process.env.PATH ?? ''}` },
+            maxBuffer: 1 << 28,
+          },
+        )
+        pgcopydbS = (performance.now() - p0) / 1000
+        const pc = await counts(target, 'pgcopydb')
+        if (pc !== sourceCounts) pgcopydbNote = 'counts-differ'
+      } catch (error) {
+        pgcopydbNote = 'failed'
+        log(
+          `pgcopydb failed: ${String((error as { stderr?: string }).stderr ?? error).slice(-2000)}`,
+        )
+      }
+      rmSync(dir, { recursive: true, force: true })
+      log(`pgcopydb clone: ${pgcopydbS.toFixed(2)} s (${pgcopydbNote})`)
+    }
+    const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join('/')
+    const line = [
+      'RESULT name=fullload',
+      `wall_s=${wall.toFixed(2)}`,
+      `pgcopydb_s=${pgcopydbS.toFixed(2)}`,
+      `ratio_vs_pgcopydb=${(wall / pgcopydbS).toFixed(2)}`,
+      `floor_ratio=${floorRatio.toFixed(2)}`,
+      `rss_mb=${rssMb.toFixed(0)}`,
+      `schema_s=${schemaS.toFixed(2)}`,
+      `single_table_s=${singleS.toFixed(2)}`,
+      `floor_accounts_s=${(floor.pgbench_accounts ?? 0).toFixed(2)}`,
+      `floor_total_s=${floorTotal.toFixed(2)}`,
+      `pgcopydb=${pgcopydbNote}`,
+      `scale=${SCALE}`,
+      `db_mb=${(dbBytes / 1048576).toFixed(0)}`,
+      `rows=${result.rows}`,
+      `parallelism=${PARALLELISM}`,
+      `pg=15`,
+      `loadavg=${load}`,
+    ].join(' ')
+    console.log(line)
+    if (process.env.RESULT_FILE !== undefined)
+      writeFileSync(process.env.RESULT_FILE, `${line}\n`, { flag: 'a' })
+  } finally {
+    await Promise.all([source.stop(), target.stop()])
+  }
+}
+
+await main()
