@@ -4,9 +4,9 @@
  *
  * Values are the server's own bytes: tuple columns are `Buffer` views of text or binary output,
  * never converted through JavaScript numbers or Dates. LSNs are `bigint`; timestamps are `bigint`
- * microseconds since 2000-01-01 UTC (PostgreSQL's TimestampTz). Buffers in a message are views
- * into the received bytes and are valid only during the callback that receives the message; copy
- * what you keep (`Buffer.from(view)` or {@link copyTuple}).
+ * microseconds since 2000-01-01 UTC (PostgreSQL's TimestampTz). Buffers and tuples in a message
+ * point into the received bytes and are valid only during the callback that receives the message;
+ * copy what you keep (`Buffer.from(view)`, `tuple.copy()`).
  */
 
 /** Message type bytes, as sent by the server. @public */
@@ -45,13 +45,83 @@ export const enum TupleKind {
 }
 
 /**
- * One row image. `kinds[i]` says how column `i` was sent; `values[i]` holds its bytes for
- * `Text`/`Binary` and is `null` for `Null`/`Unchanged`.
+ * One row image, read in place: the column bytes stay in the received message and the tuple keeps
+ * only where each column starts (measured: a Buffer view per column cost more than the rest of
+ * decoding together). `layout` holds three numbers per column: kind, start, length. Use the
+ * methods; they allocate only what they return.
  * @public
  */
-export interface TupleData {
-  readonly kinds: TupleKind[]
-  readonly values: (Buffer | null)[]
+export class TupleData {
+  /** The bytes the columns point into: the received message, or a private copy after `copy()`. */
+  readonly buffer: Buffer
+  /** Number of columns sent (may be fewer than the relation has, never more). */
+  readonly length: number
+  /** `[kind, start, length]` per column; start/length are 0 for null and unchanged columns. */
+  readonly layout: number[]
+
+  constructor(buffer: Buffer, length: number, layout: number[]) {
+    this.buffer = buffer
+    this.length = length
+    this.layout = layout
+  }
+
+  /** How column `i` was sent. */
+  kind(i: number): TupleKind {
+    return this.layout[i * 3] as TupleKind
+  }
+
+  /** SQL NULL. */
+  isNull(i: number): boolean {
+    return this.layout[i * 3] === TupleKind.Null
+  }
+
+  /** An unchanged TOAST value: not sent, and not NULL. */
+  isUnchanged(i: number): boolean {
+    return this.layout[i * 3] === TupleKind.Unchanged
+  }
+
+  /** The column's bytes as a view (valid as long as `buffer` is), or null for null/unchanged. */
+  bytes(i: number): Buffer | null {
+    const k = i * 3
+    const kind = this.layout[k]
+    if (kind !== TupleKind.Text && kind !== TupleKind.Binary) return null
+    const start = this.layout[k + 1] as number
+    return this.buffer.subarray(start, start + (this.layout[k + 2] as number))
+  }
+
+  /**
+   * Column `i` as text: `null` for SQL NULL, `undefined` for an unchanged TOAST value. For a binary
+   * column this is the UTF-8 reading of the send format, meaningful only for text-like types.
+   */
+  text(i: number): string | null | undefined {
+    const k = i * 3
+    const kind = this.layout[k]
+    if (kind === TupleKind.Null) return null
+    if (kind !== TupleKind.Text && kind !== TupleKind.Binary) return undefined
+    const start = this.layout[k + 1] as number
+    return this.buffer.toString('utf8', start, start + (this.layout[k + 2] as number))
+  }
+
+  /** A tuple with its own copy of the column bytes, for keeping past the callback. */
+  copy(): TupleData {
+    const layout = this.layout.slice()
+    let first = Infinity
+    let last = 0
+    for (let k = 0; k < layout.length; k += 3) {
+      if (layout[k] === TupleKind.Text || layout[k] === TupleKind.Binary) {
+        const start = layout[k + 1] as number
+        if (start < first) first = start
+        const end = start + (layout[k + 2] as number)
+        if (end > last) last = end
+      }
+    }
+    if (first === Infinity) return new TupleData(Buffer.alloc(0), this.length, layout)
+    for (let k = 0; k < layout.length; k += 3) {
+      if (layout[k] === TupleKind.Text || layout[k] === TupleKind.Binary)
+        layout[k + 1] = (layout[k + 1] as number) - first
+    }
+    return new TupleData(Buffer.from(this.buffer.subarray(first, last)), this.length, layout)
+  }
 }
 
 /** A relation column as described by a Relation message. @public */
@@ -246,26 +316,14 @@ export type PgoutputMessage =
   | CommitPreparedMessage
   | RollbackPreparedMessage
 
-/** A deep copy of a tuple, for keeping it past the callback. @public */
+/** A copy of a tuple that owns its bytes. @public */
 export function copyTuple(tuple: TupleData): TupleData {
-  const values = tuple.values.slice()
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]
-    if (v !== null && v !== undefined) values[i] = Buffer.from(v)
-  }
-  return { kinds: tuple.kinds.slice(), values }
+  return tuple.copy()
 }
 
-/**
- * Column `i` as text: `null` for SQL NULL, `undefined` for an unchanged TOAST value. For a binary
- * column this is the UTF-8 reading of the send format, which is only meaningful for text types.
- * @public
- */
+/** Column `i` of a tuple as text; see {@link TupleData.text}. @public */
 export function columnText(tuple: TupleData, i: number): string | null | undefined {
-  const kind = tuple.kinds[i]
-  if (kind === TupleKind.Null) return null
-  if (kind === TupleKind.Unchanged || kind === undefined) return undefined
-  return (tuple.values[i] as Buffer).toString('utf8')
+  return tuple.text(i)
 }
 
 /** PostgreSQL's epoch (2000-01-01 UTC) in Unix milliseconds. */

@@ -14,7 +14,6 @@ import {
   MessageType,
   type PgoutputMessage,
   type TupleData,
-  TupleKind,
 } from '../../src/wal/pgoutput-messages.js'
 import { compareLsn, formatLsn } from '../../src/wal/lsn.js'
 import { isPgferryError } from '../../src/errors.js'
@@ -136,7 +135,7 @@ async function open(
 }
 
 function copyTupleData(t: TupleData): TupleData {
-  return { kinds: [...t.kinds], values: t.values.map((v) => (v === null ? null : Buffer.from(v))) }
+  return t.copy()
 }
 
 /** A copy of a message whose tuples outlive the callback. */
@@ -170,12 +169,7 @@ function replay(messages: readonly PgoutputMessage[]): Map<string, Map<string, (
     if (t === undefined) tables.set(name, (t = new Map()))
     return t
   }
-  const text = (t: TupleData, i: number): string | null | undefined =>
-    t.kinds[i] === TupleKind.Null
-      ? null
-      : t.kinds[i] === TupleKind.Unchanged
-        ? undefined
-        : (t.values[i] as Buffer).toString()
+  const text = (t: TupleData, i: number): string | null | undefined => t.text(i)
   const keyOf = (rel: { columns: readonly { isKey: boolean }[] }, t: TupleData): string =>
     JSON.stringify(rel.columns.map((c, i) => (c.isKey ? text(t, i) : '')))
   for (const m of messages) {
@@ -268,7 +262,7 @@ describe('replication stream against live servers', () => {
           (m) =>
             m.type === MessageType.Update &&
             m.relation.name === 'items' &&
-            m.newTuple.kinds[6] === TupleKind.Unchanged,
+            m.newTuple.isUnchanged(6),
         )
         expect(toast.length).toBeGreaterThan(0)
       } finally {
@@ -309,7 +303,7 @@ describe('replication stream against live servers', () => {
       // spooled: exactly the committed rows, in order, then the Stream Commit
       const ids = spooled.messages
         .filter((m) => m.type === MessageType.Insert && m.relation.name === 'bulk')
-        .map((m) => (m.type === MessageType.Insert ? Number(m.newTuple.values[0]?.toString()) : 0))
+        .map((m) => (m.type === MessageType.Insert ? Number(m.newTuple.text(0)) : 0))
       const committed = await v17.query<{ id: number }>(`SELECT id FROM bulk ORDER BY id`, [], db)
       expect(ids).toEqual(committed.rows.map((r) => r.id))
       expect(ids).toHaveLength(3010)
@@ -338,9 +332,7 @@ describe('replication stream against live servers', () => {
       expect(prepare).toMatchObject({ gid: 'pgferry-gid' })
       expect(s.messages.some((m) => m.type === MessageType.CommitPrepared)).toBe(false)
       const inserted = s.messages.find((m) => m.type === MessageType.Insert)
-      expect(inserted?.type === MessageType.Insert && inserted.newTuple.values[1]?.toString()).toBe(
-        'two-phase',
-      )
+      expect(inserted?.type === MessageType.Insert && inserted.newTuple.text(1)).toBe('two-phase')
       expect(s.messages.findIndex((m) => m.type === MessageType.BeginPrepare)).toBeLessThan(
         s.messages.indexOf(inserted!),
       )

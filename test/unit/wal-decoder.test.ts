@@ -284,7 +284,11 @@ describe('pgoutput decoder edge cases', () => {
     const m = d.decode(insert)
     expect(m).toMatchObject({ type: MessageType.Insert, relation: { relationOid: 0xfffffff0 } })
     if (m.type === MessageType.Insert) {
-      expect(m.newTuple.kinds).toEqual([TupleKind.Null, TupleKind.Unchanged])
+      expect([m.newTuple.kind(0), m.newTuple.kind(1)]).toEqual([
+        TupleKind.Null,
+        TupleKind.Unchanged,
+      ])
+      expect(m.newTuple.bytes(0)).toBeNull()
       expect(columnText(m.newTuple, 0)).toBeNull()
       expect(columnText(m.newTuple, 1)).toBeUndefined()
     }

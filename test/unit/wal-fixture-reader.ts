@@ -35,9 +35,9 @@ export type Plain = Record<string, unknown>
 
 function plainTuple(t: TupleData | undefined): unknown {
   if (t === undefined) return undefined
-  return t.kinds.map((k, i) => {
-    const v = t.values[i]
-    const kind = String.fromCharCode(k)
+  return Array.from({ length: t.length }, (_, i) => {
+    const v = t.bytes(i)
+    const kind = String.fromCharCode(t.kind(i))
     return v === null || v === undefined
       ? kind
       : `${kind}:${kind === 't' ? v.toString('utf8') : v.toString('hex')}`
