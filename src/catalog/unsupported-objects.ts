@@ -35,8 +35,6 @@ export async function readUnsupportedObjects(
       WHERE n.nspname = ANY($1) AND ${notExt('pg_ts_config', 'c')}
      UNION ALL SELECT 'text search dictionary', n.nspname || '.' || c.dictname FROM pg_ts_dict c JOIN pg_namespace n ON n.oid = c.dictnamespace
       WHERE n.nspname = ANY($1) AND ${notExt('pg_ts_dict', 'c')}
-     UNION ALL SELECT 'statistics object', n.nspname || '.' || s.stxname FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace
-      WHERE n.nspname = ANY($1)
      UNION ALL SELECT 'base type', n.nspname || '.' || t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
       WHERE n.nspname = ANY($1) AND t.typtype = 'b' AND t.typcategory <> 'A' AND ${notExt('pg_type', 't')}
      UNION ALL SELECT 'event trigger', t.evtname FROM pg_event_trigger t WHERE ${notExt('pg_event_trigger', 't')}

@@ -6,7 +6,7 @@ import type { AclInfo } from '../catalog/acls.js'
 import type { CommentMap } from '../catalog/comments.js'
 import type { DatabaseInfo } from '../catalog/databases.js'
 import type { DdlStep } from './ddl-step.js'
-import { addKeySteps } from './key-steps.js'
+import { addKeySteps, addStatisticsSteps } from './key-steps.js'
 import { addDatabaseStep, addExtensionSteps, addSchemaSteps } from './namespace-steps.js'
 import { applyEdges, sortSteps, splitPhases } from './order-steps.js'
 import { addRelationSteps } from './relation-steps.js'
@@ -63,6 +63,7 @@ export function planDatabase(
   addRelationSteps(plan, cat)
   addViewSteps(plan, cat)
   addKeySteps(plan, cat)
+  addStatisticsSteps(plan, cat)
   addTriggerSteps(plan, cat)
   applyEdges(plan, cat.edges)
   splitPhases(plan)

@@ -20,6 +20,7 @@ import { readPolicies, type PolicyInfo } from '../catalog/policies.js'
 import { readRules, type RuleInfo } from '../catalog/rules.js'
 import { readSchemas, type SchemaInfo } from '../catalog/schemas.js'
 import { readSequences, type SequenceInfo } from '../catalog/sequences.js'
+import { readStatistics, type StatisticsInfo } from '../catalog/statistics.js'
 import { readRelations, type RelationInfo } from '../catalog/tables.js'
 import { readTriggers, type TriggerInfo } from '../catalog/triggers.js'
 import {
@@ -49,6 +50,7 @@ export interface SourceCatalog {
   readonly triggers: readonly TriggerInfo[]
   readonly rules: readonly RuleInfo[]
   readonly policies: readonly PolicyInfo[]
+  readonly statistics: readonly StatisticsInfo[]
   readonly comments: CommentMap
   /** ACLs by catalog then oid; column ACLs by relation oid. */
   readonly acls: {
@@ -115,6 +117,7 @@ export async function readSourceCatalog(
     triggers: await readTriggers(client, major, tableOids),
     rules: await readRules(client, tableOids),
     policies: await readPolicies(client, tableOids),
+    statistics: await readStatistics(client, major, tableOids),
     comments: await readComments(client),
     acls: {
       relations: byOid(await readAcls(client, 'pg_class', relOids)),

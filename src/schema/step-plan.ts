@@ -35,6 +35,7 @@ export const KIND_PRIORITY: Readonly<Record<string, number>> = {
   'row-security': 27,
   'replica-identity': 28,
   'matview-refresh': 29,
+  statistics: 30,
 }
 
 /** A step while the plan is assembled. */

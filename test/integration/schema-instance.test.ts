@@ -66,12 +66,10 @@ describe('structure for an instance: roles, databases, settings', () => {
       await task.close()
     }
 
-    const src = await pair.source.query(ROLE_FACTS)
+    const src = await pair.source.query<{ rolname: string; rolpassword: string | null }>(ROLE_FACTS)
     const tgt = await pair.target.query(ROLE_FACTS)
     expect(tgt.rows).toEqual(src.rows)
-    expect(src.rows.find((r: { rolname: string }) => r.rolname === 'alice')?.rolpassword).toMatch(
-      /^md5|^SCRAM/,
-    )
+    expect(src.rows.find((r) => r.rolname === 'alice')?.rolpassword).toMatch(/^md5|^SCRAM/)
 
     const dbFacts = `SELECT d.datname, pg_get_userbyid(d.datdba) AS owner, pg_encoding_to_char(d.encoding) AS enc,
                             d.datcollate, (SELECT array_agg(x::text ORDER BY x::text) FROM unnest(d.datacl) x)::text AS acl, shobj_description(d.oid, 'pg_database') AS comment,
