@@ -102,10 +102,21 @@ export async function copyChunk(
     }
     if (job.truncate !== undefined) await target.query(`TRUNCATE ${job.truncate}`)
     await source.query(importSnapshotSql(job.snapshot))
-    const meter = new Meter(throttle, job.bytesPerRow, onBytes)
     const into = target.query(copyFrom(job.targetSql))
     const from = source.query(copyTo(job.sourceSql))
-    await pipeline(from, meter, into)
+    let bytes = 0
+    if (throttle.active) {
+      const meter = new Meter(throttle, job.bytesPerRow, onBytes)
+      await pipeline(from, meter, into)
+      bytes = meter.bytes
+    } else {
+      // No throttle: nothing between the two streams; bytes are counted off the source stream.
+      from.on('data', (chunk: Buffer) => {
+        bytes += chunk.length
+        onBytes?.(chunk.length)
+      })
+      await pipeline(from, into)
+    }
     await source.query('COMMIT')
     const rows = into.rowCount
     await markChunkDone(target, job.taskId, job.sourceDb, {
@@ -114,11 +125,11 @@ export async function copyChunk(
       chunks: job.chunk.count,
       epoch: job.epoch,
       rows,
-      bytes: meter.bytes,
+      bytes,
       syncLsn: job.syncLsn,
     })
     await target.query('COMMIT')
-    return { rows, bytes: meter.bytes, skipped: false }
+    return { rows, bytes, skipped: false }
   } catch (error) {
     hardClose(source)
     hardClose(target)

@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startPair, type ClusterPair } from '../harness/cluster.js'
-import { equalityUnderWrites } from '../harness/fullload-suite.js'
+import {
+  equalityUnderWrites,
+  prepareDatabases,
+  readyForFullLoad,
+} from '../harness/fullload-suite.js'
+import { tableDigests } from '../harness/fullload-fixture.js'
+import { readLoadProgress } from '../../src/fullload/load-progress.js'
+import { createTask } from '../../src/index.js'
 
 let pair: ClusterPair
 beforeAll(async () => {
@@ -21,5 +28,38 @@ describe('full load 16 → 16', () => {
     await task.delete()
     const left = await pair.source.query(`SELECT slot_name FROM pg_replication_slots`)
     expect(left.rows).toEqual([])
+  })
+})
+
+describe('several databases in one task (16 → 16)', () => {
+  it('loads each database under its own slot and snapshot', async () => {
+    const a = await prepareDatabases(pair, 'multi_a')
+    const b = await prepareDatabases(pair, 'multi_b')
+    const task = await createTask({
+      name: 'two databases',
+      source: pair.source.config(a.sdb),
+      target: pair.target.config(a.tdb),
+      type: 'full+incremental',
+      objects: { databases: { [a.sdb]: { as: a.tdb }, [b.sdb]: { as: b.tdb } } },
+    })
+    try {
+      await readyForFullLoad(task)
+      const result = await task.fullLoad()
+      expect(Object.keys(result.startLsn).sort()).toEqual([a.sdb, b.sdb].sort())
+      for (const { sdb, tdb } of [a, b]) {
+        expect(await tableDigests(pair.target, tdb)).toEqual(await tableDigests(pair.source, sdb))
+      }
+      const { databases } = await readLoadProgress(task.store, task.id)
+      const slots = [...databases.values()].map((d) => d.slot)
+      expect(new Set(slots).size).toBe(2)
+      const onServer = await pair.source.query<{ slot_name: string; database: string }>(
+        `SELECT slot_name, database FROM pg_replication_slots ORDER BY database`,
+      )
+      expect(onServer.rows.map((r) => r.database)).toEqual([a.sdb, b.sdb].sort())
+      await task.delete()
+      expect((await pair.source.query(`SELECT 1 FROM pg_replication_slots`)).rowCount).toBe(0)
+    } finally {
+      await task.close()
+    }
   })
 })
