@@ -14,6 +14,8 @@
  * ours keeps the server's bytes, which is what pgferry's applier sends on.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { PassThrough, type Duplex } from 'node:stream'
 import { performance } from 'node:perf_hooks'
 import pg from 'pg'
 import { PgoutputParser } from 'pg-logical-replication/dist/output-plugins/pgoutput/pgoutput-parser.js'
@@ -25,6 +27,18 @@ import { ReplicationStream } from '../src/wal/replication-stream.js'
 import { ReplicationCode, XLOGDATA_HEADER } from '../src/wal/standby-messages.js'
 
 const PASSES = 5
+
+/** pg-copy-streams' copy-both duplex (its published types lack `both`). */
+const copyBoth = (
+  createRequire(import.meta.url)('pg-copy-streams') as {
+    both: (
+      text: string,
+      options: { alignOnCopyDataFrame: boolean },
+    ) => Duplex & {
+      submit(connection: { stream: PassThrough; query(text: string): void }): void
+    }
+  }
+).both
 
 async function captureStream(): Promise<Buffer> {
   const cluster = await startCluster({ major: 17 })
@@ -157,6 +171,39 @@ const pipeline = best(() => {
   for (const r of reads) framer.push(r)
 })
 
+// the transport choice: reframing the same socket reads into CopyData payloads with
+// pg-copy-streams' copy-both duplex (aligned on frames) versus our framer
+async function copyStreamsPass(): Promise<number> {
+  const socket = new PassThrough()
+  socket.on('data', () => undefined) // stands in for pg's parser, which the duplex detaches
+  const duplex = copyBoth('START_REPLICATION', { alignOnCopyDataFrame: true })
+  duplex.submit({ stream: socket, query: () => undefined })
+  let n = 0
+  const t = performance.now()
+  const ended = new Promise<void>((resolve) => duplex.on('end', resolve))
+  duplex.on('data', (payload: Buffer) => {
+    if (payload[0] === ReplicationCode.XLogData) n++
+  })
+  for (const r of reads) socket.write(r)
+  await ended
+  if (n !== count) throw new Error(`pg-copy-streams framed ${n} of ${count} messages`)
+  return (performance.now() - t) / 1000
+}
+await copyStreamsPass()
+let copyStreams = Infinity
+for (let i = 0; i < PASSES; i++) copyStreams = Math.min(copyStreams, await copyStreamsPass())
+const framing = best(() => {
+  let n = 0
+  const framer = new CopyBothFramer({
+    frame(code, buffer, start) {
+      if (code === BackendCode.CopyData && buffer[start] === ReplicationCode.XLogData) n++
+      return FrameResult.Continue
+    },
+  })
+  for (const r of reads) framer.push(r)
+  if (n !== count) throw new Error(`framed ${n} of ${count} messages`)
+})
+
 const mb = bytes / 1024 / 1024
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US')
 console.log(
@@ -170,7 +217,10 @@ const line = (label: string, seconds: number, megabytes: number, note = ''): voi
 line('pgferry decoder', ours, mb)
 line('pg-logical-replication parser', theirs, mb)
 line('pgferry decoder + text values', withText, mb)
-line('pgferry framer + decoder', pipeline, raw.length / 1024 / 1024, ' (wire bytes, 64 KiB reads)')
+const wire = raw.length / 1024 / 1024
+line('pgferry framer + decoder', pipeline, wire, ' (wire bytes, 64 KiB reads)')
+line('framing only: pgferry framer', framing, wire, ' (wire bytes)')
+line('framing only: pg-copy-streams', copyStreams, wire, ' (wire bytes, copy-both duplex)')
 if (sink === 0) console.log('(sink)')
 console.log(
   `RESULT name=decoder msgs_per_s=${Math.round(count / ours)} mb_per_s=${(mb / ours).toFixed(1)} ratio=${(theirs / ours).toFixed(2)}`,
