@@ -43,8 +43,9 @@ export async function readUnsupportedObjects(
      UNION ALL SELECT 'foreign server', s.srvname FROM pg_foreign_server s WHERE ${notExt('pg_foreign_server', 's')}
      UNION ALL SELECT 'foreign-data wrapper', w.fdwname FROM pg_foreign_data_wrapper w WHERE ${notExt('pg_foreign_data_wrapper', 'w')}
      UNION ALL SELECT 'procedural language', l.lanname FROM pg_language l WHERE l.oid >= 16384 AND ${notExt('pg_language', 'l')}
-     UNION ALL SELECT 'default privileges', coalesce(n.nspname || ' ', '') || 'for ' || pg_get_userbyid(d.defaclrole)
-       FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace
+     UNION ALL SELECT 'tablespace placement', n.nspname || '.' || c.relname || ' in tablespace ' || t.spcname
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_tablespace t ON t.oid = c.reltablespace
+      WHERE n.nspname = ANY($1) AND c.reltablespace <> 0
      UNION ALL SELECT 'publication', p.pubname FROM pg_publication p WHERE p.pubname !~ '^pgferry'
      ORDER BY 1, 2`,
     [schemas],

@@ -6,6 +6,7 @@ import type { AclInfo } from '../catalog/acls.js'
 import type { CommentMap } from '../catalog/comments.js'
 import type { DatabaseInfo } from '../catalog/databases.js'
 import type { DdlStep } from './ddl-step.js'
+import { addDefaultPrivilegeSteps } from './default-privilege-steps.js'
 import { addKeySteps, addStatisticsSteps } from './key-steps.js'
 import { addDatabaseStep, addExtensionSteps, addSchemaSteps } from './namespace-steps.js'
 import { applyEdges, sortSteps, splitPhases } from './order-steps.js'
@@ -65,6 +66,11 @@ export function planDatabase(
   addKeySteps(plan, cat)
   addStatisticsSteps(plan, cat)
   addTriggerSteps(plan, cat)
+  addDefaultPrivilegeSteps(
+    plan,
+    cat.defaultPrivileges,
+    new Map(cat.selection.schemas.map((s) => [s.name, s.as])),
+  )
   applyEdges(plan, cat.edges)
   splitPhases(plan)
   const sorted = sortSteps([...plan.steps.values()], (s) =>

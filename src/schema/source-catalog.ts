@@ -8,6 +8,7 @@ import { readColumns, type ColumnInfo } from '../catalog/columns.js'
 import { readComments, type CommentMap } from '../catalog/comments.js'
 import { readConstraints, type ConstraintInfo } from '../catalog/constraints.js'
 import { readDependEdges, type DependEdge } from '../catalog/depend-edges.js'
+import { readDefaultPrivileges, type DefaultPrivilegeInfo } from '../catalog/default-privileges.js'
 import { readExtensions, type ExtensionInfo } from '../catalog/installed-extensions.js'
 import {
   readAggregates,
@@ -51,6 +52,7 @@ export interface SourceCatalog {
   readonly rules: readonly RuleInfo[]
   readonly policies: readonly PolicyInfo[]
   readonly statistics: readonly StatisticsInfo[]
+  readonly defaultPrivileges: readonly DefaultPrivilegeInfo[]
   readonly comments: CommentMap
   /** ACLs by catalog then oid; column ACLs by relation oid. */
   readonly acls: {
@@ -118,6 +120,7 @@ export async function readSourceCatalog(
     rules: await readRules(client, tableOids),
     policies: await readPolicies(client, tableOids),
     statistics: await readStatistics(client, major, tableOids),
+    defaultPrivileges: await readDefaultPrivileges(client),
     comments: await readComments(client),
     acls: {
       relations: byOid(await readAcls(client, 'pg_class', relOids)),

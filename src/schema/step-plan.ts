@@ -25,6 +25,7 @@ export const KIND_PRIORITY: Readonly<Record<string, number>> = {
   view: 9,
   'materialized-view': 9,
   'sequence-owned-by': 10,
+  'default-privileges': 11,
   constraint: 20,
   index: 21,
   'index-attach': 22,
