@@ -422,6 +422,23 @@ describe('replication stream against live servers', () => {
     }
   })
 
+  it('a consumer error ends the stream with that error and leaves the connection usable', async () => {
+    const db = await prepare(v17)
+    await runSql(v17, db, [`INSERT INTO items (id) VALUES (1)`])
+    const boom = new Error('consumer failed')
+    const s = await open(v17, db, {}, (m) =>
+      m.type === MessageType.Insert ? Promise.reject(boom) : undefined,
+    )
+    try {
+      await expect(s.stream.done).rejects.toBe(boom)
+      await expect(s.stream.stop()).rejects.toBe(boom)
+      expect(s.messages.filter((m) => m.type === MessageType.Commit)).toHaveLength(0)
+      expect((await s.client.query('IDENTIFY_SYSTEM')).rows).toHaveLength(1)
+    } finally {
+      await s.client.end()
+    }
+  })
+
   it('stop() ends the copy cleanly; a new connection resumes after the confirmed position', async () => {
     const db = await prepare(v17)
     await runSql(v17, db, [`INSERT INTO items (id) VALUES (1)`, `INSERT INTO marker VALUES (1)`])
