@@ -18,8 +18,8 @@ export interface ColumnInfo {
   readonly generated: { readonly kind: 's' | 'v'; readonly expr: string } | null
   /** `a` always, `d` by default. */
   readonly identity: 'a' | 'd' | null
-  /** Qualified collation when it differs from the type's. */
-  readonly collation: string | null
+  /** Collation (schema and name) when it differs from the type's. */
+  readonly collation: { readonly schema: string; readonly name: string } | null
   /** Declared in this relation (false: only inherited). */
   readonly local: boolean
   /** `SET STORAGE` value when it differs from the type's default. */
@@ -46,7 +46,8 @@ export async function readColumns(
     def: string | null
     gen: string
     identity: string
-    collation: string | null
+    coll_schema: string | null
+    coll_name: string | null
     local: boolean
     storage: string | null
     stats: number | null
@@ -55,8 +56,8 @@ export async function readColumns(
     `SELECT a.attrelid::int8::float8 AS relation, a.attnum::int AS num, a.attname AS name,
             format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
             pg_get_expr(d.adbin, d.adrelid) AS def, ${generated} AS gen, a.attidentity::text AS identity,
-            CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
-                 THEN quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END AS collation,
+            CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation THEN cn.nspname END AS coll_schema,
+            CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation THEN co.collname END AS coll_name,
             a.attislocal AS local,
             CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage,
             NULLIF(a.attstattarget, -1)::int AS stats, ${compression} AS compression
@@ -78,7 +79,10 @@ export async function readColumns(
     default: x.gen === 's' || x.gen === 'v' ? null : x.def,
     generated: x.gen === 's' || x.gen === 'v' ? { kind: x.gen, expr: x.def ?? '' } : null,
     identity: x.identity === 'a' || x.identity === 'd' ? x.identity : null,
-    collation: x.collation,
+    collation:
+      x.coll_schema === null || x.coll_name === null
+        ? null
+        : { schema: x.coll_schema, name: x.coll_name },
     local: x.local,
     storage: x.storage,
     statistics: x.stats,

@@ -27,8 +27,6 @@ export async function readUnsupportedObjects(
       WHERE n.nspname = ANY($1) AND ${notExt('pg_opclass', 'c')}
      UNION ALL SELECT 'operator family', n.nspname || '.' || f.opfname FROM pg_opfamily f JOIN pg_namespace n ON n.oid = f.opfnamespace
       WHERE n.nspname = ANY($1) AND ${notExt('pg_opfamily', 'f')}
-     UNION ALL SELECT 'collation', n.nspname || '.' || c.collname FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace
-      WHERE n.nspname = ANY($1) AND ${notExt('pg_collation', 'c')}
      UNION ALL SELECT 'conversion', n.nspname || '.' || c.conname FROM pg_conversion c JOIN pg_namespace n ON n.oid = c.connamespace
       WHERE n.nspname = ANY($1) AND ${notExt('pg_conversion', 'c')}
      UNION ALL SELECT 'text search configuration', n.nspname || '.' || c.cfgname FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace

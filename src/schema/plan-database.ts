@@ -15,7 +15,7 @@ import { addRoutineSteps } from './routine-steps.js'
 import type { SourceCatalog } from './source-catalog.js'
 import { StepPlan, type Ownership } from './step-plan.js'
 import { addTriggerSteps } from './trigger-steps.js'
-import { addTypeSteps } from './type-steps.js'
+import { addCollationSteps, addTypeSteps } from './type-steps.js'
 import { addViewSteps } from './view-steps.js'
 
 /** What the target offers the plan. */
@@ -59,6 +59,7 @@ export function planDatabase(
     )
   addSchemaSteps(plan, cat)
   addExtensionSteps(plan, cat, target.extensionVersions, options.warn)
+  addCollationSteps(plan, cat)
   addTypeSteps(plan, cat, target.major)
   addRoutineSteps(plan, cat, target.languages)
   addRelationSteps(plan, cat)

@@ -44,6 +44,7 @@ function identityClause(
 /** Add the steps of every selected table and sequence. */
 export function addRelationSteps(plan: StepPlan, cat: SourceCatalog): void {
   const selected = new Map(cat.selection.relations.map((r) => [r.oid, r]))
+  const targetSchemas = new Map(cat.selection.schemas.map((s) => [s.name, s.as]))
   const identitySeqs = new Map<string, { seq: SequenceInfo; rel: SelectedRelation | undefined }>()
   for (const s of cat.sequences) {
     if (s.identity && s.ownedBy !== null)
@@ -101,7 +102,8 @@ export function addRelationSteps(plan: StepPlan, cat: SourceCatalog): void {
       const col = quoteIdent(c.name)
       if (listed) {
         let d = `${col} ${c.type}`
-        if (c.collation !== null) d += ` COLLATE ${c.collation}`
+        if (c.collation !== null)
+          d += ` COLLATE ${quoteQualified(targetSchemas.get(c.collation.schema) ?? c.collation.schema, c.collation.name)}`
         if (c.generated !== null)
           d += ` GENERATED ALWAYS AS (${c.generated.expr}) ${c.generated.kind === 's' ? 'STORED' : 'VIRTUAL'}`
         else if (c.identity !== null) {

@@ -4,6 +4,7 @@
  */
 import type pg from 'pg'
 import { readAcls, readColumnAcls, type AclInfo } from '../catalog/acls.js'
+import { readCollations, type CollationInfo } from '../catalog/collations.js'
 import { readColumns, type ColumnInfo } from '../catalog/columns.js'
 import { readComments, type CommentMap } from '../catalog/comments.js'
 import { readConstraints, type ConstraintInfo } from '../catalog/constraints.js'
@@ -40,6 +41,7 @@ export interface SourceCatalog {
   readonly schemas: readonly SchemaInfo[]
   readonly extensions: readonly ExtensionInfo[]
   readonly types: readonly TypeInfo[]
+  readonly collations: readonly CollationInfo[]
   readonly domainConstraints: readonly DomainConstraintInfo[]
   readonly relations: ReadonlyMap<number, RelationInfo>
   readonly columns: ReadonlyMap<number, readonly ColumnInfo[]>
@@ -99,6 +101,7 @@ export async function readSourceCatalog(
     schemas,
     extensions: await readExtensions(client),
     types,
+    collations: await readCollations(client, major, schemaNames),
     domainConstraints: await readDomainConstraints(
       client,
       types.filter((t) => t.type === 'd').map((t) => t.oid),

@@ -17,6 +17,7 @@ export const KIND_PRIORITY: Readonly<Record<string, number>> = {
   database: 1,
   schema: 2,
   extension: 3,
+  collation: 4,
   type: 4,
   function: 5,
   aggregate: 6,

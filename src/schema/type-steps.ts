@@ -8,6 +8,49 @@ import type { SourceCatalog } from './source-catalog.js'
 import { schemaKey, typeKey } from './step-keys.js'
 import type { StepPlan } from './step-plan.js'
 
+/** Add a step per user-defined collation of the selected schemas. */
+export function addCollationSteps(plan: StepPlan, cat: SourceCatalog): void {
+  const targetSchema = new Map(cat.selection.schemas.map((s) => [s.name, s.as]))
+  for (const c of cat.collations) {
+    const schema = targetSchema.get(c.schema)
+    if (schema === undefined) continue
+    const q = quoteQualified(schema, c.name)
+    const opts: string[] = []
+    if (c.provider === 'i')
+      opts.push('provider = icu', `locale = ${quoteLiteral(c.locale ?? c.collate ?? '')}`)
+    else if (c.provider === 'b')
+      opts.push('provider = builtin', `locale = ${quoteLiteral(c.locale ?? '')}`)
+    else if (c.provider === 'c')
+      opts.push(
+        'provider = libc',
+        `lc_collate = ${quoteLiteral(c.collate ?? '')}`,
+        `lc_ctype = ${quoteLiteral(c.ctype ?? '')}`,
+      )
+    else {
+      plan.unsupportedObject(
+        `collation ${c.schema}.${c.name}`,
+        `provider ${c.provider} is not migrated`,
+      )
+      continue
+    }
+    if (!c.deterministic) opts.push('deterministic = false')
+    const key = `collation:${q}`
+    plan.add(
+      key,
+      'collation',
+      q,
+      'pre-data',
+      [
+        `CREATE COLLATION ${q} (${opts.join(', ')})`,
+        ...plan.owner('COLLATION', q, c.owner),
+        ...plan.comment('COLLATION', q, 'pg_collation', c.oid),
+      ],
+      { dependsOn: [schemaKey(schema)] },
+    )
+    plan.ref('pg_collation', c.oid, key)
+  }
+}
+
 /** Add the steps of every user-defined type of the selected schemas. */
 export function addTypeSteps(plan: StepPlan, cat: SourceCatalog, targetMajor: number): void {
   const targetSchema = new Map(cat.selection.schemas.map((s) => [s.name, s.as]))
