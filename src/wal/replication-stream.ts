@@ -13,7 +13,7 @@
  * usable again.
  */
 import type pg from 'pg'
-import { PgferryError, messageOf, sqlStateOf } from '../errors.js'
+import { PgferryError } from '../errors.js'
 import { CopyBothFramer, BackendCode, FrameResult, type FrameSink } from './copy-both-framer.js'
 import { formatLsn, toLsn, type LsnString } from './lsn.js'
 import { MessageDispatcher, type ReplicationHandler } from './message-dispatcher.js'
@@ -29,12 +29,11 @@ import {
   XLOGDATA_HEADER,
   encodeStandbyStatus,
 } from './standby-messages.js'
+import { replicationError } from './replication-error.js'
+import { statusIntervalFor } from './status-interval.js'
 import { StreamSpool, type StreamSpoolOptions } from './stream-spool.js'
 
 export type { ReplicationHandler } from './message-dispatcher.js'
-
-/** Status updates are sent at least this often even when wal_sender_timeout is longer or off. */
-export const DEFAULT_MAX_STATUS_INTERVAL_MS = 10_000
 
 /** @public */
 export interface ReplicationStreamOptions extends ProtocolRequest {
@@ -75,26 +74,6 @@ interface PgConnection {
     listeners(event: 'data'): ((chunk: Buffer) => void)[]
   }
   query(text: string): void
-}
-
-/** `60s`, `2500ms`, `1min`, `0` → milliseconds (SHOW prints GUC_UNIT_MS settings this way). */
-export function parseDurationMs(text: string): number {
-  const m = /^(\d+)\s*(ms|s|min|h|d)?$/.exec(text.trim())
-  if (m === null) return 0
-  const n = Number(m[1])
-  const unit = m[2] ?? 'ms'
-  return (
-    n *
-    (unit === 'ms'
-      ? 1
-      : unit === 's'
-        ? 1000
-        : unit === 'min'
-          ? 60_000
-          : unit === 'h'
-            ? 3_600_000
-            : 86_400_000)
-  )
 }
 
 /**
@@ -213,11 +192,7 @@ export class ReplicationStream {
     let interval = options.statusIntervalMs
     if (interval === undefined) {
       const t = await client.query<{ wal_sender_timeout: string }>('SHOW wal_sender_timeout')
-      const timeout = parseDurationMs(t.rows[0]?.wal_sender_timeout ?? '0')
-      interval =
-        timeout > 0
-          ? Math.min(timeout / 2, DEFAULT_MAX_STATUS_INTERVAL_MS)
-          : DEFAULT_MAX_STATUS_INTERVAL_MS
+      interval = statusIntervalFor(t.rows[0]?.wal_sender_timeout ?? '0')
     }
     const startLsn = formatLsn(toLsn(options.startLsn ?? 0n))
     const command = startReplicationCommand(options.slot, startLsn, options.publications, protocol)
@@ -301,7 +276,7 @@ export class ReplicationStream {
         stream.on('data', this.#onData)
         connection.query(this.command)
       },
-      handleError: (error: unknown) => this.#fail(this.#mapServerError(error), false),
+      handleError: (error: unknown) => this.#fail(replicationError(error, this.command), false),
       handleReadyForQuery: () => this.#finish(),
       handleCommandComplete: () => undefined,
       handleRowDescription: () => undefined,
@@ -408,36 +383,6 @@ export class ReplicationStream {
   #stopTimer(): void {
     if (this.#timer !== undefined) clearInterval(this.#timer)
     this.#timer = undefined
-  }
-
-  #mapServerError(error: unknown): PgferryError {
-    if (error instanceof PgferryError) return error
-    const state = sqlStateOf(error)
-    const text = messageOf(error)
-    if (state === '42704' && /replication slot/i.test(text)) {
-      return new PgferryError(
-        'PGFERRY_WAL_SLOT_MISSING',
-        `replication slot ${JSON.stringify(this.#slotName())} does not exist`,
-        {
-          cause: error,
-          fix: 'create the slot (the full load does) or resume from a task that still has it',
-        },
-      )
-    }
-    if (state === undefined && /terminated|ECONNRESET|EPIPE|closed/i.test(text)) {
-      return new PgferryError('PGFERRY_CONNECTION_LOST', `replication connection lost: ${text}`, {
-        side: 'source',
-        cause: error,
-      })
-    }
-    return new PgferryError('PGFERRY_WAL_PROTOCOL', `replication stream failed: ${text}`, {
-      cause: error,
-    })
-  }
-
-  #slotName(): string {
-    const m = /^START_REPLICATION SLOT "((?:[^"]|"")*)"/.exec(this.command)
-    return (m?.[1] ?? '').replace(/""/g, '"')
   }
 
   /**
