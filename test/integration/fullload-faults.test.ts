@@ -118,24 +118,36 @@ describe('full load faults (14 → 16)', () => {
       await readyForFullLoad(task)
       await savePlan(task.store, task.id, pair.source, sdb, tdb)
       const load = task.fullLoad()
+      let settled = false
+      void load.then(
+        () => (settled = true),
+        () => (settled = true),
+      )
       const kill = async (
         side: 'source' | 'target',
         db: string,
         pattern: string,
-      ): Promise<number> => {
-        const cluster = pair[side]
+        after: string,
+      ): Promise<void> => {
         for (;;) {
-          const r = await cluster.query<{ pid: number }>(
+          const r = await pair[side].query<{ pid: number }>(
             `SELECT pg_terminate_backend(pid), pid FROM pg_stat_activity
-              WHERE datname = $1 AND state = 'active' AND query LIKE $2 AND pid <> pg_backend_pid() LIMIT 1`,
-            [db, pattern],
+              WHERE datname = $1 AND state = 'active' AND query LIKE $2 AND xact_start > $3::timestamptz
+                AND pid <> pg_backend_pid() LIMIT 1`,
+            [db, pattern, after],
           )
-          if (r.rows[0] !== undefined) return r.rows[0].pid
+          if (r.rows[0] !== undefined) return
+          if (settled) throw new Error(`the load ended before a ${side} COPY could be terminated`)
           await new Promise((res) => setTimeout(res, 20))
         }
       }
-      await kill('source', sdb, 'COPY%TO STDOUT%')
-      await kill('target', tdb, 'COPY%FROM STDIN%')
+      const retries = (): number =>
+        warnings.filter((w) => w.code === 'PGFERRY_FULLLOAD_CHUNK_RETRY').length
+      await kill('target', tdb, 'COPY%FROM STDIN%', '-infinity')
+      while (retries() < 1 && !settled) await new Promise((res) => setTimeout(res, 20))
+      // a chunk transaction begun after that failure, so not the backend already dying
+      const since = new Date().toISOString()
+      await kill('source', sdb, 'COPY%TO STDOUT%', since)
       const result = await load
       expect(result.tables).toBe(TABLES.length - 1)
       expect(
