@@ -122,13 +122,8 @@ export function addKeySteps(plan: StepPlan, cat: SourceCatalog): void {
     if (i.replicaIdentity) addReplicaIdentity(plan, rel, q, i.name, key)
   }
 
-  // a foreign key waits for the referenced key (constraint or unique index)
-  for (const fk of foreignKeys) {
-    const target = plan.stepOf('pg_class', fk.index)
-    if (target !== undefined) plan.steps.get(fk.key)?.dependsOn.add(target)
-  }
-
   // attach each partition's index (or key constraint's index) to its parent's
+  const attachesUnder = new Map<string, { attach: string; child: string }[]>()
   for (const i of cat.indexes) {
     if (i.parent === null) continue
     const child = indexName(i.oid)
@@ -142,8 +137,9 @@ export function addKeySteps(plan: StepPlan, cat: SourceCatalog): void {
       parentStep === undefined
     )
       continue
+    const attach = `index-attach:${child}`
     plan.add(
-      `index-attach:${child}`,
+      attach,
       'index-attach',
       child,
       'post-data',
@@ -153,6 +149,39 @@ export function addKeySteps(plan: StepPlan, cat: SourceCatalog): void {
         relations: [i.table],
       },
     )
+    attachesUnder.set(parentStep, [
+      ...(attachesUnder.get(parentStep) ?? []),
+      { attach, child: childStep },
+    ])
+  }
+  addForeignKeyDependencies(plan, foreignKeys, attachesUnder)
+}
+
+/**
+ * A partitioned table's key is valid only once every partition's index is attached to it, so a
+ * foreign key waits for the referenced key and for every attachment below it.
+ */
+function addForeignKeyDependencies(
+  plan: StepPlan,
+  foreignKeys: readonly { key: string; index: number }[],
+  attachesUnder: ReadonlyMap<string, readonly { attach: string; child: string }[]>,
+): void {
+  for (const fk of foreignKeys) {
+    const target = plan.stepOf('pg_class', fk.index)
+    const step = plan.steps.get(fk.key)
+    if (target === undefined || step === undefined) continue
+    const stack = [target]
+    const seen = new Set<string>()
+    while (stack.length > 0) {
+      const k = stack.pop()
+      if (k === undefined || seen.has(k)) continue
+      seen.add(k)
+      step.dependsOn.add(k)
+      for (const a of attachesUnder.get(k) ?? []) {
+        step.dependsOn.add(a.attach)
+        stack.push(a.child)
+      }
+    }
   }
 }
 
