@@ -6,6 +6,9 @@
 import type pg from 'pg'
 import type { StageContext } from '../stage/stage.js'
 
+/** Session settings of every full-load connection that holds a transaction or a long statement. */
+export const NO_TIMEOUTS = `SELECT set_config('statement_timeout', '0', false), set_config('idle_in_transaction_session_timeout', '0', false), set_config('lock_timeout', '0', false)`
+
 /** A source/target client pair. */
 export interface Lane {
   source: pg.Client
@@ -32,6 +35,9 @@ export class LanePool {
     if (lane !== undefined) return lane
     const source = await this.#ctx.connect('source', { database: this.#sourceDb })
     const target = await this.#ctx.connect('target', { database: this.#targetDb })
+    // A role's statement or idle timeouts must not cut a long COPY.
+    await source.query(NO_TIMEOUTS)
+    await target.query(NO_TIMEOUTS)
     // Bulk load settings (DESIGN.md §4): no commit flush wait; no user triggers or FK checks.
     await target.query('SET synchronous_commit = off')
     try {

@@ -29,6 +29,7 @@ import {
   versionNum,
 } from '../catalog/columns-for-copy.js'
 import { POST_DATA_DONE_KIND, loadPostDataPlan } from '../schema/ddl-step.js'
+import { readWeakReplicaIdentity } from '../catalog/replica-identity.js'
 import {
   completeEpoch,
   ensureProgressTables,
@@ -148,6 +149,20 @@ export async function loadDatabase(
         complete.clear()
       }
       const publication = publicationName(taskId)
+      const weak = await readWeakReplicaIdentity(
+        src,
+        units.map((u) => u.rel.oid),
+      )
+      if (weak.length > 0) {
+        ctx.warn(
+          'PGFERRY_FULLLOAD_NO_REPLICA_IDENTITY',
+          `while publication ${publication} exists, UPDATE and DELETE fail on the source for tables without a primary key or replica identity: ${weak
+            .slice(0, 20)
+            .map((w) => `${w.schema}.${w.name}`)
+            .join(', ')} (ALTER TABLE … REPLICA IDENTITY FULL, or add a primary key)`,
+          db.name,
+        )
+      }
       await ensurePublication(src, publication, selection.relations, srcVersion)
       snapshot = await createSlotSnapshot(ctx, db.name, {
         slot,

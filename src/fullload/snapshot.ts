@@ -20,6 +20,7 @@ import { quoteIdent, quoteLiteral, quoteQualified } from '../pg/quote.js'
 import type { StageContext } from '../stage/stage.js'
 import type { SelectedRelation } from '../catalog/selection.js'
 import { hardClose } from './hard-close.js'
+import { NO_TIMEOUTS } from './copy-lanes.js'
 
 /** How long slot creation may wait for open transactions. */
 export const DEFAULT_SLOT_TIMEOUT_MS = 60_000
@@ -54,6 +55,8 @@ function sanitize(id: string): string {
 /** `full`: export a snapshot from a held REPEATABLE READ transaction. */
 export async function exportSnapshot(ctx: StageContext, database: string): Promise<HeldSnapshot> {
   const client = await ctx.connect('source', { database })
+  // held idle in a transaction for the whole copy: a role's idle timeout would end it
+  await client.query(NO_TIMEOUTS)
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
   const r = await client.query<{ s: string }>('SELECT pg_export_snapshot() AS s')
   return holder(client, r.rows[0]?.s ?? '', undefined)
