@@ -80,7 +80,14 @@ export async function planRoles(
     all.add(r.name)
   }
   for (const m of await readMemberships(source, sourceMajor)) {
-    if (!all.has(m.member) || !all.has(m.role)) continue
+    if (!all.has(m.member) || !all.has(m.role)) {
+      warn(
+        'schema-membership-skipped',
+        `membership of ${m.member} in ${m.role} not created: ${all.has(m.role) ? m.member : m.role} does not exist on the target`,
+        `${m.role} → ${m.member}`,
+      )
+      continue
+    }
     if (m.member === targetUser) continue
     const opts: string[] = []
     if (targetMajor >= 16) {

@@ -13,7 +13,14 @@ export function addViewSteps(plan: StepPlan, cat: SourceCatalog): void {
   for (const rel of cat.selection.relations) {
     if (rel.kind !== 'v' && rel.kind !== 'm') continue
     const info = cat.relations.get(rel.oid)
-    if (info === undefined || info.viewDefinition === null) continue
+    if (info === undefined) continue
+    if (info.viewDefinition === null) {
+      plan.unsupportedObject(
+        `${rel.schema}.${rel.name}`,
+        'the source did not return its definition',
+      )
+      continue
+    }
     const q = targetName(rel)
     const key = relationKey(rel.targetSchema, rel.name)
     const body = info.viewDefinition.trim().replace(/;$/, '')
