@@ -27,6 +27,11 @@ export interface RunStepsOptions {
   readonly signal: AbortSignal
   /** Called once per step created by this run. */
   readonly onCreated: (step: DdlStep) => void
+  /**
+   * Called for a step not marked done whose object the target already has: left as it is (an
+   * earlier run created it just before a crash, or it was there before the task).
+   */
+  readonly onExisting?: (step: DdlStep) => void
   /** Steps per round trip. Defaults to 200. */
   readonly batchSize?: number
 }
@@ -117,7 +122,10 @@ export async function runSteps(
       if (fresh) {
         created[s.kind] = (created[s.kind] ?? 0) + 1
         options.onCreated(s)
-      } else alreadyDone++
+      } else {
+        alreadyDone++
+        options.onExisting?.(s)
+      }
     }
   }
 

@@ -76,6 +76,14 @@ async function runSchema(ctx: StageContext): Promise<SchemaResult> {
   const databases = await selectedDatabases(cfg.objects, src0)
   const sharedComments = await readSharedComments(src0)
   let roles = await targetRoles(tgt0)
+  const onExisting =
+    (database: string) =>
+    (s: DdlStep): void =>
+      ctx.warn(
+        'schema-object-exists',
+        `${s.kind} ${s.name} already exists on the target${database === '' ? '' : ` (database ${database})`}: kept as it is`,
+        s.name,
+      )
   const onCreated =
     (database: string) =>
     (s: DdlStep): void =>
@@ -105,6 +113,7 @@ async function runSchema(ctx: StageContext): Promise<SchemaResult> {
         keyPrefix: SEP,
         signal: ctx.signal,
         onCreated: onCreated(''),
+        onExisting: onExisting(''),
       }),
     )
     roles = await targetRoles(tgt0)
@@ -167,6 +176,7 @@ async function runSchema(ctx: StageContext): Promise<SchemaResult> {
       taskId: ctx.taskId,
       signal: ctx.signal,
       onCreated: onCreated(db.as),
+      onExisting: onExisting(db.as),
     }
     const keyPrefix = `${db.as}${SEP}`
     add(await runSteps(tgt, plan.preData, { ...common, doneKind: SCHEMA_DONE_KIND, keyPrefix }))
