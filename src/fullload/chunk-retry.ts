@@ -1,0 +1,76 @@
+/**
+ * A chunk with retries: a broken connection (a terminated backend, a network cut) is retried on
+ * fresh connections under the same snapshot while the snapshot holder lives; a lost snapshot, a
+ * dropped table or a data error ends the load with an error that says what to do.
+ */
+import { PgferryError, messageOf, sqlStateOf } from '../errors.js'
+import type { StageContext } from '../stage/stage.js'
+import type { LanePool } from './copy-lanes.js'
+import { copyChunk, type CopyJob } from './copy-pipe.js'
+import type { HeldSnapshot } from './snapshot.js'
+import type { Throttle } from './throttle.js'
+
+/** Retries of a chunk whose connection broke, under the same snapshot. */
+const CHUNK_ATTEMPTS = 4
+
+/** Copy one chunk, retrying on a broken connection while the snapshot lives. */
+export async function runChunk(
+  ctx: StageContext,
+  lanes: LanePool,
+  job: CopyJob,
+  throttle: Throttle,
+  snapshot: HeldSnapshot,
+  table: string,
+): Promise<{ rows: number; bytes: number }> {
+  for (let attempt = 1; ; attempt++) {
+    ctx.signal.throwIfAborted()
+    const lane = await lanes.acquire()
+    try {
+      const out = await copyChunk(lane.source, lane.target, job, throttle, ctx.signal)
+      lanes.release(lane, true)
+      return out
+    } catch (error) {
+      lanes.release(lane, false)
+      ctx.signal.throwIfAborted()
+      if (!snapshot.alive()) {
+        throw new PgferryError(
+          'PGFERRY_FULLLOAD_SNAPSHOT_LOST',
+          `the connection holding the load's snapshot closed while copying ${table}`,
+          {
+            cause: error,
+            fix: 'run the full load again: finished tables are kept, unfinished ones are copied again under a new snapshot',
+          },
+        )
+      }
+      const state = sqlStateOf(error)
+      if (state === '42P01') {
+        throw new PgferryError(
+          'PGFERRY_FULLLOAD_TABLE_DROPPED',
+          `table ${table} was dropped on the source during the load`,
+          {
+            cause: error,
+          },
+        )
+      }
+      const transient =
+        state === undefined ||
+        state.startsWith('08') ||
+        state === '57P01' ||
+        state === '57014' ||
+        state === '40001' ||
+        state === '40P01'
+      if (!transient || attempt >= CHUNK_ATTEMPTS) {
+        throw new PgferryError(
+          'PGFERRY_FULLLOAD_COPY_FAILED',
+          `copying ${table} chunk ${job.chunk.index + 1}/${job.chunk.count} failed: ${messageOf(error)}`,
+          { cause: error, retryable: transient },
+        )
+      }
+      ctx.warn(
+        'PGFERRY_FULLLOAD_CHUNK_RETRY',
+        `copying ${table} chunk ${job.chunk.index + 1}/${job.chunk.count} failed (${messageOf(error)}); retrying (attempt ${attempt + 1})`,
+        table,
+      )
+    }
+  }
+}
