@@ -21,12 +21,13 @@ export async function runChunk(
   throttle: Throttle,
   snapshot: HeldSnapshot,
   table: string,
+  onBytes?: (bytes: number) => void,
 ): Promise<{ rows: number; bytes: number }> {
   for (let attempt = 1; ; attempt++) {
     ctx.signal.throwIfAborted()
     const lane = await lanes.acquire()
     try {
-      const out = await copyChunk(lane.source, lane.target, job, throttle, ctx.signal)
+      const out = await copyChunk(lane.source, lane.target, job, throttle, ctx.signal, onBytes)
       lanes.release(lane, true)
       return out
     } catch (error) {

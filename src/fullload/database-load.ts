@@ -47,6 +47,9 @@ import type { HeldSnapshot } from './snapshot.js'
 import type { Throttle } from './throttle.js'
 import { largestFirst } from './work-plan.js'
 
+/** A `chunk:progress` event (done: false) per this many bytes of a chunk in flight. */
+const PROGRESS_EVERY_BYTES = 32 * 1024 * 1024
+
 /** What one database's load did. */
 export interface DatabaseLoadResult {
   readonly tables: number
@@ -163,7 +166,33 @@ export async function loadDatabase(
               chunks: chunks.length,
             })
           }
-          const out = await runChunk(ctx, lanes, job, throttle, snapshot as HeldSnapshot, unit.key)
+          // In-flight progress of a long chunk: bytes so far (rows are known when it commits).
+          let sent = 0
+          let reported = 0
+          const chunkName = `${job.chunk.index + 1}/${job.chunk.count}`
+          const onBytes = (n: number): void => {
+            sent += n
+            if (sent - reported < PROGRESS_EVERY_BYTES) return
+            reported = sent
+            ctx.emit('chunk:progress', {
+              taskId,
+              database: db.name,
+              table: unit.key,
+              chunk: chunkName,
+              rows: 0,
+              bytes: sent,
+              done: false,
+            })
+          }
+          const out = await runChunk(
+            ctx,
+            lanes,
+            job,
+            throttle,
+            snapshot as HeldSnapshot,
+            unit.key,
+            onBytes,
+          )
           rows += out.rows
           bytes += out.bytes
           chunkCount++
