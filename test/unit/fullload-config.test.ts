@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest'
+import { DEFAULT_SPLIT_TABLES_LARGER_THAN, resolveConfig } from '../../src/task/resolve-config.js'
+import { deserializeConfig, serializeConfig } from '../../src/task/stored-config.js'
+import type { TaskConfig } from '../../src/task/task-config.js'
+
+const base: TaskConfig = {
+  name: 'load',
+  source: 'postgres://a@src:5432/shop',
+  target: 'postgres://b@tgt:5432/shop',
+  type: 'full',
+  store: 'memory',
+}
+
+describe('full load config', () => {
+  it('defaults to 1 GiB chunks and no throttle', () => {
+    const { config } = resolveConfig(base)
+    expect(config.splitTablesLargerThan).toBe(DEFAULT_SPLIT_TABLES_LARGER_THAN)
+    expect(DEFAULT_SPLIT_TABLES_LARGER_THAN).toBe(1024 ** 3)
+    expect(config.throttle).toBeUndefined()
+  })
+
+  it('keeps a throttle and a split size, frozen, and survives the store round trip', () => {
+    const { config } = resolveConfig({
+      ...base,
+      throttle: { bytesPerSecond: 5e6, rowsPerSecond: 1000 },
+      splitTablesLargerThan: 0,
+    })
+    expect(config.throttle).toEqual({ bytesPerSecond: 5e6, rowsPerSecond: 1000 })
+    expect(Object.isFrozen(config.throttle)).toBe(true)
+    expect(config.splitTablesLargerThan).toBe(0)
+    const back = deserializeConfig(
+      JSON.parse(JSON.stringify(serializeConfig(config))) as Record<string, unknown>,
+      {},
+    )
+    expect(back.throttle).toEqual(config.throttle)
+    expect(back.splitTablesLargerThan).toBe(0)
+  })
+
+  it('rejects bad values naming the field', () => {
+    const bad: [Partial<TaskConfig>, string][] = [
+      [{ splitTablesLargerThan: -1 }, 'config.splitTablesLargerThan'],
+      [{ throttle: { bytesPerSecond: 0 } }, 'config.throttle.bytesPerSecond'],
+      [{ throttle: { rowsPerSecond: Number.NaN } }, 'config.throttle.rowsPerSecond'],
+      [{ throttle: { mbps: 3 } as never }, 'config.throttle.mbps'],
+    ]
+    for (const [patch, field] of bad) {
+      expect(() => resolveConfig({ ...base, ...patch })).toThrow(field)
+    }
+  })
+})
