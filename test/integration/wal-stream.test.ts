@@ -22,8 +22,9 @@ import { runSql } from '../fixtures/pgoutput/capture.js'
 
 let v17: Cluster
 let v12: Cluster
+let v14: Cluster
 beforeAll(async () => {
-  ;[v17, v12] = await Promise.all([
+  ;[v17, v12, v14] = await Promise.all([
     startCluster({
       major: 17,
       settings: {
@@ -33,10 +34,11 @@ beforeAll(async () => {
       },
     }),
     startCluster({ major: 12 }),
+    startCluster({ major: 14, settings: { logical_decoding_work_mem: '64kB' } }),
   ])
 })
 afterAll(async () => {
-  await Promise.all([v17?.stop(), v12?.stop()])
+  await Promise.all([v17?.stop(), v12?.stop(), v14?.stop()])
 })
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
@@ -225,16 +227,19 @@ const DML = [
 ]
 
 describe('replication stream against live servers', () => {
-  it.each([17, 12] as const)(
+  const clusterOf = (major: 12 | 14 | 17): Cluster =>
+    major === 17 ? v17 : major === 14 ? v14 : v12
+
+  it.each([17, 14, 12] as const)(
     'v%s: every DML kind decodes to exactly the rows the source holds',
     async (major) => {
-      const cluster = major === 17 ? v17 : v12
+      const cluster = clusterOf(major)
       const db = await prepare(cluster)
       await runSql(cluster, db, DML)
       const s = await open(cluster, db, major === 17 ? { binary: false } : {})
       try {
         await s.until(isMarker)
-        expect(s.stream.protocol.protoVersion).toBe(major === 17 ? 4 : 1)
+        expect(s.stream.protocol.protoVersion).toBe(major === 17 ? 4 : major === 14 ? 2 : 1)
         const tables = replay(s.messages)
         const mine = (name: string): string[] =>
           [...(tables.get(name)?.values() ?? [])].map((r) => JSON.stringify(r)).sort()
@@ -271,53 +276,72 @@ describe('replication stream against live servers', () => {
     },
   )
 
-  it('a transaction larger than logical_decoding_work_mem is streamed, spooled to disk, and released without its rolled-back savepoint', async () => {
-    const db = await prepare(v17)
-    await v17.query(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [`${db}_raw`], db)
-    await runSql(v17, db, [
-      `BEGIN`,
-      `INSERT INTO bulk SELECT g FROM generate_series(1, 3000) g`,
-      `SAVEPOINT a`,
-      `INSERT INTO bulk SELECT g FROM generate_series(5001, 7000) g`,
-      `ROLLBACK TO SAVEPOINT a`,
-      `INSERT INTO bulk SELECT g FROM generate_series(9001, 9010) g`,
-      `COMMIT`,
-      `BEGIN`,
-      `INSERT INTO bulk SELECT g FROM generate_series(20001, 23000) g`,
-      `ROLLBACK`,
-      `INSERT INTO marker VALUES (1)`,
-    ])
-    const spooled = await open(v17, db, { spool: { memoryLimit: 16 * 1024 } })
-    const raw = await open(v17, db, { slot: `${db}_raw`, streamedTransactions: 'raw' })
-    try {
-      await Promise.all([spooled.until(isMarker), raw.until(isMarker)])
-      // the server did stream it: Stream Start, a subtransaction Stream Abort, a whole Stream Abort
-      const aborts = raw.messages.filter((m) => m.type === MessageType.StreamAbort)
-      expect(raw.messages.some((m) => m.type === MessageType.StreamStart)).toBe(true)
-      expect(aborts.some((m) => m.type === MessageType.StreamAbort && m.subXid !== m.xid)).toBe(
-        true,
+  it.each([17, 14] as const)(
+    'v%s: a transaction larger than logical_decoding_work_mem is streamed, spooled to disk, and released without its rolled-back savepoint',
+    async (major) => {
+      const cluster = clusterOf(major)
+      const db = await prepare(cluster)
+      await cluster.query(
+        `SELECT pg_create_logical_replication_slot($1, 'pgoutput')`,
+        [`${db}_raw`],
+        db,
       )
-      expect(aborts.some((m) => m.type === MessageType.StreamAbort && m.subXid === m.xid)).toBe(
-        true,
-      )
-      // spooled: exactly the committed rows, in order, then the Stream Commit
-      const ids = spooled.messages
-        .filter((m) => m.type === MessageType.Insert && m.relation.name === 'bulk')
-        .map((m) => (m.type === MessageType.Insert ? Number(m.newTuple.text(0)) : 0))
-      const committed = await v17.query<{ id: number }>(`SELECT id FROM bulk ORDER BY id`, [], db)
-      expect(ids).toEqual(committed.rows.map((r) => r.id))
-      expect(ids).toHaveLength(3010)
-      const commitAt = spooled.messages.findIndex((m) => m.type === MessageType.StreamCommit)
-      expect(spooled.messages[commitAt - 1]).toMatchObject({ type: MessageType.Insert })
-      expect(
-        spooled.messages.some(
-          (m) => m.type === MessageType.StreamStart || m.type === MessageType.StreamAbort,
-        ),
-      ).toBe(false)
-    } finally {
-      await Promise.all([spooled.close(), raw.close()])
-    }
-  })
+      await runSql(cluster, db, [
+        `BEGIN`,
+        `INSERT INTO bulk SELECT g FROM generate_series(1, 3000) g`,
+        `SAVEPOINT a`,
+        `INSERT INTO bulk SELECT g FROM generate_series(5001, 7000) g`,
+        `ROLLBACK TO SAVEPOINT a`,
+        `INSERT INTO bulk SELECT g FROM generate_series(9001, 9010) g`,
+        `COMMIT`,
+        `BEGIN`,
+        `INSERT INTO bulk SELECT g FROM generate_series(20001, 23000) g`,
+        `ROLLBACK`,
+        `INSERT INTO marker VALUES (1)`,
+      ])
+      const spooled = await open(cluster, db, { spool: { memoryLimit: 16 * 1024 } })
+      const raw = await open(cluster, db, { slot: `${db}_raw`, streamedTransactions: 'raw' })
+      try {
+        await Promise.all([spooled.until(isMarker), raw.until(isMarker)])
+        // the server did stream it: Stream Start, a subtransaction Stream Abort, a whole Stream Abort
+        const aborts = raw.messages.filter((m) => m.type === MessageType.StreamAbort)
+        expect(raw.messages.some((m) => m.type === MessageType.StreamStart)).toBe(true)
+        // 'parallel' streaming (proto 4, v16+) adds the abort LSN; v14's streaming 'on' does not
+        expect(
+          aborts.every(
+            (m) =>
+              m.type === MessageType.StreamAbort && (m.abortLsn !== undefined) === (major === 17),
+          ),
+        ).toBe(true)
+        expect(aborts.some((m) => m.type === MessageType.StreamAbort && m.subXid !== m.xid)).toBe(
+          true,
+        )
+        expect(aborts.some((m) => m.type === MessageType.StreamAbort && m.subXid === m.xid)).toBe(
+          true,
+        )
+        // spooled: exactly the committed rows, in order, then the Stream Commit
+        const ids = spooled.messages
+          .filter((m) => m.type === MessageType.Insert && m.relation.name === 'bulk')
+          .map((m) => (m.type === MessageType.Insert ? Number(m.newTuple.text(0)) : 0))
+        const committed = await cluster.query<{ id: number }>(
+          `SELECT id FROM bulk ORDER BY id`,
+          [],
+          db,
+        )
+        expect(ids).toEqual(committed.rows.map((r) => r.id))
+        expect(ids).toHaveLength(3010)
+        const commitAt = spooled.messages.findIndex((m) => m.type === MessageType.StreamCommit)
+        expect(spooled.messages[commitAt - 1]).toMatchObject({ type: MessageType.Insert })
+        expect(
+          spooled.messages.some(
+            (m) => m.type === MessageType.StreamStart || m.type === MessageType.StreamAbort,
+          ),
+        ).toBe(false)
+      } finally {
+        await Promise.all([spooled.close(), raw.close()])
+      }
+    },
+  )
 
   it('two-phase: the prepared transaction arrives at PREPARE, its commit at COMMIT PREPARED', async () => {
     const db = await prepare(v17, { twoPhase: true })
