@@ -6,6 +6,11 @@ export interface CompleteOptions {
   readonly signal?: AbortSignal
   /** Wait until the data gap is 0 bytes and the lag 0 s before cutting over. Defaults to `true`. */
   readonly waitForZeroLag?: boolean
+  /**
+   * How long to wait for the apply to reach the fence before failing with `PGFERRY_COMPLETE_LAG`
+   * (the task stays resumable). Defaults to 600 000 ms.
+   */
+  readonly timeoutMs?: number
 }
 
 /**
@@ -16,4 +21,10 @@ export interface CompleteResult {
   readonly sequencesSet: number
   readonly slotsDropped: number
   readonly publicationsDropped: number
+  /** Tables whose row counts were compared source against target (all equal, or it throws). */
+  readonly tablesVerified: number
+  /** Large objects copied again at cutover. */
+  readonly largeObjects: number
+  /** The source WAL position each database was drained to (`X/Y`), by source database. */
+  readonly fenceLsn: Readonly<Record<string, string>>
 }

@@ -1,9 +1,205 @@
-import type { Stage } from '../stage/stage.js'
-import { notImplemented } from '../stage/not-implemented.js'
+/**
+ * The built-in cutover stage (SPEC §6): after the caller has stopped writes to the source,
+ *
+ * 1. fence: read the source's current WAL position, and wait until every database's apply has
+ *    committed (and confirmed) everything up to it — with the running sync of this process, or a
+ *    stream started for the drain when the task was reopened;
+ * 2. stop the streams;
+ * 3. set sequences from the source and copy large objects again (what logical replication does
+ *    not carry; fullload/sequences.ts and large-objects.ts);
+ * 4. verify row counts per table, source against target — a mismatch fails the stage with
+ *    `PGFERRY_VERIFY_MISMATCH` *before* anything is dropped, so the task can still resume;
+ * 5. drop the slot and publication on the source and the origin on the target.
+ *
+ * Idempotent: each database's drain and cutover is marked in the store, so `complete` after a
+ * crash goes on where it stopped (a database whose slot is already gone was drained before).
+ */
+import type pg from 'pg'
+import { PgferryError } from '../errors.js'
+import type { Stage, StageContext } from '../stage/stage.js'
+import { readTaskSelection, selectedDatabases } from '../catalog/selection.js'
+import { readLargeObjects } from '../catalog/large-objects.js'
+import { readLoadProgress, type LoadedDatabase } from '../fullload/load-progress.js'
+import { copySequences } from '../fullload/sequences.js'
+import { copyLargeObjects } from '../fullload/large-objects.js'
+import { slotExists } from '../fullload/snapshot.js'
+import { resolveApplyOptions } from '../apply/apply-options.js'
+import { activeRun, IncrementalRun } from '../apply/incremental-run.js'
+import { dropReplicationObjects } from '../apply/drop-replication-objects.js'
+import { compareRowCounts, type CountMismatch } from '../verify/row-counts.js'
+import { formatLsn, parseLsn } from '../wal/lsn.js'
 import type { CompleteResult } from './complete-result.js'
+
+/** Progress kind of the cutover: `<db>/drained` (value: fence) and `<db>/done`. */
+export const COMPLETE_KIND = 'complete'
+
+/** How long the drain may take by default. */
+export const DEFAULT_COMPLETE_TIMEOUT_MS = 600_000
+
+async function run(ctx: StageContext): Promise<CompleteResult> {
+  const waitForZeroLag = ctx.options.waitForZeroLag !== false
+  const timeoutMs =
+    typeof ctx.options.timeoutMs === 'number' ? ctx.options.timeoutMs : DEFAULT_COMPLETE_TIMEOUT_MS
+  const progress = await readLoadProgress(ctx.store, ctx.taskId)
+  const marks = new Map(
+    (await ctx.store.getProgress(ctx.taskId, COMPLETE_KIND)).map((e) => [e.key, e.value]),
+  )
+  const pending = [...progress.databases.values()].filter(
+    (d) => !marks.has(`${d.sourceDatabase}/done`),
+  )
+  const fenceLsn: Record<string, string> = {}
+  for (const d of progress.databases.values()) {
+    const f = marks.get(`${d.sourceDatabase}/drained`) as { fence?: string } | undefined
+    if (f?.fence !== undefined) fenceLsn[d.sourceDatabase] = f.fence
+  }
+
+  // --- 1–2: fence and drain ---------------------------------------------------------------------
+  const toDrain = new Set<string>()
+  for (const d of pending) {
+    if (d.slot === null) continue
+    const src = await ctx.connect('source', { database: d.sourceDatabase })
+    const exists = await slotExists(src, d.slot).finally(() => src.end())
+    if (exists) toDrain.add(d.sourceDatabase)
+    else if (!marks.has(`${d.sourceDatabase}/drained`)) {
+      throw new PgferryError(
+        'PGFERRY_WAL_SLOT_MISSING',
+        `replication slot ${d.slot} of ${d.sourceDatabase} is gone before the cutover drained it: changes since the full load may be missing`,
+        { fix: 'start a new task (full load again) for this database' },
+      )
+    }
+  }
+  let live = activeRun(ctx.taskId)
+  let started: IncrementalRun | undefined
+  try {
+    if (waitForZeroLag && toDrain.size > 0) {
+      if (live === undefined) {
+        started = await IncrementalRun.start(ctx, resolveApplyOptions({}), false, toDrain)
+        live = started
+      }
+      const fences = new Map<string, bigint>()
+      for (const db of toDrain) {
+        const src = await ctx.connect('source', { database: db })
+        const r = await src
+          .query<{ lsn: string }>(`SELECT pg_current_wal_lsn()::text AS lsn`)
+          .finally(() => src.end())
+        fences.set(db, parseLsn(r.rows[0]?.lsn ?? '0/0'))
+      }
+      await live.waitFor(fences, ctx.signal, timeoutMs)
+      const entries = [...fences].map(([db, lsn]) => ({
+        kind: COMPLETE_KIND,
+        key: `${db}/drained`,
+        value: { fence: formatLsn(lsn), at: new Date().toISOString() },
+      }))
+      await ctx.store.putProgress(ctx.taskId, entries)
+      for (const [db, lsn] of fences) fenceLsn[db] = formatLsn(lsn)
+    }
+    await live?.stop()
+  } finally {
+    await started?.stop().catch(() => undefined)
+  }
+
+  // --- 3–4: what the stream does not carry, then verify ------------------------------------------
+  let sequencesSet = 0
+  let largeObjects = 0
+  let tablesVerified = 0
+  const mismatches: CountMismatch[] = []
+  for (const d of pending) {
+    ctx.signal.throwIfAborted()
+    const r = await alignDatabase(ctx, d)
+    sequencesSet += r.sequences
+    largeObjects += r.largeObjects
+    tablesVerified += r.tables
+    for (const m of r.mismatches)
+      mismatches.push({ ...m, table: `${d.sourceDatabase}: ${m.table}` })
+  }
+  if (mismatches.length > 0) {
+    throw new PgferryError(
+      'PGFERRY_VERIFY_MISMATCH',
+      `row counts differ after the drain: ${mismatches
+        .map((m) => `${m.table} source ${m.sourceRows} target ${m.targetRows}`)
+        .join('; ')}`,
+      {
+        fix: 'make sure nothing writes to the source or the target during complete; the slot is kept, so call startIncremental or complete again once found',
+      },
+    )
+  }
+
+  // --- 5: remove what the sync left on the servers ------------------------------------------------
+  let slotsDropped = 0
+  let publicationsDropped = 0
+  for (const d of pending) {
+    const dropped = await dropReplicationObjects(ctx, d)
+    if (dropped.slot) slotsDropped++
+    if (dropped.publication) publicationsDropped++
+    await ctx.store.putProgress(ctx.taskId, [
+      {
+        kind: COMPLETE_KIND,
+        key: `${d.sourceDatabase}/done`,
+        value: { at: new Date().toISOString() },
+      },
+    ])
+  }
+  return { sequencesSet, slotsDropped, publicationsDropped, tablesVerified, largeObjects, fenceLsn }
+}
+
+/** Sequences, large objects and the row-count check of one database. */
+async function alignDatabase(
+  ctx: StageContext,
+  d: LoadedDatabase,
+): Promise<{
+  sequences: number
+  largeObjects: number
+  tables: number
+  mismatches: CountMismatch[]
+}> {
+  const src = await ctx.connect('source', { database: d.sourceDatabase })
+  const tgt = await ctx.connect('target', { database: d.targetDatabase })
+  try {
+    const all = await selectedDatabases(ctx.config.objects, src)
+    const db = all.find((x) => x.name === d.sourceDatabase) ?? {
+      name: d.sourceDatabase,
+      as: d.targetDatabase,
+      schemas: undefined,
+    }
+    const selection = await readTaskSelection(src, db, ctx.config.objects)
+    const sequences = await copySequences(
+      src,
+      tgt,
+      selection.relations.filter((r) => r.kind === 'S'),
+    )
+    let largeObjects = 0
+    if (db.schemas === undefined) {
+      // large object changes are not in the WAL stream: copy them again, drop those gone since
+      await src.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
+      try {
+        const lo = await copyLargeObjects(src, tgt, (m) =>
+          ctx.warn('PGFERRY_COMPLETE_LARGE_OBJECT', m),
+        )
+        largeObjects = lo.count
+        await dropVanishedLargeObjects(src, tgt)
+      } finally {
+        await src.query('COMMIT')
+      }
+    }
+    // unlogged tables are copied by the full load but never in the WAL: not comparable here
+    const tables = selection.relations.filter((r) => r.kind === 'r' && r.persistence === 'p')
+    const mismatches = await compareRowCounts(src, tgt, tables)
+    return { sequences, largeObjects, tables: tables.length, mismatches }
+  } finally {
+    await Promise.all([src.end().catch(() => undefined), tgt.end().catch(() => undefined)])
+  }
+}
+
+async function dropVanishedLargeObjects(src: pg.Client, tgt: pg.Client): Promise<void> {
+  const keep = new Set((await readLargeObjects(src)).map((lo) => String(lo.oid)))
+  const r = await tgt.query<{ oid: string }>(`SELECT oid::text FROM pg_largeobject_metadata`)
+  for (const row of r.rows) {
+    if (!keep.has(row.oid)) await tgt.query(`SELECT lo_unlink($1::int8::oid)`, [row.oid])
+  }
+}
 
 /** The built-in cutover stage. */
 export const completeStage: Stage<CompleteResult> = {
   name: 'complete',
-  run: notImplemented('complete'),
+  run,
 }

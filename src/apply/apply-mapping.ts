@@ -1,0 +1,84 @@
+/**
+ * Where a source relation's changes go: the task's selection (read once when the stream starts)
+ * names each selected table's target schema, and the full load's records give the sync LSN of
+ * tables it re-copied after a crash.
+ */
+import type pg from 'pg'
+import type { StageContext } from '../stage/stage.js'
+import type { ResolvedDatabase } from '../task/resolve-config.js'
+import { readTaskSelection, selectedDatabases } from '../catalog/selection.js'
+import type { LoadedTable } from '../fullload/load-progress.js'
+import { parseLsn } from '../wal/lsn.js'
+
+/** A source relation's destination. */
+export interface ApplyTarget {
+  readonly schema: string
+  /** 0n: no sync LSN. */
+  readonly syncLsn: bigint
+}
+
+/** The destinations of one source database. */
+export class ApplyMapping {
+  readonly #byOid: ReadonlyMap<number, ApplyTarget>
+  readonly #schemas: ReadonlyMap<string, string>
+  /** Schemas selected whole: a table created there later is worth a warning. */
+  readonly #wholeSchemas: readonly string[]
+
+  constructor(
+    byOid: ReadonlyMap<number, ApplyTarget>,
+    schemas: ReadonlyMap<string, string>,
+    wholeSchemas: readonly string[],
+  ) {
+    this.#byOid = byOid
+    this.#schemas = schemas
+    this.#wholeSchemas = wholeSchemas
+  }
+
+  /** The target of relation `oid`, found by oid, else by its schema's mapping. */
+  targetOf(oid: number, schema: string): ApplyTarget {
+    return this.#byOid.get(oid) ?? { schema: this.#schemas.get(schema) ?? schema, syncLsn: 0n }
+  }
+
+  /** Tables in schemas selected whole that the selection did not know (created since). */
+  async unpublishedTables(source: pg.Client): Promise<string[]> {
+    if (this.#wholeSchemas.length === 0) return []
+    const r = await source.query<{ oid: number; name: string }>(
+      `SELECT c.oid::int8::float8 AS oid, n.nspname || '.' || c.relname AS name
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p') AND c.relpersistence = 'p'
+          AND NOT c.relispartition
+        ORDER BY 2`,
+      [this.#wholeSchemas],
+    )
+    return r.rows.filter((x) => !this.#byOid.has(x.oid)).map((x) => x.name)
+  }
+}
+
+/** Read the mapping of source database `db` with a normal source connection. */
+export async function readApplyMapping(
+  ctx: StageContext,
+  source: pg.Client,
+  db: string,
+  tables: readonly LoadedTable[],
+): Promise<ApplyMapping> {
+  const all = await selectedDatabases(ctx.config.objects, source)
+  const resolved: ResolvedDatabase = all.find((d) => d.name === db) ?? {
+    name: db,
+    as: db,
+    schemas: undefined,
+  }
+  const selection = await readTaskSelection(source, resolved, ctx.config.objects)
+  const sync = new Map<number, bigint>()
+  for (const t of tables) if (t.syncLsn !== null) sync.set(t.oid, parseLsn(t.syncLsn))
+  const byOid = new Map<number, ApplyTarget>()
+  for (const r of selection.relations) {
+    if (r.kind !== 'r' && r.kind !== 'p') continue
+    byOid.set(r.oid, { schema: r.targetSchema, syncLsn: sync.get(r.oid) ?? 0n })
+  }
+  const schemas = new Map(selection.schemas.map((s) => [s.name, s.as]))
+  const whole =
+    resolved.schemas === undefined
+      ? selection.schemas.map((s) => s.name)
+      : resolved.schemas.filter((s) => s.whole).map((s) => s.name)
+  return new ApplyMapping(byOid, schemas, whole)
+}

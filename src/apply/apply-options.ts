@@ -1,0 +1,57 @@
+/**
+ * Limits of one apply transaction. Consecutive source transactions share a target transaction (one
+ * commit, one progress record) until one limit is reached; a quiet stream commits at once.
+ */
+
+/** Source rows per target transaction. */
+export const DEFAULT_BATCH_ROWS = 20_000
+/** Source transactions per target transaction. */
+export const DEFAULT_BATCH_TRANSACTIONS = 1000
+/** Milliseconds a target transaction may stay open while source transactions keep coming. */
+export const DEFAULT_BATCH_MS = 200
+/** Commit the open target transaction when no source transaction follows within this time. */
+export const DEFAULT_IDLE_COMMIT_MS = 5
+/** Interval of `wal:lag` events. */
+export const DEFAULT_LAG_INTERVAL_MS = 1000
+/** Interval of the check for tables created on the source that the publication does not carry. */
+export const DEFAULT_NEW_TABLE_CHECK_MS = 30_000
+
+/**
+ * Options of `startIncremental`, beyond the signal.
+ * @public
+ */
+export interface IncrementalOptions {
+  readonly signal?: AbortSignal
+  /** Source rows per target transaction. Defaults to 20 000. */
+  readonly batchRows?: number
+  /** Milliseconds a target transaction may stay open while changes keep coming. Defaults to 200. */
+  readonly batchMs?: number
+  /** Interval of `wal:lag` events. Defaults to 1000 ms. */
+  readonly lagIntervalMs?: number
+}
+
+/** The options resolved. */
+export interface ResolvedApplyOptions {
+  readonly batchRows: number
+  readonly batchTransactions: number
+  readonly batchMs: number
+  readonly idleCommitMs: number
+  readonly lagIntervalMs: number
+}
+
+/** Resolve stage call options (`ctx.options`). */
+export function resolveApplyOptions(
+  options: Readonly<Record<string, unknown>>,
+): ResolvedApplyOptions {
+  const num = (key: string, fallback: number): number => {
+    const v = options[key]
+    return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : fallback
+  }
+  return {
+    batchRows: num('batchRows', DEFAULT_BATCH_ROWS),
+    batchTransactions: DEFAULT_BATCH_TRANSACTIONS,
+    batchMs: num('batchMs', DEFAULT_BATCH_MS),
+    idleCommitMs: DEFAULT_IDLE_COMMIT_MS,
+    lagIntervalMs: num('lagIntervalMs', DEFAULT_LAG_INTERVAL_MS),
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * Where the apply records how far it got (DESIGN.md §3.2): in the *same* target transaction as the
+ * changes, so "applied" and "recorded" can never disagree after a crash.
+ *
+ * - `origin` (preferred, what PostgreSQL's own apply worker does, worker.c/origin.c): a replication
+ *   origin per task and source database; `pg_replication_origin_session_setup` once per apply
+ *   connection, then `pg_replication_origin_xact_setup(end_lsn, commit_ts)` in each apply
+ *   transaction, so the commit record itself carries the progress and crash recovery restores it.
+ *   Needs superuser (or EXECUTE granted on the origin functions, v14+).
+ * - `table` (fallback when the origin functions are refused): an upsert of one row of
+ *   `pgferry.apply_progress` in the target database, in the same transaction.
+ *
+ * The recorded position is the source transaction's *end* LSN (as the native worker records
+ * `end_lsn`): START_REPLICATION from it makes the server skip every transaction whose commit
+ * record starts before it, i.e. exactly the applied ones.
+ */
+import { createHash } from 'node:crypto'
+import type pg from 'pg'
+import { sqlStateOf } from '../errors.js'
+import { quoteIdent } from '../pg/quote.js'
+import { DEFAULT_STORE_SCHEMA } from '../store/pg-store.js'
+import { formatLsn, parseLsn } from '../wal/lsn.js'
+
+/** The target-side fallback progress table, qualified. */
+export const APPLY_PROGRESS_TABLE = `${quoteIdent(DEFAULT_STORE_SCHEMA)}.apply_progress`
+
+/** How progress is recorded. */
+export type ProgressMode = 'origin' | 'table'
+
+/** The replication origin of a task in one source database (same shape as the slot name). */
+export function originName(taskId: string, sourceDb: string): string {
+  const h = createHash('sha1').update(sourceDb).digest('hex').slice(0, 8)
+  return `pgferry_${taskId
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, '_')
+    .slice(0, 40)}_${h}`
+}
+
+/** A commit timestamp (µs since 2000-01-01 UTC) as SQL, exactly (no JS Date in between). */
+const COMMIT_TS_SQL = `(timestamptz '2000-01-01 00:00:00+00' + $2::int8 * interval '1 microsecond')`
+
+/** Attempts to take an origin still held by the backend of a killed process (it exits at EOF). */
+const SETUP_ATTEMPTS = 100
+const SETUP_RETRY_MS = 100
+
+/** Progress of one source database on its apply connection. */
+export class ApplyProgress {
+  readonly mode: ProgressMode
+  readonly #client: pg.Client
+  readonly #taskId: string
+  readonly #sourceDb: string
+  readonly #origin: string
+  readonly #recordSql: string
+
+  private constructor(client: pg.Client, mode: ProgressMode, taskId: string, sourceDb: string) {
+    this.#client = client
+    this.mode = mode
+    this.#taskId = taskId
+    this.#sourceDb = sourceDb
+    this.#origin = originName(taskId, sourceDb)
+    this.#recordSql =
+      mode === 'origin'
+        ? `SELECT pg_replication_origin_xact_setup($1::pg_lsn, ${COMMIT_TS_SQL})`
+        : `INSERT INTO ${APPLY_PROGRESS_TABLE} (task_id, source_db, end_lsn, commit_time)
+           VALUES ($3, $4, $1::pg_lsn, ${COMMIT_TS_SQL})
+           ON CONFLICT (task_id, source_db) DO UPDATE SET end_lsn = EXCLUDED.end_lsn, commit_time = EXCLUDED.commit_time`
+  }
+
+  /**
+   * Set up progress on `client` (the apply connection, outside a transaction): the origin when the
+   * server lets this user use it, else the table. `onFallback` says why the table is used.
+   */
+  static async open(
+    client: pg.Client,
+    taskId: string,
+    sourceDb: string,
+    onFallback: (reason: string) => void,
+  ): Promise<ApplyProgress> {
+    const name = originName(taskId, sourceDb)
+    try {
+      await client.query(
+        `SELECT pg_replication_origin_create($1) WHERE pg_replication_origin_oid($1) IS NULL`,
+        [name],
+      )
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await client.query(`SELECT pg_replication_origin_session_setup($1)`, [name])
+          break
+        } catch (error) {
+          // 55006 object_in_use: the backend of a killed apply process still holds it
+          if (sqlStateOf(error) !== '55006' || attempt >= SETUP_ATTEMPTS) throw error
+          await new Promise((r) => setTimeout(r, SETUP_RETRY_MS))
+        }
+      }
+      return new ApplyProgress(client, 'origin', taskId, sourceDb)
+    } catch (error) {
+      if (sqlStateOf(error) !== '42501') throw error
+      onFallback(
+        `the target user may not use replication origins (superuser, or EXECUTE on pg_replication_origin_* on v14+); apply progress is kept in ${APPLY_PROGRESS_TABLE} instead`,
+      )
+    }
+    await ensureApplyProgressTable(client)
+    return new ApplyProgress(client, 'table', taskId, sourceDb)
+  }
+
+  /** The end LSN of the last applied source transaction; 0n when nothing was applied yet. */
+  async read(): Promise<bigint> {
+    const r =
+      this.mode === 'origin'
+        ? await this.#client.query<{ lsn: string | null }>(
+            `SELECT pg_replication_origin_progress($1, false)::text AS lsn`,
+            [this.#origin],
+          )
+        : await this.#client.query<{ lsn: string | null }>(
+            `SELECT end_lsn::text AS lsn FROM ${APPLY_PROGRESS_TABLE} WHERE task_id = $1 AND source_db = $2`,
+            [this.#taskId, this.#sourceDb],
+          )
+    const lsn = r.rows[0]?.lsn
+    return lsn === null || lsn === undefined ? 0n : parseLsn(lsn)
+  }
+
+  /** Record `endLsn` inside the open apply transaction (it commits with the changes). */
+  async record(endLsn: bigint, commitTime: bigint): Promise<void> {
+    const values: unknown[] = [formatLsn(endLsn), commitTime.toString()]
+    if (this.mode === 'table') values.push(this.#taskId, this.#sourceDb)
+    await this.#client.query({
+      name: `pgferry_progress_${this.mode}`,
+      text: this.#recordSql,
+      values,
+    })
+  }
+
+  /** Let go of the origin so it can be dropped (a no-op for the table). */
+  async release(): Promise<void> {
+    if (this.mode === 'origin')
+      await this.#client.query(`SELECT pg_replication_origin_session_reset()`)
+  }
+}
+
+async function ensureApplyProgressTable(client: pg.Client): Promise<void> {
+  await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(DEFAULT_STORE_SCHEMA)}`)
+  await client.query(`CREATE TABLE IF NOT EXISTS ${APPLY_PROGRESS_TABLE} (
+     task_id text NOT NULL,
+     source_db text NOT NULL,
+     end_lsn pg_lsn NOT NULL,
+     commit_time timestamptz NOT NULL,
+     PRIMARY KEY (task_id, source_db))`)
+}
+
+/**
+ * Remove the progress of a task in one source database from the target database `client` is on:
+ * the origin (waiting briefly for a session that still holds it) and the fallback row. Idempotent.
+ */
+export async function dropApplyProgress(
+  client: pg.Client,
+  taskId: string,
+  sourceDb: string,
+): Promise<boolean> {
+  const name = originName(taskId, sourceDb)
+  let dropped = false
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const r = await client.query(
+        `SELECT pg_replication_origin_drop($1) WHERE pg_replication_origin_oid($1) IS NOT NULL`,
+        [name],
+      )
+      dropped = (r.rowCount ?? 0) > 0
+      break
+    } catch (error) {
+      const state = sqlStateOf(error)
+      if (state === '42501') break // never usable by this user: the table was used
+      if (state !== '55006' || attempt >= SETUP_ATTEMPTS) throw error
+      await new Promise((r) => setTimeout(r, SETUP_RETRY_MS))
+    }
+  }
+  await client
+    .query(`DELETE FROM ${APPLY_PROGRESS_TABLE} WHERE task_id = $1 AND source_db = $2`, [
+      taskId,
+      sourceDb,
+    ])
+    .catch((error: unknown) => {
+      if (sqlStateOf(error) !== '42P01' && sqlStateOf(error) !== '3F000') throw error
+    })
+  return dropped
+}

@@ -1,0 +1,293 @@
+/**
+ * Writes decoded changes to the target, inside the apply transaction the caller opened.
+ *
+ * - INSERT: every published column (an insert never carries unchanged-TOAST values).
+ * - UPDATE: the SET list leaves out columns sent as unchanged TOAST ('u' is not NULL: DESIGN.md
+ *   §3.5); the row is found by the old key ('K'), the whole old row ('O', REPLICA IDENTITY FULL),
+ *   or the new tuple's key columns when the key did not change (no old image).
+ * - DELETE: by the key, or for REPLICA IDENTITY FULL by every old column (text-compared, so types
+ *   without an equality operator work) and one row only, through its (tableoid, ctid).
+ * - TRUNCATE: the listed tables in one statement, with the source's CASCADE / RESTART IDENTITY.
+ * - Runs of INSERTs into one table are sent set-based: one `INSERT … SELECT … FROM unnest($n::text[])`
+ *   per run, each column cast to its target type (DESIGN.md §4); any other change flushes the run
+ *   first, so the target sees the source's order.
+ *
+ * A row that an UPDATE or DELETE does not find means the target diverged: that is an error, never
+ * silently ignored.
+ */
+import type pg from 'pg'
+import { PgferryError, messageOf } from '../errors.js'
+import {
+  columnText,
+  type DeleteMessage,
+  type TupleData,
+  type UpdateMessage,
+} from '../wal/pgoutput-messages.js'
+import type { RelationPlan } from './relation-plan.js'
+
+/** Rows in one set-based insert statement. */
+export const DEFAULT_INSERT_RUN_ROWS = 2000
+
+/** A batch of INSERT rows of one table, kept column-major as text. */
+interface InsertRun {
+  plan: RelationPlan
+  columns: (string | null)[][]
+  rows: number
+}
+
+/** Writes changes with one client. */
+export class ChangeWriter {
+  readonly #client: pg.Client
+  readonly #runRows: number
+  #run: InsertRun | undefined
+  /** Rows written since the last `takeRows()`. */
+  #rows = 0
+
+  constructor(client: pg.Client, runRows = DEFAULT_INSERT_RUN_ROWS) {
+    this.#client = client
+    this.#runRows = runRows
+  }
+
+  /** Rows written (or queued) since the last call. */
+  takeRows(): number {
+    const n = this.#rows
+    this.#rows = 0
+    return n
+  }
+
+  async insert(plan: RelationPlan, tuple: TupleData): Promise<void> {
+    this.#rows++
+    const n = plan.columns.length
+    let run = this.#run
+    if (run !== undefined && run.plan !== plan) {
+      await this.flush()
+      run = undefined
+    }
+    if (run === undefined) {
+      const columns: (string | null)[][] = new Array<(string | null)[]>(n)
+      for (let i = 0; i < n; i++) columns[i] = []
+      run = { plan, columns, rows: 0 }
+      this.#run = run
+    }
+    for (let i = 0; i < n; i++) {
+      const v = columnText(tuple, i)
+      if (v === undefined) {
+        throw new PgferryError(
+          'PGFERRY_APPLY_FAILED',
+          `an INSERT into ${plan.label} carries an unchanged-TOAST column (${plan.columns[i] ?? i})`,
+        )
+      }
+      ;(run.columns[i] as (string | null)[]).push(v)
+    }
+    run.rows++
+    if (run.rows >= this.#runRows) await this.flush()
+  }
+
+  /** Send the pending insert run, if any. Call before anything that must see its rows. */
+  async flush(): Promise<void> {
+    const run = this.#run
+    if (run === undefined) return
+    this.#run = undefined
+    const plan = run.plan
+    if (run.rows === 1) {
+      const values: (string | null)[] = new Array<string | null>(plan.columns.length)
+      for (let i = 0; i < values.length; i++)
+        values[i] = (run.columns[i] as (string | null)[])[0] ?? null
+      const st = plan.statement('I1', () => {
+        const params = plan.types.map((t, i) => `$${i + 1}::${t}`)
+        return `INSERT INTO ${plan.target} (${plan.columns.join(', ')}) VALUES (${params.join(', ')})`
+      })
+      await this.#exec(plan, 'INSERT', st.name, st.text, values)
+      return
+    }
+    const st = plan.statement('IN', () => {
+      const arrays = plan.types.map((_t, i) => `$${i + 1}::text[]`)
+      const names = plan.types.map((_t, i) => `c${i}`)
+      const casts = plan.types.map((t, i) => `u.c${i}::${t}`)
+      return `INSERT INTO ${plan.target} (${plan.columns.join(', ')})
+              SELECT ${casts.join(', ')} FROM unnest(${arrays.join(', ')}) AS u(${names.join(', ')})`
+    })
+    await this.#exec(plan, 'INSERT', st.name, st.text, run.columns)
+  }
+
+  async update(plan: RelationPlan, m: UpdateMessage): Promise<void> {
+    await this.flush()
+    this.#rows++
+    const n = plan.columns.length
+    const tuple = m.newTuple
+    // shape: which new columns are sent, and how the row is found
+    let mask = ''
+    const values: (string | null)[] = []
+    const sets: number[] = []
+    for (let i = 0; i < n; i++) {
+      const v = columnText(tuple, i)
+      if (v === undefined) {
+        mask += 'u'
+        continue
+      }
+      mask += 's'
+      sets.push(i)
+      values.push(v)
+    }
+    if (sets.length === 0) return // nothing sent but unchanged TOAST: the row stays as it is
+    const old = m.oldTuple
+    const full = m.oldKind === 'O' && old !== undefined
+    let whereValues: (string | null | undefined)[]
+    if (full) {
+      whereValues = fullRowValues(plan, old)
+      mask += `:O${fullMask(whereValues)}`
+    } else {
+      const source = m.oldKind === 'K' && old !== undefined ? old : tuple
+      whereValues = keyValues(plan, source, 'UPDATE')
+      mask += ':K'
+    }
+    const st = plan.statement(`U${mask}`, () => {
+      const set = sets.map((i, k) => `${plan.columns[i] ?? ''} = $${k + 1}::${plan.types[i] ?? ''}`)
+      const where = full
+        ? fullMatch(plan, sets.length + 1, whereValues)
+        : plan.keyMatch(sets.length + 1)
+      return full
+        ? `UPDATE ${plan.target} SET ${set.join(', ')} WHERE (tableoid, ctid) = (SELECT tableoid, ctid FROM ${plan.target} WHERE ${where} LIMIT 1)`
+        : `UPDATE ${plan.target} SET ${set.join(', ')} WHERE ${where}`
+    })
+    for (const v of whereValues) if (v !== null && v !== undefined) values.push(v)
+    const found = await this.#exec(plan, 'UPDATE', st.name, st.text, values)
+    if (found === 0) throw missingRow(plan, 'UPDATE')
+  }
+
+  async delete(plan: RelationPlan, m: DeleteMessage): Promise<void> {
+    await this.flush()
+    this.#rows++
+    const full = m.oldKind === 'O'
+    let values: (string | null)[]
+    let shape: string
+    if (full) {
+      const all = fullRowValues(plan, m.oldTuple)
+      shape = `DO${fullMask(all)}`
+      values = []
+      for (const v of all) if (v !== null && v !== undefined) values.push(v)
+      const st = plan.statement(shape, () => {
+        const where = fullMatch(plan, 1, all)
+        return `DELETE FROM ${plan.target} WHERE (tableoid, ctid) = (SELECT tableoid, ctid FROM ${plan.target} WHERE ${where} LIMIT 1)`
+      })
+      const found = await this.#exec(plan, 'DELETE', st.name, st.text, values)
+      if (found === 0) throw missingRow(plan, 'DELETE')
+      return
+    }
+    values = keyValues(plan, m.oldTuple, 'DELETE')
+    const st = plan.statement('DK', () => `DELETE FROM ${plan.target} WHERE ${plan.keyMatch(1)}`)
+    const found = await this.#exec(plan, 'DELETE', st.name, st.text, values)
+    if (found === 0) throw missingRow(plan, 'DELETE')
+  }
+
+  async truncate(
+    plans: readonly RelationPlan[],
+    cascade: boolean,
+    restart: boolean,
+  ): Promise<void> {
+    await this.flush()
+    if (plans.length === 0) return
+    const text = `TRUNCATE ${plans.map((p) => p.target).join(', ')}${restart ? ' RESTART IDENTITY' : ''}${cascade ? ' CASCADE' : ''}`
+    try {
+      await this.#client.query(text)
+    } catch (error) {
+      throw applyFailed(plans.map((p) => p.label).join(', '), 'TRUNCATE', error)
+    }
+  }
+
+  async #exec(
+    plan: RelationPlan,
+    what: string,
+    name: string,
+    text: string,
+    values: unknown[],
+  ): Promise<number> {
+    try {
+      const r = await this.#client.query({ name, text, values })
+      return r.rowCount ?? 0
+    } catch (error) {
+      throw applyFailed(plan.label, what, error)
+    }
+  }
+}
+
+/** Key column values from `tuple`; a key column must have been sent. */
+function keyValues(plan: RelationPlan, tuple: TupleData, what: string): (string | null)[] {
+  const keys = plan.keys
+  if (keys.length === 0) {
+    throw new PgferryError(
+      'PGFERRY_APPLY_FAILED',
+      `${what} on ${plan.label}: the table has no replica identity key`,
+      {
+        fix: `ALTER TABLE ${plan.label} REPLICA IDENTITY FULL (or add a primary key) on the source`,
+      },
+    )
+  }
+  const values: (string | null)[] = new Array<string | null>(keys.length)
+  for (let k = 0; k < keys.length; k++) {
+    const v = columnText(tuple, keys[k] as number)
+    if (v === undefined || v === null) {
+      throw new PgferryError(
+        'PGFERRY_APPLY_FAILED',
+        `${what} on ${plan.label}: key column ${plan.columns[keys[k] as number] ?? ''} was not sent`,
+      )
+    }
+    values[k] = v
+  }
+  return values
+}
+
+/** Every old column value; `undefined` (unchanged TOAST, not sent) is left out of the match. */
+function fullRowValues(plan: RelationPlan, tuple: TupleData): (string | null | undefined)[] {
+  const n = plan.columns.length
+  const values: (string | null | undefined)[] = new Array<string | null | undefined>(n)
+  for (let i = 0; i < n; i++) values[i] = columnText(tuple, i)
+  return values
+}
+
+/** n: NULL, u: not sent, v: a value — the statement differs by it. */
+function fullMask(values: readonly (string | null | undefined)[]): string {
+  let s = ''
+  for (const v of values) s += v === null ? 'n' : v === undefined ? 'u' : 'v'
+  return s
+}
+
+/**
+ * Match every sent old column. Compared as the target type's text output of both sides, so a type
+ * without an equality operator (json, point, xml) still matches; NULLs as IS NULL.
+ */
+function fullMatch(
+  plan: RelationPlan,
+  first: number,
+  values: readonly (string | null | undefined)[],
+): string {
+  const parts: string[] = []
+  let p = first
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]
+    if (v === undefined) continue
+    const col = plan.columns[i] ?? ''
+    if (v === null) parts.push(`${col} IS NULL`)
+    else parts.push(`${col}::text = ($${p++}::${plan.types[i] ?? 'text'})::text`)
+  }
+  return parts.length === 0 ? 'true' : parts.join(' AND ')
+}
+
+function missingRow(plan: RelationPlan, what: string): PgferryError {
+  return new PgferryError(
+    'PGFERRY_APPLY_FAILED',
+    `${what} on ${plan.label}: the row is not on the target (the target diverged from the source)`,
+    { retryable: false },
+  )
+}
+
+function applyFailed(table: string, what: string, error: unknown): PgferryError {
+  if (error instanceof PgferryError) return error
+  return new PgferryError(
+    'PGFERRY_APPLY_FAILED',
+    `${what} on ${table} failed: ${messageOf(error)}`,
+    {
+      cause: error,
+    },
+  )
+}

@@ -1,0 +1,562 @@
+/**
+ * The incremental apply of one source database: its replication stream, its apply connection on
+ * the target, its progress, and its lag.
+ *
+ * Correctness rules (DESIGN.md §3.2):
+ * - Consecutive source transactions share one target transaction, which also records the last
+ *   one's end LSN (apply-progress.ts); only after that COMMIT is the end LSN confirmed to the
+ *   source, so the slot never moves past what the target holds.
+ * - Restart reads that progress and starts the stream there; a transaction whose commit is below
+ *   it (the server may resend from the slot's older confirmed_flush_lsn) is skipped whole.
+ * - A table re-copied after a crash of the full load has a sync LSN: its changes from transactions
+ *   that committed before it are already in the copy (PostgreSQL's tablesync rule).
+ * - Streamed (large, in-progress) transactions are spooled by the transport and delivered at
+ *   Stream Commit without a Begin; every message of such a replay carries the Stream Commit's
+ *   position, which is the transaction's end LSN, so it decides skipping as a Begin would.
+ */
+import type pg from 'pg'
+import { PgferryError, messageOf } from '../errors.js'
+import type { StageContext } from '../stage/stage.js'
+import type { LoadedDatabase, LoadedTable } from '../fullload/load-progress.js'
+import { ReplicationStream } from '../wal/replication-stream.js'
+import {
+  MessageType,
+  type PgoutputMessage,
+  type RelationMessage,
+} from '../wal/pgoutput-messages.js'
+import { formatLsn, parseLsn } from '../wal/lsn.js'
+import { ApplyProgress } from './apply-progress.js'
+import type { ResolvedApplyOptions } from './apply-options.js'
+import { ChangeWriter } from './change-writer.js'
+import { RelationPlan, ddlDetected, readTargetColumns } from './relation-plan.js'
+import { readApplyMapping, type ApplyMapping } from './apply-mapping.js'
+
+/** One sample of a database's lag. */
+export interface LagSample {
+  readonly database: string
+  readonly lagBytes: bigint
+  readonly lagSeconds: number
+  readonly receivedLsn: string
+  readonly appliedLsn: string
+}
+
+/** PostgreSQL's epoch (2000-01-01 UTC) in Unix milliseconds. */
+const PG_EPOCH_MS = 946_684_800_000
+
+/** The running apply of one source database. */
+export class DatabaseApply {
+  readonly database: string
+  readonly targetDatabase: string
+  /** Settles when the apply has ended: fulfilled after `stop()`, rejected on failure. */
+  readonly done: Promise<void>
+
+  readonly #ctx: StageContext
+  readonly #options: ResolvedApplyOptions
+  readonly #source: pg.Client
+  readonly #target: pg.Client
+  readonly #repl: pg.Client
+  readonly #progress: ApplyProgress
+  readonly #writer: ChangeWriter
+  readonly #mapping: ApplyMapping
+  readonly #plans = new Map<number, RelationPlan>()
+  /** Transactions ending at or below this are on the target already. */
+  readonly #startFrom: bigint
+  #stream!: ReplicationStream
+
+  // the source transaction being received
+  #inTxn = false
+  #txnSkip = false
+  #txnStreamed = false
+  /** Begin's final (commit) LSN, or for a streamed replay its end LSN. */
+  #txnLsn = 0n
+
+  // the open target transaction
+  #open = false
+  #batchTxns = 0
+  #batchRows = 0
+  #batchStarted = 0
+  #batchEnd = 0n
+  #batchTime = 0n
+  #idleTimer: NodeJS.Timeout | undefined
+  #tail: Promise<void> | undefined
+  #current: Promise<void> | undefined
+
+  // progress, for lag
+  #appliedEnd: bigint
+  /** Unix ms of the last applied source commit; 0 before the first. */
+  #appliedCommitMs = 0
+  #lagTimer: NodeJS.Timeout | undefined
+  #lastNewTableCheck = Date.now()
+  readonly #warnedNewTables = new Set<string>()
+
+  #stopping = false
+  #ended = false
+  #failure: PgferryError | undefined
+  #resolveDone!: () => void
+  #rejectDone!: (error: unknown) => void
+
+  private constructor(
+    ctx: StageContext,
+    loaded: LoadedDatabase,
+    options: ResolvedApplyOptions,
+    clients: { source: pg.Client; target: pg.Client; repl: pg.Client },
+    progress: ApplyProgress,
+    mapping: ApplyMapping,
+    startFrom: bigint,
+  ) {
+    this.#ctx = ctx
+    this.database = loaded.sourceDatabase
+    this.targetDatabase = loaded.targetDatabase
+    this.#options = options
+    this.#source = clients.source
+    this.#target = clients.target
+    this.#repl = clients.repl
+    this.#progress = progress
+    this.#mapping = mapping
+    this.#writer = new ChangeWriter(clients.target)
+    this.#startFrom = startFrom
+    this.#appliedEnd = startFrom
+    this.done = new Promise<void>((resolve, reject) => {
+      this.#resolveDone = resolve
+      this.#rejectDone = reject
+    })
+    this.done.catch(() => undefined)
+  }
+
+  /**
+   * Connect, set up progress, and start the stream from the durable progress (or the full load's
+   * consistent point). `keep`: connections outlive the calling stage (closed by `task.close()`).
+   */
+  static async start(
+    ctx: StageContext,
+    loaded: LoadedDatabase,
+    tables: readonly LoadedTable[],
+    options: ResolvedApplyOptions,
+    keep: boolean,
+  ): Promise<DatabaseApply> {
+    if (loaded.slot === null || loaded.publication === null || loaded.consistentPoint === null) {
+      throw new PgferryError(
+        'PGFERRY_WAL_SLOT_MISSING',
+        `database ${loaded.sourceDatabase} has no replication slot from the full load`,
+        { fix: 'run the full load of this full+incremental task first' },
+      )
+    }
+    const db = loaded.sourceDatabase
+    const source = await ctx.connect('source', { database: db, keep })
+    const target = await ctx.connect('target', { database: loaded.targetDatabase, keep })
+    // the apply session: no user triggers or FK checks (they fired on the source already), type
+    // names from format_type resolved the same way they were printed, ISO dates
+    try {
+      await target.query('SET session_replication_role = replica')
+    } catch {
+      ctx.warn(
+        'PGFERRY_APPLY_REPLICA_ROLE',
+        `cannot SET session_replication_role = replica on target database ${loaded.targetDatabase} (needs superuser before v15, or SET privilege); target triggers and FK checks fire on replicated changes`,
+      )
+    }
+    await target.query(
+      `SET search_path = pg_catalog; SET datestyle = ISO; SET intervalstyle = postgres; SET lock_timeout = 0`,
+    )
+    const mapping = await readApplyMapping(ctx, source, db, tables)
+    const progress = await ApplyProgress.open(target, ctx.taskId, db, (reason) =>
+      ctx.warn('PGFERRY_APPLY_PROGRESS_TABLE', `${db}: ${reason}`),
+    )
+    const recorded = await progress.read()
+    const consistent = parseLsn(loaded.consistentPoint)
+    const startFrom = recorded > consistent ? recorded : consistent
+    const repl = await ctx.connect('source', { database: db, replication: 'database', keep })
+    // what libpqwalreceiver asks of a logical walsender: values printed so that any server parses
+    // them back exactly (ISO dates, postgres intervals, floats with all their digits)
+    await repl.query(
+      `SET datestyle = ISO; SET intervalstyle = postgres; SET extra_float_digits = 3`,
+    )
+    const apply = new DatabaseApply(
+      ctx,
+      loaded,
+      options,
+      { source, target, repl },
+      progress,
+      mapping,
+      startFrom,
+    )
+    apply.#stream = await ReplicationStream.start(
+      repl,
+      {
+        slot: loaded.slot,
+        publications: [loaded.publication],
+        startLsn: startFrom,
+        streamedTransactions: 'spool',
+        messages: false,
+        twoPhase: false,
+      },
+      apply.#onMessage,
+    )
+    apply.#stream.done.then(
+      () => apply.#streamEnded(undefined),
+      (error: unknown) => apply.#streamEnded(error),
+    )
+    apply.#lagTimer = setInterval(() => apply.#lagTick(), options.lagIntervalMs)
+    apply.#lagTimer.unref()
+    return apply
+  }
+
+  /** Everything up to here is committed on the target (and confirmed, or confirmable). */
+  get appliedLsn(): bigint {
+    const c = parseLsn(this.#stream.confirmedLsn)
+    return c > this.#appliedEnd ? c : this.#appliedEnd
+  }
+
+  get ended(): boolean {
+    return this.#ended
+  }
+
+  /** The failure that ended the apply, if any. */
+  get failure(): PgferryError | undefined {
+    return this.#failure
+  }
+
+  /** The gap now: source WAL position minus applied position, and the age of the last commit. */
+  async lag(): Promise<LagSample> {
+    const r = await this.#source.query<{ lsn: string }>(`SELECT pg_current_wal_lsn()::text AS lsn`)
+    const current = parseLsn(r.rows[0]?.lsn ?? '0/0')
+    const applied = this.appliedLsn
+    const lagBytes = current > applied ? current - applied : 0n
+    const lagSeconds =
+      lagBytes === 0n || this.#appliedCommitMs === 0
+        ? 0
+        : Math.max(0, (Date.now() - this.#appliedCommitMs) / 1000)
+    return {
+      database: this.database,
+      lagBytes,
+      lagSeconds,
+      receivedLsn: this.#stream.receivedLsn,
+      appliedLsn: formatLsn(applied),
+    }
+  }
+
+  /** Ask the server for a keepalive now: its position lets an idle stream confirm it is caught up. */
+  poke(): void {
+    if (!this.#ended) this.#stream.sendStatus(true)
+  }
+
+  /** Stop: commit what is complete, confirm it, end the stream. Keeps the slot. Idempotent. */
+  async stop(): Promise<void> {
+    if (!this.#stopping && !this.#ended) {
+      this.#stopping = true
+      this.#clearTimers()
+      try {
+        await this.#quiesce()
+        if (this.#failure === undefined && this.#open) {
+          if (this.#inTxn) await this.#rollback()
+          else await this.#flush()
+        }
+        await this.#stream.stop()
+      } catch (error) {
+        // a task being closed ends these connections under us: what is not committed is rolled
+        // back by the server and replayed on restart, so that is no failure
+        if (!this.#ctx.signal.aborted) this.#failure ??= wrap(error, this.database)
+      }
+      await this.#end()
+    }
+    await this.done
+  }
+
+  #onMessage = (message: PgoutputMessage, walStart: bigint): Promise<void> | undefined => {
+    if (this.#stopping || this.#failure !== undefined) return undefined
+    const tail = this.#tail
+    const p =
+      tail === undefined
+        ? this.#handle(message, walStart)
+        : tail.then(() => this.#handle(message, walStart))
+    if (p === undefined) return undefined
+    this.#current = p
+    return p
+  }
+
+  #handle(m: PgoutputMessage, walStart: bigint): Promise<void> | undefined {
+    switch (m.type) {
+      case MessageType.Begin:
+        this.#inTxn = true
+        this.#txnStreamed = false
+        this.#txnLsn = m.finalLsn
+        this.#txnSkip = m.finalLsn < this.#startFrom
+        return undefined
+      case MessageType.Relation:
+        return this.#relation(m)
+      case MessageType.Insert:
+      case MessageType.Update:
+      case MessageType.Delete:
+      case MessageType.Truncate:
+        return this.#change(m, walStart)
+      case MessageType.Commit:
+        return this.#commit(m.endLsn, m.commitTime)
+      case MessageType.StreamCommit:
+        if (this.#inTxn && this.#txnLsn !== m.endLsn) {
+          throw new PgferryError(
+            'PGFERRY_INTERNAL',
+            `a streamed transaction was replayed at ${formatLsn(this.#txnLsn)} but commits at ${formatLsn(m.endLsn)}`,
+          )
+        }
+        return this.#commit(m.endLsn, m.commitTime)
+      default:
+        // Origin, Type, logical messages: nothing to write
+        return undefined
+    }
+  }
+
+  async #relation(m: RelationMessage): Promise<void> {
+    const known = this.#plans.get(m.relationOid)
+    if (known !== undefined) {
+      if (!known.sameShape(m)) {
+        throw ddlDetected(
+          `${m.schema}.${m.name}`,
+          'its columns, name or replica identity changed on the source',
+        )
+      }
+      return
+    }
+    const target = this.#mapping.targetOf(m.relationOid, m.schema)
+    const columns = await readTargetColumns(this.#target, target.schema, m.name)
+    if (columns === undefined) {
+      throw ddlDetected(
+        `${m.schema}.${m.name}`,
+        `there is no table ${target.schema}.${m.name} on the target (renamed or created on the source?)`,
+      )
+    }
+    this.#plans.set(m.relationOid, new RelationPlan(m, target.schema, columns, target.syncLsn))
+  }
+
+  async #change(m: PgoutputMessage, walStart: bigint): Promise<void> {
+    if (!this.#inTxn) {
+      // a streamed transaction's replay: no Begin, every message at its end LSN
+      this.#inTxn = true
+      this.#txnStreamed = true
+      this.#txnLsn = walStart
+      this.#txnSkip = walStart <= this.#startFrom
+    }
+    if (this.#txnSkip) return
+    if (!this.#open) await this.#begin()
+    switch (m.type) {
+      case MessageType.Insert: {
+        const plan = this.#plan(m.relation.relationOid)
+        if (this.#beforeSync(plan)) return
+        this.#batchRows++
+        return this.#writer.insert(plan, m.newTuple)
+      }
+      case MessageType.Update: {
+        const plan = this.#plan(m.relation.relationOid)
+        if (this.#beforeSync(plan)) return
+        this.#batchRows++
+        return this.#writer.update(plan, m)
+      }
+      case MessageType.Delete: {
+        const plan = this.#plan(m.relation.relationOid)
+        if (this.#beforeSync(plan)) return
+        this.#batchRows++
+        return this.#writer.delete(plan, m)
+      }
+      case MessageType.Truncate: {
+        const plans: RelationPlan[] = []
+        for (const r of m.relations) {
+          const plan = this.#plan(r.relationOid)
+          if (!this.#beforeSync(plan)) plans.push(plan)
+        }
+        this.#batchRows++
+        return this.#writer.truncate(plans, m.cascade, m.restartIdentity)
+      }
+      default:
+    }
+  }
+
+  #plan(oid: number): RelationPlan {
+    const plan = this.#plans.get(oid)
+    if (plan === undefined) {
+      throw new PgferryError(
+        'PGFERRY_WAL_PROTOCOL',
+        `a change of relation ${oid} came before its Relation message`,
+      )
+    }
+    return plan
+  }
+
+  /** The table's copy already holds this transaction's effects. */
+  #beforeSync(plan: RelationPlan): boolean {
+    if (plan.syncLsn === 0n) return false
+    // a Begin gives the commit record's start (< sync: in the copy); a streamed replay its end
+    return this.#txnStreamed ? this.#txnLsn <= plan.syncLsn : this.#txnLsn < plan.syncLsn
+  }
+
+  async #begin(): Promise<void> {
+    await this.#target.query('BEGIN')
+    this.#open = true
+    this.#batchTxns = 0
+    this.#batchRows = 0
+    this.#batchStarted = Date.now()
+  }
+
+  async #commit(endLsn: bigint, commitTime: bigint): Promise<void> {
+    const skipped = this.#txnSkip
+    this.#inTxn = false
+    this.#txnSkip = false
+    this.#txnStreamed = false
+    if (!this.#open) {
+      // nothing of it to write (empty, skipped, or only tables still before their sync LSN)
+      this.#stream.confirm(endLsn)
+      if (endLsn > this.#appliedEnd) this.#appliedEnd = endLsn
+      if (!skipped) this.#appliedCommitMs = commitMs(commitTime)
+      return
+    }
+    this.#batchEnd = endLsn
+    this.#batchTime = commitTime
+    this.#batchTxns++
+    const o = this.#options
+    if (
+      this.#batchRows >= o.batchRows ||
+      this.#batchTxns >= o.batchTransactions ||
+      Date.now() - this.#batchStarted >= o.batchMs
+    ) {
+      await this.#flush()
+    } else {
+      this.#armIdle()
+    }
+  }
+
+  /** Commit the open target transaction with its progress, then confirm to the source. */
+  async #flush(): Promise<void> {
+    if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer)
+    this.#idleTimer = undefined
+    if (!this.#open) return
+    const started = this.#batchStarted
+    await this.#writer.flush()
+    await this.#progress.record(this.#batchEnd, this.#batchTime)
+    await this.#target.query('COMMIT')
+    this.#open = false
+    this.#stream.confirm(this.#batchEnd)
+    this.#appliedEnd = this.#batchEnd
+    this.#appliedCommitMs = commitMs(this.#batchTime)
+    this.#ctx.emit('apply:batch', {
+      taskId: this.#ctx.taskId,
+      database: this.database,
+      transactions: this.#batchTxns,
+      rows: this.#writer.takeRows(),
+      commitLsn: formatLsn(this.#batchEnd),
+      durationMs: Date.now() - started,
+    })
+  }
+
+  async #rollback(): Promise<void> {
+    this.#open = false
+    await this.#target.query('ROLLBACK')
+  }
+
+  /** Commit soon when no further source transaction comes (a quiet stream must not sit on rows). */
+  #armIdle(): void {
+    if (this.#idleTimer !== undefined) return
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = undefined
+      if (this.#inTxn || !this.#open || this.#stopping || this.#failure !== undefined) return
+      // only between messages: a message being handled finishes first
+      const run = async (): Promise<void> => {
+        await this.#current
+        if (this.#inTxn || !this.#open || this.#stopping) return
+        await this.#flush()
+      }
+      this.#tail = run()
+        .catch((error: unknown) => this.#fail(error))
+        .finally(() => {
+          this.#tail = undefined
+        })
+    }, this.#options.idleCommitMs)
+  }
+
+  async #quiesce(): Promise<void> {
+    for (let i = 0; i < 3; i++) {
+      await this.#current?.catch(() => undefined)
+      await this.#tail
+    }
+  }
+
+  #lagTick(): void {
+    if (this.#ended) return
+    this.poke()
+    this.lag().then(
+      (sample) => this.#ctx.emit('wal:lag', { taskId: this.#ctx.taskId, ...sample }),
+      () => undefined,
+    )
+    if (Date.now() - this.#lastNewTableCheck >= 30_000) {
+      this.#lastNewTableCheck = Date.now()
+      this.#mapping
+        .unpublishedTables(this.#source)
+        .then((names) => {
+          for (const name of names) {
+            if (this.#warnedNewTables.has(name)) continue
+            this.#warnedNewTables.add(name)
+            this.#ctx.warn(
+              'PGFERRY_APPLY_NEW_TABLE',
+              `table ${name} was created on the source in a migrated schema after the full load; it is not replicated (DDL is not carried while a task runs)`,
+              `${this.database}.${name}`,
+            )
+          }
+        })
+        .catch(() => undefined)
+    }
+  }
+
+  /** A failure outside the stream's own handler (the idle commit). */
+  #fail(error: unknown): void {
+    if (this.#failure !== undefined || this.#stopping) return
+    this.#failure = wrap(error, this.database)
+    void this.#stream.stop().catch(() => undefined)
+  }
+
+  #streamEnded(error: unknown): void {
+    if (this.#stopping || this.#ended) return
+    this.#failure ??=
+      error === undefined
+        ? new PgferryError(
+            'PGFERRY_CONNECTION_LOST',
+            `the source ended the replication stream of ${this.database}`,
+            { side: 'source' },
+          )
+        : wrap(error, this.database)
+    this.#stopping = true
+    this.#clearTimers()
+    void (async () => {
+      await this.#quiesce()
+      if (this.#open) await this.#rollback().catch(() => undefined)
+      await this.#end()
+    })()
+  }
+
+  #clearTimers(): void {
+    if (this.#lagTimer !== undefined) clearInterval(this.#lagTimer)
+    if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer)
+    this.#lagTimer = undefined
+    this.#idleTimer = undefined
+  }
+
+  /** Release the origin and close this apply's connections; settle `done`. */
+  async #end(): Promise<void> {
+    if (this.#ended) return
+    this.#ended = true
+    await this.#progress.release().catch(() => undefined)
+    await Promise.all(
+      [this.#repl, this.#target, this.#source].map((c) => c.end().catch(() => undefined)),
+    )
+    if (this.#failure === undefined) this.#resolveDone()
+    else this.#rejectDone(this.#failure)
+  }
+}
+
+function commitMs(commitTime: bigint): number {
+  return Number(commitTime / 1000n) + PG_EPOCH_MS
+}
+
+function wrap(error: unknown, database: string): PgferryError {
+  if (error instanceof PgferryError) return error
+  return new PgferryError(
+    'PGFERRY_APPLY_FAILED',
+    `incremental apply of ${database} failed: ${messageOf(error)}`,
+    { cause: error },
+  )
+}

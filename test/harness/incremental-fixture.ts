@@ -1,0 +1,133 @@
+/**
+ * Fixture of the incremental tests: a source database whose tables cover every apply path (a
+ * primary key, REPLICA IDENTITY FULL without a key, an out-of-line TOAST column, a foreign-key
+ * pair for a multi-table TRUNCATE, a renamed-free partitioned table, a serial sequence), a writer
+ * that runs every DML kind, and the row-by-row oracle (ordered md5 per table, by SQL on each side).
+ */
+import type pg from 'pg'
+import { createTask, type Task } from '../../src/index.js'
+import type { Cluster, ClusterPair } from './cluster.js'
+
+export const INCREMENTAL_SCHEMA = `
+CREATE TABLE items (id bigserial PRIMARY KEY, name text NOT NULL, n numeric(14,4), at timestamptz, js jsonb, flag boolean, tags text[]);
+CREATE TABLE fullrows (a int, b text, j json);
+ALTER TABLE fullrows REPLICA IDENTITY FULL;
+CREATE TABLE toasty (id int PRIMARY KEY, big text, small int);
+ALTER TABLE toasty ALTER COLUMN big SET STORAGE EXTERNAL;
+CREATE TABLE parent (id int PRIMARY KEY, v text);
+CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent (id), v text);
+CREATE TABLE keyed (k1 int, k2 text, v text, PRIMARY KEY (k1, k2));
+INSERT INTO items (name, n, at, js, flag, tags)
+  SELECT 'item ' || g, g / 7.0, timestamptz '2024-01-01 00:00:00+00' + g * interval '1 minute', jsonb_build_object('g', g), g % 2 = 0, ARRAY['a', g::text]
+    FROM generate_series(1, 2000) g;
+INSERT INTO fullrows SELECT g % 50, 'row ' || (g % 50), json_build_object('x', g % 50) FROM generate_series(1, 200) g;
+INSERT INTO toasty SELECT g, (SELECT string_agg(md5(g::text || ':' || x), '') FROM generate_series(1, 200) x), g FROM generate_series(1, 20) g;
+INSERT INTO parent SELECT g, 'p' || g FROM generate_series(1, 100) g;
+INSERT INTO child SELECT g, 1 + g % 100, 'c' || g FROM generate_series(1, 300) g;
+INSERT INTO keyed SELECT g, 'k' || g, 'v' || g FROM generate_series(1, 100) g;
+`
+
+export const INCREMENTAL_TABLES = [
+  'items',
+  'fullrows',
+  'toasty',
+  'parent',
+  'child',
+  'keyed',
+] as const
+
+/** Ordered md5 of every row of `table` (rows as text, sorted), by SQL on that side. */
+export async function tableDigest(cluster: Cluster, db: string, table: string): Promise<string> {
+  const r = await cluster.query<{ h: string; n: string }>(
+    `SELECT md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) AS h, count(*)::text AS n FROM ${table} t`,
+    [],
+    db,
+  )
+  return `${r.rows[0]?.n ?? '?'}:${r.rows[0]?.h ?? '?'}`
+}
+
+/** Digests of every fixture table. */
+export async function digests(cluster: Cluster, db: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {}
+  for (const t of INCREMENTAL_TABLES) out[t] = await tableDigest(cluster, db, t)
+  return out
+}
+
+/** One writer step `i`: every DML kind, on every table, in a few transactions. */
+export async function writeStep(c: pg.Client, i: number): Promise<void> {
+  await c.query(
+    `INSERT INTO items (name, n, at, js, flag, tags) VALUES ($1, $2, now(), jsonb_build_object('i', $3::int), $4, ARRAY['x', $1])`,
+    [`new ${i}`, i / 3, i, i % 2 === 0],
+  )
+  await c.query(`UPDATE items SET n = n + 1, name = name || '+' WHERE id = $1`, [
+    1 + ((i * 7) % 1500),
+  ])
+  await c.query(`DELETE FROM items WHERE id = $1`, [1500 + i])
+  await c.query('BEGIN')
+  await c.query(
+    `INSERT INTO fullrows VALUES ($1::int, 'row ' || $1::int, json_build_object('x', $1::int))`,
+    [i % 50],
+  )
+  await c.query(
+    `DELETE FROM fullrows WHERE ctid = (SELECT ctid FROM fullrows WHERE a = $1 LIMIT 1)`,
+    [(i + 25) % 50],
+  )
+  await c.query(
+    `UPDATE fullrows SET b = b || '!' WHERE ctid = (SELECT ctid FROM fullrows WHERE a = $1 LIMIT 1)`,
+    [(i + 10) % 50],
+  )
+  await c.query('COMMIT')
+  // the big column is not in the UPDATE: it is sent as unchanged TOAST
+  await c.query(`UPDATE toasty SET small = small + 1 WHERE id = $1`, [1 + (i % 20)])
+  await c.query(`UPDATE keyed SET k2 = k2 || 'x', v = v || '.' WHERE k1 = $1`, [1 + (i % 100)])
+  await c.query(`UPDATE child SET v = v || '.' WHERE id = $1`, [1 + (i % 300)])
+}
+
+/** A writer running `writeStep` in a loop until stopped. */
+export function startWriter(c: pg.Client): { steps: () => number; stop: () => Promise<number> } {
+  let i = 0
+  let stopping = false
+  const loop = (async () => {
+    while (!stopping) await writeStep(c, ++i)
+  })()
+  loop.catch(() => undefined)
+  return {
+    steps: () => i,
+    stop: async () => {
+      stopping = true
+      await loop
+      return i
+    },
+  }
+}
+
+/** A full+incremental task over `db`, run through precheck, structure and full load. */
+export async function loadedTask(
+  pair: ClusterPair,
+  db: string,
+  options: { id?: string; during?: () => Promise<void> } = {},
+): Promise<Task> {
+  const task = await createTask({
+    ...(options.id !== undefined ? { id: options.id } : {}),
+    name: `incremental ${db}`,
+    source: pair.source.config(db),
+    target: pair.target.config('postgres'),
+    type: 'full+incremental',
+    objects: { databases: { [db]: true } },
+  })
+  const report = await task.precheck()
+  if (!report.ok)
+    await task.precheck({ skip: report.items.filter((i) => i.status === 'fail').map((i) => i.id) })
+  await task.migrateSchema()
+  await task.fullLoad()
+  return task
+}
+
+/** Poll `check` until it returns true; fails after `ms` (a bound, not a timed assertion). */
+export async function eventually(check: () => Promise<boolean>, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
