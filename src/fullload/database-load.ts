@@ -43,7 +43,7 @@ import type { LoadTracker } from './load-tracker.js'
 import { planJobs, type CopyUnit } from './plan-jobs.js'
 import { PostDataRunner, parsePostDataDoneKey } from './post-data-runner.js'
 import { copySequences } from './sequences.js'
-import type { HeldSnapshot } from './snapshot.js'
+import { importSnapshotSql, type HeldSnapshot } from './snapshot.js'
 import type { Throttle } from './throttle.js'
 import { largestFirst } from './work-plan.js'
 
@@ -145,12 +145,15 @@ export async function loadDatabase(
     { rows: number; bytes: number; left: number; started: number }
   >()
   const tasks: Promise<void>[] = []
+  let failedEarly: unknown
   for (const { unit, chunks } of jobs) {
     tableRows.set(unit.rel.oid, { rows: 0, bytes: 0, left: chunks.length, started: 0 })
     for (const job of chunks) {
       tasks.push(
         limit(async () => {
           ctx.signal.throwIfAborted()
+          // after a failure, queued chunks do not start (running ones finish and commit)
+          if (failedEarly !== undefined) throw failedEarly
           const t = tableRows.get(unit.rel.oid) as {
             rows: number
             bytes: number
@@ -233,11 +236,31 @@ export async function loadDatabase(
             ])
             runner.landed(unit.rel.oid)
           }
+        }).catch((error: unknown) => {
+          failedEarly ??= error
+          throw error
         }),
       )
     }
   }
-  const settled = await Promise.allSettled(tasks)
+  // Large objects belong to the database, not to a schema: copied when the whole database is,
+  // beside the table chunks and under the same snapshot (oid columns point at them).
+  const largeObjectsCopy =
+    db.schemas === undefined
+      ? (async () => {
+          await src.query(
+            snapshot === undefined
+              ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'
+              : importSnapshotSql(snapshot.name),
+          )
+          const lo = await copyLargeObjects(src, tgt, (m) =>
+            ctx.warn('PGFERRY_FULLLOAD_LARGE_OBJECT', m),
+          )
+          await src.query('COMMIT')
+          return lo.count
+        })()
+      : Promise.resolve(0)
+  const settled = await Promise.allSettled([...tasks, largeObjectsCopy])
   await lanes.close()
   await snapshot?.release()
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected')
@@ -245,6 +268,7 @@ export async function loadDatabase(
     await runner.finish().catch(() => undefined)
     throw failed.reason
   }
+  const largeObjects = await largeObjectsCopy
   if (syncLsn !== undefined) {
     // Roots of re-copied partitions carry the same sync point (changes arrive under the root).
     const entries = selection.relations
@@ -283,14 +307,6 @@ export async function loadDatabase(
       .sort((a, b) => a.oid - b.oid)) {
       await tgt.query(`REFRESH MATERIALIZED VIEW ${quoteQualified(m.targetSchema, m.name)}`)
     }
-  }
-  let largeObjects = 0
-  if (db.schemas === undefined) {
-    // Large objects belong to the database, not to a schema: copied when the whole database is.
-    await src.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
-    const lo = await copyLargeObjects(src, tgt, (m) => ctx.warn('PGFERRY_FULLLOAD_LARGE_OBJECT', m))
-    await src.query('COMMIT')
-    largeObjects = lo.count
   }
   await store.putProgress(taskId, [
     { kind: LOADED_DATABASE_KIND, key: db.name, value: { ...info, complete: true } },

@@ -1,7 +1,8 @@
 /**
  * Large objects are not rows of a user table, so COPY does not carry them; they are copied with
  * their oids preserved (columns of type `oid` / `lo` keep pointing at them), their owner (when the
- * role exists on the target) and their ACL, read under the load's snapshot in 1 MB pieces.
+ * role exists on the target) and their ACL, read in 1 MB pieces under the load's snapshot (the
+ * caller's transaction).
  * Idempotent: an object already on the target is replaced.
  */
 import type pg from 'pg'
