@@ -18,7 +18,7 @@ import type pg from 'pg'
 import { PgferryError, messageOf } from '../errors.js'
 import type { StageContext } from '../stage/stage.js'
 import type { LoadedDatabase, LoadedTable } from '../fullload/load-progress.js'
-import { ReplicationStream } from '../wal/replication-stream.js'
+import { ReplicationStream, type ReplicationHandler } from '../wal/replication-stream.js'
 import {
   MessageType,
   type PgoutputMessage,
@@ -54,7 +54,7 @@ export class DatabaseApply {
   readonly #options: ResolvedApplyOptions
   readonly #source: pg.Client
   readonly #target: pg.Client
-  readonly #repl: pg.Client
+  #repl: pg.Client
   readonly #progress: ApplyProgress
   readonly #writer: ChangeWriter
   readonly #mapping: ApplyMapping
@@ -164,33 +164,18 @@ export class DatabaseApply {
     const recorded = await progress.read()
     const consistent = parseLsn(loaded.consistentPoint)
     const startFrom = recorded > consistent ? recorded : consistent
-    const repl = await ctx.connect('source', { database: db, replication: 'database', keep })
-    // what libpqwalreceiver asks of a logical walsender: values printed so that any server parses
-    // them back exactly (ISO dates, postgres intervals, floats with all their digits)
-    await repl.query(
-      `SET datestyle = ISO; SET intervalstyle = postgres; SET extra_float_digits = 3`,
-    )
+    const repl = await openStream(ctx, loaded.slot, loaded.publication, db, startFrom, keep)
     const apply = new DatabaseApply(
       ctx,
       loaded,
       options,
-      { source, target, repl },
+      { source, target, repl: repl.client },
       progress,
       mapping,
       startFrom,
     )
-    apply.#stream = await ReplicationStream.start(
-      repl,
-      {
-        slot: loaded.slot,
-        publications: [loaded.publication],
-        startLsn: startFrom,
-        streamedTransactions: 'spool',
-        messages: false,
-        twoPhase: false,
-      },
-      apply.#onMessage,
-    )
+    apply.#stream = await repl.start(apply.#onMessage)
+    apply.#repl = repl.client
     apply.#stream.done.then(
       () => apply.#streamEnded(undefined),
       (error: unknown) => apply.#streamEnded(error),
@@ -545,6 +530,62 @@ export class DatabaseApply {
     )
     if (this.#failure === undefined) this.#resolveDone()
     else this.#rejectDone(this.#failure)
+  }
+}
+
+/** Attempts while the slot is still held by the walsender of a killed process. */
+const SLOT_ATTEMPTS = 100
+const SLOT_RETRY_MS = 100
+
+/**
+ * A replication connection ready for START_REPLICATION. The walsender of a process that was
+ * killed holds the slot until it notices its client is gone ("replication slot … is active",
+ * 55006): retry for a while on a fresh connection (a walsender serves one logical stream).
+ */
+async function openStream(
+  ctx: StageContext,
+  slot: string,
+  publication: string,
+  db: string,
+  startFrom: bigint,
+  keep: boolean,
+): Promise<{
+  client: pg.Client
+  start: (handler: ReplicationHandler) => Promise<ReplicationStream>
+}> {
+  const connect = async (): Promise<pg.Client> => {
+    const c = await ctx.connect('source', { database: db, replication: 'database', keep })
+    // what libpqwalreceiver asks of a logical walsender: values printed so that any server parses
+    // them back exactly (ISO dates, postgres intervals, floats with all their digits)
+    await c.query(`SET datestyle = ISO; SET intervalstyle = postgres; SET extra_float_digits = 3`)
+    return c
+  }
+  let client = await connect()
+  const options = {
+    slot,
+    publications: [publication],
+    startLsn: startFrom,
+    streamedTransactions: 'spool',
+    messages: false,
+    twoPhase: false,
+  } as const
+  return {
+    get client() {
+      return client
+    },
+    start: async (handler) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await ReplicationStream.start(client, options, handler)
+        } catch (error) {
+          const held = error instanceof PgferryError && error.sqlState === '55006'
+          if (!held || attempt >= SLOT_ATTEMPTS) throw error
+          await client.end().catch(() => undefined)
+          await new Promise((r) => setTimeout(r, SLOT_RETRY_MS))
+          client = await connect()
+        }
+      }
+    },
   }
 }
 
