@@ -41,7 +41,7 @@ import {
 } from './load-progress.js'
 import type { LoadTracker } from './load-tracker.js'
 import { planJobs, type CopyUnit } from './plan-jobs.js'
-import { PostDataRunner, parsePostDataDoneKey } from './post-data-runner.js'
+import { PostDataRunner, parsePostDataDoneKey, postDataSearchPath } from './post-data-runner.js'
 import { copySequences } from './sequences.js'
 import { importSnapshotSql, type HeldSnapshot } from './snapshot.js'
 import type { Throttle } from './throttle.js'
@@ -132,6 +132,7 @@ export async function loadDatabase(
     landed: new Set([...unitOids].filter((o) => complete.has(o))),
     analyze: new Map(pending.map((u) => [u.rel.oid, u.targetName])),
     parallelism: ctx.config.parallelism,
+    searchPath: postDataSearchPath(db.schemas),
   })
 
   // --- the copy -------------------------------------------------------------------------------
@@ -266,6 +267,7 @@ export async function loadDatabase(
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected')
   if (failed !== undefined) {
     await runner.finish().catch(() => undefined)
+    await runner.close()
     throw failed.reason
   }
   const largeObjects = await largeObjectsCopy
@@ -293,7 +295,7 @@ export async function loadDatabase(
       }))
     await store.putProgress(taskId, entries)
   }
-  await runner.finish()
+  await runner.finish().finally(() => runner.close())
 
   // --- what COPY does not carry -----------------------------------------------------------------
   const sequences = await copySequences(

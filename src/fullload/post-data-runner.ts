@@ -14,6 +14,7 @@ import { PgferryError, messageOf, sqlStateOf } from '../errors.js'
 import { POST_DATA_DONE_KIND, type DdlStep } from '../schema/ddl-step.js'
 import type { StageContext } from '../stage/stage.js'
 import { markPostDataDone } from './chunk-progress.js'
+import { quoteIdent } from '../pg/quote.js'
 
 /**
  * Store key of a done post-data step: `<targetDb>\u001f<key>`, as the structure stage writes its
@@ -45,6 +46,24 @@ export interface PostDataInput {
   /** Copied tables to ANALYZE after their steps: unit oid → qualified target name. */
   readonly analyze: ReadonlyMap<number, string>
   readonly parallelism: number
+  /**
+   * `search_path` to run the steps under ('' = the server's default): the structure stage deparses
+   * definitions under one naming the renamed schemas and replays them under their new names.
+   */
+  readonly searchPath: string
+}
+
+/**
+ * The structure stage's session rule (schema-stage.ts): when schemas are renamed, definitions are
+ * replayed under a search_path naming the new names, then pg_catalog; otherwise the default.
+ */
+export function postDataSearchPath(
+  schemas: readonly { readonly name: string; readonly as: string }[] | undefined,
+): string {
+  const renamed = (schemas ?? []).filter((s) => s.as !== s.name)
+  return renamed.length === 0
+    ? ''
+    : [...renamed.map((s) => quoteIdent(s.as)), 'pg_catalog'].join(', ')
 }
 
 /** Runs post-data steps as their data lands. */
@@ -57,6 +76,7 @@ export class PostDataRunner {
   readonly #analyzed = new Set<number>()
   readonly #limit: ReturnType<typeof pLimit>
   readonly #running = new Set<Promise<void>>()
+  readonly #free: pg.Client[] = []
   #error: unknown
   /** Steps run (not skipped) in this run. */
   stepsRun = 0
@@ -139,12 +159,34 @@ export class PostDataRunner {
     this.#running.add(p)
   }
 
+  /** A pooled session set up as the structure stage sets up its own (see `searchPath`). */
   async #connect(): Promise<pg.Client> {
-    return this.#ctx.connect('target', { database: this.#in.targetDb })
+    const free = this.#free.pop()
+    if (free !== undefined) return free
+    const client = await this.#ctx.connect('target', { database: this.#in.targetDb })
+    await client.query(
+      `SELECT set_config('search_path', coalesce(nullif($1, ''), current_setting('search_path')), false),
+              set_config('check_function_bodies', 'off', false),
+              set_config('client_min_messages', 'warning', false),
+              set_config('statement_timeout', '0', false)`,
+      [this.#in.searchPath],
+    )
+    return client
+  }
+
+  #release(client: pg.Client, healthy: boolean): void {
+    if (healthy) this.#free.push(client)
+    else void client.end().catch(() => undefined)
+  }
+
+  /** Close the pooled sessions. */
+  async close(): Promise<void> {
+    await Promise.all(this.#free.splice(0).map((c) => c.end().catch(() => undefined)))
   }
 
   async #run(step: DdlStep): Promise<void> {
     const client = await this.#connect()
+    let healthy = true
     try {
       if (step.transactional === false) {
         for (const sql of step.sql) {
@@ -168,7 +210,10 @@ export class PostDataRunner {
         await client.query('COMMIT')
       }
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined)
+      healthy = await client.query('ROLLBACK').then(
+        () => true,
+        () => false,
+      )
       throw new PgferryError(
         'PGFERRY_SCHEMA_CREATE_FAILED',
         `post-data ${step.kind} ${step.name} failed in database ${this.#in.targetDb}: ${messageOf(error)}`,
@@ -178,7 +223,7 @@ export class PostDataRunner {
         },
       )
     } finally {
-      await client.end().catch(() => undefined)
+      this.#release(client, healthy)
     }
     await this.#ctx.store.putProgress(this.#ctx.taskId, [
       {
@@ -200,10 +245,12 @@ export class PostDataRunner {
 
   async #analyze(qualified: string): Promise<void> {
     const client = await this.#connect()
+    let healthy = false
     try {
       await client.query(`ANALYZE ${qualified}`)
+      healthy = true
     } finally {
-      await client.end().catch(() => undefined)
+      this.#release(client, healthy)
     }
   }
 }

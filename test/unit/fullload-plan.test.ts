@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest'
 import { chunkCount, largestFirst, planChunks } from '../../src/fullload/work-plan.js'
 import { chooseFormat, copySql } from '../../src/fullload/copy-pipe.js'
 import { completeEpoch, type DoneChunk } from '../../src/fullload/chunk-progress.js'
-import { parsePostDataDoneKey, postDataDoneKey } from '../../src/fullload/post-data-runner.js'
+import {
+  parsePostDataDoneKey,
+  postDataDoneKey,
+  postDataSearchPath,
+} from '../../src/fullload/post-data-runner.js'
 import { Throttle } from '../../src/fullload/throttle.js'
 import { loadedTableKey } from '../../src/fullload/load-progress.js'
 import { publicationName, slotName } from '../../src/fullload/snapshot.js'
@@ -134,6 +138,17 @@ describe('progress', () => {
     expect(parsePostDataDoneKey('db', 'db\u0000k')).toBe('k')
     expect(parsePostDataDoneKey('db', 'other\u001fk')).toBeUndefined()
     expect(loadedTableKey('a/b', 42)).toBe('a/b/42')
+  })
+
+  it('runs post-data under the structure stage search_path: renamed schemas, then pg_catalog', () => {
+    expect(postDataSearchPath(undefined)).toBe('')
+    expect(postDataSearchPath([{ name: 'a', as: 'a' }])).toBe('')
+    expect(
+      postDataSearchPath([
+        { name: 'a', as: 'a' },
+        { name: 'b', as: 'New"B' },
+      ]),
+    ).toBe('"New""B", pg_catalog')
   })
 
   it('names slots within 63 lowercase characters, distinct per database', () => {
