@@ -83,3 +83,63 @@ describe('structure then full load, end to end (12 → 17)', () => {
     }
   })
 })
+
+describe('renamed schema, end to end (12 → 17)', () => {
+  it('copies into the renamed schema and builds its post-data objects there', async () => {
+    const sdb = await pair.source.createDatabase('e2e_ren')
+    const tdb = `${sdb}_t`
+    await pair.source.query(
+      `CREATE SCHEMA app;
+       CREATE TABLE app.parent (id int PRIMARY KEY, name text);
+       CREATE TABLE app.child (id int PRIMARY KEY, parent_id int REFERENCES app.parent (id), note text);
+       CREATE INDEX child_note_idx ON app.child (lower(note));
+       INSERT INTO app.parent SELECT i, 'p' || i FROM generate_series(1, 500) i;
+       INSERT INTO app.child SELECT i, 1 + i % 500, 'N' || i FROM generate_series(1, 5000) i;`,
+      [],
+      sdb,
+    )
+    const task = await createTask({
+      name: 'e2e renamed',
+      source: pair.source.config(sdb),
+      target: pair.target.config('postgres'),
+      type: 'full+incremental',
+      objects: { databases: { [sdb]: { as: tdb, schemas: { app: { as: 'app2' } } } } },
+    })
+    try {
+      const report = await task.precheck()
+      if (!report.ok)
+        await task.precheck({
+          skip: report.items.filter((i) => i.status === 'fail').map((i) => i.id),
+        })
+      await task.migrateSchema()
+      await task.fullLoad()
+      for (const t of ['parent', 'child']) {
+        const q = (schema: string): string =>
+          `SELECT count(*)::text AS n, md5(string_agg(x::text, ',' ORDER BY x::text)) AS h FROM ${schema}.${t} x`
+        expect((await pair.target.query(q('app2'), [], tdb)).rows).toEqual(
+          (await pair.source.query(q('app'), [], sdb)).rows,
+        )
+      }
+      const cons = await pair.target.query<{ conname: string; nsp: string }>(
+        `SELECT c.conname, n.nspname AS nsp FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+          WHERE n.nspname = 'app2' ORDER BY 1`,
+        [],
+        tdb,
+      )
+      expect(cons.rows.map((r) => r.conname)).toEqual([
+        'child_parent_id_fkey',
+        'child_pkey',
+        'parent_pkey',
+      ])
+      const idx = await pair.target.query(
+        `SELECT 1 FROM pg_indexes WHERE schemaname = 'app2' AND indexname = 'child_note_idx'`,
+        [],
+        tdb,
+      )
+      expect(idx.rowCount).toBe(1)
+      await task.delete()
+    } finally {
+      await task.close()
+    }
+  })
+})
