@@ -16,6 +16,8 @@ export interface ObjectRef {
 export interface DependEdge {
   readonly from: ObjectRef
   readonly to: ObjectRef
+  /** `pg_describe_object` of the referenced object, for messages. */
+  readonly toName: string
 }
 
 /** Resolve a (classid, objid) pair in SQL to the creatable object it stands for. */
@@ -36,9 +38,10 @@ function resolve(cls: string, obj: string, ext: string): string {
 
 /** Read the edges between user objects (oid ≥ 16384) of the current database. */
 export async function readDependEdges(client: pg.Client): Promise<DependEdge[]> {
-  const r = await client.query<{ f: string | null; t: string | null }>(
+  const r = await client.query<{ f: string | null; t: string | null; d: string | null }>(
     `SELECT ${resolve('d.classid', 'd.objid', 'fext')} AS f,
-            ${resolve('d.refclassid', 'd.refobjid', 'ext')} AS t
+            ${resolve('d.refclassid', 'd.refobjid', 'ext')} AS t,
+            pg_describe_object(d.refclassid, d.refobjid, 0) AS d
        FROM pg_depend d
        LEFT JOIN LATERAL (SELECT e.refobjid FROM pg_depend e WHERE e.classid = d.refclassid AND e.objid = d.refobjid
                            AND e.deptype = 'e' LIMIT 1) ext ON true
@@ -56,7 +59,7 @@ export async function readDependEdges(client: pg.Client): Promise<DependEdge[]> 
     if (x.f === null || x.t === null) continue
     const from = parse(x.f)
     const to = parse(x.t)
-    if (from !== undefined && to !== undefined) out.push({ from, to })
+    if (from !== undefined && to !== undefined) out.push({ from, to, toName: x.d ?? x.t })
   }
   return out
 }

@@ -7,11 +7,28 @@
 import type { DependEdge } from '../catalog/depend-edges.js'
 import { KIND_PRIORITY, type PlanStep, type StepPlan } from './step-plan.js'
 
+/**
+ * Kinds that hang off a selected table and are left out, with a report, when they need an object
+ * the migration does not create (an index on a function that is not selected): the table still
+ * migrates. Anything else that needs a missing object is attempted and fails with the server's
+ * message (the precheck names missing dependencies first).
+ */
+const DROPPABLE = new Set(['index', 'constraint', 'trigger', 'rule', 'policy', 'statistics'])
+
+/** Catalogs whose objects pgferry creates as steps (a reference to one outside the plan is "missing"). */
+const CREATED_CATALOGS = new Set(['pg_class', 'pg_proc', 'pg_type', 'pg_collation'])
+
 /** Turn source dependency edges into step dependencies (skipping a sequence's OWNED BY edge). */
 export function applyEdges(plan: StepPlan, edges: readonly DependEdge[]): void {
+  const missing = new Map<string, string>()
   for (const e of edges) {
     const from = plan.stepOf(e.from.catalog, e.from.oid)
     const to = plan.stepOf(e.to.catalog, e.to.oid)
+    if (from !== undefined && to === undefined && CREATED_CATALOGS.has(e.to.catalog)) {
+      const step = plan.steps.get(from)
+      if (step !== undefined && DROPPABLE.has(step.kind) && !missing.has(from))
+        missing.set(from, e.toName)
+    }
     if (from === undefined || to === undefined || from === to) continue
     const step = plan.steps.get(from)
     const target = plan.steps.get(to)
@@ -19,6 +36,36 @@ export function applyEdges(plan: StepPlan, edges: readonly DependEdge[]): void {
     // a sequence is "auto" dependent on the table owning it; the table's DEFAULT needs the sequence first
     if (step.kind === 'sequence' && target.kind === 'table') continue
     step.dependsOn.add(to)
+  }
+  dropSteps(plan, missing)
+}
+
+/** Remove steps that need a missing object, and the steps that need them, reporting each. */
+function dropSteps(plan: StepPlan, missing: ReadonlyMap<string, string>): void {
+  const dropped = new Map(missing)
+  let grew = true
+  while (grew) {
+    grew = false
+    for (const s of plan.steps.values()) {
+      if (dropped.has(s.key)) continue
+      for (const d of s.dependsOn) {
+        const step = plan.steps.get(d)
+        if (dropped.has(d) && step !== undefined) {
+          dropped.set(s.key, `${step.kind} ${step.name}`)
+          grew = true
+          break
+        }
+      }
+    }
+  }
+  for (const [key, needs] of dropped) {
+    const s = plan.steps.get(key)
+    if (s === undefined) continue
+    plan.steps.delete(key)
+    plan.unsupportedObject(
+      `${s.kind} ${s.name}`,
+      `needs ${needs}, which is not part of the migration: select it (or set includeDependencies)`,
+    )
   }
 }
 

@@ -21,8 +21,8 @@ describe('creation order', () => {
     p.ref('pg_class', 2, 'table:t')
     p.ref('pg_class', 3, 'view:v')
     applyEdges(p, [
-      { from: { catalog: 'pg_proc', oid: 1 }, to: { catalog: 'pg_class', oid: 2 } },
-      { from: { catalog: 'pg_class', oid: 3 }, to: { catalog: 'pg_proc', oid: 1 } },
+      { from: { catalog: 'pg_proc', oid: 1 }, to: { catalog: 'pg_class', oid: 2 }, toName: 't' },
+      { from: { catalog: 'pg_class', oid: 3 }, to: { catalog: 'pg_proc', oid: 1 }, toName: 'f' },
     ])
     const order = keys(sortSteps([...p.steps.values()]))
     expect(order).toEqual(['schema:s', 'table:t', 'function:f', 'view:v', 'index:i'])
@@ -40,7 +40,11 @@ describe('creation order', () => {
     p.ref('pg_constraint', 9, 'constraint:pk')
     p.ref('pg_class', 3, 'view:v')
     applyEdges(p, [
-      { from: { catalog: 'pg_class', oid: 3 }, to: { catalog: 'pg_constraint', oid: 9 } },
+      {
+        from: { catalog: 'pg_class', oid: 3 },
+        to: { catalog: 'pg_constraint', oid: 9 },
+        toName: 'pk',
+      },
     ])
     splitPhases(p)
     expect(p.steps.get('view:v')?.phase).toBe('post-data')
@@ -60,8 +64,8 @@ describe('creation order', () => {
     p.ref('pg_class', 1, 'relation:t')
     p.ref('pg_class', 2, 'relation:s')
     applyEdges(p, [
-      { from: { catalog: 'pg_class', oid: 1 }, to: { catalog: 'pg_class', oid: 2 } }, // default → sequence
-      { from: { catalog: 'pg_class', oid: 2 }, to: { catalog: 'pg_class', oid: 1 } }, // owned by (auto)
+      { from: { catalog: 'pg_class', oid: 1 }, to: { catalog: 'pg_class', oid: 2 }, toName: 's' }, // default → sequence
+      { from: { catalog: 'pg_class', oid: 2 }, to: { catalog: 'pg_class', oid: 1 }, toName: 't' }, // owned by (auto)
     ])
     expect(keys(sortSteps([...p.steps.values()]))).toEqual(['relation:s', 'relation:t'])
   })
@@ -90,5 +94,33 @@ describe('creation order', () => {
     })
     splitPhases(p)
     expect([...(p.steps.get('matview-refresh:m')?.relations ?? [])].sort()).toEqual([10, 11])
+  })
+
+  it('leaves out an index that needs an unselected function, and what needs the index; the table stays', () => {
+    const p = plan()
+    p.add('relation:t', 'table', 't', 'pre-data', ['CREATE TABLE t'])
+    p.add('index:i', 'index', 'i', 'post-data', ['CREATE INDEX i'], { dependsOn: ['relation:t'] })
+    p.add('foreign-key:f', 'foreign-key', 'f', 'post-data', ['ADD FOREIGN KEY'], {
+      dependsOn: ['index:i'],
+    })
+    p.ref('pg_class', 1, 'relation:t')
+    p.ref('pg_class', 2, 'index:i')
+    applyEdges(p, [
+      {
+        from: { catalog: 'pg_class', oid: 2 },
+        to: { catalog: 'pg_proc', oid: 7 },
+        toName: 'function app.f(text)',
+      },
+      {
+        from: { catalog: 'pg_class', oid: 1 },
+        to: { catalog: 'pg_proc', oid: 8 },
+        toName: 'function app.g()',
+      },
+    ])
+    expect([...p.steps.keys()]).toEqual(['relation:t'])
+    expect(p.unsupported).toEqual([
+      { object: 'index i', reason: expect.stringContaining('needs function app.f(text)') },
+      { object: 'foreign-key f', reason: expect.stringContaining('needs index i') },
+    ])
   })
 })
