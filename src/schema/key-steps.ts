@@ -124,6 +124,7 @@ export function addKeySteps(plan: StepPlan, cat: SourceCatalog): void {
 
   // attach each partition's index (or key constraint's index) to its parent's
   const attachesUnder = new Map<string, { attach: string; child: string }[]>()
+  const attachList: { key: string; index: number }[] = []
   for (const i of cat.indexes) {
     if (i.parent === null) continue
     const child = indexName(i.oid)
@@ -138,6 +139,7 @@ export function addKeySteps(plan: StepPlan, cat: SourceCatalog): void {
     )
       continue
     const attach = `index-attach:${child}`
+    attachList.push({ key: attach, index: i.oid })
     plan.add(
       attach,
       'index-attach',
@@ -154,7 +156,35 @@ export function addKeySteps(plan: StepPlan, cat: SourceCatalog): void {
       { attach, child: childStep },
     ])
   }
+  chainAttaches(plan, cat.indexes, attachList)
   addForeignKeyDependencies(plan, foreignKeys, attachesUnder)
+}
+
+/**
+ * Attachments run one after another, deepest first. Two concurrent `ATTACH PARTITION`s to the same
+ * parent index each miss the other's uncommitted attachment, so neither marks the parent valid and
+ * it stays invalid for good; the full load runs post-data steps in parallel, hence the chain.
+ */
+function chainAttaches(
+  plan: StepPlan,
+  indexes: SourceCatalog['indexes'],
+  attachList: readonly { key: string; index: number }[],
+): void {
+  const parentOf = new Map(indexes.map((i) => [i.oid, i.parent]))
+  const depth = (oid: number): number => {
+    let d = 0
+    for (let p = parentOf.get(oid); p != null; p = parentOf.get(p)) d++
+    return d
+  }
+  const ordered = attachList.map((a) => ({ ...a, depth: depth(a.index) }))
+  ordered.sort((a, b) => b.depth - a.depth)
+  let previous: string | undefined
+  for (const a of ordered) {
+    const step = plan.steps.get(a.key)
+    if (step === undefined) continue
+    if (previous !== undefined) step.dependsOn.add(previous)
+    previous = step.key
+  }
 }
 
 /**
