@@ -95,7 +95,7 @@ export class ChangeWriter {
         values[i] = (run.columns[i] as (string | null)[])[0] ?? null
       const st = plan.statement('I1', () => {
         const params = plan.types.map((t, i) => `$${i + 1}::${t}`)
-        return `INSERT INTO ${plan.target} (${plan.columns.join(', ')}) VALUES (${params.join(', ')})`
+        return `INSERT INTO ${plan.target} (${plan.columns.join(', ')}) OVERRIDING SYSTEM VALUE VALUES (${params.join(', ')})`
       })
       await this.#exec(plan, 'INSERT', st.name, st.text, values)
       return
@@ -104,7 +104,7 @@ export class ChangeWriter {
       const arrays = plan.types.map((_t, i) => `$${i + 1}::text[]`)
       const names = plan.types.map((_t, i) => `c${i}`)
       const casts = plan.types.map((t, i) => `u.c${i}::${t}`)
-      return `INSERT INTO ${plan.target} (${plan.columns.join(', ')})
+      return `INSERT INTO ${plan.target} (${plan.columns.join(', ')}) OVERRIDING SYSTEM VALUE
               SELECT ${casts.join(', ')} FROM unnest(${arrays.join(', ')}) AS u(${names.join(', ')})`
     })
     await this.#exec(plan, 'INSERT', st.name, st.text, run.columns)
@@ -119,9 +119,12 @@ export class ChangeWriter {
     let mask = ''
     const values: (string | null)[] = []
     const sets: number[] = []
+    // without an old image the key did not change: leaving it out of SET also lets a GENERATED
+    // ALWAYS identity key through (it "can only be updated to DEFAULT")
+    const keyKept = m.oldKind === undefined
     for (let i = 0; i < n; i++) {
       const v = columnText(tuple, i)
-      if (v === undefined) {
+      if (v === undefined || (keyKept && plan.isKey(i))) {
         mask += 'u'
         continue
       }
@@ -129,7 +132,7 @@ export class ChangeWriter {
       sets.push(i)
       values.push(v)
     }
-    if (sets.length === 0) return // nothing sent but unchanged TOAST: the row stays as it is
+    if (sets.length === 0) return // only the key and unchanged TOAST: the row stays as it is
     const old = m.oldTuple
     const full = m.oldKind === 'O' && old !== undefined
     let whereValues: (string | null | undefined)[]

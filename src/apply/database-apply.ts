@@ -87,6 +87,7 @@ export class DatabaseApply {
   #appliedCommitMs = 0
   #lagTimer: NodeJS.Timeout | undefined
   #lastNewTableCheck = Date.now()
+  #lastSample: LagSample | undefined
   readonly #warnedNewTables = new Set<string>()
 
   #stopping = false
@@ -202,8 +203,13 @@ export class DatabaseApply {
 
   /** The gap now: source WAL position minus applied position, and the age of the last commit. */
   async lag(): Promise<LagSample> {
+    if (this.#ended) return this.#lastSample ?? this.#sample(0n)
     const r = await this.#source.query<{ lsn: string }>(`SELECT pg_current_wal_lsn()::text AS lsn`)
-    const current = parseLsn(r.rows[0]?.lsn ?? '0/0')
+    this.#lastSample = this.#sample(parseLsn(r.rows[0]?.lsn ?? '0/0'))
+    return this.#lastSample
+  }
+
+  #sample(current: bigint): LagSample {
     const applied = this.appliedLsn
     const lagBytes = current > applied ? current - applied : 0n
     const lagSeconds =

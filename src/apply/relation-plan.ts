@@ -88,6 +88,7 @@ export class RelationPlan {
   /** Skip changes of transactions that committed before this LSN (tablesync rule); 0n: none. */
   readonly syncLsn: bigint
   readonly #statements = new Map<string, PlannedStatement>()
+  readonly #keySet: boolean[] = []
 
   constructor(
     relation: RelationMessage,
@@ -122,6 +123,7 @@ export class RelationPlan {
       types.push(t?.type ?? 'text')
       columns.push(quoteIdent(col.name))
       if (col.isKey) keys.push(i)
+      this.#keySet.push(col.isKey)
     }
     for (const t of target) {
       if (!t.generated && !published.has(t.name))
@@ -147,6 +149,11 @@ export class RelationPlan {
       if (x.isKey !== y.isKey) return false
     }
     return true
+  }
+
+  /** Whether column `i` is part of the replica identity key. */
+  isKey(i: number): boolean {
+    return this.#keySet[i] === true
   }
 
   /** The statement of a shape, built by `build` the first time. */

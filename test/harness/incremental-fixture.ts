@@ -17,6 +17,8 @@ ALTER TABLE toasty ALTER COLUMN big SET STORAGE EXTERNAL;
 CREATE TABLE parent (id int PRIMARY KEY, v text);
 CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent (id), v text);
 CREATE TABLE keyed (k1 int, k2 text, v text, PRIMARY KEY (k1, k2));
+CREATE TABLE ident (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v text);
+INSERT INTO ident (v) SELECT 'i' || g FROM generate_series(1, 50) g;
 INSERT INTO items (name, n, at, js, flag, tags)
   SELECT 'item ' || g, g / 7.0, timestamptz '2024-01-01 00:00:00+00' + g * interval '1 minute', jsonb_build_object('g', g), g % 2 = 0, ARRAY['a', g::text]
     FROM generate_series(1, 2000) g;
@@ -81,6 +83,9 @@ export async function writeStep(c: pg.Client, i: number): Promise<void> {
   await c.query(`UPDATE toasty SET small = small + 1 WHERE id = $1`, [1 + (i % 20)])
   await c.query(`UPDATE keyed SET k2 = k2 || 'x', v = v || '.' WHERE k1 = $1`, [1 + (i % 100)])
   await c.query(`UPDATE child SET v = v || '.' WHERE id = $1`, [1 + (i % 300)])
+  // a GENERATED ALWAYS identity key: the apply must insert the source's value and never SET it
+  await c.query(`INSERT INTO ident (v) VALUES ($1)`, [`w${i}`])
+  await c.query(`UPDATE ident SET v = v || '.' WHERE id = $1`, [1 + (i % 50)])
 }
 
 /** A writer running `writeStep` in a loop until stopped. */
