@@ -171,7 +171,8 @@ export class ReplicationStream {
    * Negotiate options with the server behind `client` (a connected `replication: 'database'`
    * client), send START_REPLICATION and resolve once the server has entered copy-both mode.
    * Rejects with `PGFERRY_WAL_SLOT_MISSING` when the slot does not exist, `PGFERRY_WAL_PROTOCOL`
-   * for other refusals.
+   * for other refusals. The handler may already be called before the returned promise settles
+   * (messages can arrive in the same read as the server's CopyBothResponse).
    */
   static async start(
     client: pg.Client,
@@ -254,8 +255,9 @@ export class ReplicationStream {
       this.sendStatus()
       this.#copyDoneSent = true
       this.#connection?.stream.write(COPY_DONE)
-      // drop what a paused consumer left, so the server's CopyDone is read now
-      if (this.#framer.paused && !this.#dispatcher.busy) this.#resumeReading()
+      // read on now, even past a consumer still busy (it may be awaiting this very call): nothing
+      // more is delivered once stopping, and the server's CopyDone must be read to finish
+      if (this.#framer.paused) this.#resumeReading()
     }
     await this.done.catch(() => undefined)
     if (this.#error !== undefined) throw this.#error
@@ -349,7 +351,9 @@ export class ReplicationStream {
   /** One pgoutput message at `buffer[start, end)`. */
   #message(buffer: Buffer, start: number, end: number, walStart: bigint): FrameResult {
     try {
-      return this.#dispatcher.dispatch(buffer, start, end, walStart)
+      // once stopping nothing more is delivered, so there is no consumer to wait for (it may be
+      // awaiting stop() itself)
+      return this.#dispatcher.dispatch(buffer, start, end, walStart) || this.#stopping
         ? FrameResult.Continue
         : FrameResult.Pause
     } catch (error) {

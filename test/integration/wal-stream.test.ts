@@ -446,6 +446,39 @@ describe('replication stream against live servers', () => {
     }
   })
 
+  it('stop() awaited inside the handler, or an aborted signal, ends the stream without a deadlock', async () => {
+    const db = await prepare(v17)
+    const client = await replicationClient(v17, db)
+    const seen: MessageType[] = []
+    const stream: ReplicationStream = await ReplicationStream.start(
+      client,
+      { slot: db, publications: ['pub'] },
+      (m) => {
+        seen.push(m.type)
+        // called synchronously from the handler, and its promise handed back as the handler's
+        return m.type === MessageType.Insert ? stream.stop() : undefined
+      },
+    )
+    // written only now, so the handler cannot run before `stream` is assigned
+    await runSql(v17, db, [
+      `INSERT INTO items (id) VALUES (1)`,
+      `INSERT INTO items (id) VALUES (2)`,
+    ])
+    await expect(stream.done).resolves.toBeUndefined()
+    expect(seen.filter((t) => t === MessageType.Insert)).toHaveLength(1)
+    await client.end()
+
+    const controller = new AbortController()
+    const other = await replicationClient(v17, db)
+    const s2 = await ReplicationStream.start(
+      other,
+      { slot: db, publications: ['pub'], signal: controller.signal },
+      (m) => (m.type === MessageType.Commit ? controller.abort() : undefined),
+    )
+    await expect(s2.done).resolves.toBeUndefined()
+    await other.end()
+  })
+
   it('a consumer error ends the stream with that error and leaves the connection usable', async () => {
     const db = await prepare(v17)
     await runSql(v17, db, [`INSERT INTO items (id) VALUES (1)`])
