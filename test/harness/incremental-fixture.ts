@@ -17,6 +17,10 @@ ALTER TABLE toasty ALTER COLUMN big SET STORAGE EXTERNAL;
 CREATE TABLE parent (id int PRIMARY KEY, v text);
 CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent (id), v text);
 CREATE TABLE keyed (k1 int, k2 text, v text, PRIMARY KEY (k1, k2));
+CREATE TABLE parts (id int, region text, v text, PRIMARY KEY (id, region)) PARTITION BY LIST (region);
+CREATE TABLE parts_eu PARTITION OF parts FOR VALUES IN ('eu');
+CREATE TABLE parts_us PARTITION OF parts FOR VALUES IN ('us');
+INSERT INTO parts SELECT g, CASE WHEN g % 2 = 0 THEN 'eu' ELSE 'us' END, 'p' || g FROM generate_series(1, 100) g;
 CREATE TABLE ident (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v text);
 INSERT INTO ident (v) SELECT 'i' || g FROM generate_series(1, 50) g;
 INSERT INTO items (name, n, at, js, flag, tags)
@@ -86,6 +90,13 @@ export async function writeStep(c: pg.Client, i: number): Promise<void> {
   // a GENERATED ALWAYS identity key: the apply must insert the source's value and never SET it
   await c.query(`INSERT INTO ident (v) VALUES ($1)`, [`w${i}`])
   await c.query(`UPDATE ident SET v = v || '.' WHERE id = $1`, [1 + (i % 50)])
+  // partitions: published as leaves on v12, through the root (publish_via_partition_root) on v13+
+  await c.query(
+    `INSERT INTO parts VALUES ($1::int + 1000, CASE WHEN $1::int % 2 = 0 THEN 'eu' ELSE 'us' END, 'new')`,
+    [i],
+  )
+  await c.query(`UPDATE parts SET v = v || '.' WHERE id = $1::int`, [1 + (i % 100)])
+  await c.query(`DELETE FROM parts WHERE id = $1::int`, [100 - (i % 100)])
 }
 
 /** A writer running `writeStep` in a loop until stopped. */

@@ -1,0 +1,124 @@
+/**
+ * The cutover and the sync's edges on 16 → 16: a verify mismatch fails complete before anything is
+ * dropped and a second complete (from a reopened task, with no sync running) finishes; DDL on the
+ * source stops the stream with PGFERRY_DDL_DETECTED naming the table; the lag reaches 0 when the
+ * source is idle; delete() while streaming leaves no slot, publication or origin.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openTask, type PgferryError } from '../../src/index.js'
+import type { PgferryEvents } from '../../src/events.js'
+import { startPair, type ClusterPair } from '../harness/cluster.js'
+import {
+  INCREMENTAL_SCHEMA,
+  digests,
+  eventually,
+  loadedTask,
+  writeStep,
+} from '../harness/incremental-fixture.js'
+
+let pair: ClusterPair
+beforeAll(async () => {
+  pair = await startPair(16, 16)
+})
+afterAll(async () => {
+  await pair?.stop()
+})
+
+async function leftovers(db: string): Promise<unknown[]> {
+  return [
+    ...(await pair.source.query(`SELECT slot_name FROM pg_replication_slots`)).rows,
+    ...(await pair.source.query(`SELECT pubname FROM pg_publication`, [], db)).rows,
+    ...(await pair.target.query(`SELECT roname FROM pg_replication_origin`)).rows,
+  ]
+}
+
+describe('complete and the sync edges (16 → 16)', () => {
+  it('a row-count mismatch fails complete and keeps the slot; complete again after a reopen drains and finishes', async () => {
+    const db = await pair.source.createDatabase('mismatch')
+    await pair.source.query(INCREMENTAL_SCHEMA, [], db)
+    const task = await loadedTask(pair, db)
+    const id = task.id
+    await task.startIncremental()
+    const c = await pair.source.client(db)
+    for (let i = 1; i <= 10; i++) await writeStep(c, i)
+    // the target diverges behind the task's back
+    await pair.target.query(`INSERT INTO keyed VALUES (-1, 'stray', 'x')`, [], db)
+    const error = (await task.complete().catch((e: unknown) => e)) as PgferryError
+    expect(error.code).toBe('PGFERRY_VERIFY_MISMATCH')
+    expect(error.message).toContain('public.keyed')
+    expect(task.state).toBe('failed')
+    expect((await pair.source.query(`SELECT slot_name FROM pg_replication_slots`)).rowCount).toBe(1)
+    await task.close()
+
+    await pair.target.query(`DELETE FROM keyed WHERE k1 = -1`, [], db)
+    for (let i = 11; i <= 20; i++) await writeStep(c, i)
+    await c.end()
+    const reopened = await openTask(id, { target: pair.target.url('postgres') })
+    try {
+      const result = await reopened.complete()
+      expect(reopened.state).toBe('completed')
+      expect(result.slotsDropped).toBe(1)
+      expect(await digests(pair.target, db)).toEqual(await digests(pair.source, db))
+      expect(await leftovers(db)).toEqual([])
+    } finally {
+      await reopened.close()
+    }
+  }, 120_000)
+
+  it('DDL on the source stops the stream with PGFERRY_DDL_DETECTED naming the table', async () => {
+    const db = await pair.source.createDatabase('ddl')
+    await pair.source.query(INCREMENTAL_SCHEMA, [], db)
+    const task = await loadedTask(pair, db)
+    const errors: PgferryEvents['error'][] = []
+    task.on('error', (e) => errors.push(e))
+    try {
+      const sync = await task.startIncremental()
+      await pair.source.query(
+        `ALTER TABLE toasty ADD COLUMN extra int; INSERT INTO toasty VALUES (1000, 'x', 1, 2)`,
+        [],
+        db,
+      )
+      const failure = (await sync.done.catch((e: unknown) => e)) as PgferryError
+      expect(failure.code).toBe('PGFERRY_DDL_DETECTED')
+      expect(failure.message).toContain('public.toasty')
+      expect(errors.map((e) => e.error.code)).toContain('PGFERRY_DDL_DETECTED')
+      expect(await task.refresh()).toBe('failed')
+      // nothing of the transaction is on the target, and the slot is kept for a resume
+      expect(
+        (await pair.target.query(`SELECT 1 FROM toasty WHERE id = 1000`, [], db)).rowCount,
+      ).toBe(0)
+      expect((await pair.source.query(`SELECT slot_name FROM pg_replication_slots`)).rowCount).toBe(
+        1,
+      )
+      await task.delete()
+      expect(await leftovers(db)).toEqual([])
+    } finally {
+      await task.close()
+    }
+  }, 120_000)
+
+  it('the lag reaches 0 bytes and 0 s when the source is idle; delete() while streaming leaves nothing', async () => {
+    const db = await pair.source.createDatabase('lag')
+    await pair.source.query(INCREMENTAL_SCHEMA, [], db)
+    const task = await loadedTask(pair, db)
+    const lags: PgferryEvents['wal:lag'][] = []
+    task.on('wal:lag', (e) => lags.push(e))
+    const sync = await task.startIncremental({ lagIntervalMs: 200 } as never)
+    const c = await pair.source.client(db)
+    for (let i = 1; i <= 5; i++) await writeStep(c, i)
+    await c.end()
+    await eventually(async () => {
+      const [l] = await sync.lag()
+      return l !== undefined && l.lagBytes === 0n && l.lagSeconds === 0
+    })
+    await eventually(async () => lags.some((l) => l.lagBytes === 0n))
+    expect(await digests(pair.target, db)).toEqual(await digests(pair.source, db))
+    await task.delete()
+    await sync.done
+    expect(await leftovers(db)).toEqual([])
+    const rows = await pair.target
+      .query(`SELECT count(*)::int AS n FROM pgferry.apply_progress`, [], db)
+      .catch(() => ({ rows: [{ n: 0 }] }))
+    expect(rows.rows[0]?.n ?? 0).toBe(0)
+  }, 120_000)
+})
