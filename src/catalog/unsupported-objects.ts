@@ -35,7 +35,6 @@ export async function readUnsupportedObjects(
       WHERE n.nspname = ANY($1) AND ${notExt('pg_ts_dict', 'c')}
      UNION ALL SELECT 'base type', n.nspname || '.' || t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
       WHERE n.nspname = ANY($1) AND t.typtype = 'b' AND t.typcategory <> 'A' AND ${notExt('pg_type', 't')}
-     UNION ALL SELECT 'event trigger', t.evtname FROM pg_event_trigger t WHERE ${notExt('pg_event_trigger', 't')}
      UNION ALL SELECT 'cast', format_type(c.castsource, NULL) || ' AS ' || format_type(c.casttarget, NULL) FROM pg_cast c
       WHERE c.oid >= 16384 AND ${notExt('pg_cast', 'c')}
      UNION ALL SELECT 'foreign server', s.srvname FROM pg_foreign_server s WHERE ${notExt('pg_foreign_server', 's')}

@@ -14,7 +14,7 @@ import { addRelationSteps } from './relation-steps.js'
 import { addRoutineSteps } from './routine-steps.js'
 import type { SourceCatalog } from './source-catalog.js'
 import { StepPlan, type Ownership } from './step-plan.js'
-import { addTriggerSteps } from './trigger-steps.js'
+import { addEventTriggerSteps, addTriggerSteps } from './trigger-steps.js'
 import { addCollationSteps, addTypeSteps } from './type-steps.js'
 import { addViewSteps } from './view-steps.js'
 
@@ -67,6 +67,7 @@ export function planDatabase(
   addKeySteps(plan, cat)
   addStatisticsSteps(plan, cat)
   addTriggerSteps(plan, cat)
+  addEventTriggerSteps(plan, cat)
   addDefaultPrivilegeSteps(
     plan,
     cat.defaultPrivileges,

@@ -10,6 +10,7 @@ import { readComments, type CommentMap } from '../catalog/comments.js'
 import { readConstraints, type ConstraintInfo } from '../catalog/constraints.js'
 import { readDependEdges, type DependEdge } from '../catalog/depend-edges.js'
 import { readDefaultPrivileges, type DefaultPrivilegeInfo } from '../catalog/default-privileges.js'
+import { readEventTriggers, type EventTriggerInfo } from '../catalog/event-triggers.js'
 import { readExtensions, type ExtensionInfo } from '../catalog/installed-extensions.js'
 import {
   readAggregates,
@@ -55,6 +56,7 @@ export interface SourceCatalog {
   readonly policies: readonly PolicyInfo[]
   readonly statistics: readonly StatisticsInfo[]
   readonly defaultPrivileges: readonly DefaultPrivilegeInfo[]
+  readonly eventTriggers: readonly EventTriggerInfo[]
   readonly comments: CommentMap
   /** ACLs by catalog then oid; column ACLs by relation oid. */
   readonly acls: {
@@ -124,6 +126,7 @@ export async function readSourceCatalog(
     policies: await readPolicies(client, tableOids),
     statistics: await readStatistics(client, major, tableOids),
     defaultPrivileges: await readDefaultPrivileges(client),
+    eventTriggers: await readEventTriggers(client),
     comments: await readComments(client),
     acls: {
       relations: byOid(await readAcls(client, 'pg_class', relOids)),

@@ -38,6 +38,7 @@ export const KIND_PRIORITY: Readonly<Record<string, number>> = {
   'replica-identity': 28,
   'matview-refresh': 29,
   statistics: 30,
+  'event-trigger': 40,
 }
 
 /** A step while the plan is assembled. */

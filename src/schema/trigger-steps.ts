@@ -3,7 +3,7 @@
  * policies and RLS enablement. They wait for their table's data so that loading does not fire them.
  */
 import type { SelectedRelation } from '../catalog/selection.js'
-import { quoteIdent } from '../pg/quote.js'
+import { quoteIdent, quoteLiteral, quoteQualified } from '../pg/quote.js'
 import { targetName } from './relation-steps.js'
 import type { SourceCatalog } from './source-catalog.js'
 import { onTableKey, relationKey } from './step-keys.js'
@@ -109,5 +109,35 @@ export function addTriggerSteps(plan: StepPlan, cat: SourceCatalog): void {
       dependsOn: [relationKey(rel.targetSchema, rel.name)],
       relations: [rel.oid],
     })
+  }
+}
+
+/**
+ * Event triggers, last of post-data so that they do not fire on pgferry's own DDL. One whose
+ * function is not migrated is reported instead.
+ */
+export function addEventTriggerSteps(plan: StepPlan, cat: SourceCatalog): void {
+  const targetSchema = new Map(cat.selection.schemas.map((s) => [s.name, s.as]))
+  for (const t of cat.eventTriggers) {
+    const fnStep = plan.stepOf('pg_proc', t.function)
+    const schema = targetSchema.get(t.functionSchema)
+    if (fnStep === undefined || schema === undefined) {
+      plan.unsupportedObject(
+        `event trigger ${t.name}`,
+        `its function ${t.functionSchema}.${t.functionName} is not migrated (select its schema)`,
+      )
+      continue
+    }
+    const q = quoteIdent(t.name)
+    let d = `CREATE EVENT TRIGGER ${q} ON ${quoteIdent(t.event)}`
+    if (t.tags !== null && t.tags.length > 0)
+      d += ` WHEN TAG IN (${t.tags.map(quoteLiteral).join(', ')})`
+    d += ` EXECUTE FUNCTION ${quoteQualified(schema, t.functionName)}()`
+    const sql = [d]
+    const enable = ENABLE[t.enabled]
+    if (enable !== undefined) sql.push(`ALTER EVENT TRIGGER ${q} ${enable}`)
+    sql.push(...plan.owner('EVENT TRIGGER', q, t.owner))
+    sql.push(...plan.comment('EVENT TRIGGER', q, 'pg_event_trigger', t.oid))
+    plan.add(`event-trigger:${q}`, 'event-trigger', q, 'post-data', sql, { dependsOn: [fnStep] })
   }
 }
