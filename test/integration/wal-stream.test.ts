@@ -15,7 +15,7 @@ import {
   type PgoutputMessage,
   type TupleData,
 } from '../../src/wal/pgoutput-messages.js'
-import { compareLsn, formatLsn } from '../../src/wal/lsn.js'
+import { compareLsn, formatLsn, parseLsn } from '../../src/wal/lsn.js'
 import { isPgferryError } from '../../src/errors.js'
 import { SCHEMA_SQL } from '../fixtures/pgoutput/workload.js'
 import { runSql } from '../fixtures/pgoutput/capture.js'
@@ -397,6 +397,32 @@ describe('replication stream against live servers', () => {
       expect(outside).toMatchObject({ transactional: false, content: Buffer.from('outside') })
     } finally {
       await s.close()
+    }
+  })
+
+  it('a transaction replayed under a replication origin carries an Origin message', async () => {
+    const db = await prepare(v17)
+    await runSql(v17, db, [
+      `SELECT pg_replication_origin_create('upstream')`,
+      `SELECT pg_replication_origin_session_setup('upstream')`,
+      `BEGIN`,
+      `SELECT pg_replication_origin_xact_setup('1/ABCDEF0', now())`,
+      `INSERT INTO items (id) VALUES (1)`,
+      `COMMIT`,
+      `SELECT pg_replication_origin_session_reset()`,
+      `INSERT INTO marker VALUES (1)`,
+    ])
+    const s = await open(v17, db)
+    try {
+      await s.until(isMarker)
+      const origin = s.messages.find((m) => m.type === MessageType.Origin)
+      expect(origin).toMatchObject({ name: 'upstream', originLsn: parseLsn('1/ABCDEF0') })
+      // sent right after the Begin of the transaction it belongs to
+      expect(s.messages[s.messages.indexOf(origin!) - 1]?.type).toBe(MessageType.Begin)
+      expect(s.messages.filter((m) => m.type === MessageType.Origin)).toHaveLength(1)
+    } finally {
+      await s.close()
+      await v17.query(`SELECT pg_replication_origin_drop('upstream')`, [], db)
     }
   })
 
