@@ -136,8 +136,8 @@ export interface RelationColumn {
 /** `pg_class.relreplident`: d(efault), n(othing), f(ull), i(ndex). @public */
 export type ReplicaIdentity = 'd' | 'n' | 'f' | 'i'
 
-/** Fields common to messages that may appear inside a streamed block (v2+): the xid prefix. */
-interface StreamableFields {
+/** Fields common to messages that may appear inside a streamed block (v2+): the xid prefix. @public */
+export interface StreamableFields {
   /**
    * The (sub)transaction xid the server prefixed the message with inside a streamed block
    * (Stream Start … Stream Stop); `undefined` outside one.
