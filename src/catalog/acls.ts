@@ -28,6 +28,8 @@ const ACL_COLUMN = {
   pg_namespace: 'nspacl',
   pg_type: 'typacl',
   pg_database: 'datacl',
+  pg_foreign_data_wrapper: 'fdwacl',
+  pg_foreign_server: 'srvacl',
 } as const
 
 /** Read the non-default ACLs of the given objects of one catalog. */

@@ -37,8 +37,6 @@ export async function readUnsupportedObjects(
       WHERE n.nspname = ANY($1) AND t.typtype = 'b' AND t.typcategory <> 'A' AND ${notExt('pg_type', 't')}
      UNION ALL SELECT 'cast', format_type(c.castsource, NULL) || ' AS ' || format_type(c.casttarget, NULL) FROM pg_cast c
       WHERE c.oid >= 16384 AND ${notExt('pg_cast', 'c')}
-     UNION ALL SELECT 'foreign server', s.srvname FROM pg_foreign_server s WHERE ${notExt('pg_foreign_server', 's')}
-     UNION ALL SELECT 'foreign-data wrapper', w.fdwname FROM pg_foreign_data_wrapper w WHERE ${notExt('pg_foreign_data_wrapper', 'w')}
      UNION ALL SELECT 'procedural language', l.lanname FROM pg_language l WHERE l.oid >= 16384 AND ${notExt('pg_language', 'l')}
      UNION ALL SELECT 'tablespace placement', n.nspname || '.' || c.relname || ' in tablespace ' || t.spcname
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_tablespace t ON t.oid = c.reltablespace

@@ -7,6 +7,7 @@ import type { CommentMap } from '../catalog/comments.js'
 import type { DatabaseInfo } from '../catalog/databases.js'
 import type { DdlStep } from './ddl-step.js'
 import { addDefaultPrivilegeSteps } from './default-privilege-steps.js'
+import { addForeignDataSteps } from './foreign-steps.js'
 import { addKeySteps, addStatisticsSteps } from './key-steps.js'
 import { addDatabaseStep, addExtensionSteps, addSchemaSteps } from './namespace-steps.js'
 import { applyEdges, sortSteps, splitPhases } from './order-steps.js'
@@ -63,6 +64,7 @@ export function planDatabase(
   addTypeSteps(plan, cat, target.major)
   addRoutineSteps(plan, cat, target.languages)
   addRelationSteps(plan, cat)
+  addForeignDataSteps(plan, cat, options.warn)
   addViewSteps(plan, cat)
   addKeySteps(plan, cat)
   addStatisticsSteps(plan, cat)

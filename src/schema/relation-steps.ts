@@ -66,10 +66,6 @@ export function addRelationSteps(plan: StepPlan, cat: SourceCatalog): void {
     if (info === undefined) continue
     const q = targetName(rel)
     const key = relationKey(rel.targetSchema, rel.name)
-    if (rel.kind === 'f') {
-      plan.unsupportedObject(`${rel.schema}.${rel.name}`, 'foreign tables are not migrated yet')
-      continue
-    }
     if (rel.kind !== 'r' && rel.kind !== 'p') continue
     if (info.typed) {
       plan.unsupportedObject(

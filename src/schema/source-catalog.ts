@@ -11,6 +11,16 @@ import { readConstraints, type ConstraintInfo } from '../catalog/constraints.js'
 import { readDependEdges, type DependEdge } from '../catalog/depend-edges.js'
 import { readDefaultPrivileges, type DefaultPrivilegeInfo } from '../catalog/default-privileges.js'
 import { readEventTriggers, type EventTriggerInfo } from '../catalog/event-triggers.js'
+import {
+  readForeignDataWrappers,
+  readForeignServers,
+  readForeignTables,
+  readUserMappings,
+  type ForeignDataWrapperInfo,
+  type ForeignServerInfo,
+  type ForeignTableInfo,
+  type UserMappingInfo,
+} from '../catalog/foreign-data.js'
 import { readExtensions, type ExtensionInfo } from '../catalog/installed-extensions.js'
 import {
   readAggregates,
@@ -57,6 +67,10 @@ export interface SourceCatalog {
   readonly statistics: readonly StatisticsInfo[]
   readonly defaultPrivileges: readonly DefaultPrivilegeInfo[]
   readonly eventTriggers: readonly EventTriggerInfo[]
+  readonly foreignDataWrappers: readonly ForeignDataWrapperInfo[]
+  readonly foreignServers: readonly ForeignServerInfo[]
+  readonly userMappings: readonly UserMappingInfo[]
+  readonly foreignTables: readonly ForeignTableInfo[]
   readonly comments: CommentMap
   /** ACLs by catalog then oid; column ACLs by relation oid. */
   readonly acls: {
@@ -65,6 +79,8 @@ export interface SourceCatalog {
     readonly functions: ReadonlyMap<number, AclInfo>
     readonly schemas: ReadonlyMap<number, AclInfo>
     readonly types: ReadonlyMap<number, AclInfo>
+    readonly wrappers: ReadonlyMap<number, AclInfo>
+    readonly servers: ReadonlyMap<number, AclInfo>
   }
   readonly edges: readonly DependEdge[]
   readonly unsupported: readonly UnsupportedObject[]
@@ -97,6 +113,8 @@ export async function readSourceCatalog(
   const schemas = await readSchemas(client, schemaNames)
   const types = await readTypes(client, major, schemaNames)
   const columns = await readColumns(client, major, tableOids)
+  const wrappers = await readForeignDataWrappers(client)
+  const servers = await readForeignServers(client)
   return {
     major,
     selection,
@@ -127,6 +145,13 @@ export async function readSourceCatalog(
     statistics: await readStatistics(client, major, tableOids),
     defaultPrivileges: await readDefaultPrivileges(client),
     eventTriggers: await readEventTriggers(client),
+    foreignDataWrappers: wrappers,
+    foreignServers: servers,
+    userMappings: await readUserMappings(client),
+    foreignTables: await readForeignTables(
+      client,
+      selection.relations.filter((r) => r.kind === 'f').map((r) => r.oid),
+    ),
     comments: await readComments(client),
     acls: {
       relations: byOid(await readAcls(client, 'pg_class', relOids)),
@@ -144,6 +169,20 @@ export async function readSourceCatalog(
           client,
           'pg_type',
           types.map((t) => t.oid),
+        ),
+      ),
+      wrappers: byOid(
+        await readAcls(
+          client,
+          'pg_foreign_data_wrapper',
+          wrappers.map((w) => w.oid),
+        ),
+      ),
+      servers: byOid(
+        await readAcls(
+          client,
+          'pg_foreign_server',
+          servers.map((s) => s.oid),
         ),
       ),
     },
