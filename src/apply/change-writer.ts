@@ -9,8 +9,9 @@
  *   without an equality operator work) and one row only, through its (tableoid, ctid).
  * - TRUNCATE: the listed tables in one statement, with the source's CASCADE / RESTART IDENTITY.
  * - Runs of INSERTs into one table are sent set-based: one `INSERT … SELECT … FROM unnest($n::text[])`
- *   per run, each column cast to its target type (DESIGN.md §4); any other change flushes the run
- *   first, so the target sees the source's order.
+ *   per run, each column cast to its target type (DESIGN.md §4); runs of UPDATEs of one table with
+ *   the same columns sent and the key kept likewise (`UPDATE … FROM unnest(…)`), a key seen twice
+ *   ending the run. Any other change flushes the run first, so the target sees the source's order.
  *
  * A row that an UPDATE or DELETE does not find means the target diverged: that is an error, never
  * silently ignored.
@@ -25,25 +26,34 @@ import {
 } from '../wal/pgoutput-messages.js'
 import type { RelationPlan } from './relation-plan.js'
 
-/** Rows in one set-based insert statement. */
-export const DEFAULT_INSERT_RUN_ROWS = 2000
+/** Rows in one set-based INSERT or UPDATE statement. */
+export const DEFAULT_RUN_ROWS = 2000
 
-/** A batch of INSERT rows of one table, kept column-major as text. */
-interface InsertRun {
+/**
+ * A run of INSERTs (`I`) or of same-shape, key-kept UPDATEs (`U`) of one table, kept column-major
+ * as text: for an update run, the SET columns' values and then the key's.
+ */
+interface Run {
+  kind: 'I' | 'U'
   plan: RelationPlan
+  /** UPDATE: which columns are set, and the statement shape. */
+  sets: readonly number[]
+  shape: string
   columns: (string | null)[][]
   rows: number
+  /** UPDATE: keys in the run (UPDATE … FROM would apply only one of two updates of a row). */
+  seen: Set<string> | undefined
 }
 
 /** Writes changes with one client. */
 export class ChangeWriter {
   readonly #client: pg.Client
   readonly #runRows: number
-  #run: InsertRun | undefined
+  #run: Run | undefined
   /** Rows written since the last `takeRows()`. */
   #rows = 0
 
-  constructor(client: pg.Client, runRows = DEFAULT_INSERT_RUN_ROWS) {
+  constructor(client: pg.Client, runRows = DEFAULT_RUN_ROWS) {
     this.#client = client
     this.#runRows = runRows
   }
@@ -59,14 +69,14 @@ export class ChangeWriter {
     this.#rows++
     const n = plan.columns.length
     let run = this.#run
-    if (run !== undefined && run.plan !== plan) {
+    if (run !== undefined && (run.plan !== plan || run.kind !== 'I')) {
       await this.flush()
       run = undefined
     }
     if (run === undefined) {
       const columns: (string | null)[][] = new Array<(string | null)[]>(n)
       for (let i = 0; i < n; i++) columns[i] = []
-      run = { plan, columns, rows: 0 }
+      run = { kind: 'I', plan, sets: [], shape: 'IN', columns, rows: 0, seen: undefined }
       this.#run = run
     }
     for (let i = 0; i < n; i++) {
@@ -89,6 +99,34 @@ export class ChangeWriter {
     if (run === undefined) return
     this.#run = undefined
     const plan = run.plan
+    if (run.kind === 'U') {
+      const sets = run.sets
+      const st = plan.statement(`UN${run.shape}`, () => {
+        const keys = plan.keys
+        const arrays: string[] = []
+        const names: string[] = []
+        const set: string[] = []
+        const where: string[] = []
+        for (let k = 0; k < sets.length; k++) {
+          const i = sets[k] as number
+          arrays.push(`$${arrays.length + 1}::text[]`)
+          names.push(`s${k}`)
+          set.push(`${plan.columns[i] ?? ''} = u.s${k}::${plan.types[i] ?? ''}`)
+        }
+        for (let k = 0; k < keys.length; k++) {
+          const i = keys[k] as number
+          arrays.push(`$${arrays.length + 1}::text[]`)
+          names.push(`k${k}`)
+          where.push(`t.${plan.columns[i] ?? ''} = u.k${k}::${plan.types[i] ?? ''}`)
+        }
+        return `UPDATE ${plan.target} AS t SET ${set.join(', ')}
+                  FROM unnest(${arrays.join(', ')}) AS u(${names.join(', ')})
+                 WHERE ${where.join(' AND ')}`
+      })
+      const found = await this.#exec(plan, 'UPDATE', st.name, st.text, run.columns)
+      if (found !== run.rows) throw missingRow(plan, 'UPDATE')
+      return
+    }
     if (run.rows === 1) {
       const values: (string | null)[] = new Array<string | null>(plan.columns.length)
       for (let i = 0; i < values.length; i++)
@@ -111,7 +149,6 @@ export class ChangeWriter {
   }
 
   async update(plan: RelationPlan, m: UpdateMessage): Promise<void> {
-    await this.flush()
     this.#rows++
     const n = plan.columns.length
     const tuple = m.newTuple
@@ -133,6 +170,11 @@ export class ChangeWriter {
       values.push(v)
     }
     if (sets.length === 0) return // only the key and unchanged TOAST: the row stays as it is
+    if (keyKept && plan.relation.replicaIdentity !== 'f') {
+      await this.#queueUpdate(plan, mask, sets, values, keyValues(plan, tuple, 'UPDATE'))
+      return
+    }
+    await this.flush()
     const old = m.oldTuple
     const full = m.oldKind === 'O' && old !== undefined
     let whereValues: (string | null | undefined)[]
@@ -156,6 +198,43 @@ export class ChangeWriter {
     for (const v of whereValues) if (v !== null && v !== undefined) values.push(v)
     const found = await this.#exec(plan, 'UPDATE', st.name, st.text, values)
     if (found === 0) throw missingRow(plan, 'UPDATE')
+  }
+
+  /** Add a key-kept UPDATE to the run of its table and shape (set-based, DESIGN.md §4). */
+  async #queueUpdate(
+    plan: RelationPlan,
+    shape: string,
+    sets: number[],
+    values: (string | null)[],
+    key: (string | null)[],
+  ): Promise<void> {
+    const id = key.length === 1 ? (key[0] as string) : key.join('\u0000')
+    let run = this.#run
+    if (
+      run !== undefined &&
+      (run.kind !== 'U' ||
+        run.plan !== plan ||
+        run.shape !== shape ||
+        (run.seen as Set<string>).has(id))
+    ) {
+      await this.flush()
+      run = undefined
+    }
+    if (run === undefined) {
+      const width = sets.length + key.length
+      const columns: (string | null)[][] = new Array<(string | null)[]>(width)
+      for (let i = 0; i < width; i++) columns[i] = []
+      run = { kind: 'U', plan, sets, shape, columns, rows: 0, seen: new Set() }
+      this.#run = run
+    }
+    ;(run.seen as Set<string>).add(id)
+    let c = 0
+    for (let k = 0; k < values.length; k++)
+      (run.columns[c++] as (string | null)[]).push(values[k] ?? null)
+    for (let k = 0; k < key.length; k++)
+      (run.columns[c++] as (string | null)[]).push(key[k] ?? null)
+    run.rows++
+    if (run.rows >= this.#runRows) await this.flush()
   }
 
   async delete(plan: RelationPlan, m: DeleteMessage): Promise<void> {

@@ -57,6 +57,10 @@ export async function endToEnd(pair: ClusterPair): Promise<void> {
     )
     await writerClient.query(`UPDATE fullrows SET j = '{"d":2}' WHERE a = 999`)
     await writerClient.query(`UPDATE toasty SET small = -small`)
+    // the same rows updated twice in one transaction: a set-based run must not merge them
+    await writerClient.query(
+      `BEGIN; UPDATE toasty SET small = small * 2; UPDATE toasty SET small = small + 1; COMMIT`,
+    )
     await writerClient.query(`SELECT setval('items_id_seq', 100000)`)
 
     const live = await sync.lag()
