@@ -74,3 +74,48 @@ export type { SchemaResult } from './schema/schema-result.js'
 export type { FullLoadResult } from './fullload/full-load-result.js'
 export type { IncrementalSync } from './apply/incremental-sync.js'
 export type { CompleteOptions, CompleteResult } from './complete/complete-result.js'
+
+// precheck
+export {
+  PRECHECK_ITEM_IDS,
+  DEFAULT_LONG_TRANSACTION_SECONDS,
+  FREE_SPACE_FACTOR,
+} from './precheck/precheck-items.js'
+export type { PrecheckItemId } from './precheck/precheck-items.js'
+export type { PrecheckFix } from './precheck/precheck-report.js'
+export { SUPPORTED_MAJORS } from './precheck/version.js'
+
+// replication stream and pgoutput decoder
+export { parseLsn, formatLsn, compareLsn, LSN_ZERO } from './wal/lsn.js'
+export type { LsnString } from './wal/lsn.js'
+export { ReplicationStream } from './wal/replication-stream.js'
+export type { ReplicationStreamOptions, ReplicationHandler } from './wal/replication-stream.js'
+export type { ProtocolRequest, NegotiatedProtocol } from './wal/protocol-options.js'
+export type { StreamSpoolOptions } from './wal/stream-spool.js'
+export { PgoutputDecoder } from './wal/pgoutput-decoder.js'
+export { RelationCache } from './wal/relation-cache.js'
+export { MessageType, TupleKind, TupleData, timestampToDate } from './wal/pgoutput-messages.js'
+export type {
+  PgoutputMessage,
+  RelationColumn,
+  ReplicaIdentity,
+  StreamableFields,
+  BeginMessage,
+  CommitMessage,
+  OriginMessage,
+  RelationMessage,
+  TypeMessage,
+  InsertMessage,
+  UpdateMessage,
+  DeleteMessage,
+  TruncateMessage,
+  LogicalMessage,
+  StreamStartMessage,
+  StreamStopMessage,
+  StreamCommitMessage,
+  StreamAbortMessage,
+  BeginPrepareMessage,
+  PrepareMessage,
+  CommitPreparedMessage,
+  RollbackPreparedMessage,
+} from './wal/pgoutput-messages.js'

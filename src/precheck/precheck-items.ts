@@ -37,8 +37,8 @@ export const PRECHECK_ITEM_IDS = [
  */
 export type PrecheckItemId = (typeof PRECHECK_ITEM_IDS)[number]
 
-/** Default of `PrecheckOptions.longTransactionSeconds`. */
+/** Default of `PrecheckOptions.longTransactionSeconds`. @public */
 export const DEFAULT_LONG_TRANSACTION_SECONDS = 60
 
-/** Free space the target needs, as a multiple of what is migrated (dead tuples from sync grow it). */
+/** Free space the target needs, as a multiple of what is migrated (dead tuples from sync grow it). @public */
 export const FREE_SPACE_FACTOR = 1.2

@@ -8,7 +8,7 @@ import { found, passed } from './precheck-item.js'
 import type { PrecheckInput } from './precheck-input.js'
 import type { PrecheckItem } from './precheck-report.js'
 
-/** Oldest and newest major pgferry supports on either side. */
+/** Oldest and newest major pgferry supports on either side. @public */
 export const SUPPORTED_MAJORS = { oldest: 10, newest: 18 } as const
 
 const ID = 'target.version'

@@ -30,6 +30,10 @@ const TRUNCATE_RESTART_SEQS = 2
 /** Relation column flag bit 1: part of the replica identity key. */
 const COLUMN_FLAG_KEY = 1
 
+/**
+ * Decodes one pgoutput message in place (protocol versions 1–4); see the file comment.
+ * @public
+ */
 export class PgoutputDecoder {
   /** Relations of the main (non-streamed) change stream. */
   readonly relations = new RelationCache()

@@ -5,6 +5,10 @@
  */
 import type { RelationMessage } from './pgoutput-messages.js'
 
+/**
+ * Relations by OID, replaced whole on each Relation message.
+ * @public
+ */
 export class RelationCache {
   readonly #byOid = new Map<number, RelationMessage>()
 
