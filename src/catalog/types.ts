@@ -15,7 +15,14 @@ export interface TypeInfo {
   readonly type: 'e' | 'c' | 'd' | 'r' | 'b' | 'p' | 'm'
   readonly labels: readonly string[]
   /** Composite attributes. */
-  readonly attributes: readonly { name: string; type: string; collation: string | null }[]
+  readonly attributes: readonly {
+    name: string
+    num: number
+    type: string
+    collation: string | null
+  }[]
+  /** The composite type's relation (`typrelid`), under which attribute comments are filed. */
+  readonly relation: number
   /** Domain: base type, default, NOT NULL, collation. */
   readonly baseType: string | null
   readonly default: string | null
@@ -58,7 +65,8 @@ export async function readTypes(
     owner: string
     type: TypeInfo['type']
     labels: string[] | null
-    attrs: { name: string; type: string; collation: string | null }[] | null
+    attrs: { name: string; num: number; type: string; collation: string | null }[] | null
+    relation: number
     base: string | null
     def: string | null
     not_null: boolean
@@ -71,9 +79,9 @@ export async function readTypes(
     multirange: string | null
   }>(
     `SELECT t.oid::int8::float8 AS oid, n.nspname AS schema, t.typname AS name, pg_get_userbyid(t.typowner) AS owner,
-            t.typtype::text AS type,
+            t.typtype::text AS type, t.typrelid::int8::float8 AS relation,
             (SELECT array_agg(e.enumlabel::text ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid) AS labels,
-            (SELECT json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod),
+            (SELECT json_agg(json_build_object('name', a.attname, 'num', a.attnum, 'type', format_type(a.atttypid, a.atttypmod),
                     'collation', CASE WHEN a.attcollation <> 0 AND a.attcollation <> at.typcollation
                       THEN (SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname) FROM pg_collation co
                             JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END)
@@ -116,6 +124,7 @@ export async function readTypes(
     type: x.type,
     labels: x.labels ?? [],
     attributes: x.attrs ?? [],
+    relation: x.relation,
     baseType: x.base,
     default: x.def,
     notNull: x.not_null,

@@ -72,6 +72,10 @@ export function addTypeSteps(plan: StepPlan, cat: SourceCatalog, targetMajor: nu
           `${quoteIdent(a.name)} ${a.type}${a.collation === null ? '' : ` COLLATE ${a.collation}`}`,
       )
       sql.push(`CREATE TYPE ${q} AS (${attrs.join(', ')})`)
+      for (const a of t.attributes)
+        sql.push(
+          ...plan.comment('COLUMN', `${q}.${quoteIdent(a.name)}`, 'pg_class', t.relation, a.num),
+        )
     } else if (t.type === 'd') {
       let d = `CREATE DOMAIN ${q} AS ${t.baseType ?? 'text'}`
       if (t.collation !== null) d += ` COLLATE ${t.collation}`
