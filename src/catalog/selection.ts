@@ -10,7 +10,12 @@
 import type pg from 'pg'
 import { addDependencies } from './dependencies.js'
 import { DEFAULT_STORE_SCHEMA } from '../store/pg-store.js'
-import type { ResolvedDatabase, ResolvedObjects, ResolvedSchema } from '../task/resolve-config.js'
+import {
+  wholeSchema,
+  type ResolvedDatabase,
+  type ResolvedObjects,
+  type ResolvedSchema,
+} from '../task/resolve-config.js'
 
 /** pg_class.relkind values pgferry migrates. */
 export type RelKind = 'r' | 'p' | 'v' | 'm' | 'S' | 'f'
@@ -113,16 +118,7 @@ export async function readSelection(
   const missing: string[] = []
   let chosen: readonly ResolvedSchema[]
   if (db.schemas === undefined) {
-    chosen = [...existing].map((name) => ({
-      name,
-      as: name,
-      tables: undefined,
-      views: undefined,
-      sequences: undefined,
-      functions: undefined,
-      exclude: [],
-      whole: true,
-    }))
+    chosen = [...existing].map(wholeSchema)
   } else {
     chosen = db.schemas.filter((s) => {
       if (!existing.has(s.name)) missing.push(s.name)

@@ -256,19 +256,22 @@ function stringList(v: unknown, field: string): readonly string[] | undefined {
   return Object.freeze([...v])
 }
 
+/** A whole schema, kept under its own name. */
+export function wholeSchema(name: string): ResolvedSchema {
+  return Object.freeze({
+    name,
+    as: name,
+    tables: undefined,
+    views: undefined,
+    sequences: undefined,
+    functions: undefined,
+    exclude: [],
+    whole: true,
+  })
+}
+
 function resolveSchema(name: string, v: unknown, field: string): ResolvedSchema {
-  if (v === true) {
-    return Object.freeze({
-      name,
-      as: name,
-      tables: undefined,
-      views: undefined,
-      sequences: undefined,
-      functions: undefined,
-      exclude: [],
-      whole: true,
-    })
-  }
+  if (v === true) return wholeSchema(name)
   if (!isRecord(v))
     throw invalid(
       field,
