@@ -93,7 +93,14 @@ export function planDatabase(
     // a post-data step's dependencies are limited to post-data steps: pre-data is done before the load
     postData: steps
       .filter((s) => s.phase === 'post-data')
-      .map((s) => ({ ...s, dependsOn: s.dependsOn.filter((d) => postKeys.has(d)) })),
+      .map((s) => ({
+        ...s,
+        // an event trigger fires on DDL: it comes after every other post-data step, whoever runs them
+        dependsOn:
+          s.kind === 'event-trigger'
+            ? [...postKeys].filter((k) => !k.startsWith('event-trigger:'))
+            : s.dependsOn.filter((d) => postKeys.has(d)),
+      })),
     unsupported: plan.unsupported,
     missingRoles: plan.missingRoles,
   }
