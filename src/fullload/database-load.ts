@@ -11,7 +11,7 @@
  *   warning says so (a `full` load promises one moment only when it runs uninterrupted).
  * - `full+incremental`: the slot of the first run stays the stream's start. Re-copied tables get a
  *   temporary slot's snapshot and its consistent_point as their `syncLsn`; the incremental stage
- *   skips their changes at or below it, as PostgreSQL's tablesync does. All partitions of a
+ *   skips their changes committed before it, as PostgreSQL's tablesync does. All partitions of a
  *   partitioned root are re-copied together, so a root has one syncLsn. If the slot itself is
  *   gone, changes since its consistent_point are lost: everything is copied again under a new slot.
  */

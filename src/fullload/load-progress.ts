@@ -9,8 +9,9 @@
  *   written when a table's data is complete. `syncLsn` is null for tables copied under the slot's
  *   snapshot. After a crash lost that snapshot, unfinished tables are re-copied under the exported
  *   snapshot of a temporary slot, and `syncLsn` is that slot's `consistent_point`: the incremental
- *   stage must skip changes of that table whose commit LSN is ≤ `syncLsn` (PostgreSQL's tablesync
- *   rule). A partitioned root gets an entry too (same syncLsn as all its partitions, which are
+ *   stage must skip changes of that table in transactions whose commit LSN is below `syncLsn`
+ *   and apply them from `syncLsn` on (PostgreSQL's tablesync rule: apply iff
+ *   `statelsn <= remote_final_lsn`, worker.c should_apply_changes_for_rel). A partitioned root gets an entry too (same syncLsn as all its partitions, which are
  *   always re-copied together), since with `publish_via_partition_root` changes arrive under the
  *   root's oid.
  *
@@ -53,7 +54,10 @@ export interface LoadedTable {
   readonly targetSchema: string
   readonly rows: number
   readonly bytes: number
-  /** Skip this table's changes at or below this LSN; null: nothing extra to skip. */
+  /**
+   * Skip this table's changes of transactions whose commit LSN (the Begin message's final LSN) is
+   * below this one; apply from it on. Null: nothing extra to skip.
+   */
   readonly syncLsn: string | null
 }
 
