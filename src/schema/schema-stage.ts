@@ -139,52 +139,64 @@ async function runSchema(ctx: StageContext): Promise<SchemaResult> {
       db.name === cfg.source.database ? src0 : await ctx.connect('source', { database: db.name })
     const tgt =
       db.as === cfg.target.database ? tgt0 : await ctx.connect('target', { database: db.as })
-    // Definitions are deparsed under a search_path naming the renamed schemas, and replayed under one
-    // naming their new names: a reference to a renamed schema then follows the rename.
-    const selectionSchemas = db.schemas ?? []
-    const renamed = selectionSchemas.filter((s) => s.as !== s.name)
-    await setSession(src, searchPath(renamed.map((s) => s.name)))
-    await setSession(tgt, searchPath(renamed.map((s) => s.as)))
-    const selection = await readTaskSelection(src, db, cfg.objects)
-    const cat = await readSourceCatalog(src, srcMajor, selection)
-    const facts: TargetFacts = {
-      major: tgtMajor,
-      roles,
-      languages: await targetLanguages(tgt),
-      extensionVersions: await readAvailableExtensionVersions(tgt),
-    }
-    const plan = planDatabase(cat, facts, {
-      targetDatabase: db.as,
-      ownership: cfg.ownership,
-      database: info,
-      sharedComments,
-      databaseAcl: info === undefined ? undefined : dbAcls.get(info.oid),
-      warn,
-    })
-    for (const u of plan.unsupported) {
-      ctx.warn('PGFERRY_SCHEMA_UNSUPPORTED', `${u.object}: ${u.reason}`, `${db.name}: ${u.object}`)
-      unsupported.push({ object: `${db.name}: ${u.object}`, reason: u.reason })
-    }
-    for (const r of plan.missingRoles)
-      ctx.warn(
-        'schema-role-missing',
-        `role ${r} does not exist on the target: ownership and grants naming it were left out`,
-        r,
-      )
-    const common = {
-      store: ctx.store,
-      taskId: ctx.taskId,
-      signal: ctx.signal,
-      onCreated: onCreated(db.as),
-      onExisting: onExisting(db.as),
-    }
-    const keyPrefix = `${db.as}${SEP}`
-    add(await runSteps(tgt, plan.preData, { ...common, doneKind: SCHEMA_DONE_KIND, keyPrefix }))
-    if (cfg.type === 'structure') {
-      // the full load never runs for a structure task: its post-data marks are this stage's own
-      add(await runSteps(tgt, plan.postData, { ...common, doneKind: SCHEMA_DONE_KIND, keyPrefix }))
-    } else {
-      await savePostDataPlan(ctx.store, ctx.taskId, db.as, plan.postData)
+    try {
+      // Definitions are deparsed under a search_path naming the renamed schemas, and replayed under one
+      // naming their new names: a reference to a renamed schema then follows the rename.
+      const selectionSchemas = db.schemas ?? []
+      const renamed = selectionSchemas.filter((s) => s.as !== s.name)
+      await setSession(src, searchPath(renamed.map((s) => s.name)))
+      await setSession(tgt, searchPath(renamed.map((s) => s.as)))
+      const selection = await readTaskSelection(src, db, cfg.objects)
+      const cat = await readSourceCatalog(src, srcMajor, selection)
+      const facts: TargetFacts = {
+        major: tgtMajor,
+        roles,
+        languages: await targetLanguages(tgt),
+        extensionVersions: await readAvailableExtensionVersions(tgt),
+      }
+      const plan = planDatabase(cat, facts, {
+        targetDatabase: db.as,
+        ownership: cfg.ownership,
+        database: info,
+        sharedComments,
+        databaseAcl: info === undefined ? undefined : dbAcls.get(info.oid),
+        warn,
+      })
+      for (const u of plan.unsupported) {
+        ctx.warn(
+          'PGFERRY_SCHEMA_UNSUPPORTED',
+          `${u.object}: ${u.reason}`,
+          `${db.name}: ${u.object}`,
+        )
+        unsupported.push({ object: `${db.name}: ${u.object}`, reason: u.reason })
+      }
+      for (const r of plan.missingRoles)
+        ctx.warn(
+          'schema-role-missing',
+          `role ${r} does not exist on the target: ownership and grants naming it were left out`,
+          r,
+        )
+      const common = {
+        store: ctx.store,
+        taskId: ctx.taskId,
+        signal: ctx.signal,
+        onCreated: onCreated(db.as),
+        onExisting: onExisting(db.as),
+      }
+      const keyPrefix = `${db.as}${SEP}`
+      add(await runSteps(tgt, plan.preData, { ...common, doneKind: SCHEMA_DONE_KIND, keyPrefix }))
+      if (cfg.type === 'structure') {
+        // the full load never runs for a structure task: its post-data marks are this stage's own
+        add(
+          await runSteps(tgt, plan.postData, { ...common, doneKind: SCHEMA_DONE_KIND, keyPrefix }),
+        )
+      } else {
+        await savePostDataPlan(ctx.store, ctx.taskId, db.as, plan.postData)
+      }
+    } finally {
+      // an instance can have many databases: do not hold two connections per database to the end
+      if (src !== src0) await src.end()
+      if (tgt !== tgt0) await tgt.end()
     }
   }
   ctx.emit('schema:done', {
