@@ -16,7 +16,10 @@ export interface DdlStep {
   /** Qualified target name, for events and messages. */
   readonly name: string
   readonly phase: 'pre-data' | 'post-data'
-  /** Keys of steps that must be done before this one. */
+  /**
+   * Keys of steps that must be done before this one. In a saved post-data plan these are keys of
+   * other post-data steps only: every pre-data step is done before the load starts.
+   */
   readonly dependsOn: readonly string[]
   /** Source relation oids whose data must be loaded before this step runs (post-data). */
   readonly relations: readonly number[]
