@@ -157,11 +157,18 @@ export class ChangeWriter {
     const values: (string | null)[] = []
     const sets: number[] = []
     // without an old image the key did not change: leaving it out of SET also lets a GENERATED
-    // ALWAYS identity key through (it "can only be updated to DEFAULT")
+    // ALWAYS identity key through (it "can only be updated to DEFAULT"); with an old image, a
+    // column whose old and new text are the same is left out for the same reason
     const keyKept = m.oldKind === undefined
+    const before = m.oldTuple
+    const whole = m.oldKind === 'O'
     for (let i = 0; i < n; i++) {
       const v = columnText(tuple, i)
-      if (v === undefined || (keyKept && plan.isKey(i))) {
+      if (
+        v === undefined ||
+        (keyKept && plan.isKey(i)) ||
+        (before !== undefined && (whole || plan.isKey(i)) && columnText(before, i) === v)
+      ) {
         mask += 'u'
         continue
       }
