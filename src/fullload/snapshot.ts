@@ -20,6 +20,7 @@ import { quoteIdent, quoteLiteral, quoteQualified } from '../pg/quote.js'
 import type { StageContext } from '../stage/stage.js'
 import type { SelectedRelation } from '../catalog/selection.js'
 import { hardClose } from './hard-close.js'
+import { openClient } from '../pg/connect.js'
 import { NO_TIMEOUTS } from './copy-lanes.js'
 
 /** How long slot creation may wait for open transactions. */
@@ -96,7 +97,11 @@ export async function createSlotSnapshot(
       },
     )
   }, options.timeoutMs)
-  const onAbort = (): void => hardClose(repl)
+  // A walsender waiting for running transactions does not read its socket; a server-side cancel
+  // ends the wait (and drops the ephemeral slot) at once instead of when the blocker ends.
+  const onAbort = (): void => {
+    void cancelBackend(ctx, database, walsenderPid).finally(() => hardClose(repl))
+  }
   ctx.signal.addEventListener('abort', onAbort, { once: true })
   try {
     const r = await repl.query<{ consistent_point: string; snapshot_name: string }>(sql)
@@ -127,6 +132,20 @@ export async function createSlotSnapshot(
   } finally {
     clearTimeout(timer)
     ctx.signal.removeEventListener('abort', onAbort)
+  }
+}
+
+/** pg_cancel_backend on a connection of its own (the stage's connect refuses once aborted). */
+async function cancelBackend(ctx: StageContext, database: string, pid: number): Promise<void> {
+  try {
+    const c = await openClient(ctx.config.source, 'source', { database })
+    try {
+      await c.query('SELECT pg_cancel_backend($1)', [pid])
+    } finally {
+      await c.end().catch(() => undefined)
+    }
+  } catch {
+    /* best effort: the socket is closed anyway */
   }
 }
 

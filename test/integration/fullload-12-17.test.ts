@@ -62,4 +62,48 @@ describe('full load 12 → 17', () => {
       await task.delete().catch(() => task.close())
     }
   })
+
+  it('abort while slot creation waits leaves no slot behind, even after the blocker ends', async () => {
+    const { sdb, tdb } = await prepareDatabases(pair, 'fl_abort_slot')
+    const blocker = await pair.source.client(sdb)
+    await blocker.query('BEGIN')
+    await blocker.query('INSERT INTO wmark VALUES (7)')
+    const task = await createTask({
+      name: 'aborted slot',
+      source: pair.source.config(sdb),
+      target: pair.target.config(tdb),
+      type: 'full+incremental',
+      objects: { databases: { [sdb]: { as: tdb } } },
+    })
+    try {
+      await readyForFullLoad(task)
+      const ac = new AbortController()
+      const load = task.fullLoad({ signal: ac.signal })
+      // abort once the walsender is waiting for the blocker
+      for (;;) {
+        const r = await pair.source.query(
+          `SELECT 1 FROM pg_stat_activity WHERE backend_type = 'walsender' AND datname = $1`,
+          [sdb],
+        )
+        if ((r.rowCount ?? 0) > 0) break
+        await new Promise((res) => setTimeout(res, 20))
+      }
+      ac.abort()
+      await expect(load).rejects.toMatchObject({ code: 'PGFERRY_ABORTED' })
+      await blocker.query('ROLLBACK')
+      for (;;) {
+        const r = await pair.source.query(
+          `SELECT 1 FROM pg_stat_activity WHERE backend_type = 'walsender' AND datname = $1`,
+          [sdb],
+        )
+        if (r.rowCount === 0) break
+        await new Promise((res) => setTimeout(res, 20))
+      }
+      const slots = await pair.source.query(`SELECT slot_name FROM pg_replication_slots`)
+      expect(slots.rows).toEqual([])
+    } finally {
+      await blocker.end()
+      await task.close()
+    }
+  })
 })
