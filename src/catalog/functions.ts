@@ -34,8 +34,19 @@ export interface AggregateInfo {
   readonly initCond: string | null
   readonly sortOp: string | null
   readonly parallel: string
-  /** A moving-aggregate implementation is defined (not supported yet). */
-  readonly moving: boolean
+  /** Moving-aggregate implementation (`MSFUNC` …), when defined. */
+  readonly moving: {
+    readonly transFn: string
+    readonly invFn: string
+    readonly stateType: string
+    readonly stateSpace: number
+    readonly finalFn: string | null
+    readonly finalExtra: boolean
+    readonly initCond: string | null
+    readonly finalModify: string | null
+  } | null
+  /** `r` read-only, `s` shareable, `w` read-write (v11+; null before). */
+  readonly finalModify: string | null
 }
 
 /** Read functions and procedures (not aggregates). */
@@ -73,8 +84,13 @@ export async function readFunctions(
 /** Read aggregates. Function names come out as `regproc` text (qualified unless on the search_path). */
 export async function readAggregates(
   client: pg.Client,
+  major: number,
   oids: readonly number[],
 ): Promise<AggregateInfo[]> {
+  const modify =
+    major >= 11
+      ? `a.aggfinalmodify::text AS modify, a.aggmfinalmodify::text AS mmodify`
+      : `NULL::text AS modify, NULL::text AS mmodify`
   const r = await client.query<{
     oid: number
     owner: string
@@ -90,7 +106,15 @@ export async function readAggregates(
     init: string | null
     sortop: string | null
     parallel: string
-    moving: boolean
+    msfunc: string | null
+    minvfunc: string | null
+    mstype: string | null
+    msspace: number
+    mfinal: string | null
+    mfinal_extra: boolean
+    minit: string | null
+    modify: string | null
+    mmodify: string | null
   }>(
     `SELECT p.oid::int8::float8 AS oid, pg_get_userbyid(p.proowner) AS owner, a.aggkind::text AS kind,
             a.aggtransfn::regproc::text AS trans, format_type(a.aggtranstype, NULL) AS stype,
@@ -101,7 +125,11 @@ export async function readAggregates(
             NULLIF(a.aggdeserialfn, 0)::regproc::text AS deserial,
             a.agginitval AS init,
             NULLIF(a.aggsortop, 0)::regoper::text AS sortop,
-            p.proparallel::text AS parallel, a.aggmtransfn <> 0 AS moving
+            p.proparallel::text AS parallel,
+            NULLIF(a.aggmtransfn, 0)::regproc::text AS msfunc, NULLIF(a.aggminvtransfn, 0)::regproc::text AS minvfunc,
+            CASE WHEN a.aggmtranstype <> 0 THEN format_type(a.aggmtranstype, NULL) END AS mstype,
+            a.aggmtransspace AS msspace, NULLIF(a.aggmfinalfn, 0)::regproc::text AS mfinal,
+            a.aggmfinalextra AS mfinal_extra, a.aggminitval AS minit, ${modify}
        FROM pg_proc p JOIN pg_aggregate a ON a.aggfnoid = p.oid
       WHERE p.oid = ANY($1::oid[])`,
     [oids],
@@ -121,6 +149,19 @@ export async function readAggregates(
     initCond: x.init,
     sortOp: x.sortop,
     parallel: x.parallel,
-    moving: x.moving,
+    moving:
+      x.msfunc === null || x.minvfunc === null || x.mstype === null
+        ? null
+        : {
+            transFn: x.msfunc,
+            invFn: x.minvfunc,
+            stateType: x.mstype,
+            stateSpace: x.msspace,
+            finalFn: x.mfinal,
+            finalExtra: x.mfinal_extra,
+            initCond: x.minit,
+            finalModify: x.mmodify,
+          },
+    finalModify: x.modify,
   }))
 }

@@ -62,7 +62,7 @@ export function planDatabase(
   addExtensionSteps(plan, cat, target.extensionVersions, options.warn)
   addCollationSteps(plan, cat)
   addTypeSteps(plan, cat, target.major)
-  addRoutineSteps(plan, cat, target.languages)
+  addRoutineSteps(plan, cat, target.languages, target.major)
   addRelationSteps(plan, cat)
   addForeignDataSteps(plan, cat, options.warn)
   addViewSteps(plan, cat)

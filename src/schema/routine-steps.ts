@@ -8,6 +8,8 @@ import type { SourceCatalog } from './source-catalog.js'
 import { functionKey, schemaKey } from './step-keys.js'
 import type { StepPlan } from './step-plan.js'
 
+const MODIFY: Readonly<Record<string, string>> = { r: 'READ_ONLY', s: 'SHAREABLE', w: 'READ_WRITE' }
+
 /** Languages that exist in every database (others come with their extension). */
 const CORE_LANGUAGES = new Set(['sql', 'plpgsql', 'c', 'internal'])
 
@@ -16,6 +18,7 @@ export function addRoutineSteps(
   plan: StepPlan,
   cat: SourceCatalog,
   targetLanguages: ReadonlySet<string>,
+  targetMajor: number,
 ): void {
   const defs = new Map(cat.functions.map((f) => [f.oid, f]))
   const aggs = new Map(cat.aggregates.map((a) => [a.oid, a]))
@@ -31,22 +34,28 @@ export function addRoutineSteps(
     if (f.kind === 'a') {
       const a = aggs.get(f.oid)
       if (a === undefined) continue
-      if (a.aggKind !== 'n' || a.moving) {
-        plan.unsupportedObject(
-          `${f.schema}.${f.name}(${f.identityArgs})`,
-          'ordered-set, hypothetical-set and moving aggregates are not migrated yet',
-        )
-        continue
-      }
       const parts = [`SFUNC = ${a.transFn}`, `STYPE = ${a.stateType}`]
       if (a.stateSpace > 0) parts.push(`SSPACE = ${a.stateSpace}`)
       if (a.finalFn !== null) parts.push(`FINALFUNC = ${a.finalFn}`)
       if (a.finalExtra) parts.push('FINALFUNC_EXTRA')
+      if (a.finalFn !== null && a.finalModify !== null && targetMajor >= 11)
+        parts.push(`FINALFUNC_MODIFY = ${MODIFY[a.finalModify] ?? 'READ_ONLY'}`)
       if (a.combineFn !== null) parts.push(`COMBINEFUNC = ${a.combineFn}`)
       if (a.serialFn !== null) parts.push(`SERIALFUNC = ${a.serialFn}`)
       if (a.deserialFn !== null) parts.push(`DESERIALFUNC = ${a.deserialFn}`)
       if (a.initCond !== null) parts.push(`INITCOND = ${quoteLiteral(a.initCond)}`)
+      const m = a.moving
+      if (m !== null) {
+        parts.push(`MSFUNC = ${m.transFn}`, `MINVFUNC = ${m.invFn}`, `MSTYPE = ${m.stateType}`)
+        if (m.stateSpace > 0) parts.push(`MSSPACE = ${m.stateSpace}`)
+        if (m.finalFn !== null) parts.push(`MFINALFUNC = ${m.finalFn}`)
+        if (m.finalExtra) parts.push('MFINALFUNC_EXTRA')
+        if (m.finalFn !== null && m.finalModify !== null && targetMajor >= 11)
+          parts.push(`MFINALFUNC_MODIFY = ${MODIFY[m.finalModify] ?? 'READ_ONLY'}`)
+        if (m.initCond !== null) parts.push(`MINITCOND = ${quoteLiteral(m.initCond)}`)
+      }
       if (a.sortOp !== null) parts.push(`SORTOP = ${a.sortOp}`)
+      if (a.aggKind === 'h') parts.push('HYPOTHETICAL')
       if (a.parallel === 's') parts.push('PARALLEL = SAFE')
       else if (a.parallel === 'r') parts.push('PARALLEL = RESTRICTED')
       sql = [`CREATE AGGREGATE ${sig} (\n  ${parts.join(',\n  ')}\n)`]

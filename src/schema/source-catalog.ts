@@ -137,6 +137,7 @@ export async function readSourceCatalog(
     ),
     aggregates: await readAggregates(
       client,
+      major,
       selection.functions.filter((f) => f.kind === 'a').map((f) => f.oid),
     ),
     triggers: await readTriggers(client, major, tableOids),
