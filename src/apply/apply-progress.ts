@@ -130,6 +130,22 @@ export class ApplyProgress {
     })
   }
 
+  /**
+   * After an apply transaction that had recorded `endLsn` failed to commit: put the origin back to
+   * `applied`. Needed because an *abort* record also carries the session's origin position (v15+
+   * track aborts of streamed transactions this way), so the failed transaction moved the origin
+   * past what the target holds. The table needs nothing: its row rolled back with the rest.
+   */
+  async restore(applied: bigint): Promise<void> {
+    if (this.mode !== 'origin') return
+    await this.#client.query(`SELECT pg_replication_origin_session_reset()`)
+    await this.#client.query(`SELECT pg_replication_origin_advance($1, $2::pg_lsn)`, [
+      this.#origin,
+      formatLsn(applied),
+    ])
+    await this.#client.query(`SELECT pg_replication_origin_session_setup($1)`, [this.#origin])
+  }
+
   /** Let go of the origin so it can be dropped (a no-op for the table). */
   async release(): Promise<void> {
     if (this.mode === 'origin')

@@ -420,7 +420,14 @@ export class DatabaseApply {
     const started = this.#batchStarted
     await this.#writer.flush()
     await this.#progress.record(this.#batchEnd, this.#batchTime)
-    await this.#target.query('COMMIT')
+    try {
+      await this.#target.query('COMMIT')
+    } catch (error) {
+      // the abort record carried the origin position: put it back to what is committed
+      this.#open = false
+      await this.#progress.restore(this.#appliedEnd).catch(() => undefined)
+      throw error
+    }
     this.#open = false
     this.#stream.confirm(this.#batchEnd)
     this.#appliedEnd = this.#batchEnd
@@ -438,6 +445,8 @@ export class DatabaseApply {
   async #rollback(): Promise<void> {
     this.#open = false
     await this.#target.query('ROLLBACK')
+    // a failed flush may have recorded a position before it failed
+    await this.#progress.restore(this.#appliedEnd)
   }
 
   /** Commit soon when no further source transaction comes (a quiet stream must not sit on rows). */

@@ -65,6 +65,32 @@ describe('complete and the sync edges (16 → 16)', () => {
     }
   }, 120_000)
 
+  it('stop() keeps the slot; startIncremental again resumes from the recorded progress', async () => {
+    const db = await pair.source.createDatabase('restart')
+    await pair.source.query(INCREMENTAL_SCHEMA, [], db)
+    const task = await loadedTask(pair, db)
+    const c = await pair.source.client(db)
+    try {
+      const first = await task.startIncremental()
+      for (let i = 1; i <= 10; i++) await writeStep(c, i)
+      await first.stop()
+      await first.done
+      expect((await pair.source.query(`SELECT slot_name FROM pg_replication_slots`)).rowCount).toBe(
+        1,
+      )
+      for (let i = 11; i <= 20; i++) await writeStep(c, i)
+      const second = await task.startIncremental()
+      expect(second).not.toBe(first)
+      for (let i = 21; i <= 30; i++) await writeStep(c, i)
+      await task.complete()
+      expect(await digests(pair.target, db)).toEqual(await digests(pair.source, db))
+      expect(await leftovers(db)).toEqual([])
+    } finally {
+      await c.end()
+      await task.close()
+    }
+  }, 120_000)
+
   it('DDL on the source stops the stream with PGFERRY_DDL_DETECTED naming the table', async () => {
     const db = await pair.source.createDatabase('ddl')
     await pair.source.query(INCREMENTAL_SCHEMA, [], db)
