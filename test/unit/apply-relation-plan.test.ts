@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest'
+import { RelationPlan, type TargetColumn } from '../../src/apply/relation-plan.js'
+import { originName } from '../../src/apply/apply-progress.js'
+import { resolveApplyOptions, DEFAULT_BATCH_ROWS } from '../../src/apply/apply-options.js'
+import { isPgferryError } from '../../src/errors.js'
+import { MessageType, type RelationMessage } from '../../src/wal/pgoutput-messages.js'
+
+const INT4 = 23
+const TEXT = 25
+
+function relation(
+  columns: [string, number, boolean][],
+  identity: 'd' | 'f' = 'd',
+): RelationMessage {
+  return {
+    type: MessageType.Relation,
+    xid: undefined,
+    relationOid: 16500,
+    schema: 'public',
+    name: 'orders',
+    replicaIdentity: identity,
+    columns: columns.map(([name, typeOid, isKey]) => ({ name, typeOid, typeMod: -1, isKey })),
+  }
+}
+
+function target(columns: [string, string, number, boolean?][]): TargetColumn[] {
+  return columns.map(([name, type, typeOid, generated]) => ({
+    name,
+    type,
+    typeOid,
+    typeMod: -1,
+    generated: generated === true,
+  }))
+}
+
+const TARGET = target([
+  ['id', 'integer', INT4],
+  ['note', 'text', TEXT],
+  ['total2', 'integer', INT4, true],
+])
+
+describe('RelationPlan', () => {
+  it('maps published columns to target types and keys, ignoring generated target columns', () => {
+    const plan = new RelationPlan(
+      relation([
+        ['id', INT4, true],
+        ['note', TEXT, false],
+      ]),
+      'sales',
+      TARGET,
+      0n,
+    )
+    expect(plan.target).toBe('"sales"."orders"')
+    expect(plan.types).toEqual(['integer', 'text'])
+    expect(plan.keys).toEqual([0])
+    expect(plan.isKey(0)).toBe(true)
+    expect(plan.isKey(1)).toBe(false)
+    expect(plan.keyMatch(3)).toBe('"id" = $3::integer')
+  })
+
+  it('reports DDL when a column was added, dropped or retyped on the source', () => {
+    const cases: [string, number, boolean][][] = [
+      [
+        ['id', INT4, true],
+        ['note', TEXT, false],
+        ['extra', INT4, false],
+      ],
+      [['id', INT4, true]],
+      [
+        ['id', INT4, true],
+        ['note', INT4, false],
+      ],
+    ]
+    for (const columns of cases) {
+      let error: unknown
+      try {
+        new RelationPlan(relation(columns), 'public', TARGET, 0n)
+      } catch (e) {
+        error = e
+      }
+      expect(isPgferryError(error, 'PGFERRY_DDL_DETECTED')).toBe(true)
+      expect((error as Error).message).toContain('public.orders')
+    }
+  })
+
+  it('accepts a resent identical Relation message and refuses a changed one', () => {
+    const cols: [string, number, boolean][] = [
+      ['id', INT4, true],
+      ['note', TEXT, false],
+    ]
+    const plan = new RelationPlan(relation(cols), 'public', TARGET, 0n)
+    expect(plan.sameShape(relation(cols))).toBe(true)
+    expect(plan.sameShape(relation(cols, 'f'))).toBe(false)
+    expect(
+      plan.sameShape(
+        relation([
+          ['id', INT4, true],
+          ['note2', TEXT, false],
+        ]),
+      ),
+    ).toBe(false)
+  })
+
+  it('builds a statement once per shape', () => {
+    const plan = new RelationPlan(
+      relation([
+        ['id', INT4, true],
+        ['note', TEXT, false],
+      ]),
+      'public',
+      TARGET,
+      0n,
+    )
+    let built = 0
+    const a = plan.statement('X', () => `SELECT ${++built}`)
+    const b = plan.statement('X', () => `SELECT ${++built}`)
+    expect(a).toBe(b)
+    expect(built).toBe(1)
+  })
+})
+
+describe('apply options and names', () => {
+  it('defaults and overrides', () => {
+    expect(resolveApplyOptions({}).batchRows).toBe(DEFAULT_BATCH_ROWS)
+    expect(resolveApplyOptions({ batchRows: 10, batchMs: -1 }).batchRows).toBe(10)
+    expect(resolveApplyOptions({ batchMs: -1 }).batchMs).toBeGreaterThan(0)
+  })
+
+  it('origin names are stable, distinct per database and fit a name', () => {
+    const a = originName('Task-ÄÖ 1234567890123456789012345678901234567890', 'shop')
+    expect(a).toBe(originName('Task-ÄÖ 1234567890123456789012345678901234567890', 'shop'))
+    expect(a).not.toBe(originName('Task-ÄÖ 1234567890123456789012345678901234567890', 'shop2'))
+    expect(a.length).toBeLessThanOrEqual(63)
+    expect(a).toMatch(/^[a-z0-9_]+$/)
+  })
+})
