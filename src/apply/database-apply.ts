@@ -18,7 +18,8 @@ import type pg from 'pg'
 import { PgferryError, messageOf } from '../errors.js'
 import type { StageContext } from '../stage/stage.js'
 import type { LoadedDatabase, LoadedTable } from '../fullload/load-progress.js'
-import { ReplicationStream, type ReplicationHandler } from '../wal/replication-stream.js'
+import type { ReplicationStream } from '../wal/replication-stream.js'
+import { openApplyStream } from './open-apply-stream.js'
 import {
   MessageType,
   type PgoutputMessage,
@@ -30,6 +31,7 @@ import type { ResolvedApplyOptions } from './apply-options.js'
 import { ChangeWriter } from './change-writer.js'
 import { RelationPlan, ddlDetected, readTargetColumns } from './relation-plan.js'
 import { readApplyMapping, type ApplyMapping } from './apply-mapping.js'
+import { prepareApplySession } from './apply-session.js'
 
 /** One sample of a database's lag. */
 export interface LagSample {
@@ -145,19 +147,7 @@ export class DatabaseApply {
     const db = loaded.sourceDatabase
     const source = await ctx.connect('source', { database: db, keep })
     const target = await ctx.connect('target', { database: loaded.targetDatabase, keep })
-    // the apply session: no user triggers or FK checks (they fired on the source already), type
-    // names from format_type resolved the same way they were printed, ISO dates
-    try {
-      await target.query('SET session_replication_role = replica')
-    } catch {
-      ctx.warn(
-        'PGFERRY_APPLY_REPLICA_ROLE',
-        `cannot SET session_replication_role = replica on target database ${loaded.targetDatabase} (needs superuser before v15, or SET privilege); target triggers and FK checks fire on replicated changes`,
-      )
-    }
-    await target.query(
-      `SET search_path = pg_catalog; SET datestyle = ISO; SET intervalstyle = postgres; SET lock_timeout = 0`,
-    )
+    await prepareApplySession(ctx, target, loaded.targetDatabase)
     const mapping = await readApplyMapping(ctx, source, db, tables)
     const progress = await ApplyProgress.open(target, ctx.taskId, db, (reason) =>
       ctx.warn('PGFERRY_APPLY_PROGRESS_TABLE', `${db}: ${reason}`),
@@ -165,7 +155,7 @@ export class DatabaseApply {
     const recorded = await progress.read()
     const consistent = parseLsn(loaded.consistentPoint)
     const startFrom = recorded > consistent ? recorded : consistent
-    const repl = await openStream(ctx, loaded.slot, loaded.publication, db, startFrom, keep)
+    const repl = await openApplyStream(ctx, loaded.slot, loaded.publication, db, startFrom, keep)
     const apply = new DatabaseApply(
       ctx,
       loaded,
@@ -545,62 +535,6 @@ export class DatabaseApply {
     )
     if (this.#failure === undefined) this.#resolveDone()
     else this.#rejectDone(this.#failure)
-  }
-}
-
-/** Attempts while the slot is still held by the walsender of a killed process. */
-const SLOT_ATTEMPTS = 100
-const SLOT_RETRY_MS = 100
-
-/**
- * A replication connection ready for START_REPLICATION. The walsender of a process that was
- * killed holds the slot until it notices its client is gone ("replication slot … is active",
- * 55006): retry for a while on a fresh connection (a walsender serves one logical stream).
- */
-async function openStream(
-  ctx: StageContext,
-  slot: string,
-  publication: string,
-  db: string,
-  startFrom: bigint,
-  keep: boolean,
-): Promise<{
-  client: pg.Client
-  start: (handler: ReplicationHandler) => Promise<ReplicationStream>
-}> {
-  const connect = async (): Promise<pg.Client> => {
-    const c = await ctx.connect('source', { database: db, replication: 'database', keep })
-    // what libpqwalreceiver asks of a logical walsender: values printed so that any server parses
-    // them back exactly (ISO dates, postgres intervals, floats with all their digits)
-    await c.query(`SET datestyle = ISO; SET intervalstyle = postgres; SET extra_float_digits = 3`)
-    return c
-  }
-  let client = await connect()
-  const options = {
-    slot,
-    publications: [publication],
-    startLsn: startFrom,
-    streamedTransactions: 'spool',
-    messages: false,
-    twoPhase: false,
-  } as const
-  return {
-    get client() {
-      return client
-    },
-    start: async (handler) => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await ReplicationStream.start(client, options, handler)
-        } catch (error) {
-          const held = error instanceof PgferryError && error.sqlState === '55006'
-          if (!held || attempt >= SLOT_ATTEMPTS) throw error
-          await client.end().catch(() => undefined)
-          await new Promise((r) => setTimeout(r, SLOT_RETRY_MS))
-          client = await connect()
-        }
-      }
-    },
   }
 }
 

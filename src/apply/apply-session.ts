@@ -1,0 +1,27 @@
+/**
+ * The settings of an apply connection on the target: no user triggers or FK checks (they fired on
+ * the source already; DESIGN.md §4), `search_path = pg_catalog` so the type names `format_type`
+ * prints on this connection are resolved the same way when used as casts, and ISO dates /
+ * postgres intervals for the values' text (what the source's walsender is asked to print).
+ */
+import type pg from 'pg'
+import type { StageContext } from '../stage/stage.js'
+
+/** Configure `target` for applying changes to `database`. */
+export async function prepareApplySession(
+  ctx: StageContext,
+  target: pg.Client,
+  database: string,
+): Promise<void> {
+  try {
+    await target.query('SET session_replication_role = replica')
+  } catch {
+    ctx.warn(
+      'PGFERRY_APPLY_REPLICA_ROLE',
+      `cannot SET session_replication_role = replica on target database ${database} (needs superuser before v15, or SET privilege); target triggers and FK checks fire on replicated changes`,
+    )
+  }
+  await target.query(
+    `SET search_path = pg_catalog; SET datestyle = ISO; SET intervalstyle = postgres; SET lock_timeout = 0`,
+  )
+}

@@ -1,0 +1,61 @@
+/**
+ * The replication connection of an apply. The walsender of a process that was killed holds the
+ * slot until it notices its client is gone ("replication slot … is active", 55006): START is
+ * retried for a while on a fresh connection (a walsender serves one logical stream only).
+ */
+import type pg from 'pg'
+import { PgferryError } from '../errors.js'
+import type { StageContext } from '../stage/stage.js'
+import { ReplicationStream, type ReplicationHandler } from '../wal/replication-stream.js'
+
+/** Attempts while the slot is still held by the walsender of a killed process. */
+const SLOT_ATTEMPTS = 100
+const SLOT_RETRY_MS = 100
+
+/** A replication connection ready for START_REPLICATION; `start` retries while the slot is held. */
+export async function openApplyStream(
+  ctx: StageContext,
+  slot: string,
+  publication: string,
+  db: string,
+  startFrom: bigint,
+  keep: boolean,
+): Promise<{
+  client: pg.Client
+  start: (handler: ReplicationHandler) => Promise<ReplicationStream>
+}> {
+  const connect = async (): Promise<pg.Client> => {
+    const c = await ctx.connect('source', { database: db, replication: 'database', keep })
+    // what libpqwalreceiver asks of a logical walsender: values printed so that any server parses
+    // them back exactly (ISO dates, postgres intervals, floats with all their digits)
+    await c.query(`SET datestyle = ISO; SET intervalstyle = postgres; SET extra_float_digits = 3`)
+    return c
+  }
+  let client = await connect()
+  const options = {
+    slot,
+    publications: [publication],
+    startLsn: startFrom,
+    streamedTransactions: 'spool',
+    messages: false,
+    twoPhase: false,
+  } as const
+  return {
+    get client() {
+      return client
+    },
+    start: async (handler) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await ReplicationStream.start(client, options, handler)
+        } catch (error) {
+          const held = error instanceof PgferryError && error.sqlState === '55006'
+          if (!held || attempt >= SLOT_ATTEMPTS) throw error
+          await client.end().catch(() => undefined)
+          await new Promise((r) => setTimeout(r, SLOT_RETRY_MS))
+          client = await connect()
+        }
+      }
+    },
+  }
+}
