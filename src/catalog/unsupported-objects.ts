@@ -29,10 +29,10 @@ export async function readUnsupportedObjects(
       WHERE n.nspname = ANY($1) AND ${notExt('pg_opfamily', 'f')}
      UNION ALL SELECT 'conversion', n.nspname || '.' || c.conname FROM pg_conversion c JOIN pg_namespace n ON n.oid = c.connamespace
       WHERE n.nspname = ANY($1) AND ${notExt('pg_conversion', 'c')}
-     UNION ALL SELECT 'text search configuration', n.nspname || '.' || c.cfgname FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace
-      WHERE n.nspname = ANY($1) AND ${notExt('pg_ts_config', 'c')}
-     UNION ALL SELECT 'text search dictionary', n.nspname || '.' || c.dictname FROM pg_ts_dict c JOIN pg_namespace n ON n.oid = c.dictnamespace
-      WHERE n.nspname = ANY($1) AND ${notExt('pg_ts_dict', 'c')}
+     UNION ALL SELECT 'text search parser', n.nspname || '.' || c.prsname FROM pg_ts_parser c JOIN pg_namespace n ON n.oid = c.prsnamespace
+      WHERE n.nspname = ANY($1) AND ${notExt('pg_ts_parser', 'c')}
+     UNION ALL SELECT 'text search template', n.nspname || '.' || c.tmplname FROM pg_ts_template c JOIN pg_namespace n ON n.oid = c.tmplnamespace
+      WHERE n.nspname = ANY($1) AND ${notExt('pg_ts_template', 'c')}
      UNION ALL SELECT 'base type', n.nspname || '.' || t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
       WHERE n.nspname = ANY($1) AND t.typtype = 'b' AND t.typcategory <> 'A' AND ${notExt('pg_type', 't')}
      UNION ALL SELECT 'cast', format_type(c.castsource, NULL) || ' AS ' || format_type(c.casttarget, NULL) FROM pg_cast c

@@ -16,6 +16,7 @@ import { addRoutineSteps } from './routine-steps.js'
 import type { SourceCatalog } from './source-catalog.js'
 import { StepPlan, type Ownership } from './step-plan.js'
 import { addEventTriggerSteps, addTriggerSteps } from './trigger-steps.js'
+import { addTextSearchSteps } from './text-search-steps.js'
 import { addCollationSteps, addTypeSteps } from './type-steps.js'
 import { addViewSteps } from './view-steps.js'
 
@@ -62,6 +63,7 @@ export function planDatabase(
   addExtensionSteps(plan, cat, target.extensionVersions, options.warn)
   addCollationSteps(plan, cat)
   addTypeSteps(plan, cat, target.major)
+  addTextSearchSteps(plan, cat)
   addRoutineSteps(plan, cat, target.languages, target.major)
   addRelationSteps(plan, cat)
   addForeignDataSteps(plan, cat, options.warn)

@@ -11,8 +11,8 @@ import { PgferryError, messageOf, sqlStateOf } from '../errors.js'
 import type { ProgressStore } from '../store/progress-store.js'
 import type { DdlStep } from './ddl-step.js'
 
-/** SQLSTATEs meaning "it is already there". */
-const ALREADY_EXISTS = new Set(['42P07', '42710', '42723', '42P06', '42P04', '42701'])
+/** SQLSTATEs meaning "it is already there" (text search objects collide as 23505 on their catalog index). */
+const ALREADY_EXISTS = new Set(['42P07', '42710', '42723', '42P06', '42P04', '42701', '23505'])
 /** "multiple primary keys": a primary key that is already there. */
 const DUPLICATE_PRIMARY_KEY = '42P16'
 

@@ -35,6 +35,13 @@ import { readSchemas, type SchemaInfo } from '../catalog/schemas.js'
 import { readSequences, type SequenceInfo } from '../catalog/sequences.js'
 import { readStatistics, type StatisticsInfo } from '../catalog/statistics.js'
 import { readRelations, type RelationInfo } from '../catalog/tables.js'
+import {
+  readTsConfigurations,
+  readTsDictionaries,
+  readTsDictionaryNames,
+  type TsConfigurationInfo,
+  type TsDictionaryInfo,
+} from '../catalog/text-search.js'
 import { readTriggers, type TriggerInfo } from '../catalog/triggers.js'
 import {
   readDomainConstraints,
@@ -67,6 +74,9 @@ export interface SourceCatalog {
   readonly statistics: readonly StatisticsInfo[]
   readonly defaultPrivileges: readonly DefaultPrivilegeInfo[]
   readonly eventTriggers: readonly EventTriggerInfo[]
+  readonly tsDictionaries: readonly TsDictionaryInfo[]
+  readonly tsConfigurations: readonly TsConfigurationInfo[]
+  readonly tsDictionaryNames: ReadonlyMap<number, { schema: string; name: string }>
   readonly foreignDataWrappers: readonly ForeignDataWrapperInfo[]
   readonly foreignServers: readonly ForeignServerInfo[]
   readonly userMappings: readonly UserMappingInfo[]
@@ -146,6 +156,9 @@ export async function readSourceCatalog(
     statistics: await readStatistics(client, major, tableOids),
     defaultPrivileges: await readDefaultPrivileges(client),
     eventTriggers: await readEventTriggers(client),
+    tsDictionaries: await readTsDictionaries(client, schemaNames),
+    tsConfigurations: await readTsConfigurations(client, schemaNames),
+    tsDictionaryNames: await readTsDictionaryNames(client),
     foreignDataWrappers: wrappers,
     foreignServers: servers,
     userMappings: await readUserMappings(client),

@@ -22,6 +22,8 @@ export const KIND_PRIORITY: Readonly<Record<string, number>> = {
   'user-mapping': 3,
   collation: 4,
   type: 4,
+  'text-search-dictionary': 4,
+  'text-search-configuration': 4,
   function: 5,
   aggregate: 6,
   sequence: 7,
