@@ -202,8 +202,11 @@ export class DatabaseApply {
   #sample(current: bigint): LagSample {
     const applied = this.appliedLsn
     const lagBytes = current > applied ? current - applied : 0n
+    // everything received is applied: the bytes left are WAL the server has not decoded for us
+    // yet (often other databases' or nothing of ours), not a delay of our apply
+    const caughtUp = applied >= parseLsn(this.#stream.receivedLsn) && !this.#inTxn && !this.#open
     const lagSeconds =
-      lagBytes === 0n || this.#appliedCommitMs === 0
+      lagBytes === 0n || caughtUp || this.#appliedCommitMs === 0
         ? 0
         : Math.max(0, (Date.now() - this.#appliedCommitMs) / 1000)
     return {
