@@ -33,19 +33,24 @@ export class IncrementalRun implements IncrementalSync {
   private constructor(ctx: StageContext, databases: readonly DatabaseApply[], background: boolean) {
     this.taskId = ctx.taskId
     this.databases = databases
-    this.done = Promise.all(databases.map((d) => d.done)).then(() => undefined)
-    this.done.catch(() => undefined)
-    // one database failing ends the others: the task is failed either way
-    for (const d of databases) {
-      d.done.catch((error: unknown) => {
+    // one database failing ends the others; in the background nobody awaits a stage call, so the
+    // failure is told (error event) and recorded in the store before `done` rejects
+    let reported = false
+    const watch = async (d: DatabaseApply): Promise<void> => {
+      try {
+        await d.done
+      } catch (error) {
         void this.stop().catch(() => undefined)
-        const failure = error instanceof PgferryError ? error : undefined
-        // in the background nobody awaits a stage call: say it, and record it in the store
-        if (failure === undefined || !background) return
-        ctx.emit('error', { taskId: ctx.taskId, stage: 'incremental', error: failure })
-        void markFailed(ctx, failure)
-      })
+        if (background && !reported && error instanceof PgferryError) {
+          reported = true
+          ctx.emit('error', { taskId: ctx.taskId, stage: 'incremental', error })
+          await markFailed(ctx, error)
+        }
+        throw error
+      }
     }
+    this.done = Promise.all(databases.map(watch)).then(() => undefined)
+    this.done.catch(() => undefined)
   }
 
   /**

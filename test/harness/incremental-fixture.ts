@@ -6,6 +6,7 @@
  */
 import type pg from 'pg'
 import { createTask, type Task } from '../../src/index.js'
+import type { ObjectSelection } from '../../src/task/task-config.js'
 import type { Cluster, ClusterPair } from './cluster.js'
 
 export const INCREMENTAL_SCHEMA = `
@@ -52,10 +53,15 @@ export async function tableDigest(cluster: Cluster, db: string, table: string): 
   return `${r.rows[0]?.n ?? '?'}:${r.rows[0]?.h ?? '?'}`
 }
 
-/** Digests of every fixture table. */
-export async function digests(cluster: Cluster, db: string): Promise<Record<string, string>> {
+/** Digests of every fixture table (in `schema`, when given). */
+export async function digests(
+  cluster: Cluster,
+  db: string,
+  schema?: string,
+): Promise<Record<string, string>> {
   const out: Record<string, string> = {}
-  for (const t of INCREMENTAL_TABLES) out[t] = await tableDigest(cluster, db, t)
+  for (const t of INCREMENTAL_TABLES)
+    out[t] = await tableDigest(cluster, db, schema === undefined ? t : `"${schema}".${t}`)
   return out
 }
 
@@ -121,7 +127,7 @@ export function startWriter(c: pg.Client): { steps: () => number; stop: () => Pr
 export async function loadedTask(
   pair: ClusterPair,
   db: string,
-  options: { id?: string; during?: () => Promise<void> } = {},
+  options: { id?: string; objects?: ObjectSelection } = {},
 ): Promise<Task> {
   const task = await createTask({
     ...(options.id !== undefined ? { id: options.id } : {}),
@@ -129,7 +135,7 @@ export async function loadedTask(
     source: pair.source.config(db),
     target: pair.target.config('postgres'),
     type: 'full+incremental',
-    objects: { databases: { [db]: true } },
+    objects: options.objects ?? { databases: { [db]: true } },
   })
   const report = await task.precheck()
   if (!report.ok)

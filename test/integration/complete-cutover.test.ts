@@ -91,6 +91,37 @@ describe('complete and the sync edges (16 → 16)', () => {
     }
   }, 120_000)
 
+  it('a schema renamed by the selection: changes go to the target schema and database', async () => {
+    const db = await pair.source.createDatabase('renamed')
+    const tdb = `${db}_t`
+    await pair.source.query(
+      `CREATE SCHEMA app; SET search_path = app; ${INCREMENTAL_SCHEMA}`,
+      [],
+      db,
+    )
+    const task = await loadedTask(pair, db, {
+      objects: { databases: { [db]: { as: tdb, schemas: { app: { as: 'moved' } } } } },
+    })
+    const c = await pair.source.client(db)
+    try {
+      await c.query(`SET search_path = app`)
+      await task.startIncremental()
+      for (let i = 1; i <= 10; i++) await writeStep(c, i)
+      await task.complete()
+      expect(await digests(pair.target, tdb, 'moved')).toEqual(
+        await digests(pair.source, db, 'app'),
+      )
+      const seq = `SELECT last_value::text, is_called FROM %s.items_id_seq`
+      expect((await pair.target.query(seq.replace('%s', 'moved'), [], tdb)).rows).toEqual(
+        (await pair.source.query(seq.replace('%s', 'app'), [], db)).rows,
+      )
+      expect(await leftovers(db)).toEqual([])
+    } finally {
+      await c.end()
+      await task.close()
+    }
+  }, 120_000)
+
   it('DDL on the source stops the stream with PGFERRY_DDL_DETECTED naming the table', async () => {
     const db = await pair.source.createDatabase('ddl')
     await pair.source.query(INCREMENTAL_SCHEMA, [], db)
