@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openTask, type PgferryError } from '../../src/index.js'
 import type { PgferryEvents } from '../../src/events.js'
 import { startPair, type ClusterPair } from '../harness/cluster.js'
+import { COMPLETE_KIND } from '../../src/complete/complete-stage.js'
+import { readLoadProgress } from '../../src/fullload/load-progress.js'
 import {
   INCREMENTAL_SCHEMA,
   digests,
@@ -62,6 +64,37 @@ describe('complete and the sync edges (16 → 16)', () => {
       expect(await leftovers(db)).toEqual([])
     } finally {
       await reopened.close()
+    }
+  }, 120_000)
+
+  it('complete after a crash that had drained and dropped the slot but not marked the database done', async () => {
+    const db = await pair.source.createDatabase('halfdone')
+    await pair.source.query(INCREMENTAL_SCHEMA, [], db)
+    const task = await loadedTask(pair, db)
+    const c = await pair.source.client(db)
+    try {
+      const sync = await task.startIncremental()
+      for (let i = 1; i <= 10; i++) await writeStep(c, i)
+      await eventually(async () => (await sync.lag())[0]?.lagBytes === 0n)
+      await sync.stop()
+      // what a crash between the drop of the slot and the 'done' mark leaves behind
+      const fence = (
+        await pair.source.query<{ l: string }>(`SELECT pg_current_wal_lsn()::text AS l`)
+      ).rows[0]?.l
+      await task.store.putProgress(task.id, [
+        { kind: COMPLETE_KIND, key: `${db}/drained`, value: { fence } },
+      ])
+      const { databases } = await readLoadProgress(task.store, task.id)
+      await pair.source.query(`SELECT pg_drop_replication_slot($1)`, [databases.get(db)?.slot], db)
+      const result = await task.complete()
+      expect(task.state).toBe('completed')
+      expect(result.slotsDropped).toBe(0)
+      expect(result.publicationsDropped).toBe(1)
+      expect(await digests(pair.target, db)).toEqual(await digests(pair.source, db))
+      expect(await leftovers(db)).toEqual([])
+    } finally {
+      await c.end()
+      await task.close()
     }
   }, 120_000)
 
