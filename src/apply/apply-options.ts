@@ -28,6 +28,8 @@ export interface IncrementalOptions {
   readonly batchMs?: number
   /** Interval of `wal:lag` events. Defaults to 1000 ms. */
   readonly lagIntervalMs?: number
+  /** How often to look for tables created on the source since the load. Defaults to 30 000 ms. */
+  readonly newTableCheckMs?: number
 }
 
 /** The options resolved. */
@@ -37,6 +39,7 @@ export interface ResolvedApplyOptions {
   readonly batchMs: number
   readonly idleCommitMs: number
   readonly lagIntervalMs: number
+  readonly newTableCheckMs: number
 }
 
 /** Resolve stage call options (`ctx.options`). */
@@ -53,5 +56,6 @@ export function resolveApplyOptions(
     batchMs: num('batchMs', DEFAULT_BATCH_MS),
     idleCommitMs: DEFAULT_IDLE_COMMIT_MS,
     lagIntervalMs: num('lagIntervalMs', DEFAULT_LAG_INTERVAL_MS),
+    newTableCheckMs: num('newTableCheckMs', DEFAULT_NEW_TABLE_CHECK_MS),
   }
 }

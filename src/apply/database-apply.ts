@@ -476,7 +476,7 @@ export class DatabaseApply {
       (sample) => this.#ctx.emit('wal:lag', { taskId: this.#ctx.taskId, ...sample }),
       () => undefined,
     )
-    if (Date.now() - this.#lastNewTableCheck >= 30_000) {
+    if (Date.now() - this.#lastNewTableCheck >= this.#options.newTableCheckMs) {
       this.#lastNewTableCheck = Date.now()
       this.#mapping
         .unpublishedTables(this.#source)

@@ -193,16 +193,27 @@ describe('complete and the sync edges (16 → 16)', () => {
     const task = await loadedTask(pair, db)
     const lags: PgferryEvents['wal:lag'][] = []
     task.on('wal:lag', (e) => lags.push(e))
-    const sync = await task.startIncremental({ lagIntervalMs: 200 } as never)
+    const warnings: PgferryEvents['warning'][] = []
+    task.on('warning', (e) => warnings.push(e))
+    // IncrementalOptions: Task.startIncremental is typed with StageCallOptions for now
+    const sync = await task.startIncremental({ lagIntervalMs: 200, newTableCheckMs: 200 } as never)
     const c = await pair.source.client(db)
     for (let i = 1; i <= 5; i++) await writeStep(c, i)
+    // a table created after the load is not in the publication: said, not silently ignored
+    await c.query(`CREATE TABLE created_later (id int PRIMARY KEY)`)
     await c.end()
+    await eventually(async () =>
+      warnings.some(
+        (w) => w.code === 'PGFERRY_APPLY_NEW_TABLE' && w.message.includes('public.created_later'),
+      ),
+    )
     await eventually(async () => {
       const [l] = await sync.lag()
       return l !== undefined && l.lagBytes === 0n && l.lagSeconds === 0
     })
     await eventually(async () => lags.some((l) => l.lagBytes === 0n))
     expect(await digests(pair.target, db)).toEqual(await digests(pair.source, db))
+    expect(warnings.filter((w) => w.code === 'PGFERRY_APPLY_NEW_TABLE')).toHaveLength(1)
     await task.delete()
     await sync.done
     expect(await leftovers(db)).toEqual([])
