@@ -145,35 +145,47 @@ export class DatabaseApply {
       )
     }
     const db = loaded.sourceDatabase
+    const consistentPoint = loaded.consistentPoint
+    const slot = loaded.slot
+    const publication = loaded.publication
     const source = await ctx.connect('source', { database: db, keep })
     const target = await ctx.connect('target', { database: loaded.targetDatabase, keep })
-    await prepareApplySession(ctx, target, loaded.targetDatabase)
-    const mapping = await readApplyMapping(ctx, source, db, tables)
-    const progress = await ApplyProgress.open(target, ctx.taskId, db, (reason) =>
-      ctx.warn('PGFERRY_APPLY_PROGRESS_TABLE', `${db}: ${reason}`),
-    )
-    const recorded = await progress.read()
-    const consistent = parseLsn(loaded.consistentPoint)
-    const startFrom = recorded > consistent ? recorded : consistent
-    const repl = await openApplyStream(ctx, loaded.slot, loaded.publication, db, startFrom, keep)
-    const apply = new DatabaseApply(
-      ctx,
-      loaded,
-      options,
-      { source, target, repl: repl.client },
-      progress,
-      mapping,
-      startFrom,
-    )
-    apply.#stream = await repl.start(apply.#onMessage)
-    apply.#repl = repl.client
-    apply.#stream.done.then(
-      () => apply.#streamEnded(undefined),
-      (error: unknown) => apply.#streamEnded(error),
-    )
-    apply.#lagTimer = setInterval(() => apply.#lagTick(), options.lagIntervalMs)
-    apply.#lagTimer.unref()
-    return apply
+    let repl: pg.Client | undefined
+    try {
+      await prepareApplySession(ctx, target, loaded.targetDatabase)
+      const mapping = await readApplyMapping(ctx, source, db, tables)
+      const progress = await ApplyProgress.open(target, ctx.taskId, db, (reason) =>
+        ctx.warn('PGFERRY_APPLY_PROGRESS_TABLE', `${db}: ${reason}`),
+      )
+      const recorded = await progress.read()
+      const consistent = parseLsn(consistentPoint)
+      const startFrom = recorded > consistent ? recorded : consistent
+      const opened = await openApplyStream(ctx, slot, publication, db, startFrom, keep)
+      repl = opened.client
+      const apply = new DatabaseApply(
+        ctx,
+        loaded,
+        options,
+        { source, target, repl },
+        progress,
+        mapping,
+        startFrom,
+      )
+      apply.#stream = await opened.start(apply.#onMessage)
+      repl = opened.client
+      apply.#repl = repl
+      apply.#stream.done.then(
+        () => apply.#streamEnded(undefined),
+        (error: unknown) => apply.#streamEnded(error),
+      )
+      apply.#lagTimer = setInterval(() => apply.#lagTick(), options.lagIntervalMs)
+      apply.#lagTimer.unref()
+      return apply
+    } catch (error) {
+      // a half-started apply must not keep the origin session (a retry would wait for it)
+      await Promise.all([source, target, repl].map((c) => c?.end().catch(() => undefined)))
+      throw error
+    }
   }
 
   /** Everything up to here is committed on the target (and confirmed, or confirmable). */

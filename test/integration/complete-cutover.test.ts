@@ -98,6 +98,24 @@ describe('complete and the sync edges (16 → 16)', () => {
     }
   }, 120_000)
 
+  it('a missing slot fails startIncremental with PGFERRY_WAL_SLOT_MISSING, again on retry (nothing held)', async () => {
+    const db = await pair.source.createDatabase('noslot')
+    await pair.source.query(INCREMENTAL_SCHEMA, [], db)
+    const task = await loadedTask(pair, db)
+    try {
+      const { databases } = await readLoadProgress(task.store, task.id)
+      await pair.source.query(`SELECT pg_drop_replication_slot($1)`, [databases.get(db)?.slot], db)
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const error = (await task.startIncremental().catch((e: unknown) => e)) as PgferryError
+        expect(error.code).toBe('PGFERRY_WAL_SLOT_MISSING')
+      }
+      await task.delete()
+      expect(await leftovers(db)).toEqual([])
+    } finally {
+      await task.close()
+    }
+  }, 120_000)
+
   it('stop() keeps the slot; startIncremental again resumes from the recorded progress', async () => {
     const db = await pair.source.createDatabase('restart')
     await pair.source.query(INCREMENTAL_SCHEMA, [], db)
