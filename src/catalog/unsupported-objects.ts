@@ -21,9 +21,7 @@ export async function readUnsupportedObjects(
   const notExt = (cls: string, alias: string): string =>
     `NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '${cls}'::regclass AND e.objid = ${alias}.oid AND e.deptype = 'e')`
   const r = await client.query<UnsupportedObject>(
-    `SELECT 'operator' AS kind, n.nspname || '.' || o.oprname AS name FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace
-      WHERE n.nspname = ANY($1) AND ${notExt('pg_operator', 'o')}
-     UNION ALL SELECT 'operator class', n.nspname || '.' || c.opcname FROM pg_opclass c JOIN pg_namespace n ON n.oid = c.opcnamespace
+    `SELECT 'operator class' AS kind, n.nspname || '.' || c.opcname AS name FROM pg_opclass c JOIN pg_namespace n ON n.oid = c.opcnamespace
       WHERE n.nspname = ANY($1) AND ${notExt('pg_opclass', 'c')}
      UNION ALL SELECT 'operator family', n.nspname || '.' || f.opfname FROM pg_opfamily f JOIN pg_namespace n ON n.oid = f.opfnamespace
       WHERE n.nspname = ANY($1) AND ${notExt('pg_opfamily', 'f')}

@@ -9,6 +9,7 @@ import type { DdlStep } from './ddl-step.js'
 import { addDefaultPrivilegeSteps } from './default-privilege-steps.js'
 import { addForeignDataSteps } from './foreign-steps.js'
 import { addKeySteps, addStatisticsSteps } from './key-steps.js'
+import { addOperatorSteps } from './operator-steps.js'
 import { addDatabaseStep, addExtensionSteps, addSchemaSteps } from './namespace-steps.js'
 import { applyEdges, sortSteps, splitPhases } from './order-steps.js'
 import { addRelationSteps } from './relation-steps.js'
@@ -65,6 +66,7 @@ export function planDatabase(
   addTypeSteps(plan, cat, target.major)
   addTextSearchSteps(plan, cat)
   addRoutineSteps(plan, cat, target.languages, target.major)
+  addOperatorSteps(plan, cat)
   addRelationSteps(plan, cat)
   addForeignDataSteps(plan, cat, options.warn)
   addViewSteps(plan, cat)

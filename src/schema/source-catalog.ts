@@ -29,6 +29,7 @@ import {
   type FunctionInfo,
 } from '../catalog/functions.js'
 import { readIndexes, type IndexInfo } from '../catalog/indexes.js'
+import { readOperators, type OperatorInfo } from '../catalog/operators.js'
 import { readPolicies, type PolicyInfo } from '../catalog/policies.js'
 import { readRules, type RuleInfo } from '../catalog/rules.js'
 import { readSchemas, type SchemaInfo } from '../catalog/schemas.js'
@@ -74,6 +75,7 @@ export interface SourceCatalog {
   readonly statistics: readonly StatisticsInfo[]
   readonly defaultPrivileges: readonly DefaultPrivilegeInfo[]
   readonly eventTriggers: readonly EventTriggerInfo[]
+  readonly operators: readonly OperatorInfo[]
   readonly tsDictionaries: readonly TsDictionaryInfo[]
   readonly tsConfigurations: readonly TsConfigurationInfo[]
   readonly tsDictionaryNames: ReadonlyMap<number, { schema: string; name: string }>
@@ -156,6 +158,7 @@ export async function readSourceCatalog(
     statistics: await readStatistics(client, major, tableOids),
     defaultPrivileges: await readDefaultPrivileges(client),
     eventTriggers: await readEventTriggers(client),
+    operators: await readOperators(client, schemaNames),
     tsDictionaries: await readTsDictionaries(client, schemaNames),
     tsConfigurations: await readTsConfigurations(client, schemaNames),
     tsDictionaryNames: await readTsDictionaryNames(client),

@@ -26,6 +26,7 @@ export const KIND_PRIORITY: Readonly<Record<string, number>> = {
   'text-search-configuration': 4,
   function: 5,
   aggregate: 6,
+  operator: 6,
   sequence: 7,
   table: 8,
   'foreign-table': 8,
