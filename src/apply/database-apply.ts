@@ -29,6 +29,7 @@ import { formatLsn, parseLsn } from '../wal/lsn.js'
 import { ApplyProgress } from './apply-progress.js'
 import type { ResolvedApplyOptions } from './apply-options.js'
 import { ChangeWriter } from './change-writer.js'
+import { ApplyBatch } from './apply-batch.js'
 import { RelationPlan, ddlDetected, readTargetColumns } from './relation-plan.js'
 import { readApplyMapping, type ApplyMapping } from './apply-mapping.js'
 import { prepareApplySession } from './apply-session.js'
@@ -73,12 +74,7 @@ export class DatabaseApply {
   #txnLsn = 0n
 
   // the open target transaction
-  #open = false
-  #batchTxns = 0
-  #batchRows = 0
-  #batchStarted = 0
-  #batchEnd = 0n
-  #batchTime = 0n
+  readonly #batch: ApplyBatch
   #idleTimer: NodeJS.Timeout | undefined
   #tail: Promise<void> | undefined
   #current: Promise<void> | undefined
@@ -117,6 +113,7 @@ export class DatabaseApply {
     this.#progress = progress
     this.#mapping = mapping
     this.#writer = new ChangeWriter(clients.target)
+    this.#batch = new ApplyBatch(clients.target, progress, this.#writer, options)
     this.#startFrom = startFrom
     this.#appliedEnd = startFrom
     this.done = new Promise<void>((resolve, reject) => {
@@ -216,7 +213,8 @@ export class DatabaseApply {
     const lagBytes = current > applied ? current - applied : 0n
     // everything received is applied: the bytes left are WAL the server has not decoded for us
     // yet (often other databases' or nothing of ours), not a delay of our apply
-    const caughtUp = applied >= parseLsn(this.#stream.receivedLsn) && !this.#inTxn && !this.#open
+    const caughtUp =
+      applied >= parseLsn(this.#stream.receivedLsn) && !this.#inTxn && !this.#batch.open
     const lagSeconds =
       lagBytes === 0n || caughtUp || this.#appliedCommitMs === 0
         ? 0
@@ -242,7 +240,7 @@ export class DatabaseApply {
       this.#clearTimers()
       try {
         await this.#quiesce()
-        if (this.#failure === undefined && this.#open) {
+        if (this.#failure === undefined && this.#batch.open) {
           if (this.#inTxn) await this.#rollback()
           else await this.#flush()
         }
@@ -331,24 +329,24 @@ export class DatabaseApply {
       this.#txnSkip = walStart <= this.#startFrom
     }
     if (this.#txnSkip) return
-    if (!this.#open) await this.#begin()
+    await this.#batch.ensureOpen()
     switch (m.type) {
       case MessageType.Insert: {
         const plan = this.#plan(m.relation.relationOid)
         if (this.#beforeSync(plan)) return
-        this.#batchRows++
+        this.#batch.addRow()
         return this.#writer.insert(plan, m.newTuple)
       }
       case MessageType.Update: {
         const plan = this.#plan(m.relation.relationOid)
         if (this.#beforeSync(plan)) return
-        this.#batchRows++
+        this.#batch.addRow()
         return this.#writer.update(plan, m)
       }
       case MessageType.Delete: {
         const plan = this.#plan(m.relation.relationOid)
         if (this.#beforeSync(plan)) return
-        this.#batchRows++
+        this.#batch.addRow()
         return this.#writer.delete(plan, m)
       }
       case MessageType.Truncate: {
@@ -357,7 +355,7 @@ export class DatabaseApply {
           const plan = this.#plan(r.relationOid)
           if (!this.#beforeSync(plan)) plans.push(plan)
         }
-        this.#batchRows++
+        this.#batch.addRow()
         return this.#writer.truncate(plans, m.cascade, m.restartIdentity)
       }
       default:
@@ -382,76 +380,43 @@ export class DatabaseApply {
     return this.#txnStreamed ? this.#txnLsn <= plan.syncLsn : this.#txnLsn < plan.syncLsn
   }
 
-  async #begin(): Promise<void> {
-    await this.#target.query('BEGIN')
-    this.#open = true
-    this.#batchTxns = 0
-    this.#batchRows = 0
-    this.#batchStarted = Date.now()
-  }
-
   async #commit(endLsn: bigint, commitTime: bigint): Promise<void> {
     const skipped = this.#txnSkip
     this.#inTxn = false
     this.#txnSkip = false
     this.#txnStreamed = false
-    if (!this.#open) {
+    if (!this.#batch.open) {
       // nothing of it to write (empty, skipped, or only tables still before their sync LSN)
       this.#stream.confirm(endLsn)
       if (endLsn > this.#appliedEnd) this.#appliedEnd = endLsn
       if (!skipped) this.#appliedCommitMs = commitMs(commitTime)
       return
     }
-    this.#batchEnd = endLsn
-    this.#batchTime = commitTime
-    this.#batchTxns++
-    const o = this.#options
-    if (
-      this.#batchRows >= o.batchRows ||
-      this.#batchTxns >= o.batchTransactions ||
-      Date.now() - this.#batchStarted >= o.batchMs
-    ) {
-      await this.#flush()
-    } else {
-      this.#armIdle()
-    }
+    if (this.#batch.endTransaction(endLsn, commitTime)) await this.#flush()
+    else this.#armIdle()
   }
 
   /** Commit the open target transaction with its progress, then confirm to the source. */
   async #flush(): Promise<void> {
     if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer)
     this.#idleTimer = undefined
-    if (!this.#open) return
-    const started = this.#batchStarted
-    await this.#writer.flush()
-    await this.#progress.record(this.#batchEnd, this.#batchTime)
-    try {
-      await this.#target.query('COMMIT')
-    } catch (error) {
-      // the abort record carried the origin position: put it back to what is committed
-      this.#open = false
-      await this.#progress.restore(this.#appliedEnd).catch(() => undefined)
-      throw error
-    }
-    this.#open = false
-    this.#stream.confirm(this.#batchEnd)
-    this.#appliedEnd = this.#batchEnd
-    this.#appliedCommitMs = commitMs(this.#batchTime)
+    if (!this.#batch.open) return
+    const done = await this.#batch.commit(this.#appliedEnd)
+    this.#stream.confirm(done.endLsn)
+    this.#appliedEnd = done.endLsn
+    this.#appliedCommitMs = commitMs(done.commitTime)
     this.#ctx.emit('apply:batch', {
       taskId: this.#ctx.taskId,
       database: this.database,
-      transactions: this.#batchTxns,
-      rows: this.#writer.takeRows(),
-      commitLsn: formatLsn(this.#batchEnd),
-      durationMs: Date.now() - started,
+      transactions: done.transactions,
+      rows: done.rows,
+      commitLsn: formatLsn(done.endLsn),
+      durationMs: done.durationMs,
     })
   }
 
   async #rollback(): Promise<void> {
-    this.#open = false
-    await this.#target.query('ROLLBACK')
-    // a failed flush may have recorded a position before it failed
-    await this.#progress.restore(this.#appliedEnd)
+    await this.#batch.rollback(this.#appliedEnd)
   }
 
   /** Commit soon when no further source transaction comes (a quiet stream must not sit on rows). */
@@ -459,11 +424,11 @@ export class DatabaseApply {
     if (this.#idleTimer !== undefined) return
     this.#idleTimer = setTimeout(() => {
       this.#idleTimer = undefined
-      if (this.#inTxn || !this.#open || this.#stopping || this.#failure !== undefined) return
+      if (this.#inTxn || !this.#batch.open || this.#stopping || this.#failure !== undefined) return
       // only between messages: a message being handled finishes first
       const run = async (): Promise<void> => {
         await this.#current
-        if (this.#inTxn || !this.#open || this.#stopping) return
+        if (this.#inTxn || !this.#batch.open || this.#stopping) return
         await this.#flush()
       }
       this.#tail = run()
@@ -528,7 +493,7 @@ export class DatabaseApply {
     this.#clearTimers()
     void (async () => {
       await this.#quiesce()
-      if (this.#open) await this.#rollback().catch(() => undefined)
+      if (this.#batch.open) await this.#rollback().catch(() => undefined)
       await this.#end()
     })()
   }
