@@ -35,6 +35,7 @@ export async function readUnsupportedObjects(
       WHERE n.nspname = ANY($1) AND t.typtype = 'b' AND t.typcategory <> 'A' AND ${notExt('pg_type', 't')}
      UNION ALL SELECT 'cast', format_type(c.castsource, NULL) || ' AS ' || format_type(c.casttarget, NULL) FROM pg_cast c
       WHERE c.oid >= 16384 AND ${notExt('pg_cast', 'c')}
+        AND NOT EXISTS (SELECT 1 FROM pg_depend i WHERE i.classid = 'pg_cast'::regclass AND i.objid = c.oid AND i.deptype = 'i')
      UNION ALL SELECT 'procedural language', l.lanname FROM pg_language l WHERE l.oid >= 16384 AND ${notExt('pg_language', 'l')}
      UNION ALL SELECT 'tablespace placement', n.nspname || '.' || c.relname || ' in tablespace ' || t.spcname
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_tablespace t ON t.oid = c.reltablespace
