@@ -142,6 +142,34 @@ describe('complete and the sync edges (16 → 16)', () => {
     }
   }, 120_000)
 
+  it('two databases in one task: one stream each, drained and cut over together', async () => {
+    const a = await pair.source.createDatabase('two_a')
+    const b = await pair.source.createDatabase('two_b')
+    for (const db of [a, b]) await pair.source.query(INCREMENTAL_SCHEMA, [], db)
+    const task = await loadedTask(pair, a, { objects: { databases: { [a]: true, [b]: true } } })
+    const ca = await pair.source.client(a)
+    const cb = await pair.source.client(b)
+    try {
+      const sync = await task.startIncremental()
+      for (let i = 1; i <= 10; i++) {
+        await writeStep(ca, i)
+        await writeStep(cb, 100 + i)
+      }
+      expect((await sync.lag()).map((l) => l.database).sort()).toEqual([a, b].sort())
+      const result = await task.complete()
+      expect(result.slotsDropped).toBe(2)
+      expect(Object.keys(result.fenceLsn).sort()).toEqual([a, b].sort())
+      for (const db of [a, b])
+        expect(await digests(pair.target, db)).toEqual(await digests(pair.source, db))
+      expect(await leftovers(a)).toEqual([])
+      expect(await leftovers(b)).toEqual([])
+    } finally {
+      await ca.end()
+      await cb.end()
+      await task.close()
+    }
+  }, 120_000)
+
   it('a schema renamed by the selection: changes go to the target schema and database', async () => {
     const db = await pair.source.createDatabase('renamed')
     const tdb = `${db}_t`
