@@ -31,12 +31,16 @@ export type {
   DatabaseSelection,
   SchemaSelection,
   StoreInput,
+  Ownership,
+  ThrottleConfig,
 } from './task/task-config.js'
 export {
   DEFAULT_PORT,
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_APPLICATION_NAME,
   MIGRATION_TYPES,
+  DEFAULT_OWNERSHIP,
+  DEFAULT_SPLIT_TABLES_LARGER_THAN,
 } from './task/resolve-config.js'
 export type {
   ResolvedTaskConfig,
