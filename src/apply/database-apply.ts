@@ -34,7 +34,7 @@ import { RelationPlan, ddlDetected, readTargetColumns } from './relation-plan.js
 import { readApplyMapping, type ApplyMapping } from './apply-mapping.js'
 import { prepareApplySession } from './apply-session.js'
 
-/** One sample of a database's lag. */
+/** One database's gap: bytes and seconds behind, received and applied positions. @public */
 export interface LagSample {
   readonly database: string
   readonly lagBytes: bigint

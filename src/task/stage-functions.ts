@@ -5,6 +5,8 @@ import type { PrecheckOptions, PrecheckReport } from '../precheck/precheck-repor
 import type { SchemaResult } from '../schema/schema-result.js'
 import type { FullLoadResult } from '../fullload/full-load-result.js'
 import type { IncrementalSync } from '../apply/incremental-sync.js'
+import type { IncrementalOptions } from '../apply/apply-options.js'
+import type { FullLoadOptions } from '../fullload/full-load-stage.js'
 import type { CompleteOptions, CompleteResult } from '../complete/complete-result.js'
 import type { StageCallOptions, Task } from './task.js'
 
@@ -28,7 +30,7 @@ export function migrateSchema(task: Task, options?: StageCallOptions): Promise<S
  * Copy every selected table as of one consistent moment, then build post-data objects.
  * @public
  */
-export function fullLoad(task: Task, options?: StageCallOptions): Promise<FullLoadResult> {
+export function fullLoad(task: Task, options?: FullLoadOptions): Promise<FullLoadResult> {
   return task.fullLoad(options)
 }
 
@@ -36,7 +38,7 @@ export function fullLoad(task: Task, options?: StageCallOptions): Promise<FullLo
  * Start streaming changes from the full load's snapshot point; returns at once.
  * @public
  */
-export function startIncremental(task: Task, options?: StageCallOptions): Promise<IncrementalSync> {
+export function startIncremental(task: Task, options?: IncrementalOptions): Promise<IncrementalSync> {
   return task.startIncremental(options)
 }
 

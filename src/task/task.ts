@@ -17,6 +17,8 @@ import type { PrecheckOptions, PrecheckReport } from '../precheck/precheck-repor
 import type { SchemaResult } from '../schema/schema-result.js'
 import type { FullLoadResult } from '../fullload/full-load-result.js'
 import type { IncrementalSync } from '../apply/incremental-sync.js'
+import type { IncrementalOptions } from '../apply/apply-options.js'
+import type { FullLoadOptions } from '../fullload/full-load-stage.js'
 import type { CompleteOptions, CompleteResult } from '../complete/complete-result.js'
 import type { ResolvedTaskConfig } from './resolve-config.js'
 import { assertTransition, canTransition, type TaskState } from './task-state.js'
@@ -127,12 +129,12 @@ export class Task extends EventEmitter<PgferryListeners> {
   }
 
   /** Copy the data as of one snapshot, then build post-data objects. */
-  fullLoad(options: StageCallOptions = {}): Promise<FullLoadResult> {
+  fullLoad(options: FullLoadOptions = {}): Promise<FullLoadResult> {
     return this.#call('fullload', options) as Promise<FullLoadResult>
   }
 
   /** Start streaming changes; returns at once with a handle. */
-  startIncremental(options: StageCallOptions = {}): Promise<IncrementalSync> {
+  startIncremental(options: IncrementalOptions = {}): Promise<IncrementalSync> {
     return this.#call('incremental', options) as Promise<IncrementalSync>
   }
 

@@ -242,7 +242,7 @@ describe('complete and the sync edges (16 → 16)', () => {
     const warnings: PgferryEvents['warning'][] = []
     task.on('warning', (e) => warnings.push(e))
     // IncrementalOptions: Task.startIncremental is typed with StageCallOptions for now
-    const sync = await task.startIncremental({ lagIntervalMs: 200, newTableCheckMs: 200 } as never)
+    const sync = await task.startIncremental({ lagIntervalMs: 200, newTableCheckMs: 200 })
     const c = await pair.source.client(db)
     for (let i = 1; i <= 5; i++) await writeStep(c, i)
     // a table created after the load is not in the publication: said, not silently ignored

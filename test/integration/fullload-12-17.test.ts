@@ -6,7 +6,6 @@ import {
   prepareDatabases,
   readyForFullLoad,
 } from '../harness/fullload-suite.js'
-import type { StageCallOptions } from '../../src/task/task.js'
 
 let pair: ClusterPair
 beforeAll(async () => {
@@ -46,7 +45,7 @@ describe('full load 12 → 17', () => {
     })
     try {
       await readyForFullLoad(task)
-      const options = { slotTimeoutMs: 1500 } as StageCallOptions
+      const options = { slotTimeoutMs: 1500 }
       const error = await task.fullLoad(options).then(
         () => undefined,
         (e: unknown) => e,

@@ -84,7 +84,7 @@ describe('task core against real clusters', () => {
     expect(left.rowCount).toBe(0)
   })
 
-  it('runs custom stages in their declared place with the context, then stops at a stage not built yet', async () => {
+  it('runs custom stages in their declared place with the context, and the task completes', async () => {
     const db = await freshTargetDb()
     const order: string[] = []
     const seen: { stage: string; hasSignal: boolean; targetDb: string }[] = []
@@ -112,25 +112,63 @@ describe('task core against real clusters', () => {
       stages: [mk('audit', 'precheck'), mk('notify', 'audit'), mk('last')],
     })
     const events: (keyof PgferryEvents)[] = []
+    const stageOrder: string[] = []
     const warnings: string[] = []
-    for (const name of ['stage:start', 'stage:done', 'task:state', 'precheck:item'] as const)
+    for (const name of ['stage:done', 'task:state', 'precheck:item'] as const)
       task.on(name, () => events.push(name))
-    task.on('warning', (e) => warnings.push(e.message))
+    task.on('stage:start', (e) => stageOrder.push(e.stage))
+    task.on('warning', (e) => {
+      if (e.code === 'CUSTOM') warnings.push(e.message)
+    })
+    try {
+      const result = await task.run()
+      expect(stageOrder).toEqual(['precheck', 'audit', 'notify', 'schema', 'last'])
+      expect(order).toEqual(['audit', 'notify', 'last'])
+      expect(result.results).toMatchObject({ audit: 'AUDIT', notify: 'NOTIFY', last: 'LAST' })
+      expect(seen).toEqual([
+        { stage: 'audit', hasSignal: true, targetDb: db },
+        { stage: 'notify', hasSignal: true, targetDb: db },
+        { stage: 'last', hasSignal: true, targetDb: db },
+      ])
+      expect(warnings).toEqual(['from audit', 'from notify', 'from last'])
+      expect(events.filter((e) => e === 'precheck:item').length).toBeGreaterThanOrEqual(2)
+      expect(task.state).toBe('completed')
+      const rec = await pair.target.query<{ state: string }>(
+        'SELECT state FROM pgferry.task WHERE id = $1',
+        [task.id],
+        db,
+      )
+      expect(rec.rows[0]?.state).toBe('completed')
+    } finally {
+      await task.close()
+    }
+  })
+
+  it('a failing custom stage fails the task, named in the error and the store', async () => {
+    const db = await freshTargetDb()
+    const task = await createTask({
+      name: 'boom',
+      source: pair.source.config(),
+      target: pair.target.config(db),
+      type: 'structure',
+      stages: [
+        {
+          name: 'boom',
+          after: 'precheck',
+          run: async () => {
+            throw new Error('custom stage exploded')
+          },
+        },
+      ],
+    })
     try {
       const err = await task.run().then(
         () => undefined,
         (e: unknown) => e,
       )
       expect(err).toBeInstanceOf(PgferryError)
-      expect((err as PgferryError).code).toBe('PGFERRY_STAGE_NOT_IMPLEMENTED')
-      expect((err as PgferryError).stage).toBe('schema')
-      expect(order).toEqual(['audit', 'notify'])
-      expect(seen).toEqual([
-        { stage: 'audit', hasSignal: true, targetDb: db },
-        { stage: 'notify', hasSignal: true, targetDb: db },
-      ])
-      expect(warnings).toEqual(['from audit', 'from notify'])
-      expect(events.filter((e) => e === 'precheck:item')).toHaveLength(2)
+      expect(err).toMatchObject({ code: 'PGFERRY_STAGE_FAILED', stage: 'boom' })
+      expect((err as PgferryError).message).toContain('custom stage exploded')
       expect(task.state).toBe('failed')
       const rec = await pair.target.query<{ state: string; error: string }>(
         'SELECT state, error FROM pgferry.task WHERE id = $1',
@@ -138,7 +176,7 @@ describe('task core against real clusters', () => {
         db,
       )
       expect(rec.rows[0]?.state).toBe('failed')
-      expect(rec.rows[0]?.error).toContain('not implemented')
+      expect(rec.rows[0]?.error).toContain("stage 'boom' failed")
     } finally {
       await task.close()
     }
@@ -247,7 +285,7 @@ describe('run mode', () => {
       ],
     })
     try {
-      await expect(task.run()).rejects.toMatchObject({ code: 'PGFERRY_STAGE_NOT_IMPLEMENTED' })
+      await expect(task.run()).resolves.toMatchObject({ state: 'completed' })
       expect(ranAt).toBeGreaterThanOrEqual(startAt.getTime())
     } finally {
       await task.close()
