@@ -43,8 +43,7 @@ export class IncrementalRun implements IncrementalSync {
         void this.stop().catch(() => undefined)
         if (background && !reported && error instanceof PgferryError) {
           reported = true
-          ctx.emit('error', { taskId: ctx.taskId, stage: 'incremental', error })
-          await markFailed(ctx, error)
+          await ctx.fail(error)
         }
         throw error
       }
@@ -162,10 +161,4 @@ export class IncrementalRun implements IncrementalSync {
   }
 }
 
-/** Record in the store that the task failed (the stage call that started it has long returned). */
-async function markFailed(ctx: StageContext, error: PgferryError): Promise<void> {
-  const moved = await ctx.store
-    .updateTask(ctx.taskId, { state: 'failed', error: error.message }, 'incremental_sync')
-    .catch(() => false)
-  if (moved) ctx.emit('task:state', { taskId: ctx.taskId, from: 'incremental_sync', to: 'failed' })
-}
+

@@ -4,6 +4,7 @@
  */
 import type pg from 'pg'
 import type { EmitFn } from '../events.js'
+import type { PgferryError } from '../errors.js'
 import type { ResolvedTaskConfig } from '../task/resolve-config.js'
 import type { ProgressStore } from '../store/progress-store.js'
 
@@ -45,6 +46,11 @@ export interface StageContext {
   warn(code: string, message: string, object?: string): void
   /** The value returned by an earlier stage of this run, by stage name. */
   result(stage: string): unknown
+  /**
+   * Report the failure of work that outlives the stage call (the incremental stream): emits
+   * `error` and moves the task to `failed` (in the store and in this process's Task object).
+   */
+  fail(error: PgferryError): Promise<void>
   /** The options the caller passed to this stage's call (e.g. precheck's `skip`). */
   readonly options: Readonly<Record<string, unknown>>
 }

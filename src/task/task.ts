@@ -416,6 +416,13 @@ export class Task extends EventEmitter<PgferryListeners> {
         })
       },
       result: (name) => this.#results.get(name),
+      fail: async (error) => {
+        this.#emit('error', { taskId: this.id, stage: stage.name, error })
+        await this.refresh().catch(() => undefined)
+        if (canTransition(this.#state, 'failed')) {
+          await this.#setState('failed', { error: error.message }).catch(() => undefined)
+        }
+      },
     }
     const dispose = async (): Promise<void> => {
       await Promise.all([...scoped].map((c) => c.end().catch(() => undefined)))

@@ -218,6 +218,8 @@ describe('complete and the sync edges (16 → 16)', () => {
       expect(failure.code).toBe('PGFERRY_DDL_DETECTED')
       expect(failure.message).toContain('public.toasty')
       expect(errors.map((e) => e.error.code)).toContain('PGFERRY_DDL_DETECTED')
+      // this process's Task object knows at once, without a refresh
+      expect(task.state).toBe('failed')
       expect(await task.refresh()).toBe('failed')
       // nothing of the transaction is on the target, and the slot is kept for a resume
       expect(
