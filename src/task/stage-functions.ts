@@ -38,7 +38,10 @@ export function fullLoad(task: Task, options?: FullLoadOptions): Promise<FullLoa
  * Start streaming changes from the full load's snapshot point; returns at once.
  * @public
  */
-export function startIncremental(task: Task, options?: IncrementalOptions): Promise<IncrementalSync> {
+export function startIncremental(
+  task: Task,
+  options?: IncrementalOptions,
+): Promise<IncrementalSync> {
   return task.startIncremental(options)
 }
 

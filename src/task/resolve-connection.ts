@@ -1,0 +1,143 @@
+/**
+ * Connection resolution: URL or config object → a frozen ResolvedConnection with every default
+ * applied. Passwords are kept out of the resolved object (a WeakMap holds them), so logging or
+ * storing a resolved config never leaks one.
+ */
+import { parse as parseUrl } from 'pg-connection-string'
+import { registerSecret } from '../pg/redact.js'
+import { invalid, isRecord } from './config-checks.js'
+import type { ConnectionConfig, ConnectionInput } from './task-config.js'
+
+/** @public */
+export const DEFAULT_PORT = 5432
+/** @public */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
+/** @public */
+export const DEFAULT_APPLICATION_NAME = 'pgferry'
+
+/**
+ * A connection with every default applied. The password is not a property: see `passwordOf`.
+ * @public
+ */
+export interface ResolvedConnection {
+  readonly host: string
+  readonly port: number
+  readonly user: string
+  readonly database: string
+  readonly ssl: boolean | Readonly<Record<string, unknown>>
+  readonly connectionTimeoutMillis: number
+  readonly applicationName: string
+  /** Whether a password (or password function) was given. */
+  readonly hasPassword: boolean
+}
+
+type PasswordSource = string | (() => string | Promise<string>)
+const passwords = new WeakMap<ResolvedConnection, PasswordSource>()
+
+/** The password of a resolved connection, resolving a password function. */
+export async function passwordOf(conn: ResolvedConnection): Promise<string | undefined> {
+  const p = passwords.get(conn)
+  if (p === undefined) return undefined
+  const value = typeof p === 'function' ? await p() : p
+  registerSecret(value)
+  return value
+}
+
+/** Resolve one connection; `field` is `source` or `target`. */
+export function resolveConnection(
+  input: ConnectionInput | undefined,
+  field: string,
+): ResolvedConnection {
+  if (input === undefined || input === null) {
+    throw invalid(
+      field,
+      'is missing',
+      `give a URL like 'postgres://user@host:5432/db' or { host, user, database }`,
+    )
+  }
+  let cfg: ConnectionConfig
+  if (typeof input === 'string') {
+    if (!/^postgres(ql)?:\/\//i.test(input)) {
+      throw invalid(
+        field,
+        'is not a postgres:// URL',
+        `use 'postgres://user:password@host:port/database'`,
+      )
+    }
+    let parsed: ReturnType<typeof parseUrl>
+    try {
+      parsed = parseUrl(input)
+    } catch {
+      throw invalid(
+        field,
+        'is not a valid connection URL',
+        `use 'postgres://user:password@host:port/database'`,
+      )
+    }
+    const port = parsed.port == null || parsed.port === '' ? undefined : Number(parsed.port)
+    cfg = {
+      ...(parsed.host != null && parsed.host !== '' ? { host: parsed.host } : {}),
+      ...(port !== undefined ? { port } : {}),
+      ...(parsed.user ? { user: decodeURIComponent(parsed.user) } : {}),
+      ...(parsed.password ? { password: parsed.password } : {}),
+      ...(parsed.database ? { database: parsed.database } : {}),
+      ...(parsed.ssl !== undefined && typeof parsed.ssl !== 'string'
+        ? { ssl: parsed.ssl as boolean | Record<string, unknown> }
+        : {}),
+      ...(typeof parsed.application_name === 'string'
+        ? { application_name: parsed.application_name }
+        : {}),
+    }
+  } else if (isRecord(input)) {
+    cfg = input
+  } else {
+    throw invalid(
+      field,
+      'must be a URL string or a connection object',
+      `pass { host, port, user, password, database }`,
+    )
+  }
+  const env = process.env
+  const port = cfg.port ?? (env.PGPORT ? Number(env.PGPORT) : DEFAULT_PORT)
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw invalid(
+      `${field}.port`,
+      `${String(cfg.port)} is not a TCP port`,
+      'use an integer between 1 and 65535',
+    )
+  }
+  for (const key of ['host', 'user', 'database'] as const) {
+    const v = cfg[key]
+    if (v !== undefined && typeof v !== 'string') {
+      throw invalid(`${field}.${key}`, 'must be a string', `pass ${key} as a string`)
+    }
+  }
+  const timeout = cfg.connectionTimeoutMillis ?? DEFAULT_CONNECT_TIMEOUT_MS
+  if (!Number.isFinite(timeout) || timeout <= 0) {
+    throw invalid(`${field}.connectionTimeoutMillis`, 'must be a positive number', 'e.g. 10000')
+  }
+  const password = cfg.password ?? env.PGPASSWORD
+  if (password !== undefined && typeof password !== 'string' && typeof password !== 'function') {
+    throw invalid(
+      `${field}.password`,
+      'must be a string or a function',
+      'pass the password as a string',
+    )
+  }
+  const ssl = cfg.ssl ?? false
+  const resolved: ResolvedConnection = Object.freeze({
+    host: cfg.host ?? env.PGHOST ?? 'localhost',
+    port,
+    user: cfg.user ?? env.PGUSER ?? 'postgres',
+    database: cfg.database ?? env.PGDATABASE ?? 'postgres',
+    ssl: typeof ssl === 'object' ? Object.freeze({ ...ssl }) : ssl,
+    connectionTimeoutMillis: timeout,
+    applicationName: cfg.application_name ?? DEFAULT_APPLICATION_NAME,
+    hasPassword: password !== undefined,
+  })
+  if (password !== undefined) {
+    passwords.set(resolved, password)
+    if (typeof password === 'string') registerSecret(password)
+  }
+  return resolved
+}
