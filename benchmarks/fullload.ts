@@ -33,6 +33,8 @@ const SCALE = Number(process.env.SCALE ?? 40)
 /** Multiplier of the extra tables' row counts (1 = the shared bench's sizes); for quick trials. */
 const EXTRA = Number(process.env.EXTRA ?? 1)
 const PARALLELISM = Number(process.env.PARALLELISM ?? 2)
+/** splitTablesLargerThan for the whole-database run (bytes); defaults to pgferry's default. */
+const SPLIT = process.env.SPLIT === undefined ? undefined : Number(process.env.SPLIT)
 const SKIP_PGCOPYDB = process.env.SKIP_PGCOPYDB === '1'
 const ROOT = '/tmp/pgferry-bench'
 const isRoot = process.getuid?.() === 0
@@ -257,6 +259,7 @@ async function main(): Promise<void> {
       objects: { databases: { bench: { as: 'ferry' } } },
       parallelism: PARALLELISM,
       store: 'memory',
+      ...(SPLIT !== undefined ? { splitTablesLargerThan: SPLIT } : {}),
     })
     const report = await task.precheck()
     if (!report.ok)
@@ -378,6 +381,7 @@ async function main(): Promise<void> {
       `db_mb=${(dbBytes / 1048576).toFixed(0)}`,
       `rows=${result.rows}`,
       `parallelism=${PARALLELISM}`,
+      `split=${SPLIT ?? 'default'}`,
       `pg=15`,
       `loadavg=${load}`,
     ].join(' ')

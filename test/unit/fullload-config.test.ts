@@ -12,10 +12,10 @@ const base: TaskConfig = {
 }
 
 describe('full load config', () => {
-  it('defaults to 1 GiB chunks and no throttle', () => {
+  it('defaults to 256 MiB chunks and no throttle', () => {
     const { config } = resolveConfig(base)
     expect(config.splitTablesLargerThan).toBe(DEFAULT_SPLIT_TABLES_LARGER_THAN)
-    expect(DEFAULT_SPLIT_TABLES_LARGER_THAN).toBe(1024 ** 3)
+    expect(DEFAULT_SPLIT_TABLES_LARGER_THAN).toBe(256 * 1024 ** 2)
     expect(config.throttle).toBeUndefined()
   })
 
