@@ -81,6 +81,8 @@ export type { IncrementalOptions } from './apply/apply-options.js'
 export type { LagSample } from './apply/database-apply.js'
 export type { CountMismatch } from './verify/row-counts.js'
 export type { FullLoadOptions } from './fullload/full-load-stage.js'
+export { readLoadProgress } from './fullload/load-progress.js'
+export type { LoadedDatabase, LoadedTable } from './fullload/load-progress.js'
 export type { CompleteOptions, CompleteResult } from './complete/complete-result.js'
 
 // precheck

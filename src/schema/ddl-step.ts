@@ -31,7 +31,10 @@ export interface DdlStep {
 
 /** The progress kind under which the post-data plan of a target database is saved. */
 export const POST_DATA_PLAN_KIND = 'postdata-plan'
-/** The progress kind under which each post-data step is marked done (key = `<targetDb>\u0000<step key>`). */
+/**
+ * The progress kind under which each post-data step is marked done (key = `<targetDb>\u001f<step
+ * key>`: the PostgreSQL store keeps keys in jsonb, which refuses \u0000).
+ */
 export const POST_DATA_DONE_KIND = 'postdata-done'
 
 /** Save the post-data steps of one target database (replaces an earlier plan). */
