@@ -160,5 +160,3 @@ export class IncrementalRun implements IncrementalSync {
     }
   }
 }
-
-
