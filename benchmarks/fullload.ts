@@ -216,6 +216,93 @@ async function floorCopy(
   return s1
 }
 
+/**
+ * Phase sampler: polls the target's pg_stat_activity for one database every SAMPLE_MS and
+ * integrates, per kind of statement (COPY, CREATE INDEX, ALTER TABLE, ANALYZE, VACUUM, parallel
+ * workers, idle in transaction, other), the session-seconds spent and the first/last time seen,
+ * plus how long 0, 1, 2… COPY sessions ran at once between the first and the last COPY. The same
+ * sampler watches pgferry and pgcopydb, so their phases compare.
+ */
+const SAMPLE_MS = 100
+interface Phases {
+  stop(): Promise<string>
+}
+function classify(backend: string, state: string | null, query: string): string | undefined {
+  if (backend === 'parallel worker') return 'pworker'
+  if (backend !== 'client backend') return undefined
+  if (state === 'idle in transaction') return 'idle_tx'
+  if (state !== 'active') return undefined
+  const q = query.trimStart().toUpperCase()
+  if (q.startsWith('COPY')) return 'copy'
+  if (q.startsWith('CREATE UNIQUE INDEX') || q.startsWith('CREATE INDEX')) return 'index'
+  if (q.startsWith('ALTER TABLE')) return 'alter'
+  if (q.startsWith('ANALYZE')) return 'analyze'
+  if (q.startsWith('VACUUM')) return 'vacuum'
+  return 'other'
+}
+async function samplePhases(server: Server, db: string): Promise<Phases> {
+  const c = new pg.Client(server.url('postgres'))
+  await c.connect()
+  const t0 = performance.now()
+  const seconds: Record<string, number> = {}
+  const first: Record<string, number> = {}
+  const last: Record<string, number> = {}
+  const copiesAt: number[] = []
+  let stopped = false
+  let prev = performance.now()
+  const loop = (async () => {
+    while (!stopped) {
+      const r = await c.query<{ backend_type: string; state: string | null; query: string }>(
+        `SELECT backend_type, state, query FROM pg_stat_activity
+          WHERE datname = $1 AND pid <> pg_backend_pid()`,
+        [db],
+      )
+      const now = performance.now()
+      const dt = (now - prev) / 1000
+      prev = now
+      const at = (now - t0) / 1000
+      let copies = 0
+      for (const row of r.rows) {
+        const k = classify(row.backend_type, row.state, row.query)
+        if (k === undefined) continue
+        seconds[k] = (seconds[k] ?? 0) + dt
+        first[k] ??= at
+        last[k] = at
+        if (k === 'copy') copies++
+      }
+      copiesAt.push(copies, dt)
+      await new Promise((res) => setTimeout(res, SAMPLE_MS))
+    }
+  })()
+  return {
+    async stop() {
+      stopped = true
+      await loop
+      await c.end()
+      const lanes: Record<number, number> = {}
+      const f = first.copy ?? 0
+      const l = last.copy ?? 0
+      let at = 0
+      for (let i = 0; i < copiesAt.length; i += 2) {
+        const n = copiesAt[i] as number
+        const dt = copiesAt[i + 1] as number
+        at += dt
+        if (at >= f && at <= l) lanes[n] = (lanes[n] ?? 0) + dt
+      }
+      const kinds = Object.keys(seconds)
+        .sort()
+        .map(
+          (k) =>
+            `${k}=${(seconds[k] ?? 0).toFixed(1)}s@${(first[k] ?? 0).toFixed(1)}-${(last[k] ?? 0).toFixed(1)}`,
+        )
+      const conc = Object.entries(lanes)
+        .map(([n, s]) => `${n}:${s.toFixed(1)}s`)
+        .join(',')
+      return `${kinds.join(' ')} copy_concurrency{${conc}} sampled=${((performance.now() - t0) / 1000).toFixed(1)}s`
+    },
+  }
+}
+
 async function main(): Promise<void> {
   log(`starting PostgreSQL 15 clusters from ${PGBIN}`)
   const [source, target] = await Promise.all([startServer('src'), startServer('tgt')])
@@ -268,10 +355,36 @@ async function main(): Promise<void> {
       })
     const copied: Record<string, number> = {}
     task.on('table:copied', (e) => (copied[e.table] = e.durationMs / 1000))
+    // event timeline (s since the load started): table start/copied, last chunk, post-data steps
+    let s0 = 0
+    const since = (): number => (performance.now() - s0) / 1000
+    const timeline: string[] = []
+    let lastChunk = 0
+    let lastPost = 0
+    task.on('table:start', (e) =>
+      timeline.push(`${since().toFixed(1)} start ${e.table} ×${e.chunks}`),
+    )
+    task.on('table:copied', (e) => timeline.push(`${since().toFixed(1)} copied ${e.table}`))
+    task.on('chunk:progress', (e) => {
+      if (!e.done) return
+      lastChunk = since()
+      timeline.push(`${lastChunk.toFixed(1)} chunk ${e.table} ${e.chunk}`)
+    })
+    task.on('schema:object', (e) => {
+      if (e.phase !== 'post-data') return
+      lastPost = since()
+      timeline.push(`${lastPost.toFixed(1)} post ${e.kind} ${e.name}`)
+    })
     const w0 = performance.now()
     await task.migrateSchema()
-    const s0 = performance.now()
+    s0 = performance.now()
+    const ferryPhases = await samplePhases(target, 'ferry')
+    const cpu0 = process.cpuUsage()
     const result = await task.fullLoad()
+    const loadS = since()
+    const cpu = process.cpuUsage(cpu0)
+    const nodeCpuS = (cpu.user + cpu.system) / 1e6
+    const ferryPhaseLine = await ferryPhases.stop()
     const wall = (performance.now() - w0) / 1000
     const schemaS = (s0 - w0) / 1000
     const rssMb = process.resourceUsage().maxRSS / 1024
@@ -281,6 +394,10 @@ async function main(): Promise<void> {
       throw new Error(`pgferry counts differ: ${ferryCounts} vs ${sourceCounts}`)
     log(
       `pgferry: ${wall.toFixed(2)} s (schema ${schemaS.toFixed(2)} s), ${result.rows} rows, rss ${rssMb.toFixed(0)} MB; per table copy s: ${JSON.stringify(copied)}`,
+    )
+    log(`pgferry timeline:\n  ${timeline.join('\n  ')}`)
+    log(
+      `pgferry phases: load ${loadS.toFixed(2)} s (Node CPU ${nodeCpuS.toFixed(1)} s), last chunk ${lastChunk.toFixed(2)} s, last post-data step ${lastPost.toFixed(2)} s; target activity ${ferryPhaseLine}`,
     )
 
     // 2a. the floor, per table, into bare tables
@@ -330,9 +447,10 @@ async function main(): Promise<void> {
       await target.query('CREATE DATABASE pgcopydb')
       const dir = path.join(ROOT, 'pgcopydb-work')
       rmSync(dir, { recursive: true, force: true })
+      const pgcopydbPhases = await samplePhases(target, 'pgcopydb')
       const p0 = performance.now()
       try {
-        await run(
+        const out = await run(
           'pgcopydb',
           [
             'clone',
@@ -353,6 +471,16 @@ async function main(): Promise<void> {
           },
         )
         pgcopydbS = (performance.now() - p0) / 1000
+        // pgcopydb's own per-step summary (the last lines of its log)
+        const summary = String(out.stderr)
+          .split('\n')
+          .slice(-40)
+          .filter((l) =>
+            /Step|Total|Dump|Prepare|COPY|CREATE|Finalize|Vacuum|Catalog|Large|Sequence|Index|Constraint|---/.test(
+              l,
+            ),
+          )
+        log(`pgcopydb summary:\n  ${summary.join('\n  ')}`)
         const pc = await counts(target, 'pgcopydb')
         if (pc !== sourceCounts) pgcopydbNote = 'counts-differ'
       } catch (error) {
@@ -363,6 +491,7 @@ async function main(): Promise<void> {
       }
       rmSync(dir, { recursive: true, force: true })
       log(`pgcopydb clone: ${pgcopydbS.toFixed(2)} s (${pgcopydbNote})`)
+      log(`pgcopydb phases: target activity ${await pgcopydbPhases.stop()}`)
     }
     const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join('/')
     const line = [
@@ -373,6 +502,7 @@ async function main(): Promise<void> {
       `floor_ratio=${floorRatio.toFixed(2)}`,
       `rss_mb=${rssMb.toFixed(0)}`,
       `schema_s=${schemaS.toFixed(2)}`,
+      `node_cpu_s=${nodeCpuS.toFixed(1)}`,
       `single_table_s=${singleS.toFixed(2)}`,
       `floor_accounts_s=${(floor.pgbench_accounts ?? 0).toFixed(2)}`,
       `floor_total_s=${floorTotal.toFixed(2)}`,
