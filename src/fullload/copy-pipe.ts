@@ -1,6 +1,7 @@
 /**
- * The COPY pipe (DESIGN.md §4): `pipeline(copyTo, meter, copyFrom)` between two dedicated
- * clients, bytes passed through untouched, backpressure end to end, memory bounded by the stream
+ * The COPY pipe (DESIGN.md §4): `pipeline(copyTo, copyFrom)` between two dedicated clients
+ * (the source's CopyData messages relayed as they are, copy-relay.ts; with a throttle
+ * `pipeline(copyTo, meter, copyFrom)`), bytes passed through untouched, backpressure end to end, memory bounded by the stream
  * buffers whatever the table size. Binary format when every column is a built-in, binary-safe type
  * with the same oid on both sides; text otherwise. The target transaction holds the chunk's rows
  * and its "done" row (exactly-once); an unsplit table is `TRUNCATE`d and loaded with `FREEZE` in
@@ -13,6 +14,7 @@ import pgCopy from 'pg-copy-streams'
 import { quoteIdent, quoteQualified } from '../pg/quote.js'
 import type { CopyColumn } from '../catalog/columns-for-copy.js'
 import { chunkIsDone, markChunkDone } from './chunk-progress.js'
+import { framedCopyFrom, framedCopyTo } from './copy-relay.js'
 import { hardClose } from './hard-close.js'
 import { importSnapshotSql } from './snapshot.js'
 import { Meter, type Throttle } from './throttle.js'
@@ -102,23 +104,31 @@ export async function copyChunk(
     }
     if (job.truncate !== undefined) await target.query(`TRUNCATE ${job.truncate}`)
     await source.query(importSnapshotSql(job.snapshot))
-    const into = target.query(copyFrom(job.targetSql))
-    const from = source.query(copyTo(job.sourceSql))
     let bytes = 0
+    let rows: number
     if (throttle.active) {
+      const into = target.query(copyFrom(job.targetSql))
+      const from = source.query(copyTo(job.sourceSql))
       const meter = new Meter(throttle, job.bytesPerRow, onBytes)
       await pipeline(from, meter, into)
       bytes = meter.bytes
+      rows = into.rowCount
     } else {
-      // No throttle: nothing between the two streams; bytes are counted off the source stream.
-      from.on('data', (chunk: Buffer) => {
-        bytes += chunk.length
-        onBytes?.(chunk.length)
-      })
+      // No throttle: the source's CopyData messages go to the target as they are (copy-relay.ts);
+      // bytes (the rows' bytes, without message headers) are counted by the source stream.
+      const into = target.query(framedCopyFrom(job.targetSql))
+      const from = source.query(framedCopyTo(job.sourceSql))
+      if (onBytes !== undefined) {
+        from.on('data', () => {
+          onBytes(from.payloadBytes - bytes)
+          bytes = from.payloadBytes
+        })
+      }
       await pipeline(from, into)
+      bytes = from.payloadBytes
+      rows = into.rowCount
     }
     await source.query('COMMIT')
-    const rows = into.rowCount
     await markChunkDone(target, job.taskId, job.sourceDb, {
       relOid: job.relOid,
       chunk: job.chunk.index,
