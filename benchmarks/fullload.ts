@@ -7,7 +7,8 @@
  *    in Node with pg-copy-streams (a plain pipe, nothing else), per table, into index-less tables;
  *    and pgferry copying pgbench_accounts alone into the same kind of table (`floor_ratio` =
  *    floor time / pgferry time for that table; ≥ 0.9 is the target).
- * 3. `pgcopydb clone --table-jobs 2 --index-jobs 2` (Debian package 0.10), which needs the
+ * 3. `pgcopydb clone --table-jobs 2 --index-jobs 2` (Debian package 0.10; run right after pgferry, before
+ *    the floor, so the two compared figures are nearest in time), which needs the
  *    pg_dump/pg_restore of the server's major: hence PostgreSQL 15 clusters from Debian's
  *    /usr/lib/postgresql/15/bin (initdb/postgres/pgbench), run as `nobody` like the test harness.
  *
@@ -18,7 +19,15 @@
  * Prints `RESULT name=fullload wall_s=… pgcopydb_s=… ratio_vs_pgcopydb=… floor_ratio=… rss_mb=…`.
  */
 import { spawn, execFile } from 'node:child_process'
-import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { mkdtemp } from 'node:fs/promises'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
@@ -36,6 +45,9 @@ const PARALLELISM = Number(process.env.PARALLELISM ?? 2)
 /** splitTablesLargerThan for the whole-database run (bytes); defaults to pgferry's default. */
 const SPLIT = process.env.SPLIT === undefined ? undefined : Number(process.env.SPLIT)
 const SKIP_PGCOPYDB = process.env.SKIP_PGCOPYDB === '1'
+/** If set: a second whole-database pgferry run in the same bench run, with this split size. */
+const SECOND_SPLIT =
+  process.env.SECOND_SPLIT === undefined ? undefined : Number(process.env.SECOND_SPLIT)
 const ROOT = '/tmp/pgferry-bench'
 const isRoot = process.getuid?.() === 0
 const SETTINGS: Record<string, string | number> = {
@@ -58,6 +70,8 @@ const SETTINGS: Record<string, string | number> = {
 
 interface Server {
   port: number
+  /** CPU seconds the cluster used so far (postmaster, its live children, its reaped children). */
+  cpu(): number
   url(db: string): string
   query(sql: string, db?: string): Promise<pg.QueryResult>
   stop(): Promise<void>
@@ -71,6 +85,35 @@ function asUser(cmd: string, args: string[]): [string, string[]] {
     'setpriv',
     ['--reuid=65534', '--regid=65534', '--clear-groups', '--pdeathsig=SIGQUIT', '--', cmd, ...args],
   ]
+}
+
+/** /proc/<pid>/stat: [ppid, utime+stime, cutime+cstime] in seconds (USER_HZ = 100). */
+function procStat(pid: number): [number, number, number] | undefined {
+  try {
+    const raw = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const f = raw.slice(raw.lastIndexOf(')') + 2).split(' ')
+    const n = (i: number): number => Number(f[i - 3])
+    return [n(4), (n(14) + n(15)) / 100, (n(16) + n(17)) / 100]
+  } catch {
+    return undefined
+  }
+}
+
+/** CPU seconds of a postmaster, its live children and the children it reaped. */
+function clusterCpu(postmaster: number): number {
+  const own = procStat(postmaster)
+  let total = own === undefined ? 0 : own[1] + own[2]
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue
+    const st = procStat(Number(d))
+    if (st !== undefined && st[0] === postmaster) total += st[1]
+  }
+  return total
+}
+
+/** CPU seconds of this process's reaped children (pgcopydb, pg_dump, pg_restore). */
+function childrenCpu(): number {
+  return procStat(process.pid)?.[2] ?? 0
 }
 
 async function startServer(name: string): Promise<Server> {
@@ -110,8 +153,10 @@ async function startServer(name: string): Promise<Server> {
     await new Promise((r) => setTimeout(r, 50))
   }
   const url = (db: string): string => `postgres://postgres@127.0.0.1:${port}/${db}`
+  const pid = proc.pid as number
   return {
     port,
+    cpu: () => clusterCpu(pid),
     url,
     async query(sql, db = 'postgres') {
       const client = new pg.Client(url(db))
@@ -229,6 +274,7 @@ interface Phases {
 }
 function classify(backend: string, state: string | null, query: string): string | undefined {
   if (backend === 'parallel worker') return 'pworker'
+  if (backend === 'autovacuum worker') return 'autovacuum'
   if (backend !== 'client backend') return undefined
   if (state === 'idle in transaction') return 'idle_tx'
   if (state !== 'active') return undefined
@@ -248,13 +294,19 @@ async function samplePhases(server: Server, db: string): Promise<Phases> {
   const first: Record<string, number> = {}
   const last: Record<string, number> = {}
   const copiesAt: number[] = []
+  const waits: Record<string, number> = {} // COPY session-seconds by wait event ('cpu' = none)
   let stopped = false
   let prev = performance.now()
   const loop = (async () => {
     while (!stopped) {
-      const r = await c.query<{ backend_type: string; state: string | null; query: string }>(
-        `SELECT backend_type, state, query FROM pg_stat_activity
-          WHERE datname = $1 AND pid <> pg_backend_pid()`,
+      const r = await c.query<{
+        backend_type: string
+        state: string | null
+        query: string
+        wait: string | null
+      }>(
+        `SELECT backend_type, state, query, wait_event_type || ':' || wait_event AS wait
+           FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`,
         [db],
       )
       const now = performance.now()
@@ -268,7 +320,11 @@ async function samplePhases(server: Server, db: string): Promise<Phases> {
         seconds[k] = (seconds[k] ?? 0) + dt
         first[k] ??= at
         last[k] = at
-        if (k === 'copy') copies++
+        if (k === 'copy') {
+          copies++
+          const w = row.wait ?? 'cpu'
+          waits[w] = (waits[w] ?? 0) + dt
+        }
       }
       copiesAt.push(copies, dt)
       await new Promise((res) => setTimeout(res, SAMPLE_MS))
@@ -298,7 +354,11 @@ async function samplePhases(server: Server, db: string): Promise<Phases> {
       const conc = Object.entries(lanes)
         .map(([n, s]) => `${n}:${s.toFixed(1)}s`)
         .join(',')
-      return `${kinds.join(' ')} copy_concurrency{${conc}} sampled=${((performance.now() - t0) / 1000).toFixed(1)}s`
+      const waited = Object.entries(waits)
+        .sort((a, b) => b[1] - a[1])
+        .map(([w, sec]) => `${w}:${sec.toFixed(1)}s`)
+        .join(',')
+      return `${kinds.join(' ')} copy_concurrency{${conc}} copy_waits{${waited}} sampled=${((performance.now() - t0) / 1000).toFixed(1)}s`
     },
   }
 }
@@ -380,10 +440,14 @@ async function main(): Promise<void> {
     s0 = performance.now()
     const ferryPhases = await samplePhases(target, 'ferry')
     const cpu0 = process.cpuUsage()
+    const srcCpu0 = source.cpu()
+    const tgtCpu0 = target.cpu()
     const result = await task.fullLoad()
     const loadS = since()
     const cpu = process.cpuUsage(cpu0)
     const nodeCpuS = (cpu.user + cpu.system) / 1e6
+    const ferrySrcCpu = source.cpu() - srcCpu0
+    const ferryTgtCpu = target.cpu() - tgtCpu0
     const ferryPhaseLine = await ferryPhases.stop()
     const wall = (performance.now() - w0) / 1000
     const schemaS = (s0 - w0) / 1000
@@ -397,9 +461,67 @@ async function main(): Promise<void> {
     )
     log(`pgferry timeline:\n  ${timeline.join('\n  ')}`)
     log(
-      `pgferry phases: load ${loadS.toFixed(2)} s (Node CPU ${nodeCpuS.toFixed(1)} s), last chunk ${lastChunk.toFixed(2)} s, last post-data step ${lastPost.toFixed(2)} s; target activity ${ferryPhaseLine}`,
+      `pgferry phases: load ${loadS.toFixed(2)} s (CPU s: Node ${nodeCpuS.toFixed(1)}, source cluster ${ferrySrcCpu.toFixed(1)}, target cluster ${ferryTgtCpu.toFixed(1)}), last chunk ${lastChunk.toFixed(2)} s, last post-data step ${lastPost.toFixed(2)} s; target activity ${ferryPhaseLine}`,
     )
 
+    // pgcopydb runs right after pgferry: the two figures compared are the nearest in time
+    // 3. pgcopydb clone
+    let pgcopydbS = Number.NaN
+    let pgcopydbNote = 'ok'
+    let pgcopydbCpu = ''
+    if (SKIP_PGCOPYDB) pgcopydbNote = 'skipped'
+    else {
+      await target.query('CREATE DATABASE pgcopydb')
+      const dir = path.join(ROOT, 'pgcopydb-work')
+      rmSync(dir, { recursive: true, force: true })
+      const pgcopydbPhases = await samplePhases(target, 'pgcopydb')
+      const pcCpu0 = [childrenCpu(), source.cpu(), target.cpu()]
+      const p0 = performance.now()
+      try {
+        const out = await run(
+          'pgcopydb',
+          [
+            'clone',
+            '--source',
+            source.url('bench'),
+            '--target',
+            target.url('pgcopydb'),
+            '--dir',
+            dir,
+            '--table-jobs',
+            String(PARALLELISM),
+            '--index-jobs',
+            String(PARALLELISM),
+          ],
+          {
+            env: { ...process.env, PATH: `${PGBIN}:${process.env.PATH ?? ''}` },
+            maxBuffer: 1 << 28,
+          },
+        )
+        pgcopydbS = (performance.now() - p0) / 1000
+        pgcopydbCpu = `CPU s: pgcopydb+pg_dump+pg_restore ${(childrenCpu() - (pcCpu0[0] ?? 0)).toFixed(1)}, source cluster ${(source.cpu() - (pcCpu0[1] ?? 0)).toFixed(1)}, target cluster ${(target.cpu() - (pcCpu0[2] ?? 0)).toFixed(1)}`
+        // pgcopydb's own per-step summary (the last lines of its log)
+        const summary = String(out.stderr)
+          .split('\n')
+          .slice(-40)
+          .filter((l) =>
+            /Step|Total|Dump|Prepare|COPY|CREATE|Finalize|Vacuum|Catalog|Large|Sequence|Index|Constraint|---/.test(
+              l,
+            ),
+          )
+        log(`pgcopydb summary:\n  ${summary.join('\n  ')}`)
+        const pc = await counts(target, 'pgcopydb')
+        if (pc !== sourceCounts) pgcopydbNote = 'counts-differ'
+      } catch (error) {
+        pgcopydbNote = 'failed'
+        log(
+          `pgcopydb failed: ${String((error as { stderr?: string }).stderr ?? error).slice(-2000)}`,
+        )
+      }
+      rmSync(dir, { recursive: true, force: true })
+      log(`pgcopydb clone: ${pgcopydbS.toFixed(2)} s (${pgcopydbNote})`)
+      log(`pgcopydb phases (${pgcopydbCpu}): target activity ${await pgcopydbPhases.stop()}`)
+    }
     // 2a. the floor, per table, into bare tables
     await target.query('CREATE DATABASE floor')
     const floor: Record<string, number> = {}
@@ -439,60 +561,36 @@ async function main(): Promise<void> {
       `pgferry pgbench_accounts alone: ${singleS.toFixed(2)} s vs floor ${(floor.pgbench_accounts ?? 0).toFixed(2)} s`,
     )
 
-    // 3. pgcopydb clone
-    let pgcopydbS = Number.NaN
-    let pgcopydbNote = 'ok'
-    if (SKIP_PGCOPYDB) pgcopydbNote = 'skipped'
-    else {
-      await target.query('CREATE DATABASE pgcopydb')
-      const dir = path.join(ROOT, 'pgcopydb-work')
-      rmSync(dir, { recursive: true, force: true })
-      const pgcopydbPhases = await samplePhases(target, 'pgcopydb')
-      const p0 = performance.now()
-      try {
-        const out = await run(
-          'pgcopydb',
-          [
-            'clone',
-            '--source',
-            source.url('bench'),
-            '--target',
-            target.url('pgcopydb'),
-            '--dir',
-            dir,
-            '--table-jobs',
-            String(PARALLELISM),
-            '--index-jobs',
-            String(PARALLELISM),
-          ],
-          {
-            env: { ...process.env, PATH: `${PGBIN}:${process.env.PATH ?? ''}` },
-            maxBuffer: 1 << 28,
-          },
-        )
-        pgcopydbS = (performance.now() - p0) / 1000
-        // pgcopydb's own per-step summary (the last lines of its log)
-        const summary = String(out.stderr)
-          .split('\n')
-          .slice(-40)
-          .filter((l) =>
-            /Step|Total|Dump|Prepare|COPY|CREATE|Finalize|Vacuum|Catalog|Large|Sequence|Index|Constraint|---/.test(
-              l,
-            ),
-          )
-        log(`pgcopydb summary:\n  ${summary.join('\n  ')}`)
-        const pc = await counts(target, 'pgcopydb')
-        if (pc !== sourceCounts) pgcopydbNote = 'counts-differ'
-      } catch (error) {
-        pgcopydbNote = 'failed'
-        log(
-          `pgcopydb failed: ${String((error as { stderr?: string }).stderr ?? error).slice(-2000)}`,
-        )
-      }
-      rmSync(dir, { recursive: true, force: true })
-      log(`pgcopydb clone: ${pgcopydbS.toFixed(2)} s (${pgcopydbNote})`)
-      log(`pgcopydb phases: target activity ${await pgcopydbPhases.stop()}`)
+    // 2c. optional: pgferry again, whole database, with another split size (same run, same machine)
+    let second = ''
+    if (SECOND_SPLIT !== undefined) {
+      const t2 = await createTask({
+        name: 'bench fullload second',
+        source: source.url('bench'),
+        target: target.url('postgres'),
+        type: 'full',
+        objects: { databases: { bench: { as: 'ferry2' } } },
+        parallelism: PARALLELISM,
+        store: 'memory',
+        splitTablesLargerThan: SECOND_SPLIT,
+      })
+      const r2 = await t2.precheck()
+      if (!r2.ok)
+        await t2.precheck({ skip: r2.items.filter((i) => i.status === 'fail').map((i) => i.id) })
+      const x0 = performance.now()
+      await t2.migrateSchema()
+      const ph = await samplePhases(target, 'ferry2')
+      const c0 = [source.cpu(), target.cpu()]
+      await t2.fullLoad()
+      const wall2 = (performance.now() - x0) / 1000
+      const cpuLine = `source cluster ${(source.cpu() - (c0[0] ?? 0)).toFixed(1)}, target cluster ${(target.cpu() - (c0[1] ?? 0)).toFixed(1)}`
+      await t2.close()
+      log(
+        `pgferry split=${SECOND_SPLIT}: ${wall2.toFixed(2)} s (CPU s: ${cpuLine}); target activity ${await ph.stop()}`,
+      )
+      second = `second_split=${SECOND_SPLIT} second_wall_s=${wall2.toFixed(2)}`
     }
+
     const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join('/')
     const line = [
       'RESULT name=fullload',
@@ -503,6 +601,8 @@ async function main(): Promise<void> {
       `rss_mb=${rssMb.toFixed(0)}`,
       `schema_s=${schemaS.toFixed(2)}`,
       `node_cpu_s=${nodeCpuS.toFixed(1)}`,
+      `ferry_src_cpu_s=${ferrySrcCpu.toFixed(1)}`,
+      `ferry_tgt_cpu_s=${ferryTgtCpu.toFixed(1)}`,
       `single_table_s=${singleS.toFixed(2)}`,
       `floor_accounts_s=${(floor.pgbench_accounts ?? 0).toFixed(2)}`,
       `floor_total_s=${floorTotal.toFixed(2)}`,
@@ -514,6 +614,7 @@ async function main(): Promise<void> {
       `split=${SPLIT ?? 'default'}`,
       `pg=15`,
       `loadavg=${load}`,
+      ...(second === '' ? [] : [second]),
     ].join(' ')
     console.log(line)
     if (process.env.RESULT_FILE !== undefined)
