@@ -1,7 +1,7 @@
 /**
  * Worker lanes: each a dedicated source client and target client for one database, reused from
  * chunk to chunk and replaced after a failure (the pipe closes both on any error). The number of
- * lanes in use is bounded by the caller's p-limit, so this is a free list, not a scheduler.
+ * lanes in use is bounded by the caller's ChunkScheduler, so this is a free list, not a scheduler.
  */
 import type pg from 'pg'
 import type { StageContext } from '../stage/stage.js'

@@ -1,6 +1,7 @@
 /**
  * The full load of one source database into its target database: hold one snapshot, plan the
- * chunks of the tables not yet complete, copy them in parallel (largest first), run post-data
+ * chunks of the tables not yet complete, copy them in parallel (largest first, preferring a table
+ * no other lane is copying: chunk-scheduler.ts), run post-data
  * steps as tables land, then sequences, matview refreshes and large objects.
  *
  * Resume rules (see chunk-progress.ts and load-progress.ts):
@@ -16,7 +17,6 @@
  *   gone, changes since its consistent_point are lost: everything is copied again under a new slot.
  */
 import { randomUUID } from 'node:crypto'
-import pLimit from 'p-limit'
 import { quoteQualified } from '../pg/quote.js'
 import type { StageContext } from '../stage/stage.js'
 import type { ResolvedDatabase } from '../task/resolve-config.js'
@@ -30,6 +30,7 @@ import {
   readPostDataDone,
 } from './chunk-progress.js'
 import { runChunk } from './chunk-retry.js'
+import { ChunkScheduler } from './chunk-scheduler.js'
 import { LanePool } from './copy-lanes.js'
 import { copyLargeObjects } from './large-objects.js'
 import { holdLoadSnapshot } from './load-snapshot.js'
@@ -137,7 +138,7 @@ export async function loadDatabase(
 
   // --- the copy -------------------------------------------------------------------------------
   const lanes = new LanePool(ctx, db.name, db.as)
-  const limit = pLimit(ctx.config.parallelism)
+  const scheduler = new ChunkScheduler(ctx.config.parallelism)
   let rows = 0
   let bytes = 0
   let chunkCount = 0
@@ -151,96 +152,98 @@ export async function loadDatabase(
     tableRows.set(unit.rel.oid, { rows: 0, bytes: 0, left: chunks.length, started: 0 })
     for (const job of chunks) {
       tasks.push(
-        limit(async () => {
-          ctx.signal.throwIfAborted()
-          // after a failure, queued chunks do not start (running ones finish and commit)
-          if (failedEarly !== undefined) throw failedEarly
-          const t = tableRows.get(unit.rel.oid) as {
-            rows: number
-            bytes: number
-            left: number
-            started: number
-          }
-          if (t.started === 0) {
-            t.started = Date.now()
-            ctx.emit('table:start', {
-              taskId,
-              database: db.name,
-              table: unit.key,
-              chunks: chunks.length,
-            })
-          }
-          // In-flight progress of a long chunk: bytes so far (rows are known when it commits).
-          let sent = 0
-          let reported = 0
-          const chunkName = `${job.chunk.index + 1}/${job.chunk.count}`
-          const onBytes = (n: number): void => {
-            sent += n
-            if (sent - reported < PROGRESS_EVERY_BYTES) return
-            reported = sent
+        scheduler
+          .run(unit.rel.oid, async () => {
+            ctx.signal.throwIfAborted()
+            // after a failure, queued chunks do not start (running ones finish and commit)
+            if (failedEarly !== undefined) throw failedEarly
+            const t = tableRows.get(unit.rel.oid) as {
+              rows: number
+              bytes: number
+              left: number
+              started: number
+            }
+            if (t.started === 0) {
+              t.started = Date.now()
+              ctx.emit('table:start', {
+                taskId,
+                database: db.name,
+                table: unit.key,
+                chunks: chunks.length,
+              })
+            }
+            // In-flight progress of a long chunk: bytes so far (rows are known when it commits).
+            let sent = 0
+            let reported = 0
+            const chunkName = `${job.chunk.index + 1}/${job.chunk.count}`
+            const onBytes = (n: number): void => {
+              sent += n
+              if (sent - reported < PROGRESS_EVERY_BYTES) return
+              reported = sent
+              ctx.emit('chunk:progress', {
+                taskId,
+                database: db.name,
+                table: unit.key,
+                chunk: chunkName,
+                rows: 0,
+                bytes: sent,
+                done: false,
+              })
+            }
+            const out = await runChunk(
+              ctx,
+              lanes,
+              job,
+              throttle,
+              snapshot as HeldSnapshot,
+              unit.key,
+              onBytes,
+            )
+            rows += out.rows
+            bytes += out.bytes
+            chunkCount++
+            t.rows += out.rows
+            t.bytes += out.bytes
+            t.left--
             ctx.emit('chunk:progress', {
               taskId,
               database: db.name,
               table: unit.key,
-              chunk: chunkName,
-              rows: 0,
-              bytes: sent,
-              done: false,
+              chunk: `${job.chunk.index + 1}/${job.chunk.count}`,
+              rows: out.rows,
+              bytes: out.bytes,
+              done: true,
             })
-          }
-          const out = await runChunk(
-            ctx,
-            lanes,
-            job,
-            throttle,
-            snapshot as HeldSnapshot,
-            unit.key,
-            onBytes,
-          )
-          rows += out.rows
-          bytes += out.bytes
-          chunkCount++
-          t.rows += out.rows
-          t.bytes += out.bytes
-          t.left--
-          ctx.emit('chunk:progress', {
-            taskId,
-            database: db.name,
-            table: unit.key,
-            chunk: `${job.chunk.index + 1}/${job.chunk.count}`,
-            rows: out.rows,
-            bytes: out.bytes,
-            done: true,
-          })
-          tracker.chunkDone(unit.bytes / chunks.length, t.left === 0)
-          if (t.left === 0) {
-            ctx.emit('table:copied', {
-              taskId,
-              database: db.name,
-              table: unit.key,
-              rows: t.rows,
-              bytes: t.bytes,
-              durationMs: Date.now() - t.started,
-            })
-            const value: LoadedTable = {
-              sourceDatabase: db.name,
-              oid: unit.rel.oid,
-              schema: unit.rel.schema,
-              name: unit.rel.name,
-              targetSchema: unit.rel.targetSchema,
-              rows: t.rows,
-              bytes: t.bytes,
-              syncLsn: syncLsn ?? null,
+            tracker.chunkDone(unit.bytes / chunks.length, t.left === 0)
+            if (t.left === 0) {
+              ctx.emit('table:copied', {
+                taskId,
+                database: db.name,
+                table: unit.key,
+                rows: t.rows,
+                bytes: t.bytes,
+                durationMs: Date.now() - t.started,
+              })
+              const value: LoadedTable = {
+                sourceDatabase: db.name,
+                oid: unit.rel.oid,
+                schema: unit.rel.schema,
+                name: unit.rel.name,
+                targetSchema: unit.rel.targetSchema,
+                rows: t.rows,
+                bytes: t.bytes,
+                syncLsn: syncLsn ?? null,
+              }
+              await store.putProgress(taskId, [
+                { kind: LOADED_TABLE_KIND, key: loadedTableKey(db.name, unit.rel.oid), value },
+              ])
+              runner.landed(unit.rel.oid)
             }
-            await store.putProgress(taskId, [
-              { kind: LOADED_TABLE_KIND, key: loadedTableKey(db.name, unit.rel.oid), value },
-            ])
-            runner.landed(unit.rel.oid)
-          }
-        }).catch((error: unknown) => {
-          failedEarly ??= error
-          throw error
-        }),
+          })
+          .catch((error: unknown) => {
+            failedEarly ??= error
+            throw error
+          }),
       )
     }
   }
