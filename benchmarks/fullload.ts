@@ -8,8 +8,10 @@
  *    and pgferry copying pgbench_accounts alone into the same kind of table (`floor_ratio` =
  *    floor time / pgferry time for that table; ≥ 0.9 is the target).
  * 3. `pgcopydb clone --table-jobs 2 --index-jobs 2` (Debian package 0.10; run right after pgferry, before
- *    the floor, so the two compared figures are nearest in time), which needs the
- *    pg_dump/pg_restore of the server's major: hence PostgreSQL 15 clusters from Debian's
+ *    the floor, so the two compared figures are nearest in time; the source is VACUUM ANALYZEd and
+ *    checkpointed before pgferry, pgferry's target database dropped and the target checkpointed
+ *    before pgcopydb, so neither tool runs beside the other's autovacuum or dirty buffers), which
+ *    needs the pg_dump/pg_restore of the server's major: hence PostgreSQL 15 clusters from Debian's
  *    /usr/lib/postgresql/15/bin (initdb/postgres/pgbench), run as `nobody` like the test harness.
  *
  * Dataset (like ../shared/bench/seed-source.sh): pgbench -i -s SCALE (default 40: 4M accounts),
@@ -396,6 +398,18 @@ async function main(): Promise<void> {
       `seeded ${(dbBytes / 1048576).toFixed(0)} MB in ${((Date.now() - seed0) / 1000).toFixed(0)} s`,
     )
     const sourceCounts = await counts(source, 'bench')
+    // Settle the source: no autovacuum of the fresh tables during the first measured tool.
+    await source.query('VACUUM ANALYZE', 'bench')
+    await source.query('CHECKPOINT')
+    // Warm the target's WAL: the first tool on a fresh cluster would otherwise create every WAL
+    // segment (IO:WALInitWrite) where the next one recycles them.
+    await target.query('CREATE DATABASE warm')
+    await target.query(
+      `CREATE TABLE w AS SELECT g, repeat('x', 1000) AS x FROM generate_series(1, ${Math.round(1500000 * (dbBytes / 1.5e9))}) g`,
+      'warm',
+    )
+    await target.query('DROP DATABASE warm WITH (FORCE)')
+    await target.query('CHECKPOINT')
 
     // 1. pgferry: structure + full load
     const task = await createTask({
@@ -456,6 +470,9 @@ async function main(): Promise<void> {
     const ferryCounts = await counts(target, 'ferry')
     if (ferryCounts !== sourceCounts)
       throw new Error(`pgferry counts differ: ${ferryCounts} vs ${sourceCounts}`)
+    // Settle the target before pgcopydb: drop pgferry's copy (ends autovacuum on it), checkpoint.
+    await target.query('DROP DATABASE ferry WITH (FORCE)')
+    await target.query('CHECKPOINT')
     log(
       `pgferry: ${wall.toFixed(2)} s (schema ${schemaS.toFixed(2)} s), ${result.rows} rows, rss ${rssMb.toFixed(0)} MB; per table copy s: ${JSON.stringify(copied)}`,
     )
