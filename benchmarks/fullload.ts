@@ -20,23 +20,15 @@
  *
  * Prints `RESULT name=fullload wall_s=… pgcopydb_s=… ratio_vs_pgcopydb=… floor_ratio=… rss_mb=…`.
  */
-import { spawn, execFile } from 'node:child_process'
-import {
-  chmodSync,
-  chownSync,
-  mkdirSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs'
-import { mkdtemp } from 'node:fs/promises'
+import { execFile } from 'node:child_process'
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { promisify } from 'node:util'
 import pg from 'pg'
 import pgCopy from 'pg-copy-streams'
 import { createTask } from '../src/index.js'
+import { startCluster } from '../test/harness/cluster.js'
 
 const run = promisify(execFile)
 const PGBIN = process.env.PGBIN ?? '/usr/lib/postgresql/15/bin'
@@ -51,8 +43,10 @@ const SKIP_PGCOPYDB = process.env.SKIP_PGCOPYDB === '1'
 const SECOND_SPLIT =
   process.env.SECOND_SPLIT === undefined ? undefined : Number(process.env.SECOND_SPLIT)
 const ROOT = '/tmp/pgferry-bench'
-const isRoot = process.getuid?.() === 0
 const SETTINGS: Record<string, string | number> = {
+  // the harness turns these off for tests; every recorded bench run had them on
+  fsync: 'on',
+  full_page_writes: 'on',
   listen_addresses: '127.0.0.1',
   max_connections: 100,
   shared_buffers: '512MB',
@@ -80,14 +74,6 @@ interface Server {
 }
 
 const log = (m: string): void => console.error(`[${new Date().toISOString().slice(11, 19)}] ${m}`)
-
-function asUser(cmd: string, args: string[]): [string, string[]] {
-  if (!isRoot) return [cmd, args]
-  return [
-    'setpriv',
-    ['--reuid=65534', '--regid=65534', '--clear-groups', '--pdeathsig=SIGQUIT', '--', cmd, ...args],
-  ]
-}
 
 /** /proc/<pid>/stat: [ppid, utime+stime, cutime+cstime] in seconds (USER_HZ = 100). */
 function procStat(pid: number): [number, number, number] | undefined {
@@ -118,63 +104,15 @@ function childrenCpu(): number {
   return procStat(process.pid)?.[2] ?? 0
 }
 
-async function startServer(name: string): Promise<Server> {
-  mkdirSync(ROOT, { recursive: true, mode: 0o755 })
-  const base = await mkdtemp(path.join(ROOT, `${name}-`))
-  chmodSync(base, 0o755)
-  const data = path.join(base, 'data')
-  mkdirSync(data, { mode: 0o700 })
-  if (isRoot) chownSync(data, 65534, 65534)
-  const [ic, ia] = asUser(path.join(PGBIN, 'initdb'), [
-    '-D',
-    data,
-    '-U',
-    'postgres',
-    '--auth=trust',
-    '-E',
-    'UTF8',
-    '--locale=C',
-    '--no-sync',
-  ])
-  await run(ic, ia, { env: { ...process.env, LC_ALL: 'C' } })
-  const port = 40000 + Math.floor(Math.random() * 10000)
-  const args = ['-D', data, '-p', String(port), '-c', `unix_socket_directories=${data}`]
-  for (const [k, v] of Object.entries(SETTINGS)) args.push('-c', `${k}=${v}`)
-  const [c, a] = asUser(path.join(PGBIN, 'postgres'), args)
-  const proc = spawn(c, a, { stdio: ['ignore', 'ignore', 'inherit'] })
-  for (let i = 0; ; i++) {
-    try {
-      if (
-        readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[7]?.trim() === 'ready'
-      )
-        break
-    } catch {
-      /* not yet */
-    }
-    if (i > 600) throw new Error(`${name} did not start`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  const url = (db: string): string => `postgres://postgres@127.0.0.1:${port}/${db}`
-  const pid = proc.pid as number
+/** A Debian PostgreSQL 15 cluster through the test harness (pgcopydb needs that major's pg_dump). */
+async function startServer(): Promise<Server> {
+  const c = await startCluster({ major: 15, bin: PGBIN, settings: SETTINGS })
   return {
-    port,
-    cpu: () => clusterCpu(pid),
-    url,
-    async query(sql, db = 'postgres') {
-      const client = new pg.Client(url(db))
-      await client.connect()
-      try {
-        return await client.query(sql)
-      } finally {
-        await client.end()
-      }
-    },
-    async stop() {
-      const exited = new Promise((r) => proc.once('exit', r))
-      proc.kill('SIGINT')
-      await exited
-      rmSync(base, { recursive: true, force: true })
-    },
+    port: c.port,
+    cpu: () => clusterCpu(c.pid),
+    url: (db) => c.url(db),
+    query: (sql, db = 'postgres') => c.query(sql, [], db),
+    stop: () => c.stop(),
   }
 }
 
@@ -367,7 +305,7 @@ async function samplePhases(server: Server, db: string): Promise<Phases> {
 
 async function main(): Promise<void> {
   log(`starting PostgreSQL 15 clusters from ${PGBIN}`)
-  const [source, target] = await Promise.all([startServer('src'), startServer('tgt')])
+  const [source, target] = await Promise.all([startServer(), startServer()])
   try {
     await source.query('CREATE DATABASE bench')
     const seed0 = Date.now()
@@ -491,6 +429,7 @@ async function main(): Promise<void> {
       await target.query('CREATE DATABASE pgcopydb')
       const dir = path.join(ROOT, 'pgcopydb-work')
       rmSync(dir, { recursive: true, force: true })
+      mkdirSync(ROOT, { recursive: true })
       const pgcopydbPhases = await samplePhases(target, 'pgcopydb')
       const pcCpu0 = [childrenCpu(), source.cpu(), target.cpu()]
       const p0 = performance.now()

@@ -34,7 +34,13 @@ export const CLUSTER_ROOT = path.join(tmpdir(), 'pgferry-clusters')
 const RUN_AS = { uid: 65534, gid: 65534 }
 
 export interface ClusterOptions {
-  readonly major: Major
+  /** A major installed as `pg-bin-<major>`; with `bin`, any major (a label then). */
+  readonly major: number
+  /**
+   * Directory holding `initdb` and `postgres` (e.g. Debian's /usr/lib/postgresql/15/bin, which the
+   * pgcopydb comparison needs). Defaults to the `pg-bin-<major>` package's binaries.
+   */
+  readonly bin?: string
   /** Extra `-c name=value` server settings; they override the defaults below. */
   readonly settings?: Readonly<Record<string, string | number>>
   /** Port to try first. Defaults to a random port in 20000–39999. */
@@ -42,10 +48,12 @@ export interface ClusterOptions {
 }
 
 export interface Cluster {
-  readonly major: Major
+  readonly major: number
   readonly host: string
   readonly port: number
   readonly dataDir: string
+  /** The postmaster's process id. */
+  readonly pid: number
   /** `pg` client config for the superuser `postgres` (trust auth). */
   config(database?: string): pg.ClientConfig
   url(database?: string): string
@@ -157,7 +165,7 @@ let dbCounter = 0
 
 /** Start a cluster. About 1–2 s. */
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
-  const bin = binDir(options.major)
+  const bin = options.bin ?? binDir(options.major as Major)
   mkdirSync(CLUSTER_ROOT, { recursive: true, mode: 0o755 })
   const base = await mkdtemp(path.join(CLUSTER_ROOT, `pg${options.major}-`))
   chmodSync(base, 0o755)
@@ -248,7 +256,7 @@ async function waitReady(proc: ChildProcess, dataDir: string, stderr: () => stri
 }
 
 function makeCluster(
-  major: Major,
+  major: number,
   port: number,
   base: string,
   dataDir: string,
@@ -267,6 +275,7 @@ function makeCluster(
     host,
     port,
     dataDir,
+    pid: proc.pid as number,
     config,
     url: (database = 'postgres') =>
       `postgres://postgres@${host}:${port}/${encodeURIComponent(database)}`,
