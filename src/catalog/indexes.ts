@@ -21,6 +21,11 @@ export interface IndexInfo {
   /** Backs a constraint (PK, unique, exclusion): created by the constraint, not by itself. */
   readonly constraint: number | null
   readonly replicaIdentity: boolean
+  /**
+   * A btree over plain columns with default opclasses and ordering, no predicate: what
+   * `ADD CONSTRAINT … USING INDEX` accepts (so a PK/unique key can be built as an index first).
+   */
+  readonly plainBtree: boolean
 }
 
 /** Read every index of the given relations. */
@@ -38,6 +43,7 @@ export async function readIndexes(
     clustered: boolean
     con: number | null
     replident: boolean
+    plain: boolean
   }>(
     `SELECT i.indexrelid::int8::float8 AS oid, i.indrelid::int8::float8 AS table, ic.relname AS name,
             pg_get_indexdef(i.indexrelid) AS def,
@@ -46,9 +52,14 @@ export async function readIndexes(
             i.indisclustered AS clustered,
             (SELECT k.oid::int8::float8 FROM pg_constraint k
               WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u', 'x') LIMIT 1) AS con,
-            i.indisreplident AS replident
+            i.indisreplident AS replident,
+            (am.amname = 'btree' AND i.indexprs IS NULL AND i.indpred IS NULL
+              AND NOT (0 <> ANY (i.indoption::int2[]))
+              AND NOT EXISTS (SELECT 1 FROM pg_opclass oc
+                               WHERE oc.oid = ANY (i.indclass::oid[]) AND NOT oc.opcdefault)) AS plain
        FROM pg_index i
        JOIN pg_class ic ON ic.oid = i.indexrelid
+       JOIN pg_am am ON am.oid = ic.relam
        JOIN pg_class tc ON tc.oid = i.indrelid
        JOIN pg_namespace tn ON tn.oid = tc.relnamespace
       WHERE i.indrelid = ANY($1::oid[])
@@ -65,5 +76,6 @@ export async function readIndexes(
     clustered: x.clustered,
     constraint: x.con,
     replicaIdentity: x.replident,
+    plainBtree: x.plain,
   }))
 }

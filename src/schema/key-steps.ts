@@ -5,6 +5,7 @@
  * partition's own, then `ATTACH PARTITION`), foreign keys, CLUSTER ON and REPLICA IDENTITY USING
  * INDEX. Each names the source relations whose data must be loaded first.
  */
+import type { IndexInfo } from '../catalog/indexes.js'
 import type { SelectedRelation } from '../catalog/selection.js'
 import { quoteIdent, quoteQualified } from '../pg/quote.js'
 import { targetName } from './relation-steps.js'
@@ -37,8 +38,27 @@ export function addKeySteps(plan: StepPlan, cat: SourceCatalog): void {
     const comment = plan.comment(`CONSTRAINT ${name} ON`, q, 'pg_constraint', k.oid)
     if (k.type === 'p' || k.type === 'u' || k.type === 'x') {
       const key = onTableKey('constraint', q, k.name)
-      const sql = [`ALTER TABLE ONLY ${q} ADD CONSTRAINT ${name} ${k.definition}`, ...comment]
       const idx = k.index === null ? undefined : indexByOid.get(k.index)
+      const built = keyConstraintSql(rel, q, k.name, k.type, k.definition, idx)
+      const dependsOn = [relationKey(rel.targetSchema, rel.name)]
+      if (built.index !== undefined && idx !== undefined) {
+        // its own step (own transaction): a transaction holding the index build's SHARE lock and
+        // then asking for ALTER TABLE's ACCESS EXCLUSIVE deadlocks with a second key of the table
+        const indexKey = `index:${quoteQualified(rel.targetSchema, idx.name)}`
+        plan.add(
+          indexKey,
+          'index',
+          quoteQualified(rel.targetSchema, idx.name),
+          'post-data',
+          [built.index],
+          {
+            dependsOn,
+            relations: [rel.oid],
+          },
+        )
+        dependsOn.push(indexKey)
+      }
+      const sql = [built.constraint, ...comment]
       if (idx !== undefined)
         sql.push(
           ...plan.comment('INDEX', quoteQualified(rel.targetSchema, idx.name), 'pg_class', idx.oid),
@@ -46,7 +66,7 @@ export function addKeySteps(plan: StepPlan, cat: SourceCatalog): void {
       if (idx?.clustered === true)
         sql.push(`ALTER TABLE ONLY ${q} CLUSTER ON ${quoteIdent(idx.name)}`)
       plan.add(key, 'constraint', `${q}.${name}`, 'post-data', sql, {
-        dependsOn: [relationKey(rel.targetSchema, rel.name)],
+        dependsOn,
         relations: [rel.oid],
       })
       plan.ref('pg_constraint', k.oid, key)
@@ -241,6 +261,44 @@ export function addStatisticsSteps(plan: StepPlan, cat: SourceCatalog): void {
       relations: [rel.oid],
     })
     plan.ref('pg_statistic_ext', st.oid, key)
+  }
+}
+
+/**
+ * A primary key or unique constraint as DESIGN.md §4 builds it: `CREATE UNIQUE INDEX` (from the
+ * source's `pg_get_indexdef`, so parallel index build and the same storage parameters), then
+ * `ADD CONSTRAINT … USING INDEX`, which only attaches it (a moment's ACCESS EXCLUSIVE lock instead
+ * of one held for the whole build, so other indexes of the table build meanwhile), as pgcopydb
+ * does. Where `USING INDEX` is not allowed
+ * (exclusion constraints, partitioned tables, non-btree keys such as v18's `WITHOUT OVERLAPS`,
+ * an index named differently from its constraint, which `USING INDEX` would rename, or an index
+ * tablespace) the constraint is added whole, building its own index.
+ */
+export function keyConstraintSql(
+  rel: SelectedRelation,
+  q: string,
+  constraint: string,
+  type: 'p' | 'u' | 'x',
+  definition: string,
+  index: IndexInfo | undefined,
+): { readonly index?: string; readonly constraint: string } {
+  const name = quoteIdent(constraint)
+  const whole = { constraint: `ALTER TABLE ONLY ${q} ADD CONSTRAINT ${name} ${definition}` }
+  if (
+    type === 'x' ||
+    rel.kind !== 'r' ||
+    index === undefined ||
+    !index.plainBtree ||
+    index.name !== constraint ||
+    definition.includes(' USING INDEX TABLESPACE ') ||
+    !index.definition.startsWith('CREATE UNIQUE INDEX ')
+  )
+    return whole
+  const deferrable = /\s(DEFERRABLE(?: INITIALLY (?:DEFERRED|IMMEDIATE))?)$/.exec(definition)?.[1]
+  const kind = type === 'p' ? 'PRIMARY KEY' : 'UNIQUE'
+  return {
+    index: retarget(index.definition, index.tableSpelling, q),
+    constraint: `ALTER TABLE ONLY ${q} ADD CONSTRAINT ${name} ${kind} USING INDEX ${name}${deferrable === undefined ? '' : ` ${deferrable}`}`,
   }
 }
 

@@ -15,6 +15,8 @@ import type { DdlStep } from './ddl-step.js'
 const ALREADY_EXISTS = new Set(['42P07', '42710', '42723', '42P06', '42P04', '42701', '23505'])
 /** "multiple primary keys": a primary key that is already there. */
 const DUPLICATE_PRIMARY_KEY = '42P16'
+/** `ADD CONSTRAINT … USING INDEX` on an index that already backs the constraint. */
+const INDEX_IN_USE = '55000'
 
 /** How to run and record a list of steps. */
 export interface RunStepsOptions {
@@ -82,7 +84,10 @@ export async function runSteps(
       const state = sqlStateOf(e)
       if (
         state !== undefined &&
-        (ALREADY_EXISTS.has(state) || (state === DUPLICATE_PRIMARY_KEY && s.kind === 'constraint'))
+        (ALREADY_EXISTS.has(state) ||
+          (s.kind === 'constraint' &&
+            (state === DUPLICATE_PRIMARY_KEY ||
+              (state === INDEX_IN_USE && s.sql.some((q) => q.includes(' USING INDEX '))))))
       ) {
         return false
       }
