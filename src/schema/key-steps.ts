@@ -101,21 +101,43 @@ export function addKeySteps(plan: StepPlan, cat: SourceCatalog): void {
       }
       const key = onTableKey('foreign-key', q, k.name)
       const only = rel.kind === 'p' ? '' : 'ONLY '
+      // Added NOT VALID (a moment's lock on both tables), then validated in a step of its own under
+      // SHARE UPDATE EXCLUSIVE, which lets writes and other validations of the referenced table go
+      // on. Added whole where that does not work: before v18 a partitioned table cannot take a NOT
+      // VALID foreign key, and VALIDATE leaves the constraints derived for the partitions of a
+      // referenced partitioned table not valid (seen on v16 and v17).
+      const split = k.validated && rel.kind !== 'p' && ref.kind !== 'p'
+      const relations = [...new Set([...tree(rel.oid), ...tree(ref.oid)])]
       plan.add(
         key,
         'foreign-key',
         `${q}.${name}`,
         'post-data',
-        [`ALTER TABLE ${only}${q} ADD CONSTRAINT ${name} ${k.definition}`, ...comment],
+        [
+          `ALTER TABLE ${only}${q} ADD CONSTRAINT ${name} ${k.definition}${split ? ' NOT VALID' : ''}`,
+          ...comment,
+        ],
         {
           dependsOn: [
             relationKey(rel.targetSchema, rel.name),
             relationKey(ref.targetSchema, ref.name),
           ],
-          relations: [...new Set([...tree(rel.oid), ...tree(ref.oid)])],
+          relations,
         },
       )
-      plan.ref('pg_constraint', k.oid, key)
+      let last = key
+      if (split) {
+        last = onTableKey('foreign-key-validate', q, k.name)
+        plan.add(
+          last,
+          'foreign-key-validate',
+          `${q}.${name}`,
+          'post-data',
+          [`ALTER TABLE ${only}${q} VALIDATE CONSTRAINT ${name}`],
+          { dependsOn: [key], relations },
+        )
+      }
+      plan.ref('pg_constraint', k.oid, last)
       if (k.index !== null) foreignKeys.push({ key, index: k.index })
     }
   }

@@ -38,6 +38,7 @@ export const KIND_PRIORITY: Readonly<Record<string, number>> = {
   index: 21,
   'index-attach': 22,
   'foreign-key': 23,
+  'foreign-key-validate': 23,
   trigger: 24,
   rule: 25,
   policy: 26,
