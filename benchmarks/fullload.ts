@@ -2,17 +2,21 @@
  * bench:fullload — pgferry's full load against its peers, on the same two clusters and data, in
  * one run (../shared/bench/README.md):
  *
- * 1. pgferry: `migrateSchema` + `fullLoad` (data, then PK/indexes, ANALYZE), parallelism 2.
+ * 1. Whole database, ROUNDS rounds (default 2): pgferry (`migrateSchema` + `fullLoad`: data, then
+ *    PK/indexes, ANALYZE) and `pgcopydb clone --table-jobs N --index-jobs N`, parallelism N = 2,
+ *    in turn, the order swapped every round so that neither tool always runs first on the
+ *    clusters. Before each run the previous copy is dropped and both clusters checkpointed (the
+ *    source was VACUUM ANALYZEd after seeding, the target's WAL pre-warmed), so no tool runs beside
+ *    the other's autovacuum or dirty buffers. Medians are compared (`ratio_vs_pgcopydb`); each
+ *    round's ratio is printed too. pgcopydb (Debian package 0.10) needs the pg_dump/pg_restore of
+ *    the server's major: hence PostgreSQL 15 clusters from Debian's /usr/lib/postgresql/15/bin,
+ *    run as `nobody` through the test harness.
  * 2. The floor: `COPY t TO STDOUT (FORMAT binary)` piped into `COPY t FROM STDIN (FORMAT binary)`
- *    in Node with pg-copy-streams (a plain pipe, nothing else), per table, into index-less tables;
- *    and pgferry copying pgbench_accounts alone into the same kind of table (`floor_ratio` =
- *    floor time / pgferry time for that table; ≥ 0.9 is the target).
- * 3. `pgcopydb clone --table-jobs 2 --index-jobs 2` (Debian package 0.10; run right after pgferry, before
- *    the floor, so the two compared figures are nearest in time; the source is VACUUM ANALYZEd and
- *    checkpointed before pgferry, pgferry's target database dropped and the target checkpointed
- *    before pgcopydb, so neither tool runs beside the other's autovacuum or dirty buffers), which
- *    needs the pg_dump/pg_restore of the server's major: hence PostgreSQL 15 clusters from Debian's
- *    /usr/lib/postgresql/15/bin (initdb/postgres/pgbench), run as `nobody` like the test harness.
+ *    in Node with pg-copy-streams (a plain pipe, nothing else) into an index-less table; and
+ *    pgferry copying pgbench_accounts alone (parallelism 1) into the same kind of table,
+ *    interleaved SINGLE_REPEATS times (default 3: floor, pgferry, pgferry, floor, floor, pgferry).
+ *    `floor_ratio` = median floor time / median pgferry time (≥ 0.9 is the target). The other
+ *    tables' floors are measured once, for the record.
  *
  * Dataset (like ../shared/bench/seed-source.sh): pgbench -i -s SCALE (default 40: 4M accounts),
  * wide_events (1M rows, 16 typed columns), nopk_log (500k rows), docs_toast (50k × 8 KB TOASTed
@@ -39,9 +43,10 @@ const PARALLELISM = Number(process.env.PARALLELISM ?? 2)
 /** splitTablesLargerThan for the whole-database run (bytes); defaults to pgferry's default. */
 const SPLIT = process.env.SPLIT === undefined ? undefined : Number(process.env.SPLIT)
 const SKIP_PGCOPYDB = process.env.SKIP_PGCOPYDB === '1'
-/** If set: a second whole-database pgferry run in the same bench run, with this split size. */
-const SECOND_SPLIT =
-  process.env.SECOND_SPLIT === undefined ? undefined : Number(process.env.SECOND_SPLIT)
+/** Whole-database rounds; each runs both tools, the order swapped every round. */
+const ROUNDS = Number(process.env.ROUNDS ?? 2)
+/** Interleaved floor / pgferry-alone measurements of pgbench_accounts (medians are reported). */
+const SINGLE_REPEATS = Number(process.env.SINGLE_REPEATS ?? 3)
 const ROOT = '/tmp/pgferry-bench'
 const SETTINGS: Record<string, string | number> = {
   // the harness turns these off for tests; every recorded bench run had them on
@@ -303,6 +308,215 @@ async function samplePhases(server: Server, db: string): Promise<Phases> {
   }
 }
 
+const median = (xs: readonly number[]): number => {
+  const v = [...xs].sort((a, b) => a - b)
+  const m = Math.floor(v.length / 2)
+  return v.length % 2 === 1 ? (v[m] as number) : ((v[m - 1] as number) + (v[m] as number)) / 2
+}
+
+/** Drop a target database and checkpoint both clusters: the next tool starts on settled servers. */
+async function settle(source: Server, target: Server, drop: string | undefined): Promise<void> {
+  if (drop !== undefined) await target.query(`DROP DATABASE IF EXISTS ${drop} WITH (FORCE)`)
+  await target.query('CHECKPOINT')
+  await source.query('CHECKPOINT')
+}
+
+interface FerryRun {
+  readonly wall: number
+  readonly rows: number
+  readonly rssMb: number
+  readonly schemaS: number
+  readonly nodeCpuS: number
+  readonly nodeUserS: number
+  readonly nodeSysS: number
+  readonly srcCpu: number
+  readonly tgtCpu: number
+}
+
+/** pgferry: structure + full load of the whole database into `db`, checked by row counts. */
+async function ferryRun(
+  source: Server,
+  target: Server,
+  db: string,
+  sourceCounts: string,
+): Promise<FerryRun> {
+  const task = await createTask({
+    name: 'bench fullload',
+    source: source.url('bench'),
+    target: target.url('postgres'),
+    type: 'full',
+    objects: { databases: { bench: { as: db } } },
+    parallelism: PARALLELISM,
+    store: 'memory',
+    ...(SPLIT !== undefined ? { splitTablesLargerThan: SPLIT } : {}),
+  })
+  const report = await task.precheck()
+  if (!report.ok)
+    await task.precheck({
+      skip: report.items.filter((i) => i.status === 'fail').map((i) => i.id),
+    })
+  const copied: Record<string, number> = {}
+  task.on('table:copied', (e) => (copied[e.table] = e.durationMs / 1000))
+  // event timeline (s since the load started): table start/copied, last chunk, post-data steps
+  let s0 = 0
+  const since = (): number => (performance.now() - s0) / 1000
+  const timeline: string[] = []
+  let lastChunk = 0
+  let lastPost = 0
+  task.on('table:start', (e) =>
+    timeline.push(`${since().toFixed(1)} start ${e.table} ×${e.chunks}`),
+  )
+  task.on('table:copied', (e) => timeline.push(`${since().toFixed(1)} copied ${e.table}`))
+  task.on('chunk:progress', (e) => {
+    if (!e.done) return
+    lastChunk = since()
+    timeline.push(`${lastChunk.toFixed(1)} chunk ${e.table} ${e.chunk}`)
+  })
+  task.on('schema:object', (e) => {
+    if (e.phase !== 'post-data') return
+    lastPost = since()
+    timeline.push(`${lastPost.toFixed(1)} post ${e.kind} ${e.name}`)
+  })
+  const w0 = performance.now()
+  await task.migrateSchema()
+  s0 = performance.now()
+  const phases = await samplePhases(target, db)
+  const cpu0 = process.cpuUsage()
+  const srcCpu0 = source.cpu()
+  const tgtCpu0 = target.cpu()
+  const result = await task.fullLoad()
+  const loadS = since()
+  const cpu = process.cpuUsage(cpu0)
+  const srcCpu = source.cpu() - srcCpu0
+  const tgtCpu = target.cpu() - tgtCpu0
+  const phaseLine = await phases.stop()
+  const wall = (performance.now() - w0) / 1000
+  const schemaS = (s0 - w0) / 1000
+  const rssMb = process.resourceUsage().maxRSS / 1024
+  await task.close()
+  const got = await counts(target, db)
+  if (got !== sourceCounts) throw new Error(`pgferry counts differ: ${got} vs ${sourceCounts}`)
+  const run: FerryRun = {
+    wall,
+    rows: result.rows,
+    rssMb,
+    schemaS,
+    nodeCpuS: (cpu.user + cpu.system) / 1e6,
+    nodeUserS: cpu.user / 1e6,
+    nodeSysS: cpu.system / 1e6,
+    srcCpu,
+    tgtCpu,
+  }
+  log(
+    `pgferry: ${wall.toFixed(2)} s (schema ${schemaS.toFixed(2)} s), ${result.rows} rows, rss ${rssMb.toFixed(0)} MB; per table copy s: ${JSON.stringify(copied)}`,
+  )
+  log(`pgferry timeline:\n  ${timeline.join('\n  ')}`)
+  log(
+    `pgferry phases: load ${loadS.toFixed(2)} s (CPU s: Node ${run.nodeCpuS.toFixed(1)} (user ${run.nodeUserS.toFixed(1)}, sys ${run.nodeSysS.toFixed(1)}), source cluster ${srcCpu.toFixed(1)}, target cluster ${tgtCpu.toFixed(1)}), last chunk ${lastChunk.toFixed(2)} s, last post-data step ${lastPost.toFixed(2)} s; target activity ${phaseLine}`,
+  )
+  return run
+}
+
+/** `pgcopydb clone` of the whole database into `db`; NaN when it failed or counts differ. */
+async function pgcopydbRun(
+  source: Server,
+  target: Server,
+  db: string,
+  sourceCounts: string,
+): Promise<number> {
+  await target.query(`CREATE DATABASE ${db}`)
+  const dir = path.join(ROOT, 'pgcopydb-work')
+  rmSync(dir, { recursive: true, force: true })
+  mkdirSync(ROOT, { recursive: true })
+  const phases = await samplePhases(target, db)
+  const cpu0 = [childrenCpu(), source.cpu(), target.cpu()]
+  const p0 = performance.now()
+  let seconds = Number.NaN
+  let note = 'ok'
+  let cpuLine = ''
+  try {
+    const out = await run(
+      'pgcopydb',
+      [
+        'clone',
+        '--source',
+        source.url('bench'),
+        '--target',
+        target.url(db),
+        '--dir',
+        dir,
+        '--table-jobs',
+        String(PARALLELISM),
+        '--index-jobs',
+        String(PARALLELISM),
+      ],
+      {
+        env: { ...process.env, PATH: `${PGBIN}:${process.env.PATH ?? ''}` },
+        maxBuffer: 1 << 28,
+      },
+    )
+    seconds = (performance.now() - p0) / 1000
+    cpuLine = `CPU s: pgcopydb+pg_dump+pg_restore ${(childrenCpu() - (cpu0[0] ?? 0)).toFixed(1)}, source cluster ${(source.cpu() - (cpu0[1] ?? 0)).toFixed(1)}, target cluster ${(target.cpu() - (cpu0[2] ?? 0)).toFixed(1)}`
+    // pgcopydb's own per-step summary (the last lines of its log)
+    const summary = String(out.stderr)
+      .split('\n')
+      .slice(-40)
+      .filter((l) =>
+        /Step|Total|Dump|Prepare|COPY|CREATE|Finalize|Vacuum|Catalog|Large|Sequence|Index|Constraint|---/.test(
+          l,
+        ),
+      )
+    log(`pgcopydb summary:\n  ${summary.join('\n  ')}`)
+    if ((await counts(target, db)) !== sourceCounts) note = 'counts-differ'
+  } catch (error) {
+    note = 'failed'
+    log(`pgcopydb failed: ${String((error as { stderr?: string }).stderr ?? error).slice(-2000)}`)
+  }
+  rmSync(dir, { recursive: true, force: true })
+  log(`pgcopydb clone: ${seconds.toFixed(2)} s (${note})`)
+  log(`pgcopydb phases (${cpuLine}): target activity ${await phases.stop()}`)
+  return note === 'ok' ? seconds : Number.NaN
+}
+
+/** The floor for one table: a plain binary COPY pipe into a fresh index-less table. */
+async function floorRun(source: Server, target: Server, table: string): Promise<number> {
+  await target.query('CREATE DATABASE floor')
+  await target.query(await bareTable(source, table), 'floor')
+  await target.query('CHECKPOINT')
+  const s = await floorCopy(source, target, 'floor', table)
+  await settle(source, target, 'floor')
+  return s
+}
+
+/** pgferry copying pgbench_accounts alone (parallelism 1) into a fresh index-less table. */
+async function singleRun(source: Server, target: Server): Promise<number> {
+  await target.query('CREATE DATABASE single')
+  await target.query(await bareTable(source, 'pgbench_accounts'), 'single')
+  await target.query('CHECKPOINT')
+  const single = await createTask({
+    name: 'bench single table',
+    source: source.url('bench'),
+    target: target.url('single'),
+    type: 'full',
+    objects: {
+      databases: {
+        bench: { as: 'single', schemas: { public: { tables: ['pgbench_accounts'] } } },
+      },
+    },
+    parallelism: 1,
+    store: 'memory',
+  })
+  await single.store.updateTask(single.id, { state: 'running_structure' })
+  await single.refresh()
+  // the table's copy time (first chunk started → last chunk committed), as the floor times its pipe
+  let s = Number.NaN
+  single.on('table:copied', (e) => (s = e.durationMs / 1000))
+  await single.fullLoad()
+  await single.close()
+  await settle(source, target, 'single')
+  return s
+}
+
 async function main(): Promise<void> {
   log(`starting PostgreSQL 15 clusters from ${PGBIN}`)
   const [source, target] = await Promise.all([startServer(), startServer()])
@@ -346,207 +560,60 @@ async function main(): Promise<void> {
       `CREATE TABLE w AS SELECT g, repeat('x', 1000) AS x FROM generate_series(1, ${Math.round(1500000 * (dbBytes / 1.5e9))}) g`,
       'warm',
     )
-    await target.query('DROP DATABASE warm WITH (FORCE)')
-    await target.query('CHECKPOINT')
+    await settle(source, target, 'warm')
 
-    // 1. pgferry: structure + full load
-    const task = await createTask({
-      name: 'bench fullload',
-      source: source.url('bench'),
-      target: target.url('postgres'),
-      type: 'full',
-      objects: { databases: { bench: { as: 'ferry' } } },
-      parallelism: PARALLELISM,
-      store: 'memory',
-      ...(SPLIT !== undefined ? { splitTablesLargerThan: SPLIT } : {}),
-    })
-    const report = await task.precheck()
-    if (!report.ok)
-      await task.precheck({
-        skip: report.items.filter((i) => i.status === 'fail').map((i) => i.id),
-      })
-    const copied: Record<string, number> = {}
-    task.on('table:copied', (e) => (copied[e.table] = e.durationMs / 1000))
-    // event timeline (s since the load started): table start/copied, last chunk, post-data steps
-    let s0 = 0
-    const since = (): number => (performance.now() - s0) / 1000
-    const timeline: string[] = []
-    let lastChunk = 0
-    let lastPost = 0
-    task.on('table:start', (e) =>
-      timeline.push(`${since().toFixed(1)} start ${e.table} ×${e.chunks}`),
-    )
-    task.on('table:copied', (e) => timeline.push(`${since().toFixed(1)} copied ${e.table}`))
-    task.on('chunk:progress', (e) => {
-      if (!e.done) return
-      lastChunk = since()
-      timeline.push(`${lastChunk.toFixed(1)} chunk ${e.table} ${e.chunk}`)
-    })
-    task.on('schema:object', (e) => {
-      if (e.phase !== 'post-data') return
-      lastPost = since()
-      timeline.push(`${lastPost.toFixed(1)} post ${e.kind} ${e.name}`)
-    })
-    const w0 = performance.now()
-    await task.migrateSchema()
-    s0 = performance.now()
-    const ferryPhases = await samplePhases(target, 'ferry')
-    const cpu0 = process.cpuUsage()
-    const srcCpu0 = source.cpu()
-    const tgtCpu0 = target.cpu()
-    const result = await task.fullLoad()
-    const loadS = since()
-    const cpu = process.cpuUsage(cpu0)
-    const nodeCpuS = (cpu.user + cpu.system) / 1e6
-    const ferrySrcCpu = source.cpu() - srcCpu0
-    const ferryTgtCpu = target.cpu() - tgtCpu0
-    const ferryPhaseLine = await ferryPhases.stop()
-    const wall = (performance.now() - w0) / 1000
-    const schemaS = (s0 - w0) / 1000
-    const rssMb = process.resourceUsage().maxRSS / 1024
-    await task.close()
-    const ferryCounts = await counts(target, 'ferry')
-    if (ferryCounts !== sourceCounts)
-      throw new Error(`pgferry counts differ: ${ferryCounts} vs ${sourceCounts}`)
-    // Settle the target before pgcopydb: drop pgferry's copy (ends autovacuum on it), checkpoint.
-    await target.query('DROP DATABASE ferry WITH (FORCE)')
-    await target.query('CHECKPOINT')
-    log(
-      `pgferry: ${wall.toFixed(2)} s (schema ${schemaS.toFixed(2)} s), ${result.rows} rows, rss ${rssMb.toFixed(0)} MB; per table copy s: ${JSON.stringify(copied)}`,
-    )
-    log(`pgferry timeline:\n  ${timeline.join('\n  ')}`)
-    log(
-      `pgferry phases: load ${loadS.toFixed(2)} s (CPU s: Node ${nodeCpuS.toFixed(1)}, source cluster ${ferrySrcCpu.toFixed(1)}, target cluster ${ferryTgtCpu.toFixed(1)}), last chunk ${lastChunk.toFixed(2)} s, last post-data step ${lastPost.toFixed(2)} s; target activity ${ferryPhaseLine}`,
-    )
-
-    // pgcopydb runs right after pgferry: the two figures compared are the nearest in time
-    // 3. pgcopydb clone
-    let pgcopydbS = Number.NaN
-    let pgcopydbNote = 'ok'
-    let pgcopydbCpu = ''
-    if (SKIP_PGCOPYDB) pgcopydbNote = 'skipped'
-    else {
-      await target.query('CREATE DATABASE pgcopydb')
-      const dir = path.join(ROOT, 'pgcopydb-work')
-      rmSync(dir, { recursive: true, force: true })
-      mkdirSync(ROOT, { recursive: true })
-      const pgcopydbPhases = await samplePhases(target, 'pgcopydb')
-      const pcCpu0 = [childrenCpu(), source.cpu(), target.cpu()]
-      const p0 = performance.now()
-      try {
-        const out = await run(
-          'pgcopydb',
-          [
-            'clone',
-            '--source',
-            source.url('bench'),
-            '--target',
-            target.url('pgcopydb'),
-            '--dir',
-            dir,
-            '--table-jobs',
-            String(PARALLELISM),
-            '--index-jobs',
-            String(PARALLELISM),
-          ],
-          {
-            env: { ...process.env, PATH: `${PGBIN}:${process.env.PATH ?? ''}` },
-            maxBuffer: 1 << 28,
-          },
-        )
-        pgcopydbS = (performance.now() - p0) / 1000
-        pgcopydbCpu = `CPU s: pgcopydb+pg_dump+pg_restore ${(childrenCpu() - (pcCpu0[0] ?? 0)).toFixed(1)}, source cluster ${(source.cpu() - (pcCpu0[1] ?? 0)).toFixed(1)}, target cluster ${(target.cpu() - (pcCpu0[2] ?? 0)).toFixed(1)}`
-        // pgcopydb's own per-step summary (the last lines of its log)
-        const summary = String(out.stderr)
-          .split('\n')
-          .slice(-40)
-          .filter((l) =>
-            /Step|Total|Dump|Prepare|COPY|CREATE|Finalize|Vacuum|Catalog|Large|Sequence|Index|Constraint|---/.test(
-              l,
-            ),
-          )
-        log(`pgcopydb summary:\n  ${summary.join('\n  ')}`)
-        const pc = await counts(target, 'pgcopydb')
-        if (pc !== sourceCounts) pgcopydbNote = 'counts-differ'
-      } catch (error) {
-        pgcopydbNote = 'failed'
-        log(
-          `pgcopydb failed: ${String((error as { stderr?: string }).stderr ?? error).slice(-2000)}`,
-        )
+    // 1. whole database, pgferry and pgcopydb in turn, the order swapped every round (a tool that
+    //    runs first or second on the clusters is neither favoured nor penalised), each on settled
+    //    clusters (the previous copy dropped, both checkpointed)
+    const ferry: FerryRun[] = []
+    const pgcopydb: number[] = []
+    const perRound: string[] = []
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 === 0 ? ['ferry', 'pgcopydb'] : ['pgcopydb', 'ferry']
+      for (const tool of order) {
+        if (tool === 'ferry') {
+          ferry.push(await ferryRun(source, target, 'ferry', sourceCounts))
+          await settle(source, target, 'ferry')
+        } else if (!SKIP_PGCOPYDB) {
+          pgcopydb.push(await pgcopydbRun(source, target, 'pgcopydb', sourceCounts))
+          await settle(source, target, 'pgcopydb')
+        }
       }
-      rmSync(dir, { recursive: true, force: true })
-      log(`pgcopydb clone: ${pgcopydbS.toFixed(2)} s (${pgcopydbNote})`)
-      log(`pgcopydb phases (${pgcopydbCpu}): target activity ${await pgcopydbPhases.stop()}`)
+      const f = ferry[ferry.length - 1]?.wall ?? Number.NaN
+      const p = pgcopydb[pgcopydb.length - 1] ?? Number.NaN
+      perRound.push((f / p).toFixed(2))
+      log(
+        `round ${round + 1} (${order.join(' then ')}): pgferry ${f.toFixed(2)} s, pgcopydb ${p.toFixed(2)} s`,
+      )
     }
-    // 2a. the floor, per table, into bare tables
-    await target.query('CREATE DATABASE floor')
-    const floor: Record<string, number> = {}
-    for (const t of TABLES) {
-      await target.query(await bareTable(source, t), 'floor')
-      await target.query('CHECKPOINT')
-      floor[t] = await floorCopy(source, target, 'floor', t)
+
+    // 2. the floor and pgferry on one table, interleaved (floor, pgferry, pgferry, floor, …)
+    const floorAccounts: number[] = []
+    const singles: number[] = []
+    for (let i = 0; i < SINGLE_REPEATS; i++) {
+      if (i % 2 === 0) {
+        floorAccounts.push(await floorRun(source, target, 'pgbench_accounts'))
+        singles.push(await singleRun(source, target))
+      } else {
+        singles.push(await singleRun(source, target))
+        floorAccounts.push(await floorRun(source, target, 'pgbench_accounts'))
+      }
     }
+    log(
+      `pgbench_accounts: floor ${floorAccounts.map((x) => x.toFixed(2)).join(', ')} s; pgferry alone ${singles.map((x) => x.toFixed(2)).join(', ')} s`,
+    )
+    // the other tables' floors, once, for the record
+    const floor: Record<string, number> = { pgbench_accounts: median(floorAccounts) }
+    for (const t of TABLES)
+      if (t !== 'pgbench_accounts') floor[t] = await floorRun(source, target, t)
     const floorTotal = Object.values(floor).reduce((a, b) => a + b, 0)
     log(`floor (serial, per table): ${JSON.stringify(floor)} total ${floorTotal.toFixed(2)} s`)
 
-    // 2b. pgferry copying pgbench_accounts alone into a bare table
-    await target.query('CREATE DATABASE single')
-    await target.query(await bareTable(source, 'pgbench_accounts'), 'single')
-    await target.query('CHECKPOINT')
-    const single = await createTask({
-      name: 'bench single table',
-      source: source.url('bench'),
-      target: target.url('single'),
-      type: 'full',
-      objects: {
-        databases: {
-          bench: { as: 'single', schemas: { public: { tables: ['pgbench_accounts'] } } },
-        },
-      },
-      parallelism: 1,
-      store: 'memory',
-    })
-    await single.store.updateTask(single.id, { state: 'running_structure' })
-    await single.refresh()
-    let singleS = 0
-    single.on('table:copied', (e) => (singleS = e.durationMs / 1000))
-    await single.fullLoad()
-    await single.close()
-    const floorRatio = (floor.pgbench_accounts ?? 0) / singleS
-    log(
-      `pgferry pgbench_accounts alone: ${singleS.toFixed(2)} s vs floor ${(floor.pgbench_accounts ?? 0).toFixed(2)} s`,
-    )
-
-    // 2c. optional: pgferry again, whole database, with another split size (same run, same machine)
-    let second = ''
-    if (SECOND_SPLIT !== undefined) {
-      const t2 = await createTask({
-        name: 'bench fullload second',
-        source: source.url('bench'),
-        target: target.url('postgres'),
-        type: 'full',
-        objects: { databases: { bench: { as: 'ferry2' } } },
-        parallelism: PARALLELISM,
-        store: 'memory',
-        splitTablesLargerThan: SECOND_SPLIT,
-      })
-      const r2 = await t2.precheck()
-      if (!r2.ok)
-        await t2.precheck({ skip: r2.items.filter((i) => i.status === 'fail').map((i) => i.id) })
-      const x0 = performance.now()
-      await t2.migrateSchema()
-      const ph = await samplePhases(target, 'ferry2')
-      const c0 = [source.cpu(), target.cpu()]
-      await t2.fullLoad()
-      const wall2 = (performance.now() - x0) / 1000
-      const cpuLine = `source cluster ${(source.cpu() - (c0[0] ?? 0)).toFixed(1)}, target cluster ${(target.cpu() - (c0[1] ?? 0)).toFixed(1)}`
-      await t2.close()
-      log(
-        `pgferry split=${SECOND_SPLIT}: ${wall2.toFixed(2)} s (CPU s: ${cpuLine}); target activity ${await ph.stop()}`,
-      )
-      second = `second_split=${SECOND_SPLIT} second_wall_s=${wall2.toFixed(2)}`
-    }
-
+    const wall = median(ferry.map((r) => r.wall))
+    const pgcopydbS = pgcopydb.length === 0 ? Number.NaN : median(pgcopydb)
+    const single = median(singles)
+    const floorRatio = median(floorAccounts) / single
+    const pick = (f: (r: FerryRun) => number): string => median(ferry.map(f)).toFixed(1)
     const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join('/')
     const line = [
       'RESULT name=fullload',
@@ -554,23 +621,28 @@ async function main(): Promise<void> {
       `pgcopydb_s=${pgcopydbS.toFixed(2)}`,
       `ratio_vs_pgcopydb=${(wall / pgcopydbS).toFixed(2)}`,
       `floor_ratio=${floorRatio.toFixed(2)}`,
-      `rss_mb=${rssMb.toFixed(0)}`,
-      `schema_s=${schemaS.toFixed(2)}`,
-      `node_cpu_s=${nodeCpuS.toFixed(1)}`,
-      `ferry_src_cpu_s=${ferrySrcCpu.toFixed(1)}`,
-      `ferry_tgt_cpu_s=${ferryTgtCpu.toFixed(1)}`,
-      `single_table_s=${singleS.toFixed(2)}`,
-      `floor_accounts_s=${(floor.pgbench_accounts ?? 0).toFixed(2)}`,
+      `rss_mb=${Math.max(...ferry.map((r) => r.rssMb)).toFixed(0)}`,
+      `rounds=${ROUNDS}`,
+      `round_ratios=${perRound.join('/')}`,
+      `ferry_walls=${ferry.map((r) => r.wall.toFixed(2)).join('/')}`,
+      `pgcopydb_walls=${pgcopydb.map((x) => x.toFixed(2)).join('/')}`,
+      `schema_s=${pick((r) => r.schemaS)}`,
+      `node_cpu_s=${pick((r) => r.nodeCpuS)}`,
+      `node_user_s=${pick((r) => r.nodeUserS)}`,
+      `node_sys_s=${pick((r) => r.nodeSysS)}`,
+      `ferry_src_cpu_s=${pick((r) => r.srcCpu)}`,
+      `ferry_tgt_cpu_s=${pick((r) => r.tgtCpu)}`,
+      `single_table_s=${single.toFixed(2)}`,
+      `floor_accounts_s=${median(floorAccounts).toFixed(2)}`,
+      `single_repeats=${SINGLE_REPEATS}`,
       `floor_total_s=${floorTotal.toFixed(2)}`,
-      `pgcopydb=${pgcopydbNote}`,
       `scale=${SCALE}`,
       `db_mb=${(dbBytes / 1048576).toFixed(0)}`,
-      `rows=${result.rows}`,
+      `rows=${ferry[0]?.rows ?? 0}`,
       `parallelism=${PARALLELISM}`,
       `split=${SPLIT ?? 'default'}`,
       `pg=15`,
       `loadavg=${load}`,
-      ...(second === '' ? [] : [second]),
     ].join(' ')
     console.log(line)
     if (process.env.RESULT_FILE !== undefined)
