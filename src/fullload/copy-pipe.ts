@@ -1,6 +1,7 @@
 /**
  * The COPY pipe (DESIGN.md §4): `pipeline(copyTo, copyFrom)` between two dedicated clients
- * (the source's CopyData messages relayed as they are, copy-relay.ts; with a throttle
+ * (the source's CopyData messages relayed as they are, copy-relay.ts, read into a reused buffer
+ * and written straight to the target socket where Node allows it, direct-relay.ts; with a throttle
  * `pipeline(copyTo, meter, copyFrom)`), bytes passed through untouched, backpressure end to end, memory bounded by the stream
  * buffers whatever the table size. Binary format when every column is a built-in, binary-safe type
  * with the same oid on both sides; text otherwise. The target transaction holds the chunk's rows
@@ -15,6 +16,7 @@ import { quoteIdent, quoteQualified } from '../pg/quote.js'
 import type { CopyColumn } from '../catalog/columns-for-copy.js'
 import { chunkIsDone, markChunkDone } from './chunk-progress.js'
 import { framedCopyFrom, framedCopyTo } from './copy-relay.js'
+import { canRelayDirect, relayDirect } from './direct-relay.js'
 import { hardClose } from './hard-close.js'
 import { importSnapshotSql } from './snapshot.js'
 import { Meter, type Throttle } from './throttle.js'
@@ -113,8 +115,14 @@ export async function copyChunk(
       await pipeline(from, meter, into)
       bytes = meter.bytes
       rows = into.rowCount
+    } else if (canRelayDirect(source, target)) {
+      // No throttle: the source's CopyData messages go to the target socket as they are read, from
+      // a reused read buffer (direct-relay.ts).
+      const out = await relayDirect(source, target, job.sourceSql, job.targetSql, onBytes)
+      bytes = out.bytes
+      rows = out.rows
     } else {
-      // No throttle: the source's CopyData messages go to the target as they are (copy-relay.ts);
+      // The same relay through streams (copy-relay.ts), where Node's internals are not as expected;
       // bytes (the rows' bytes, without message headers) are counted by the source stream.
       const into = target.query(framedCopyFrom(job.targetSql))
       const from = source.query(framedCopyTo(job.sourceSql))

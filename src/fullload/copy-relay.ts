@@ -37,8 +37,18 @@ export type FramedCopyOut = ReturnType<typeof pgCopy.to> & {
   readonly payloadBytes: number
 }
 
+/**
+ * Where the relay hands its byte ranges instead of pushing them (direct-relay.ts): `write` gets
+ * each run of CopyData messages, `end` the bytes after the COPY (copied: the input is a reused
+ * buffer) and what pg-copy-streams would have done at that point, to run once the runs are written.
+ */
+export interface RelaySink {
+  write(run: Buffer): void
+  end(finish: () => void): void
+}
+
 /** `COPY … TO STDOUT` as framed CopyData messages (see the module comment). */
-export function framedCopyTo(sql: string): FramedCopyOut {
+export function framedCopyTo(sql: string, sink?: RelaySink): FramedCopyOut {
   const stream = pgCopy.to(sql)
   const s = stream as unknown as CopyToInternals & { payloadBytes: number }
   s.payloadBytes = 0
@@ -79,13 +89,14 @@ export function framedCopyTo(sql: string): FramedCopyOut {
         break
       }
       const code = chunk[pos] as number
+      // Int32 (no heap number per row): a message is at most 1 GB (the server's MaxAllocSize).
       const end =
         pos +
         1 +
-        ((chunk[pos + 1] as number) * 0x1000000 +
-          (((chunk[pos + 2] as number) << 16) |
-            ((chunk[pos + 3] as number) << 8) |
-            (chunk[pos + 4] as number)))
+        (((chunk[pos + 1] as number) << 24) |
+          ((chunk[pos + 2] as number) << 16) |
+          ((chunk[pos + 3] as number) << 8) |
+          (chunk[pos + 4] as number))
       if (code === COPY_DATA) {
         if (runStart < 0) runStart = pos
         if (end > len) {
@@ -103,21 +114,20 @@ export function framedCopyTo(sql: string): FramedCopyOut {
       s.payloadBytes += payload
       payload = 0
       if (runStart >= 0) {
-        drained = s.push(chunk.subarray(runStart, pos))
+        if (sink === undefined) drained = s.push(chunk.subarray(runStart, pos))
+        else sink.write(chunk.subarray(runStart, pos))
         runStart = -1
       }
       if (code === ERROR_RESPONSE || code === COPY_DONE) {
         // Hand pg what follows (the error, or CommandComplete + ReadyForQuery), as pg-copy-streams does.
         const rest = code === COPY_DONE ? pos + 5 : pos
         afterCopy = s._pgDataHandler
-        if (rest < len) s._buffer.push(chunk.subarray(rest))
-        s._detach()
-        if (code === COPY_DONE) {
-          s.push(null)
-          s._cleanup()
-          return true
+        if (sink !== undefined) {
+          const tail = rest < len ? Buffer.from(chunk.subarray(rest)) : undefined
+          sink.end(() => finishCopy(s, tail, code === COPY_DONE))
+          return code === COPY_DONE ? true : undefined
         }
-        return undefined
+        return finishCopy(s, rest < len ? chunk.subarray(rest) : undefined, code === COPY_DONE)
       }
       // CopyOutResponse, ParameterStatus, NoticeResponse, NotificationResponse: not data
       if (end > len) {
@@ -128,10 +138,23 @@ export function framedCopyTo(sql: string): FramedCopyOut {
       pos = end
     }
     s.payloadBytes += payload
-    if (runStart >= 0 && pos > runStart) drained = s.push(chunk.subarray(runStart, pos))
+    if (runStart >= 0 && pos > runStart) {
+      if (sink === undefined) drained = s.push(chunk.subarray(runStart, pos))
+      else sink.write(chunk.subarray(runStart, pos))
+    }
     return drained
   }
   return stream as FramedCopyOut
+}
+
+/** The end of the COPY as pg-copy-streams does it: pg gets the rest; the stream ends or errors. */
+function finishCopy(s: CopyToInternals, rest: Buffer | undefined, done: boolean): true | undefined {
+  if (rest !== undefined) s._buffer.push(rest)
+  s._detach()
+  if (!done) return undefined
+  s.push(null)
+  s._cleanup()
+  return true
 }
 
 /** `COPY … FROM STDIN` that takes chunks already framed as CopyData messages. */
