@@ -265,6 +265,7 @@ export async function loadDatabase(
         })()
       : Promise.resolve(0)
   const settled = await Promise.allSettled([...tasks, largeObjectsCopy])
+  runner.copyFinished()
   await lanes.close()
   await snapshot?.release()
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected')

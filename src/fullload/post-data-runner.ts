@@ -78,6 +78,7 @@ export class PostDataRunner {
   readonly #running = new Set<Promise<void>>()
   readonly #free: pg.Client[] = []
   #error: unknown
+  #copying = true
   /** Steps run (not skipped) in this run. */
   stepsRun = 0
 
@@ -94,6 +95,15 @@ export class PostDataRunner {
   landed(unitOid: number): void {
     this.#landed.add(unitOid)
     this.#schedule()
+  }
+
+  /**
+   * Every COPY lane is done: from now on index builds may use parallel maintenance workers. While
+   * the lanes run they already keep `parallelism` backends busy, and workers would only
+   * oversubscribe the cores.
+   */
+  copyFinished(): void {
+    this.#copying = false
   }
 
   /** Wait for every step; rejects with the first failure. */
@@ -204,7 +214,9 @@ export class PostDataRunner {
           }
         }
       } else {
-        await client.query('BEGIN')
+        await client.query(
+          this.#copying ? 'BEGIN; SET LOCAL max_parallel_maintenance_workers = 0' : 'BEGIN',
+        )
         for (const sql of step.sql) await client.query(sql)
         await markPostDataDone(client, this.#ctx.taskId, step.key)
         await client.query('COMMIT')
