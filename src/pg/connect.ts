@@ -2,6 +2,7 @@
  * Opening connections, and turning every way a connection can fail into an error that names the
  * cause and the fix, without the password or a connection string in it.
  */
+import type { Duplex } from 'node:stream'
 import pg from 'pg'
 import { PgferryError, sqlStateOf } from '../errors.js'
 import { passwordOf, type ResolvedConnection } from '../task/resolve-config.js'
@@ -13,10 +14,20 @@ export function describeConnection(conn: ResolvedConnection, database = conn.dat
   return `${conn.user}@${conn.host}:${conn.port}/${database}`
 }
 
+/** How to open a client: the public ConnectOptions that apply, and pgferry's own. */
+export interface OpenOptions extends Pick<ConnectOptions, 'database' | 'replication'> {
+  /**
+   * Makes the unconnected plain socket that pg connects (TCP or Unix socket), as the COPY lanes'
+   * `relaySocket()`. Used only without TLS: pg's TLS upgrade wraps the plain socket and reads
+   * from it itself, so with TLS pg makes its own. Defaults to pg's own socket.
+   */
+  readonly socket?: () => Duplex
+}
+
 /** A `pg` client config for a resolved connection. */
 export async function clientConfig(
   conn: ResolvedConnection,
-  options: Pick<ConnectOptions, 'database' | 'replication'> = {},
+  options: OpenOptions = {},
 ): Promise<pg.ClientConfig> {
   const password = await passwordOf(conn)
   return {
@@ -29,6 +40,7 @@ export async function clientConfig(
     application_name: conn.applicationName,
     ...(password !== undefined ? { password } : {}),
     ...(options.replication !== undefined ? { replication: options.replication } : {}),
+    ...(options.socket !== undefined && conn.ssl === false ? { stream: options.socket } : {}),
   }
 }
 
@@ -138,7 +150,7 @@ export function connectError(
 export async function openClient(
   conn: ResolvedConnection,
   side: Side,
-  options: Pick<ConnectOptions, 'database' | 'replication'> = {},
+  options: OpenOptions = {},
 ): Promise<pg.Client> {
   const client = new pg.Client(await clientConfig(conn, options))
   client.on('error', () => {
