@@ -4,7 +4,9 @@
  * lanes in use is bounded by the caller's ChunkScheduler, so this is a free list, not a scheduler.
  */
 import type pg from 'pg'
+import { openClient } from '../pg/connect.js'
 import type { StageContext } from '../stage/stage.js'
+import { relaySocket } from './relay-socket.js'
 
 /** Session settings of every full-load connection that holds a transaction or a long statement. */
 export const NO_TIMEOUTS = `SELECT set_config('statement_timeout', '0', false), set_config('idle_in_transaction_session_timeout', '0', false), set_config('lock_timeout', '0', false)`
@@ -33,8 +35,27 @@ export class LanePool {
   async acquire(): Promise<Lane> {
     const lane = this.#free.pop()
     if (lane !== undefined) return lane
-    const source = await this.#ctx.connect('source', { database: this.#sourceDb })
-    const target = await this.#ctx.connect('target', { database: this.#targetDb })
+    this.#ctx.signal.throwIfAborted()
+    // Opened here rather than by ctx.connect: its socket reads into a reused buffer, which the
+    // COPY relay writes from (relay-socket.ts; pg's own socket where TLS is on). This pool closes
+    // it: on release after a failure, in close(), or below.
+    const source = await openClient(this.#ctx.config.source, 'source', {
+      database: this.#sourceDb,
+      socket: relaySocket,
+    })
+    try {
+      const target = await this.#ctx.connect('target', { database: this.#targetDb })
+      await this.#prepare(source, target)
+      const created = { source, target }
+      this.#all.add(created)
+      return created
+    } catch (error) {
+      await source.end().catch(() => undefined)
+      throw error
+    }
+  }
+
+  async #prepare(source: pg.Client, target: pg.Client): Promise<void> {
     // A role's statement or idle timeouts must not cut a long COPY.
     await source.query(NO_TIMEOUTS)
     await target.query(NO_TIMEOUTS)
@@ -51,9 +72,6 @@ export class LanePool {
         )
       }
     }
-    const created = { source, target }
-    this.#all.add(created)
-    return created
   }
 
   /** Return a healthy lane, or drop a broken one (its clients are already closed). */

@@ -1,7 +1,7 @@
 /**
  * The COPY pipe (DESIGN.md §4): `pipeline(copyTo, copyFrom)` between two dedicated clients
  * (the source's CopyData messages relayed as they are, copy-relay.ts, read into a reused buffer
- * and written straight to the target socket where Node allows it, direct-relay.ts; with a throttle
+ * and written straight to the target socket unless TLS is on, direct-relay.ts; with a throttle
  * `pipeline(copyTo, meter, copyFrom)`), bytes passed through untouched, backpressure end to end, memory bounded by the stream
  * buffers whatever the table size. Binary format when every column is a built-in, binary-safe type
  * with the same oid on both sides; text otherwise. The target transaction holds the chunk's rows
@@ -122,7 +122,7 @@ export async function copyChunk(
       bytes = out.bytes
       rows = out.rows
     } else {
-      // The same relay through streams (copy-relay.ts), where Node's internals are not as expected;
+      // The same relay through streams (copy-relay.ts), where the source socket is pg's own (TLS);
       // bytes (the rows' bytes, without message headers) are counted by the source stream.
       const into = target.query(framedCopyFrom(job.targetSql))
       const from = source.query(framedCopyTo(job.sourceSql))

@@ -5,7 +5,7 @@
  * Why: on the stream path every socket read is a fresh 64 KB ArrayBuffer, and that external memory
  * is what drives V8's collections (a scavenge per ~32 MB, a mark-compact of the whole heap per
  * ~100 MB). On 386 MB relayed alone that was about half of Node's user time; reading into a reused
- * buffer (Node's `onread` mode, `useUserBuffer`) leaves nearly nothing to collect.
+ * buffer (Node's `onread` mode) leaves nearly nothing to collect.
  *
  * The protocol stays pg-copy-streams': the source query is the framed CopyToQuery (copy-relay.ts),
  * which now hands its byte ranges to the target socket instead of pushing them, and ends (or
@@ -14,27 +14,16 @@
  * not take at once still points into the read buffer, so the source socket stops reading until
  * it is written (and the end of the COPY waits for it too, before pg reads again).
  *
- * Node's user-buffer mode is reached through net.Socket internals (the `kBuffer`/`kBufferCb`
- * symbols, `_handle.useUserBuffer`); where they are not found (another Node, TLS), the caller
- * uses the stream path. Once switched, a socket stays in that mode: outside a COPY each read is
- * copied and pushed, as Node itself would have.
+ * The source socket is the lane's `relaySocket()` (relay-socket.ts), in Node's public `onread`
+ * mode; a client on any other socket (TLS, or not opened by the copy lanes) uses the stream path.
+ * Outside a COPY the socket copies each read and pushes it, as Node itself would have.
  */
 import type pg from 'pg'
 import { pipeline } from 'node:stream/promises'
 import { framedCopyFrom, framedCopyTo, type RelaySink } from './copy-relay.js'
+import { relayReaderOf } from './relay-socket.js'
 
-const READ_BUFFER_BYTES = 65536 // libuv's own read size
 const EMPTY = Buffer.alloc(0)
-
-/** The parts of a connected net.Socket this module relies on. */
-interface SocketInternals {
-  encrypted?: boolean
-  destroyed: boolean
-  _handle: { useUserBuffer?(b: Buffer): void } | null
-  _read(n: number): void
-  push(b: Buffer): boolean
-  [key: symbol]: unknown
-}
 
 /** The parts of a target socket written to. */
 interface WriteSocket {
@@ -42,54 +31,15 @@ interface WriteSocket {
   write(b: Buffer, cb: (error?: Error | null) => void): boolean
 }
 
-/** A source socket in user-buffer mode; `sink` takes each read while a COPY is relayed. */
-interface Reader {
-  sink: ((b: Buffer) => boolean) | null
-  readonly socket: SocketInternals
-}
-
-const readers = new WeakMap<object, Reader>()
-
 function socketOf(client: pg.Client): unknown {
   return (client as unknown as { connection?: { stream?: unknown } }).connection?.stream
-}
-
-/** The client's socket switched to user-buffer reads, or undefined where that is not possible. */
-function readerOf(client: pg.Client): Reader | undefined {
-  const socket = socketOf(client) as SocketInternals | undefined
-  if (socket === undefined || socket === null) return undefined
-  const known = readers.get(socket)
-  if (known !== undefined) return known
-  if (socket.encrypted === true || socket.destroyed) return undefined
-  const handle = socket._handle
-  if (handle === null || typeof handle.useUserBuffer !== 'function') return undefined
-  if (typeof socket._read !== 'function') return undefined
-  let kBuffer: symbol | undefined
-  let kBufferCb: symbol | undefined
-  for (const sym of Object.getOwnPropertySymbols(socket)) {
-    if (sym.description === 'kBuffer') kBuffer = sym
-    else if (sym.description === 'kBufferCb') kBufferCb = sym
-  }
-  if (kBuffer === undefined || kBufferCb === undefined || socket[kBuffer] !== null) return undefined
-  const buffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES)
-  const reader: Reader = { sink: null, socket }
-  // Node calls this with the bytes read into `buffer`; false stops reading (as push() does).
-  socket[kBufferCb] = (n: number, buf: Buffer): boolean => {
-    const view = buf.subarray(0, n)
-    if (reader.sink !== null) return reader.sink(view)
-    return socket.push(Buffer.from(view))
-  }
-  socket[kBuffer] = buffer
-  handle.useUserBuffer(buffer)
-  readers.set(socket, reader)
-  return reader
 }
 
 /** Whether `relayDirect` can run between these clients (else: the stream path). */
 export function canRelayDirect(source: pg.Client, target: pg.Client): boolean {
   const t = socketOf(target) as Partial<WriteSocket> | undefined
   if (t === undefined || t === null || typeof t.write !== 'function') return false
-  return readerOf(source) !== undefined
+  return relayReaderOf(socketOf(source)) !== undefined
 }
 
 /** The target COPY has started (CopyInResponse), or failed to. */
@@ -118,7 +68,7 @@ export async function relayDirect(
   targetSql: string,
   onBytes?: (bytes: number) => void,
 ): Promise<{ rows: number; bytes: number }> {
-  const reader = readerOf(source)
+  const reader = relayReaderOf(socketOf(source))
   const out = socketOf(target) as WriteSocket
   if (reader === undefined)
     throw new Error('relayDirect: the source socket cannot be read directly')
@@ -134,7 +84,7 @@ export async function relayDirect(
       const f = finish
       finish = null
       f()
-    } else if (reader.sink !== null) reader.socket._read(0)
+    } else if (reader.sink !== null) reader.socket.resume()
   }
   const sink: RelaySink = {
     write: (run) => {
@@ -172,12 +122,15 @@ export async function relayDirect(
     return false
   }
   // pg submits the query when the client is free: from then on the socket's bytes are this COPY's.
-  // pg-copy-streams pauses the socket there, which in user-buffer mode stops its reading.
+  // pg-copy-streams pauses the socket there, which in `onread` mode stops its reading. resume() is
+  // the public way to read again in that mode (Node's docs: pause() and resume() behave as
+  // expected; it starts the handle's reads whatever the stream's state); with pg-copy-streams'
+  // 'readable' listener on the socket it does not make the stream flow.
   const attach = f._attach.bind(from)
   f._attach = () => {
     attach()
     reader.sink = onRead
-    reader.socket._read(0)
+    reader.socket.resume()
   }
   try {
     await pipeline(source.query(from), into)
