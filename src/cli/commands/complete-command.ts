@@ -1,0 +1,38 @@
+/**
+ * `pgferry complete ID`: cut a full+incremental task over.
+ */
+import { openTask } from '../../index.js'
+import { cliConnection } from '../cli-connection.js'
+import type { Command } from '../command-context.js'
+import { EXIT } from '../exit-codes.js'
+import { printCompleteResult } from '../print-complete-result.js'
+import { attachProgress } from '../progress-reporter.js'
+import { printResumeHint } from '../resume-hint.js'
+import { ShutdownSignals } from '../shutdown-signals.js'
+
+/** `pgferry complete ID --source URL --target URL`. */
+export const completeCommand: Command = async ({ id, flags, out, secrets }) => {
+  const source = cliConnection('source', flags.string('source'), secrets, 'complete')
+  const target = cliConnection('target', flags.string('target'), secrets, 'complete')
+  const task = await openTask(id ?? '', { source, target })
+  const detach = attachProgress(task, out)
+  const shutdown = new ShutdownSignals()
+  try {
+    out.line(
+      `completing task ${task.id} (state ${task.state}): drain, sequences, verify, drop slot`,
+    )
+    try {
+      printCompleteResult(task, await task.complete({ signal: shutdown.signal }), out)
+    } catch (error) {
+      if (!shutdown.signal.aborted) throw error
+      out.line(`interrupted: task ${task.id} is ${await task.refresh()}`)
+      printResumeHint(task, out)
+      return EXIT.INTERRUPTED
+    }
+    return EXIT.OK
+  } finally {
+    shutdown.dispose()
+    detach()
+    await task.close()
+  }
+}

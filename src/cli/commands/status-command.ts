@@ -1,0 +1,40 @@
+/**
+ * `pgferry status ID`: one task as the store keeps it.
+ */
+import { getTask } from '../../index.js'
+import { cliConnection } from '../cli-connection.js'
+import type { Command } from '../command-context.js'
+import { describeConnection } from '../describe-connection.js'
+import { EXIT } from '../exit-codes.js'
+import { taskSummary } from '../task-summary.js'
+
+/** `pgferry status ID --target URL [--json]`. */
+export const statusCommand: Command = async ({ id, flags, out, secrets }) => {
+  const target = cliConnection('target', flags.string('target'), secrets, 'status')
+  const record = await getTask(id ?? '', { target })
+  if (record === undefined) {
+    out.error(`no task ${id ?? ''} in the store on ${describeConnection(target)}`)
+    out.error(`  fix: 'pgferry list --target <target URL>' shows the tasks it has`)
+    return EXIT.FAILED
+  }
+  const s = taskSummary(record)
+  if (out.json) {
+    out.jsonLine(s)
+    return EXIT.OK
+  }
+  const rows: [string, string][] = [
+    ['id', s.id],
+    ['name', s.name],
+    ['type', s.type],
+    ['state', s.state],
+    ['stage', s.stage ?? '-'],
+    ['source', s.source ?? '-'],
+    ['target', s.target ?? '-'],
+    ['created', s.createdAt],
+    ['updated', s.updatedAt],
+  ]
+  if (s.skippedChecks.length > 0) rows.push(['skipped', s.skippedChecks.join(', ')])
+  if (s.error !== undefined) rows.push(['error', s.error])
+  for (const [k, v] of rows) out.line(`${k.padEnd(8)} ${v}`)
+  return EXIT.OK
+}

@@ -1,0 +1,146 @@
+/**
+ * `--help` for the tool and for each command.
+ */
+import type { CommandName } from './parse-command-line.js'
+
+const CONNECTIONS = `Connections:
+  --source URL              postgres://user@host:port/database (with ?sslmode=… if needed)
+  --target URL              postgres://user@host:port/database (progress is kept in a 'pgferry'
+                            schema of this database)
+  Passwords: in the URL (user:secret@host), or, to keep them out of the shell history and the
+  process list, in the environment:
+    PGFERRY_SOURCE_PASSWORD   password for --source when its URL has none
+    PGFERRY_TARGET_PASSWORD   password for --target when its URL has none
+  The output names servers as host:port/database only; passwords are never printed.`
+
+const SELECTION = `What to migrate (one of; default: the database named in --source):
+  --objects instance        every database, plus roles
+  --database DB[:AS]        a whole database (renamed AS on the target); repeat for more
+  --config FILE.json        an object selection as JSON: "instance" or
+                            {"databases": {"shop": {"schemas": {"public": true}}}}`
+
+const EXITS = `Exit codes: 0 done, 1 failed (precheck or migration), 2 bad usage, 130 interrupted.`
+
+const TOOL = `pgferry: migrate a PostgreSQL instance into another, online.
+
+Usage: pgferry <command> [arguments] [flags]
+
+Commands:
+  run        create a task, precheck it, and run its stages with progress
+  precheck   check source and target for a migration, without writing anything
+  list       list the tasks kept on a target
+  status     show one task
+  resume     continue a task (after an interruption, a failure, or a paused sync)
+  complete   cut a full+incremental task over: drain, sequences, verify, drop the slot
+  delete     delete a task and what it left on the servers (slot, publication, progress)
+
+Run 'pgferry <command> --help' for a command's flags.
+
+${CONNECTIONS}
+
+${EXITS}`
+
+const RUN = `Usage: pgferry run --source URL --target URL --type TYPE [flags]
+
+Creates a task, runs the precheck (prints each failing item with its fix; if it fails, exits 1 and
+does not keep the task), then the stages: structure, full load (tables, bytes, %, ETA), and for full+incremental
+the change stream, printing the lag. Without --complete-after-sync the sync runs until SIGINT or
+SIGTERM; the task is then closed with its replication slot kept, and 'pgferry resume' or
+'pgferry complete' continue it.
+
+Flags:
+  --type TYPE               structure | full | full+incremental (required)
+  --name NAME               a name for people (default: "<source> to <target>")
+  --parallelism N           concurrent COPY and index workers (default: cores, 2 to 8)
+  --skip ID[,ID…]           precheck items to skip (e.g. source.open-transactions)
+  --complete-after-sync     full+incremental: complete as soon as the sync has caught up
+  --json                    one JSON object per event line instead of progress bars
+
+${SELECTION}
+
+${CONNECTIONS}
+
+${EXITS}`
+
+const PRECHECK = `Usage: pgferry precheck --source URL --target URL --type TYPE [flags]
+
+Runs every precheck item and prints the report, each failing or warning item with its fix.
+Nothing is written to either server (the check is not kept as a task).
+
+Flags:
+  --type TYPE               structure | full | full+incremental (required)
+  --skip ID[,ID…]           items to skip
+  --json                    print the report as JSON
+  --parallelism N           as for 'run' (checked against the servers' worker settings)
+
+${SELECTION}
+
+${CONNECTIONS}
+
+Exit codes: 0 the precheck passed, 1 it failed, 2 bad usage.`
+
+const LIST = `Usage: pgferry list --target URL [--json]
+
+Lists the tasks kept in the target's 'pgferry' schema: id, type, state, stage, last update, name.
+
+${CONNECTIONS}`
+
+const STATUS = `Usage: pgferry status ID --target URL [--json]
+
+Shows one task: its state, the stage it is in or last ran, its last error, its servers.
+Exit 1 when no task has that ID.
+
+${CONNECTIONS}`
+
+const RESUME = `Usage: pgferry resume ID --source URL --target URL [flags]
+
+Continues a task where it stopped: stages already done are skipped, the full load copies only what
+is not done, and a full+incremental task syncs again from its slot until SIGINT/SIGTERM.
+
+Flags:
+  --skip ID[,ID…]           precheck items to skip, if the precheck has not passed yet
+  --complete-after-sync     full+incremental: complete as soon as the sync has caught up
+  --json                    one JSON object per event line
+
+${CONNECTIONS}
+
+${EXITS}`
+
+const COMPLETE = `Usage: pgferry complete ID --source URL --target URL [--json]
+
+Cuts a full+incremental task over. Stop writes to the source first: complete drains the changes
+up to the source's current WAL position, sets sequences, verifies row counts, and drops the slot,
+publication and replication origin.
+
+${CONNECTIONS}
+
+${EXITS}`
+
+const DELETE = `Usage: pgferry delete ID --source URL --target URL
+
+Deletes a task: drops the replication slot and publication it created on the source, the origin
+on the target, and its progress rows. Migrated data on the target is left as it is.
+
+${CONNECTIONS}`
+
+/** The help text of the tool (`undefined`) or of one command. */
+export function helpText(command: CommandName | undefined): string {
+  switch (command) {
+    case undefined:
+      return TOOL
+    case 'run':
+      return RUN
+    case 'precheck':
+      return PRECHECK
+    case 'list':
+      return LIST
+    case 'status':
+      return STATUS
+    case 'resume':
+      return RESUME
+    case 'complete':
+      return COMPLETE
+    case 'delete':
+      return DELETE
+  }
+}

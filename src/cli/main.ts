@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+/**
+ * `pgferry`: the command-line shell over the public API (src/index.ts only). Parses the command
+ * line, runs one command, prints errors (a PgferryError with its code and fix) and sets the exit
+ * code: 0 done, 1 failed, 2 bad usage, 130 interrupted.
+ */
+import { PgferryError } from '../index.js'
+import { CliOutput } from './cli-output.js'
+import type { Command } from './command-context.js'
+import { completeCommand } from './commands/complete-command.js'
+import { deleteCommand } from './commands/delete-command.js'
+import { listCommand } from './commands/list-command.js'
+import { precheckCommand } from './commands/precheck-command.js'
+import { resumeCommand } from './commands/resume-command.js'
+import { runCommand } from './commands/run-command.js'
+import { statusCommand } from './commands/status-command.js'
+import { EXIT } from './exit-codes.js'
+import { formatError } from './format-error.js'
+import { helpText } from './help-text.js'
+import { parseCommandLine, type CommandName } from './parse-command-line.js'
+import { SecretFilter } from './secret-filter.js'
+import { UsageError } from './usage-error.js'
+
+const COMMAND_FUNCTIONS: Readonly<Record<CommandName, Command>> = {
+  run: runCommand,
+  precheck: precheckCommand,
+  list: listCommand,
+  status: statusCommand,
+  resume: resumeCommand,
+  complete: completeCommand,
+  delete: deleteCommand,
+}
+
+/** Error codes that mean the command line (not the migration) was wrong. */
+const USAGE_CODES: ReadonlySet<string> = new Set([
+  'PGFERRY_CONFIG_INVALID',
+  'PGFERRY_CONFIG_SECRET_MISSING',
+  'PGFERRY_PRECHECK_ITEM_UNKNOWN',
+])
+
+/** Give a process that still has a handle open (a server that does not answer) this long to end. */
+const EXIT_GRACE_MS = 3000
+
+/** Run the CLI with `argv` (without node and the script); resolves with the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const secrets = new SecretFilter()
+  const usageOut = new CliOutput(process.stdout, process.stderr, secrets, false)
+  let out = usageOut
+  let command: CommandName | undefined
+  try {
+    const line = parseCommandLine(argv)
+    if (line.kind === 'help') {
+      out.line(helpText(line.command))
+      return EXIT.OK
+    }
+    command = line.command
+    out = new CliOutput(process.stdout, process.stderr, secrets, line.flags.has('json'))
+    return await COMMAND_FUNCTIONS[command]({
+      command,
+      id: line.id,
+      flags: line.flags,
+      out,
+      secrets,
+    })
+  } catch (error) {
+    out.clearStatus()
+    if (error instanceof UsageError) {
+      const cmd = error.command ?? command
+      out.error(`pgferry${cmd === undefined ? '' : ` ${cmd}`}: ${error.message}`)
+      out.error(`run 'pgferry${cmd === undefined ? '' : ` ${cmd}`} --help' for usage`)
+      return EXIT.USAGE
+    }
+    for (const text of formatError(error)) out.error(text)
+    return error instanceof PgferryError && USAGE_CODES.has(error.code) ? EXIT.USAGE : EXIT.FAILED
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2))
+setTimeout(() => process.exit(), EXIT_GRACE_MS).unref()
