@@ -7,7 +7,7 @@
  */
 import { readSettings } from '../catalog/settings.js'
 import { found, passed } from './precheck-item.js'
-import { readable, type PrecheckInput } from './precheck-input.js'
+import { migratedBytes, type PrecheckInput } from './precheck-input.js'
 import { FREE_SPACE_FACTOR } from './precheck-items.js'
 import type { PrecheckItem } from './precheck-report.js'
 
@@ -27,9 +27,7 @@ export function formatBytes(n: number): string {
 }
 
 export async function checkFreeSpace(input: PrecheckInput): Promise<PrecheckItem> {
-  let total = 0
-  for (const { selection } of readable(input))
-    for (const r of selection.relations) total += input.copiesData ? r.bytes : 0
+  const total = migratedBytes(input)
   const needed = Math.ceil(total * FREE_SPACE_FACTOR)
   const what = input.copiesData
     ? `${formatBytes(total)} migrated (table, index and TOAST size on the source), so ${formatBytes(needed)} needed`

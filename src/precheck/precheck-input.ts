@@ -12,7 +12,7 @@ import { serverVersion, type ServerVersion } from '../catalog/server-version.js'
 import type { StageContext } from '../stage/stage.js'
 import type { ResolvedDatabase } from '../task/resolve-config.js'
 import type { MigrationType } from '../task/task-config.js'
-import { DEFAULT_LONG_TRANSACTION_SECONDS } from './precheck-items.js'
+import { DEFAULT_LONG_TRANSACTION_SECONDS, DEFAULT_MAX_TRANSFER_SECONDS } from './precheck-items.js'
 
 /** One selected source database. */
 export interface SourceDatabase {
@@ -54,6 +54,7 @@ export interface PrecheckInput {
   readonly structureStarted: boolean
   readonly longTransactionSeconds: number
   readonly targetFreeBytes: number | undefined
+  readonly maxTransferSeconds: number
 }
 
 /** Connect and read what every item needs. Throws only when a server that answered before fails. */
@@ -111,6 +112,7 @@ export async function gatherInput(ctx: StageContext): Promise<PrecheckInput> {
   const options = ctx.options as {
     longTransactionSeconds?: number
     targetFreeBytes?: number
+    maxTransferSeconds?: number
   }
   return {
     ctx,
@@ -138,6 +140,7 @@ export async function gatherInput(ctx: StageContext): Promise<PrecheckInput> {
     structureStarted: record?.stage !== undefined && record.stage !== 'precheck',
     longTransactionSeconds: options.longTransactionSeconds ?? DEFAULT_LONG_TRANSACTION_SECONDS,
     targetFreeBytes: options.targetFreeBytes,
+    maxTransferSeconds: options.maxTransferSeconds ?? DEFAULT_MAX_TRANSFER_SECONDS,
   }
 }
 
@@ -150,4 +153,15 @@ export function readable(
     if (d.client !== undefined && d.selection !== undefined)
       out.push({ db: d.db, client: d.client, selection: d.selection })
   return out
+}
+
+/**
+ * Bytes the task copies: the selected relations' table, index and TOAST size on the source (the
+ * on-disk size, so an approximation of the COPY bytes); 0 for a task that copies no data.
+ */
+export function migratedBytes(input: PrecheckInput): number {
+  if (!input.copiesData) return 0
+  let total = 0
+  for (const { selection } of readable(input)) for (const r of selection.relations) total += r.bytes
+  return total
 }

@@ -21,6 +21,7 @@ export const PRECHECK_ITEM_IDS = [
   'source.open-transactions',
   'source.replica-identity',
   'source.unlogged-tables',
+  'source.bandwidth',
   'target.extensions',
   'target.encoding',
   'target.settings',
@@ -42,3 +43,10 @@ export const DEFAULT_LONG_TRANSACTION_SECONDS = 60
 
 /** Free space the target needs, as a multiple of what is migrated (dead tuples from sync grow it). @public */
 export const FREE_SPACE_FACTOR = 1.2
+
+/**
+ * Default of `PrecheckOptions.maxTransferSeconds`: an hour. The copy holds a snapshot on the source
+ * from start to end (vacuum cannot remove rows dead since), and an incremental task's slot retains
+ * the WAL written meanwhile; an hour of that is routine on a busy server, longer deserves a look.
+ */
+export const DEFAULT_MAX_TRANSFER_SECONDS = 3600

@@ -78,4 +78,11 @@ export interface PrecheckOptions {
    * unknown.
    */
   readonly targetFreeBytes?: number
+  /**
+   * Seconds the data copy may take at the source's measured send rate before `source.bandwidth`
+   * warns (the copy holds a snapshot on the source, and an incremental task's slot retains WAL,
+   * for as long as it runs). The estimate is the selected relations' on-disk size divided by the
+   * rate one connection measured in at most ~1.5 s. Defaults to 3600 (an hour).
+   */
+  readonly maxTransferSeconds?: number
 }

@@ -21,6 +21,7 @@ import { checkSlotSettings } from './slot-settings.js'
 import { checkOpenTransactions } from './open-transactions.js'
 import { checkReplicaIdentity } from './replica-identity.js'
 import { checkUnloggedTables } from './unlogged-tables.js'
+import { checkBandwidth } from './bandwidth.js'
 import { checkExtensions } from './extensions.js'
 import { checkEncoding } from './encoding.js'
 import { checkSettings } from './settings.js'
@@ -44,6 +45,7 @@ const CHECKS: readonly (readonly [PrecheckItemId, Check])[] = [
   ['source.open-transactions', checkOpenTransactions],
   ['source.replica-identity', checkReplicaIdentity],
   ['source.unlogged-tables', checkUnloggedTables],
+  ['source.bandwidth', checkBandwidth],
   ['target.extensions', checkExtensions],
   ['target.encoding', checkEncoding],
   ['target.settings', checkSettings],

@@ -430,6 +430,71 @@ describe('precheck items on 16 → 16', () => {
     ).toBe('pass')
   })
 
+  it('source.bandwidth measures the rate, passes within maxTransferSeconds, warns beyond it or when the probe fails', async () => {
+    const db = await pair.source.createDatabase('bandwidth')
+    await pair.source.query(
+      `CREATE TABLE t (id int PRIMARY KEY, v text);
+       INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 5000) g;`,
+      [],
+      db,
+    )
+    const config = { source: src(db), target: tgt(), type: 'full+incremental' as const }
+    const rate = /measured (\d+(?:\.\d)? (?:bytes|kB|MB|GB|TB)\/s) from the source/
+
+    const started = performance.now()
+    const ok = item(await runPrecheck(config), 'source.bandwidth')
+    const wall = performance.now() - started
+    expect(ok.status).toBe('pass')
+    expect(ok.message).toMatch(rate)
+    expect(ok.message).toMatch(/within maxTransferSeconds = 3600$/)
+    expect(wall).toBeLessThan(10_000)
+
+    // a budget no copy can meet: the warn names the rate, the size, the estimate and how to accept
+    const slow = item(await runPrecheck(config, { maxTransferSeconds: 0 }), 'source.bandwidth')
+    expect(slow.status).toBe('warn')
+    const measured = rate.exec(slow.message)?.[1]
+    expect(measured).toBeDefined()
+    expect(slow.objects).toEqual([measured])
+    expect(slow.message).toMatch(/\d+\.\d kB to copy .* takes about [\d.]+ s at that rate/)
+    expect(slow.message).toContain('more than maxTransferSeconds = 0')
+    expect(slow.message).toContain('replication slot retains WAL')
+    expect(slow.fix).toContain('closer to the source')
+    expect(slow.fix).toContain(`skip 'source.bandwidth'`)
+    const skipped = await runPrecheck(config, {
+      maxTransferSeconds: 0,
+      skip: ['source.bandwidth'],
+    })
+    expect(item(skipped, 'source.bandwidth').status).toBe('skipped')
+
+    // a throttle below the measured rate is the rate the copy gets
+    const throttled = item(
+      await runPrecheck({ ...config, type: 'full', throttle: { bytesPerSecond: 100 } }),
+      'source.bandwidth',
+    )
+    expect(throttled.status).toBe('warn')
+    expect(throttled.message).toContain('capped by throttle.bytesPerSecond to 100 bytes/s')
+    expect(throttled.message).not.toContain('replication slot')
+    expect(throttled.fix).toMatch(/^raise throttle\.bytesPerSecond/)
+    expect(throttled.objects).toEqual(['100 bytes/s'])
+
+    // a structure task copies no data: nothing to measure, never a warn
+    const structure = item(
+      await runPrecheck({ ...config, type: 'structure' }, { maxTransferSeconds: 0 }),
+      'source.bandwidth',
+    )
+    expect(structure.status).toBe('pass')
+    expect(structure.message).toMatch(/^not measured: a 'structure' task copies no data/)
+
+    // a probe that fails warns with the server's error, and the shared source connection stays usable
+    await pair.source.query(`REVOKE EXECUTE ON FUNCTION md5(text) FROM PUBLIC`, [], db)
+    const failed = await runPrecheck({ ...config, source: src(db, 'reader') })
+    const probe = item(failed, 'source.bandwidth')
+    expect(probe.status).toBe('warn')
+    expect(probe.message).toMatch(/could not be measured: .*permission denied for function md5/)
+    expect(failed.items.map((i) => i.id)).toEqual([...PRECHECK_ITEM_IDS])
+    expect(failed.items.filter((i) => i.message.includes('could not be checked'))).toEqual([])
+  })
+
   it('source.open-transactions warns on a long and a prepared transaction; ending them clears it', async () => {
     const db = await pair.source.createDatabase('xact')
     await pair.source.query(`CREATE TABLE t (id int PRIMARY KEY)`, [], db)

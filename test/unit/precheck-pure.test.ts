@@ -9,6 +9,14 @@ import { toObjectSelection } from '../../src/precheck/closure-selection.js'
 import { fixText, found, statements } from '../../src/precheck/precheck-item.js'
 import { dropStatement } from '../../src/precheck/name-conflicts.js'
 import { formatBytes } from '../../src/precheck/free-space.js'
+import { formatRate, formatSeconds, transferVerdict } from '../../src/precheck/bandwidth.js'
+import {
+  PROBE_FIRST_BYTES,
+  PROBE_MAX_BYTES,
+  PROBE_MS,
+  PROBE_ROW_BYTES,
+  nextProbeBytes,
+} from '../../src/precheck/measure-bandwidth.js'
 import { registerSecret } from '../../src/pg/redact.js'
 import { resolveConnection, resolveObjects } from '../../src/task/resolve-config.js'
 
@@ -160,5 +168,49 @@ describe('fix text', () => {
       'DROP DOMAIN IF EXISTS "s"."d";',
     )
     expect(formatBytes(1536)).toBe('1.5 kB')
+  })
+})
+
+describe('source.bandwidth', () => {
+  const GB = 1024 ** 3
+  const MB = 1024 ** 2
+
+  it('estimates bytes / rate and holds it against the budget, inclusive', () => {
+    expect(transferVerdict(10 * GB, 10 * MB, 3600)).toEqual({ seconds: 1024, withinBudget: true })
+    expect(transferVerdict(100 * GB, 10 * MB, 3600)).toEqual({
+      seconds: 10240,
+      withinBudget: false,
+    })
+    expect(transferVerdict(3600, 1, 3600).withinBudget).toBe(true)
+    expect(transferVerdict(3601, 1, 3600).withinBudget).toBe(false)
+    // nothing to copy fits any budget, even at no measured rate; a zero rate fits none
+    expect(transferVerdict(0, 0, 0)).toEqual({ seconds: 0, withinBudget: true })
+    expect(transferVerdict(1, 0, 3600)).toEqual({ seconds: Infinity, withinBudget: false })
+    expect(transferVerdict(1, 1e9, 0).withinBudget).toBe(false)
+  })
+
+  it('formats rates and durations for messages', () => {
+    expect(formatRate(850.2 * MB)).toBe('850.2 MB/s')
+    expect(formatRate(100)).toBe('100 bytes/s')
+    expect(formatSeconds(0.04)).toBe('0.0 s')
+    expect(formatSeconds(52.4)).toBe('52 s')
+    expect(formatSeconds(1024)).toBe('17 min')
+    expect(formatSeconds(10240)).toBe('2 h 51 min')
+    expect(formatSeconds(Infinity)).toBe('forever')
+  })
+
+  it('sizes each probe COPY to end within the time left and stops at the byte cap', () => {
+    expect(nextProbeBytes(0, 0, PROBE_MS)).toBe(PROBE_FIRST_BYTES)
+    // 1 MB/s so far, 1 s left: 80 % of what fits
+    expect(nextProbeBytes(MB, 1000, 1000)).toBe(Math.floor(MB * 0.8))
+    // loopback speed: capped by what is left of the byte budget
+    expect(nextProbeBytes(PROBE_FIRST_BYTES, 1, PROBE_MS - 1)).toBe(
+      PROBE_MAX_BYTES - PROBE_FIRST_BYTES,
+    )
+    expect(nextProbeBytes(PROBE_MAX_BYTES, 50, 1000)).toBe(0)
+    expect(nextProbeBytes(MB, 500, 0)).toBe(0)
+    // less than one generated row fits: stop rather than pay a round trip for nothing
+    expect(nextProbeBytes(PROBE_FIRST_BYTES, 1400, 100)).toBe(0)
+    expect(nextProbeBytes(PROBE_FIRST_BYTES, 100, 100)).toBeGreaterThanOrEqual(PROBE_ROW_BYTES)
   })
 })
