@@ -89,6 +89,7 @@ export type { CompleteOptions, CompleteResult } from './complete/complete-result
 export {
   PRECHECK_ITEM_IDS,
   DEFAULT_LONG_TRANSACTION_SECONDS,
+  DEFAULT_MAX_TRANSFER_SECONDS,
   FREE_SPACE_FACTOR,
 } from './precheck/precheck-items.js'
 export type { PrecheckItemId } from './precheck/precheck-items.js'

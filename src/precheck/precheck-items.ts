@@ -48,5 +48,6 @@ export const FREE_SPACE_FACTOR = 1.2
  * Default of `PrecheckOptions.maxTransferSeconds`: an hour. The copy holds a snapshot on the source
  * from start to end (vacuum cannot remove rows dead since), and an incremental task's slot retains
  * the WAL written meanwhile; an hour of that is routine on a busy server, longer deserves a look.
+ * @public
  */
 export const DEFAULT_MAX_TRANSFER_SECONDS = 3600
