@@ -5,8 +5,8 @@
  */
 import type { IncrementalSync, RunResult, Task } from '../index.js'
 import type { CliOutput } from './cli-output.js'
+import { completeAndReport } from './complete-and-report.js'
 import { EXIT } from './exit-codes.js'
-import { printCompleteResult } from './print-complete-result.js'
 import { printResumeHint } from './resume-hint.js'
 import { ShutdownSignals } from './shutdown-signals.js'
 
@@ -55,15 +55,7 @@ export async function driveTask(task: Task, options: DriveOptions): Promise<numb
       if (failure !== undefined) throw failure
       if (!caughtUp) return await stopSync(task, sync, out)
       out.line('sync caught up: completing (fence, drain, sequences, verify, drop slot)')
-      try {
-        printCompleteResult(task, await task.complete({ signal: shutdown.signal }), out)
-      } catch (error) {
-        if (!shutdown.signal.aborted) throw error
-        out.line(`interrupted: task ${task.id} is ${await task.refresh()}`)
-        printResumeHint(task, out)
-        return EXIT.INTERRUPTED
-      }
-      return EXIT.OK
+      return await completeAndReport(task, shutdown, out)
     }
     out.line(
       'incremental sync running; stop it with Ctrl-C (SIGINT) or SIGTERM, the task stays resumable',

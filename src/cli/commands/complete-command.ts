@@ -3,11 +3,9 @@
  */
 import { openTask } from '../../index.js'
 import { cliConnection } from '../cli-connection.js'
+import { completeAndReport } from '../complete-and-report.js'
 import type { Command } from '../command-context.js'
-import { EXIT } from '../exit-codes.js'
-import { printCompleteResult } from '../print-complete-result.js'
 import { attachProgress } from '../progress-reporter.js'
-import { printResumeHint } from '../resume-hint.js'
 import { ShutdownSignals } from '../shutdown-signals.js'
 
 /** `pgferry complete ID --source URL --target URL`. */
@@ -21,15 +19,7 @@ export const completeCommand: Command = async ({ id, flags, out, secrets }) => {
     out.line(
       `completing task ${task.id} (state ${task.state}): drain, sequences, verify, drop slot`,
     )
-    try {
-      printCompleteResult(task, await task.complete({ signal: shutdown.signal }), out)
-    } catch (error) {
-      if (!shutdown.signal.aborted) throw error
-      out.line(`interrupted: task ${task.id} is ${await task.refresh()}`)
-      printResumeHint(task, out)
-      return EXIT.INTERRUPTED
-    }
-    return EXIT.OK
+    return await completeAndReport(task, shutdown, out)
   } finally {
     shutdown.dispose()
     detach()

@@ -1,0 +1,27 @@
+/**
+ * `task.complete()` as both `pgferry complete` and `run --complete-after-sync` end: the result
+ * printed, or, when a signal interrupted it, the task's state and how to resume.
+ */
+import type { Task } from '../index.js'
+import type { CliOutput } from './cli-output.js'
+import { EXIT } from './exit-codes.js'
+import { printCompleteResult } from './print-complete-result.js'
+import { printResumeHint } from './resume-hint.js'
+import type { ShutdownSignals } from './shutdown-signals.js'
+
+/** Complete `task`; resolves with the exit code, rejects with a failure that no signal caused. */
+export async function completeAndReport(
+  task: Task,
+  shutdown: ShutdownSignals,
+  out: CliOutput,
+): Promise<number> {
+  try {
+    printCompleteResult(task, await task.complete({ signal: shutdown.signal }), out)
+  } catch (error) {
+    if (!shutdown.signal.aborted) throw error
+    out.line(`interrupted: task ${task.id} is ${await task.refresh()}`)
+    printResumeHint(task, out)
+    return EXIT.INTERRUPTED
+  }
+  return EXIT.OK
+}
