@@ -132,6 +132,7 @@ export async function loadDatabase(
     unitsOf,
     landed: new Set([...unitOids].filter((o) => complete.has(o))),
     analyze: new Map(pending.map((u) => [u.rel.oid, u.targetName])),
+    vacuum: (await versionNum(tgt)) < 130000,
     parallelism: ctx.config.parallelism,
     searchPath: postDataSearchPath(db.schemas),
   })

@@ -3,7 +3,8 @@
  * INDEX`, foreign keys `NOT VALID` + `VALIDATE`, triggers, matview refreshes) as the structure
  * stage planned them (schema/ddl-step.ts), each run as soon as the data of all its relations has
  * landed and the steps it depends on are done, in parallel under their own limit (index jobs run
- * beside table jobs, as pgcopydb does). A copied table is ANALYZEd once its steps are done.
+ * beside table jobs, as pgcopydb does). A copied table is ANALYZEd once its steps are done (VACUUM
+ * (ANALYZE) on a target before v13, see `PostDataInput.vacuum`).
  *
  * A transactional step is marked done in the target database in its own transaction
  * (`pgferry.postdata_done`) and then in the store (`POST_DATA_DONE_KIND`); a resume skips both.
@@ -45,6 +46,13 @@ export interface PostDataInput {
   readonly landed: ReadonlySet<number>
   /** Copied tables to ANALYZE after their steps: unit oid → qualified target name. */
   readonly analyze: ReadonlyMap<number, string>
+  /**
+   * `VACUUM (ANALYZE)` instead of `ANALYZE`. Before v13 autovacuum never vacuums an insert-only
+   * table (no insert threshold), so a freshly loaded table would keep an empty visibility map
+   * (index-only scans read the heap) until an anti-wraparound vacuum; v12 COPY FREEZE does not set
+   * the map either. From v13 on autovacuum's insert threshold does this after the load.
+   */
+  readonly vacuum: boolean
   readonly parallelism: number
   /**
    * `search_path` to run the steps under ('' = the server's default): the structure stage deparses
@@ -259,7 +267,7 @@ export class PostDataRunner {
     const client = await this.#connect()
     let healthy = false
     try {
-      await client.query(`ANALYZE ${qualified}`)
+      await client.query(`${this.#in.vacuum ? 'VACUUM (ANALYZE)' : 'ANALYZE'} ${qualified}`)
       healthy = true
     } finally {
       this.#release(client, healthy)
