@@ -10,6 +10,7 @@ import type pg from 'pg'
 import { PgferryError } from '../errors.js'
 import { quoteIdent, quoteQualified } from '../pg/quote.js'
 import type { RelationMessage } from '../wal/pgoutput-messages.js'
+import { versionNum } from '../catalog/server-version.js'
 
 /** First OID of user-created objects: built-in type OIDs below it are equal on every server. */
 const FIRST_NORMAL_OID = 16384
@@ -31,10 +32,7 @@ export async function readTargetColumns(
   schema: string,
   name: string,
 ): Promise<TargetColumn[] | undefined> {
-  const v = Number(
-    (await client.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)).rows[0]
-      ?.v,
-  )
+  const v = await versionNum(client)
   // attgenerated exists from v12
   const generated = v >= 120000 ? `a.attgenerated <> ''` : 'false'
   const r = await client.query<{

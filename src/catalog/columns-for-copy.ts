@@ -5,6 +5,7 @@
  * Serves v10+ (attgenerated from v12, relam from v12, TID range scans from v14).
  */
 import type pg from 'pg'
+import { versionNum } from './server-version.js'
 
 /** One column to copy. */
 export interface CopyColumn {
@@ -113,24 +114,33 @@ export async function readSplitInfo(
   )
 }
 
-/** Columns of a target table by qualified name (generated ones excluded), or undefined if absent. */
+/**
+ * Columns of target tables by qualified name (generated ones excluded), keyed by
+ * `targetColumnsKey(schema, name)`; a table that does not exist has no entry. One lookup and one
+ * column query for all of them.
+ */
 export async function readTargetColumns(
   client: pg.Client,
-  schema: string,
-  name: string,
-): Promise<CopyColumn[] | undefined> {
-  const rel = await client.query<{ oid: number }>(
-    `SELECT c.oid::int8::float8 AS oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')`,
-    [schema, name],
+  tables: readonly { readonly schema: string; readonly name: string }[],
+): Promise<Map<string, CopyColumn[]>> {
+  const rel = await client.query<{ oid: number; schema: string; name: string }>(
+    `SELECT c.oid::int8::float8 AS oid, n.nspname AS schema, c.relname AS name
+       FROM unnest($1::text[], $2::text[]) AS t(schema, name)
+       JOIN pg_namespace n ON n.nspname = t.schema
+       JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = t.name
+      WHERE c.relkind IN ('r', 'p')`,
+    [tables.map((t) => t.schema), tables.map((t) => t.name)],
   )
-  const oid = rel.rows[0]?.oid
-  if (oid === undefined) return undefined
-  return (await readCopyColumns(client, [oid])).get(oid) ?? []
+  const columns = await readCopyColumns(
+    client,
+    rel.rows.map((r) => r.oid),
+  )
+  return new Map(
+    rel.rows.map((r) => [targetColumnsKey(r.schema, r.name), columns.get(r.oid) ?? []]),
+  )
 }
 
-/** server_version_num of the connected server. */
-export async function versionNum(client: pg.Client): Promise<number> {
-  const r = await client.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)
-  return Number(r.rows[0]?.v)
+/** Key of `readTargetColumns`' map. */
+export function targetColumnsKey(schema: string, name: string): string {
+  return `${schema}\u001f${name}`
 }

@@ -20,6 +20,7 @@ import {
 } from './function-body-references.js'
 import { DEFAULT_STORE_SCHEMA } from '../store/pg-store.js'
 import type { ResolvedDatabase, ResolvedSchema } from '../task/resolve-config.js'
+import { versionNum } from './server-version.js'
 
 /** One object the selection needs but does not include. */
 export interface MissingDependency {
@@ -62,8 +63,7 @@ async function readCatalogEdges(
   relOids: readonly number[],
   fnOids: readonly number[],
 ): Promise<EdgeRow[]> {
-  const v = await client.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)
-  const clones = Number(v.rows[0]?.v) >= 110000 ? 'AND c.conparentid = 0' : ''
+  const clones = (await versionNum(client)) >= 110000 ? 'AND c.conparentid = 0' : ''
   const r = await client.query<EdgeRow>(
     `WITH rel AS (SELECT unnest($1::oid[]) AS oid), fn AS (SELECT unnest($2::oid[]) AS oid),
      edge AS (
@@ -131,8 +131,7 @@ interface BodyRow {
  */
 async function readBodyEdges(client: pg.Client, fnOids: readonly number[]): Promise<EdgeRow[]> {
   if (fnOids.length === 0) return []
-  const v = await client.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)
-  const noSqlBody = Number(v.rows[0]?.v) >= 140000 ? 'AND p.prosqlbody IS NULL' : ''
+  const noSqlBody = (await versionNum(client)) >= 140000 ? 'AND p.prosqlbody IS NULL' : ''
   const bodies = await client.query<BodyRow>(
     `SELECT p.oid::int8::float8 AS oid, n.nspname AS schema, p.prosrc AS src, p.proconfig AS config
        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang

@@ -4,6 +4,7 @@
  * read. One query per kind per database. All versions ≥ 10.
  */
 import type pg from 'pg'
+import { versionNum } from './server-version.js'
 
 /** An object of a schema, as its DROP statement needs it. */
 export interface NamedObject {
@@ -27,9 +28,8 @@ export async function readExistingObjects(
   client: pg.Client,
   schemas: readonly string[],
 ): Promise<NamedObject[]> {
-  const v = await client.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)
   const prokind =
-    Number(v.rows[0]?.v) >= 110000
+    (await versionNum(client)) >= 110000
       ? `p.prokind::text`
       : `CASE WHEN p.proisagg THEN 'a' ELSE 'f' END`
   const r = await client.query<NamedObject>(

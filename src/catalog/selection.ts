@@ -16,6 +16,7 @@ import {
   type ResolvedObjects,
   type ResolvedSchema,
 } from '../task/resolve-config.js'
+import { versionNum } from './server-version.js'
 
 /** pg_class.relkind values pgferry migrates. */
 export type RelKind = 'r' | 'p' | 'v' | 'm' | 'S' | 'f'
@@ -243,8 +244,7 @@ export async function readSelection(
 }
 
 async function prokindExpr(client: pg.Client): Promise<string> {
-  const r = await client.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)
-  return Number(r.rows[0]?.v) >= 110000
+  return (await versionNum(client)) >= 110000
     ? `p.prokind::text`
     : `CASE WHEN p.proisagg THEN 'a' WHEN p.proiswindow THEN 'w' ELSE 'f' END`
 }

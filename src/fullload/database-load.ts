@@ -21,7 +21,7 @@ import { quoteQualified } from '../pg/quote.js'
 import type { StageContext } from '../stage/stage.js'
 import type { ResolvedDatabase } from '../task/resolve-config.js'
 import type { DatabaseObjects } from '../catalog/selection.js'
-import { versionNum } from '../catalog/columns-for-copy.js'
+import { versionNum } from '../catalog/server-version.js'
 import { POST_DATA_DONE_KIND, loadPostDataPlan } from '../schema/ddl-step.js'
 import {
   completeEpoch,

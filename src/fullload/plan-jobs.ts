@@ -9,7 +9,12 @@ import { quoteIdent, quoteQualified } from '../pg/quote.js'
 import type { StageContext } from '../stage/stage.js'
 import type { ResolvedDatabase } from '../task/resolve-config.js'
 import type { SelectedRelation } from '../catalog/selection.js'
-import { readCopyColumns, readSplitInfo, readTargetColumns } from '../catalog/columns-for-copy.js'
+import {
+  readCopyColumns,
+  readSplitInfo,
+  readTargetColumns,
+  targetColumnsKey,
+} from '../catalog/columns-for-copy.js'
 import { resetTable, type DoneChunk } from './chunk-progress.js'
 import { chooseFormat, copySql, type CopyJob } from './copy-pipe.js'
 import { importSnapshotSql, type HeldSnapshot } from './snapshot.js'
@@ -48,12 +53,16 @@ export async function planJobs(
   const oids = pending.map((u) => u.rel.oid)
   const columns = await readCopyColumns(src, oids)
   const split = await readSplitInfo(src, oids)
+  const targetColumns = await readTargetColumns(
+    tgt,
+    pending.map((u) => ({ schema: u.rel.targetSchema, name: u.rel.name })),
+  )
   const jobs: UnitJobs[] = []
   if (pending.length > 0) {
     await src.query(importSnapshotSql(snapshot.name))
     for (const u of pending) {
       const cols = columns.get(u.rel.oid) ?? []
-      const targetCols = await readTargetColumns(tgt, u.rel.targetSchema, u.rel.name)
+      const targetCols = targetColumns.get(targetColumnsKey(u.rel.targetSchema, u.rel.name))
       if (targetCols === undefined) {
         throw new PgferryError(
           'PGFERRY_FULLLOAD_COPY_FAILED',
