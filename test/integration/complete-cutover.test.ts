@@ -34,10 +34,22 @@ async function leftovers(db: string): Promise<unknown[]> {
   ]
 }
 
+/** A source database with the incremental fixture's tables. */
+async function incrementalDatabase(prefix: string): Promise<string> {
+  const db = await pair.source.createDatabase(prefix)
+  await pair.source.query(INCREMENTAL_SCHEMA, [], db)
+  return db
+}
+
+/** Source and target rows equal, and nothing left behind on either server. */
+async function expectMigratedAndClean(db: string): Promise<void> {
+  expect(await digests(pair.target, db)).toEqual(await digests(pair.source, db))
+  expect(await leftovers(db)).toEqual([])
+}
+
 describe('complete and the sync edges (16 → 16)', () => {
   it('a row-count mismatch fails complete and keeps the slot; complete again after a reopen drains and finishes', async () => {
-    const db = await pair.source.createDatabase('mismatch')
-    await pair.source.query(INCREMENTAL_SCHEMA, [], db)
+    const db = await incrementalDatabase('mismatch')
     const task = await loadedTask(pair, db)
     const id = task.id
     await task.startIncremental()
@@ -60,16 +72,14 @@ describe('complete and the sync edges (16 → 16)', () => {
       const result = await reopened.complete()
       expect(reopened.state).toBe('completed')
       expect(result.slotsDropped).toBe(1)
-      expect(await digests(pair.target, db)).toEqual(await digests(pair.source, db))
-      expect(await leftovers(db)).toEqual([])
+      await expectMigratedAndClean(db)
     } finally {
       await reopened.close()
     }
   }, 120_000)
 
   it('complete after a crash that had drained and dropped the slot but not marked the database done', async () => {
-    const db = await pair.source.createDatabase('halfdone')
-    await pair.source.query(INCREMENTAL_SCHEMA, [], db)
+    const db = await incrementalDatabase('halfdone')
     const task = await loadedTask(pair, db)
     const c = await pair.source.client(db)
     try {
@@ -90,8 +100,7 @@ describe('complete and the sync edges (16 → 16)', () => {
       expect(task.state).toBe('completed')
       expect(result.slotsDropped).toBe(0)
       expect(result.publicationsDropped).toBe(1)
-      expect(await digests(pair.target, db)).toEqual(await digests(pair.source, db))
-      expect(await leftovers(db)).toEqual([])
+      await expectMigratedAndClean(db)
     } finally {
       await c.end()
       await task.close()
@@ -99,8 +108,7 @@ describe('complete and the sync edges (16 → 16)', () => {
   }, 120_000)
 
   it('a missing slot fails startIncremental with PGFERRY_WAL_SLOT_MISSING, again on retry (nothing held)', async () => {
-    const db = await pair.source.createDatabase('noslot')
-    await pair.source.query(INCREMENTAL_SCHEMA, [], db)
+    const db = await incrementalDatabase('noslot')
     const task = await loadedTask(pair, db)
     try {
       const { databases } = await readLoadProgress(task.store, task.id)
@@ -117,8 +125,7 @@ describe('complete and the sync edges (16 → 16)', () => {
   }, 120_000)
 
   it('stop() keeps the slot; startIncremental again resumes from the recorded progress', async () => {
-    const db = await pair.source.createDatabase('restart')
-    await pair.source.query(INCREMENTAL_SCHEMA, [], db)
+    const db = await incrementalDatabase('restart')
     const task = await loadedTask(pair, db)
     const c = await pair.source.client(db)
     try {
@@ -134,8 +141,7 @@ describe('complete and the sync edges (16 → 16)', () => {
       expect(second).not.toBe(first)
       for (let i = 21; i <= 30; i++) await writeStep(c, i)
       await task.complete()
-      expect(await digests(pair.target, db)).toEqual(await digests(pair.source, db))
-      expect(await leftovers(db)).toEqual([])
+      await expectMigratedAndClean(db)
     } finally {
       await c.end()
       await task.close()
@@ -202,8 +208,7 @@ describe('complete and the sync edges (16 → 16)', () => {
   }, 120_000)
 
   it('DDL on the source stops the stream with PGFERRY_DDL_DETECTED naming the table', async () => {
-    const db = await pair.source.createDatabase('ddl')
-    await pair.source.query(INCREMENTAL_SCHEMA, [], db)
+    const db = await incrementalDatabase('ddl')
     const task = await loadedTask(pair, db)
     const errors: PgferryEvents['error'][] = []
     task.on('error', (e) => errors.push(e))
@@ -236,8 +241,7 @@ describe('complete and the sync edges (16 → 16)', () => {
   }, 120_000)
 
   it('the lag reaches 0 bytes and 0 s when the source is idle; delete() while streaming leaves nothing', async () => {
-    const db = await pair.source.createDatabase('lag')
-    await pair.source.query(INCREMENTAL_SCHEMA, [], db)
+    const db = await incrementalDatabase('lag')
     const task = await loadedTask(pair, db)
     const lags: PgferryEvents['wal:lag'][] = []
     task.on('wal:lag', (e) => lags.push(e))
