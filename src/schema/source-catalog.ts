@@ -127,6 +127,10 @@ export async function readSourceCatalog(
   const columns = await readColumns(client, major, tableOids)
   const wrappers = await readForeignDataWrappers(client)
   const servers = await readForeignServers(client)
+  const aclsOf = async (
+    catalog: Parameters<typeof readAcls>[1],
+    oids: readonly number[],
+  ): Promise<Map<number, AclInfo>> => byOid(await readAcls(client, catalog, oids))
   return {
     major,
     selection,
@@ -171,36 +175,24 @@ export async function readSourceCatalog(
     ),
     comments: await readComments(client),
     acls: {
-      relations: byOid(await readAcls(client, 'pg_class', relOids)),
+      relations: await aclsOf('pg_class', relOids),
       columns: groupBy(await readColumnAcls(client, tableOids), (a) => a.oid),
-      functions: byOid(await readAcls(client, 'pg_proc', fnOids)),
-      schemas: byOid(
-        await readAcls(
-          client,
-          'pg_namespace',
-          schemas.map((s) => s.oid),
-        ),
+      functions: await aclsOf('pg_proc', fnOids),
+      schemas: await aclsOf(
+        'pg_namespace',
+        schemas.map((s) => s.oid),
       ),
-      types: byOid(
-        await readAcls(
-          client,
-          'pg_type',
-          types.map((t) => t.oid),
-        ),
+      types: await aclsOf(
+        'pg_type',
+        types.map((t) => t.oid),
       ),
-      wrappers: byOid(
-        await readAcls(
-          client,
-          'pg_foreign_data_wrapper',
-          wrappers.map((w) => w.oid),
-        ),
+      wrappers: await aclsOf(
+        'pg_foreign_data_wrapper',
+        wrappers.map((w) => w.oid),
       ),
-      servers: byOid(
-        await readAcls(
-          client,
-          'pg_foreign_server',
-          servers.map((s) => s.oid),
-        ),
+      servers: await aclsOf(
+        'pg_foreign_server',
+        servers.map((s) => s.oid),
       ),
     },
     edges: await readDependEdges(client),

@@ -32,39 +32,31 @@ export function addTriggerSteps(plan: StepPlan, cat: SourceCatalog): void {
   const tree = (oid: number): number[] => [oid, ...(children.get(oid) ?? []).flatMap(tree)]
   const dataOf = (rel: SelectedRelation): number[] => (rel.kind === 'v' ? [] : tree(rel.oid))
 
-  for (const t of cat.triggers) {
-    const rel = selected.get(t.table)
-    if (rel === undefined) continue
+  // Triggers and rules: the definition, the enabled state when not the default, the comment.
+  const onTable = (
+    kind: 'trigger' | 'rule',
+    o: { oid: number; table: number; name: string; enabled: string },
+    definition: string,
+    catalog: 'pg_trigger' | 'pg_rewrite',
+  ): void => {
+    const rel = selected.get(o.table)
+    if (rel === undefined) return
     const q = targetName(rel)
-    const name = quoteIdent(t.name)
-    const key = onTableKey('trigger', q, t.name)
-    const sql = [t.definition]
-    const enable = ENABLE[t.enabled]
-    if (enable !== undefined) sql.push(`ALTER TABLE ${q} ${enable} TRIGGER ${name}`)
-    sql.push(...plan.comment(`TRIGGER ${name} ON`, q, 'pg_trigger', t.oid))
-    plan.add(key, 'trigger', `${q}.${name}`, 'post-data', sql, {
+    const name = quoteIdent(o.name)
+    const key = onTableKey(kind, q, o.name)
+    const word = kind.toUpperCase()
+    const sql = [definition]
+    const enable = ENABLE[o.enabled]
+    if (enable !== undefined) sql.push(`ALTER TABLE ${q} ${enable} ${word} ${name}`)
+    sql.push(...plan.comment(`${word} ${name} ON`, q, catalog, o.oid))
+    plan.add(key, kind, `${q}.${name}`, 'post-data', sql, {
       dependsOn: [relationKey(rel.targetSchema, rel.name)],
       relations: dataOf(rel),
     })
-    plan.ref('pg_trigger', t.oid, key)
+    plan.ref(catalog, o.oid, key)
   }
-
-  for (const r of cat.rules) {
-    const rel = selected.get(r.table)
-    if (rel === undefined) continue
-    const q = targetName(rel)
-    const name = quoteIdent(r.name)
-    const key = onTableKey('rule', q, r.name)
-    const sql = [r.definition.trim().replace(/;$/, '')]
-    const enable = ENABLE[r.enabled]
-    if (enable !== undefined) sql.push(`ALTER TABLE ${q} ${enable} RULE ${name}`)
-    sql.push(...plan.comment(`RULE ${name} ON`, q, 'pg_rewrite', r.oid))
-    plan.add(key, 'rule', `${q}.${name}`, 'post-data', sql, {
-      dependsOn: [relationKey(rel.targetSchema, rel.name)],
-      relations: dataOf(rel),
-    })
-    plan.ref('pg_rewrite', r.oid, key)
-  }
+  for (const t of cat.triggers) onTable('trigger', t, t.definition, 'pg_trigger')
+  for (const r of cat.rules) onTable('rule', r, r.definition.trim().replace(/;$/, ''), 'pg_rewrite')
 
   for (const p of cat.policies) {
     const rel = selected.get(p.table)
