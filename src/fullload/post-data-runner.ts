@@ -11,8 +11,9 @@
  */
 import type pg from 'pg'
 import pLimit from 'p-limit'
-import { PgferryError, messageOf, sqlStateOf } from '../errors.js'
+import { PgferryError, messageOf } from '../errors.js'
 import { POST_DATA_DONE_KIND, type DdlStep } from '../schema/ddl-step.js'
+import { alreadyExists } from '../schema/run-steps.js'
 import type { StageContext } from '../stage/stage.js'
 import { markPostDataDone } from './chunk-progress.js'
 import { quoteIdent } from '../pg/quote.js'
@@ -212,8 +213,7 @@ export class PostDataRunner {
             await client.query(sql)
           } catch (error) {
             // A non-transactional step that a crashed run already finished: its object exists.
-            const state = sqlStateOf(error)
-            if (state !== '42P07' && state !== '42710') throw error
+            if (!alreadyExists(step, error)) throw error
             this.#ctx.warn(
               'PGFERRY_POSTDATA_EXISTS',
               `${step.name} already exists (an earlier run made it); kept as it is`,

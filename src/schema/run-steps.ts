@@ -18,6 +18,18 @@ const DUPLICATE_PRIMARY_KEY = '42P16'
 /** `ADD CONSTRAINT … USING INDEX` on an index that already backs the constraint. */
 const INDEX_IN_USE = '55000'
 
+/** Whether `error`, raised by `step`, says that the step's object is already there. */
+export function alreadyExists(step: DdlStep, error: unknown): boolean {
+  const state = sqlStateOf(error)
+  if (state === undefined) return false
+  if (ALREADY_EXISTS.has(state)) return true
+  if (step.kind !== 'constraint') return false
+  return (
+    state === DUPLICATE_PRIMARY_KEY ||
+    (state === INDEX_IN_USE && step.sql.some((q) => q.includes(' USING INDEX ')))
+  )
+}
+
 /** How to run and record a list of steps. */
 export interface RunStepsOptions {
   readonly store: ProgressStore
@@ -81,16 +93,7 @@ export async function runSteps(
       await client.query(s.sql.join(';\n'))
       return true
     } catch (e) {
-      const state = sqlStateOf(e)
-      if (
-        state !== undefined &&
-        (ALREADY_EXISTS.has(state) ||
-          (s.kind === 'constraint' &&
-            (state === DUPLICATE_PRIMARY_KEY ||
-              (state === INDEX_IN_USE && s.sql.some((q) => q.includes(' USING INDEX '))))))
-      ) {
-        return false
-      }
+      if (alreadyExists(s, e)) return false
       throw new PgferryError(
         'PGFERRY_SCHEMA_CREATE_FAILED',
         `could not create ${s.kind} ${s.name}: ${messageOf(e)}`,
