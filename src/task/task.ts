@@ -437,6 +437,8 @@ export class Task extends EventEmitter<PgferryListeners> {
     if (ms <= 0) return
     const s =
       signal === undefined ? this.#closing.signal : AbortSignal.any([signal, this.#closing.signal])
+    // an 'abort' listener added to a signal that is already aborted never fires
+    if (s.aborted) throw new PgferryError('PGFERRY_ABORTED', 'aborted while waiting for startAt')
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(done, ms)
       function done(): void {

@@ -310,5 +310,27 @@ describe('run mode', () => {
     } finally {
       await later.close()
     }
+
+    // aborted before the wait begins (the signal fires on 'stage:done', ahead of the store writes
+    // that precede the wait): an abort listener added then would never fire
+    const early = await createTask({
+      name: 'scheduled far, aborted early',
+      source: pair.source.config(),
+      target: pair.target.config(db),
+      type: 'structure',
+      startAt: new Date(Date.now() + 3_600_000),
+    })
+    const now = new AbortController()
+    early.on('stage:done', (e) => {
+      if (e.stage === 'precheck') now.abort()
+    })
+    try {
+      await expect(early.run({ signal: now.signal })).rejects.toMatchObject({
+        code: 'PGFERRY_ABORTED',
+      })
+      expect(early.state).toBe('ready')
+    } finally {
+      await early.close()
+    }
   })
 })
