@@ -163,6 +163,17 @@ function keep(m: PgoutputMessage): PgoutputMessage {
 const isMarker = (m: PgoutputMessage): boolean =>
   m.type === MessageType.Insert && m.relation.name === 'marker'
 
+/**
+ * Resolves at the Commit of the marker's transaction: the marker Insert is delivered before its
+ * Commit, so a test that reads the message sequence to its end must wait for that Commit too.
+ */
+async function untilMarkerCommitted(s: Session): Promise<void> {
+  const marker = await s.until(isMarker)
+  await s.until(
+    (m) => m.type === MessageType.Commit && s.messages.indexOf(m) > s.messages.indexOf(marker),
+  )
+}
+
 /** Replay decoded changes into per-table maps, the way an applier would (text columns). */
 function replay(messages: readonly PgoutputMessage[]): Map<string, Map<string, (string | null)[]>> {
   const tables = new Map<string, Map<string, (string | null)[]>>()
@@ -384,7 +395,7 @@ describe('replication stream against live servers', () => {
     ])
     const s = await open(v17, db)
     try {
-      await s.until(isMarker)
+      await untilMarkerCommitted(s)
       const kinds = s.messages.map((m) => String.fromCharCode(m.type)).join('')
       // Begin, schema (Type for the enum, Relation), Insert, the message inside, Commit, the one outside
       expect(kinds).toMatch(/^B[YR]*IMCMB[R]*IC$/)
