@@ -104,6 +104,8 @@ export async function createSlotSnapshot(
   }
   ctx.signal.addEventListener('abort', onAbort, { once: true })
   try {
+    // aborted while the version was read: the listener above will never fire, create nothing
+    ctx.signal.throwIfAborted()
     const r = await repl.query<{ consistent_point: string; snapshot_name: string }>(sql)
     const row = r.rows[0]
     if (row === undefined || row.snapshot_name == null) {
