@@ -291,46 +291,30 @@ describe('run mode', () => {
       await task.close()
     }
 
-    const later = await createTask({
-      name: 'scheduled far',
-      source: pair.source.config(),
-      target: pair.target.config(db),
-      type: 'structure',
-      startAt: new Date(Date.now() + 3_600_000).toISOString(),
-    })
-    const ac = new AbortController()
-    later.on('stage:done', (e) => {
-      if (e.stage === 'precheck') setTimeout(() => ac.abort(), 20)
-    })
-    try {
-      await expect(later.run({ signal: ac.signal })).rejects.toMatchObject({
-        code: 'PGFERRY_ABORTED',
+    // aborted during the wait (300 ms after the precheck), and before it begins (on 'stage:done',
+    // ahead of the store writes that precede the wait: a listener added then would never fire)
+    for (const abortAfterMs of [300, undefined]) {
+      const later = await createTask({
+        name: `scheduled far, aborted ${abortAfterMs === undefined ? 'at once' : 'later'}`,
+        source: pair.source.config(),
+        target: pair.target.config(db),
+        type: 'structure',
+        startAt: new Date(Date.now() + 3_600_000).toISOString(),
       })
-      expect(later.state).toBe('ready')
-    } finally {
-      await later.close()
-    }
-
-    // aborted before the wait begins (the signal fires on 'stage:done', ahead of the store writes
-    // that precede the wait): an abort listener added then would never fire
-    const early = await createTask({
-      name: 'scheduled far, aborted early',
-      source: pair.source.config(),
-      target: pair.target.config(db),
-      type: 'structure',
-      startAt: new Date(Date.now() + 3_600_000),
-    })
-    const now = new AbortController()
-    early.on('stage:done', (e) => {
-      if (e.stage === 'precheck') now.abort()
-    })
-    try {
-      await expect(early.run({ signal: now.signal })).rejects.toMatchObject({
-        code: 'PGFERRY_ABORTED',
+      const ac = new AbortController()
+      later.on('stage:done', (e) => {
+        if (e.stage !== 'precheck') return
+        if (abortAfterMs === undefined) ac.abort()
+        else setTimeout(() => ac.abort(), abortAfterMs)
       })
-      expect(early.state).toBe('ready')
-    } finally {
-      await early.close()
+      try {
+        await expect(later.run({ signal: ac.signal })).rejects.toMatchObject({
+          code: 'PGFERRY_ABORTED',
+        })
+        expect(later.state).toBe('ready')
+      } finally {
+        await later.close()
+      }
     }
   })
 })
