@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'eventemitter3'
 import type pg from 'pg'
-import { PgferryError, isPgferryError, messageOf } from '../errors.js'
+import { PgferryError } from '../errors.js'
 import type { EmitFn, PgferryEvents, PgferryListeners } from '../events.js'
 import { openClient } from '../pg/connect.js'
 import type { ProgressStore } from '../store/progress-store.js'
@@ -22,6 +22,8 @@ import type { FullLoadOptions } from '../fullload/full-load-stage.js'
 import type { CompleteOptions, CompleteResult } from '../complete/complete-result.js'
 import type { ResolvedTaskConfig } from './resolve-config.js'
 import { assertTransition, canTransition, type TaskState } from './task-state.js'
+import { serializeError, wrapStageError } from '../stage/wrap-stage-error.js'
+import { waitUntil } from './wait-until.js'
 
 /**
  * Options every long call takes.
@@ -176,7 +178,15 @@ export class Task extends EventEmitter<PgferryListeners> {
             },
           )
         }
-        await this.#waitForStart(options.signal)
+        if (this.config.startAt !== undefined) {
+          const signal = options.signal
+          await waitUntil(
+            this.config.startAt,
+            signal === undefined
+              ? this.#closing.signal
+              : AbortSignal.any([signal, this.#closing.signal]),
+          )
+        }
       }
     }
     return { state: this.#state, results }
@@ -428,64 +438,5 @@ export class Task extends EventEmitter<PgferryListeners> {
       await Promise.all([...scoped].map((c) => c.end().catch(() => undefined)))
     }
     return { ctx, dispose }
-  }
-
-  async #waitForStart(signal: AbortSignal | undefined): Promise<void> {
-    const startAt = this.config.startAt
-    if (startAt === undefined) return
-    const ms = startAt.getTime() - Date.now()
-    if (ms <= 0) return
-    const s =
-      signal === undefined ? this.#closing.signal : AbortSignal.any([signal, this.#closing.signal])
-    // an 'abort' listener added to a signal that is already aborted never fires
-    if (s.aborted) throw new PgferryError('PGFERRY_ABORTED', 'aborted while waiting for startAt')
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(done, ms)
-      function done(): void {
-        s.removeEventListener('abort', onAbort)
-        resolve()
-      }
-      function onAbort(): void {
-        clearTimeout(timer)
-        reject(new PgferryError('PGFERRY_ABORTED', 'aborted while waiting for startAt'))
-      }
-      s.addEventListener('abort', onAbort, { once: true })
-    })
-  }
-}
-
-function wrapStageError(error: unknown, stage: string, signal: AbortSignal): PgferryError {
-  if (signal.aborted && !isPgferryError(error, 'PGFERRY_STAGE_NOT_IMPLEMENTED')) {
-    return new PgferryError('PGFERRY_ABORTED', `stage '${stage}' was aborted`, {
-      cause: error,
-      stage,
-      fix: 'call the stage (or task.run()) again to resume',
-    })
-  }
-  if (error instanceof PgferryError) {
-    if (error.stage !== undefined) return error
-    return new PgferryError(error.code, `${stage}: ${error.message}`, {
-      side: error.side,
-      retryable: error.retryable,
-      cause: error.cause ?? error,
-      stage,
-      ...(error.fix !== undefined ? { fix: error.fix } : {}),
-    })
-  }
-  return new PgferryError('PGFERRY_STAGE_FAILED', `stage '${stage}' failed: ${messageOf(error)}`, {
-    cause: error,
-    stage,
-  })
-}
-
-function serializeError(error: PgferryError): Record<string, unknown> {
-  return {
-    code: error.code,
-    message: error.message,
-    side: error.side,
-    retryable: error.retryable,
-    fix: error.fix,
-    stage: error.stage,
-    sqlState: error.sqlState,
   }
 }

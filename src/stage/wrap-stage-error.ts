@@ -1,0 +1,43 @@
+/**
+ * How a stage's failure reaches the caller and the store: one PgferryError naming the stage (an
+ * abort becomes PGFERRY_ABORTED, whatever the stage threw while stopping).
+ */
+import { PgferryError, isPgferryError, messageOf } from '../errors.js'
+
+/** The error a stage call rejects with. */
+export function wrapStageError(error: unknown, stage: string, signal: AbortSignal): PgferryError {
+  if (signal.aborted && !isPgferryError(error, 'PGFERRY_STAGE_NOT_IMPLEMENTED')) {
+    return new PgferryError('PGFERRY_ABORTED', `stage '${stage}' was aborted`, {
+      cause: error,
+      stage,
+      fix: 'call the stage (or task.run()) again to resume',
+    })
+  }
+  if (error instanceof PgferryError) {
+    if (error.stage !== undefined) return error
+    return new PgferryError(error.code, `${stage}: ${error.message}`, {
+      side: error.side,
+      retryable: error.retryable,
+      cause: error.cause ?? error,
+      stage,
+      ...(error.fix !== undefined ? { fix: error.fix } : {}),
+    })
+  }
+  return new PgferryError('PGFERRY_STAGE_FAILED', `stage '${stage}' failed: ${messageOf(error)}`, {
+    cause: error,
+    stage,
+  })
+}
+
+/** The fields of a stage error kept in the store. */
+export function serializeError(error: PgferryError): Record<string, unknown> {
+  return {
+    code: error.code,
+    message: error.message,
+    side: error.side,
+    retryable: error.retryable,
+    fix: error.fix,
+    stage: error.stage,
+    sqlState: error.sqlState,
+  }
+}
