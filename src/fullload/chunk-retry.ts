@@ -47,9 +47,10 @@ export async function runChunk(
       if (state === '42P01') {
         throw new PgferryError(
           'PGFERRY_FULLLOAD_TABLE_DROPPED',
-          `table ${table} was dropped on the source during the load`,
+          `table ${table} was dropped on the source during the load (DDL on the source is not carried by a migration)`,
           {
             cause: error,
+            fix: `recreate ${table} on the source and run the full load again (tables already copied are kept); or, if it is meant to be gone, delete this task and create one whose objects leave it out`,
           },
         )
       }

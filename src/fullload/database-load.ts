@@ -125,6 +125,11 @@ export async function loadDatabase(
       unitsOf.set(cur, [...(unitsOf.get(cur) ?? []), u.rel.oid])
     }
   }
+  // A relation the plan names that the source no longer has under that oid (dropped and created
+  // again since the structure stage): its steps wait for every table rather than run before data.
+  for (const step of steps) {
+    for (const rel of step.relations) if (!parentOf.has(rel)) unitsOf.set(rel, [...unitOids])
+  }
   const runner = new PostDataRunner(ctx, {
     targetDb: db.as,
     steps,

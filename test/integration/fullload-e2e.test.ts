@@ -143,3 +143,85 @@ describe('renamed schema, end to end (12 → 17)', () => {
     }
   })
 })
+
+describe('a table dropped on the source mid-load (12 → 17)', () => {
+  it('fails naming the table and the fix, leaves no part of it, and finishes once it is back', async () => {
+    const sdb = await pair.source.createDatabase('e2e_drop')
+    const tdb = `${sdb}_t`
+    // a hostile name: quotes, a space, unicode, a reserved word
+    const doomed = `"Dröp ""me"" select"`
+    const createDoomed = `CREATE TABLE ${doomed} (id int PRIMARY KEY, v text);
+       INSERT INTO ${doomed} SELECT i, 'v' || i FROM generate_series(1, 1000) i;`
+    await pair.source.query(
+      `CREATE TABLE bulk (id int PRIMARY KEY, pad text);
+       INSERT INTO bulk SELECT i, repeat('x', 200) FROM generate_series(1, 20000) i;
+       ${createDoomed}`,
+      [],
+      sdb,
+    )
+    const task = await createTask({
+      name: 'e2e dropped table',
+      source: pair.source.config(sdb),
+      target: pair.target.config('postgres'),
+      type: 'full',
+      objects: { databases: { [sdb]: { as: tdb } } },
+      // one lane, largest first: bulk is copied (slowly) before the doomed table is reached
+      parallelism: 1,
+      throttle: { bytesPerSecond: 2_000_000 },
+    })
+    const digest = `SELECT count(*)::text AS n, md5(string_agg(x::text, ',' ORDER BY x::text)) AS h FROM`
+    try {
+      const report = await task.precheck()
+      if (!report.ok)
+        await task.precheck({
+          skip: report.items.filter((i) => i.status === 'fail').map((i) => i.id),
+        })
+      await task.migrateSchema()
+      let dropped: Promise<unknown> | undefined
+      task.on('table:start', (e) => {
+        if (e.table.endsWith('bulk')) dropped = pair.source.query(`DROP TABLE ${doomed}`, [], sdb)
+      })
+      const error: unknown = await task.fullLoad().catch((e: unknown) => e)
+      await dropped
+      expect(error).toMatchObject({
+        code: 'PGFERRY_FULLLOAD_TABLE_DROPPED',
+        message: expect.stringContaining('Dröp "me" select'),
+        fix: expect.stringMatching(/recreate/i),
+      })
+      expect(task.state).toBe('failed')
+      // nothing of the dropped table on the target; the table copied before it is whole
+      expect(
+        (await pair.target.query(`SELECT count(*)::int AS n FROM ${doomed}`, [], tdb)).rows,
+      ).toEqual([{ n: 0 }])
+      expect((await pair.target.query(`${digest} bulk x`, [], tdb)).rows).toEqual(
+        (await pair.source.query(`${digest} bulk x`, [], sdb)).rows,
+      )
+
+      // the fix the error names: put the table back, run the load again
+      await pair.source.query(createDoomed, [], sdb)
+      // its key (planned under the old table's oid) is built after its rows land, not before
+      const order: string[] = []
+      task.on('table:copied', (e) => order.push(`copied ${e.table}`))
+      task.on('schema:object', (e) => order.push(`${e.kind} ${e.name}`))
+      await task.fullLoad()
+      const copiedAt = order.findIndex((o) => o.startsWith('copied') && o.includes('Dröp'))
+      const indexAt = order.findIndex((o) => o.startsWith('index') && o.includes('Dröp'))
+      expect(copiedAt).toBeGreaterThanOrEqual(0)
+      expect(indexAt).toBeGreaterThan(copiedAt)
+      for (const t of ['bulk', doomed]) {
+        expect((await pair.target.query(`${digest} ${t} x`, [], tdb)).rows).toEqual(
+          (await pair.source.query(`${digest} ${t} x`, [], sdb)).rows,
+        )
+      }
+      const pk = await pair.target.query(
+        `SELECT 1 FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'p'`,
+        [doomed],
+        tdb,
+      )
+      expect(pk.rowCount).toBe(1)
+      expect(task.state).toBe('completed')
+    } finally {
+      await task.close()
+    }
+  })
+})
