@@ -41,6 +41,7 @@ export {
   MIGRATION_TYPES,
   DEFAULT_OWNERSHIP,
   DEFAULT_SPLIT_TABLES_LARGER_THAN,
+  DEFAULT_SPLIT_TABLES_LARGER_THAN_ONE_LANE,
 } from './task/resolve-config.js'
 export type {
   ResolvedTaskConfig,

@@ -7,7 +7,7 @@ import { PgferryError } from '../errors.js'
 import type { Stage } from '../stage/stage.js'
 import type { ConnectionConfig, ConnectionInput, MigrationType } from './task-config.js'
 import {
-  DEFAULT_SPLIT_TABLES_LARGER_THAN,
+  defaultSplitTablesLargerThan,
   resolveConnection,
   type ResolvedConnection,
   type ResolvedObjects,
@@ -149,7 +149,7 @@ export function deserializeConfig(
     tags: Object.freeze({ ...s.tags }),
     parallelism: s.parallelism,
     throttle: s.throttle == null ? undefined : Object.freeze({ ...s.throttle }),
-    splitTablesLargerThan: s.splitTablesLargerThan ?? DEFAULT_SPLIT_TABLES_LARGER_THAN,
+    splitTablesLargerThan: s.splitTablesLargerThan ?? defaultSplitTablesLargerThan(s.parallelism),
     ownership: s.ownership ?? 'keep',
     store: s.store,
     stages: Object.freeze(s.stages.map((st) => given.find((g) => g.name === st.name) as Stage)),

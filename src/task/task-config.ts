@@ -152,7 +152,9 @@ export interface TaskConfig {
   /**
    * Tables larger than this many bytes (pg_total_relation_size) are copied in chunks of about this
    * size (ctid block ranges on v14+, else integer-key ranges), in parallel and resumable chunk by
-   * chunk. Defaults to 256 MiB (`DEFAULT_SPLIT_TABLES_LARGER_THAN`); 0 turns splitting off.
+   * chunk. Defaults to 256 MiB (`DEFAULT_SPLIT_TABLES_LARGER_THAN`), or 4 GiB with `parallelism: 1`
+   * (`DEFAULT_SPLIT_TABLES_LARGER_THAN_ONE_LANE`: one lane gains no speed from chunks); 0 turns
+   * splitting off.
    */
   readonly splitTablesLargerThan?: number
   /**

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_SPLIT_TABLES_LARGER_THAN, resolveConfig } from '../../src/task/resolve-config.js'
+import {
+  DEFAULT_SPLIT_TABLES_LARGER_THAN,
+  DEFAULT_SPLIT_TABLES_LARGER_THAN_ONE_LANE,
+  resolveConfig,
+} from '../../src/task/resolve-config.js'
 import { deserializeConfig, serializeConfig } from '../../src/task/stored-config.js'
 import type { TaskConfig } from '../../src/task/task-config.js'
 
@@ -17,6 +21,19 @@ describe('full load config', () => {
     expect(config.splitTablesLargerThan).toBe(DEFAULT_SPLIT_TABLES_LARGER_THAN)
     expect(DEFAULT_SPLIT_TABLES_LARGER_THAN).toBe(256 * 1024 ** 2)
     expect(config.throttle).toBeUndefined()
+  })
+
+  it('with one lane, splits only tables over 4 GiB unless told otherwise', () => {
+    const one = resolveConfig({ ...base, parallelism: 1 }).config
+    expect(one.splitTablesLargerThan).toBe(DEFAULT_SPLIT_TABLES_LARGER_THAN_ONE_LANE)
+    expect(DEFAULT_SPLIT_TABLES_LARGER_THAN_ONE_LANE).toBe(4 * 1024 ** 3)
+    expect(
+      resolveConfig({ ...base, parallelism: 1, splitTablesLargerThan: 1000 }).config
+        .splitTablesLargerThan,
+    ).toBe(1000)
+    expect(resolveConfig({ ...base, parallelism: 2 }).config.splitTablesLargerThan).toBe(
+      DEFAULT_SPLIT_TABLES_LARGER_THAN,
+    )
   })
 
   it('keeps a throttle and a split size, frozen, and survives the store round trip', () => {
