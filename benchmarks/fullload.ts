@@ -13,8 +13,10 @@
  *    run as `nobody` through the test harness.
  * 2. The floor: `COPY t TO STDOUT (FORMAT binary)` piped into `COPY t FROM STDIN (FORMAT binary)`
  *    in Node with pg-copy-streams (a plain pipe, nothing else) into an index-less table; and
- *    pgferry copying pgbench_accounts alone (parallelism 1) into the same kind of table,
- *    interleaved SINGLE_REPEATS times (default 3: floor, pgferry, pgferry, floor, floor, pgferry).
+ *    pgferry copying pgbench_accounts alone (parallelism 1, so by default in one piece: see
+ *    DEFAULT_SPLIT_TABLES_LARGER_THAN_ONE_LANE) into the same kind of table, interleaved
+ *    SINGLE_REPEATS times (default 3: floor, pgferry, pgferry, floor, floor, pgferry). Each run's
+ *    CPU seconds (Node, source cluster, target cluster) are logged beside its time.
  *    `floor_ratio` = median floor time / median pgferry time (≥ 0.9 is the target). The other
  *    tables' floors are measured once, for the record.
  *
@@ -42,6 +44,12 @@ const EXTRA = Number(process.env.EXTRA ?? 1)
 const PARALLELISM = Number(process.env.PARALLELISM ?? 2)
 /** splitTablesLargerThan for the whole-database run (bytes); defaults to pgferry's default. */
 const SPLIT = process.env.SPLIT === undefined ? undefined : Number(process.env.SPLIT)
+/**
+ * A second pgferry variant with this split size, run in every round beside the first (the three
+ * runs of a round rotate, so each goes first once in three rounds); its median is logged and
+ * reported as `wall_b_s`. For choosing the split default on the same clusters in one run.
+ */
+const SPLIT_B = process.env.SPLIT_B === undefined ? undefined : Number(process.env.SPLIT_B)
 const SKIP_PGCOPYDB = process.env.SKIP_PGCOPYDB === '1'
 /** Whole-database rounds; each runs both tools, the order swapped every round. */
 const ROUNDS = Number(process.env.ROUNDS ?? 2)
@@ -339,6 +347,7 @@ async function ferryRun(
   target: Server,
   db: string,
   sourceCounts: string,
+  split: number | undefined = SPLIT,
 ): Promise<FerryRun> {
   const task = await createTask({
     name: 'bench fullload',
@@ -348,7 +357,7 @@ async function ferryRun(
     objects: { databases: { bench: { as: db } } },
     parallelism: PARALLELISM,
     store: 'memory',
-    ...(SPLIT !== undefined ? { splitTablesLargerThan: SPLIT } : {}),
+    ...(split !== undefined ? { splitTablesLargerThan: split } : {}),
   })
   const report = await task.precheck()
   if (!report.ok)
@@ -483,9 +492,22 @@ async function floorRun(source: Server, target: Server, table: string): Promise<
   await target.query('CREATE DATABASE floor')
   await target.query(await bareTable(source, table), 'floor')
   await target.query('CHECKPOINT')
+  const cpu = cpuMeter(source, target)
   const s = await floorCopy(source, target, 'floor', table)
+  log(`floor ${table}: ${s.toFixed(2)} s; ${cpu()}`)
   await settle(source, target, 'floor')
   return s
+}
+
+/** CPU seconds (Node, source cluster, target cluster) from now to the call of what it returns. */
+function cpuMeter(source: Server, target: Server): () => string {
+  const node0 = process.cpuUsage()
+  const src0 = source.cpu()
+  const tgt0 = target.cpu()
+  return () => {
+    const node = process.cpuUsage(node0)
+    return `CPU s: Node ${((node.user + node.system) / 1e6).toFixed(2)}, source ${(source.cpu() - src0).toFixed(2)}, target ${(target.cpu() - tgt0).toFixed(2)}`
+  }
 }
 
 /** pgferry copying pgbench_accounts alone (parallelism 1) into a fresh index-less table. */
@@ -511,7 +533,11 @@ async function singleRun(source: Server, target: Server): Promise<number> {
   // the table's copy time (first chunk started → last chunk committed), as the floor times its pipe
   let s = Number.NaN
   single.on('table:copied', (e) => (s = e.durationMs / 1000))
+  let chunks = 0
+  single.on('table:start', (e) => (chunks = e.chunks))
+  const cpu = cpuMeter(source, target)
   await single.fullLoad()
+  log(`pgferry alone pgbench_accounts: ${s.toFixed(2)} s in ${chunks} chunk(s); ${cpu()}`)
   await single.close()
   await settle(source, target, 'single')
   return s
@@ -566,13 +592,24 @@ async function main(): Promise<void> {
     //    runs first or second on the clusters is neither favoured nor penalised), each on settled
     //    clusters (the previous copy dropped, both checkpointed)
     const ferry: FerryRun[] = []
+    const ferryB: FerryRun[] = []
     const pgcopydb: number[] = []
     const perRound: string[] = []
     for (let round = 0; round < ROUNDS; round++) {
-      const order = round % 2 === 0 ? ['ferry', 'pgcopydb'] : ['pgcopydb', 'ferry']
+      const tools = SPLIT_B === undefined ? ['ferry', 'pgcopydb'] : ['ferry', 'ferryB', 'pgcopydb']
+      const order =
+        SPLIT_B === undefined
+          ? round % 2 === 0
+            ? tools
+            : [...tools].reverse()
+          : [...tools.slice(round % 3), ...tools.slice(0, round % 3)]
       for (const tool of order) {
         if (tool === 'ferry') {
           ferry.push(await ferryRun(source, target, 'ferry', sourceCounts))
+          await settle(source, target, 'ferry')
+        } else if (tool === 'ferryB') {
+          log(`pgferry variant B: splitTablesLargerThan ${SPLIT_B}`)
+          ferryB.push(await ferryRun(source, target, 'ferry', sourceCounts, SPLIT_B))
           await settle(source, target, 'ferry')
         } else if (!SKIP_PGCOPYDB) {
           pgcopydb.push(await pgcopydbRun(source, target, 'pgcopydb', sourceCounts))
@@ -581,9 +618,10 @@ async function main(): Promise<void> {
       }
       const f = ferry[ferry.length - 1]?.wall ?? Number.NaN
       const p = pgcopydb[pgcopydb.length - 1] ?? Number.NaN
+      const b = ferryB[ferryB.length - 1]?.wall
       perRound.push((f / p).toFixed(2))
       log(
-        `round ${round + 1} (${order.join(' then ')}): pgferry ${f.toFixed(2)} s, pgcopydb ${p.toFixed(2)} s`,
+        `round ${round + 1} (${order.join(' then ')}): pgferry ${f.toFixed(2)} s, ${b === undefined ? '' : `pgferry B ${b.toFixed(2)} s, `}pgcopydb ${p.toFixed(2)} s`,
       )
     }
 
@@ -641,6 +679,13 @@ async function main(): Promise<void> {
       `rows=${ferry[0]?.rows ?? 0}`,
       `parallelism=${PARALLELISM}`,
       `split=${SPLIT ?? 'default'}`,
+      ...(SPLIT_B === undefined
+        ? []
+        : [
+            `split_b=${SPLIT_B}`,
+            `wall_b_s=${median(ferryB.map((r) => r.wall)).toFixed(2)}`,
+            `ferry_b_walls=${ferryB.map((r) => r.wall.toFixed(2)).join('/')}`,
+          ]),
       `pg=15`,
       `loadavg=${load}`,
     ].join(' ')

@@ -41,7 +41,7 @@ export {
   MIGRATION_TYPES,
   DEFAULT_OWNERSHIP,
   DEFAULT_SPLIT_TABLES_LARGER_THAN,
-  DEFAULT_SPLIT_TABLES_LARGER_THAN_ONE_LANE,
+  DEFAULT_SPLIT_TABLES_LARGER_THAN_MAX,
 } from './task/resolve-config.js'
 export type {
   ResolvedTaskConfig,
@@ -83,6 +83,7 @@ export type { LagSample } from './apply/database-apply.js'
 export type { CountMismatch } from './verify/row-counts.js'
 export type { FullLoadOptions } from './fullload/full-load-stage.js'
 export { readLoadProgress } from './fullload/load-progress.js'
+export { autoSplitSize } from './fullload/work-plan.js'
 export type { LoadedDatabase, LoadedTable } from './fullload/load-progress.js'
 export type { CompleteOptions, CompleteResult } from './complete/complete-result.js'
 

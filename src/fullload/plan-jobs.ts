@@ -18,7 +18,7 @@ import {
 import { resetTable, type DoneChunk } from './chunk-progress.js'
 import { chooseFormat, copySql, type CopyJob } from './copy-pipe.js'
 import { importSnapshotSql, type HeldSnapshot } from './snapshot.js'
-import { planChunks, type ChunkPlan } from './work-plan.js'
+import { autoSplitSize, planChunks, type ChunkPlan } from './work-plan.js'
 
 /** A table the load copies. */
 export interface CopyUnit {
@@ -58,6 +58,12 @@ export async function planJobs(
     pending.map((u) => ({ schema: u.rel.targetSchema, name: u.rel.name })),
   )
   const jobs: UnitJobs[] = []
+  const splitSize =
+    ctx.config.splitTablesLargerThan ??
+    autoSplitSize(
+      pending.reduce((sum, u) => sum + u.bytes, 0),
+      ctx.config.parallelism,
+    )
   if (pending.length > 0) {
     await src.query(importSnapshotSql(snapshot.name))
     for (const u of pending) {
@@ -74,8 +80,7 @@ export async function planJobs(
       const info2 = split.get(u.rel.oid)
       let intKey: { column: string; min: bigint; max: bigint } | undefined
       const ctidOk = srcVersion >= 140000 && info2?.heapBlocks !== undefined
-      const wantSplit =
-        ctx.config.splitTablesLargerThan > 0 && u.bytes > ctx.config.splitTablesLargerThan
+      const wantSplit = splitSize > 0 && u.bytes > splitSize
       if (wantSplit && !ctidOk && info2?.intKey !== undefined) {
         const k = quoteQualified(u.rel.schema, u.rel.name)
         const col = quoteIdent(info2.intKey)
@@ -89,7 +94,7 @@ export async function planJobs(
       }
       const plan: ChunkPlan[] = planChunks(
         { bytes: u.bytes, ctidBlocks: ctidOk ? info2?.heapBlocks : undefined, intKey },
-        ctx.config.splitTablesLargerThan,
+        splitSize,
       )
       if (wantSplit && plan.length === 1) {
         ctx.warn(

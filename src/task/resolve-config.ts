@@ -31,32 +31,17 @@ export const DEFAULT_OWNERSHIP: Ownership = 'keep'
 export const MIGRATION_TYPES: readonly MigrationType[] = ['structure', 'full', 'full+incremental']
 
 /**
- * Default of `splitTablesLargerThan`: 256 MiB. Chunks keep every worker busy to the end of the load:
- * in bench:fullload (1.5 GB, 2 workers) a 1 GiB limit split nothing and left one worker idle for the
- * last ~15 s of a 32 s load; on its 380 MB variant, chunks of a quarter of the size (64 MiB) cut the
- * load from 7.9 s to 6.6 s. The cost: split tables are not loaded with COPY FREEZE.
+ * The smallest chunk of the automatic split (a task that names no `splitTablesLargerThan`): 256 MiB.
  * @public
  */
 export const DEFAULT_SPLIT_TABLES_LARGER_THAN = 256 * 1024 * 1024
 
 /**
- * Default of `splitTablesLargerThan` with `parallelism: 1`: 4 GiB. One lane runs chunks one after
- * another, so they buy no speed, only a smaller retry when a connection breaks mid-table, and they
- * cost: a chunk is a `COPY (SELECT … WHERE ctid …)` (a TID range scan, which reads through the
- * source's shared buffers instead of a seq scan's small ring) into a table without COPY FREEZE. In
- * bench:fullload's single-table runs (pgbench_accounts, 600 MB, PostgreSQL 15) three 256 MiB
- * chunks took 7.5–8.6 s (CPU: source 4.9–6.1 s, target 6.1–7.2 s, Node 2.0 s) against 3.75–4.9 s
- * for the table in one piece (source 1.5–1.7 s, target 3.7–4.7 s, Node 0.7 s).
+ * The largest chunk of the automatic split: 4 GiB, so that a broken connection retries at most
+ * that much of a huge table.
  * @public
  */
-export const DEFAULT_SPLIT_TABLES_LARGER_THAN_ONE_LANE = 4 * 1024 * 1024 * 1024
-
-/** The split size a task gets when it names none: by its parallelism. */
-export function defaultSplitTablesLargerThan(parallelism: number): number {
-  return parallelism === 1
-    ? DEFAULT_SPLIT_TABLES_LARGER_THAN_ONE_LANE
-    : DEFAULT_SPLIT_TABLES_LARGER_THAN
-}
+export const DEFAULT_SPLIT_TABLES_LARGER_THAN_MAX = 4 * 1024 * 1024 * 1024
 
 /** The default parallelism: the cores of this machine, kept between 2 and 8. */
 export function defaultParallelism(): number {
@@ -80,8 +65,8 @@ export interface ResolvedTaskConfig {
   readonly parallelism: number
   /** `undefined` means no cap. */
   readonly throttle: Readonly<ThrottleConfig> | undefined
-  /** Bytes; 0 means never split. */
-  readonly splitTablesLargerThan: number
+  /** Bytes; 0 means never split; `undefined`, split by the size of the load (`autoSplitSize`). */
+  readonly splitTablesLargerThan: number | undefined
   /** Who owns migrated objects: `keep` (source owners and ACLs) or `target-user`. */
   readonly ownership: Ownership
   readonly store: 'target' | 'memory' | 'custom'
@@ -185,9 +170,11 @@ export function resolveConfig(config: TaskConfig): {
     )
   }
   const throttle = resolveThrottle(config.throttle)
-  const splitTablesLargerThan =
-    config.splitTablesLargerThan ?? defaultSplitTablesLargerThan(parallelism)
-  if (!Number.isFinite(splitTablesLargerThan) || splitTablesLargerThan < 0) {
+  const splitTablesLargerThan = config.splitTablesLargerThan
+  if (
+    splitTablesLargerThan !== undefined &&
+    (!Number.isFinite(splitTablesLargerThan) || splitTablesLargerThan < 0)
+  ) {
     throw invalid(
       'splitTablesLargerThan',
       `${String(config.splitTablesLargerThan)} is not a size in bytes`,

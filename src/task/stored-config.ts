@@ -7,7 +7,6 @@ import { PgferryError } from '../errors.js'
 import type { Stage } from '../stage/stage.js'
 import type { ConnectionConfig, ConnectionInput, MigrationType } from './task-config.js'
 import {
-  defaultSplitTablesLargerThan,
   resolveConnection,
   type ResolvedConnection,
   type ResolvedObjects,
@@ -52,7 +51,7 @@ export function serializeConfig(config: ResolvedTaskConfig): Record<string, unkn
     tags: config.tags,
     parallelism: config.parallelism,
     throttle: config.throttle ?? null,
-    splitTablesLargerThan: config.splitTablesLargerThan,
+    splitTablesLargerThan: config.splitTablesLargerThan ?? null,
     ownership: config.ownership,
     store: config.store,
     stages: config.stages.map((s) => ({ name: s.name, after: s.after ?? null })),
@@ -120,7 +119,7 @@ export function deserializeConfig(
     tags: Record<string, string>
     parallelism: number
     throttle?: ResolvedTaskConfig['throttle'] | null
-    splitTablesLargerThan?: number
+    splitTablesLargerThan?: number | null
     ownership?: ResolvedTaskConfig['ownership']
     store: ResolvedTaskConfig['store']
     stages: { name: string; after: string | null }[]
@@ -149,7 +148,7 @@ export function deserializeConfig(
     tags: Object.freeze({ ...s.tags }),
     parallelism: s.parallelism,
     throttle: s.throttle == null ? undefined : Object.freeze({ ...s.throttle }),
-    splitTablesLargerThan: s.splitTablesLargerThan ?? defaultSplitTablesLargerThan(s.parallelism),
+    splitTablesLargerThan: s.splitTablesLargerThan ?? undefined,
     ownership: s.ownership ?? 'keep',
     store: s.store,
     stages: Object.freeze(s.stages.map((st) => given.find((g) => g.name === st.name) as Stage)),

@@ -152,9 +152,12 @@ export interface TaskConfig {
   /**
    * Tables larger than this many bytes (pg_total_relation_size) are copied in chunks of about this
    * size (ctid block ranges on v14+, else integer-key ranges), in parallel and resumable chunk by
-   * chunk. Defaults to 256 MiB (`DEFAULT_SPLIT_TABLES_LARGER_THAN`), or 4 GiB with `parallelism: 1`
-   * (`DEFAULT_SPLIT_TABLES_LARGER_THAN_ONE_LANE`: one lane gains no speed from chunks); 0 turns
-   * splitting off.
+   * chunk; 0 turns splitting off. Defaults to a size from the load itself (`autoSplitSize`): a
+   * table is split only when it is larger than one lane's share of the database (its bytes over
+   * `parallelism`), kept between 256 MiB and 4 GiB (`DEFAULT_SPLIT_TABLES_LARGER_THAN`,
+   * `DEFAULT_SPLIT_TABLES_LARGER_THAN_MAX`). Chunks cost source and target CPU (a TID range scan
+   * instead of a seq scan, no COPY FREEZE), so they are made only where a lane would otherwise
+   * wait for one table alone.
    */
   readonly splitTablesLargerThan?: number
   /**

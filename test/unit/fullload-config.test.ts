@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import {
   DEFAULT_SPLIT_TABLES_LARGER_THAN,
-  DEFAULT_SPLIT_TABLES_LARGER_THAN_ONE_LANE,
+  DEFAULT_SPLIT_TABLES_LARGER_THAN_MAX,
   resolveConfig,
 } from '../../src/task/resolve-config.js'
+import { autoSplitSize } from '../../src/fullload/work-plan.js'
 import { deserializeConfig, serializeConfig } from '../../src/task/stored-config.js'
 import type { TaskConfig } from '../../src/task/task-config.js'
 
@@ -16,24 +17,32 @@ const base: TaskConfig = {
 }
 
 describe('full load config', () => {
-  it('defaults to 256 MiB chunks and no throttle', () => {
+  it('defaults to the automatic split and no throttle, and keeps both through the store', () => {
     const { config } = resolveConfig(base)
-    expect(config.splitTablesLargerThan).toBe(DEFAULT_SPLIT_TABLES_LARGER_THAN)
+    expect(config.splitTablesLargerThan).toBeUndefined()
     expect(DEFAULT_SPLIT_TABLES_LARGER_THAN).toBe(256 * 1024 ** 2)
     expect(config.throttle).toBeUndefined()
+    const back = deserializeConfig(
+      JSON.parse(JSON.stringify(serializeConfig(config))) as Record<string, unknown>,
+      {},
+    )
+    expect(back.splitTablesLargerThan).toBeUndefined()
   })
 
-  it('with one lane, splits only tables over 4 GiB unless told otherwise', () => {
-    const one = resolveConfig({ ...base, parallelism: 1 }).config
-    expect(one.splitTablesLargerThan).toBe(DEFAULT_SPLIT_TABLES_LARGER_THAN_ONE_LANE)
-    expect(DEFAULT_SPLIT_TABLES_LARGER_THAN_ONE_LANE).toBe(4 * 1024 ** 3)
+  it("splits by the load when no size is named: a lane's share, between 256 MiB and 4 GiB", () => {
+    expect(resolveConfig({ ...base, parallelism: 1 }).config.splitTablesLargerThan).toBeUndefined()
+    const MiB = 1024 ** 2
+    // 1.5 GB over 2 lanes: only a table over 750 MB is split
+    expect(autoSplitSize(1500 * MiB, 2)).toBe(750 * MiB)
+    // one lane: nothing under the whole load, and never chunks over 4 GiB
+    expect(autoSplitSize(600 * MiB, 1)).toBe(600 * MiB)
+    expect(autoSplitSize(100 * 1024 * MiB, 1)).toBe(DEFAULT_SPLIT_TABLES_LARGER_THAN_MAX)
+    expect(DEFAULT_SPLIT_TABLES_LARGER_THAN_MAX).toBe(4 * 1024 ** 3)
+    // a small load never makes chunks under 256 MiB
+    expect(autoSplitSize(10 * MiB, 8)).toBe(DEFAULT_SPLIT_TABLES_LARGER_THAN)
     expect(
-      resolveConfig({ ...base, parallelism: 1, splitTablesLargerThan: 1000 }).config
-        .splitTablesLargerThan,
+      resolveConfig({ ...base, splitTablesLargerThan: 1000 }).config.splitTablesLargerThan,
     ).toBe(1000)
-    expect(resolveConfig({ ...base, parallelism: 2 }).config.splitTablesLargerThan).toBe(
-      DEFAULT_SPLIT_TABLES_LARGER_THAN,
-    )
   })
 
   it('keeps a throttle and a split size, frozen, and survives the store round trip', () => {
