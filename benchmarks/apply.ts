@@ -13,6 +13,7 @@
  */
 import { createTask } from '../src/index.js'
 import { startPair, type Cluster } from '../test/harness/cluster.js'
+import { passPrecheck } from '../test/harness/pass-precheck.js'
 
 const ROWS = Number(process.env.ROWS ?? 200_000)
 const TABLE = `CREATE TABLE t (id int PRIMARY KEY, a int NOT NULL, b text, c timestamptz)`
@@ -67,11 +68,7 @@ try {
   })
   let ours: [number, number]
   try {
-    const report = await task.precheck()
-    if (!report.ok)
-      await task.precheck({
-        skip: report.items.filter((i) => i.status === 'fail').map((i) => i.id),
-      })
+    await passPrecheck(task)
     await task.migrateSchema()
     await task.fullLoad()
     await task.startIncremental()

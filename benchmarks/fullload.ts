@@ -35,6 +35,7 @@ import pg from 'pg'
 import pgCopy from 'pg-copy-streams'
 import { createTask } from '../src/index.js'
 import { startCluster } from '../test/harness/cluster.js'
+import { passPrecheck } from '../test/harness/pass-precheck.js'
 
 const run = promisify(execFile)
 const PGBIN = process.env.PGBIN ?? '/usr/lib/postgresql/15/bin'
@@ -359,11 +360,7 @@ async function ferryRun(
     store: 'memory',
     ...(split !== undefined ? { splitTablesLargerThan: split } : {}),
   })
-  const report = await task.precheck()
-  if (!report.ok)
-    await task.precheck({
-      skip: report.items.filter((i) => i.status === 'fail').map((i) => i.id),
-    })
+  await passPrecheck(task)
   const copied: Record<string, number> = {}
   task.on('table:copied', (e) => (copied[e.table] = e.durationMs / 1000))
   // event timeline (s since the load started): table start/copied, last chunk, post-data steps

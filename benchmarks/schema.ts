@@ -9,6 +9,7 @@
  */
 import { createTask } from '../src/index.js'
 import { startPair, type Major } from '../test/harness/cluster.js'
+import { passPrecheck } from '../test/harness/pass-precheck.js'
 
 const TABLES = Number(process.env.TABLES ?? 2000)
 const [SRC, TGT] = (process.env.PAIR ?? '12,17').split(',').map(Number) as [Major, Major]
@@ -42,9 +43,7 @@ try {
     target: pair.target.url(),
     type: 'structure',
   })
-  const report = await task.precheck()
-  if (!report.ok)
-    await task.precheck({ skip: report.items.filter((i) => i.status === 'fail').map((i) => i.id) })
+  await passPrecheck(task)
   const t0 = performance.now()
   const result = await task.migrateSchema()
   const wall = (performance.now() - t0) / 1000

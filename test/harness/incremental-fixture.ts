@@ -8,6 +8,7 @@ import type pg from 'pg'
 import { createTask, type Task } from '../../src/index.js'
 import type { ObjectSelection } from '../../src/task/task-config.js'
 import type { Cluster, ClusterPair } from './cluster.js'
+import { passPrecheck } from './pass-precheck.js'
 
 export const INCREMENTAL_SCHEMA = `
 CREATE TABLE items (id bigserial PRIMARY KEY, name text NOT NULL, n numeric(14,4), at timestamptz, js jsonb, flag boolean, tags text[]);
@@ -137,9 +138,7 @@ export async function loadedTask(
     type: 'full+incremental',
     objects: options.objects ?? { databases: { [db]: true } },
   })
-  const report = await task.precheck()
-  if (!report.ok)
-    await task.precheck({ skip: report.items.filter((i) => i.status === 'fail').map((i) => i.id) })
+  await passPrecheck(task)
   await task.migrateSchema()
   await task.fullLoad()
   return task

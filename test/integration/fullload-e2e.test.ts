@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTask } from '../../src/index.js'
 import { startPair, type ClusterPair } from '../harness/cluster.js'
 import { PRE_DATA, SOURCE_ONLY, TABLES, seed, tableDigests } from '../harness/fullload-fixture.js'
+import { passPrecheck } from '../harness/pass-precheck.js'
 
 let pair: ClusterPair
 beforeAll(async () => {
@@ -47,9 +48,7 @@ describe('structure then full load, end to end (12 → 17)', () => {
       splitTablesLargerThan: 1_000_000,
     })
     try {
-      const report = await task.precheck()
-      const failed = report.items.filter((i) => i.status === 'fail').map((i) => i.id)
-      if (!report.ok) await task.precheck({ skip: failed })
+      await passPrecheck(task)
       await task.migrateSchema()
       const result = await task.fullLoad()
       expect(result.tables).toBe(TABLES.length - 1)
@@ -106,11 +105,7 @@ describe('renamed schema, end to end (12 → 17)', () => {
       objects: { databases: { [sdb]: { as: tdb, schemas: { app: { as: 'app2' } } } } },
     })
     try {
-      const report = await task.precheck()
-      if (!report.ok)
-        await task.precheck({
-          skip: report.items.filter((i) => i.status === 'fail').map((i) => i.id),
-        })
+      await passPrecheck(task)
       await task.migrateSchema()
       await task.fullLoad()
       for (const t of ['parent', 'child']) {
@@ -171,11 +166,7 @@ describe('a table dropped on the source mid-load (12 → 17)', () => {
     })
     const digest = `SELECT count(*)::text AS n, md5(string_agg(x::text, ',' ORDER BY x::text)) AS h FROM`
     try {
-      const report = await task.precheck()
-      if (!report.ok)
-        await task.precheck({
-          skip: report.items.filter((i) => i.status === 'fail').map((i) => i.id),
-        })
+      await passPrecheck(task)
       await task.migrateSchema()
       let dropped: Promise<unknown> | undefined
       task.on('table:start', (e) => {
