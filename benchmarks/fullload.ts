@@ -11,14 +11,14 @@
  *    round's ratio is printed too. pgcopydb (Debian package 0.10) needs the pg_dump/pg_restore of
  *    the server's major: hence PostgreSQL 15 clusters from Debian's /usr/lib/postgresql/15/bin,
  *    run as `nobody` through the test harness.
- * 2. The floor: `COPY t TO STDOUT (FORMAT binary)` piped into `COPY t FROM STDIN (FORMAT binary)`
- *    in Node with pg-copy-streams (a plain pipe, nothing else) into an index-less table; and
- *    pgferry copying pgbench_accounts alone (parallelism 1, so by default in one piece: see
- *    DEFAULT_SPLIT_TABLES_LARGER_THAN_ONE_LANE) into the same kind of table, interleaved
- *    SINGLE_REPEATS times (default 3: floor, pgferry, pgferry, floor, floor, pgferry). Each run's
- *    CPU seconds (Node, source cluster, target cluster) are logged beside its time.
- *    `floor_ratio` = median floor time / median pgferry time (≥ 0.9 is the target). The other
- *    tables' floors are measured once, for the record.
+ * 2. The floor, as issue 5 names it: `psql -c 'COPY t TO STDOUT (FORMAT binary)' | psql -c 'COPY t
+ *    FROM STDIN (FORMAT binary)'` into an index-less table; beside it the same pipe in Node with
+ *    pg-copy-streams (`node_floor_ratio`); and pgferry copying pgbench_accounts alone (parallelism
+ *    1, so in one piece: see autoSplitSize) into the same kind of table, interleaved SINGLE_REPEATS
+ *    times (default 3: psql floor, Node floor, pgferry; pgferry, Node floor, psql floor; …). Each
+ *    run's CPU seconds (Node, source cluster, target cluster) are logged beside its time.
+ *    `floor_ratio` = median psql floor time / median pgferry time (≥ 0.9 is the target). The other
+ *    tables' psql floors are measured once, for the record.
  *
  * Dataset (like ../shared/bench/seed-source.sh): pgbench -i -s SCALE (default 40: 4M accounts),
  * wide_events (1M rows, 16 typed columns), nopk_log (500k rows), docs_toast (50k × 8 KB TOASTed
@@ -484,14 +484,36 @@ async function pgcopydbRun(
   return note === 'ok' ? seconds : Number.NaN
 }
 
-/** The floor for one table: a plain binary COPY pipe into a fresh index-less table. */
-async function floorRun(source: Server, target: Server, table: string): Promise<number> {
+/** `psql … COPY TO STDOUT | psql … COPY FROM STDIN`, binary, as two processes and a shell pipe. */
+async function psqlFloorCopy(
+  source: Server,
+  target: Server,
+  db: string,
+  table: string,
+): Promise<number> {
+  const psql = path.join(PGBIN, 'psql')
+  const side = (url: string, sql: string): string => `${psql} -X -q -d '${url}' -c '${sql}'`
+  const t0 = performance.now()
+  await run('bash', [
+    '-c',
+    `set -o pipefail; ${side(source.url('bench'), `COPY ${table} TO STDOUT (FORMAT binary)`)} | ${side(target.url(db), `COPY ${table} FROM STDIN (FORMAT binary)`)}`,
+  ])
+  return (performance.now() - t0) / 1000
+}
+
+/** The floor for one table: a plain binary COPY pipe (psql's or Node's) into a fresh index-less table. */
+async function floorRun(
+  source: Server,
+  target: Server,
+  table: string,
+  kind: 'psql' | 'node' = 'psql',
+): Promise<number> {
   await target.query('CREATE DATABASE floor')
   await target.query(await bareTable(source, table), 'floor')
   await target.query('CHECKPOINT')
   const cpu = cpuMeter(source, target)
-  const s = await floorCopy(source, target, 'floor', table)
-  log(`floor ${table}: ${s.toFixed(2)} s; ${cpu()}`)
+  const s = await (kind === 'psql' ? psqlFloorCopy : floorCopy)(source, target, 'floor', table)
+  log(`${kind} floor ${table}: ${s.toFixed(2)} s; ${cpu()}`)
   await settle(source, target, 'floor')
   return s
 }
@@ -624,18 +646,20 @@ async function main(): Promise<void> {
 
     // 2. the floor and pgferry on one table, interleaved (floor, pgferry, pgferry, floor, …)
     const floorAccounts: number[] = []
+    const nodeFloorAccounts: number[] = []
     const singles: number[] = []
     for (let i = 0; i < SINGLE_REPEATS; i++) {
-      if (i % 2 === 0) {
-        floorAccounts.push(await floorRun(source, target, 'pgbench_accounts'))
-        singles.push(await singleRun(source, target))
-      } else {
-        singles.push(await singleRun(source, target))
-        floorAccounts.push(await floorRun(source, target, 'pgbench_accounts'))
-      }
+      const steps = [
+        async () => floorAccounts.push(await floorRun(source, target, 'pgbench_accounts', 'psql')),
+        async () =>
+          nodeFloorAccounts.push(await floorRun(source, target, 'pgbench_accounts', 'node')),
+        async () => singles.push(await singleRun(source, target)),
+      ]
+      for (const step of i % 2 === 0 ? steps : steps.reverse()) await step()
     }
+    const list = (v: number[]): string => v.map((x) => x.toFixed(2)).join(', ')
     log(
-      `pgbench_accounts: floor ${floorAccounts.map((x) => x.toFixed(2)).join(', ')} s; pgferry alone ${singles.map((x) => x.toFixed(2)).join(', ')} s`,
+      `pgbench_accounts: psql floor ${list(floorAccounts)} s; Node floor ${list(nodeFloorAccounts)} s; pgferry alone ${list(singles)} s`,
     )
     // the other tables' floors, once, for the record
     const floor: Record<string, number> = { pgbench_accounts: median(floorAccounts) }
@@ -648,6 +672,7 @@ async function main(): Promise<void> {
     const pgcopydbS = pgcopydb.length === 0 ? Number.NaN : median(pgcopydb)
     const single = median(singles)
     const floorRatio = median(floorAccounts) / single
+    const nodeFloorRatio = median(nodeFloorAccounts) / single
     const pick = (f: (r: FerryRun) => number): string => median(ferry.map(f)).toFixed(1)
     const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join('/')
     const line = [
@@ -656,6 +681,7 @@ async function main(): Promise<void> {
       `pgcopydb_s=${pgcopydbS.toFixed(2)}`,
       `ratio_vs_pgcopydb=${(wall / pgcopydbS).toFixed(2)}`,
       `floor_ratio=${floorRatio.toFixed(2)}`,
+      `node_floor_ratio=${nodeFloorRatio.toFixed(2)}`,
       `rss_mb=${Math.max(...ferry.map((r) => r.rssMb)).toFixed(0)}`,
       `rounds=${ROUNDS}`,
       `round_ratios=${perRound.join('/')}`,
@@ -669,6 +695,7 @@ async function main(): Promise<void> {
       `ferry_tgt_cpu_s=${pick((r) => r.tgtCpu)}`,
       `single_table_s=${single.toFixed(2)}`,
       `floor_accounts_s=${median(floorAccounts).toFixed(2)}`,
+      `node_floor_accounts_s=${median(nodeFloorAccounts).toFixed(2)}`,
       `single_repeats=${SINGLE_REPEATS}`,
       `floor_total_s=${floorTotal.toFixed(2)}`,
       `scale=${SCALE}`,
