@@ -178,15 +178,8 @@ export class Task extends EventEmitter<PgferryListeners> {
             },
           )
         }
-        if (this.config.startAt !== undefined) {
-          const signal = options.signal
-          await waitUntil(
-            this.config.startAt,
-            signal === undefined
-              ? this.#closing.signal
-              : AbortSignal.any([signal, this.#closing.signal]),
-          )
-        }
+        if (this.config.startAt !== undefined)
+          await waitUntil(this.config.startAt, this.#callSignal(options.signal))
       }
     }
     return { state: this.#state, results }
@@ -228,6 +221,13 @@ export class Task extends EventEmitter<PgferryListeners> {
     }
     await this.#store.deleteTask(this.id)
     await this.close()
+  }
+
+  /** A call's signal: the caller's, if any, and the task's own (fired by `close()`). */
+  #callSignal(signal: AbortSignal | undefined): AbortSignal {
+    return signal === undefined
+      ? this.#closing.signal
+      : AbortSignal.any([signal, this.#closing.signal])
   }
 
   #pipeline(): Stage[] {
@@ -343,10 +343,7 @@ export class Task extends EventEmitter<PgferryListeners> {
         await this.#setState(to, { stage: stage.name, error: undefined })
       }
     }
-    const signal =
-      options.signal === undefined
-        ? this.#closing.signal
-        : AbortSignal.any([options.signal, this.#closing.signal])
+    const signal = this.#callSignal(options.signal)
     const { ctx, dispose } = this.#context(
       stage,
       options as Readonly<Record<string, unknown>>,

@@ -19,9 +19,7 @@ export async function waitUntil(at: Date, signal: AbortSignal): Promise<void> {
       throw new PgferryError(
         'PGFERRY_ABORTED',
         `aborted while waiting for startAt (${at.toISOString()})`,
-        {
-          cause: error,
-        },
+        { cause: error },
       )
     }
   }
