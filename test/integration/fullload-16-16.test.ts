@@ -63,3 +63,54 @@ describe('several databases in one task (16 → 16)', () => {
     }
   })
 })
+
+describe('the automatic split (no splitTablesLargerThan named, 16 → 16)', () => {
+  it('splits a table only when it is larger than a lane share of the load', async () => {
+    const sdb = await pair.source.createDatabase('autosplit')
+    const ddl = `CREATE TABLE big_one (id int PRIMARY KEY, pad text);
+                 CREATE TABLE small_one (id int PRIMARY KEY, pad text);`
+    // ~310 MB of heap (rows under the TOAST threshold stay in the heap, uncompressed)
+    await pair.source.query(
+      `${ddl}
+       INSERT INTO big_one SELECT i, repeat(md5(i::text), 31) FROM generate_series(1, 300000) i;
+       INSERT INTO small_one SELECT i, md5(i::text) FROM generate_series(1, 10000) i;`,
+      [],
+      sdb,
+    )
+    const digest = (t: string): string =>
+      `SELECT count(*)::int AS n, md5(string_agg(md5(x::text), '' ORDER BY id)) AS h FROM ${t} x`
+    // one lane: the big table is the whole load, never more than a lane's share, so one piece;
+    // two lanes: it is over its share (and over 256 MiB), so ctid chunks
+    for (const [parallelism, bigChunks] of [
+      [1, 1],
+      [2, 2],
+    ] as const) {
+      const tdb = await pair.target.createDatabase(`autosplit_t${parallelism}`)
+      await pair.target.query(ddl, [], tdb)
+      const task = await createTask({
+        name: `automatic split, parallelism ${parallelism}`,
+        source: pair.source.config(sdb),
+        target: pair.target.config(tdb),
+        type: 'full',
+        objects: { databases: { [sdb]: { as: tdb } } },
+        parallelism,
+      })
+      const chunks = new Map<string, number>()
+      task.on('table:start', (e) => chunks.set(e.table, e.chunks))
+      try {
+        expect(task.config.splitTablesLargerThan).toBeUndefined()
+        await readyForFullLoad(task)
+        await task.fullLoad()
+        expect(chunks.get('public.big_one')).toBe(bigChunks)
+        expect(chunks.get('public.small_one')).toBe(1)
+        for (const t of ['big_one', 'small_one']) {
+          expect((await pair.target.query(digest(t), [], tdb)).rows).toEqual(
+            (await pair.source.query(digest(t), [], sdb)).rows,
+          )
+        }
+      } finally {
+        await task.close()
+      }
+    }
+  })
+})
