@@ -19,10 +19,10 @@ import {
 } from 'node:fs'
 import { mkdtemp } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
-import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import pg from 'pg'
+import { asUser, isRoot, reachableBinDir, RUN_AS, sharedTmpDir } from './reachable-binaries.js'
 
 const run = promisify(execFile)
 
@@ -30,8 +30,8 @@ const run = promisify(execFile)
 export const MAJORS = [12, 14, 16, 17, 18] as const
 export type Major = (typeof MAJORS)[number]
 
-export const CLUSTER_ROOT = path.join(tmpdir(), 'pgferry-clusters')
-const RUN_AS = { uid: 65534, gid: 65534 }
+/** Where cluster data directories live: a temp directory the servers' user can traverse. */
+export const clusterRoot = (): string => path.join(sharedTmpDir(), 'pgferry-clusters')
 
 export interface ClusterOptions {
   /** A major installed as `pg-bin-<major>`; with `bin`, any major (a label then). */
@@ -73,7 +73,10 @@ export interface Cluster {
   readonly running: boolean
 }
 
-/** Directory of the binaries of a major; recreates the library symlinks if `--ignore-scripts` skipped them. */
+/**
+ * Directory of the binaries of a major; recreates the library symlinks if `--ignore-scripts` skipped
+ * them, and uses a cached copy when the servers' user cannot reach the checkout (reachable-binaries.ts).
+ */
 export function binDir(major: Major): string {
   const root = findPackage(`pg-bin-${major}`)
   if (root === undefined) {
@@ -95,7 +98,7 @@ export function binDir(major: Major): string {
       }
     }
   }
-  return path.join(root, 'native', 'bin')
+  return reachableBinDir(root)
 }
 
 /** The package's folder, looked up through node_modules like Node does (its exports map hides package.json). */
@@ -107,29 +110,12 @@ function findPackage(name: string): string | undefined {
   }
 }
 
-const isRoot = (): boolean => process.getuid?.() === 0
-
-function asUser(cmd: string, args: string[]): [string, string[]] {
-  if (!isRoot()) return [cmd, args]
-  return [
-    'setpriv',
-    [
-      `--reuid=${RUN_AS.uid}`,
-      `--regid=${RUN_AS.gid}`,
-      '--clear-groups',
-      '--pdeathsig=SIGQUIT',
-      '--',
-      cmd,
-      ...args,
-    ],
-  ]
-}
-
 /** Remove cluster directories whose owning process is gone (a test run killed with SIGKILL). */
 export function sweepStaleClusters(): void {
-  if (!existsSync(CLUSTER_ROOT)) return
-  for (const name of readdirSync(CLUSTER_ROOT)) {
-    const dir = path.join(CLUSTER_ROOT, name)
+  const root = clusterRoot()
+  if (!existsSync(root)) return
+  for (const name of readdirSync(root)) {
+    const dir = path.join(root, name)
     let owner = NaN
     try {
       owner = Number(readFileSync(path.join(dir, 'owner.pid'), 'utf8'))
@@ -166,8 +152,9 @@ let dbCounter = 0
 /** Start a cluster. About 1–2 s. */
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const bin = options.bin ?? binDir(options.major as Major)
-  mkdirSync(CLUSTER_ROOT, { recursive: true, mode: 0o755 })
-  const base = await mkdtemp(path.join(CLUSTER_ROOT, `pg${options.major}-`))
+  const root = clusterRoot()
+  mkdirSync(root, { recursive: true, mode: 0o755 })
+  const base = await mkdtemp(path.join(root, `pg${options.major}-`))
   chmodSync(base, 0o755)
   writeFileSync(path.join(base, 'owner.pid'), String(process.pid))
   const dataDir = path.join(base, 'data')
@@ -188,9 +175,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     await run(initCmd, initArgs, { env: { ...process.env, LC_ALL: 'C' } })
   } catch (e) {
     rmSync(base, { recursive: true, force: true })
-    throw new Error(
-      `initdb ${options.major} failed: ${(e as { stderr?: string }).stderr ?? String(e)}`,
-    )
+    const stderr = (e as { stderr?: string }).stderr ?? String(e)
+    const cause = /error while loading shared libraries/.test(stderr)
+      ? ` (the servers' user${isRoot() ? ` uid ${RUN_AS.uid}` : ''} cannot read the libraries beside ${bin}; ` +
+        'make every parent directory of that path traversable by it, or remove the copy in the temp directory and run again)'
+      : ''
+    throw new Error(`initdb ${options.major} failed${cause}: ${stderr}`)
   }
   const settings: Record<string, string | number> = {
     wal_level: 'logical',
