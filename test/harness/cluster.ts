@@ -30,8 +30,12 @@ const run = promisify(execFile)
 export const MAJORS = [12, 14, 16, 17, 18] as const
 export type Major = (typeof MAJORS)[number]
 
-/** Where cluster data directories live: a temp directory the servers' user can traverse. */
-export const clusterRoot = (): string => path.join(sharedTmpDir(), 'pgferry-clusters')
+/**
+ * Where cluster data directories live: a temp directory the servers' user can traverse, one per
+ * user running the tests (another user's folder there is not writable).
+ */
+export const clusterRoot = (): string =>
+  path.join(sharedTmpDir(), `pgferry-clusters-${process.getuid?.() ?? 0}`)
 
 export interface ClusterOptions {
   /** A major installed as `pg-bin-<major>`; with `bin`, any major (a label then). */
