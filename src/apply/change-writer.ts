@@ -8,6 +8,8 @@
  * - DELETE: by the key, or for REPLICA IDENTITY FULL by every old column (text-compared, so types
  *   without an equality operator work) and one row only, through its (tableoid, ctid).
  * - TRUNCATE: the listed tables in one statement, with the source's CASCADE / RESTART IDENTITY.
+ * - Every UPDATE, DELETE and TRUNCATE names its table with ONLY (`RelationPlan.only`): an
+ *   inheritance child is a published table of its own, so its rows change only by its own changes.
  * - Runs of INSERTs into one table are sent set-based: one `INSERT … SELECT … FROM unnest($n::text[])`
  *   per run, each column cast to its target type (DESIGN.md §4); runs of UPDATEs of one table with
  *   the same columns sent and the key kept likewise (`UPDATE … FROM unnest(…)`), a key seen twice
@@ -119,7 +121,7 @@ export class ChangeWriter {
           names.push(`k${k}`)
           where.push(`t.${plan.columns[i] ?? ''} = u.k${k}::${plan.types[i] ?? ''}`)
         }
-        return `UPDATE ${plan.target} AS t SET ${set.join(', ')}
+        return `UPDATE ${plan.only} AS t SET ${set.join(', ')}
                   FROM unnest(${arrays.join(', ')}) AS u(${names.join(', ')})
                  WHERE ${where.join(' AND ')}`
       })
@@ -199,8 +201,8 @@ export class ChangeWriter {
         ? fullMatch(plan, sets.length + 1, whereValues)
         : plan.keyMatch(sets.length + 1)
       return full
-        ? `UPDATE ${plan.target} SET ${set.join(', ')} WHERE (tableoid, ctid) = (SELECT tableoid, ctid FROM ${plan.target} WHERE ${where} LIMIT 1)`
-        : `UPDATE ${plan.target} SET ${set.join(', ')} WHERE ${where}`
+        ? `UPDATE ${plan.only} SET ${set.join(', ')} WHERE (tableoid, ctid) = (SELECT tableoid, ctid FROM ${plan.only} WHERE ${where} LIMIT 1)`
+        : `UPDATE ${plan.only} SET ${set.join(', ')} WHERE ${where}`
     })
     for (const v of whereValues) if (v !== null && v !== undefined) values.push(v)
     const found = await this.#exec(plan, 'UPDATE', st.name, st.text, values)
@@ -257,14 +259,14 @@ export class ChangeWriter {
       for (const v of all) if (v !== null && v !== undefined) values.push(v)
       const st = plan.statement(shape, () => {
         const where = fullMatch(plan, 1, all)
-        return `DELETE FROM ${plan.target} WHERE (tableoid, ctid) = (SELECT tableoid, ctid FROM ${plan.target} WHERE ${where} LIMIT 1)`
+        return `DELETE FROM ${plan.only} WHERE (tableoid, ctid) = (SELECT tableoid, ctid FROM ${plan.only} WHERE ${where} LIMIT 1)`
       })
       const found = await this.#exec(plan, 'DELETE', st.name, st.text, values)
       if (found === 0) throw missingRow(plan, 'DELETE')
       return
     }
     values = keyValues(plan, m.oldTuple, 'DELETE')
-    const st = plan.statement('DK', () => `DELETE FROM ${plan.target} WHERE ${plan.keyMatch(1)}`)
+    const st = plan.statement('DK', () => `DELETE FROM ${plan.only} WHERE ${plan.keyMatch(1)}`)
     const found = await this.#exec(plan, 'DELETE', st.name, st.text, values)
     if (found === 0) throw missingRow(plan, 'DELETE')
   }
@@ -276,7 +278,7 @@ export class ChangeWriter {
   ): Promise<void> {
     await this.flush()
     if (plans.length === 0) return
-    const text = `TRUNCATE ${plans.map((p) => p.target).join(', ')}${restart ? ' RESTART IDENTITY' : ''}${cascade ? ' CASCADE' : ''}`
+    const text = `TRUNCATE ${plans.map((p) => p.only).join(', ')}${restart ? ' RESTART IDENTITY' : ''}${cascade ? ' CASCADE' : ''}`
     try {
       await this.#client.query(text)
     } catch (error) {
