@@ -13,7 +13,8 @@
  * - Runs of INSERTs into one table are sent set-based: one `INSERT … SELECT … FROM unnest($n::text[])`
  *   per run, each column cast to its target type (DESIGN.md §4); runs of UPDATEs of one table with
  *   the same columns sent and the key kept likewise (`UPDATE … FROM unnest(…)`), a key seen twice
- *   ending the run. Any other change flushes the run first, so the target sees the source's order.
+ *   ending the run; where the rows' order can matter (a unique column set), a run that fails on a
+ *   unique violation is replayed row by row in the source's order. Any other change flushes the run first, so the target sees the source's order.
  *
  * A row that an UPDATE or DELETE does not find means the target diverged: that is an error, never
  * silently ignored.
@@ -27,6 +28,10 @@ import {
   type UpdateMessage,
 } from '../wal/pgoutput-messages.js'
 import type { RelationPlan } from './relation-plan.js'
+
+/** SQLSTATEs of a violated unique index and exclusion constraint. */
+const UNIQUE_VIOLATION = '23505'
+const EXCLUSION_VIOLATION = '23P01'
 
 /** Rows in one set-based INSERT or UPDATE statement. */
 export const DEFAULT_RUN_ROWS = 2000
@@ -125,7 +130,10 @@ export class ChangeWriter {
                   FROM unnest(${arrays.join(', ')}) AS u(${names.join(', ')})
                  WHERE ${where.join(' AND ')}`
       })
-      const found = await this.#exec(plan, 'UPDATE', st.name, st.text, run.columns)
+      const found =
+        run.rows > 1 && plan.orderMatters(sets)
+          ? await this.#updateGuarded(run, st.name, st.text)
+          : await this.#exec(plan, 'UPDATE', st.name, st.text, run.columns)
       if (found !== run.rows) throw missingRow(plan, 'UPDATE')
       return
     }
@@ -244,6 +252,40 @@ export class ChangeWriter {
       (run.columns[c++] as (string | null)[]).push(key[k] ?? null)
     run.rows++
     if (run.rows >= this.#runRows) await this.flush()
+  }
+
+  /**
+   * An UPDATE run that sets a column of an immediate unique (or exclusion) index. `UPDATE … FROM
+   * unnest(…)` updates the rows in the join's order, not the run's: when a value changes hands
+   * within the run (a swap, done on the source in the one order the index allows) another order
+   * fails. The set-based statement is tried under a savepoint; on a unique or exclusion violation
+   * the run is replayed row by row in the source's order, which either succeeds as on the source
+   * or fails on a row that really conflicts (a diverged target).
+   */
+  async #updateGuarded(run: Run, name: string, text: string): Promise<number> {
+    const client = this.#client
+    await client.query('SAVEPOINT pgferry_run')
+    let found: number
+    try {
+      found = (await client.query({ name, text, values: run.columns })).rowCount ?? 0
+    } catch (error) {
+      const code = (error as { code?: unknown }).code
+      if (code !== UNIQUE_VIOLATION && code !== EXCLUSION_VIOLATION) {
+        throw applyFailed(run.plan.label, 'UPDATE', error)
+      }
+      await client.query('ROLLBACK TO SAVEPOINT pgferry_run')
+      found = 0
+      const width = run.columns.length
+      const values: string[][] = new Array<string[]>(width)
+      for (let r = 0; r < run.rows; r++) {
+        for (let c = 0; c < width; c++) {
+          values[c] = [(run.columns[c] as (string | null)[])[r] as string]
+        }
+        found += await this.#exec(run.plan, 'UPDATE', name, text, values)
+      }
+    }
+    await client.query('RELEASE SAVEPOINT pgferry_run')
+    return found
   }
 
   async delete(plan: RelationPlan, m: DeleteMessage): Promise<void> {

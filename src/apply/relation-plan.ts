@@ -47,6 +47,8 @@ export class RelationPlan {
   readonly syncLsn: bigint
   readonly #statements = new Map<string, PlannedStatement>()
   readonly #keySet: boolean[] = []
+  /** By column index: in an immediate unique or exclusion index of the target (TargetColumn). */
+  readonly #unique: boolean[] = []
 
   constructor(
     relation: RelationMessage,
@@ -84,6 +86,7 @@ export class RelationPlan {
       columns.push(quoteIdent(col.name))
       if (col.isKey) keys.push(i)
       this.#keySet.push(col.isKey)
+      this.#unique.push(t?.unique === true)
     }
     for (const t of target) {
       if (!t.generated && !published.has(t.name))
@@ -114,6 +117,16 @@ export class RelationPlan {
   /** Whether column `i` is part of the replica identity key. */
   isKey(i: number): boolean {
     return this.#keySet[i] === true
+  }
+
+  /**
+   * Whether setting these columns can fail by the order the rows are updated in: one of them is in
+   * a unique or exclusion index the target checks row by row (a value may change hands within a
+   * run, and only the source's order frees it before it is taken).
+   */
+  orderMatters(sets: readonly number[]): boolean {
+    for (const i of sets) if (this.#unique[i] === true) return true
+    return false
   }
 
   /** The statement of a shape, built by `build` the first time. */

@@ -7,6 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startPair, type ClusterPair } from '../harness/cluster.js'
 import type { IncrementalSync } from '../../src/apply/incremental-sync.js'
+import type { LagSample } from '../../src/apply/database-apply.js'
+import { parseLsn } from '../../src/wal/lsn.js'
 import { eventually, loadedTask, tableDigest } from '../harness/incremental-fixture.js'
 
 let pair: ClusterPair
@@ -30,15 +32,21 @@ async function onlyDigests(db: string, tables: readonly string[]): Promise<strin
   return out
 }
 
-/** Wait until every source change so far is committed on the target; a failed apply throws. */
+/**
+ * Wait until every source change so far is committed on the target: the applied position reaches
+ * the source's WAL position read now (a failed apply never gets there, and its failure is thrown).
+ */
 async function caughtUp(sync: IncrementalSync): Promise<void> {
   let failure: unknown
   sync.done.catch((e: unknown) => {
     failure = e
   })
+  const r = await pair.source.query<{ l: string }>(`SELECT pg_current_wal_lsn()::text AS l`)
+  const fence = parseLsn(r.rows[0]?.l ?? '0/0')
   await eventually(async () => {
     if (failure !== undefined) throw failure
-    return (await sync.lag()).every((l) => l.lagBytes === 0n)
+    const lags = (await sync.lag()) as readonly LagSample[]
+    return lags.every((l) => parseLsn(l.appliedLsn) >= fence)
   }, 60_000)
 }
 
@@ -87,6 +95,49 @@ describe('apply edge cases (16 → 16)', () => {
       expect(after.find(([t]) => t === 'ick')?.[2]).toMatch(/^10:/)
       await task.complete()
       expect((await onlyDigests(db, tables)).filter(([, s, t]) => s !== t)).toEqual([])
+    } finally {
+      await c.end()
+      await task.close()
+    }
+  }, 120_000)
+
+  it('set-based UPDATE runs keep the source order where the values of a UNIQUE column change hands (a hash plan on the target)', async () => {
+    const db = await pair.source.createDatabase('uniqorder')
+    await pair.source.query(
+      `CREATE TABLE uq (id int PRIMARY KEY, u int NOT NULL UNIQUE, pad text);
+       INSERT INTO uq SELECT g, g, repeat('x', 50) FROM generate_series(1, 20000) g;`,
+      [],
+      db,
+    )
+    const task = await loadedTask(pair, db)
+    // the join of a run with the table no longer follows the run's order: hash or merge, by the
+    // table's physical or key order
+    await pair.target.query(`ALTER DATABASE "${db}" SET enable_nestloop = off`)
+    const c = await pair.source.client(db)
+    try {
+      const sync = await task.startIncremental()
+      // swaps of u between neighbours, each in the only order a non-deferrable UNIQUE allows:
+      // the run [b → -b, a → b] must be applied b first, and the table's order says a first
+      for (let a = 1; a < 200; a += 2) {
+        const b = a + 1
+        await c.query(
+          `BEGIN;
+           UPDATE uq SET u = -u WHERE id = ${b};
+           UPDATE uq SET u = ${b} WHERE id = ${a};
+           UPDATE uq SET u = ${a} WHERE id = ${b};
+           COMMIT`,
+        )
+      }
+      await caughtUp(sync)
+      expect(await tableDigest(pair.target, db, 'uq')).toBe(
+        await tableDigest(pair.source, db, 'uq'),
+      )
+      const swapped = await pair.target.query<{ u: number }>(
+        `SELECT u FROM uq WHERE id = 1`,
+        [],
+        db,
+      )
+      expect(swapped.rows).toEqual([{ u: 2 }])
     } finally {
       await c.end()
       await task.close()
