@@ -8,10 +8,13 @@
  * - DELETE: by the key, or for REPLICA IDENTITY FULL by every old column (text-compared, so types
  *   without an equality operator work) and one row only, through its (tableoid, ctid).
  * - TRUNCATE: the listed tables in one statement, with the source's CASCADE / RESTART IDENTITY.
+ * - Every UPDATE, DELETE and TRUNCATE names its table with ONLY (`RelationPlan.only`): an
+ *   inheritance child is a published table of its own, so its rows change only by its own changes.
  * - Runs of INSERTs into one table are sent set-based: one `INSERT … SELECT … FROM unnest($n::text[])`
  *   per run, each column cast to its target type (DESIGN.md §4); runs of UPDATEs of one table with
  *   the same columns sent and the key kept likewise (`UPDATE … FROM unnest(…)`), a key seen twice
- *   ending the run. Any other change flushes the run first, so the target sees the source's order.
+ *   ending the run; where the rows' order can matter (a unique column set), a run that fails on a
+ *   unique violation is replayed row by row in the source's order. Any other change flushes the run first, so the target sees the source's order.
  *
  * A row that an UPDATE or DELETE does not find means the target diverged: that is an error, never
  * silently ignored.
@@ -25,6 +28,10 @@ import {
   type UpdateMessage,
 } from '../wal/pgoutput-messages.js'
 import type { RelationPlan } from './relation-plan.js'
+
+/** SQLSTATEs of a violated unique index and exclusion constraint. */
+const UNIQUE_VIOLATION = '23505'
+const EXCLUSION_VIOLATION = '23P01'
 
 /** Rows in one set-based INSERT or UPDATE statement. */
 export const DEFAULT_RUN_ROWS = 2000
@@ -119,11 +126,14 @@ export class ChangeWriter {
           names.push(`k${k}`)
           where.push(`t.${plan.columns[i] ?? ''} = u.k${k}::${plan.types[i] ?? ''}`)
         }
-        return `UPDATE ${plan.target} AS t SET ${set.join(', ')}
+        return `UPDATE ${plan.only} AS t SET ${set.join(', ')}
                   FROM unnest(${arrays.join(', ')}) AS u(${names.join(', ')})
                  WHERE ${where.join(' AND ')}`
       })
-      const found = await this.#exec(plan, 'UPDATE', st.name, st.text, run.columns)
+      const found =
+        run.rows > 1 && plan.orderMatters(sets)
+          ? await this.#updateGuarded(run, st.name, st.text)
+          : await this.#exec(plan, 'UPDATE', st.name, st.text, run.columns)
       if (found !== run.rows) throw missingRow(plan, 'UPDATE')
       return
     }
@@ -199,8 +209,8 @@ export class ChangeWriter {
         ? fullMatch(plan, sets.length + 1, whereValues)
         : plan.keyMatch(sets.length + 1)
       return full
-        ? `UPDATE ${plan.target} SET ${set.join(', ')} WHERE (tableoid, ctid) = (SELECT tableoid, ctid FROM ${plan.target} WHERE ${where} LIMIT 1)`
-        : `UPDATE ${plan.target} SET ${set.join(', ')} WHERE ${where}`
+        ? `UPDATE ${plan.only} SET ${set.join(', ')} WHERE (tableoid, ctid) = (SELECT tableoid, ctid FROM ${plan.only} WHERE ${where} LIMIT 1)`
+        : `UPDATE ${plan.only} SET ${set.join(', ')} WHERE ${where}`
     })
     for (const v of whereValues) if (v !== null && v !== undefined) values.push(v)
     const found = await this.#exec(plan, 'UPDATE', st.name, st.text, values)
@@ -244,6 +254,40 @@ export class ChangeWriter {
     if (run.rows >= this.#runRows) await this.flush()
   }
 
+  /**
+   * An UPDATE run that sets a column of an immediate unique (or exclusion) index. `UPDATE … FROM
+   * unnest(…)` updates the rows in the join's order, not the run's: when a value changes hands
+   * within the run (a swap, done on the source in the one order the index allows) another order
+   * fails. The set-based statement is tried under a savepoint; on a unique or exclusion violation
+   * the run is replayed row by row in the source's order, which either succeeds as on the source
+   * or fails on a row that really conflicts (a diverged target).
+   */
+  async #updateGuarded(run: Run, name: string, text: string): Promise<number> {
+    const client = this.#client
+    await client.query('SAVEPOINT pgferry_run')
+    let found: number
+    try {
+      found = (await client.query({ name, text, values: run.columns })).rowCount ?? 0
+    } catch (error) {
+      const code = (error as { code?: unknown }).code
+      if (code !== UNIQUE_VIOLATION && code !== EXCLUSION_VIOLATION) {
+        throw applyFailed(run.plan.label, 'UPDATE', error)
+      }
+      await client.query('ROLLBACK TO SAVEPOINT pgferry_run')
+      found = 0
+      const width = run.columns.length
+      const values: string[][] = new Array<string[]>(width)
+      for (let r = 0; r < run.rows; r++) {
+        for (let c = 0; c < width; c++) {
+          values[c] = [(run.columns[c] as (string | null)[])[r] as string]
+        }
+        found += await this.#exec(run.plan, 'UPDATE', name, text, values)
+      }
+    }
+    await client.query('RELEASE SAVEPOINT pgferry_run')
+    return found
+  }
+
   async delete(plan: RelationPlan, m: DeleteMessage): Promise<void> {
     await this.flush()
     this.#rows++
@@ -257,14 +301,14 @@ export class ChangeWriter {
       for (const v of all) if (v !== null && v !== undefined) values.push(v)
       const st = plan.statement(shape, () => {
         const where = fullMatch(plan, 1, all)
-        return `DELETE FROM ${plan.target} WHERE (tableoid, ctid) = (SELECT tableoid, ctid FROM ${plan.target} WHERE ${where} LIMIT 1)`
+        return `DELETE FROM ${plan.only} WHERE (tableoid, ctid) = (SELECT tableoid, ctid FROM ${plan.only} WHERE ${where} LIMIT 1)`
       })
       const found = await this.#exec(plan, 'DELETE', st.name, st.text, values)
       if (found === 0) throw missingRow(plan, 'DELETE')
       return
     }
     values = keyValues(plan, m.oldTuple, 'DELETE')
-    const st = plan.statement('DK', () => `DELETE FROM ${plan.target} WHERE ${plan.keyMatch(1)}`)
+    const st = plan.statement('DK', () => `DELETE FROM ${plan.only} WHERE ${plan.keyMatch(1)}`)
     const found = await this.#exec(plan, 'DELETE', st.name, st.text, values)
     if (found === 0) throw missingRow(plan, 'DELETE')
   }
@@ -276,7 +320,7 @@ export class ChangeWriter {
   ): Promise<void> {
     await this.flush()
     if (plans.length === 0) return
-    const text = `TRUNCATE ${plans.map((p) => p.target).join(', ')}${restart ? ' RESTART IDENTITY' : ''}${cascade ? ' CASCADE' : ''}`
+    const text = `TRUNCATE ${plans.map((p) => p.only).join(', ')}${restart ? ' RESTART IDENTITY' : ''}${cascade ? ' CASCADE' : ''}`
     try {
       await this.#client.query(text)
     } catch (error) {

@@ -30,7 +30,8 @@ import { ApplyProgress } from './apply-progress.js'
 import type { ResolvedApplyOptions } from './apply-options.js'
 import { ChangeWriter } from './change-writer.js'
 import { ApplyBatch } from './apply-batch.js'
-import { RelationPlan, ddlDetected, readTargetColumns } from './relation-plan.js'
+import { RelationPlan, ddlDetected } from './relation-plan.js'
+import { readTargetTable } from './target-table.js'
 import { readApplyMapping, type ApplyMapping } from './apply-mapping.js'
 import { prepareApplySession } from './apply-session.js'
 
@@ -310,14 +311,14 @@ export class DatabaseApply {
       return
     }
     const target = this.#mapping.targetOf(m.relationOid, m.schema)
-    const columns = await readTargetColumns(this.#target, target.schema, m.name)
-    if (columns === undefined) {
+    const table = await readTargetTable(this.#target, target.schema, m.name)
+    if (table === undefined) {
       throw ddlDetected(
         `${m.schema}.${m.name}`,
         `there is no table ${target.schema}.${m.name} on the target (renamed or created on the source?)`,
       )
     }
-    this.#plans.set(m.relationOid, new RelationPlan(m, target.schema, columns, target.syncLsn))
+    this.#plans.set(m.relationOid, new RelationPlan(m, target.schema, table, target.syncLsn))
   }
 
   async #change(m: PgoutputMessage, walStart: bigint): Promise<void> {

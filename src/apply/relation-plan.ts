@@ -6,60 +6,13 @@
  * name (`format_type` read on the apply connection), so they travel as the server's text output and
  * are parsed by the target's input functions: never through a JavaScript number or Date.
  */
-import type pg from 'pg'
 import { PgferryError } from '../errors.js'
 import { quoteIdent, quoteQualified } from '../pg/quote.js'
 import type { RelationMessage } from '../wal/pgoutput-messages.js'
-import { versionNum } from '../catalog/server-version.js'
+import type { TargetTable } from './target-table.js'
 
 /** First OID of user-created objects: built-in type OIDs below it are equal on every server. */
 const FIRST_NORMAL_OID = 16384
-
-/** A column of the target table as the target catalog describes it. */
-export interface TargetColumn {
-  readonly name: string
-  /** `format_type(atttypid, atttypmod)`, usable as a cast. */
-  readonly type: string
-  readonly typeOid: number
-  readonly typeMod: number
-  /** Generated (stored) columns are computed by the target and never published. */
-  readonly generated: boolean
-}
-
-/** Read the columns of `schema.name` on the target; undefined when the table does not exist. */
-export async function readTargetColumns(
-  client: pg.Client,
-  schema: string,
-  name: string,
-): Promise<TargetColumn[] | undefined> {
-  const v = await versionNum(client)
-  // attgenerated exists from v12
-  const generated = v >= 120000 ? `a.attgenerated <> ''` : 'false'
-  const r = await client.query<{
-    name: string
-    type: string
-    type_oid: number
-    type_mod: number
-    generated: boolean
-  }>(
-    `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
-            a.atttypid::int8::float8 AS type_oid, a.atttypmod AS type_mod, ${generated} AS generated
-       FROM pg_attribute a
-       JOIN pg_class c ON c.oid = a.attrelid
-       JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped
-      ORDER BY a.attnum`,
-    [schema, name],
-  )
-  if (r.rows.length === 0) return undefined
-  return r.rows.map((x) => ({
-    name: x.name,
-    type: x.type,
-    typeOid: x.type_oid,
-    typeMod: x.type_mod,
-    generated: x.generated,
-  }))
-}
 
 /** A prepared statement: pg prepares it once per connection by name. */
 export interface PlannedStatement {
@@ -75,6 +28,13 @@ export class RelationPlan {
   readonly targetSchema: string
   /** `"schema"."name"` on the target. */
   readonly target: string
+  /**
+   * The target as the one relation a statement touches (DESIGN.md §3.8): `ONLY "schema"."name"`,
+   * so an inheritance parent's UPDATE, DELETE or TRUNCATE leaves its children (tables of their own,
+   * with their own changes) alone; the bare name for a partitioned table, whose rows are all in its
+   * partitions (and TRUNCATE refuses ONLY on it).
+   */
+  readonly only: string
   /** Human-readable `schema.name` of the source table, for messages. */
   readonly label: string
   /** Target type of each published column, by column index. */
@@ -87,16 +47,20 @@ export class RelationPlan {
   readonly syncLsn: bigint
   readonly #statements = new Map<string, PlannedStatement>()
   readonly #keySet: boolean[] = []
+  /** By column index: in an immediate unique or exclusion index of the target (TargetColumn). */
+  readonly #unique: boolean[] = []
 
   constructor(
     relation: RelationMessage,
     targetSchema: string,
-    target: readonly TargetColumn[],
+    table: TargetTable,
     syncLsn: bigint,
   ) {
+    const target = table.columns
     this.relation = relation
     this.targetSchema = targetSchema
     this.target = quoteQualified(targetSchema, relation.name)
+    this.only = table.partitioned ? this.target : `ONLY ${this.target}`
     this.label = `${relation.schema}.${relation.name}`
     this.syncLsn = syncLsn
     const byName = new Map(target.map((c) => [c.name, c]))
@@ -122,6 +86,7 @@ export class RelationPlan {
       columns.push(quoteIdent(col.name))
       if (col.isKey) keys.push(i)
       this.#keySet.push(col.isKey)
+      this.#unique.push(t?.unique === true)
     }
     for (const t of target) {
       if (!t.generated && !published.has(t.name))
@@ -152,6 +117,16 @@ export class RelationPlan {
   /** Whether column `i` is part of the replica identity key. */
   isKey(i: number): boolean {
     return this.#keySet[i] === true
+  }
+
+  /**
+   * Whether setting these columns can fail by the order the rows are updated in: one of them is in
+   * a unique or exclusion index the target checks row by row (a value may change hands within a
+   * run, and only the source's order frees it before it is taken).
+   */
+  orderMatters(sets: readonly number[]): boolean {
+    for (const i of sets) if (this.#unique[i] === true) return true
+    return false
   }
 
   /** The statement of a shape, built by `build` the first time. */

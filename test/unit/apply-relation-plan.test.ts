@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { RelationPlan, type TargetColumn } from '../../src/apply/relation-plan.js'
+import { RelationPlan } from '../../src/apply/relation-plan.js'
+import type { TargetColumn, TargetTable } from '../../src/apply/target-table.js'
 import { originName } from '../../src/apply/apply-progress.js'
 import { resolveApplyOptions, DEFAULT_BATCH_ROWS } from '../../src/apply/apply-options.js'
 import { isPgferryError } from '../../src/errors.js'
@@ -30,14 +31,19 @@ function target(columns: [string, string, number, boolean?][]): TargetColumn[] {
     typeOid,
     typeMod: -1,
     generated: generated === true,
+    identity: '',
+    unique: false,
   }))
 }
 
-const TARGET = target([
-  ['id', 'integer', INT4],
-  ['note', 'text', TEXT],
-  ['total2', 'integer', INT4, true],
-])
+const TARGET: TargetTable = {
+  partitioned: false,
+  columns: target([
+    ['id', 'integer', INT4],
+    ['note', 'text', TEXT],
+    ['total2', 'integer', INT4, true],
+  ]),
+}
 
 describe('RelationPlan', () => {
   it('maps published columns to target types and keys, ignoring generated target columns', () => {
@@ -51,6 +57,15 @@ describe('RelationPlan', () => {
       0n,
     )
     expect(plan.target).toBe('"sales"."orders"')
+    // an inheritance parent's statements never reach its children; a partitioned table's must
+    expect(plan.only).toBe('ONLY "sales"."orders"')
+    const root = new RelationPlan(
+      relation([['id', INT4, true]]),
+      'sales',
+      { partitioned: true, columns: TARGET.columns.slice(0, 1) },
+      0n,
+    )
+    expect(root.only).toBe('"sales"."orders"')
     expect(plan.types).toEqual(['integer', 'text'])
     expect(plan.keys).toEqual([0])
     expect(plan.isKey(0)).toBe(true)

@@ -1,0 +1,85 @@
+/**
+ * The target table one source relation's changes are written to, as the target catalog describes
+ * it: its columns (type for the casts, generated, identity) and whether it is partitioned. Read on
+ * the apply connection (`search_path = pg_catalog`), so `format_type` prints names that resolve the
+ * same way when used as casts.
+ */
+import type pg from 'pg'
+import { versionNum } from '../catalog/server-version.js'
+
+/** A column of the target table. */
+export interface TargetColumn {
+  readonly name: string
+  /** `format_type(atttypid, atttypmod)`, usable as a cast. */
+  readonly type: string
+  readonly typeOid: number
+  readonly typeMod: number
+  /** Generated (stored) columns are computed by the target and never published. */
+  readonly generated: boolean
+  /** `attidentity`: '' none, 'a' GENERATED ALWAYS, 'd' BY DEFAULT. */
+  readonly identity: string
+  /**
+   * In a unique or exclusion index checked at once (not deferrable), or in the expression or
+   * predicate of one: the order in which rows get such a column's values can make a statement fail.
+   */
+  readonly unique: boolean
+}
+
+/** A target table. */
+export interface TargetTable {
+  /** A partitioned table holds no rows itself: a statement aimed at it must reach its partitions. */
+  readonly partitioned: boolean
+  readonly columns: readonly TargetColumn[]
+}
+
+/** Read `schema.name` on the target; undefined when the table does not exist. */
+export async function readTargetTable(
+  client: pg.Client,
+  schema: string,
+  name: string,
+): Promise<TargetTable | undefined> {
+  const v = await versionNum(client)
+  // attgenerated exists from v12 (attidentity from v10, the oldest supported)
+  const generated = v >= 120000 ? `a.attgenerated <> ''` : 'false'
+  const r = await client.query<{
+    partitioned: boolean
+    name: string
+    type: string
+    type_oid: number
+    type_mod: number
+    generated: boolean
+    identity: string
+    unique: boolean
+  }>(
+    `SELECT c.relkind = 'p' AS partitioned, a.attname AS name,
+            format_type(a.atttypid, a.atttypmod) AS type,
+            a.atttypid::int8::float8 AS type_oid, a.atttypmod AS type_mod,
+            ${generated} AS generated, a.attidentity::text AS identity,
+            EXISTS (SELECT 1 FROM pg_index i
+                     WHERE i.indrelid = c.oid AND (i.indisunique OR i.indisexclusion)
+                       AND i.indimmediate
+                       AND (a.attnum = ANY (i.indkey::int2[]) OR i.indexprs IS NOT NULL
+                            OR i.indpred IS NOT NULL)) AS unique
+       FROM pg_attribute a
+       JOIN pg_class c ON c.oid = a.attrelid
+       JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
+        AND a.attnum > 0 AND NOT a.attisdropped
+      ORDER BY a.attnum`,
+    [schema, name],
+  )
+  const first = r.rows[0]
+  if (first === undefined) return undefined
+  return {
+    partitioned: first.partitioned,
+    columns: r.rows.map((x) => ({
+      name: x.name,
+      type: x.type,
+      typeOid: x.type_oid,
+      typeMod: x.type_mod,
+      generated: x.generated,
+      identity: x.identity,
+      unique: x.unique,
+    })),
+  }
+}
