@@ -121,7 +121,8 @@ export async function resetTable(
 ): Promise<void> {
   await client.query('BEGIN')
   try {
-    await client.query(`TRUNCATE ${qualifiedTarget}`)
+    // ONLY: an inheritance parent's TRUNCATE would also empty its children (tables of their own).
+    await client.query(`TRUNCATE ONLY ${qualifiedTarget}`)
     await client.query(
       `DELETE FROM ${COPY_DONE_TABLE} WHERE task_id = $1 AND source_db = $2 AND rel_oid = $3`,
       [taskId, sourceDb, relOid],

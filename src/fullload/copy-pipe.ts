@@ -104,7 +104,8 @@ export async function copyChunk(
       await target.query('ROLLBACK')
       return { rows: 0, bytes: 0, skipped: true }
     }
-    if (job.truncate !== undefined) await target.query(`TRUNCATE ${job.truncate}`)
+    // ONLY: an inheritance parent's TRUNCATE would also empty its children (tables of their own).
+    if (job.truncate !== undefined) await target.query(`TRUNCATE ONLY ${job.truncate}`)
     await source.query(importSnapshotSql(job.snapshot))
     let bytes = 0
     let rows: number

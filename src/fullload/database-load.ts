@@ -13,8 +13,10 @@
  * - `full+incremental`: the slot of the first run stays the stream's start. Re-copied tables get a
  *   temporary slot's snapshot and its consistent_point as their `syncLsn`; the incremental stage
  *   skips their changes committed before it, as PostgreSQL's tablesync does. All partitions of a
- *   partitioned root are re-copied together, so a root has one syncLsn. If the slot itself is
- *   gone, changes since its consistent_point are lost: everything is copied again under a new slot.
+ *   partitioned root are re-copied together, so a root has one syncLsn. The syncLsn commits with
+ *   each chunk (pgferry.copy_done) and the store's table entries are derived from those rows before
+ *   the database is marked complete (sync-points.ts). If the slot itself is gone, changes since its
+ *   consistent_point are lost: everything is copied again under a new slot.
  */
 import { randomUUID } from 'node:crypto'
 import { quoteQualified } from '../pg/quote.js'
@@ -44,6 +46,7 @@ import type { LoadTracker } from './load-tracker.js'
 import { planJobs, type CopyUnit } from './plan-jobs.js'
 import { PostDataRunner, parsePostDataDoneKey, postDataSearchPath } from './post-data-runner.js'
 import { copySequences } from './sequences.js'
+import { loadedTableEntries, unevenPartitions } from './sync-points.js'
 import { importSnapshotSql, type HeldSnapshot } from './snapshot.js'
 import type { Throttle } from './throttle.js'
 import { largestFirst } from './work-plan.js'
@@ -90,6 +93,12 @@ export async function loadDatabase(
   const complete = new Set(
     units.filter((u) => completeEpoch(done.get(u.rel.oid)) !== undefined).map((u) => u.rel.oid),
   )
+  const uneven = unevenPartitions(
+    selection.relations,
+    units.map((u) => u.rel),
+    done,
+  )
+  for (const oid of uneven) complete.delete(oid)
 
   const { snapshot, syncLsn, info } = await holdLoadSnapshot(
     ctx,
@@ -281,30 +290,18 @@ export async function loadDatabase(
     throw failed.reason
   }
   const largeObjects = await largeObjectsCopy
-  if (syncLsn !== undefined) {
-    // Roots of re-copied partitions carry the same sync point (changes arrive under the root).
-    const entries = selection.relations
-      .filter(
-        (r) =>
-          r.kind === 'p' &&
-          (unitsOf.get(r.oid) ?? []).some((o) => pending.some((u) => u.rel.oid === o)),
-      )
-      .map((r) => ({
-        kind: LOADED_TABLE_KIND,
-        key: loadedTableKey(db.name, r.oid),
-        value: {
-          sourceDatabase: db.name,
-          oid: r.oid,
-          schema: r.schema,
-          name: r.name,
-          targetSchema: r.targetSchema,
-          rows: 0,
-          bytes: 0,
-          syncLsn,
-        } satisfies LoadedTable,
-      }))
-    await store.putProgress(taskId, entries)
-  }
+  // Every table's sync LSN, and its partitioned roots', read back from the chunk rows that
+  // committed with its data: written here, before the database is marked complete, whatever an
+  // earlier run failed or died before writing (sync-points.ts).
+  await store.putProgress(
+    taskId,
+    loadedTableEntries(
+      db.name,
+      selection.relations,
+      units.map((u) => u.rel),
+      await readDoneChunks(tgt, taskId, db.name),
+    ),
+  )
   await runner.finish().finally(() => runner.close())
 
   // --- what COPY does not carry -----------------------------------------------------------------

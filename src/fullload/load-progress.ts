@@ -6,14 +6,17 @@
  *   the target database, and for `full+incremental` the slot, the publication and the slot's
  *   `consistent_point` (`X/Y`) where the stream starts. Written as soon as the slot exists.
  * - kind `fullload-table`, key = `<source db>/<source table oid>`, value {@link LoadedTable}:
- *   written when a table's data is complete. `syncLsn` is null for tables copied under the slot's
+ *   a table whose data is complete. `syncLsn` is null for tables copied under the slot's
  *   snapshot. After a crash lost that snapshot, unfinished tables are re-copied under the exported
  *   snapshot of a temporary slot, and `syncLsn` is that slot's `consistent_point`: the incremental
  *   stage must skip changes of that table in transactions whose commit LSN is below `syncLsn`
  *   and apply them from `syncLsn` on (PostgreSQL's tablesync rule: apply iff
- *   `statelsn <= remote_final_lsn`, worker.c should_apply_changes_for_rel). A partitioned root gets an entry too (same syncLsn as all its partitions, which are
- *   always re-copied together), since with `publish_via_partition_root` changes arrive under the
- *   root's oid.
+ *   `statelsn <= remote_final_lsn`, worker.c should_apply_changes_for_rel). A partitioned table
+ *   gets an entry too (same syncLsn as all its partitions, which are always re-copied together),
+ *   since with `publish_via_partition_root` changes arrive under the root's oid. The sync LSN
+ *   commits with the data, in the target's `pgferry.copy_done` rows; these entries are derived
+ *   from those rows at the end of every run, before the database is marked complete
+ *   (sync-points.ts), so no failure or crash between a chunk's COMMIT and a store write loses one.
  *
  * The target side also keeps `pgferry.copy_done` / `pgferry.postdata_done` in each target
  * database (chunk-progress.ts); those are the full load's own business.

@@ -11,6 +11,7 @@ import type { ResolvedDatabase } from '../task/resolve-config.js'
 import type { DatabaseObjects, SelectedRelation } from '../catalog/selection.js'
 import { readWeakReplicaIdentity } from '../catalog/replica-identity.js'
 import { LOADED_DATABASE_KIND, type LoadedDatabase } from './load-progress.js'
+import { ancestorsOf } from './sync-points.js'
 import {
   DEFAULT_SLOT_TIMEOUT_MS,
   createSlotSnapshot,
@@ -129,13 +130,8 @@ export async function holdLoadSnapshot(
   }
   if (incremental && syncLsn !== undefined) {
     // Partitions of one root are re-copied together so the root has one sync point.
-    const rootOf = (r: SelectedRelation): number => {
-      let cur = r
-      const byOid = new Map(selection.relations.map((x) => [x.oid, x]))
-      while (cur.parentOid !== undefined && byOid.has(cur.parentOid))
-        cur = byOid.get(cur.parentOid) as SelectedRelation
-      return cur.oid
-    }
+    const byOid = new Map(selection.relations.map((x) => [x.oid, x]))
+    const rootOf = (r: SelectedRelation): number => ancestorsOf(r, byOid).at(-1)?.oid ?? r.oid
     const dirtyRoots = new Set(
       units.filter((u) => !complete.has(u.rel.oid)).map((u) => rootOf(u.rel)),
     )
