@@ -1,8 +1,9 @@
 /**
  * The built-in cutover stage (SPEC §6): after the caller has stopped writes to the source,
  *
- * 1. fence: read the source's current WAL position, and wait until every database's apply has
- *    committed (and confirmed) everything up to it — with the running sync of this process, or a
+ * 1. fence: write a position past every commit made before it (cutover-fence.ts, asynchronous
+ *    commits included), and wait until every database's apply has committed (and confirmed)
+ *    everything up to it — with the running sync of this process, or a
  *    stream started for the drain when the task was reopened;
  * 2. stop the streams;
  * 3. set sequences from the source and copy large objects again (what logical replication does
@@ -27,7 +28,8 @@ import { resolveApplyOptions } from '../apply/apply-options.js'
 import { activeRun, IncrementalRun } from '../apply/incremental-run.js'
 import { dropReplicationObjects } from '../apply/drop-replication-objects.js'
 import { compareRowCounts, type CountMismatch } from '../verify/row-counts.js'
-import { formatLsn, parseLsn } from '../wal/lsn.js'
+import { formatLsn } from '../wal/lsn.js'
+import { writeCutoverFence } from './cutover-fence.js'
 import type { CompleteResult } from './complete-result.js'
 
 /** Progress kind of the cutover: `<db>/drained` (value: fence) and `<db>/done`. */
@@ -79,10 +81,7 @@ async function run(ctx: StageContext): Promise<CompleteResult> {
       const fences = new Map<string, bigint>()
       for (const db of toDrain) {
         const src = await ctx.connect('source', { database: db })
-        const r = await src
-          .query<{ lsn: string }>(`SELECT pg_current_wal_lsn()::text AS lsn`)
-          .finally(() => src.end())
-        fences.set(db, parseLsn(r.rows[0]?.lsn ?? '0/0'))
+        fences.set(db, await writeCutoverFence(src, ctx.taskId).finally(() => src.end()))
       }
       await live.waitFor(fences, ctx.signal, timeoutMs)
       const entries = [...fences].map(([db, lsn]) => ({
