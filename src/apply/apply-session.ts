@@ -2,7 +2,8 @@
  * The settings of an apply connection on the target: no user triggers or FK checks (they fired on
  * the source already; DESIGN.md §4), `search_path = pg_catalog` so the type names `format_type`
  * prints on this connection are resolved the same way when used as casts, and ISO dates /
- * postgres intervals for the values' text (what the source's walsender is asked to print).
+ * postgres intervals for the values' text (what the source's walsender is asked to print), and
+ * commits that are flushed before they return.
  */
 import type pg from 'pg'
 import type { StageContext } from '../stage/stage.js'
@@ -24,4 +25,13 @@ export async function prepareApplySession(
   await target.query(
     `SET search_path = pg_catalog; SET datestyle = ISO; SET intervalstyle = postgres; SET lock_timeout = 0`,
   )
+  // An apply COMMIT is confirmed to the source right after it returns (DESIGN.md §3.2, §3.9), so
+  // it must be flushed by then, whatever the target role or database says: with
+  // synchronous_commit = off a target crash would lose transactions the source has already
+  // recycled. Every other value flushes locally before COMMIT returns, so it is kept (on,
+  // remote_write and remote_apply also wait for the target's synchronous standbys, as the user
+  // asked). 'local' costs one WAL flush per apply transaction, which the batching spreads over
+  // many source transactions.
+  const sc = await target.query<{ v: string }>(`SELECT current_setting('synchronous_commit') AS v`)
+  if (sc.rows[0]?.v === 'off') await target.query(`SET synchronous_commit = local`)
 }

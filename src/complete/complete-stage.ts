@@ -1,9 +1,10 @@
 /**
  * The built-in cutover stage (SPEC §6): after the caller has stopped writes to the source,
  *
- * 1. fence: read the source's current WAL position, and wait until every database's apply has
- *    committed (and confirmed) everything up to it — with the running sync of this process, or a
- *    stream started for the drain when the task was reopened;
+ * 1. fence: write a position past every commit made before it (cutover-fence.ts, asynchronous
+ *    commits included), and wait until every database's apply has committed (and confirmed)
+ *    everything up to it — with the running sync of this process, or a stream started for the
+ *    drain when the task was reopened;
  * 2. stop the streams;
  * 3. set sequences from the source and copy large objects again (what logical replication does
  *    not carry; fullload/sequences.ts and large-objects.ts);
@@ -11,15 +12,28 @@
  *    `PGFERRY_VERIFY_MISMATCH` *before* anything is dropped, so the task can still resume;
  * 5. drop the slot and publication on the source and the origin on the target.
  *
+ * Steps 3–4 act on what the full load migrated (its stored manifest, fullload/load-manifest.ts),
+ * not on what the selection means in the live catalog now: a relation created since is named in a
+ * warning and left out.
+ *
  * Idempotent: each database's drain and cutover is marked in the store, so `complete` after a
  * crash goes on where it stopped (a database whose slot is already gone was drained before).
  */
 import type pg from 'pg'
 import { PgferryError } from '../errors.js'
 import type { Stage, StageContext } from '../stage/stage.js'
-import { readTaskSelection, selectedDatabases } from '../catalog/selection.js'
+import {
+  readTaskSelection,
+  selectedDatabases,
+  type SelectedRelation,
+} from '../catalog/selection.js'
 import { readLargeObjects } from '../catalog/large-objects.js'
 import { readLoadProgress, type LoadedDatabase } from '../fullload/load-progress.js'
+import {
+  readLoadManifests,
+  type LoadManifest,
+  type MigratedRelation,
+} from '../fullload/load-manifest.js'
 import { copySequences } from '../fullload/sequences.js'
 import { copyLargeObjects } from '../fullload/large-objects.js'
 import { slotExists } from '../fullload/snapshot.js'
@@ -27,7 +41,8 @@ import { resolveApplyOptions } from '../apply/apply-options.js'
 import { activeRun, IncrementalRun } from '../apply/incremental-run.js'
 import { dropReplicationObjects } from '../apply/drop-replication-objects.js'
 import { compareRowCounts, type CountMismatch } from '../verify/row-counts.js'
-import { formatLsn, parseLsn } from '../wal/lsn.js'
+import { formatLsn } from '../wal/lsn.js'
+import { writeCutoverFence } from './cutover-fence.js'
 import type { CompleteResult } from './complete-result.js'
 
 /** Progress kind of the cutover: `<db>/drained` (value: fence) and `<db>/done`. */
@@ -79,10 +94,7 @@ async function run(ctx: StageContext): Promise<CompleteResult> {
       const fences = new Map<string, bigint>()
       for (const db of toDrain) {
         const src = await ctx.connect('source', { database: db })
-        const r = await src
-          .query<{ lsn: string }>(`SELECT pg_current_wal_lsn()::text AS lsn`)
-          .finally(() => src.end())
-        fences.set(db, parseLsn(r.rows[0]?.lsn ?? '0/0'))
+        fences.set(db, await writeCutoverFence(src, ctx.taskId).finally(() => src.end()))
       }
       await live.waitFor(fences, ctx.signal, timeoutMs)
       const entries = [...fences].map(([db, lsn]) => ({
@@ -103,9 +115,10 @@ async function run(ctx: StageContext): Promise<CompleteResult> {
   let largeObjects = 0
   let tablesVerified = 0
   const mismatches: CountMismatch[] = []
+  const manifests = await readLoadManifests(ctx.store, ctx.taskId)
   for (const d of pending) {
     ctx.signal.throwIfAborted()
-    const r = await alignDatabase(ctx, d)
+    const r = await alignDatabase(ctx, d, manifests.get(d.sourceDatabase))
     sequencesSet += r.sequences
     largeObjects += r.largeObjects
     tablesVerified += r.tables
@@ -146,6 +159,7 @@ async function run(ctx: StageContext): Promise<CompleteResult> {
 async function alignDatabase(
   ctx: StageContext,
   d: LoadedDatabase,
+  manifest: LoadManifest | undefined,
 ): Promise<{
   sequences: number
   largeObjects: number
@@ -161,11 +175,15 @@ async function alignDatabase(
       as: d.targetDatabase,
       schemas: undefined,
     }
-    const selection = await readTaskSelection(src, db, ctx.config.objects)
+    const live = await readTaskSelection(src, db, ctx.config.objects)
+    // what the full load migrated, not what the selection means now (a load recorded before
+    // manifests existed has only the live catalog to go by)
+    const migrated: readonly MigratedRelation[] = manifest?.relations ?? live.relations
+    warnNotMigrated(ctx, d.sourceDatabase, migrated, live.relations)
     const sequences = await copySequences(
       src,
       tgt,
-      selection.relations.filter((r) => r.kind === 'S'),
+      migrated.filter((r) => r.kind === 'S'),
     )
     let largeObjects = 0
     if (db.schemas === undefined) {
@@ -182,11 +200,42 @@ async function alignDatabase(
       }
     }
     // unlogged tables are copied by the full load but never in the WAL: not comparable here
-    const tables = selection.relations.filter((r) => r.kind === 'r' && r.persistence === 'p')
+    const tables = migrated.filter((r) => r.kind === 'r' && r.persistence === 'p')
     const mismatches = await compareRowCounts(src, tgt, tables)
     return { sequences, largeObjects, tables: tables.length, mismatches }
   } finally {
     await Promise.all([src.end().catch(() => undefined), tgt.end().catch(() => undefined)])
+  }
+}
+
+const KIND_NAMES: Readonly<Record<string, string>> = {
+  r: 'table',
+  p: 'partitioned table',
+  v: 'view',
+  m: 'materialized view',
+  S: 'sequence',
+  f: 'foreign table',
+}
+
+/**
+ * Say which relations the selection covers now but the full load did not migrate (created on the
+ * source since, in a schema selected whole): the cutover leaves them out rather than fail on them.
+ */
+function warnNotMigrated(
+  ctx: StageContext,
+  database: string,
+  migrated: readonly MigratedRelation[],
+  live: readonly SelectedRelation[],
+): void {
+  const known = new Set(migrated.map((r) => r.oid))
+  for (const r of live) {
+    if (known.has(r.oid)) continue
+    const name = `${r.schema}.${r.name}`
+    ctx.warn(
+      'PGFERRY_COMPLETE_NOT_MIGRATED',
+      `${KIND_NAMES[r.kind] ?? 'relation'} ${name} of ${database} was created on the source after the full load and is not migrated (DDL and its data are not carried while a task runs); create and load it on the target yourself, or migrate it with a new task`,
+      `${database}.${name}`,
+    )
   }
 }
 

@@ -14,6 +14,7 @@ import { COPY_DONE_TABLE, POST_DATA_DONE_TABLE } from './chunk-progress.js'
 import { loadDatabase } from './database-load.js'
 import type { FullLoadResult } from './full-load-result.js'
 import { LOADED_DATABASE_KIND, type LoadedDatabase } from './load-progress.js'
+import { saveLoadManifest } from './load-manifest.js'
 import { LoadTracker } from './load-tracker.js'
 import { dropSlot } from './snapshot.js'
 import { quoteIdent } from '../pg/quote.js'
@@ -56,6 +57,7 @@ async function run(ctx: StageContext): Promise<FullLoadResult> {
   const startLsn: Record<string, string> = {}
   for (const { db, objects } of selections) {
     ctx.signal.throwIfAborted()
+    await saveLoadManifest(ctx.store, ctx.taskId, db.name, objects.relations)
     const r = await loadDatabase(ctx, db, objects, throttle, tracker)
     totals.tables += r.tables
     totals.rows += r.rows

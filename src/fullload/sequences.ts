@@ -11,7 +11,7 @@ import type { SelectedRelation } from '../catalog/selection.js'
 export async function copySequences(
   source: pg.Client,
   target: pg.Client,
-  sequences: readonly SelectedRelation[],
+  sequences: readonly Pick<SelectedRelation, 'kind' | 'schema' | 'name' | 'targetSchema'>[],
 ): Promise<number> {
   let n = 0
   for (const s of sequences) {

@@ -56,7 +56,7 @@ export interface Cluster {
   readonly host: string
   readonly port: number
   readonly dataDir: string
-  /** The postmaster's process id. */
+  /** The postmaster's process id (a new one after `restart`). */
   readonly pid: number
   /** `pg` client config for the superuser `postgres` (trust auth). */
   config(database?: string): pg.ClientConfig
@@ -71,6 +71,11 @@ export interface Cluster {
   client(database?: string): Promise<pg.Client>
   /** Create a fresh database with a unique name derived from `prefix`; returns its name. */
   createDatabase(prefix?: string): Promise<string>
+  /**
+   * Stop the server and start it again on the same data directory and port. `immediate`: stop it
+   * as `pg_ctl stop -m immediate` does (SIGQUIT), i.e. a crash followed by recovery.
+   */
+  restart(options?: { immediate?: boolean }): Promise<void>
   /** Stop the server and remove its data directory. Idempotent. */
   stop(): Promise<void>
   /** Whether the server process is still running. */
@@ -206,30 +211,46 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       attempt === 0 && options.port !== undefined
         ? options.port
         : 20000 + Math.floor(Math.random() * 20000)
-    const args = ['-D', dataDir, '-p', String(port)]
-    for (const [k, v] of Object.entries(settings)) args.push('-c', `${k}=${v}`)
-    const [cmd, cmdArgs] = asUser(path.join(bin, 'postgres'), args)
-    const proc = spawn(cmd, cmdArgs, {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, LC_ALL: 'C' },
-    })
-    let stderr = ''
-    proc.stderr?.on('data', (d: Buffer) => {
-      if (stderr.length < 20_000) stderr += d.toString()
-    })
+    const spawnAgain = (): Promise<ChildProcess> => spawnServer(bin, dataDir, port, settings)
     try {
-      await waitReady(proc, dataDir, () => stderr)
-      proc.unref()
-      ;(proc.stderr as unknown as { unref?: () => void } | null)?.unref?.()
-      return makeCluster(options.major, port, base, dataDir, proc)
+      const proc = await spawnAgain()
+      return makeCluster(options.major, port, base, dataDir, proc, spawnAgain)
     } catch (e) {
       lastError = e
-      proc.kill('SIGKILL')
-      if (!/already in use|could not bind|could not create any TCP/i.test(stderr)) break
+      if (!/already in use|could not bind|could not create any TCP/i.test(String(e))) break
     }
   }
   rmSync(base, { recursive: true, force: true })
   throw lastError instanceof Error ? lastError : new Error(String(lastError))
+}
+
+/** Run `postgres` on `dataDir` and `port`; resolves once it accepts connections. */
+async function spawnServer(
+  bin: string,
+  dataDir: string,
+  port: number,
+  settings: Readonly<Record<string, string | number>>,
+): Promise<ChildProcess> {
+  const args = ['-D', dataDir, '-p', String(port)]
+  for (const [k, v] of Object.entries(settings)) args.push('-c', `${k}=${v}`)
+  const [cmd, cmdArgs] = asUser(path.join(bin, 'postgres'), args)
+  const proc = spawn(cmd, cmdArgs, {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, LC_ALL: 'C' },
+  })
+  let stderr = ''
+  proc.stderr?.on('data', (d: Buffer) => {
+    if (stderr.length < 20_000) stderr += d.toString()
+  })
+  try {
+    await waitReady(proc, dataDir, () => stderr)
+  } catch (e) {
+    proc.kill('SIGKILL')
+    throw e
+  }
+  proc.unref()
+  ;(proc.stderr as unknown as { unref?: () => void } | null)?.unref?.()
+  return proc
 }
 
 async function waitReady(proc: ChildProcess, dataDir: string, stderr: () => string): Promise<void> {
@@ -249,13 +270,27 @@ async function waitReady(proc: ChildProcess, dataDir: string, stderr: () => stri
   throw new Error(`postgres did not become ready in 30 s: ${stderr()}`)
 }
 
+/** Signal the postmaster and wait for it to exit (SIGKILL after 10 s). */
+async function shutdown(proc: ChildProcess, signal: 'SIGINT' | 'SIGQUIT'): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return
+  proc.ref()
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()))
+  // the setpriv wrapper exec'd postgres, so proc.pid is the postmaster
+  proc.kill(signal)
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000)
+  await exited
+  clearTimeout(timer)
+}
+
 function makeCluster(
   major: number,
   port: number,
   base: string,
   dataDir: string,
-  proc: ChildProcess,
+  first: ChildProcess,
+  spawnAgain: () => Promise<ChildProcess>,
 ): Cluster {
+  let proc = first
   const host = '127.0.0.1'
   let stopped: Promise<void> | undefined
   const config = (database = 'postgres'): pg.ClientConfig => ({
@@ -269,7 +304,9 @@ function makeCluster(
     host,
     port,
     dataDir,
-    pid: proc.pid as number,
+    get pid() {
+      return proc.pid as number
+    },
     config,
     url: (database = 'postgres') =>
       `postgres://postgres@${host}:${port}/${encodeURIComponent(database)}`,
@@ -297,17 +334,16 @@ function makeCluster(
     get running() {
       return proc.exitCode === null && proc.signalCode === null
     },
+    async restart(options = {}) {
+      // SIGQUIT = immediate shutdown (a crash: WAL not yet written is lost), SIGINT = fast
+      await shutdown(proc, options.immediate === true ? 'SIGQUIT' : 'SIGINT')
+      // the dead postmaster's pid file would read 'ready' before the new one is
+      rmSync(path.join(dataDir, 'postmaster.pid'), { force: true })
+      proc = await spawnAgain()
+    },
     stop() {
       stopped ??= (async () => {
-        if (proc.exitCode === null && proc.signalCode === null) {
-          proc.ref()
-          const exited = new Promise<void>((r) => proc.once('exit', () => r()))
-          // SIGINT = fast shutdown; the setpriv wrapper exec'd postgres, so proc.pid is the postmaster.
-          proc.kill('SIGINT')
-          const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000)
-          await exited
-          clearTimeout(timer)
-        }
+        await shutdown(proc, 'SIGINT')
         rmSync(base, { recursive: true, force: true })
       })()
       return stopped

@@ -207,6 +207,39 @@ describe('complete and the sync edges (16 → 16)', () => {
     }
   }, 120_000)
 
+  it('a table created during sync in a schema selected whole: complete cuts over what was migrated and names the new table', async () => {
+    const db = await incrementalDatabase('newtable')
+    const task = await loadedTask(pair, db, {
+      objects: { databases: { [db]: { schemas: { public: true } } } },
+    })
+    const warnings: PgferryEvents['warning'][] = []
+    task.on('warning', (e) => warnings.push(e))
+    const c = await pair.source.client(db)
+    try {
+      await task.startIncremental()
+      for (let i = 1; i <= 5; i++) await writeStep(c, i)
+      await c.query(`CREATE TABLE created_during_sync (id int PRIMARY KEY, v text)`)
+      await c.query(`CREATE SEQUENCE seq_during_sync`)
+      await c.query(`INSERT INTO created_during_sync VALUES (1, 'a'), (2, 'b')`)
+      for (let i = 6; i <= 10; i++) await writeStep(c, i)
+      const result = await task.complete()
+      expect(task.state).toBe('completed')
+      expect(result.slotsDropped).toBe(1)
+      await expectMigratedAndClean(db)
+      // not migrated, and said so
+      expect(
+        (await pair.target.query(`SELECT to_regclass('public.created_during_sync') AS r`, [], db))
+          .rows,
+      ).toEqual([{ r: null }])
+      const notMigrated = warnings.filter((w) => w.code === 'PGFERRY_COMPLETE_NOT_MIGRATED')
+      expect(notMigrated.map((w) => w.message).join('\n')).toContain('public.created_during_sync')
+      expect(notMigrated.map((w) => w.message).join('\n')).toContain('public.seq_during_sync')
+    } finally {
+      await c.end()
+      await task.close()
+    }
+  }, 120_000)
+
   it('DDL on the source stops the stream with PGFERRY_DDL_DETECTED naming the table', async () => {
     const db = await incrementalDatabase('ddl')
     const task = await loadedTask(pair, db)
