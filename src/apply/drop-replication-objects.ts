@@ -1,6 +1,7 @@
 /**
- * What the incremental sync leaves on the servers, removed: the slot and the publication on the
- * source, the replication origin (or the fallback progress row) on the target. Used at cutover
+ * What the incremental sync leaves on the servers, removed: every source object the store records
+ * (the slot, the publication, the replica identities pgferry set; remove-source-objects.ts) and
+ * the replication origin (or the fallback progress row) on the target. Used at cutover
  * and by `task.delete()`; every part is idempotent, so a second call (or a crash in between) is
  * harmless.
  */
@@ -9,6 +10,7 @@ import type { LoadedDatabase } from '../fullload/load-progress.js'
 import { dropSlot, slotExists } from '../fullload/snapshot.js'
 import { quoteIdent } from '../pg/quote.js'
 import { dropApplyProgress } from './apply-progress.js'
+import { removeSourceObjects } from '../fullload/remove-source-objects.js'
 
 /** What was there to drop. */
 export interface DroppedObjects {
@@ -22,8 +24,15 @@ export async function dropReplicationObjects(
   ctx: StageContext,
   info: LoadedDatabase,
 ): Promise<DroppedObjects> {
-  let slot = false
-  let publication = false
+  const removed = await removeSourceObjects(
+    ctx.config.source,
+    ctx.store,
+    ctx.taskId,
+    info.sourceDatabase,
+  )
+  let slot = removed.slots > 0
+  let publication = removed.publications > 0
+  // tasks whose objects were recorded only in `info` (before the source-object records)
   if (info.slot !== null || info.publication !== null) {
     const src = await ctx.connect('source', { database: info.sourceDatabase })
     try {
@@ -35,7 +44,7 @@ export async function dropReplicationObjects(
         const r = await src.query(`SELECT 1 FROM pg_publication WHERE pubname = $1`, [
           info.publication,
         ])
-        publication = (r.rowCount ?? 0) > 0
+        publication ||= (r.rowCount ?? 0) > 0
         await src.query(`DROP PUBLICATION IF EXISTS ${quoteIdent(info.publication)}`)
       }
     } finally {

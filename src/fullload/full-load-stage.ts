@@ -19,6 +19,7 @@ import { LoadTracker } from './load-tracker.js'
 import { dropSlot } from './snapshot.js'
 import { quoteIdent } from '../pg/quote.js'
 import { Throttle } from './throttle.js'
+import { removeSourceObjects } from './remove-source-objects.js'
 
 /**
  * Options of a full load call, beyond the signal.
@@ -90,6 +91,8 @@ async function run(ctx: StageContext): Promise<FullLoadResult> {
 }
 
 async function cleanup(ctx: StageContext): Promise<void> {
+  // every recorded source object, also of databases whose load never got to write `info`
+  await removeSourceObjects(ctx.config.source, ctx.store, ctx.taskId)
   const entries = await ctx.store.getProgress(ctx.taskId, LOADED_DATABASE_KIND)
   for (const e of entries) {
     const info = e.value as LoadedDatabase

@@ -10,6 +10,8 @@ import type { StageContext } from '../stage/stage.js'
 import type { ResolvedDatabase } from '../task/resolve-config.js'
 import type { DatabaseObjects, SelectedRelation } from '../catalog/selection.js'
 import { readWeakReplicaIdentity } from '../catalog/replica-identity.js'
+import { recordSourceObjects } from '../store/source-objects.js'
+import { removeSourceObjects } from './remove-source-objects.js'
 import { LOADED_DATABASE_KIND, type LoadedDatabase } from './load-progress.js'
 import { ancestorsOf } from './sync-points.js'
 import {
@@ -18,6 +20,7 @@ import {
   ensurePublication,
   exportSnapshot,
   publicationName,
+  dropSlot,
   slotExists,
   slotName,
   type HeldSnapshot,
@@ -90,12 +93,34 @@ export async function holdLoadSnapshot(
           db.name,
         )
       }
-      await ensurePublication(src, publication, selection.relations, srcVersion)
-      snapshot = await createSlotSnapshot(ctx, db.name, {
-        slot,
-        temporary: false,
-        timeoutMs: slotTimeoutMs,
-      })
+      // Recorded before they exist, so every failure path and delete() remove them (§3.7).
+      await recordSourceObjects(store, taskId, [
+        { database: db.name, kind: 'publication', name: publication },
+        { database: db.name, kind: 'slot', name: slot },
+      ])
+      if (info.slot === null && (await slotExists(src, slot))) {
+        // An earlier run created the slot and died before writing `info`: nothing was copied
+        // under its snapshot (which died with that run), so it starts over with a new slot.
+        ctx.warn(
+          'PGFERRY_FULLLOAD_SLOT_ORPHANED',
+          `replication slot ${slot} of database ${db.name} was left by a run that stopped before recording it; it is dropped and created again`,
+          db.name,
+        )
+        await dropSlot(src, slot)
+      }
+      try {
+        await ensurePublication(src, publication, selection.relations, srcVersion)
+        snapshot = await createSlotSnapshot(ctx, db.name, {
+          slot,
+          temporary: false,
+          timeoutMs: slotTimeoutMs,
+        })
+      } catch (error) {
+        // Without its slot the publication serves nothing and only harms the source (a keyless
+        // table's UPDATE fails while it is published): removed at once, whatever the failure.
+        await removeSourceObjects(ctx.config.source, store, taskId, db.name).catch(() => undefined)
+        throw error
+      }
       info = {
         ...info,
         slot,
@@ -104,7 +129,17 @@ export async function holdLoadSnapshot(
         complete: false,
       }
       await store.putProgress(taskId, [{ kind: LOADED_DATABASE_KIND, key: db.name, value: info }])
-    } else if (pendingAtStart.length > 0) {
+    } else {
+      // A resume: the publication covers the selection again (it may have been altered or
+      // dropped by hand, or the selection's tables created again since).
+      if (info.publication !== null) {
+        await recordSourceObjects(store, taskId, [
+          { database: db.name, kind: 'publication', name: info.publication },
+        ])
+        await ensurePublication(src, info.publication, selection.relations, srcVersion)
+      }
+    }
+    if (haveSlot && pendingAtStart.length > 0) {
       // A resume: the first run's snapshot is gone. Tablesync-style sync point for the re-copies.
       snapshot = await createSlotSnapshot(ctx, db.name, {
         slot: `${slot.slice(0, 50)}_s${Date.now().toString(36)}`.slice(0, 63),

@@ -15,7 +15,7 @@
  */
 import type pg from 'pg'
 import { createHash } from 'node:crypto'
-import { PgferryError, messageOf } from '../errors.js'
+import { PgferryError, messageOf, sqlStateOf } from '../errors.js'
 import { quoteIdent, quoteLiteral, quoteQualified } from '../pg/quote.js'
 import type { StageContext } from '../stage/stage.js'
 import type { SelectedRelation } from '../catalog/selection.js'
@@ -236,22 +236,51 @@ export async function slotExists(client: pg.Client, slot: string): Promise<boole
   return (r.rowCount ?? 0) > 0
 }
 
-/** Drop a slot if it exists (terminating a walsender still attached to it). */
+/**
+ * Drop a slot if it exists. A walsender still attached (or an ephemeral slot whose creation was
+ * just cancelled, which its walsender drops as it exits) is terminated and waited for, up to
+ * about 10 s.
+ */
 export async function dropSlot(client: pg.Client, slot: string): Promise<void> {
-  await client.query(
-    `SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL`,
-    [slot],
-  )
-  await client.query(
-    `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1`,
-    [slot],
-  )
+  for (let attempt = 0; ; attempt++) {
+    const r = await client.query<{ pid: number | null }>(
+      `SELECT active_pid AS pid FROM pg_replication_slots WHERE slot_name = $1`,
+      [slot],
+    )
+    const row = r.rows[0]
+    if (row === undefined) return
+    if (row.pid === null) {
+      try {
+        await client.query(`SELECT pg_drop_replication_slot($1)`, [slot])
+        return
+      } catch (error) {
+        // gone meanwhile (42704), or taken by a walsender again (55006): look again
+        if (sqlStateOf(error) === '42704') return
+        if (sqlStateOf(error) !== '55006' || attempt >= 200) throw error
+      }
+    } else {
+      await client.query(`SELECT pg_terminate_backend($1)`, [row.pid])
+    }
+    if (attempt >= 200) {
+      throw new PgferryError(
+        'PGFERRY_WAL_SLOT_MISSING',
+        `replication slot ${slot} stays active (pid ${row.pid ?? '?'}) and cannot be dropped`,
+        { side: 'source', fix: `SELECT pg_drop_replication_slot('${slot}') once it is inactive` },
+      )
+    }
+    await new Promise((res) => setTimeout(res, 50))
+  }
 }
 
 /**
- * Create (or replace) the task's publication over the selected tables. v13+: partitioned roots
- * with `publish_via_partition_root`, so changes arrive under the table the target has; v12 cannot
- * publish a partitioned table, so its leaf partitions are published instead.
+ * Create the task's publication over the selected tables, or make an existing one cover exactly
+ * them. v13+: partitioned roots with `publish_via_partition_root`, so changes arrive under the
+ * table the target has; v12 cannot publish a partitioned table, so its leaf partitions are
+ * published instead.
+ *
+ * An existing publication is altered, never dropped and created again: a slot may already decode
+ * with it, and pgoutput looks the publication up (by name, under the historic snapshot of each
+ * change) for every change, so a moment without it would lose or fail those changes.
  */
 export async function ensurePublication(
   client: pg.Client,
@@ -259,8 +288,48 @@ export async function ensurePublication(
   relations: readonly SelectedRelation[],
   serverVersion: number,
 ): Promise<void> {
+  const tables = publishedRelations(relations, serverVersion)
+  const list = tables.map((t) => quoteQualified(t.schema, t.name)).join(', ')
+  const withClause = serverVersion >= 130000 ? ` WITH (publish_via_partition_root = true)` : ''
+  const found = await client.query<{ oid: number }>(
+    `SELECT oid::int8::float8 AS oid FROM pg_publication WHERE pubname = $1`,
+    [name],
+  )
+  const pub = found.rows[0]
+  if (pub === undefined) {
+    const what = list === '' ? '' : ` FOR TABLE ${list}`
+    await client.query(`CREATE PUBLICATION ${quoteIdent(name)}${what}${withClause}`)
+    return
+  }
+  if (serverVersion >= 130000)
+    await client.query(
+      `ALTER PUBLICATION ${quoteIdent(name)} SET (publish_via_partition_root = true)`,
+    )
+  if (list !== '') {
+    await client.query(`ALTER PUBLICATION ${quoteIdent(name)} SET TABLE ${list}`)
+    return
+  }
+  // SET TABLE needs at least one table: an empty selection drops the members one by one
+  const members = await client.query<{ schema: string; name: string }>(
+    `SELECT n.nspname AS schema, c.relname AS name
+       FROM pg_publication_rel pr JOIN pg_class c ON c.oid = pr.prrelid
+       JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE pr.prpubid = $1::int8::oid`,
+    [pub.oid],
+  )
+  for (const m of members.rows)
+    await client.query(
+      `ALTER PUBLICATION ${quoteIdent(name)} DROP TABLE ${quoteQualified(m.schema, m.name)}`,
+    )
+}
+
+/** The relations a publication over `relations` names (see {@link ensurePublication}). */
+export function publishedRelations(
+  relations: readonly SelectedRelation[],
+  serverVersion: number,
+): SelectedRelation[] {
   const byOid = new Map(relations.map((r) => [r.oid, r]))
-  const tables = relations.filter((r) => {
+  return relations.filter((r) => {
     if (r.persistence !== 'p') return false
     if (serverVersion >= 130000) {
       if (r.kind === 'p') return r.parentOid === undefined || !byOid.has(r.parentOid)
@@ -268,11 +337,6 @@ export async function ensurePublication(
     }
     return r.kind === 'r'
   })
-  await client.query(`DROP PUBLICATION IF EXISTS ${quoteIdent(name)}`)
-  const list = tables.map((t) => quoteQualified(t.schema, t.name)).join(', ')
-  const what = list === '' ? '' : ` FOR TABLE ${list}`
-  const withClause = serverVersion >= 130000 ? ` WITH (publish_via_partition_root = true)` : ''
-  await client.query(`CREATE PUBLICATION ${quoteIdent(name)}${what}${withClause}`)
 }
 
 /** `SET TRANSACTION SNAPSHOT` text for a worker transaction. */

@@ -6,7 +6,7 @@
  */
 import type pg from 'pg'
 import { createTask, type Task } from '../../src/index.js'
-import type { ObjectSelection } from '../../src/task/task-config.js'
+import type { ObjectSelection, TaskConfig } from '../../src/task/task-config.js'
 import type { Cluster, ClusterPair } from './cluster.js'
 import { passPrecheck } from './pass-precheck.js'
 
@@ -124,11 +124,18 @@ export function startWriter(c: pg.Client): { steps: () => number; stop: () => Pr
   }
 }
 
-/** A full+incremental task over `db`, run through precheck, structure and full load. */
-export async function loadedTask(
+/** Options of {@link structuredTask} and {@link loadedTask}. */
+export interface FixtureTaskOptions {
+  readonly id?: string
+  readonly objects?: ObjectSelection
+  readonly config?: Partial<TaskConfig>
+}
+
+/** A full+incremental task over `db`, run through precheck and structure. */
+export async function structuredTask(
   pair: ClusterPair,
   db: string,
-  options: { id?: string; objects?: ObjectSelection } = {},
+  options: FixtureTaskOptions = {},
 ): Promise<Task> {
   const task = await createTask({
     ...(options.id !== undefined ? { id: options.id } : {}),
@@ -137,11 +144,35 @@ export async function loadedTask(
     target: pair.target.config('postgres'),
     type: 'full+incremental',
     objects: options.objects ?? { databases: { [db]: true } },
+    ...options.config,
   })
   await passPrecheck(task)
   await task.migrateSchema()
+  return task
+}
+
+/** A full+incremental task over `db`, run through precheck, structure and full load. */
+export async function loadedTask(
+  pair: ClusterPair,
+  db: string,
+  options: FixtureTaskOptions = {},
+): Promise<Task> {
+  const task = await structuredTask(pair, db, options)
   await task.fullLoad()
   return task
+}
+
+/**
+ * What a task may leave on the servers: every slot (cluster-wide) and every publication of `db` on
+ * the source, and every replication origin on the target. Empty once a task is completed or
+ * deleted.
+ */
+export async function leftovers(pair: ClusterPair, db: string): Promise<unknown[]> {
+  return [
+    ...(await pair.source.query(`SELECT slot_name FROM pg_replication_slots`)).rows,
+    ...(await pair.source.query(`SELECT pubname FROM pg_publication`, [], db)).rows,
+    ...(await pair.target.query(`SELECT roname FROM pg_replication_origin`)).rows,
+  ]
 }
 
 /** Poll `check` until it returns true; fails after `ms` (a bound, not a timed assertion). */

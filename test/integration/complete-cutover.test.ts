@@ -14,6 +14,7 @@ import {
   INCREMENTAL_SCHEMA,
   digests,
   eventually,
+  leftovers as fixtureLeftovers,
   loadedTask,
   writeStep,
 } from '../harness/incremental-fixture.js'
@@ -26,13 +27,7 @@ afterAll(async () => {
   await pair?.stop()
 })
 
-async function leftovers(db: string): Promise<unknown[]> {
-  return [
-    ...(await pair.source.query(`SELECT slot_name FROM pg_replication_slots`)).rows,
-    ...(await pair.source.query(`SELECT pubname FROM pg_publication`, [], db)).rows,
-    ...(await pair.target.query(`SELECT roname FROM pg_replication_origin`)).rows,
-  ]
-}
+const leftovers = (db: string): Promise<unknown[]> => fixtureLeftovers(pair, db)
 
 /** A source database with the incremental fixture's tables. */
 async function incrementalDatabase(prefix: string): Promise<string> {

@@ -95,6 +95,9 @@ describe('full load faults (14 → 16)', () => {
       )
       expect(slots.rows.map((r) => r.slot_name)).toEqual([firstDb?.slot])
       await task.delete()
+      // nothing of the task is left on the source
+      expect((await pair.source.query(`SELECT 1 FROM pg_replication_slots`)).rowCount).toBe(0)
+      expect((await pair.source.query(`SELECT 1 FROM pg_publication`, [], sdb)).rowCount).toBe(0)
     } finally {
       await task.close()
     }

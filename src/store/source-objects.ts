@@ -1,0 +1,76 @@
+/**
+ * What pgferry creates or changes on the source (DESIGN.md §3.7), recorded in the store *before*
+ * it is created: a publication, a logical slot, a table's replica identity. Every failure path,
+ * `complete` and `task.delete()` remove what these records name, so a crash at any point between
+ * the record and the object (or between the object and the task's other progress) leaves nothing
+ * on the source that pgferry does not know about. A record whose object never came to be costs a
+ * `DROP … IF EXISTS`.
+ *
+ * - kind `source-object`, key `<source db>/<kind>/<name>`, value {@link SourceObject}.
+ */
+import type { ProgressStore } from './progress-store.js'
+
+/** Progress kind of the source-object records. */
+export const SOURCE_OBJECT_KIND = 'source-object'
+
+/**
+ * The replica identity a table had before pgferry set it to FULL: `d` default, `n` nothing, `i` an
+ * index that is gone (which behaves as nothing, so it is restored as NOTHING).
+ */
+export type OriginalIdentity = 'd' | 'n' | 'i'
+
+/**
+ * One object pgferry creates (or changes) on the source.
+ * @public
+ */
+export type SourceObject =
+  | { readonly database: string; readonly kind: 'publication'; readonly name: string }
+  | { readonly database: string; readonly kind: 'slot'; readonly name: string }
+  | {
+      readonly database: string
+      readonly kind: 'replica-identity'
+      /** `schema.table`, for people; the table is found by `oid`. */
+      readonly name: string
+      readonly oid: number
+      readonly schema: string
+      readonly table: string
+      /** What to restore when the task completes or is deleted. */
+      readonly original: OriginalIdentity
+    }
+
+function keyOf(o: SourceObject): string {
+  return `${o.database}/${o.kind}/${o.name}`
+}
+
+/** Record objects about to be created (upsert: recording twice is harmless). */
+export async function recordSourceObjects(
+  store: ProgressStore,
+  taskId: string,
+  objects: readonly SourceObject[],
+): Promise<void> {
+  await store.putProgress(
+    taskId,
+    objects.map((o) => ({ kind: SOURCE_OBJECT_KIND, key: keyOf(o), value: o })),
+  )
+}
+
+/** The recorded objects of a task, of one source database when `database` is given. */
+export async function readSourceObjects(
+  store: ProgressStore,
+  taskId: string,
+  database?: string,
+): Promise<SourceObject[]> {
+  const all = (await store.getProgress(taskId, SOURCE_OBJECT_KIND)).map(
+    (e) => e.value as SourceObject,
+  )
+  return database === undefined ? all : all.filter((o) => o.database === database)
+}
+
+/** Forget an object once it is gone from the source. */
+export async function forgetSourceObject(
+  store: ProgressStore,
+  taskId: string,
+  object: SourceObject,
+): Promise<void> {
+  await store.deleteProgress(taskId, SOURCE_OBJECT_KIND, keyOf(object))
+}
