@@ -249,9 +249,13 @@ export async function dropSlot(client: pg.Client, slot: string): Promise<void> {
 }
 
 /**
- * Create (or replace) the task's publication over the selected tables. v13+: partitioned roots
- * with `publish_via_partition_root`, so changes arrive under the table the target has; v12 cannot
- * publish a partitioned table, so its leaf partitions are published instead.
+ * Create (or replace) the task's publication over the selected tables. v13+: partitioned roots,
+ * so that a partition attached later is published too; v12 cannot publish a partitioned table, so
+ * its leaf partitions are published instead. Changes always arrive under the leaf partition
+ * (never `publish_via_partition_root`): PostgreSQL does not send a TRUNCATE of one partition
+ * through the root, and the target has the same partitions (the structure stage made them), so
+ * each change goes to the matching target leaf and a partition move arrives as its DELETE and
+ * INSERT.
  */
 export async function ensurePublication(
   client: pg.Client,
@@ -271,8 +275,7 @@ export async function ensurePublication(
   await client.query(`DROP PUBLICATION IF EXISTS ${quoteIdent(name)}`)
   const list = tables.map((t) => quoteQualified(t.schema, t.name)).join(', ')
   const what = list === '' ? '' : ` FOR TABLE ${list}`
-  const withClause = serverVersion >= 130000 ? ` WITH (publish_via_partition_root = true)` : ''
-  await client.query(`CREATE PUBLICATION ${quoteIdent(name)}${what}${withClause}`)
+  await client.query(`CREATE PUBLICATION ${quoteIdent(name)}${what}`)
 }
 
 /** `SET TRANSACTION SNAPSHOT` text for a worker transaction. */
