@@ -29,6 +29,12 @@ export class IncrementalRun implements IncrementalSync {
   readonly databases: readonly DatabaseApply[]
   readonly done: Promise<void>
   #stopping: Promise<void> | undefined
+  /**
+   * Settles when every database's end has been handled, its failure reported included (the
+   * `error` event and the task's move to `failed` in the store). `stop()` waits for it: a
+   * `startIncremental()` right after must not race this process's own state write.
+   */
+  readonly #settled: Promise<unknown>
 
   private constructor(ctx: StageContext, databases: readonly DatabaseApply[], background: boolean) {
     this.taskId = ctx.taskId
@@ -48,8 +54,10 @@ export class IncrementalRun implements IncrementalSync {
         throw error
       }
     }
-    this.done = Promise.all(databases.map(watch)).then(() => undefined)
+    const watched = databases.map(watch)
+    this.done = Promise.all(watched).then(() => undefined)
     this.done.catch(() => undefined)
+    this.#settled = Promise.allSettled(watched)
   }
 
   /**
@@ -115,6 +123,7 @@ export class IncrementalRun implements IncrementalSync {
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
       const results = await Promise.allSettled(this.databases.map((d) => d.stop()))
+      await this.#settled
       const failed = results.find((r) => r.status === 'rejected')
       if (failed !== undefined) throw failed.reason
     })()

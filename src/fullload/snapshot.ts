@@ -274,9 +274,12 @@ export async function dropSlot(client: pg.Client, slot: string): Promise<void> {
 
 /**
  * Create the task's publication over the selected tables, or make an existing one cover exactly
- * them. v13+: partitioned roots with `publish_via_partition_root`, so changes arrive under the
- * table the target has; v12 cannot publish a partitioned table, so its leaf partitions are
- * published instead.
+ * them. v13+: partitioned roots, so that a partition attached later is published too; v12 cannot
+ * publish a partitioned table, so its leaf partitions are published instead. Changes always arrive
+ * under the leaf partition (never `publish_via_partition_root`): PostgreSQL does not send a
+ * TRUNCATE of one partition through the root, and the target has the same partitions (the
+ * structure stage made them), so each change goes to the matching target leaf and a partition
+ * move arrives as its DELETE and INSERT.
  *
  * An existing publication is altered, never dropped and created again: a slot may already decode
  * with it, and pgoutput looks the publication up (by name, under the historic snapshot of each
@@ -290,7 +293,6 @@ export async function ensurePublication(
 ): Promise<void> {
   const tables = publishedRelations(relations, serverVersion)
   const list = tables.map((t) => quoteQualified(t.schema, t.name)).join(', ')
-  const withClause = serverVersion >= 130000 ? ` WITH (publish_via_partition_root = true)` : ''
   const found = await client.query<{ oid: number }>(
     `SELECT oid::int8::float8 AS oid FROM pg_publication WHERE pubname = $1`,
     [name],
@@ -298,12 +300,12 @@ export async function ensurePublication(
   const pub = found.rows[0]
   if (pub === undefined) {
     const what = list === '' ? '' : ` FOR TABLE ${list}`
-    await client.query(`CREATE PUBLICATION ${quoteIdent(name)}${what}${withClause}`)
+    await client.query(`CREATE PUBLICATION ${quoteIdent(name)}${what}`)
     return
   }
   if (serverVersion >= 130000)
     await client.query(
-      `ALTER PUBLICATION ${quoteIdent(name)} SET (publish_via_partition_root = true)`,
+      `ALTER PUBLICATION ${quoteIdent(name)} SET (publish_via_partition_root = false)`,
     )
   if (list !== '') {
     await client.query(`ALTER PUBLICATION ${quoteIdent(name)} SET TABLE ${list}`)

@@ -5,8 +5,10 @@
 import type { Duplex } from 'node:stream'
 import pg from 'pg'
 import { PgferryError, sqlStateOf } from '../errors.js'
+import { quoteIdent } from './quote.js'
 import { passwordOf, type ResolvedConnection } from '../task/resolve-config.js'
 import type { ConnectOptions, Side } from '../stage/stage.js'
+import { privilegeFix } from './privilege-fix.js'
 import { redact } from './redact.js'
 
 /** `user@host:port/database`, safe to print. */
@@ -115,7 +117,9 @@ export function connectError(
       `${where}: permission denied: ${redact(raw)}`,
       {
         ...opts,
-        fix: `GRANT CONNECT ON DATABASE ${JSON.stringify(database)} TO ${JSON.stringify(conn.user)};`,
+        fix:
+          privilegeFix(error, conn.user) ??
+          `GRANT CONNECT ON DATABASE ${quoteIdent(database)} TO ${quoteIdent(conn.user)};`,
       },
     )
   }

@@ -27,6 +27,18 @@ export interface DdlStep {
   readonly sql: readonly string[]
   /** False for statements that cannot run in a transaction block. Defaults to true when absent. */
   readonly transactional?: boolean
+  /**
+   * Literals in `sql` that hold secrets (the option values of a user mapping, which usually carry a
+   * password): run as they are, but never shown.
+   */
+  readonly secrets?: readonly string[]
+}
+
+/** The step's statements as they may be shown (errors, events, logs): every secret literal masked. */
+export function shownSql(step: DdlStep): string {
+  let out = step.sql.join(';\n')
+  for (const secret of step.secrets ?? []) out = out.split(secret).join("'***'")
+  return out
 }
 
 /** The progress kind under which the post-data plan of a target database is saved. */

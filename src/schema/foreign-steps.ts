@@ -20,6 +20,17 @@ export function optionsClause(options: readonly string[]): string {
   return ` OPTIONS (${items.join(', ')})`
 }
 
+/**
+ * The value literals of `key=value` options, as `optionsClause` renders them: a user mapping's
+ * values (a password, often a user name and more) are secrets, never shown.
+ */
+export function optionLiterals(options: readonly string[]): string[] {
+  return options.flatMap((o) => {
+    const i = o.indexOf('=')
+    return i < 0 ? [] : [quoteLiteral(o.slice(i + 1))]
+  })
+}
+
 /** Add wrapper, server, user-mapping and foreign-table steps. */
 export function addForeignDataSteps(
   plan: StepPlan,
@@ -78,7 +89,7 @@ export function addForeignDataSteps(
       `${who}@${server}`,
       'pre-data',
       [`CREATE USER MAPPING FOR ${who} SERVER ${server}${optionsClause(m.options ?? [])}`],
-      { dependsOn: [`foreign-server:${server}`] },
+      { dependsOn: [`foreign-server:${server}`], secrets: optionLiterals(m.options ?? []) },
     )
   }
 

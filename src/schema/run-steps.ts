@@ -9,7 +9,7 @@
 import type pg from 'pg'
 import { PgferryError, messageOf, sqlStateOf } from '../errors.js'
 import type { ProgressStore } from '../store/progress-store.js'
-import type { DdlStep } from './ddl-step.js'
+import { shownSql, type DdlStep } from './ddl-step.js'
 
 /** SQLSTATEs meaning "it is already there" (text search objects collide as 23505 on their catalog index). */
 const ALREADY_EXISTS = new Set(['42P07', '42710', '42723', '42P06', '42P04', '42701', '23505'])
@@ -97,7 +97,7 @@ export async function runSteps(
       throw new PgferryError(
         'PGFERRY_SCHEMA_CREATE_FAILED',
         `could not create ${s.kind} ${s.name}: ${messageOf(e)}`,
-        { cause: e, fix: `the statement was: ${s.sql.join(';\n').slice(0, 2000)}` },
+        { cause: e, fix: `the statement was: ${shownSql(s).slice(0, 2000)}` },
       )
     }
   }

@@ -58,6 +58,8 @@ export interface PlanStep {
   dependsOn: Set<string>
   relations: Set<number>
   sql: string[]
+  /** Literals in `sql` that hold secrets (user-mapping option values): masked wherever sql is shown. */
+  secrets: string[]
   transactional: boolean
 }
 
@@ -87,11 +89,13 @@ export class StepPlan {
       dependsOn?: readonly string[]
       relations?: readonly number[]
       transactional?: boolean
+      secrets?: readonly string[]
     } = {},
   ): PlanStep {
     const existing = this.steps.get(key)
     if (existing !== undefined) {
       existing.sql.push(...sql)
+      existing.secrets.push(...(options.secrets ?? []))
       return existing
     }
     const step: PlanStep = {
@@ -102,6 +106,7 @@ export class StepPlan {
       dependsOn: new Set(options.dependsOn ?? []),
       relations: new Set(options.relations ?? []),
       sql: [...sql],
+      secrets: [...(options.secrets ?? [])],
       transactional: options.transactional ?? true,
     }
     this.steps.set(key, step)
@@ -195,6 +200,7 @@ function toDdlStep(s: PlanStep, all: ReadonlyMap<string, PlanStep>): DdlStep {
     dependsOn: [...s.dependsOn].filter((k) => k !== s.key && all.has(k)),
     relations: [...s.relations],
     sql: s.sql,
+    ...(s.secrets.length > 0 ? { secrets: s.secrets } : {}),
     ...(s.transactional ? {} : { transactional: false }),
   }
 }

@@ -2,10 +2,20 @@
  * How a stage's failure reaches the caller and the store: one PgferryError naming the stage (an
  * abort becomes PGFERRY_ABORTED, whatever the stage threw while stopping).
  */
-import { PgferryError, isPgferryError, messageOf } from '../errors.js'
+import { PgferryError, isPgferryError, messageOf, sqlStateOf } from '../errors.js'
+import { privilegeFix } from '../pg/privilege-fix.js'
 
-/** The error a stage call rejects with. */
-export function wrapStageError(error: unknown, stage: string, signal: AbortSignal): PgferryError {
+/**
+ * The error a stage call rejects with. `sourceUser` names the role in the fix of a privilege
+ * failure (42501) no stage classified: the privileges pgferry needs beyond its target user's are
+ * the source's (REPLICATION, publication ownership, CREATE on the database, SELECT).
+ */
+export function wrapStageError(
+  error: unknown,
+  stage: string,
+  signal: AbortSignal,
+  sourceUser?: string,
+): PgferryError {
   if (signal.aborted && !isPgferryError(error, 'PGFERRY_STAGE_NOT_IMPLEMENTED')) {
     return new PgferryError('PGFERRY_ABORTED', `stage '${stage}' was aborted`, {
       cause: error,
@@ -23,9 +33,14 @@ export function wrapStageError(error: unknown, stage: string, signal: AbortSigna
       ...(error.fix !== undefined ? { fix: error.fix } : {}),
     })
   }
+  const fix =
+    sourceUser !== undefined && sqlStateOf(error) === '42501'
+      ? privilegeFix(error, sourceUser)
+      : undefined
   return new PgferryError('PGFERRY_STAGE_FAILED', `stage '${stage}' failed: ${messageOf(error)}`, {
     cause: error,
     stage,
+    ...(fix !== undefined ? { fix } : {}),
   })
 }
 

@@ -369,7 +369,7 @@ export class Task extends EventEmitter<PgferryListeners> {
       })
       return result
     } catch (error) {
-      const wrapped = wrapStageError(error, stage.name, signal)
+      const wrapped = wrapStageError(error, stage.name, signal, this.config.source.user)
       this.#emit('error', { taskId: this.id, stage: stage.name, error: wrapped })
       const next =
         wrapped.code === 'PGFERRY_ABORTED' && canTransition(this.#state, 'paused')
