@@ -65,3 +65,80 @@ export function waitForLine(
     })
   })
 }
+
+/** The lines a child prints on stdout, kept as they come, to wait for one (or a count of them). */
+export interface LineWatcher {
+  readonly lines: readonly string[]
+  /** Everything the child wrote to stderr so far. */
+  stderr(): string
+  /**
+   * Resolve with the first line at index `from` or later for which `match` is true; reject after
+   * `timeoutMs`, or when the child exits first.
+   */
+  until(match: (line: string) => boolean, timeoutMs: number, from?: number): Promise<string>
+}
+
+export function watchLines(child: ChildProcess): LineWatcher {
+  const lines: string[] = []
+  let partial = ''
+  let err = ''
+  let exited = false
+  const waiters = new Set<() => void>()
+  const wake = (): void => {
+    for (const w of [...waiters]) w()
+  }
+  child.stdout?.on('data', (d: Buffer) => {
+    const parts = (partial + d.toString()).split('\n')
+    partial = parts.pop() ?? ''
+    lines.push(...parts)
+    wake()
+  })
+  child.stderr?.on('data', (d: Buffer) => {
+    if (err.length < 50_000) err += d.toString()
+  })
+  child.once('exit', () => {
+    exited = true
+    wake()
+  })
+  return {
+    lines,
+    stderr: () => err,
+    until(match, timeoutMs, from = 0) {
+      return new Promise((resolve, reject) => {
+        let scanned = from
+        const check = (): void => {
+          for (; scanned < lines.length; scanned++) {
+            const line = lines[scanned] as string
+            if (match(line)) {
+              done()
+              resolve(line)
+              return
+            }
+          }
+          if (exited) {
+            done()
+            reject(
+              new Error(
+                `child exited (${child.exitCode ?? child.signalCode}) before the awaited line; last lines: ${lines.slice(-5).join(' | ')}; stderr: ${err.slice(-2000)}`,
+              ),
+            )
+          }
+        }
+        const timer = setTimeout(() => {
+          done()
+          reject(
+            new Error(
+              `no awaited line within ${timeoutMs} ms; last lines: ${lines.slice(-5).join(' | ')}`,
+            ),
+          )
+        }, timeoutMs)
+        const done = (): void => {
+          clearTimeout(timer)
+          waiters.delete(check)
+        }
+        waiters.add(check)
+        check()
+      })
+    },
+  }
+}
