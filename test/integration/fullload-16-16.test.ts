@@ -112,5 +112,5 @@ describe('the automatic split (no splitTablesLargerThan named, 16 → 16)', () =
         await task.close()
       }
     }
-  })
+  }, 600_000) // ~310 MB written and copied twice: minutes on a busy 2-core machine (a bound)
 })

@@ -6,6 +6,12 @@ import { startPair, type ClusterPair } from '../harness/cluster.js'
 import { spawnTs, waitForLine } from '../harness/child.js'
 import { prepareDatabases, readyForFullLoad } from '../harness/fullload-suite.js'
 import { TABLES, savePlan, tableDigests } from '../harness/fullload-fixture.js'
+import {
+  holdInserts,
+  holdLock,
+  terminateBackend,
+  waitForLockedBackend,
+} from '../harness/held-backend.js'
 import type { MigrationType } from '../../src/task/task-config.js'
 
 let pair: ClusterPair
@@ -105,61 +111,56 @@ describe('full load faults (14 → 16)', () => {
 
   it('recovers when the source COPY backend and a target COPY backend are terminated mid-chunk', async () => {
     const { sdb, tdb } = await prepareDatabases(pair, 'term')
+    // One lane, so that while it is held on one chunk no other chunk runs: the table locked on the
+    // source below is then certainly still to come.
     const task = await createTask({
       name: 'terminated',
       source: pair.source.config(sdb),
       target: pair.target.config(tdb),
       type: 'full',
       objects: { databases: { [sdb]: { as: tdb } } },
-      parallelism: 2,
+      parallelism: 1,
       splitTablesLargerThan: 1_000_000,
-      throttle: { bytesPerSecond: 3_000_000 },
     })
     const warnings: PgferryEvents['warning'][] = []
+    const copied: string[] = []
     task.on('warning', (w) => warnings.push(w))
+    task.on('table:copied', (e) => copied.push(e.table))
+    const [watchS, watchT, lockS, lockT] = await Promise.all([
+      pair.source.client(sdb),
+      pair.target.client(tdb),
+      pair.source.client(sdb),
+      pair.target.client(tdb),
+    ])
     try {
       await readyForFullLoad(task)
       await savePlan(task.store, task.id, pair.source, sdb, tdb)
+      // The target COPY into nums waits on this hold with its first row.
+      const heldT = await holdInserts(lockT, 'nums')
       const load = task.fullLoad()
-      let settled = false
-      void load.then(
-        () => (settled = true),
-        () => (settled = true),
-      )
-      const kill = async (
-        side: 'source' | 'target',
-        db: string,
-        pattern: string,
-        after: string,
-      ): Promise<void> => {
-        for (;;) {
-          const r = await pair[side].query<{ pid: number }>(
-            `SELECT pg_terminate_backend(pid), pid FROM pg_stat_activity
-              WHERE datname = $1 AND state = 'active' AND query LIKE $2 AND xact_start > $3::timestamptz
-                AND pid <> pg_backend_pid() LIMIT 1`,
-            [db, pattern, after],
-          )
-          if (r.rows[0] !== undefined) return
-          if (settled) throw new Error(`the load ended before a ${side} COPY could be terminated`)
-          await new Promise((res) => setTimeout(res, 20))
-        }
-      }
-      await kill('target', tdb, 'COPY%FROM STDIN%', '-infinity')
-      // A chunk transaction begun after that failure, so not the source side of the chunk being
-      // failed: taken at once, not after the retry is seen, else a retried last chunk may already
-      // be running (begun before) and no later COPY would come to terminate.
-      const since = new Date().toISOString()
-      await kill('source', sdb, 'COPY%TO STDOUT%', since)
+      load.catch(() => undefined)
+      const targetPid = await waitForLockedBackend(watchT, tdb, 'COPY%FROM STDIN%')
+      // Planning is over and the only lane is held: refs (small, so late in the largest-first
+      // order) is not copied yet, and its source COPY will wait on this lock.
+      expect(copied).not.toContain('public.refs')
+      const heldS = await holdLock(lockS, 'refs', 'ACCESS EXCLUSIVE')
+      await terminateBackend(watchT, targetPid)
+      await heldT.release()
+      const sourcePid = await waitForLockedBackend(watchS, sdb, 'COPY%TO STDOUT%')
+      await terminateBackend(watchS, sourcePid)
+      await heldS.release()
       const result = await load
       expect(result.tables).toBe(TABLES.length - 1)
-      expect(
-        warnings.filter((w) => w.code === 'PGFERRY_FULLLOAD_CHUNK_RETRY').length,
-      ).toBeGreaterThanOrEqual(2)
+      const retried = warnings
+        .filter((w) => w.code === 'PGFERRY_FULLLOAD_CHUNK_RETRY')
+        .map((w) => w.object)
+      expect(retried).toEqual(['public.nums', 'public.refs'])
       expect(await tableDigests(pair.target, tdb)).toEqual(await tableDigests(pair.source, sdb))
     } finally {
+      await Promise.all([watchS, watchT, lockS, lockT].map((c) => c.end()))
       await task.close()
     }
-  })
+  }, 300_000)
 
   it('stops both sides on abort and leaves no half chunk; the next call finishes the load', async () => {
     const { sdb, tdb } = await prepareDatabases(pair, 'abort')
