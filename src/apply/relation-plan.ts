@@ -42,23 +42,26 @@ export async function readTargetColumns(
     type_mod: number
     generated: boolean
   }>(
+    // the table's row with no column when it has none (a zero-column table exists all the same)
     `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
             a.atttypid::int8::float8 AS type_oid, a.atttypmod AS type_mod, ${generated} AS generated
-       FROM pg_attribute a
-       JOIN pg_class c ON c.oid = a.attrelid
+       FROM pg_class c
        JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped
+       LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+      WHERE n.nspname = $1 AND c.relname = $2
       ORDER BY a.attnum`,
     [schema, name],
   )
   if (r.rows.length === 0) return undefined
-  return r.rows.map((x) => ({
-    name: x.name,
-    type: x.type,
-    typeOid: x.type_oid,
-    typeMod: x.type_mod,
-    generated: x.generated,
-  }))
+  return r.rows
+    .filter((x) => x.name !== null)
+    .map((x) => ({
+      name: x.name,
+      type: x.type,
+      typeOid: x.type_oid,
+      typeMod: x.type_mod,
+      generated: x.generated,
+    }))
 }
 
 /** A prepared statement: pg prepares it once per connection by name. */
