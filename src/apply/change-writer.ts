@@ -137,6 +137,15 @@ export class ChangeWriter {
       if (found !== run.rows) throw missingRow(plan, 'UPDATE')
       return
     }
+    if (plan.columns.length === 0) {
+      // a table with no column to send (zero columns, or generated ones only): rows all the same
+      const st = plan.statement(
+        'I0',
+        () => `INSERT INTO ${plan.target} SELECT FROM generate_series(1, $1::int)`,
+      )
+      await this.#exec(plan, 'INSERT', st.name, st.text, [run.rows])
+      return
+    }
     if (run.rows === 1) {
       const values: (string | null)[] = new Array<string | null>(plan.columns.length)
       for (let i = 0; i < values.length; i++)

@@ -60,11 +60,11 @@ export async function readTargetTable(
                        AND i.indimmediate
                        AND (a.attnum = ANY (i.indkey::int2[]) OR i.indexprs IS NOT NULL
                             OR i.indpred IS NOT NULL)) AS unique
-       FROM pg_attribute a
-       JOIN pg_class c ON c.oid = a.attrelid
+       FROM pg_class c
        JOIN pg_namespace n ON n.oid = c.relnamespace
+       -- a row with no column when the table has none (a zero-column table exists all the same)
+       LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
       WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
-        AND a.attnum > 0 AND NOT a.attisdropped
       ORDER BY a.attnum`,
     [schema, name],
   )
@@ -72,14 +72,16 @@ export async function readTargetTable(
   if (first === undefined) return undefined
   return {
     partitioned: first.partitioned,
-    columns: r.rows.map((x) => ({
-      name: x.name,
-      type: x.type,
-      typeOid: x.type_oid,
-      typeMod: x.type_mod,
-      generated: x.generated,
-      identity: x.identity,
-      unique: x.unique,
-    })),
+    columns: r.rows
+      .filter((x) => x.name !== null)
+      .map((x) => ({
+        name: x.name,
+        type: x.type,
+        typeOid: x.type_oid,
+        typeMod: x.type_mod,
+        generated: x.generated,
+        identity: x.identity,
+        unique: x.unique,
+      })),
   }
 }

@@ -47,13 +47,17 @@ export function copySql(
   freeze: boolean,
 ): { source: string; target: string } {
   const cols = columns.map((c) => quoteIdent(c.name)).join(', ')
+  // A table with no column to copy (zero columns, or only generated ones) still has rows: COPY
+  // cannot name an empty list, but without one it copies every non-generated column, none here,
+  // one empty row per row (and `SELECT FROM` selects zero columns), so the row count travels.
+  const list = cols === '' ? '' : ` (${cols})`
   const src = quoteQualified(sourceTable.schema, sourceTable.name)
   const fmt = `FORMAT ${format}`
   const source =
     where === undefined
-      ? `COPY ${src} (${cols}) TO STDOUT WITH (${fmt})`
+      ? `COPY ${src}${list} TO STDOUT WITH (${fmt})`
       : `COPY (SELECT ${cols} FROM ONLY ${src} WHERE ${where}) TO STDOUT WITH (${fmt})`
-  const target = `COPY ${quoteQualified(targetTable.schema, targetTable.name)} (${cols}) FROM STDIN WITH (${fmt}${freeze ? ', FREEZE' : ''})`
+  const target = `COPY ${quoteQualified(targetTable.schema, targetTable.name)}${list} FROM STDIN WITH (${fmt}${freeze ? ', FREEZE' : ''})`
   return { source, target }
 }
 

@@ -47,6 +47,7 @@ import { planJobs, type CopyUnit } from './plan-jobs.js'
 import { PostDataRunner, parsePostDataDoneKey, postDataSearchPath } from './post-data-runner.js'
 import { copySequences } from './sequences.js'
 import { loadedTableEntries, unevenPartitions } from './sync-points.js'
+import { alignMatviews } from './matview-state.js'
 import { importSnapshotSql, type HeldSnapshot } from './snapshot.js'
 import type { Throttle } from './throttle.js'
 import { largestFirst } from './work-plan.js'
@@ -310,13 +311,12 @@ export async function loadDatabase(
     tgt,
     selection.relations.filter((r) => r.kind === 'S'),
   )
-  if (!steps.some((s) => s.kind === 'matview-refresh')) {
-    for (const m of selection.relations
-      .filter((r) => r.kind === 'm')
-      .sort((a, b) => a.oid - b.oid)) {
-      await tgt.query(`REFRESH MATERIALIZED VIEW ${quoteQualified(m.targetSchema, m.name)}`)
-    }
-  }
+  await alignMatviews(
+    src,
+    tgt,
+    selection.relations.filter((r) => r.kind === 'm'),
+    new Set(steps.filter((s) => s.kind === 'matview-refresh').map((s) => s.name)),
+  )
   await store.putProgress(taskId, [
     { kind: LOADED_DATABASE_KIND, key: db.name, value: { ...info, complete: true } },
   ])
