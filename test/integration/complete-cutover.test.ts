@@ -299,6 +299,30 @@ describe('complete and the sync edges (16 → 16)', () => {
     }
   }, 120_000)
 
+  it('a table created on the source is still named as not replicated after the sync restarts', async () => {
+    const db = await incrementalDatabase('newafterrestart')
+    const task = await loadedTask(pair, db)
+    const warnings: PgferryEvents['warning'][] = []
+    task.on('warning', (e) => warnings.push(e))
+    try {
+      const first = await task.startIncremental()
+      await pair.source.query(`CREATE TABLE made_during_sync (id int PRIMARY KEY)`, [], db)
+      await first.stop()
+      // the restarted stream must judge the table by what was migrated, not by the live catalog
+      await task.startIncremental({ lagIntervalMs: 200, newTableCheckMs: 200 })
+      await eventually(async () =>
+        warnings.some(
+          (w) =>
+            w.code === 'PGFERRY_APPLY_NEW_TABLE' && w.message.includes('public.made_during_sync'),
+        ),
+      )
+      await task.delete()
+      expect(await leftovers(db)).toEqual([])
+    } finally {
+      await task.close()
+    }
+  }, 120_000)
+
   it('DDL on the source stops the stream with PGFERRY_DDL_DETECTED naming the table', async () => {
     const db = await incrementalDatabase('ddl')
     const task = await loadedTask(pair, db)
