@@ -1,13 +1,14 @@
 /**
- * Where a source relation's changes go: the task's selection (read once when the stream starts)
- * names each selected table's target schema, and the full load's records give the sync LSN of
- * tables it re-copied after a crash.
+ * Where a source relation's changes go: the full load's manifest names each migrated table's
+ * target schema (the selection, read once when the stream starts, maps the schemas), and the
+ * full load's records give the sync LSN of tables it re-copied after a crash.
  */
 import type pg from 'pg'
 import type { StageContext } from '../stage/stage.js'
 import type { ResolvedDatabase } from '../task/resolve-config.js'
 import { readTaskSelection, selectedDatabases } from '../catalog/selection.js'
 import type { LoadedTable } from '../fullload/load-progress.js'
+import { readLoadManifests } from '../fullload/load-manifest.js'
 import { parseLsn } from '../wal/lsn.js'
 
 /** A source relation's destination. */
@@ -68,10 +69,13 @@ export async function readApplyMapping(
     schemas: undefined,
   }
   const selection = await readTaskSelection(source, resolved, ctx.config.objects)
+  // the relations the full load migrated (a table created since is not on the target); a load
+  // recorded before manifests existed has only the live catalog to go by
+  const manifest = (await readLoadManifests(ctx.store, ctx.taskId)).get(db)
   const sync = new Map<number, bigint>()
   for (const t of tables) if (t.syncLsn !== null) sync.set(t.oid, parseLsn(t.syncLsn))
   const byOid = new Map<number, ApplyTarget>()
-  for (const r of selection.relations) {
+  for (const r of manifest?.relations ?? selection.relations) {
     if (r.kind !== 'r' && r.kind !== 'p') continue
     byOid.set(r.oid, { schema: r.targetSchema, syncLsn: sync.get(r.oid) ?? 0n })
   }

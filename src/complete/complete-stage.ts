@@ -9,7 +9,9 @@
  * 3. set sequences from the source and copy large objects again (what logical replication does
  *    not carry; fullload/sequences.ts and large-objects.ts);
  * 4. verify row counts per table, source against target — a mismatch fails the stage with
- *    `PGFERRY_VERIFY_MISMATCH` *before* anything is dropped, so the task can still resume;
+ *    `PGFERRY_VERIFY_MISMATCH` *before* anything is dropped, so the task can still resume — then
+ *    put every materialized view in the source's state (refresh-matviews.ts: REFRESH is not in
+ *    the stream);
  * 5. drop the slot and publication on the source and the origin on the target.
  *
  * Steps 3–4 act on what the full load migrated (its stored manifest, fullload/load-manifest.ts),
@@ -43,6 +45,7 @@ import { dropReplicationObjects } from '../apply/drop-replication-objects.js'
 import { compareRowCounts, type CountMismatch } from '../verify/row-counts.js'
 import { formatLsn } from '../wal/lsn.js'
 import { writeCutoverFence } from './cutover-fence.js'
+import { refreshMatviews } from './refresh-matviews.js'
 import type { CompleteResult } from './complete-result.js'
 
 /** Progress kind of the cutover: `<db>/drained` (value: fence) and `<db>/done`. */
@@ -202,6 +205,13 @@ async function alignDatabase(
     // unlogged tables are copied by the full load but never in the WAL: not comparable here
     const tables = migrated.filter((r) => r.kind === 'r' && r.persistence === 'p')
     const mismatches = await compareRowCounts(src, tgt, tables)
+    // matviews read the tables: only once they are equal
+    if (mismatches.length === 0)
+      await refreshMatviews(
+        src,
+        tgt,
+        migrated.filter((r) => r.kind === 'm'),
+      )
     return { sequences, largeObjects, tables: tables.length, mismatches }
   } finally {
     await Promise.all([src.end().catch(() => undefined), tgt.end().catch(() => undefined)])
