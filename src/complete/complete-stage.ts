@@ -45,7 +45,7 @@ import { dropReplicationObjects } from '../apply/drop-replication-objects.js'
 import { compareRowCounts, type CountMismatch } from '../verify/row-counts.js'
 import { formatLsn } from '../wal/lsn.js'
 import { writeCutoverFence } from './cutover-fence.js'
-import { refreshMatviews } from './refresh-matviews.js'
+import { refreshMatviews } from '../schema/refresh-matviews.js'
 import type { CompleteResult } from './complete-result.js'
 
 /** Progress kind of the cutover: `<db>/drained` (value: fence) and `<db>/done`. */

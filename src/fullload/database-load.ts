@@ -47,7 +47,7 @@ import { planJobs, type CopyUnit } from './plan-jobs.js'
 import { PostDataRunner, parsePostDataDoneKey, postDataSearchPath } from './post-data-runner.js'
 import { copySequences } from './sequences.js'
 import { loadedTableEntries, unevenPartitions } from './sync-points.js'
-import { alignMatviews } from './matview-state.js'
+import { refreshMatviews } from '../schema/refresh-matviews.js'
 import { importSnapshotSql, type HeldSnapshot } from './snapshot.js'
 import type { Throttle } from './throttle.js'
 import { largestFirst } from './work-plan.js'
@@ -311,11 +311,13 @@ export async function loadDatabase(
     tgt,
     selection.relations.filter((r) => r.kind === 'S'),
   )
-  await alignMatviews(
+  const planned = new Set(steps.filter((s) => s.kind === 'matview-refresh').map((s) => s.name))
+  await refreshMatviews(
     src,
     tgt,
-    selection.relations.filter((r) => r.kind === 'm'),
-    new Set(steps.filter((s) => s.kind === 'matview-refresh').map((s) => s.name)),
+    selection.relations.filter(
+      (r) => r.kind === 'm' && !planned.has(quoteQualified(r.targetSchema, r.name)),
+    ),
   )
   await store.putProgress(taskId, [
     { kind: LOADED_DATABASE_KIND, key: db.name, value: { ...info, complete: true } },

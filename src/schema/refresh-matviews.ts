@@ -1,9 +1,13 @@
 /**
- * Materialized views at cutover: logical replication carries no REFRESH, so a matview refreshed
- * on the source during sync would stay as the full load left it. Once the target's tables equal
- * the source's, each migrated matview is put in the source's state: refreshed when the source's is
- * populated (in dependency order, a matview after those it reads), emptied (`WITH NO DATA`) when
- * the source's is not but the target's is.
+ * Materialized views end in the source's state: refreshed when the source's is populated (in
+ * dependency order, a matview after those it reads), emptied (`WITH NO DATA`) when the source's is
+ * not but the target's is. An application reading a never-refreshed matview gets an error on the
+ * source, and must get the same on the target.
+ *
+ * Used twice: after the full load, for the matviews its post-data plan did not refresh (the
+ * target's schema was made by other means, or the matview was refreshed on the source since); and
+ * at cutover, for every migrated matview, since logical replication carries no REFRESH and a
+ * matview refreshed on the source during sync would stay as the full load left it.
  */
 import type pg from 'pg'
 import { readMatviewStates } from '../catalog/matview-states.js'
