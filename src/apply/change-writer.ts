@@ -74,7 +74,8 @@ export class ChangeWriter {
 
   async insert(plan: RelationPlan, tuple: TupleData): Promise<void> {
     this.#rows++
-    const n = plan.columns.length
+    const written = plan.written
+    const n = written.length
     let run = this.#run
     if (run !== undefined && (run.plan !== plan || run.kind !== 'I')) {
       await this.flush()
@@ -86,7 +87,8 @@ export class ChangeWriter {
       run = { kind: 'I', plan, sets: [], shape: 'IN', columns, rows: 0, seen: undefined }
       this.#run = run
     }
-    for (let i = 0; i < n; i++) {
+    for (let k = 0; k < n; k++) {
+      const i = written[k] as number
       const v = columnText(tuple, i)
       if (v === undefined) {
         throw new PgferryError(
@@ -94,7 +96,7 @@ export class ChangeWriter {
           `an INSERT into ${plan.label} carries an unchanged-TOAST column (${plan.columns[i] ?? i})`,
         )
       }
-      ;(run.columns[i] as (string | null)[]).push(v)
+      ;(run.columns[k] as (string | null)[]).push(v)
     }
     run.rows++
     if (run.rows >= this.#runRows) await this.flush()
@@ -137,22 +139,24 @@ export class ChangeWriter {
       if (found !== run.rows) throw missingRow(plan, 'UPDATE')
       return
     }
+    const written = plan.written
+    const list = written.map((i) => plan.columns[i] ?? '').join(', ')
     if (run.rows === 1) {
-      const values: (string | null)[] = new Array<string | null>(plan.columns.length)
-      for (let i = 0; i < values.length; i++)
-        values[i] = (run.columns[i] as (string | null)[])[0] ?? null
+      const values: (string | null)[] = new Array<string | null>(written.length)
+      for (let k = 0; k < values.length; k++)
+        values[k] = (run.columns[k] as (string | null)[])[0] ?? null
       const st = plan.statement('I1', () => {
-        const params = plan.types.map((t, i) => `$${i + 1}::${t}`)
-        return `INSERT INTO ${plan.target} (${plan.columns.join(', ')}) OVERRIDING SYSTEM VALUE VALUES (${params.join(', ')})`
+        const params = written.map((i, k) => `$${k + 1}::${plan.types[i] ?? ''}`)
+        return `INSERT INTO ${plan.target} (${list}) OVERRIDING SYSTEM VALUE VALUES (${params.join(', ')})`
       })
       await this.#exec(plan, 'INSERT', st.name, st.text, values)
       return
     }
     const st = plan.statement('IN', () => {
-      const arrays = plan.types.map((_t, i) => `$${i + 1}::text[]`)
-      const names = plan.types.map((_t, i) => `c${i}`)
-      const casts = plan.types.map((t, i) => `u.c${i}::${t}`)
-      return `INSERT INTO ${plan.target} (${plan.columns.join(', ')}) OVERRIDING SYSTEM VALUE
+      const arrays = written.map((_i, k) => `$${k + 1}::text[]`)
+      const names = written.map((_i, k) => `c${k}`)
+      const casts = written.map((i, k) => `u.c${k}::${plan.types[i] ?? ''}`)
+      return `INSERT INTO ${plan.target} (${list}) OVERRIDING SYSTEM VALUE
               SELECT ${casts.join(', ')} FROM unnest(${arrays.join(', ')}) AS u(${names.join(', ')})`
     })
     await this.#exec(plan, 'INSERT', st.name, st.text, run.columns)
@@ -176,6 +180,7 @@ export class ChangeWriter {
       const v = columnText(tuple, i)
       if (
         v === undefined ||
+        !plan.isWritten(i) ||
         (keyKept && plan.isKey(i)) ||
         (before !== undefined && (whole || plan.isKey(i)) && columnText(before, i) === v)
       ) {
@@ -370,11 +375,14 @@ function keyValues(plan: RelationPlan, tuple: TupleData, what: string): (string 
   return values
 }
 
-/** Every old column value; `undefined` (unchanged TOAST, not sent) is left out of the match. */
+/**
+ * Every old column value; `undefined` (unchanged TOAST, not sent; or a column dropped since on both
+ * sides) is left out of the match.
+ */
 function fullRowValues(plan: RelationPlan, tuple: TupleData): (string | null | undefined)[] {
   const n = plan.columns.length
   const values: (string | null | undefined)[] = new Array<string | null | undefined>(n)
-  for (let i = 0; i < n; i++) values[i] = columnText(tuple, i)
+  for (let i = 0; i < n; i++) values[i] = plan.isWritten(i) ? columnText(tuple, i) : undefined
   return values
 }
 

@@ -43,18 +43,30 @@ export class RelationPlan {
   readonly columns: readonly string[]
   /** Indexes of the replica identity columns (all columns for REPLICA IDENTITY FULL). */
   readonly keys: readonly number[]
+  /** Indexes of the columns written: all, but one dropped since on both sides (constructor). */
+  readonly written: readonly number[]
   /** Skip changes of transactions that committed before this LSN (tablesync rule); 0n: none. */
   readonly syncLsn: bigint
   readonly #statements = new Map<string, PlannedStatement>()
   readonly #keySet: boolean[] = []
   /** By column index: in an immediate unique or exclusion index of the target (TargetColumn). */
   readonly #unique: boolean[] = []
+  readonly #written: boolean[] = []
 
+  /**
+   * `sourceNow`: the source table's column names as its catalog holds them now, read when the
+   * message and the target disagree on the columns (`columnsDiffer`). A Relation message describes
+   * the table as it was when the change was written: replayed after a DDL that the user has also
+   * applied to the target (the fix `ddlDetected` names), it lacks a column added since (written
+   * rows get the target's default, as the rows before the ALTER did on the source) or carries one
+   * dropped since (its values are gone on the source too, and are not written).
+   */
   constructor(
     relation: RelationMessage,
     targetSchema: string,
     table: TargetTable,
     syncLsn: bigint,
+    sourceNow?: ReadonlySet<string>,
   ) {
     const target = table.columns
     this.relation = relation
@@ -67,6 +79,7 @@ export class RelationPlan {
     const types: string[] = []
     const columns: string[] = []
     const keys: number[] = []
+    const written: number[] = []
     const problems: string[] = []
     const published = new Set<string>()
     for (let i = 0; i < relation.columns.length; i++) {
@@ -74,28 +87,45 @@ export class RelationPlan {
       published.add(col.name)
       const t = byName.get(col.name)
       if (t === undefined || t.generated) {
-        problems.push(`column ${col.name} is not on the target`)
+        if (col.isKey || sourceNow === undefined || sourceNow.has(col.name))
+          problems.push(`column ${col.name} is not on the target`)
       } else if (
         col.typeOid < FIRST_NORMAL_OID &&
         t.typeOid < FIRST_NORMAL_OID &&
         (col.typeOid !== t.typeOid || (col.typeMod !== t.typeMod && col.typeMod !== -1))
       ) {
         problems.push(`column ${col.name} has another type on the source (oid ${col.typeOid})`)
+      } else {
+        written.push(i)
       }
       types.push(t?.type ?? 'text')
       columns.push(quoteIdent(col.name))
       if (col.isKey) keys.push(i)
       this.#keySet.push(col.isKey)
       this.#unique.push(t?.unique === true)
+      this.#written.push(t !== undefined && !t.generated)
     }
     for (const t of target) {
-      if (!t.generated && !published.has(t.name))
+      if (!t.generated && !published.has(t.name) && sourceNow?.has(t.name) !== true)
         problems.push(`target column ${t.name} is no longer on the source`)
     }
     if (problems.length > 0) throw ddlDetected(this.label, problems.join('; '))
     this.types = types
     this.columns = columns
     this.keys = keys
+    this.written = written
+  }
+
+  /**
+   * The message's columns and the target's (generated ones aside) are not the same names: the
+   * source's current columns decide which of them a DDL since explains (constructor).
+   */
+  static columnsDiffer(relation: RelationMessage, table: TargetTable): boolean {
+    const names = new Set<string>()
+    for (const c of table.columns) if (!c.generated) names.add(c.name)
+    if (names.size !== relation.columns.length) return true
+    for (const c of relation.columns) if (!names.has(c.name)) return true
+    return false
   }
 
   /** True when a later Relation message describes the same columns (pgoutput resends them). */
@@ -112,6 +142,11 @@ export class RelationPlan {
       if (x.isKey !== y.isKey) return false
     }
     return true
+  }
+
+  /** Whether column `i` is written (not dropped since on both sides). */
+  isWritten(i: number): boolean {
+    return this.#written[i] === true
   }
 
   /** Whether column `i` is part of the replica identity key. */

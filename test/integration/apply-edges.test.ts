@@ -5,6 +5,7 @@
  * identity/generated columns. Every check reads the target with SQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { PgferryError } from '../../src/index.js'
 import { startPair, type ClusterPair } from '../harness/cluster.js'
 import type { IncrementalSync } from '../../src/apply/incremental-sync.js'
 import type { LagSample } from '../../src/apply/database-apply.js'
@@ -138,6 +139,69 @@ describe('apply edge cases (16 → 16)', () => {
         db,
       )
       expect(swapped.rows).toEqual([{ u: 2 }])
+    } finally {
+      await c.end()
+      await task.close()
+    }
+  }, 120_000)
+
+  it('DDL inside a source transaction with DML: the fix the error names (the same ALTER on the target, then start again) works, for ADD and DROP COLUMN', async () => {
+    const db = await pair.source.createDatabase('ddltxn')
+    await pair.source.query(
+      `CREATE TABLE d (id int PRIMARY KEY, v text);
+       CREATE TABLE e (id int PRIMARY KEY, v text, x int);
+       INSERT INTO d SELECT g, 'd' || g FROM generate_series(1, 10) g;
+       INSERT INTO e SELECT g, 'e' || g, g FROM generate_series(1, 10) g;`,
+      [],
+      db,
+    )
+    const task = await loadedTask(pair, db)
+    const c = await pair.source.client(db)
+    try {
+      // each round: a transaction that changes a table's columns between two of its writes stops
+      // the apply; the user does what the error says, and the apply goes on from that transaction
+      const rounds: [string, string, string][] = [
+        [
+          'public.d',
+          `BEGIN;
+           INSERT INTO d VALUES (11, 'before');
+           UPDATE d SET v = 'u' WHERE id = 1;
+           ALTER TABLE d ADD COLUMN c int DEFAULT 7;
+           INSERT INTO d VALUES (12, 'after', 8);
+           UPDATE d SET c = 9 WHERE id = 2;
+           COMMIT`,
+          `ALTER TABLE d ADD COLUMN c int DEFAULT 7`,
+        ],
+        [
+          'public.e',
+          `BEGIN;
+           INSERT INTO e VALUES (11, 'before', 11);
+           UPDATE e SET x = -1 WHERE id = 1;
+           ALTER TABLE e DROP COLUMN x;
+           INSERT INTO e VALUES (12, 'after');
+           UPDATE e SET v = 'u' WHERE id = 2;
+           COMMIT`,
+          `ALTER TABLE e DROP COLUMN x`,
+        ],
+      ]
+      for (const [table, sql, fix] of rounds) {
+        const sync = await task.startIncremental()
+        await c.query(sql)
+        const failure = (await sync.done.catch((e: unknown) => e)) as PgferryError
+        expect(failure.code).toBe('PGFERRY_DDL_DETECTED')
+        expect(failure.message).toContain(table)
+        expect(failure.fix).toContain('apply the same DDL to the target')
+        await pair.target.query(fix, [], db)
+      }
+      const sync = await task.startIncremental()
+      await c.query(`INSERT INTO d VALUES (13, 'later', 10); UPDATE d SET c = c + 1 WHERE id = 3`)
+      await c.query(`INSERT INTO e VALUES (13, 'later'); UPDATE e SET v = v || '!' WHERE id = 3`)
+      await caughtUp(sync)
+      for (const t of ['d', 'e'])
+        expect(await tableDigest(pair.target, db, t)).toBe(await tableDigest(pair.source, db, t))
+      await task.complete()
+      for (const t of ['d', 'e'])
+        expect(await tableDigest(pair.target, db, t)).toBe(await tableDigest(pair.source, db, t))
     } finally {
       await c.end()
       await task.close()

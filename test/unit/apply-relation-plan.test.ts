@@ -98,6 +98,48 @@ describe('RelationPlan', () => {
     }
   })
 
+  it('replayed after a DDL applied to both sides: a column added since gets the target default, one dropped since is not written', () => {
+    // the message predates ADD COLUMN note: the source has note now
+    const older = new RelationPlan(
+      relation([['id', INT4, true]]),
+      'public',
+      TARGET,
+      0n,
+      new Set(['id', 'note']),
+    )
+    expect(older.written).toEqual([0])
+    // the message predates DROP COLUMN gone, which the target has dropped too
+    const dropped = new RelationPlan(
+      relation([
+        ['id', INT4, true],
+        ['gone', INT4, false],
+        ['note', TEXT, false],
+      ]),
+      'public',
+      TARGET,
+      0n,
+      new Set(['id', 'note']),
+    )
+    expect(dropped.written).toEqual([0, 2])
+    expect(dropped.isWritten(1)).toBe(false)
+    // a target column the source does not have now is still DDL, and so is a dropped key column
+    for (const [cols, now] of [
+      [[['id', INT4, true]], new Set(['id'])],
+      [
+        [
+          ['id', INT4, true],
+          ['k2', INT4, true],
+          ['note', TEXT, false],
+        ],
+        new Set(['id', 'note']),
+      ],
+    ] as [[string, number, boolean][], Set<string>][]) {
+      expect(() => new RelationPlan(relation(cols), 'public', TARGET, 0n, now)).toThrow(
+        /DDL detected/,
+      )
+    }
+  })
+
   it('accepts a resent identical Relation message and refuses a changed one', () => {
     const cols: [string, number, boolean][] = [
       ['id', INT4, true],
