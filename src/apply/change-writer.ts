@@ -57,12 +57,57 @@ export class ChangeWriter {
   readonly #client: pg.Client
   readonly #runRows: number
   #run: Run | undefined
+  /** Tables (by `RelationPlan.identityOwner`) whose ALWAYS identities are relaxed in this transaction. */
+  readonly #relaxed = new Map<string, RelationPlan>()
   /** Rows written since the last `takeRows()`. */
   #rows = 0
 
   constructor(client: pg.Client, runRows = DEFAULT_RUN_ROWS) {
     this.#client = client
     this.#runRows = runRows
+  }
+
+  /**
+   * Relax the GENERATED ALWAYS identity columns of `plan`'s table to BY DEFAULT for the open
+   * transaction: an UPDATE may set such a column only to DEFAULT, yet the source's new value must
+   * be written (every column of the new row is sent, and `SET n = DEFAULT` does change it there).
+   * `restoreIdentities` puts ALWAYS back before the transaction commits, so every committed state
+   * of the target, and whatever a crash leaves, has the source's definition; a rollback undoes it
+   * with the rest.
+   */
+  async #relaxIdentity(plan: RelationPlan): Promise<void> {
+    const owner = plan.identityOwner
+    if (this.#relaxed.has(owner)) return
+    await this.#alterIdentity(owner, plan.alwaysIdentity, 'BY DEFAULT', plan.label)
+    this.#relaxed.set(owner, plan)
+  }
+
+  /** Put back GENERATED ALWAYS on the columns relaxed in this transaction; call before COMMIT. */
+  async restoreIdentities(): Promise<void> {
+    for (const [table, plan] of this.#relaxed)
+      await this.#alterIdentity(table, plan.alwaysIdentity, 'ALWAYS', plan.label)
+    this.#relaxed.clear()
+  }
+
+  /** The transaction was rolled back: its queued rows and relaxed columns are gone with it. */
+  discard(): void {
+    this.#run = undefined
+    this.#relaxed.clear()
+    this.#rows = 0
+  }
+
+  async #alterIdentity(
+    table: string,
+    columns: readonly string[],
+    to: 'ALWAYS' | 'BY DEFAULT',
+    label: string,
+  ): Promise<void> {
+    const alter = columns.map((c) => `ALTER COLUMN ${c} SET GENERATED ${to}`).join(', ')
+    try {
+      await this.#client.query(`ALTER TABLE ${table} ${alter}`)
+    } catch (error) {
+      throw applyFailed(label, `SET GENERATED ${to} of an identity column`, error)
+    }
   }
 
   /** Rows written (or queued) since the last call. */
@@ -132,6 +177,7 @@ export class ChangeWriter {
                   FROM unnest(${arrays.join(', ')}) AS u(${names.join(', ')})
                  WHERE ${where.join(' AND ')}`
       })
+      if (plan.setsAlwaysIdentity(sets)) await this.#relaxIdentity(plan)
       const found =
         run.rows > 1 && plan.orderMatters(sets)
           ? await this.#updateGuarded(run, st.name, st.text)
@@ -218,6 +264,7 @@ export class ChangeWriter {
         : `UPDATE ${plan.only} SET ${set.join(', ')} WHERE ${where}`
     })
     for (const v of whereValues) if (v !== null && v !== undefined) values.push(v)
+    if (plan.setsAlwaysIdentity(sets)) await this.#relaxIdentity(plan)
     const found = await this.#exec(plan, 'UPDATE', st.name, st.text, values)
     if (found === 0) throw missingRow(plan, 'UPDATE')
   }

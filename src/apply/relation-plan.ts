@@ -45,6 +45,13 @@ export class RelationPlan {
   readonly keys: readonly number[]
   /** Indexes of the columns written: all, but one dropped since on both sides (constructor). */
   readonly written: readonly number[]
+  /** Quoted names of the target's GENERATED ALWAYS identity columns among the written ones. */
+  readonly alwaysIdentity: readonly string[]
+  /**
+   * The table whose identity definition an ALTER changes: the statements' own (`only`), or for a
+   * partition its root, without ONLY (from v17 the partitions share the root's identity).
+   */
+  readonly identityOwner: string
   /** Skip changes of transactions that committed before this LSN (tablesync rule); 0n: none. */
   readonly syncLsn: bigint
   readonly #statements = new Map<string, PlannedStatement>()
@@ -52,6 +59,7 @@ export class RelationPlan {
   /** By column index: in an immediate unique or exclusion index of the target (TargetColumn). */
   readonly #unique: boolean[] = []
   readonly #written: boolean[] = []
+  readonly #always: boolean[] = []
 
   /**
    * `sourceNow`: the source table's column names as its catalog holds them now, read when the
@@ -73,6 +81,8 @@ export class RelationPlan {
     this.targetSchema = targetSchema
     this.target = quoteQualified(targetSchema, relation.name)
     this.only = table.partitioned ? this.target : `ONLY ${this.target}`
+    this.identityOwner =
+      table.root === undefined ? this.only : quoteQualified(table.root.schema, table.root.name)
     this.label = `${relation.schema}.${relation.name}`
     this.syncLsn = syncLsn
     const byName = new Map(target.map((c) => [c.name, c]))
@@ -80,6 +90,7 @@ export class RelationPlan {
     const columns: string[] = []
     const keys: number[] = []
     const written: number[] = []
+    const always: string[] = []
     const problems: string[] = []
     const published = new Set<string>()
     for (let i = 0; i < relation.columns.length; i++) {
@@ -104,6 +115,8 @@ export class RelationPlan {
       this.#keySet.push(col.isKey)
       this.#unique.push(t?.unique === true)
       this.#written.push(t !== undefined && !t.generated)
+      this.#always.push(t?.identity === 'a')
+      if (t?.identity === 'a') always.push(quoteIdent(col.name))
     }
     for (const t of target) {
       if (!t.generated && !published.has(t.name) && sourceNow?.has(t.name) !== true)
@@ -114,6 +127,7 @@ export class RelationPlan {
     this.columns = columns
     this.keys = keys
     this.written = written
+    this.alwaysIdentity = always
   }
 
   /**
@@ -161,6 +175,15 @@ export class RelationPlan {
    */
   orderMatters(sets: readonly number[]): boolean {
     for (const i of sets) if (this.#unique[i] === true) return true
+    return false
+  }
+
+  /**
+   * Whether these columns include a GENERATED ALWAYS identity column, which an UPDATE may set only
+   * to DEFAULT: the writer relaxes it for its transaction (ChangeWriter).
+   */
+  setsAlwaysIdentity(sets: readonly number[]): boolean {
+    for (const i of sets) if (this.#always[i] === true) return true
     return false
   }
 

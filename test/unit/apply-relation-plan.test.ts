@@ -38,6 +38,7 @@ function target(columns: [string, string, number, boolean?][]): TargetColumn[] {
 
 const TARGET: TargetTable = {
   partitioned: false,
+  root: undefined,
   columns: target([
     ['id', 'integer', INT4],
     ['note', 'text', TEXT],
@@ -62,7 +63,7 @@ describe('RelationPlan', () => {
     const root = new RelationPlan(
       relation([['id', INT4, true]]),
       'sales',
-      { partitioned: true, columns: TARGET.columns.slice(0, 1) },
+      { partitioned: true, root: undefined, columns: TARGET.columns.slice(0, 1) },
       0n,
     )
     expect(root.only).toBe('"sales"."orders"')
