@@ -10,6 +10,8 @@ import { PgferryError } from '../errors.js'
 import { quoteIdent, quoteQualified } from '../pg/quote.js'
 import type { RelationMessage } from '../wal/pgoutput-messages.js'
 import type { TargetTable } from './target-table.js'
+import type { AttributeSlot } from '../catalog/column-names.js'
+import { replayedColumns } from './replayed-columns.js'
 
 /** First OID of user-created objects: built-in type OIDs below it are equal on every server. */
 const FIRST_NORMAL_OID = 16384
@@ -62,19 +64,20 @@ export class RelationPlan {
   readonly #always: boolean[] = []
 
   /**
-   * `sourceNow`: the source table's column names as its catalog holds them now, read when the
+   * `sourceNow`: the source table's attribute slots as its catalog holds them now, read when the
    * message and the target disagree on the columns (`columnsDiffer`). A Relation message describes
    * the table as it was when the change was written: replayed after a DDL that the user has also
-   * applied to the target (the fix `ddlDetected` names), it lacks a column added since (written
-   * rows get the target's default, as the rows before the ALTER did on the source) or carries one
-   * dropped since (its values are gone on the source too, and are not written).
+   * applied to the target (the fix `ddlDetected` names), its columns are written under their names
+   * now (replayed-columns.ts): one renamed since under its new name, one dropped since not at all
+   * (its values are gone on the source too), and a column added since is left to the target's
+   * default, as the rows before the ALTER got it on the source.
    */
   constructor(
     relation: RelationMessage,
     targetSchema: string,
     table: TargetTable,
     syncLsn: bigint,
-    sourceNow?: ReadonlySet<string>,
+    sourceNow?: readonly AttributeSlot[],
   ) {
     const target = table.columns
     this.relation = relation
@@ -93,33 +96,44 @@ export class RelationPlan {
     const always: string[] = []
     const problems: string[] = []
     const published = new Set<string>()
+    let now: readonly (string | null)[] = relation.columns.map((c) => c.name)
+    if (sourceNow !== undefined) {
+      const replayed = replayedColumns(now as string[], sourceNow)
+      if (replayed.ok) now = replayed.now
+      else problems.push(replayed.reason)
+    }
     for (let i = 0; i < relation.columns.length; i++) {
       const col = relation.columns[i] as RelationMessage['columns'][number]
-      published.add(col.name)
-      const t = byName.get(col.name)
-      if (t === undefined || t.generated) {
-        if (col.isKey || sourceNow === undefined || sourceNow.has(col.name))
-          problems.push(`column ${col.name} is not on the target`)
+      const name = now[i] ?? null
+      const t = name === null ? undefined : byName.get(name)
+      if (name !== null) published.add(name)
+      if (name === null) {
+        // dropped since on the source: its values are not written, but a key cannot go
+        if (col.isKey) problems.push(`key column ${col.name} was dropped`)
+      } else if (t === undefined || t.generated) {
+        problems.push(`column ${name} is not on the target`)
       } else if (
         col.typeOid < FIRST_NORMAL_OID &&
         t.typeOid < FIRST_NORMAL_OID &&
         (col.typeOid !== t.typeOid || (col.typeMod !== t.typeMod && col.typeMod !== -1))
       ) {
-        problems.push(`column ${col.name} has another type on the source (oid ${col.typeOid})`)
+        problems.push(`column ${name} has another type on the source (oid ${col.typeOid})`)
       } else {
         written.push(i)
       }
       types.push(t?.type ?? 'text')
-      columns.push(quoteIdent(col.name))
+      columns.push(quoteIdent(name ?? col.name))
       if (col.isKey) keys.push(i)
       this.#keySet.push(col.isKey)
       this.#unique.push(t?.unique === true)
       this.#written.push(t !== undefined && !t.generated)
       this.#always.push(t?.identity === 'a')
-      if (t?.identity === 'a') always.push(quoteIdent(col.name))
+      if (t?.identity === 'a') always.push(quoteIdent(t.name))
     }
+    const liveNow = new Set<string>()
+    for (const slot of sourceNow ?? []) if (slot !== null) liveNow.add(slot)
     for (const t of target) {
-      if (!t.generated && !published.has(t.name) && sourceNow?.has(t.name) !== true)
+      if (!t.generated && !published.has(t.name) && !liveNow.has(t.name))
         problems.push(`target column ${t.name} is no longer on the source`)
     }
     if (problems.length > 0) throw ddlDetected(this.label, problems.join('; '))

@@ -229,11 +229,14 @@ describe('apply edge cases (16 → 16)', () => {
     }
   }, 120_000)
 
-  it('DDL inside a source transaction with DML: the fix the error names (the same ALTER on the target, then start again) works, for ADD and DROP COLUMN', async () => {
+  it('DDL inside a source transaction with DML: the fix the error names (the same ALTER on the target, then start again) works, for ADD, DROP and RENAME COLUMN', async () => {
     const db = await pair.source.createDatabase('ddltxn')
     await pair.source.query(
       `CREATE TABLE d (id int PRIMARY KEY, v text);
        CREATE TABLE e (id int PRIMARY KEY, v text, x int);
+       CREATE TABLE f (id int PRIMARY KEY, old int, v text, w int);
+       ALTER TABLE f DROP COLUMN old;
+       INSERT INTO f SELECT g, 'f' || g, g FROM generate_series(1, 10) g;
        INSERT INTO d SELECT g, 'd' || g FROM generate_series(1, 10) g;
        INSERT INTO e SELECT g, 'e' || g, g FROM generate_series(1, 10) g;`,
       [],
@@ -267,6 +270,19 @@ describe('apply edge cases (16 → 16)', () => {
            COMMIT`,
           `ALTER TABLE e DROP COLUMN x`,
         ],
+        [
+          // a rename is no drop and add: the values written before it keep their column
+          'public.f',
+          `BEGIN;
+           INSERT INTO f VALUES (11, 'before', 11);
+           UPDATE f SET v = 'u', w = -1 WHERE id = 1;
+           ALTER TABLE f RENAME COLUMN v TO v2;
+           ALTER TABLE f ADD COLUMN z int DEFAULT 5;
+           INSERT INTO f VALUES (12, 'after', 12, 6);
+           UPDATE f SET v2 = 'u' WHERE id = 2;
+           COMMIT`,
+          `ALTER TABLE f RENAME COLUMN v TO v2; ALTER TABLE f ADD COLUMN z int DEFAULT 5`,
+        ],
       ]
       for (const [table, sql, fix] of rounds) {
         const sync = await task.startIncremental()
@@ -280,11 +296,14 @@ describe('apply edge cases (16 → 16)', () => {
       const sync = await task.startIncremental()
       await c.query(`INSERT INTO d VALUES (13, 'later', 10); UPDATE d SET c = c + 1 WHERE id = 3`)
       await c.query(`INSERT INTO e VALUES (13, 'later'); UPDATE e SET v = v || '!' WHERE id = 3`)
+      await c.query(
+        `INSERT INTO f VALUES (13, 'later', 13); UPDATE f SET v2 = v2 || '!' WHERE id = 3`,
+      )
       await caughtUp(sync)
-      for (const t of ['d', 'e'])
+      for (const t of ['d', 'e', 'f'])
         expect(await tableDigest(pair.target, db, t)).toBe(await tableDigest(pair.source, db, t))
       await task.complete()
-      for (const t of ['d', 'e'])
+      for (const t of ['d', 'e', 'f'])
         expect(await tableDigest(pair.target, db, t)).toBe(await tableDigest(pair.source, db, t))
     } finally {
       await c.end()

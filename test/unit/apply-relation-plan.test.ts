@@ -101,13 +101,10 @@ describe('RelationPlan', () => {
 
   it('replayed after a DDL applied to both sides: a column added since gets the target default, one dropped since is not written', () => {
     // the message predates ADD COLUMN note: the source has note now
-    const older = new RelationPlan(
-      relation([['id', INT4, true]]),
-      'public',
-      TARGET,
-      0n,
-      new Set(['id', 'note']),
-    )
+    const older = new RelationPlan(relation([['id', INT4, true]]), 'public', TARGET, 0n, [
+      'id',
+      'note',
+    ])
     expect(older.written).toEqual([0])
     // the message predates DROP COLUMN gone, which the target has dropped too
     const dropped = new RelationPlan(
@@ -119,22 +116,35 @@ describe('RelationPlan', () => {
       'public',
       TARGET,
       0n,
-      new Set(['id', 'note']),
+      ['id', null, 'note'],
     )
     expect(dropped.written).toEqual([0, 2])
     expect(dropped.isWritten(1)).toBe(false)
+    // renamed since (the target too): written under the new name
+    const renamed = new RelationPlan(
+      relation([
+        ['id', INT4, true],
+        ['memo', TEXT, false],
+      ]),
+      'public',
+      TARGET,
+      0n,
+      ['id', 'note'],
+    )
+    expect(renamed.columns).toEqual(['"id"', '"note"'])
+    expect(renamed.written).toEqual([0, 1])
     // a target column the source does not have now is still DDL, and so is a dropped key column
     for (const [cols, now] of [
-      [[['id', INT4, true]], new Set(['id'])],
+      [[['id', INT4, true]], ['id']],
       [
         [
           ['id', INT4, true],
           ['k2', INT4, true],
           ['note', TEXT, false],
         ],
-        new Set(['id', 'note']),
+        ['id', null, 'note'],
       ],
-    ] as [[string, number, boolean][], Set<string>][]) {
+    ] as [[string, number, boolean][], (string | null)[]][]) {
       expect(() => new RelationPlan(relation(cols), 'public', TARGET, 0n, now)).toThrow(
         /DDL detected/,
       )
