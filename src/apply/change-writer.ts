@@ -28,6 +28,7 @@ import {
   type UpdateMessage,
 } from '../wal/pgoutput-messages.js'
 import type { RelationPlan } from './relation-plan.js'
+import { updateRunSql, type UpdateRunSql } from './update-run-sql.js'
 
 /** SQLSTATEs of a violated unique index and exclusion constraint. */
 const UNIQUE_VIOLATION = '23505'
@@ -59,6 +60,8 @@ export class ChangeWriter {
   #run: Run | undefined
   /** Tables (by `RelationPlan.identityOwner`) whose ALWAYS identities are relaxed in this transaction. */
   readonly #relaxed = new Map<string, RelationPlan>()
+  /** Rows of the UPDATE run being flushed whose ALWAYS identity value differs (update-run-sql.ts). */
+  #moved = 0
   /** Rows written since the last `takeRows()`. */
   #rows = 0
 
@@ -154,35 +157,18 @@ export class ChangeWriter {
     this.#run = undefined
     const plan = run.plan
     if (run.kind === 'U') {
-      const sets = run.sets
-      const st = plan.statement(`UN${run.shape}`, () => {
-        const keys = plan.keys
-        const arrays: string[] = []
-        const names: string[] = []
-        const set: string[] = []
-        const where: string[] = []
-        for (let k = 0; k < sets.length; k++) {
-          const i = sets[k] as number
-          arrays.push(`$${arrays.length + 1}::text[]`)
-          names.push(`s${k}`)
-          set.push(`${plan.columns[i] ?? ''} = u.s${k}::${plan.types[i] ?? ''}`)
-        }
-        for (let k = 0; k < keys.length; k++) {
-          const i = keys[k] as number
-          arrays.push(`$${arrays.length + 1}::text[]`)
-          names.push(`k${k}`)
-          where.push(`t.${plan.columns[i] ?? ''} = u.k${k}::${plan.types[i] ?? ''}`)
-        }
-        return `UPDATE ${plan.only} AS t SET ${set.join(', ')}
-                  FROM unnest(${arrays.join(', ')}) AS u(${names.join(', ')})
-                 WHERE ${where.join(' AND ')}`
-      })
-      if (plan.setsAlwaysIdentity(sets)) await this.#relaxIdentity(plan)
+      const sql = updateRunSql(plan, run.shape, run.sets)
+      this.#moved = 0
       const found =
-        run.rows > 1 && plan.orderMatters(sets)
-          ? await this.#updateGuarded(run, st.name, st.text)
-          : await this.#exec(plan, 'UPDATE', st.name, st.text, run.columns)
+        run.rows > 1 && plan.orderMatters(sql.others)
+          ? await this.#updateGuarded(run, sql)
+          : await this.#update(run, sql, run.columns)
       if (found !== run.rows) throw missingRow(plan, 'UPDATE')
+      if (this.#moved > 0 && sql.identity !== undefined) {
+        // an identity value changed on the source (SET … = DEFAULT there)
+        await this.#relaxIdentity(plan)
+        await this.#exec(plan, 'UPDATE', sql.identity.name, sql.identity.text, run.columns)
+      }
       return
     }
     const written = plan.written
@@ -314,12 +300,12 @@ export class ChangeWriter {
    * the run is replayed row by row in the source's order, which either succeeds as on the source
    * or fails on a row that really conflicts (a diverged target).
    */
-  async #updateGuarded(run: Run, name: string, text: string): Promise<number> {
+  async #updateGuarded(run: Run, sql: UpdateRunSql): Promise<number> {
     const client = this.#client
     await client.query('SAVEPOINT pgferry_run')
     let found: number
     try {
-      found = (await client.query({ name, text, values: run.columns })).rowCount ?? 0
+      found = await this.#update(run, sql, run.columns, true)
     } catch (error) {
       const code = (error as { code?: unknown }).code
       if (code !== UNIQUE_VIOLATION && code !== EXCLUSION_VIOLATION) {
@@ -327,17 +313,41 @@ export class ChangeWriter {
       }
       await client.query('ROLLBACK TO SAVEPOINT pgferry_run')
       found = 0
+      this.#moved = 0
       const width = run.columns.length
       const values: string[][] = new Array<string[]>(width)
       for (let r = 0; r < run.rows; r++) {
         for (let c = 0; c < width; c++) {
           values[c] = [(run.columns[c] as (string | null)[])[r] as string]
         }
-        found += await this.#exec(run.plan, 'UPDATE', name, text, values)
+        found += await this.#update(run, sql, values)
       }
     }
     await client.query('RELEASE SAVEPOINT pgferry_run')
     return found
+  }
+
+  /**
+   * Run an UPDATE run's main statement over `values`; returns the rows found and adds to `#moved`
+   * the rows whose ALWAYS identity value differs. `raw`: let the server's error through unwrapped.
+   */
+  async #update(run: Run, sql: UpdateRunSql, values: unknown[], raw = false): Promise<number> {
+    const st = sql.main
+    let r: pg.QueryResult<{ found: number; moved: number }>
+    try {
+      r = await this.#client.query<{ found: number; moved: number }>({
+        name: st.name,
+        text: st.text,
+        values,
+      })
+    } catch (error) {
+      if (raw) throw error
+      throw applyFailed(run.plan.label, 'UPDATE', error)
+    }
+    if (!sql.counted) return r.rowCount ?? 0
+    const row = r.rows[0]
+    this.#moved += row?.moved ?? 0
+    return row?.found ?? 0
   }
 
   async delete(plan: RelationPlan, m: DeleteMessage): Promise<void> {
