@@ -14,7 +14,11 @@
  *   per run, each column cast to its target type (DESIGN.md §4); runs of UPDATEs of one table with
  *   the same columns sent and the key kept likewise (`UPDATE … FROM unnest(…)`), a key seen twice
  *   ending the run; where the rows' order can matter (a unique column set), a run that fails on a
- *   unique violation is replayed row by row in the source's order. Any other change flushes the run first, so the target sees the source's order.
+ *   unique violation is replayed row by row in the source's order. Any other change flushes the
+ *   run first, so the target sees the source's order.
+ * - A GENERATED ALWAYS identity column is set only where its value changed, relaxed for that
+ *   transaction (update-run-sql.ts, identity-relaxer.ts); generated columns are never published
+ *   and the target computes them.
  *
  * A row that an UPDATE or DELETE does not find means the target diverged: that is an error, never
  * silently ignored.
@@ -29,6 +33,8 @@ import {
 } from '../wal/pgoutput-messages.js'
 import type { RelationPlan } from './relation-plan.js'
 import { updateRunSql, type UpdateRunSql } from './update-run-sql.js'
+import { IdentityRelaxer } from './identity-relaxer.js'
+import { fullMask, fullMatch, fullRowValues } from './full-row-match.js'
 
 /** SQLSTATEs of a violated unique index and exclusion constraint. */
 const UNIQUE_VIOLATION = '23505'
@@ -58,8 +64,7 @@ export class ChangeWriter {
   readonly #client: pg.Client
   readonly #runRows: number
   #run: Run | undefined
-  /** Tables (by `RelationPlan.identityOwner`) whose ALWAYS identities are relaxed in this transaction. */
-  readonly #relaxed = new Map<string, RelationPlan>()
+  readonly #identities: IdentityRelaxer
   /** Rows of the UPDATE run being flushed whose ALWAYS identity value differs (update-run-sql.ts). */
   #moved = 0
   /** Rows written since the last `takeRows()`. */
@@ -68,49 +73,19 @@ export class ChangeWriter {
   constructor(client: pg.Client, runRows = DEFAULT_RUN_ROWS) {
     this.#client = client
     this.#runRows = runRows
+    this.#identities = new IdentityRelaxer(client)
   }
 
-  /**
-   * Relax the GENERATED ALWAYS identity columns of `plan`'s table to BY DEFAULT for the open
-   * transaction: an UPDATE may set such a column only to DEFAULT, yet the source's new value must
-   * be written (every column of the new row is sent, and `SET n = DEFAULT` does change it there).
-   * `restoreIdentities` puts ALWAYS back before the transaction commits, so every committed state
-   * of the target, and whatever a crash leaves, has the source's definition; a rollback undoes it
-   * with the rest.
-   */
-  async #relaxIdentity(plan: RelationPlan): Promise<void> {
-    const owner = plan.identityOwner
-    if (this.#relaxed.has(owner)) return
-    await this.#alterIdentity(owner, plan.alwaysIdentity, 'BY DEFAULT', plan.label)
-    this.#relaxed.set(owner, plan)
-  }
-
-  /** Put back GENERATED ALWAYS on the columns relaxed in this transaction; call before COMMIT. */
+  /** Put back GENERATED ALWAYS on the identities relaxed in this transaction; before COMMIT. */
   async restoreIdentities(): Promise<void> {
-    for (const [table, plan] of this.#relaxed)
-      await this.#alterIdentity(table, plan.alwaysIdentity, 'ALWAYS', plan.label)
-    this.#relaxed.clear()
+    await this.#identities.restore()
   }
 
-  /** The transaction was rolled back: its queued rows and relaxed columns are gone with it. */
+  /** The transaction was rolled back: its queued rows and relaxed identities are gone with it. */
   discard(): void {
     this.#run = undefined
-    this.#relaxed.clear()
+    this.#identities.clear()
     this.#rows = 0
-  }
-
-  async #alterIdentity(
-    table: string,
-    columns: readonly string[],
-    to: 'ALWAYS' | 'BY DEFAULT',
-    label: string,
-  ): Promise<void> {
-    const alter = columns.map((c) => `ALTER COLUMN ${c} SET GENERATED ${to}`).join(', ')
-    try {
-      await this.#client.query(`ALTER TABLE ${table} ${alter}`)
-    } catch (error) {
-      throw applyFailed(label, `SET GENERATED ${to} of an identity column`, error)
-    }
   }
 
   /** Rows written (or queued) since the last call. */
@@ -166,7 +141,7 @@ export class ChangeWriter {
       if (found !== run.rows) throw missingRow(plan, 'UPDATE')
       if (this.#moved > 0 && sql.identity !== undefined) {
         // an identity value changed on the source (SET … = DEFAULT there)
-        await this.#relaxIdentity(plan)
+        await this.#identities.relax(plan)
         await this.#exec(plan, 'UPDATE', sql.identity.name, sql.identity.text, run.columns)
       }
       return
@@ -250,7 +225,7 @@ export class ChangeWriter {
         : `UPDATE ${plan.only} SET ${set.join(', ')} WHERE ${where}`
     })
     for (const v of whereValues) if (v !== null && v !== undefined) values.push(v)
-    if (plan.setsAlwaysIdentity(sets)) await this.#relaxIdentity(plan)
+    if (plan.setsAlwaysIdentity(sets)) await this.#identities.relax(plan)
     const found = await this.#exec(plan, 'UPDATE', st.name, st.text, values)
     if (found === 0) throw missingRow(plan, 'UPDATE')
   }
@@ -430,45 +405,6 @@ function keyValues(plan: RelationPlan, tuple: TupleData, what: string): (string 
     values[k] = v
   }
   return values
-}
-
-/**
- * Every old column value; `undefined` (unchanged TOAST, not sent; or a column dropped since on both
- * sides) is left out of the match.
- */
-function fullRowValues(plan: RelationPlan, tuple: TupleData): (string | null | undefined)[] {
-  const n = plan.columns.length
-  const values: (string | null | undefined)[] = new Array<string | null | undefined>(n)
-  for (let i = 0; i < n; i++) values[i] = plan.isWritten(i) ? columnText(tuple, i) : undefined
-  return values
-}
-
-/** n: NULL, u: not sent, v: a value — the statement differs by it. */
-function fullMask(values: readonly (string | null | undefined)[]): string {
-  let s = ''
-  for (const v of values) s += v === null ? 'n' : v === undefined ? 'u' : 'v'
-  return s
-}
-
-/**
- * Match every sent old column. Compared as the target type's text output of both sides, so a type
- * without an equality operator (json, point, xml) still matches; NULLs as IS NULL.
- */
-function fullMatch(
-  plan: RelationPlan,
-  first: number,
-  values: readonly (string | null | undefined)[],
-): string {
-  const parts: string[] = []
-  let p = first
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]
-    if (v === undefined) continue
-    const col = plan.columns[i] ?? ''
-    if (v === null) parts.push(`${col} IS NULL`)
-    else parts.push(`${col}::text = ($${p++}::${plan.types[i] ?? 'text'})::text`)
-  }
-  return parts.length === 0 ? 'true' : parts.join(' AND ')
 }
 
 function missingRow(plan: RelationPlan, what: string): PgferryError {
