@@ -177,6 +177,9 @@ describe('apply edge cases (16 → 16)', () => {
       await c.query(`UPDATE ONLY ipk SET v = v || '+' WHERE v = 'k1'`)
       await c.query(`DELETE FROM ONLY ipk WHERE v = 'k2'`)
       await c.query(`UPDATE ic1 SET v = v || '!' WHERE id = 2`)
+      // without ONLY on the source: each table's rows come as that table's own changes
+      await c.query(`UPDATE ip SET v = v || '*' WHERE id = 4`)
+      await c.query(`DELETE FROM ipk WHERE v = 'k3'`)
       await caughtUp(sync)
       expect((await onlyDigests(db, tables)).filter(([, s, t]) => s !== t)).toEqual([])
       await c.query(`TRUNCATE ONLY ip`)
@@ -186,9 +189,13 @@ describe('apply edge cases (16 → 16)', () => {
       expect(after.filter(([, s, t]) => s !== t)).toEqual([])
       // the children still hold their rows (not a vacuous equality of empty tables)
       expect(after.find(([t]) => t === 'ic1')?.[2]).toMatch(/^10:/)
-      expect(after.find(([t]) => t === 'ick')?.[2]).toMatch(/^10:/)
+      expect(after.find(([t]) => t === 'ick')?.[2]).toMatch(/^9:/)
+      // a TRUNCATE of the whole tree lists every table of it
+      await c.query(`TRUNCATE ip`)
       await task.complete()
-      expect((await onlyDigests(db, tables)).filter(([, s, t]) => s !== t)).toEqual([])
+      const end = await onlyDigests(db, tables)
+      expect(end.filter(([, s, t]) => s !== t)).toEqual([])
+      expect(end.find(([t]) => t === 'ic1')?.[2]).toMatch(/^0:/)
     } finally {
       await c.end()
       await task.close()
