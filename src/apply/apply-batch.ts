@@ -82,6 +82,7 @@ export class ApplyBatch {
    */
   async commit(applied: bigint): Promise<CommittedBatch> {
     await this.#writer.flush()
+    await this.#writer.restoreIdentities()
     await this.#progress.record(this.#endLsn, this.#commitTime)
     this.#open = false
     try {
@@ -102,7 +103,7 @@ export class ApplyBatch {
   /** Roll back (a source transaction was cut short); the origin is put back to `applied`. */
   async rollback(applied: bigint): Promise<void> {
     this.#open = false
-    this.#writer.takeRows()
+    this.#writer.discard()
     await this.#client.query('ROLLBACK')
     await this.#progress.restore(applied)
   }

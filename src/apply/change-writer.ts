@@ -14,7 +14,11 @@
  *   per run, each column cast to its target type (DESIGN.md §4); runs of UPDATEs of one table with
  *   the same columns sent and the key kept likewise (`UPDATE … FROM unnest(…)`), a key seen twice
  *   ending the run; where the rows' order can matter (a unique column set), a run that fails on a
- *   unique violation is replayed row by row in the source's order. Any other change flushes the run first, so the target sees the source's order.
+ *   unique violation is replayed row by row in the source's order. Any other change flushes the
+ *   run first, so the target sees the source's order.
+ * - A GENERATED ALWAYS identity column is set only where its value changed, relaxed for that
+ *   transaction (update-run-sql.ts, identity-relaxer.ts); generated columns are never published
+ *   and the target computes them.
  *
  * A row that an UPDATE or DELETE does not find means the target diverged: that is an error, never
  * silently ignored.
@@ -28,6 +32,9 @@ import {
   type UpdateMessage,
 } from '../wal/pgoutput-messages.js'
 import type { RelationPlan } from './relation-plan.js'
+import { updateRunSql, type UpdateRunSql } from './update-run-sql.js'
+import { IdentityRelaxer } from './identity-relaxer.js'
+import { fullMask, fullMatch, fullRowValues } from './full-row-match.js'
 
 /** SQLSTATEs of a violated unique index and exclusion constraint. */
 const UNIQUE_VIOLATION = '23505'
@@ -57,12 +64,28 @@ export class ChangeWriter {
   readonly #client: pg.Client
   readonly #runRows: number
   #run: Run | undefined
+  readonly #identities: IdentityRelaxer
+  /** Rows of the UPDATE run being flushed whose ALWAYS identity value differs (update-run-sql.ts). */
+  #moved = 0
   /** Rows written since the last `takeRows()`. */
   #rows = 0
 
   constructor(client: pg.Client, runRows = DEFAULT_RUN_ROWS) {
     this.#client = client
     this.#runRows = runRows
+    this.#identities = new IdentityRelaxer(client)
+  }
+
+  /** Put back GENERATED ALWAYS on the identities relaxed in this transaction; before COMMIT. */
+  async restoreIdentities(): Promise<void> {
+    await this.#identities.restore()
+  }
+
+  /** The transaction was rolled back: its queued rows and relaxed identities are gone with it. */
+  discard(): void {
+    this.#run = undefined
+    this.#identities.clear()
+    this.#rows = 0
   }
 
   /** Rows written (or queued) since the last call. */
@@ -74,7 +97,8 @@ export class ChangeWriter {
 
   async insert(plan: RelationPlan, tuple: TupleData): Promise<void> {
     this.#rows++
-    const n = plan.columns.length
+    const written = plan.written
+    const n = written.length
     let run = this.#run
     if (run !== undefined && (run.plan !== plan || run.kind !== 'I')) {
       await this.flush()
@@ -86,7 +110,8 @@ export class ChangeWriter {
       run = { kind: 'I', plan, sets: [], shape: 'IN', columns, rows: 0, seen: undefined }
       this.#run = run
     }
-    for (let i = 0; i < n; i++) {
+    for (let k = 0; k < n; k++) {
+      const i = written[k] as number
       const v = columnText(tuple, i)
       if (v === undefined) {
         throw new PgferryError(
@@ -94,7 +119,7 @@ export class ChangeWriter {
           `an INSERT into ${plan.label} carries an unchanged-TOAST column (${plan.columns[i] ?? i})`,
         )
       }
-      ;(run.columns[i] as (string | null)[]).push(v)
+      ;(run.columns[k] as (string | null)[]).push(v)
     }
     run.rows++
     if (run.rows >= this.#runRows) await this.flush()
@@ -107,37 +132,22 @@ export class ChangeWriter {
     this.#run = undefined
     const plan = run.plan
     if (run.kind === 'U') {
-      const sets = run.sets
-      const st = plan.statement(`UN${run.shape}`, () => {
-        const keys = plan.keys
-        const arrays: string[] = []
-        const names: string[] = []
-        const set: string[] = []
-        const where: string[] = []
-        for (let k = 0; k < sets.length; k++) {
-          const i = sets[k] as number
-          arrays.push(`$${arrays.length + 1}::text[]`)
-          names.push(`s${k}`)
-          set.push(`${plan.columns[i] ?? ''} = u.s${k}::${plan.types[i] ?? ''}`)
-        }
-        for (let k = 0; k < keys.length; k++) {
-          const i = keys[k] as number
-          arrays.push(`$${arrays.length + 1}::text[]`)
-          names.push(`k${k}`)
-          where.push(`t.${plan.columns[i] ?? ''} = u.k${k}::${plan.types[i] ?? ''}`)
-        }
-        return `UPDATE ${plan.only} AS t SET ${set.join(', ')}
-                  FROM unnest(${arrays.join(', ')}) AS u(${names.join(', ')})
-                 WHERE ${where.join(' AND ')}`
-      })
+      const sql = updateRunSql(plan, run.shape, run.sets)
+      this.#moved = 0
       const found =
-        run.rows > 1 && plan.orderMatters(sets)
-          ? await this.#updateGuarded(run, st.name, st.text)
-          : await this.#exec(plan, 'UPDATE', st.name, st.text, run.columns)
+        run.rows > 1 && plan.orderMatters(sql.others)
+          ? await this.#updateGuarded(run, sql)
+          : await this.#update(run, sql, run.columns)
       if (found !== run.rows) throw missingRow(plan, 'UPDATE')
+      if (this.#moved > 0 && sql.identity !== undefined) {
+        // an identity value changed on the source (SET … = DEFAULT there)
+        await this.#identities.relax(plan)
+        await this.#exec(plan, 'UPDATE', sql.identity.name, sql.identity.text, run.columns)
+      }
       return
     }
-    if (plan.columns.length === 0) {
+    const written = plan.written
+    if (written.length === 0) {
       // a table with no column to send (zero columns, or generated ones only): rows all the same
       const st = plan.statement(
         'I0',
@@ -146,22 +156,23 @@ export class ChangeWriter {
       await this.#exec(plan, 'INSERT', st.name, st.text, [run.rows])
       return
     }
+    const list = written.map((i) => plan.columns[i] ?? '').join(', ')
     if (run.rows === 1) {
-      const values: (string | null)[] = new Array<string | null>(plan.columns.length)
-      for (let i = 0; i < values.length; i++)
-        values[i] = (run.columns[i] as (string | null)[])[0] ?? null
+      const values: (string | null)[] = new Array<string | null>(written.length)
+      for (let k = 0; k < values.length; k++)
+        values[k] = (run.columns[k] as (string | null)[])[0] ?? null
       const st = plan.statement('I1', () => {
-        const params = plan.types.map((t, i) => `$${i + 1}::${t}`)
-        return `INSERT INTO ${plan.target} (${plan.columns.join(', ')}) OVERRIDING SYSTEM VALUE VALUES (${params.join(', ')})`
+        const params = written.map((i, k) => `$${k + 1}::${plan.types[i] ?? ''}`)
+        return `INSERT INTO ${plan.target} (${list}) OVERRIDING SYSTEM VALUE VALUES (${params.join(', ')})`
       })
       await this.#exec(plan, 'INSERT', st.name, st.text, values)
       return
     }
     const st = plan.statement('IN', () => {
-      const arrays = plan.types.map((_t, i) => `$${i + 1}::text[]`)
-      const names = plan.types.map((_t, i) => `c${i}`)
-      const casts = plan.types.map((t, i) => `u.c${i}::${t}`)
-      return `INSERT INTO ${plan.target} (${plan.columns.join(', ')}) OVERRIDING SYSTEM VALUE
+      const arrays = written.map((_i, k) => `$${k + 1}::text[]`)
+      const names = written.map((_i, k) => `c${k}`)
+      const casts = written.map((i, k) => `u.c${k}::${plan.types[i] ?? ''}`)
+      return `INSERT INTO ${plan.target} (${list}) OVERRIDING SYSTEM VALUE
               SELECT ${casts.join(', ')} FROM unnest(${arrays.join(', ')}) AS u(${names.join(', ')})`
     })
     await this.#exec(plan, 'INSERT', st.name, st.text, run.columns)
@@ -185,6 +196,7 @@ export class ChangeWriter {
       const v = columnText(tuple, i)
       if (
         v === undefined ||
+        !plan.isWritten(i) ||
         (keyKept && plan.isKey(i)) ||
         (before !== undefined && (whole || plan.isKey(i)) && columnText(before, i) === v)
       ) {
@@ -222,6 +234,7 @@ export class ChangeWriter {
         : `UPDATE ${plan.only} SET ${set.join(', ')} WHERE ${where}`
     })
     for (const v of whereValues) if (v !== null && v !== undefined) values.push(v)
+    if (plan.setsAlwaysIdentity(sets)) await this.#identities.relax(plan)
     const found = await this.#exec(plan, 'UPDATE', st.name, st.text, values)
     if (found === 0) throw missingRow(plan, 'UPDATE')
   }
@@ -271,12 +284,12 @@ export class ChangeWriter {
    * the run is replayed row by row in the source's order, which either succeeds as on the source
    * or fails on a row that really conflicts (a diverged target).
    */
-  async #updateGuarded(run: Run, name: string, text: string): Promise<number> {
+  async #updateGuarded(run: Run, sql: UpdateRunSql): Promise<number> {
     const client = this.#client
     await client.query('SAVEPOINT pgferry_run')
     let found: number
     try {
-      found = (await client.query({ name, text, values: run.columns })).rowCount ?? 0
+      found = await this.#update(run, sql, run.columns, true)
     } catch (error) {
       const code = (error as { code?: unknown }).code
       if (code !== UNIQUE_VIOLATION && code !== EXCLUSION_VIOLATION) {
@@ -284,17 +297,41 @@ export class ChangeWriter {
       }
       await client.query('ROLLBACK TO SAVEPOINT pgferry_run')
       found = 0
+      this.#moved = 0
       const width = run.columns.length
       const values: string[][] = new Array<string[]>(width)
       for (let r = 0; r < run.rows; r++) {
         for (let c = 0; c < width; c++) {
           values[c] = [(run.columns[c] as (string | null)[])[r] as string]
         }
-        found += await this.#exec(run.plan, 'UPDATE', name, text, values)
+        found += await this.#update(run, sql, values)
       }
     }
     await client.query('RELEASE SAVEPOINT pgferry_run')
     return found
+  }
+
+  /**
+   * Run an UPDATE run's main statement over `values`; returns the rows found and adds to `#moved`
+   * the rows whose ALWAYS identity value differs. `raw`: let the server's error through unwrapped.
+   */
+  async #update(run: Run, sql: UpdateRunSql, values: unknown[], raw = false): Promise<number> {
+    const st = sql.main
+    let r: pg.QueryResult<{ found: number; moved: number }>
+    try {
+      r = await this.#client.query<{ found: number; moved: number }>({
+        name: st.name,
+        text: st.text,
+        values,
+      })
+    } catch (error) {
+      if (raw) throw error
+      throw applyFailed(run.plan.label, 'UPDATE', error)
+    }
+    if (!sql.counted) return r.rowCount ?? 0
+    const row = r.rows[0]
+    this.#moved += row?.moved ?? 0
+    return row?.found ?? 0
   }
 
   async delete(plan: RelationPlan, m: DeleteMessage): Promise<void> {
@@ -377,42 +414,6 @@ function keyValues(plan: RelationPlan, tuple: TupleData, what: string): (string 
     values[k] = v
   }
   return values
-}
-
-/** Every old column value; `undefined` (unchanged TOAST, not sent) is left out of the match. */
-function fullRowValues(plan: RelationPlan, tuple: TupleData): (string | null | undefined)[] {
-  const n = plan.columns.length
-  const values: (string | null | undefined)[] = new Array<string | null | undefined>(n)
-  for (let i = 0; i < n; i++) values[i] = columnText(tuple, i)
-  return values
-}
-
-/** n: NULL, u: not sent, v: a value — the statement differs by it. */
-function fullMask(values: readonly (string | null | undefined)[]): string {
-  let s = ''
-  for (const v of values) s += v === null ? 'n' : v === undefined ? 'u' : 'v'
-  return s
-}
-
-/**
- * Match every sent old column. Compared as the target type's text output of both sides, so a type
- * without an equality operator (json, point, xml) still matches; NULLs as IS NULL.
- */
-function fullMatch(
-  plan: RelationPlan,
-  first: number,
-  values: readonly (string | null | undefined)[],
-): string {
-  const parts: string[] = []
-  let p = first
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]
-    if (v === undefined) continue
-    const col = plan.columns[i] ?? ''
-    if (v === null) parts.push(`${col} IS NULL`)
-    else parts.push(`${col}::text = ($${p++}::${plan.types[i] ?? 'text'})::text`)
-  }
-  return parts.length === 0 ? 'true' : parts.join(' AND ')
 }
 
 function missingRow(plan: RelationPlan, what: string): PgferryError {

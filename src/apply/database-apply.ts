@@ -32,6 +32,7 @@ import { ChangeWriter } from './change-writer.js'
 import { ApplyBatch } from './apply-batch.js'
 import { RelationPlan, ddlDetected } from './relation-plan.js'
 import { readTargetTable } from './target-table.js'
+import { readAttributeSlots } from '../catalog/column-names.js'
 import { readApplyMapping, type ApplyMapping } from './apply-mapping.js'
 import { prepareApplySession } from './apply-session.js'
 
@@ -299,17 +300,15 @@ export class DatabaseApply {
     }
   }
 
+  /**
+   * A Relation message: the first of a table in this stream, or a table's columns changed on the
+   * source. Either way the plan is built against the target table as it is now, so a DDL the user
+   * has applied to the target too (the fix `ddlDetected` names) lets the stream go on; rows queued
+   * under the previous plan are written with it first.
+   */
   async #relation(m: RelationMessage): Promise<void> {
     const known = this.#plans.get(m.relationOid)
-    if (known !== undefined) {
-      if (!known.sameShape(m)) {
-        throw ddlDetected(
-          `${m.schema}.${m.name}`,
-          'its columns, name or replica identity changed on the source',
-        )
-      }
-      return
-    }
+    if (known !== undefined && known.sameShape(m)) return
     const target = this.#mapping.targetOf(m.relationOid, m.schema)
     const table = await readTargetTable(this.#target, target.schema, m.name)
     if (table === undefined) {
@@ -318,7 +317,13 @@ export class DatabaseApply {
         `there is no table ${target.schema}.${m.name} on the target (renamed or created on the source?)`,
       )
     }
-    this.#plans.set(m.relationOid, new RelationPlan(m, target.schema, table, target.syncLsn))
+    const sourceNow = RelationPlan.columnsDiffer(m, table)
+      ? await readAttributeSlots(this.#source, m.relationOid)
+      : undefined
+    this.#plans.set(
+      m.relationOid,
+      new RelationPlan(m, target.schema, table, target.syncLsn, sourceNow),
+    )
   }
 
   async #change(m: PgoutputMessage, walStart: bigint): Promise<void> {

@@ -10,6 +10,8 @@ import { PgferryError } from '../errors.js'
 import { quoteIdent, quoteQualified } from '../pg/quote.js'
 import type { RelationMessage } from '../wal/pgoutput-messages.js'
 import type { TargetTable } from './target-table.js'
+import type { AttributeSlot } from '../catalog/column-names.js'
+import { replayedColumns } from './replayed-columns.js'
 
 /** First OID of user-created objects: built-in type OIDs below it are equal on every server. */
 const FIRST_NORMAL_OID = 16384
@@ -43,59 +45,115 @@ export class RelationPlan {
   readonly columns: readonly string[]
   /** Indexes of the replica identity columns (all columns for REPLICA IDENTITY FULL). */
   readonly keys: readonly number[]
+  /** Indexes of the columns written: all, but one dropped since on both sides (constructor). */
+  readonly written: readonly number[]
+  /** Quoted names of the target's GENERATED ALWAYS identity columns among the written ones. */
+  readonly alwaysIdentity: readonly string[]
+  /**
+   * The table whose identity definition an ALTER changes: the statements' own (`only`), or for a
+   * partition its root, without ONLY (from v17 the partitions share the root's identity).
+   */
+  readonly identityOwner: string
   /** Skip changes of transactions that committed before this LSN (tablesync rule); 0n: none. */
   readonly syncLsn: bigint
   readonly #statements = new Map<string, PlannedStatement>()
   readonly #keySet: boolean[] = []
   /** By column index: in an immediate unique or exclusion index of the target (TargetColumn). */
   readonly #unique: boolean[] = []
+  readonly #written: boolean[] = []
+  readonly #always: boolean[] = []
 
+  /**
+   * `sourceNow`: the source table's attribute slots as its catalog holds them now, read when the
+   * message and the target disagree on the columns (`columnsDiffer`). A Relation message describes
+   * the table as it was when the change was written: replayed after a DDL that the user has also
+   * applied to the target (the fix `ddlDetected` names), its columns are written under their names
+   * now (replayed-columns.ts): one renamed since under its new name, one dropped since not at all
+   * (its values are gone on the source too), and a column added since is left to the target's
+   * default, as the rows before the ALTER got it on the source.
+   */
   constructor(
     relation: RelationMessage,
     targetSchema: string,
     table: TargetTable,
     syncLsn: bigint,
+    sourceNow?: readonly AttributeSlot[],
   ) {
     const target = table.columns
     this.relation = relation
     this.targetSchema = targetSchema
     this.target = quoteQualified(targetSchema, relation.name)
     this.only = table.partitioned ? this.target : `ONLY ${this.target}`
+    this.identityOwner =
+      table.root === undefined ? this.only : quoteQualified(table.root.schema, table.root.name)
     this.label = `${relation.schema}.${relation.name}`
     this.syncLsn = syncLsn
     const byName = new Map(target.map((c) => [c.name, c]))
     const types: string[] = []
     const columns: string[] = []
     const keys: number[] = []
+    const written: number[] = []
+    const always: string[] = []
     const problems: string[] = []
     const published = new Set<string>()
+    let now: readonly (string | null)[] = relation.columns.map((c) => c.name)
+    if (sourceNow !== undefined) {
+      const replayed = replayedColumns(now as string[], sourceNow)
+      if (replayed.ok) now = replayed.now
+      else problems.push(replayed.reason)
+    }
     for (let i = 0; i < relation.columns.length; i++) {
       const col = relation.columns[i] as RelationMessage['columns'][number]
-      published.add(col.name)
-      const t = byName.get(col.name)
-      if (t === undefined || t.generated) {
-        problems.push(`column ${col.name} is not on the target`)
+      const name = now[i] ?? null
+      const t = name === null ? undefined : byName.get(name)
+      if (name !== null) published.add(name)
+      if (name === null) {
+        // dropped since on the source: its values are not written, but a key cannot go
+        if (col.isKey) problems.push(`key column ${col.name} was dropped`)
+      } else if (t === undefined || t.generated) {
+        problems.push(`column ${name} is not on the target`)
       } else if (
         col.typeOid < FIRST_NORMAL_OID &&
         t.typeOid < FIRST_NORMAL_OID &&
         (col.typeOid !== t.typeOid || (col.typeMod !== t.typeMod && col.typeMod !== -1))
       ) {
-        problems.push(`column ${col.name} has another type on the source (oid ${col.typeOid})`)
+        problems.push(`column ${name} has another type on the source (oid ${col.typeOid})`)
+      } else {
+        written.push(i)
       }
       types.push(t?.type ?? 'text')
-      columns.push(quoteIdent(col.name))
+      columns.push(quoteIdent(name ?? col.name))
       if (col.isKey) keys.push(i)
       this.#keySet.push(col.isKey)
       this.#unique.push(t?.unique === true)
+      this.#written.push(t !== undefined && !t.generated)
+      this.#always.push(t?.identity === 'a')
+      if (t?.identity === 'a') always.push(quoteIdent(t.name))
     }
+    const liveNow = new Set<string>()
+    for (const slot of sourceNow ?? []) if (slot !== null) liveNow.add(slot)
     for (const t of target) {
-      if (!t.generated && !published.has(t.name))
+      if (!t.generated && !published.has(t.name) && !liveNow.has(t.name))
         problems.push(`target column ${t.name} is no longer on the source`)
     }
     if (problems.length > 0) throw ddlDetected(this.label, problems.join('; '))
     this.types = types
     this.columns = columns
     this.keys = keys
+    this.written = written
+    this.alwaysIdentity = always
+  }
+
+  /**
+   * The message's columns and the target's (generated ones aside) are not the same names: the
+   * source's current columns decide which of them a DDL since explains (constructor).
+   */
+  static columnsDiffer(relation: RelationMessage, table: TargetTable): boolean {
+    const names = new Set<string>()
+    for (const c of table.columns) if (!c.generated) names.add(c.name)
+    if (names.size !== relation.columns.length) return true
+    for (const c of relation.columns) if (!names.has(c.name)) return true
+    return false
   }
 
   /** True when a later Relation message describes the same columns (pgoutput resends them). */
@@ -114,6 +172,11 @@ export class RelationPlan {
     return true
   }
 
+  /** Whether column `i` is written (not dropped since on both sides). */
+  isWritten(i: number): boolean {
+    return this.#written[i] === true
+  }
+
   /** Whether column `i` is part of the replica identity key. */
   isKey(i: number): boolean {
     return this.#keySet[i] === true
@@ -126,6 +189,15 @@ export class RelationPlan {
    */
   orderMatters(sets: readonly number[]): boolean {
     for (const i of sets) if (this.#unique[i] === true) return true
+    return false
+  }
+
+  /**
+   * Whether these columns include a GENERATED ALWAYS identity column, which an UPDATE may set only
+   * to DEFAULT: the writer relaxes it for its transaction (ChangeWriter).
+   */
+  setsAlwaysIdentity(sets: readonly number[]): boolean {
+    for (const i of sets) if (this.#always[i] === true) return true
     return false
   }
 

@@ -30,6 +30,11 @@ export interface TargetTable {
   /** A partitioned table holds no rows itself: a statement aimed at it must reach its partitions. */
   readonly partitioned: boolean
   readonly columns: readonly TargetColumn[]
+  /**
+   * For a partition, the root of its tree: from v17 a partition's identity columns belong to the
+   * root and change only through it ("cannot change identity column of a partition").
+   */
+  readonly root: { readonly schema: string; readonly name: string } | undefined
 }
 
 /** Read `schema.name` on the target; undefined when the table does not exist. */
@@ -39,10 +44,12 @@ export async function readTargetTable(
   name: string,
 ): Promise<TargetTable | undefined> {
   const v = await versionNum(client)
-  // attgenerated exists from v12 (attidentity from v10, the oldest supported)
+  // attgenerated and pg_partition_root exist from v12, the oldest target (attidentity from v10)
   const generated = v >= 120000 ? `a.attgenerated <> ''` : 'false'
   const r = await client.query<{
     partitioned: boolean
+    root_schema: string | null
+    root_name: string | null
     name: string
     type: string
     type_oid: number
@@ -51,7 +58,8 @@ export async function readTargetTable(
     identity: string
     unique: boolean
   }>(
-    `SELECT c.relkind = 'p' AS partitioned, a.attname AS name,
+    `SELECT c.relkind = 'p' AS partitioned, rn.nspname AS root_schema, rc.relname AS root_name,
+            a.attname AS name,
             format_type(a.atttypid, a.atttypmod) AS type,
             a.atttypid::int8::float8 AS type_oid, a.atttypmod AS type_mod,
             ${generated} AS generated, a.attidentity::text AS identity,
@@ -64,6 +72,8 @@ export async function readTargetTable(
        JOIN pg_namespace n ON n.oid = c.relnamespace
        -- a row with no column when the table has none (a zero-column table exists all the same)
        LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+       LEFT JOIN pg_class rc ON c.relispartition AND rc.oid = pg_partition_root(c.oid)
+       LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
       WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
       ORDER BY a.attnum`,
     [schema, name],
@@ -72,6 +82,10 @@ export async function readTargetTable(
   if (first === undefined) return undefined
   return {
     partitioned: first.partitioned,
+    root:
+      first.root_schema === null || first.root_name === null
+        ? undefined
+        : { schema: first.root_schema, name: first.root_name },
     columns: r.rows
       .filter((x) => x.name !== null)
       .map((x) => ({

@@ -38,6 +38,7 @@ function target(columns: [string, string, number, boolean?][]): TargetColumn[] {
 
 const TARGET: TargetTable = {
   partitioned: false,
+  root: undefined,
   columns: target([
     ['id', 'integer', INT4],
     ['note', 'text', TEXT],
@@ -62,7 +63,7 @@ describe('RelationPlan', () => {
     const root = new RelationPlan(
       relation([['id', INT4, true]]),
       'sales',
-      { partitioned: true, columns: TARGET.columns.slice(0, 1) },
+      { partitioned: true, root: undefined, columns: TARGET.columns.slice(0, 1) },
       0n,
     )
     expect(root.only).toBe('"sales"."orders"')
@@ -95,6 +96,58 @@ describe('RelationPlan', () => {
       }
       expect(isPgferryError(error, 'PGFERRY_DDL_DETECTED')).toBe(true)
       expect((error as Error).message).toContain('public.orders')
+    }
+  })
+
+  it('replayed after a DDL applied to both sides: a column added since gets the target default, one dropped since is not written', () => {
+    // the message predates ADD COLUMN note: the source has note now
+    const older = new RelationPlan(relation([['id', INT4, true]]), 'public', TARGET, 0n, [
+      'id',
+      'note',
+    ])
+    expect(older.written).toEqual([0])
+    // the message predates DROP COLUMN gone, which the target has dropped too
+    const dropped = new RelationPlan(
+      relation([
+        ['id', INT4, true],
+        ['gone', INT4, false],
+        ['note', TEXT, false],
+      ]),
+      'public',
+      TARGET,
+      0n,
+      ['id', null, 'note'],
+    )
+    expect(dropped.written).toEqual([0, 2])
+    expect(dropped.isWritten(1)).toBe(false)
+    // renamed since (the target too): written under the new name
+    const renamed = new RelationPlan(
+      relation([
+        ['id', INT4, true],
+        ['memo', TEXT, false],
+      ]),
+      'public',
+      TARGET,
+      0n,
+      ['id', 'note'],
+    )
+    expect(renamed.columns).toEqual(['"id"', '"note"'])
+    expect(renamed.written).toEqual([0, 1])
+    // a target column the source does not have now is still DDL, and so is a dropped key column
+    for (const [cols, now] of [
+      [[['id', INT4, true]], ['id']],
+      [
+        [
+          ['id', INT4, true],
+          ['k2', INT4, true],
+          ['note', TEXT, false],
+        ],
+        ['id', null, 'note'],
+      ],
+    ] as [[string, number, boolean][], (string | null)[]][]) {
+      expect(() => new RelationPlan(relation(cols), 'public', TARGET, 0n, now)).toThrow(
+        /DDL detected/,
+      )
     }
   })
 
