@@ -10,6 +10,7 @@ import type { StageContext } from '../stage/stage.js'
 import type { ResolvedDatabase } from '../task/resolve-config.js'
 import type { DatabaseObjects, SelectedRelation } from '../catalog/selection.js'
 import { publishSelection } from './task-publication.js'
+import { readSlotRetention } from '../catalog/slot-retention.js'
 import { recordSourceObjects } from '../store/source-objects.js'
 import { removeSourceObjects } from './remove-source-objects.js'
 import { LOADED_DATABASE_KIND, type LoadedDatabase } from './load-progress.js'
@@ -66,12 +67,17 @@ export async function holdLoadSnapshot(
 
   if (incremental) {
     const slot = slotName(taskId, db.name)
-    const haveSlot = info.slot !== null && (await slotExists(src, info.slot))
+    // a slot PostgreSQL invalidated (wal_status 'lost') exists but can stream nothing: as if gone
+    const haveSlot =
+      info.slot !== null &&
+      (await readSlotRetention(src, info.slot, srcVersion).then(
+        (r) => r.exists && r.walStatus !== 'lost',
+      ))
     if (!haveSlot) {
       if (info.slot !== null) {
         ctx.warn(
           'PGFERRY_FULLLOAD_SLOT_LOST',
-          `replication slot ${info.slot} of database ${db.name} is gone: the changes since its start are lost, so every table is copied again under a new slot`,
+          `replication slot ${info.slot} of database ${db.name} is gone or was invalidated: the changes since its start are lost, so every table is copied again under a new slot`,
           db.name,
         )
         complete.clear()
@@ -79,14 +85,16 @@ export async function holdLoadSnapshot(
       const publication = publicationName(taskId)
       // Recorded before it exists, so every failure path and delete() remove it (§3.7).
       await recordSourceObjects(store, taskId, [{ database: db.name, kind: 'slot', name: slot }])
-      if (info.slot === null && (await slotExists(src, slot))) {
+      if (await slotExists(src, slot)) {
         // An earlier run created the slot and died before writing `info`: nothing was copied
-        // under its snapshot (which died with that run), so it starts over with a new slot.
-        ctx.warn(
-          'PGFERRY_FULLLOAD_SLOT_ORPHANED',
-          `replication slot ${slot} of database ${db.name} was left by a run that stopped before recording it; it is dropped and created again`,
-          db.name,
-        )
+        // under its snapshot (which died with that run), so it starts over with a new slot. (Or
+        // the slot was invalidated: it is replaced as well.)
+        if (info.slot === null)
+          ctx.warn(
+            'PGFERRY_FULLLOAD_SLOT_ORPHANED',
+            `replication slot ${slot} of database ${db.name} was left by a run that stopped before recording it; it is dropped and created again`,
+            db.name,
+          )
         await dropSlot(src, slot)
       }
       try {
