@@ -59,10 +59,12 @@ export const ERROR_CODES = {
   PGFERRY_FULLLOAD_SLOT_BLOCKED: code('source', true),
   PGFERRY_FULLLOAD_COPY_FAILED: code('internal', true),
   PGFERRY_FULLLOAD_TABLE_DROPPED: code('source'),
+  PGFERRY_SOURCE_NO_REPLICA_IDENTITY: code('source'),
   // replication stream
   PGFERRY_WAL_PROTOCOL: code('source'),
   PGFERRY_WAL_UNKNOWN_MESSAGE: code('source'),
   PGFERRY_WAL_SLOT_MISSING: code('source'),
+  PGFERRY_WAL_SLOT_LOST: code('source'),
   PGFERRY_WAL_SPOOL_FAILED: code('internal'),
   PGFERRY_LSN_INVALID: code('internal'),
   // apply / complete / verify

@@ -112,6 +112,23 @@ export interface WalLagEvent {
   readonly receivedLsn: string
   readonly appliedLsn: string
 }
+/**
+ * The WAL a task's replication slot holds back on the source (`pg_current_wal_lsn() -
+ * restart_lsn`), sent with every lag sample.
+ * @public
+ */
+export interface WalRetainedEvent {
+  readonly taskId: string
+  readonly database: string
+  readonly slot: string
+  readonly retainedBytes: bigint
+  /** Above this, a `PGFERRY_WAL_RETAINED_HIGH` warning is given (`walRetainedWarnBytes`). */
+  readonly thresholdBytes: bigint
+  /** v13+: `reserved`, `extended` or `unreserved` (a `lost` slot fails the sync instead). */
+  readonly walStatus?: string
+  /** v13+, when `max_slot_wal_keep_size` is set: WAL that may still be written before the slot is lost. */
+  readonly safeWalSize?: bigint
+}
 /** @public */
 export interface ApplyBatchEvent {
   readonly taskId: string
@@ -138,6 +155,7 @@ export interface PgferryEvents {
   'table:copied': TableCopiedEvent
   'load:progress': LoadProgressEvent
   'wal:lag': WalLagEvent
+  'wal:retained': WalRetainedEvent
   'apply:batch': ApplyBatchEvent
   warning: WarningEvent
   error: ErrorEvent

@@ -32,6 +32,7 @@ export type {
   SchemaSelection,
   StoreInput,
   Ownership,
+  ReplicaIdentityPolicy,
   ThrottleConfig,
 } from './task/task-config.js'
 export {
@@ -40,6 +41,7 @@ export {
   DEFAULT_APPLICATION_NAME,
   MIGRATION_TYPES,
   DEFAULT_OWNERSHIP,
+  DEFAULT_REPLICA_IDENTITY,
   DEFAULT_SPLIT_TABLES_LARGER_THAN,
   DEFAULT_SPLIT_TABLES_LARGER_THAN_MAX,
 } from './task/resolve-config.js'

@@ -30,6 +30,11 @@ export interface IncrementalOptions {
   readonly lagIntervalMs?: number
   /** How often to look for tables created on the source since the load. Defaults to 30 000 ms. */
   readonly newTableCheckMs?: number
+  /**
+   * Bytes of WAL a slot may hold back on the source before a `PGFERRY_WAL_RETAINED_HIGH` warning.
+   * Defaults to 10 % of the source's `max_slot_wal_keep_size` where that is set, else 5 GiB.
+   */
+  readonly walRetainedWarnBytes?: number
 }
 
 /** The options resolved. */
@@ -40,6 +45,8 @@ export interface ResolvedApplyOptions {
   readonly idleCommitMs: number
   readonly lagIntervalMs: number
   readonly newTableCheckMs: number
+  /** Undefined: from the source's `max_slot_wal_keep_size` (wal-retention.ts). */
+  readonly walRetainedWarnBytes: number | undefined
 }
 
 /** Resolve stage call options (`ctx.options`). */
@@ -57,5 +64,9 @@ export function resolveApplyOptions(
     idleCommitMs: DEFAULT_IDLE_COMMIT_MS,
     lagIntervalMs: num('lagIntervalMs', DEFAULT_LAG_INTERVAL_MS),
     newTableCheckMs: num('newTableCheckMs', DEFAULT_NEW_TABLE_CHECK_MS),
+    walRetainedWarnBytes:
+      typeof options.walRetainedWarnBytes === 'number' && options.walRetainedWarnBytes >= 0
+        ? options.walRetainedWarnBytes
+        : undefined,
   }
 }

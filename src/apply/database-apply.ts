@@ -35,14 +35,27 @@ import { readTargetTable } from './target-table.js'
 import { readAttributeSlots } from '../catalog/column-names.js'
 import { readApplyMapping, type ApplyMapping } from './apply-mapping.js'
 import { prepareApplySession } from './apply-session.js'
+import { versionNum } from '../catalog/server-version.js'
+import {
+  readSlotRetention,
+  readSlotWalLimit,
+  type SlotRetention,
+} from '../catalog/slot-retention.js'
+import { WalRetention, slotLostError, walRetainedThreshold } from './wal-retention.js'
 
-/** One database's gap: bytes and seconds behind, received and applied positions. @public */
+/**
+ * One database's gap: bytes and seconds behind, received and applied positions, and the WAL its
+ * slot holds back on the source.
+ * @public
+ */
 export interface LagSample {
   readonly database: string
   readonly lagBytes: bigint
   readonly lagSeconds: number
   readonly receivedLsn: string
   readonly appliedLsn: string
+  /** `pg_current_wal_lsn() - restart_lsn` of the task's slot; undefined once the stream ended. */
+  readonly retainedBytes: bigint | undefined
 }
 
 /** PostgreSQL's epoch (2000-01-01 UTC) in Unix milliseconds. */
@@ -88,6 +101,10 @@ export class DatabaseApply {
   #lagTimer: NodeJS.Timeout | undefined
   #lastNewTableCheck = Date.now()
   #lastSample: LagSample | undefined
+  #lastRetention: SlotRetention | undefined
+  readonly #slot: string
+  readonly #serverVersion: number
+  readonly #retention: WalRetention
   readonly #warnedNewTables = new Set<string>()
 
   #stopping = false
@@ -104,8 +121,12 @@ export class DatabaseApply {
     progress: ApplyProgress,
     mapping: ApplyMapping,
     startFrom: bigint,
+    slot: { name: string; serverVersion: number; retention: WalRetention },
   ) {
     this.#ctx = ctx
+    this.#slot = slot.name
+    this.#serverVersion = slot.serverVersion
+    this.#retention = slot.retention
     this.database = loaded.sourceDatabase
     this.targetDatabase = loaded.targetDatabase
     this.#options = options
@@ -151,6 +172,16 @@ export class DatabaseApply {
     const target = await ctx.connect('target', { database: loaded.targetDatabase, keep })
     let repl: pg.Client | undefined
     try {
+      // a slot PostgreSQL invalidated cannot stream: say so before anything else
+      const serverVersion = await versionNum(source)
+      const retention = new WalRetention(
+        ctx,
+        db,
+        slot,
+        walRetainedThreshold(options.walRetainedWarnBytes, await readSlotWalLimit(source)),
+      )
+      const lost = retention.report(await readSlotRetention(source, slot, serverVersion))
+      if (lost !== undefined) throw lost
       await prepareApplySession(ctx, target, loaded.targetDatabase)
       const mapping = await readApplyMapping(ctx, source, db, tables)
       const progress = await ApplyProgress.open(target, ctx.taskId, db, (reason) =>
@@ -169,6 +200,7 @@ export class DatabaseApply {
         progress,
         mapping,
         startFrom,
+        { name: slot, serverVersion, retention },
       )
       apply.#stream = await opened.start(apply.#onMessage)
       repl = opened.client
@@ -204,13 +236,14 @@ export class DatabaseApply {
 
   /** The gap now: source WAL position minus applied position, and the age of the last commit. */
   async lag(): Promise<LagSample> {
-    if (this.#ended) return this.#lastSample ?? this.#sample(0n)
-    const r = await this.#source.query<{ lsn: string }>(`SELECT pg_current_wal_lsn()::text AS lsn`)
-    this.#lastSample = this.#sample(parseLsn(r.rows[0]?.lsn ?? '0/0'))
+    if (this.#ended) return this.#lastSample ?? this.#sample(0n, undefined)
+    const r = await readSlotRetention(this.#source, this.#slot, this.#serverVersion)
+    this.#lastRetention = r
+    this.#lastSample = this.#sample(parseLsn(r.currentLsn), r.retainedBytes)
     return this.#lastSample
   }
 
-  #sample(current: bigint): LagSample {
+  #sample(current: bigint, retainedBytes: bigint | undefined): LagSample {
     const applied = this.appliedLsn
     const lagBytes = current > applied ? current - applied : 0n
     // everything received is applied: the bytes left are WAL the server has not decoded for us
@@ -227,6 +260,7 @@ export class DatabaseApply {
       lagSeconds,
       receivedLsn: this.#stream.receivedLsn,
       appliedLsn: formatLsn(applied),
+      retainedBytes,
     }
   }
 
@@ -456,7 +490,15 @@ export class DatabaseApply {
     if (this.#ended) return
     this.poke()
     this.lag().then(
-      (sample) => this.#ctx.emit('wal:lag', { taskId: this.#ctx.taskId, ...sample }),
+      (sample) => {
+        const { retainedBytes: _retained, ...lag } = sample
+        this.#ctx.emit('wal:lag', { taskId: this.#ctx.taskId, ...lag })
+        const lost =
+          this.#lastRetention === undefined
+            ? undefined
+            : this.#retention.report(this.#lastRetention)
+        if (lost !== undefined) this.#fail(lost)
+      },
       () => undefined,
     )
     if (Date.now() - this.#lastNewTableCheck >= this.#options.newTableCheckMs) {
@@ -500,8 +542,26 @@ export class DatabaseApply {
     void (async () => {
       await this.#quiesce()
       if (this.#batch.open) await this.#rollback().catch(() => undefined)
+      // PostgreSQL ends the walsender of a slot it invalidates: name that cause, not the symptom
+      if (await this.#slotLost()) this.#failure = slotLostError(this.#slot, this.database)
       await this.#end()
     })()
+  }
+
+  /**
+   * Whether the slot is lost. The checkpointer terminates the slot's walsender first and marks the
+   * slot invalidated once it is released, so a slot still `unreserved` is watched a little longer.
+   */
+  async #slotLost(): Promise<boolean> {
+    for (let i = 0; i < 50; i++) {
+      const now = await readSlotRetention(this.#source, this.#slot, this.#serverVersion).catch(
+        () => undefined,
+      )
+      if (now?.walStatus === 'lost') return true
+      if (now?.walStatus !== 'unreserved') return false
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    return false
   }
 
   #clearTimers(): void {

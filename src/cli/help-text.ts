@@ -52,6 +52,10 @@ Flags:
   --type TYPE               structure | full | full+incremental (required)
   --name NAME               a name for people (default: "<source> to <target>")
   --parallelism N           concurrent COPY and index workers (default: cores, 2 to 8)
+  --replica-identity full-for-keyless
+                            full+incremental: set REPLICA IDENTITY FULL on source tables without
+                            a key for the task's life (restored at complete/delete); by default
+                            such tables fail the precheck and are never published
   --skip ID[,ID…]           precheck items to skip (e.g. source.open-transactions)
   --complete-after-sync     full+incremental: complete as soon as the sync has caught up
   --json                    one JSON object per event line instead of progress bars
@@ -72,6 +76,8 @@ Flags:
   --skip ID[,ID…]           items to skip
   --json                    print the report as JSON
   --parallelism N           as for 'run' (checked against the servers' worker settings)
+  --replica-identity full-for-keyless
+                            as for 'run'
 
 ${SELECTION}
 

@@ -101,6 +101,17 @@ export function taskConfigFromFlags(
   }
   const objects = objectsFromFlags(flags, command)
   const parallelism = positiveInt(flags.string('parallelism'), 'parallelism', command)
+  const replicaIdentity = flags.string('replica-identity')
+  if (
+    replicaIdentity !== undefined &&
+    replicaIdentity !== 'require' &&
+    replicaIdentity !== 'full-for-keyless'
+  ) {
+    throw new UsageError(
+      `--replica-identity must be require or full-for-keyless, not '${replicaIdentity}'`,
+      command,
+    )
+  }
   const name =
     flags.string('name') ?? `${describeConnection(source)} to ${describeConnection(target)}`
   return {
@@ -111,5 +122,6 @@ export function taskConfigFromFlags(
     store,
     ...(objects === undefined ? {} : { objects }),
     ...(parallelism === undefined ? {} : { parallelism }),
+    ...(replicaIdentity === undefined ? {} : { replicaIdentity }),
   }
 }

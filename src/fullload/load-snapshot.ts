@@ -9,7 +9,8 @@ import type pg from 'pg'
 import type { StageContext } from '../stage/stage.js'
 import type { ResolvedDatabase } from '../task/resolve-config.js'
 import type { DatabaseObjects, SelectedRelation } from '../catalog/selection.js'
-import { readWeakReplicaIdentity } from '../catalog/replica-identity.js'
+import { publishSelection } from './task-publication.js'
+import { readSlotRetention } from '../catalog/slot-retention.js'
 import { recordSourceObjects } from '../store/source-objects.js'
 import { removeSourceObjects } from './remove-source-objects.js'
 import { LOADED_DATABASE_KIND, type LoadedDatabase } from './load-progress.js'
@@ -17,7 +18,6 @@ import { ancestorsOf } from './sync-points.js'
 import {
   DEFAULT_SLOT_TIMEOUT_MS,
   createSlotSnapshot,
-  ensurePublication,
   exportSnapshot,
   publicationName,
   dropSlot,
@@ -68,48 +68,38 @@ export async function holdLoadSnapshot(
 
   if (incremental) {
     const slot = slotName(taskId, db.name)
-    const haveSlot = info.slot !== null && (await slotExists(src, info.slot))
+    // a slot PostgreSQL invalidated (wal_status 'lost') exists but can stream nothing: as if gone
+    const haveSlot =
+      info.slot !== null &&
+      (await readSlotRetention(src, info.slot, srcVersion).then(
+        (r) => r.exists && r.walStatus !== 'lost',
+      ))
     if (!haveSlot) {
       if (info.slot !== null) {
         ctx.warn(
           'PGFERRY_FULLLOAD_SLOT_LOST',
-          `replication slot ${info.slot} of database ${db.name} is gone: the changes since its start are lost, so every table is copied again under a new slot`,
+          `replication slot ${info.slot} of database ${db.name} is gone or was invalidated: the changes since its start are lost, so every table is copied again under a new slot`,
           db.name,
         )
         complete.clear()
       }
       const publication = publicationName(taskId)
-      const weak = await readWeakReplicaIdentity(
-        src,
-        units.map((u) => u.rel.oid),
-      )
-      if (weak.length > 0) {
-        ctx.warn(
-          'PGFERRY_FULLLOAD_NO_REPLICA_IDENTITY',
-          `while publication ${publication} exists, UPDATE and DELETE fail on the source for tables without a primary key or replica identity: ${weak
-            .slice(0, 20)
-            .map((w) => `${w.schema}.${w.name}`)
-            .join(', ')} (ALTER TABLE … REPLICA IDENTITY FULL, or add a primary key)`,
-          db.name,
-        )
-      }
-      // Recorded before they exist, so every failure path and delete() remove them (§3.7).
-      await recordSourceObjects(store, taskId, [
-        { database: db.name, kind: 'publication', name: publication },
-        { database: db.name, kind: 'slot', name: slot },
-      ])
-      if (info.slot === null && (await slotExists(src, slot))) {
+      // Recorded before it exists, so every failure path and delete() remove it (§3.7).
+      await recordSourceObjects(store, taskId, [{ database: db.name, kind: 'slot', name: slot }])
+      if (await slotExists(src, slot)) {
         // An earlier run created the slot and died before writing `info`: nothing was copied
-        // under its snapshot (which died with that run), so it starts over with a new slot.
-        ctx.warn(
-          'PGFERRY_FULLLOAD_SLOT_ORPHANED',
-          `replication slot ${slot} of database ${db.name} was left by a run that stopped before recording it; it is dropped and created again`,
-          db.name,
-        )
+        // under its snapshot (which died with that run), so it starts over with a new slot. (Or
+        // the slot was invalidated: it is replaced as well.)
+        if (info.slot === null)
+          ctx.warn(
+            'PGFERRY_FULLLOAD_SLOT_ORPHANED',
+            `replication slot ${slot} of database ${db.name} was left by a run that stopped before recording it; it is dropped and created again`,
+            db.name,
+          )
         await dropSlot(src, slot)
       }
       try {
-        await ensurePublication(src, publication, selection.relations, srcVersion)
+        await publishSelection(ctx, src, srcVersion, db.name, publication, selection.relations)
         snapshot = await createSlotSnapshot(ctx, db.name, {
           slot,
           temporary: false,
@@ -132,12 +122,8 @@ export async function holdLoadSnapshot(
     } else {
       // A resume: the publication covers the selection again (it may have been altered or
       // dropped by hand, or the selection's tables created again since).
-      if (info.publication !== null) {
-        await recordSourceObjects(store, taskId, [
-          { database: db.name, kind: 'publication', name: info.publication },
-        ])
-        await ensurePublication(src, info.publication, selection.relations, srcVersion)
-      }
+      if (info.publication !== null)
+        await publishSelection(ctx, src, srcVersion, db.name, info.publication, selection.relations)
     }
     if (haveSlot && pendingAtStart.length > 0) {
       // A resume: the first run's snapshot is gone. Tablesync-style sync point for the re-copies.

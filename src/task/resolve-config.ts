@@ -6,7 +6,13 @@
  */
 import { availableParallelism } from 'node:os'
 import { randomUUID } from 'node:crypto'
-import type { MigrationType, Ownership, ThrottleConfig, TaskConfig } from './task-config.js'
+import type {
+  MigrationType,
+  Ownership,
+  ReplicaIdentityPolicy,
+  ThrottleConfig,
+  TaskConfig,
+} from './task-config.js'
 import type { ProgressStore } from '../store/progress-store.js'
 import { invalid, isRecord, nonEmptyString } from './config-checks.js'
 import { resolveConnection, type ResolvedConnection } from './resolve-connection.js'
@@ -27,6 +33,11 @@ export type { ResolvedObjects, ResolvedDatabase, ResolvedSchema } from './resolv
 
 /** @public */
 export const DEFAULT_OWNERSHIP: Ownership = 'keep'
+/**
+ * Tables without a key or replica identity are refused unless the task opts in.
+ * @public
+ */
+export const DEFAULT_REPLICA_IDENTITY: ReplicaIdentityPolicy = 'require'
 /** @public */
 export const MIGRATION_TYPES: readonly MigrationType[] = ['structure', 'full', 'full+incremental']
 
@@ -69,6 +80,8 @@ export interface ResolvedTaskConfig {
   readonly splitTablesLargerThan: number | undefined
   /** Who owns migrated objects: `keep` (source owners and ACLs) or `target-user`. */
   readonly ownership: Ownership
+  /** Tables without a key or replica identity: refused, or given REPLICA IDENTITY FULL. */
+  readonly replicaIdentity: ReplicaIdentityPolicy
   readonly store: 'target' | 'memory' | 'custom'
   readonly stages: readonly Stage[]
 }
@@ -189,6 +202,14 @@ export function resolveConfig(config: TaskConfig): {
       `leave it out to keep the source's owners and grants`,
     )
   }
+  const replicaIdentity = config.replicaIdentity ?? DEFAULT_REPLICA_IDENTITY
+  if (replicaIdentity !== 'require' && replicaIdentity !== 'full-for-keyless') {
+    throw invalid(
+      'replicaIdentity',
+      `${String(replicaIdentity as unknown)} is not 'require' or 'full-for-keyless'`,
+      `use 'full-for-keyless' to let pgferry set REPLICA IDENTITY FULL on tables without a key, or leave it out`,
+    )
+  }
   const storeInput = config.store ?? 'target'
   let store: ProgressStore | undefined
   let storeKind: ResolvedTaskConfig['store']
@@ -215,6 +236,7 @@ export function resolveConfig(config: TaskConfig): {
     throttle,
     splitTablesLargerThan,
     ownership,
+    replicaIdentity,
     store: storeKind,
     stages: resolveStages(config.stages),
   })

@@ -122,6 +122,19 @@ export interface ThrottleConfig {
 export type Ownership = 'keep' | 'target-user'
 
 /**
+ * What a `full+incremental` task does with a selected table that has no primary key and no
+ * replica identity. While such a table is in the task's publication, PostgreSQL rejects the
+ * application's own UPDATE and DELETE of it on the source.
+ * - `'require'`: the precheck fails, naming each table and its fix; the full load refuses to
+ *   publish such a table even when the precheck item was skipped.
+ * - `'full-for-keyless'`: pgferry sets `REPLICA IDENTITY FULL` on each such table just before it
+ *   publishes it (recorded in the store first, so a crash cannot lose the original), and restores
+ *   the original identity when the task completes or is deleted.
+ * @public
+ */
+export type ReplicaIdentityPolicy = 'require' | 'full-for-keyless'
+
+/**
  * Everything a migration needs. Created once; the settings do not change afterwards.
  * @public
  */
@@ -166,6 +179,12 @@ export interface TaskConfig {
    * owned by the target connection's user and no GRANT is copied. Defaults to `'keep'`.
    */
   readonly ownership?: Ownership
+  /**
+   * Tables without a primary key or replica identity (`full+incremental`): refuse them
+   * (`'require'`), or let pgferry set `REPLICA IDENTITY FULL` for the task's life
+   * (`'full-for-keyless'`). Defaults to `'require'`.
+   */
+  readonly replicaIdentity?: ReplicaIdentityPolicy
   /** Where progress lives. Defaults to `'target'`. */
   readonly store?: StoreInput
   /** Custom stages, run in their declared place. Defaults to none. */

@@ -50,11 +50,16 @@ export const TABLES = [
   'empty_one',
 ] as const
 
-/** Source-only: what the structure stage would carry as post-data (unique index used by key split). */
+/**
+ * Source-only: what the structure stage would carry as post-data (unique index used by key split),
+ * and an identity for every keyless table (a full+incremental task refuses to publish one without).
+ */
 export const SOURCE_ONLY = `ALTER TABLE nums ADD PRIMARY KEY (id);
 ALTER TABLE typed REPLICA IDENTITY FULL; ALTER TABLE wmark REPLICA IDENTITY FULL;
 ALTER TABLE events_2023 REPLICA IDENTITY FULL; ALTER TABLE events_2024 REPLICA IDENTITY FULL;
-ALTER TABLE events_other REPLICA IDENTITY FULL;`
+ALTER TABLE events_other REPLICA IDENTITY FULL;
+ALTER TABLE refs REPLICA IDENTITY FULL; ALTER TABLE big REPLICA IDENTITY FULL;
+ALTER TABLE empty_one REPLICA IDENTITY FULL;`
 
 const NUMS_ROWS = 30_000
 

@@ -17,10 +17,13 @@ afterAll(async () => {
 
 describe('full load 12 → 17', () => {
   it('copies every type as of the slot snapshot while the source keeps changing (full+incremental)', async () => {
-    const { task } = await equalityUnderWrites(pair, 'full+incremental')
+    const { task, sdb } = await equalityUnderWrites(pair, 'full+incremental')
     await task.delete()
     const left = await pair.source.query(`SELECT slot_name FROM pg_replication_slots`)
     expect(left.rows).toEqual([])
+    expect((await pair.source.query(`SELECT pubname FROM pg_publication`, [], sdb)).rows).toEqual(
+      [],
+    )
   })
 
   it('copies every type as of one exported snapshot (full)', async () => {
@@ -55,6 +58,10 @@ describe('full load 12 → 17', () => {
       expect((error as Error).message).toContain(`'blocker-app'`)
       const slots = await pair.source.query(`SELECT slot_name FROM pg_replication_slots`)
       expect(slots.rows).toEqual([])
+      // nor the publication: it was removed with the failed slot creation
+      expect((await pair.source.query(`SELECT pubname FROM pg_publication`, [], sdb)).rows).toEqual(
+        [],
+      )
     } finally {
       await blocker.query('ROLLBACK')
       await blocker.end()
@@ -100,6 +107,9 @@ describe('full load 12 → 17', () => {
       }
       const slots = await pair.source.query(`SELECT slot_name FROM pg_replication_slots`)
       expect(slots.rows).toEqual([])
+      expect((await pair.source.query(`SELECT pubname FROM pg_publication`, [], sdb)).rows).toEqual(
+        [],
+      )
     } finally {
       await blocker.end()
       await task.close()

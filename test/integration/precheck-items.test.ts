@@ -139,13 +139,15 @@ describe('precheck items on 16 → 16', () => {
     expect(priv.fixes?.[0]?.sql).toBe('GRANT SELECT ON TABLE "Shop Ü"."line" TO "reader";')
   })
 
-  it('source.replica-identity warns per no-PK table; source.unlogged-tables fails; fixes and skip', async () => {
+  it('source.replica-identity fails per no-PK table (full+incremental) with the harm and the fix; source.unlogged-tables fails; fixes and skip', async () => {
     const db = await pair.source.createDatabase('ident')
     await pair.source.query(
       `CREATE TABLE keyed (id int PRIMARY KEY);
        CREATE TABLE "no PK" (v text);
        CREATE TABLE nothing (id int PRIMARY KEY);
        ALTER TABLE nothing REPLICA IDENTITY NOTHING;
+       CREATE TABLE uniq (code text NOT NULL, v text);
+       CREATE UNIQUE INDEX uniq_code ON uniq (code);
        CREATE TABLE full_ident (v text);
        ALTER TABLE full_ident REPLICA IDENTITY FULL;
        CREATE UNLOGGED TABLE scratch (id int PRIMARY KEY);`,
@@ -155,12 +157,28 @@ describe('precheck items on 16 → 16', () => {
     const config = { source: src(db), target: tgt(), type: 'full+incremental' as const }
     let report = await runPrecheck(config)
     const ident = item(report, 'source.replica-identity')
-    expect(ident.status).toBe('warn')
+    expect(ident.status).toBe('fail')
     expect([...(ident.objects ?? [])].sort()).toEqual([
       `${db}.public.no PK`,
       `${db}.public.nothing`,
+      `${db}.public.uniq`,
     ])
+    expect(ident.message).toContain(
+      'while the task exists, UPDATE and DELETE on this table fail on the source',
+    )
+    expect(ident.message).toContain(`replicaIdentity: 'full-for-keyless'`)
     expect(ident.fix).toContain('ALTER TABLE "public"."no PK" REPLICA IDENTITY FULL;')
+    // a unique index over NOT NULL columns is the lighter identity
+    expect(ident.fix).toContain(
+      'ALTER TABLE "public"."uniq" REPLICA IDENTITY USING INDEX "uniq_code";',
+    )
+    // with the option, pgferry sets the identity itself: the item passes and says so
+    const opted = item(
+      await runPrecheck({ ...config, replicaIdentity: 'full-for-keyless' }),
+      'source.replica-identity',
+    )
+    expect(opted.status).toBe('pass')
+    expect(opted.message).toContain('REPLICA IDENTITY FULL')
     const unlogged = item(report, 'source.unlogged-tables')
     expect(unlogged.status).toBe('fail')
     expect(unlogged.objects).toEqual([`${db}.public.scratch`])
@@ -182,12 +200,15 @@ describe('precheck items on 16 → 16', () => {
         code: 'PGFERRY_TASK_PRECHECK_FAILED',
       })
       await expect(task.run()).rejects.toMatchObject({ code: 'PGFERRY_TASK_PRECHECK_FAILED' })
-      report = await task.precheck({ skip: ['source.unlogged-tables'] })
+      report = await task.precheck({
+        skip: ['source.unlogged-tables', 'source.replica-identity'],
+      })
       expect(item(report, 'source.unlogged-tables').status).toBe('skipped')
       expect(report.ok).toBe(true)
       expect(task.state).toBe('ready')
       expect((await task.store.loadTask(task.id))?.skippedChecks).toEqual([
         'source.unlogged-tables',
+        'source.replica-identity',
       ])
       await expect(task.precheck({ skip: ['source.no-such-item'] })).rejects.toMatchObject({
         code: 'PGFERRY_PRECHECK_ITEM_UNKNOWN',

@@ -3,7 +3,8 @@
  * they exist, so a failed slot creation (blocked and timed out, aborted while blocked, refused for
  * want of REPLICATION) leaves no publication behind and the application's own UPDATE of a table
  * without a key keeps working; a SIGKILL between the slot's creation and its store write resumes;
- * delete() leaves nothing.
+ * delete() leaves nothing. A table without a key is refused, or (`replicaIdentity:
+ * 'full-for-keyless'`) given REPLICA IDENTITY FULL for the task's life and restored on every path.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { randomUUID } from 'node:crypto'
@@ -16,6 +17,7 @@ import {
   eventually,
   leftovers,
   structuredTask,
+  tableDigest,
   writeStep,
 } from '../harness/incremental-fixture.js'
 
@@ -43,6 +45,31 @@ async function applicationWrites(db: string): Promise<void> {
   await pair.source.query(`DELETE FROM audit_log WHERE msg = 'none'`, [], db)
 }
 
+/** The source's replica identity of each table, `relreplident` by name. */
+async function identities(db: string, ...tables: string[]): Promise<Record<string, string>> {
+  const r = await pair.source.query<{ t: string; i: string }>(
+    `SELECT relname AS t, relreplident::text AS i FROM pg_class WHERE relname = ANY ($1) ORDER BY 1`,
+    [tables],
+    db,
+  )
+  return Object.fromEntries(r.rows.map((x) => [x.t, x.i]))
+}
+
+/** Run the slot-crash child: it dies by SIGKILL after the slot exists, before its store write. */
+async function killAfterSlotCreation(id: string): Promise<void> {
+  const child = spawnTs('test/harness/slot-crash-child.ts', [id, pair.target.url('postgres')])
+  let err = ''
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString()))
+  const exited = new Promise<void>((r) => child.once('exit', () => r()))
+  await waitForLine(child, /SLOT_CREATED/, 60_000).catch((e: unknown) => {
+    throw new Error(`${String(e)}\nstderr: ${err}`)
+  })
+  child.kill('SIGKILL')
+  await exited
+}
+
+const FULL_FOR_KEYLESS = { config: { replicaIdentity: 'full-for-keyless' as const } }
+
 /** A transaction with an xid, open until released: logical slot creation waits for it. */
 async function openWriteTransaction(db: string): Promise<() => Promise<void>> {
   const c = await pair.source.client(db)
@@ -56,7 +83,7 @@ async function openWriteTransaction(db: string): Promise<() => Promise<void>> {
 describe('objects pgferry creates on the source (16 → 16)', () => {
   it('a slot creation blocked by an open transaction leaves no publication; delete() leaves nothing', async () => {
     const db = await sourceDatabase('blocked', KEYLESS)
-    const task = await structuredTask(pair, db)
+    const task = await structuredTask(pair, db, FULL_FOR_KEYLESS)
     const release = await openWriteTransaction('postgres')
     try {
       const error = (await task
@@ -64,6 +91,8 @@ describe('objects pgferry creates on the source (16 → 16)', () => {
         .catch((e: unknown) => e)) as PgferryError
       expect(error.code).toBe('PGFERRY_FULLLOAD_SLOT_BLOCKED')
       expect(await leftovers(pair, db)).toEqual([])
+      // the identity pgferry set for the slot's sake is restored with it
+      expect(await identities(db, 'audit_log')).toEqual({ audit_log: 'd' })
       await applicationWrites(db)
       await release()
       await task.delete()
@@ -77,7 +106,7 @@ describe('objects pgferry creates on the source (16 → 16)', () => {
 
   it('an abort while the slot creation waits leaves no publication and no slot', async () => {
     const db = await sourceDatabase('aborted', KEYLESS)
-    const task = await structuredTask(pair, db)
+    const task = await structuredTask(pair, db, FULL_FOR_KEYLESS)
     const release = await openWriteTransaction('postgres')
     try {
       const ac = new AbortController()
@@ -90,6 +119,7 @@ describe('objects pgferry creates on the source (16 → 16)', () => {
       ac.abort()
       expect(((await load) as PgferryError).code).toBe('PGFERRY_ABORTED')
       await eventually(async () => (await leftovers(pair, db)).length === 0)
+      expect(await identities(db, 'audit_log')).toEqual({ audit_log: 'd' })
       await applicationWrites(db)
       await release()
       await task.delete()
@@ -131,21 +161,14 @@ describe('objects pgferry creates on the source (16 → 16)', () => {
   }, 120_000)
 
   it('SIGKILL between the slot creation and its store write: the load resumes and streams', async () => {
-    const db = await sourceDatabase('slotcrash')
-    const task = await structuredTask(pair, db)
+    const db = await sourceDatabase('slotcrash', KEYLESS)
+    const task = await structuredTask(pair, db, FULL_FOR_KEYLESS)
     const id = task.id
     await task.close()
-    const child = spawnTs('test/harness/slot-crash-child.ts', [id, pair.target.url('postgres')])
-    let err = ''
-    child.stderr?.on('data', (d: Buffer) => (err += d.toString()))
-    const exited = new Promise<void>((r) => child.once('exit', () => r()))
-    await waitForLine(child, /SLOT_CREATED/, 60_000).catch((e: unknown) => {
-      throw new Error(`${String(e)}\nstderr: ${err}`)
-    })
-    child.kill('SIGKILL')
-    await exited
-    // what the crash left: the slot and the publication, and no record of the slot in the load
+    await killAfterSlotCreation(id)
+    // what the crash left: the slot, the publication and the identity pgferry set
     expect((await pair.source.query(`SELECT 1 FROM pg_replication_slots`)).rowCount).toBe(1)
+    expect(await identities(db, 'audit_log')).toEqual({ audit_log: 'f' })
 
     const resumed = await openTask(id, { target: pair.target.url('postgres') })
     const c = await pair.source.client(db)
@@ -158,17 +181,79 @@ describe('objects pgferry creates on the source (16 → 16)', () => {
         db,
       )
       expect(published.rows.map((r) => r.t)).toEqual(
-        ['child', 'fullrows', 'ident', 'items', 'keyed', 'parent', 'parts', 'toasty'].sort(),
+        [
+          'audit_log',
+          'child',
+          'fullrows',
+          'ident',
+          'items',
+          'keyed',
+          'parent',
+          'parts',
+          'toasty',
+        ].sort(),
       )
       const sync = await resumed.startIncremental()
       for (let i = 1; i <= 10; i++) await writeStep(c, i)
+      // the application's own UPDATE and DELETE of the keyless table work, and are carried
+      await applicationWrites(db)
       await eventually(async () => (await sync.lag())[0]?.lagBytes === 0n)
       await resumed.complete()
       expect(await digests(pair.target, db)).toEqual(await digests(pair.source, db))
+      expect(await tableDigest(pair.target, db, 'audit_log')).toEqual(
+        await tableDigest(pair.source, db, 'audit_log'),
+      )
       expect(await leftovers(pair, db)).toEqual([])
+      expect(await identities(db, 'audit_log')).toEqual({ audit_log: 'd' })
     } finally {
       await c.end()
       await resumed.close()
     }
   }, 180_000)
+
+  it('a keyless table with the precheck item skipped is refused, not published; the source is untouched', async () => {
+    const db = await sourceDatabase('refused', KEYLESS)
+    const task = await structuredTask(pair, db)
+    try {
+      // structuredTask skipped the failed source.replica-identity item
+      expect((await task.store.loadTask(task.id))?.skippedChecks).toContain(
+        'source.replica-identity',
+      )
+      const error = (await task.fullLoad().catch((e: unknown) => e)) as PgferryError
+      expect(error.code).toBe('PGFERRY_SOURCE_NO_REPLICA_IDENTITY')
+      expect(error.message).toContain('public.audit_log')
+      expect(error.message).toContain(
+        'while the task exists, UPDATE and DELETE on this table fail on the source',
+      )
+      expect(error.fix).toContain('ALTER TABLE "public"."audit_log" REPLICA IDENTITY FULL;')
+      expect(await leftovers(pair, db)).toEqual([])
+      expect(await identities(db, 'audit_log')).toEqual({ audit_log: 'd' })
+      await applicationWrites(db)
+      await task.delete()
+      expect(await leftovers(pair, db)).toEqual([])
+    } finally {
+      await task.close()
+    }
+  }, 120_000)
+
+  it('full-for-keyless after a crash: delete() restores each original identity (DEFAULT and NOTHING)', async () => {
+    const db = await sourceDatabase(
+      'restore',
+      `${KEYLESS} CREATE TABLE nothing (v text); ALTER TABLE nothing REPLICA IDENTITY NOTHING;`,
+    )
+    const task = await structuredTask(pair, db, FULL_FOR_KEYLESS)
+    const id = task.id
+    await task.close()
+    await killAfterSlotCreation(id)
+    expect(await identities(db, 'audit_log', 'nothing')).toEqual({ audit_log: 'f', nothing: 'f' })
+    await applicationWrites(db)
+    const reopened = await openTask(id, { target: pair.target.url('postgres') })
+    try {
+      await reopened.delete()
+    } finally {
+      await reopened.close()
+    }
+    expect(await leftovers(pair, db)).toEqual([])
+    expect(await identities(db, 'audit_log', 'nothing')).toEqual({ audit_log: 'd', nothing: 'n' })
+  }, 120_000)
 })
