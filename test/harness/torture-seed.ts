@@ -76,6 +76,11 @@ const EVENTS: Readonly<Record<KillStage, { event: RegExp; end: RegExp | null }>>
 export interface SeedOptions {
   /** Row counts relative to the default sizes. Defaults to 1. */
   readonly scale?: number
+  /**
+   * Whether the writer runs a rare TRUNCATE (of a table, a partitioned root, a leaf). Turning it
+   * off shows what else fails while a TRUNCATE bug is open. Defaults to true.
+   */
+  readonly truncate?: boolean
   /** Bound of each wait on the child or the writer. Defaults to 240 000 ms. */
   readonly waitMs?: number
   /** Progress lines (what the seed is doing), for a long run. */
@@ -160,7 +165,9 @@ export async function runSeed(
     } satisfies TortureChildArgs)
 
   const writerClient = await pair.source.client(sdb)
-  const writer = startTortureWriter(writerClient, seededRandom(seed * 7919 + 17), sizes)
+  const writer = startTortureWriter(writerClient, seededRandom(seed * 7919 + 17), sizes, {
+    truncate: options.truncate ?? true,
+  })
   let writerStopped = false
   const stopWriter = async (): Promise<void> => {
     if (writerStopped) return
@@ -183,7 +190,8 @@ export async function runSeed(
     for (const [i, k] of kills.entries()) {
       const { child, lines } = spawnChild(i === 0 ? 'create' : 'resume')
       const kill = await killChild(child, lines, k, waitMs, stopWriter, log)
-      killedAt.push(kill.at)
+      // the writer's step at the kill: which of its transactions came before, for a diagnosis
+      killedAt.push(`${kill.at}@w${writer.steps()}`)
       if (kill.completed) {
         drained = true
         break
@@ -195,6 +203,7 @@ export async function runSeed(
       log(`seed ${seed}: resuming to the end`)
       const { child, lines } = spawnChild('resume')
       await lines.until((l) => l === 'SYNCING', waitMs)
+      log(`seed ${seed}: syncing again at writer step ${writer.steps()}`)
       if (!writerStopped) {
         // caught up with a source that is still written to, then quiet for the cutover
         let batches = 0
