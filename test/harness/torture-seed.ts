@@ -255,7 +255,7 @@ export async function runSeed(
     truncates: writer.truncates(),
     writerSteps: writer.steps(),
   }
-  await dropSeed(pair, sdb, tdb).catch((e: unknown) =>
+  await dropSeed(pair, sdb, tdb, id).catch((e: unknown) =>
     log(`seed ${seed}: cleanup failed: ${e instanceof Error ? e.message : String(e)}`),
   )
   return result
@@ -342,8 +342,11 @@ async function leftovers(
   return left.length === 0 ? undefined : `left after complete: ${left.join(', ')}`
 }
 
-/** Drop the seed's slots and databases, so a long run does not fill the disk or retain WAL. */
-async function dropSeed(pair: ClusterPair, sdb: string, tdb: string): Promise<void> {
+/**
+ * Drop what a seed left, done or not: its slots (WAL retained), its replication origin (each takes
+ * one of the target's max_replication_slots origin states) and its databases (disk).
+ */
+async function dropSeed(pair: ClusterPair, sdb: string, tdb: string, id: string): Promise<void> {
   await pair.source.query(
     `SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = $1 AND active_pid IS NOT NULL`,
     [sdb],
@@ -361,6 +364,10 @@ async function dropSeed(pair: ClusterPair, sdb: string, tdb: string): Promise<vo
       await delay(100)
     }
   }
+  await pair.target.query(
+    `SELECT pg_replication_origin_drop(roname) FROM pg_replication_origin WHERE roname = $1`,
+    [originName(id, sdb)],
+  )
   await dropDatabase(pair.source, sdb)
   await dropDatabase(pair.target, tdb)
 }
