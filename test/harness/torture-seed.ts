@@ -38,13 +38,15 @@ export interface KillPlan {
 
 /**
  * The kills of one seed: the stage's, then, after a kill in the load, in half of the seeds a second
- * one in the resumed run's apply (a load resumed under a new snapshot, then a killed sync, lost
- * rows in acceptance runs: issue 10 item 3).
+ * one in the resumed run: mid-apply (a load resumed under a new snapshot, then a killed sync, lost
+ * rows in acceptance runs) or mid-copy again (a resumed load that stops again re-applied rows):
+ * issue 10 item 3.
  */
 export function killPlans(seed: number, rnd: SeededRandom): KillPlan[] {
   const first = killPlan(seed, rnd)
-  const twice = first.stage !== 'apply' && first.stage !== 'complete' && rnd.chance(0.5)
-  return twice ? [first, { stage: 'apply', nth: rnd.int(1, 8), delayMs: rnd.int(0, 300) }] : [first]
+  if (first.stage === 'apply' || first.stage === 'complete' || !rnd.chance(0.5)) return [first]
+  const stage = rnd.pick(['apply', 'chunk'] as const)
+  return [first, { stage, nth: rnd.int(1, 8), delayMs: rnd.int(0, 300) }]
 }
 
 export function killPlan(seed: number, rnd: SeededRandom): KillPlan {
