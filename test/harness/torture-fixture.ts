@@ -104,6 +104,7 @@ export function startTortureWriter(
   c: pg.Client,
   rnd: SeededRandom,
   sizes: TortureSizes,
+  options: { truncate: boolean },
 ): TortureWriter {
   let nextRekey = sizes.rekeyed + 1_000_000
   let nextDoc = sizes.docs + 1
@@ -206,7 +207,7 @@ export function startTortureWriter(
   }
 
   const step = async (): Promise<void> => {
-    if (rnd.chance(0.003)) {
+    if (rnd.chance(0.003) && options.truncate) {
       const t = rnd.pick(TRUNCATED)
       truncated.push(`${t}@${i}`)
       await c.query(`TRUNCATE ${t}`)

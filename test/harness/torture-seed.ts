@@ -38,13 +38,15 @@ export interface KillPlan {
 
 /**
  * The kills of one seed: the stage's, then, after a kill in the load, in half of the seeds a second
- * one in the resumed run's apply (a load resumed under a new snapshot, then a killed sync, lost
- * rows in acceptance runs: issue 10 item 3).
+ * one in the resumed run: mid-apply (a load resumed under a new snapshot, then a killed sync, lost
+ * rows in acceptance runs) or mid-copy again (a resumed load that stops again re-applied rows):
+ * issue 10 item 3.
  */
 export function killPlans(seed: number, rnd: SeededRandom): KillPlan[] {
   const first = killPlan(seed, rnd)
-  const twice = first.stage !== 'apply' && first.stage !== 'complete' && rnd.chance(0.5)
-  return twice ? [first, { stage: 'apply', nth: rnd.int(1, 8), delayMs: rnd.int(0, 300) }] : [first]
+  if (first.stage === 'apply' || first.stage === 'complete' || !rnd.chance(0.5)) return [first]
+  const stage = rnd.pick(['apply', 'chunk'] as const)
+  return [first, { stage, nth: rnd.int(1, 8), delayMs: rnd.int(0, 300) }]
 }
 
 export function killPlan(seed: number, rnd: SeededRandom): KillPlan {
@@ -76,6 +78,11 @@ const EVENTS: Readonly<Record<KillStage, { event: RegExp; end: RegExp | null }>>
 export interface SeedOptions {
   /** Row counts relative to the default sizes. Defaults to 1. */
   readonly scale?: number
+  /**
+   * Whether the writer runs a rare TRUNCATE (of a table, a partitioned root, a leaf). Turning it
+   * off shows what else fails while a TRUNCATE bug is open. Defaults to true.
+   */
+  readonly truncate?: boolean
   /** Bound of each wait on the child or the writer. Defaults to 240 000 ms. */
   readonly waitMs?: number
   /** Progress lines (what the seed is doing), for a long run. */
@@ -160,7 +167,9 @@ export async function runSeed(
     } satisfies TortureChildArgs)
 
   const writerClient = await pair.source.client(sdb)
-  const writer = startTortureWriter(writerClient, seededRandom(seed * 7919 + 17), sizes)
+  const writer = startTortureWriter(writerClient, seededRandom(seed * 7919 + 17), sizes, {
+    truncate: options.truncate ?? true,
+  })
   let writerStopped = false
   const stopWriter = async (): Promise<void> => {
     if (writerStopped) return
@@ -183,7 +192,8 @@ export async function runSeed(
     for (const [i, k] of kills.entries()) {
       const { child, lines } = spawnChild(i === 0 ? 'create' : 'resume')
       const kill = await killChild(child, lines, k, waitMs, stopWriter, log)
-      killedAt.push(kill.at)
+      // the writer's step at the kill: which of its transactions came before, for a diagnosis
+      killedAt.push(`${kill.at}@w${writer.steps()}`)
       if (kill.completed) {
         drained = true
         break
@@ -195,6 +205,7 @@ export async function runSeed(
       log(`seed ${seed}: resuming to the end`)
       const { child, lines } = spawnChild('resume')
       await lines.until((l) => l === 'SYNCING', waitMs)
+      log(`seed ${seed}: syncing again at writer step ${writer.steps()}`)
       if (!writerStopped) {
         // caught up with a source that is still written to, then quiet for the cutover
         let batches = 0
@@ -246,7 +257,7 @@ export async function runSeed(
     truncates: writer.truncates(),
     writerSteps: writer.steps(),
   }
-  await dropSeed(pair, sdb, tdb).catch((e: unknown) =>
+  await dropSeed(pair, sdb, tdb, id).catch((e: unknown) =>
     log(`seed ${seed}: cleanup failed: ${e instanceof Error ? e.message : String(e)}`),
   )
   return result
@@ -333,8 +344,11 @@ async function leftovers(
   return left.length === 0 ? undefined : `left after complete: ${left.join(', ')}`
 }
 
-/** Drop the seed's slots and databases, so a long run does not fill the disk or retain WAL. */
-async function dropSeed(pair: ClusterPair, sdb: string, tdb: string): Promise<void> {
+/**
+ * Drop what a seed left, done or not: its slots (WAL retained), its replication origin (each takes
+ * one of the target's max_replication_slots origin states) and its databases (disk).
+ */
+async function dropSeed(pair: ClusterPair, sdb: string, tdb: string, id: string): Promise<void> {
   await pair.source.query(
     `SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = $1 AND active_pid IS NOT NULL`,
     [sdb],
@@ -352,6 +366,10 @@ async function dropSeed(pair: ClusterPair, sdb: string, tdb: string): Promise<vo
       await delay(100)
     }
   }
+  await pair.target.query(
+    `SELECT pg_replication_origin_drop(roname) FROM pg_replication_origin WHERE roname = $1`,
+    [originName(id, sdb)],
+  )
   await dropDatabase(pair.source, sdb)
   await dropDatabase(pair.target, tdb)
 }

@@ -10,6 +10,8 @@
  *   FROM=20 SEEDS=10                     seeds 20..29
  *   PAIR=12:17                           source and target majors (default 16:16)
  *   SCALE=2                              twice the rows per table
+ *   TRUNCATE=0                           no TRUNCATE in the writer (what else fails behind a TRUNCATE bug)
+ *   VERBOSE=1 (progress) or 2 (every line the pgferry children print)
  */
 import { MAJORS, startPair, sweepStaleClusters, type Major } from '../harness/cluster.js'
 import { formatSeed, runSeed, seedPassed, type SeedResult } from '../harness/torture-seed.js'
@@ -52,6 +54,7 @@ try {
   for (const seed of seeds) {
     const r = await runSeed(pair, seed, {
       scale,
+      truncate: settings.TRUNCATE !== '0',
       ...(settings.VERBOSE ? { log: (l: string) => console.log(`  . ${l}`) } : {}),
       ...(settings.VERBOSE === '2' ? { echo: (l: string) => console.log(`  | ${l}`) } : {}),
     })
