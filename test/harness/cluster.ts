@@ -11,6 +11,7 @@ import {
   symlinkSync,
   lstatSync,
   readdirSync,
+  statSync,
   rmSync,
   mkdirSync,
   chownSync,
@@ -120,7 +121,9 @@ export function sweepStaleClusters(): void {
     try {
       owner = Number(readFileSync(path.join(dir, 'owner.pid'), 'utf8'))
     } catch {
-      /* no owner file: half-created, treat as stale */
+      // No owner file: half-created. Another process (other test runs share this directory) may be
+      // between its mkdtemp and its owner-file write right now, so only an old one is stale.
+      if (recentlyCreated(dir)) continue
     }
     if (Number.isInteger(owner) && owner > 0 && alive(owner)) continue
     const pidFile = path.join(dir, 'data', 'postmaster.pid')
@@ -135,6 +138,15 @@ export function sweepStaleClusters(): void {
       }
     }
     rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** Made in the last ten minutes: a generous bound for the few statements from mkdtemp to owner file. */
+function recentlyCreated(dir: string): boolean {
+  try {
+    return Date.now() - statSync(dir).mtimeMs < 600_000
+  } catch {
+    return true // already gone
   }
 }
 
