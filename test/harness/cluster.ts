@@ -28,7 +28,7 @@ import { asUser, isRoot, reachableBinDir, RUN_AS, sharedTmpDir } from './reachab
 const run = promisify(execFile)
 
 /** Majors installed as `pg-bin-<major>` aliases (package.json optionalDependencies). */
-export const MAJORS = [12, 14, 16, 17, 18] as const
+export const MAJORS = [12, 13, 14, 15, 16, 17, 18] as const
 export type Major = (typeof MAJORS)[number]
 
 /** Where cluster data directories live: a temp directory the servers' user can traverse. */
@@ -356,15 +356,13 @@ export const DEFAULT_PAIRS: readonly (readonly [Major, Major])[] = [
   [16, 16],
 ]
 
-/** Every pair `npm run test:matrix` covers (PGFERRY_MATRIX=full). */
-export const FULL_PAIRS: readonly (readonly [Major, Major])[] = [
-  [12, 17],
-  [12, 18],
-  [14, 16],
-  [16, 16],
-  [17, 18],
-  [18, 18],
-]
+/**
+ * Every pair `npm run test:matrix` covers (PGFERRY_MATRIX=full): each installed source major into
+ * each target major at or above it (pgferry migrates to the same or a newer major only).
+ */
+export const FULL_PAIRS: readonly (readonly [Major, Major])[] = MAJORS.flatMap((s) =>
+  MAJORS.filter((t) => t >= s).map((t) => [s, t] as const),
+)
 
 /** The source/target pairs a cross-version test should run: the default two, or the full matrix. */
 export function testPairs(): readonly (readonly [Major, Major])[] {
