@@ -183,13 +183,20 @@ const CASES: readonly TypeCase[] = [
   { name: 'ct', type: 'citext', values: lits('MiXeD Case', 'ß'), user: true },
 ]
 
-/** The fixture's tables: binary-safe built-in types (binary COPY), the others (text COPY). */
-export const TYPE_TABLES = ['tf', 'tf_u'] as const
+/**
+ * The fixture's tables: binary-safe built-in types (binary COPY), the others (text COPY), and all
+ * of them in a table without a key under REPLICA IDENTITY FULL (the sync finds its rows by the
+ * whole old row).
+ */
+export const TYPE_TABLES = ['tf', 'tf_u', 'tf_f'] as const
 export type TypeTable = (typeof TYPE_TABLES)[number]
 
 /** The type cases of `table` a source of `major` can hold. */
 function typeCases(major: number, table: TypeTable): readonly TypeCase[] {
-  return CASES.filter((c) => (c.since ?? 0) <= major && (c.user === true) === (table === 'tf_u'))
+  return CASES.filter(
+    (c) =>
+      (c.since ?? 0) <= major && (table === 'tf_f' || (c.user === true) === (table === 'tf_u')),
+  )
 }
 
 /** Column names of `table` after `id`, scalar and array. */
@@ -205,7 +212,7 @@ export function typeColumns(major: number, table: TypeTable): string[] {
  */
 export function typeFidelitySchema(major: number): string {
   const table = (t: TypeTable): string =>
-    `CREATE TABLE ${t} (\n  id int PRIMARY KEY,\n  ${typeCases(major, t)
+    `CREATE TABLE ${t} (\n  id int${t === 'tf_f' ? '' : ' PRIMARY KEY'},\n  ${typeCases(major, t)
       .map((c) => `${c.name} ${c.type}, ${c.name}_a ${c.type}[]`)
       .join(',\n  ')}\n);`
   return `
@@ -217,6 +224,7 @@ CREATE DOMAIN tf_pos AS int CHECK (VALUE > 0);
 CREATE TYPE tf_inner AS (a int, b text);
 CREATE TYPE tf_outer AS (p tf_inner, tags text[], m tf_mood);
 ${TYPE_TABLES.map(table).join('\n')}
+ALTER TABLE tf_f REPLICA IDENTITY FULL;
 CREATE TABLE tf_mark (i int PRIMARY KEY);
 `
 }

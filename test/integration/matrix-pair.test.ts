@@ -1,7 +1,7 @@
 /**
  * One source → target pair of the version matrix (`npm run test:matrix`, test/matrix/run-matrix.ts),
- * named by PGFERRY_PAIR=<source>-<target>: the structure suite, the full load under writes, and the
- * incremental end-to-end scenario. Each top-level describe is one column of the matrix table
+ * named by PGFERRY_PAIR=<source>-<target>: the structure suite, the full load under writes, the
+ * incremental end-to-end scenario and type fidelity. Each top-level describe is one column of the matrix table
  * (the runner reads the first title of each test's path).
  * Skipped without PGFERRY_PAIR, so `npm test` stays on its two default pairs.
  */
@@ -10,6 +10,7 @@ import { MAJORS, startCluster, type ClusterPair, type Major } from '../harness/c
 import { equalityUnderWrites } from '../harness/fullload-suite.js'
 import { endToEnd } from '../harness/incremental-suite.js'
 import { schemaSuite } from '../fixtures/schema/schema-suite.js'
+import { typeFidelity } from '../harness/type-fidelity-suite.js'
 
 const named = /^(\d+)-(\d+)$/.exec(process.env.PGFERRY_PAIR ?? '')
 const isMajor = (n: number): n is Major => (MAJORS as readonly number[]).includes(n)
@@ -64,5 +65,11 @@ if (named === null) {
     it('every DML kind during the load and the sync, a big transaction, then complete', async () => {
       await endToEnd(await dataPair())
     }, 600_000)
+  })
+
+  describe('types', () => {
+    it('every type and its array through the full load, the sync and complete', async () => {
+      await typeFidelity(await dataPair())
+    }, 300_000)
   })
 }
