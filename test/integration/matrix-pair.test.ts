@@ -1,8 +1,8 @@
 /**
  * One source → target pair of the version matrix (`npm run test:matrix`, test/matrix/run-matrix.ts),
  * named by PGFERRY_PAIR=<source>-<target>: the structure suite, the full load under writes, the
- * incremental end-to-end scenario and type fidelity. Each top-level describe is one column of the matrix table
- * (the runner reads the first title of each test's path).
+ * incremental end-to-end scenario and type fidelity. Each top-level describe is one column of the
+ * matrix table (the runner reads the first title of each test's path).
  * Skipped without PGFERRY_PAIR, so `npm test` stays on its two default pairs.
  */
 import { afterAll, describe, expect, it } from 'vitest'
