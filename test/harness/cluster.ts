@@ -12,6 +12,7 @@ import {
   lstatSync,
   readdirSync,
   statSync,
+  renameSync,
   rmSync,
   mkdirSync,
   chownSync,
@@ -166,9 +167,13 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const bin = options.bin ?? binDir(options.major as Major)
   const root = clusterRoot()
   mkdirSync(root, { recursive: true, mode: 0o755 })
-  const base = await mkdtemp(path.join(root, `pg${options.major}-`))
-  chmodSync(base, 0o755)
-  writeFileSync(path.join(base, 'owner.pid'), String(process.pid))
+  // Made beside the root and renamed in with its owner file: a sweep by another test run (even one
+  // of an older checkout, which removes ownerless directories at once) never sees it half-made.
+  const staging = await mkdtemp(path.join(sharedTmpDir(), `pgferry-new-pg${options.major}-`))
+  chmodSync(staging, 0o755)
+  writeFileSync(path.join(staging, 'owner.pid'), String(process.pid))
+  const base = path.join(root, path.basename(staging).replace(/^pgferry-new-/, ''))
+  renameSync(staging, base)
   const dataDir = path.join(base, 'data')
   mkdirSync(dataDir, { mode: 0o700 })
   if (isRoot()) chownSync(dataDir, RUN_AS.uid, RUN_AS.gid)
