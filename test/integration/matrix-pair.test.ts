@@ -5,7 +5,7 @@
  * matrix table (the runner reads the first title of each test's path).
  * Skipped without PGFERRY_PAIR, so `npm test` stays on its two default pairs.
  */
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MAJORS, startCluster, type ClusterPair, type Major } from '../harness/cluster.js'
 import { equalityUnderWrites } from '../harness/fullload-suite.js'
 import { endToEnd } from '../harness/incremental-suite.js'
@@ -30,10 +30,13 @@ if (named === null) {
     schemaSuite(s, t)
   })
 
-  // one data pair for the columns below, started by the first test that needs it
-  let started: Promise<ClusterPair> | undefined
-  const dataPair = (): Promise<ClusterPair> =>
-    (started ??= (async () => {
+  /**
+   * A fresh pair for each column below (about 2 s): what one column leaves behind when it fails
+   * (a slot, a publication) cannot fail the next one.
+   */
+  const freshPair = (): (() => ClusterPair) => {
+    let pair: ClusterPair | undefined
+    beforeAll(async () => {
       // a small logical_decoding_work_mem makes the big transaction stream (v14+) or spill (v13);
       // v12 has no such setting and spills over 4096 changes
       const small = { logical_decoding_work_mem: '64kB' }
@@ -41,19 +44,25 @@ if (named === null) {
         startCluster({ major: s, ...(s >= 13 ? { settings: small } : {}) }),
         startCluster({ major: t, ...(t >= 13 ? { settings: small } : {}) }),
       ])
-      return {
+      pair = {
         source,
         target,
         stop: async () => void (await Promise.all([source.stop(), target.stop()])),
       }
-    })())
-  afterAll(async () => {
-    if (started !== undefined) await (await started).stop()
-  })
+    }, 120_000)
+    afterAll(async () => {
+      await pair?.stop()
+    })
+    return () => {
+      if (pair === undefined) throw new Error('the clusters did not start')
+      return pair
+    }
+  }
 
   describe('full load', () => {
+    const dataPair = freshPair()
     it('every type as of the slot snapshot while the source keeps changing', async () => {
-      const pair = await dataPair()
+      const pair = dataPair()
       const { task } = await equalityUnderWrites(pair, 'full+incremental')
       await task.delete()
       const left = await pair.source.query(`SELECT slot_name FROM pg_replication_slots`)
@@ -62,14 +71,16 @@ if (named === null) {
   })
 
   describe('incremental', () => {
+    const dataPair = freshPair()
     it('every DML kind during the load and the sync, a big transaction, then complete', async () => {
-      await endToEnd(await dataPair())
+      await endToEnd(dataPair())
     }, 600_000)
   })
 
   describe('types', () => {
+    const dataPair = freshPair()
     it('every type and its array through the full load, the sync and complete', async () => {
-      await typeFidelity(await dataPair())
+      await typeFidelity(dataPair())
     }, 300_000)
   })
 }
