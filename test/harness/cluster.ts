@@ -11,6 +11,8 @@ import {
   symlinkSync,
   lstatSync,
   readdirSync,
+  statSync,
+  renameSync,
   rmSync,
   mkdirSync,
   chownSync,
@@ -27,7 +29,7 @@ import { asUser, isRoot, reachableBinDir, RUN_AS, sharedTmpDir } from './reachab
 const run = promisify(execFile)
 
 /** Majors installed as `pg-bin-<major>` aliases (package.json optionalDependencies). */
-export const MAJORS = [12, 14, 16, 17, 18] as const
+export const MAJORS = [12, 13, 14, 15, 16, 17, 18] as const
 export type Major = (typeof MAJORS)[number]
 
 /**
@@ -129,7 +131,9 @@ export function sweepStaleClusters(): void {
     try {
       owner = Number(readFileSync(path.join(dir, 'owner.pid'), 'utf8'))
     } catch {
-      /* no owner file: half-created, treat as stale */
+      // No owner file: half-created. Another process (other test runs share this directory) may be
+      // between its mkdtemp and its owner-file write right now, so only an old one is stale.
+      if (recentlyCreated(dir)) continue
     }
     if (Number.isInteger(owner) && owner > 0 && alive(owner)) continue
     const pidFile = path.join(dir, 'data', 'postmaster.pid')
@@ -144,6 +148,15 @@ export function sweepStaleClusters(): void {
       }
     }
     rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** Made in the last ten minutes: a generous bound for the few statements from mkdtemp to owner file. */
+function recentlyCreated(dir: string): boolean {
+  try {
+    return Date.now() - statSync(dir).mtimeMs < 600_000
+  } catch {
+    return true // already gone
   }
 }
 
@@ -163,9 +176,13 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const bin = options.bin ?? binDir(options.major as Major)
   const root = clusterRoot()
   mkdirSync(root, { recursive: true, mode: 0o755 })
-  const base = await mkdtemp(path.join(root, `pg${options.major}-`))
-  chmodSync(base, 0o755)
-  writeFileSync(path.join(base, 'owner.pid'), String(process.pid))
+  // Made beside the root and renamed in with its owner file: a sweep by another test run (even one
+  // of an older checkout, which removes ownerless directories at once) never sees it half-made.
+  const staging = await mkdtemp(path.join(sharedTmpDir(), `pgferry-new-pg${options.major}-`))
+  chmodSync(staging, 0o755)
+  writeFileSync(path.join(staging, 'owner.pid'), String(process.pid))
+  const base = path.join(root, path.basename(staging).replace(/^pgferry-new-/, ''))
+  renameSync(staging, base)
   const dataDir = path.join(base, 'data')
   mkdirSync(dataDir, { mode: 0o700 })
   if (isRoot()) chownSync(dataDir, RUN_AS.uid, RUN_AS.gid)
@@ -384,15 +401,13 @@ export const DEFAULT_PAIRS: readonly (readonly [Major, Major])[] = [
   [16, 16],
 ]
 
-/** Every pair `npm run test:matrix` covers (PGFERRY_MATRIX=full). */
-export const FULL_PAIRS: readonly (readonly [Major, Major])[] = [
-  [12, 17],
-  [12, 18],
-  [14, 16],
-  [16, 16],
-  [17, 18],
-  [18, 18],
-]
+/**
+ * Every pair `npm run test:matrix` covers (PGFERRY_MATRIX=full): each installed source major into
+ * each target major at or above it (pgferry migrates to the same or a newer major only).
+ */
+export const FULL_PAIRS: readonly (readonly [Major, Major])[] = MAJORS.flatMap((s) =>
+  MAJORS.filter((t) => t >= s).map((t) => [s, t] as const),
+)
 
 /** The source/target pairs a cross-version test should run: the default two, or the full matrix. */
 export function testPairs(): readonly (readonly [Major, Major])[] {

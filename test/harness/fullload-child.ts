@@ -1,5 +1,8 @@
 // Child process: create a full-load task and run it, printing a line per committed chunk, so the
-// parent can SIGKILL it mid-load. Args: taskId type sourceUrl targetUrl sourceDb targetDb.
+// parent can SIGKILL it mid-load. Args: taskId type sourceUrl targetUrl sourceDb targetDb
+// [freezeAfterChunks]. With the last argument the child stops dead after that many committed chunks
+// (prints FROZEN and blocks its thread): the load is then certainly unfinished when the parent's
+// SIGKILL lands, however slow the machine is, instead of racing the parent for it.
 import { createTask } from '../../src/index.js'
 import type { MigrationType } from '../../src/task/task-config.js'
 import { readyForFullLoad } from './fullload-suite.js'
@@ -7,13 +10,14 @@ import { savePlan } from './fullload-fixture.js'
 import type { Cluster } from './cluster.js'
 import pg from 'pg'
 
-const [id, type, sourceUrl, targetUrl, sdb, tdb] = process.argv.slice(2) as [
+const [id, type, sourceUrl, targetUrl, sdb, tdb, freezeAfter] = process.argv.slice(2) as [
   string,
   MigrationType,
   string,
   string,
   string,
   string,
+  string | undefined,
 ]
 const task = await createTask({
   id,
@@ -40,8 +44,15 @@ const source = {
   },
 } as unknown as Cluster
 await savePlan(task.store, task.id, source, sdb, tdb)
+let committed = 0
 task.on('chunk:progress', (e) => {
-  if (e.done) console.log(`CHUNK ${e.table} ${e.chunk}`)
+  if (!e.done) return
+  console.log(`CHUNK ${e.table} ${e.chunk}`)
+  if (++committed === Number(freezeAfter)) {
+    // stdout is a pipe, written synchronously on Linux: the line is out before the thread blocks
+    console.log('FROZEN')
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0)
+  }
 })
 console.log('STARTED')
 await task.fullLoad()

@@ -32,12 +32,13 @@ async function killMidLoad(type: MigrationType): Promise<{ id: string; sdb: stri
     pair.target.url(tdb),
     sdb,
     tdb,
+    '2',
   ])
   let err = ''
   child.stderr?.on('data', (d: Buffer) => (err += d.toString()))
   const exited = new Promise<void>((r) => child.once('exit', () => r()))
   // the second committed chunk: the load is under way, with more to do
-  await waitForLine(child, /CHUNK[^\n]*\n[^]*CHUNK[^\n]*\n/, 60_000).catch((e: unknown) => {
+  await waitForLine(child, /FROZEN/, 180_000).catch((e: unknown) => {
     throw new Error(`${String(e)}\nstderr: ${err}`)
   })
   child.kill('SIGKILL')
@@ -70,7 +71,7 @@ describe('full load faults (14 → 16)', () => {
     } finally {
       await task.close()
     }
-  })
+  }, 300_000)
 
   it('resumes after SIGKILL with a per-table sync LSN from a temporary slot, keeping the first slot (full+incremental)', async () => {
     const { id, sdb, tdb } = await killMidLoad('full+incremental')
@@ -107,7 +108,7 @@ describe('full load faults (14 → 16)', () => {
     } finally {
       await task.close()
     }
-  })
+  }, 300_000)
 
   it('recovers when the source COPY backend and a target COPY backend are terminated mid-chunk', async () => {
     const { sdb, tdb } = await prepareDatabases(pair, 'term')

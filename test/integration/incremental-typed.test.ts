@@ -36,10 +36,11 @@ describe('incremental sync of every type after a resumed full load (12 → 17)',
       pair.target.url(tdb),
       sdb,
       tdb,
+      '2',
     ])
     const exited = new Promise<void>((r) => child.once('exit', () => r()))
     try {
-      await waitForLine(child, /CHUNK[^\n]*\n[^]*CHUNK[^\n]*\n/, 60_000)
+      await waitForLine(child, /FROZEN/, 180_000)
     } finally {
       child.kill('SIGKILL')
       await exited
