@@ -10,6 +10,7 @@ import { formatLsn } from '../wal/lsn.js'
 import type { ResolvedApplyOptions } from './apply-options.js'
 import { DatabaseApply, type LagSample } from './database-apply.js'
 import type { IncrementalSync } from './incremental-sync.js'
+import { syncFailure } from './sync-failure.js'
 
 /** Poll interval while waiting for the apply to reach a fence. */
 const FENCE_POLL_MS = 50
@@ -45,8 +46,9 @@ export class IncrementalRun implements IncrementalSync {
     const watch = async (d: DatabaseApply): Promise<void> => {
       try {
         await d.done
-      } catch (error) {
+      } catch (cause) {
         void this.stop().catch(() => undefined)
+        const error = syncFailure(cause, d.database)
         if (background && !reported && error instanceof PgferryError) {
           reported = true
           await ctx.fail(error)
@@ -146,7 +148,7 @@ export class IncrementalRun implements IncrementalSync {
       signal.throwIfAborted()
       let behind: DatabaseApply | undefined
       for (const d of this.databases) {
-        if (d.failure !== undefined) throw d.failure
+        if (d.failure !== undefined) throw syncFailure(d.failure, d.database)
         if (d.ended)
           throw new PgferryError('PGFERRY_STAGE_FAILED', `the apply of ${d.database} has stopped`)
         const fence = fences.get(d.database)

@@ -4,6 +4,7 @@
  * publication, a permission).
  */
 import { PgferryError, messageOf, sqlStateOf } from '../errors.js'
+import { isConnectionLoss } from '../pg/connection-loss.js'
 
 /** The slot name of a START_REPLICATION command (quoted by startReplicationCommand). */
 function slotOf(command: string): string {
@@ -26,11 +27,17 @@ export function replicationError(error: unknown, command: string): PgferryError 
       },
     )
   }
-  if (state === undefined && /terminated|ECONNRESET|EPIPE|closed/i.test(text)) {
-    return new PgferryError('PGFERRY_CONNECTION_LOST', `replication connection lost: ${text}`, {
-      side: 'source',
-      cause: error,
-    })
+  // the walsender terminated (57P01), the source shutting down or restarting, the network cut
+  if (isConnectionLoss(error)) {
+    return new PgferryError(
+      'PGFERRY_CONNECTION_LOST',
+      `the replication connection to the source was lost: ${text}`,
+      {
+        side: 'source',
+        cause: error,
+        fix: 'start the stream again on a new replication connection once the source is reachable: it resumes from the confirmed position, which the slot keeps',
+      },
+    )
   }
   return new PgferryError('PGFERRY_WAL_PROTOCOL', `replication stream failed: ${text}`, {
     cause: error,

@@ -33,6 +33,15 @@ describe('replication errors', () => {
       retryable: true,
       side: 'source',
     })
+    // pg_terminate_backend of the walsender, or the source shutting down
+    expect(
+      replicationError(
+        Object.assign(new Error('terminating connection due to administrator command'), {
+          code: '57P01',
+        }),
+        command,
+      ),
+    ).toMatchObject({ code: 'PGFERRY_CONNECTION_LOST', retryable: true, sqlState: '57P01' })
     expect(
       replicationError(
         Object.assign(new Error('unrecognized pgoutput option'), { code: '42601' }),

@@ -1,0 +1,137 @@
+/**
+ * A local TCP proxy for network fault tests (TESTING.md: "cut the connection through a local TCP
+ * proxy"). A test points a connection at the proxy instead of the server, then creates the
+ * condition it needs instead of racing for it: it holds one connection's server→client bytes
+ * (after an allowance, so a stream is cut mid-message), finds the connection by the port the
+ * server sees (`client_port` in pg_stat_activity), and cuts it (a TCP reset on both sides).
+ */
+import net from 'node:net'
+
+/** One client connection relayed to the server. */
+export interface ProxiedConnection {
+  /** The local port of the proxy's socket to the server: the server's `client_port`. */
+  readonly serverSidePort: number
+  /** Server → client bytes forwarded so far. */
+  readonly bytesDown: number
+  /** Whether the server → client direction is held. */
+  readonly held: boolean
+  /**
+   * Hold the server → client direction after `allowance` more bytes (default 0): the rest waits
+   * in the proxy and the server's socket buffer, and the server blocks on its writes.
+   */
+  hold(allowance?: number): void
+  /** Forward again what is held. */
+  release(): void
+  /** Reset both sockets, as a network failure would. */
+  cut(): void
+}
+
+/** A running proxy. */
+export interface TcpProxy {
+  readonly host: string
+  readonly port: number
+  /** Open connections, oldest first. */
+  connections(): readonly ProxiedConnection[]
+  /** The open connection the server sees at `clientPort`, if any. */
+  byServerPort(clientPort: number): ProxiedConnection | undefined
+  /** Cut every open connection; new ones are still accepted. */
+  cutAll(): void
+  /** Stop listening and cut every connection. */
+  close(): Promise<void>
+}
+
+/** Listen on a free loopback port and relay every connection to `host:port`. */
+export async function startTcpProxy(host: string, port: number): Promise<TcpProxy> {
+  const open = new Set<ProxiedConnection>()
+  const server = net.createServer((client) => {
+    const upstream = net.connect({ host, port })
+    let bytesDown = 0
+    let allowance: number | undefined
+    let pending: Buffer | undefined
+    let closed = false
+    const close = (): void => {
+      if (closed) return
+      closed = true
+      open.delete(conn)
+      client.destroy()
+      upstream.destroy()
+    }
+    const forward = (chunk: Buffer): void => {
+      bytesDown += chunk.length
+      if (!client.write(chunk)) upstream.pause()
+    }
+    const conn: ProxiedConnection = {
+      get serverSidePort() {
+        return upstream.localPort ?? 0
+      },
+      get bytesDown() {
+        return bytesDown
+      },
+      get held() {
+        return allowance !== undefined && allowance <= 0
+      },
+      hold(more = 0) {
+        allowance = more
+        if (more <= 0) upstream.pause()
+      },
+      release() {
+        allowance = undefined
+        const rest = pending
+        pending = undefined
+        if (rest !== undefined) forward(rest)
+        if (client.writableNeedDrain !== true) upstream.resume()
+      },
+      cut() {
+        if (closed) return
+        closed = true
+        open.delete(conn)
+        client.resetAndDestroy()
+        upstream.resetAndDestroy()
+      },
+    }
+    upstream.on('data', (chunk: Buffer) => {
+      if (allowance === undefined) return forward(chunk)
+      if (chunk.length <= allowance) {
+        allowance -= chunk.length
+        forward(chunk)
+        if (allowance === 0) upstream.pause()
+        return
+      }
+      const head = chunk.subarray(0, allowance)
+      pending = pending === undefined ? chunk.subarray(allowance) : Buffer.concat([pending, chunk])
+      allowance = 0
+      upstream.pause()
+      if (head.length > 0) forward(head)
+    })
+    client.on('drain', () => {
+      if (allowance === undefined || allowance > 0) upstream.resume()
+    })
+    client.on('data', (chunk: Buffer) => {
+      if (!upstream.write(chunk)) client.pause()
+    })
+    upstream.on('drain', () => client.resume())
+    client.on('error', close)
+    upstream.on('error', close)
+    client.on('close', close)
+    upstream.on('close', close)
+    upstream.once('connect', () => open.add(conn))
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => resolve())
+  })
+  const address = server.address() as net.AddressInfo
+  return {
+    host: '127.0.0.1',
+    port: address.port,
+    connections: () => [...open],
+    byServerPort: (clientPort) => [...open].find((c) => c.serverSidePort === clientPort),
+    cutAll: () => {
+      for (const c of [...open]) c.cut()
+    },
+    close: async () => {
+      for (const c of [...open]) c.cut()
+      await new Promise<void>((r) => server.close(() => r()))
+    },
+  }
+}

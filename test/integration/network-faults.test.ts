@@ -1,0 +1,255 @@
+/**
+ * Faults of the network and of the servers around a running migration (issue 10, "other
+ * faults"), each ending in a migration equal row by row or a clear error (16 → 16):
+ * - the target restarted with `-m immediate` mid-apply, under a writer;
+ * - the walsender terminated on the source mid-sync;
+ * - the TCP connection cut through a local proxy, on the COPY path (mid-chunk) and on the
+ *   replication path (mid-stream, at an arbitrary byte).
+ * Every condition is created (a held COPY, a held proxy direction), never raced for.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type pg from 'pg'
+import { PgferryError, type PgferryEvents, type Task } from '../../src/index.js'
+import { readLoadProgress } from '../../src/fullload/load-progress.js'
+import { startPair, type Cluster, type ClusterPair } from '../harness/cluster.js'
+import {
+  INCREMENTAL_SCHEMA,
+  eventually,
+  leftovers,
+  loadedTask,
+  startWriter,
+  structuredTask,
+  tableDigest,
+} from '../harness/incremental-fixture.js'
+import { holdInserts, waitForLockedBackend } from '../harness/held-backend.js'
+import { startTcpProxy, type TcpProxy } from '../harness/tcp-proxy.js'
+
+let pair: ClusterPair
+beforeAll(async () => {
+  // streamed transactions (v14+) as soon as one exceeds 64 kB: a cut can land inside one
+  pair = await startPair(16, 16, { logical_decoding_work_mem: '64kB' })
+})
+afterAll(async () => {
+  await pair?.stop()
+})
+
+/** A source database with the incremental fixture's tables (and `extra` SQL). */
+async function sourceDatabase(prefix: string, extra = ''): Promise<string> {
+  const db = await pair.source.createDatabase(prefix)
+  await pair.source.query(INCREMENTAL_SCHEMA + extra, [], db)
+  return db
+}
+
+/** count + ordered md5 of every table of `db`'s public schema, partitioned roots included. */
+async function everyTable(cluster: Cluster, db: string): Promise<Record<string, string>> {
+  const names = await pair.source.query<{ t: string }>(
+    `SELECT format('%I.%I', schemaname, tablename) AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`,
+    [],
+    db,
+  )
+  const out: Record<string, string> = {}
+  for (const { t } of names.rows) out[t] = await tableDigest(cluster, db, t)
+  return out
+}
+
+/** The target equals the source table by table, and complete left nothing behind. */
+async function expectEqualAndClean(db: string): Promise<void> {
+  expect(await everyTable(pair.target, db)).toEqual(await everyTable(pair.source, db))
+  expect(await leftovers(pair, db)).toEqual([])
+}
+
+/** The task's connection settings for the source, through `proxy`. */
+function throughProxy(proxy: TcpProxy, db: string): pg.ClientConfig {
+  return { ...pair.source.config(db), host: proxy.host, port: proxy.port }
+}
+
+/** The rejection of `done`, which must come. */
+async function failureOf(done: Promise<void>): Promise<PgferryError> {
+  const error: unknown = await done.then(
+    () => new Error('the sync ended without an error'),
+    (e: unknown) => e,
+  )
+  expect(error).toBeInstanceOf(PgferryError)
+  return error as PgferryError
+}
+
+/** A failure the caller fixes by starting the sync again: retryable, and it says so. */
+function expectRetryableLoss(error: PgferryError, side: 'source' | 'target', db: string): void {
+  const { code, retryable, message, fix } = error
+  expect({ code, retryable, side: error.side, message, fix }).toMatchObject({
+    code: 'PGFERRY_CONNECTION_LOST',
+    retryable: true,
+    side,
+    message: expect.stringMatching(new RegExp(`${side}.*${db}|${db}.*${side}`)) as string,
+    fix: expect.stringMatching(/startIncremental/) as string,
+  })
+}
+
+/** Close the task; one a failed test left behind is deleted, so the next test's check is its own. */
+async function release(task: Task): Promise<void> {
+  if (task.state !== 'completed') await task.delete().catch(() => undefined)
+  await task.close()
+}
+
+/** Start the sync, wait for `batches` applied batches under a running writer. */
+async function syncUnderWriter(
+  task: Task,
+  db: string,
+  batches = 3,
+): Promise<{
+  sync: Awaited<ReturnType<Task['startIncremental']>>
+  writer: ReturnType<typeof startWriter>
+  client: pg.Client
+}> {
+  const client = await pair.source.client(db)
+  const writer = startWriter(client)
+  let seen = 0
+  task.on('apply:batch', () => seen++)
+  const sync = await task.startIncremental()
+  await eventually(async () => seen >= batches, 120_000)
+  return { sync, writer, client }
+}
+
+/** After a fault: the writer goes on a while, the sync is started again, then complete. */
+async function resumeAndComplete(
+  task: Task,
+  writer: ReturnType<typeof startWriter>,
+): Promise<void> {
+  const at = writer.steps()
+  await eventually(async () => writer.steps() >= at + 10, 120_000)
+  await task.startIncremental()
+  const again = writer.steps()
+  await eventually(async () => writer.steps() >= again + 10, 120_000)
+  await writer.stop()
+  await task.complete()
+  expect(task.state).toBe('completed')
+}
+
+describe('network and server faults around a migration (16 → 16)', () => {
+  it('the target restarted with -m immediate mid-apply: a retryable error, then a resume ends equal', async () => {
+    const db = await sourceDatabase('trestart')
+    const task = await loadedTask(pair, db)
+    const { sync, writer, client } = await syncUnderWriter(task, db)
+    try {
+      await pair.target.restart({ immediate: true })
+      expectRetryableLoss(await failureOf(sync.done), 'target', db)
+      await resumeAndComplete(task, writer)
+      await expectEqualAndClean(db)
+    } finally {
+      await writer.stop()
+      await client.end()
+      await release(task)
+    }
+  }, 300_000)
+
+  it('the walsender terminated mid-sync: a retryable error, then a resume ends equal', async () => {
+    const db = await sourceDatabase('walsender')
+    const task = await loadedTask(pair, db)
+    const { sync, writer, client } = await syncUnderWriter(task, db)
+    try {
+      const { databases } = await readLoadProgress(task.store, task.id)
+      const slot = databases.get(db)?.slot
+      const r = await pair.source.query<{ pid: number }>(
+        `SELECT active_pid AS pid FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL`,
+        [slot],
+      )
+      expect(r.rowCount).toBe(1)
+      await pair.source.query(`SELECT pg_terminate_backend($1)`, [r.rows[0]?.pid])
+      expectRetryableLoss(await failureOf(sync.done), 'source', db)
+      await resumeAndComplete(task, writer)
+      await expectEqualAndClean(db)
+    } finally {
+      await writer.stop()
+      await client.end()
+      await release(task)
+    }
+  }, 300_000)
+
+  it('the replication connection cut through a proxy mid-stream: a retryable error, then a resume ends equal', async () => {
+    const db = await sourceDatabase('replcut')
+    const proxy = await startTcpProxy(pair.source.host, pair.source.port)
+    const task = await loadedTask(pair, db, { config: { source: throughProxy(proxy, db) } })
+    const { sync, writer, client } = await syncUnderWriter(task, db)
+    try {
+      const { databases } = await readLoadProgress(task.store, task.id)
+      const r = await pair.source.query<{ port: number }>(
+        `SELECT a.client_port AS port FROM pg_replication_slots s JOIN pg_stat_activity a ON a.pid = s.active_pid WHERE s.slot_name = $1`,
+        [databases.get(db)?.slot],
+      )
+      const conn = proxy.byServerPort(r.rows[0]?.port ?? -1)
+      expect(conn).toBeDefined()
+      // a transaction of several MB (streamed in pieces), and the stream held 64 kB into what
+      // follows: the cut lands at an arbitrary byte of the stream, inside a message
+      conn?.hold(64 * 1024)
+      await client.query(
+        `INSERT INTO items (name, js) SELECT 'bulk ' || g, jsonb_build_object('pad', repeat('x', 300)) FROM generate_series(1, 20000) g`,
+      )
+      await eventually(async () => conn?.held === true, 120_000)
+      conn?.cut()
+      expectRetryableLoss(await failureOf(sync.done), 'source', db)
+      await resumeAndComplete(task, writer)
+      await expectEqualAndClean(db)
+    } finally {
+      await writer.stop()
+      await client.end()
+      await release(task)
+      await proxy.close()
+    }
+  }, 300_000)
+
+  it('the COPY connection cut through a proxy mid-chunk: the chunk is copied again under the same snapshot, and the migration ends equal', async () => {
+    // large enough that its COPY is still sending when it is held below
+    const db = await sourceDatabase(
+      'copycut',
+      `CREATE TABLE bulk (id int PRIMARY KEY, pad text);
+       INSERT INTO bulk SELECT g, repeat(md5(g::text), 4) FROM generate_series(1, 200000) g;`,
+    )
+    const proxy = await startTcpProxy(pair.source.host, pair.source.port)
+    const task = await structuredTask(pair, db, {
+      config: { source: throughProxy(proxy, db), parallelism: 1 },
+    })
+    const warnings: PgferryEvents['warning'][] = []
+    task.on('warning', (w) => warnings.push(w))
+    const [watchS, watchT, holdT, client] = await Promise.all([
+      pair.source.client(db),
+      pair.target.client(db),
+      pair.target.client(db),
+      pair.source.client(db),
+    ])
+    const writer = startWriter(client)
+    try {
+      // the target COPY into bulk waits on its first row, so the source COPY stays mid-chunk
+      const held = await holdInserts(holdT, 'bulk')
+      const load = task.fullLoad()
+      load.catch(() => undefined)
+      await waitForLockedBackend(watchT, db, 'COPY%bulk%FROM STDIN%')
+      const source = await watchS.query<{ port: number }>(
+        `SELECT client_port AS port FROM pg_stat_activity WHERE datname = $1 AND query LIKE 'COPY%bulk%TO STDOUT%' AND state = 'active'`,
+        [db],
+      )
+      expect(source.rowCount).toBe(1)
+      const conn = proxy.byServerPort(source.rows[0]?.port ?? -1)
+      expect(conn).toBeDefined()
+      // rows of this chunk have crossed the proxy: the cut is in the middle of the COPY
+      await eventually(async () => (conn?.bytesDown ?? 0) >= 64 * 1024, 120_000)
+      conn?.cut()
+      // committed after the snapshot: must come by the stream, not by the copy made again
+      await client.query(`UPDATE bulk SET pad = 'changed' WHERE id % 1000 = 0`)
+      await held.release()
+      await load
+      const retried = warnings.filter((w) => w.code === 'PGFERRY_FULLLOAD_CHUNK_RETRY')
+      expect(retried.map((w) => w.object)).toContain('public.bulk')
+      await task.startIncremental()
+      const at = writer.steps()
+      await eventually(async () => writer.steps() >= at + 10, 120_000)
+      await writer.stop()
+      await task.complete()
+      await expectEqualAndClean(db)
+    } finally {
+      await writer.stop()
+      await Promise.all([watchS, watchT, holdT, client].map((c) => c.end()))
+      await release(task)
+      await proxy.close()
+    }
+  }, 300_000)
+})
