@@ -83,10 +83,9 @@ export class ApplyBatch {
   async commit(applied: bigint): Promise<CommittedBatch> {
     await this.#writer.flush()
     await this.#writer.restoreIdentities()
-    await this.#progress.record(this.#endLsn, this.#commitTime)
     this.#open = false
     try {
-      await this.#client.query('COMMIT')
+      await this.#progress.commit(this.#endLsn, this.#commitTime)
     } catch (error) {
       await this.#progress.restore(applied).catch(() => undefined)
       throw error

@@ -37,7 +37,8 @@ export function originName(taskId: string, sourceDb: string): string {
 }
 
 /** A commit timestamp (µs since 2000-01-01 UTC) as SQL, exactly (no JS Date in between). */
-const COMMIT_TS_SQL = `(timestamptz '2000-01-01 00:00:00+00' + $2::int8 * interval '1 microsecond')`
+const commitTsSql = (micros: string): string =>
+  `(timestamptz '2000-01-01 00:00:00+00' + ${micros}::int8 * interval '1 microsecond')`
 
 /** Attempts to take an origin still held by the backend of a killed process (it exits at EOF). */
 const SETUP_ATTEMPTS = 100
@@ -58,11 +59,8 @@ export class ApplyProgress {
     this.#taskId = taskId
     this.#sourceDb = sourceDb
     this.#origin = originName(taskId, sourceDb)
-    this.#recordSql =
-      mode === 'origin'
-        ? `SELECT pg_replication_origin_xact_setup($1::pg_lsn, ${COMMIT_TS_SQL})`
-        : `INSERT INTO ${APPLY_PROGRESS_TABLE} (task_id, source_db, end_lsn, commit_time)
-           VALUES ($3, $4, $1::pg_lsn, ${COMMIT_TS_SQL})
+    this.#recordSql = `INSERT INTO ${APPLY_PROGRESS_TABLE} (task_id, source_db, end_lsn, commit_time)
+           VALUES ($3, $4, $1::pg_lsn, ${commitTsSql('$2')})
            ON CONFLICT (task_id, source_db) DO UPDATE SET end_lsn = EXCLUDED.end_lsn, commit_time = EXCLUDED.commit_time`
   }
 
@@ -119,15 +117,31 @@ export class ApplyProgress {
     return lsn === null || lsn === undefined ? 0n : parseLsn(lsn)
   }
 
-  /** Record `endLsn` inside the open apply transaction (it commits with the changes). */
-  async record(endLsn: bigint, commitTime: bigint): Promise<void> {
-    const values: unknown[] = [formatLsn(endLsn), commitTime.toString()]
-    if (this.mode === 'table') values.push(this.#taskId, this.#sourceDb)
+  /**
+   * Record `endLsn` in the open apply transaction and commit it.
+   *
+   * With an origin, the position is set up and the transaction committed by *one* Query message.
+   * From v15 an abort record carries the session's origin position too, so a backend that aborts
+   * a transaction after `pg_replication_origin_xact_setup` (its client killed before COMMIT, the
+   * backend then ending at EOF) moves the origin past rows it rolled back, and a restart would skip
+   * them. The server reads a whole message before it runs any of it: either nothing of it arrives,
+   * or the COMMIT runs too. Deferred constraints are checked first (`SET CONSTRAINTS ALL
+   * IMMEDIATE`), so a violation aborts before the position is set up.
+   */
+  async commit(endLsn: bigint, commitTime: bigint): Promise<void> {
+    if (this.mode === 'origin') {
+      // literals: a Query message carries no parameters; both values are our own formatting
+      await this.#client.query(
+        `SET CONSTRAINTS ALL IMMEDIATE; SELECT pg_replication_origin_xact_setup('${formatLsn(endLsn)}'::pg_lsn, ${commitTsSql(commitTime.toString())}); COMMIT`,
+      )
+      return
+    }
     await this.#client.query({
-      name: `pgferry_progress_${this.mode}`,
+      name: 'pgferry_progress_table',
       text: this.#recordSql,
-      values,
+      values: [formatLsn(endLsn), commitTime.toString(), this.#taskId, this.#sourceDb],
     })
+    await this.#client.query('COMMIT')
   }
 
   /**

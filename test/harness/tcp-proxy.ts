@@ -36,6 +36,12 @@ export interface TcpProxy {
   byServerPort(clientPort: number): ProxiedConnection | undefined
   /** Cut every open connection; new ones are still accepted. */
   cutAll(): void
+  /**
+   * Hold the client → server direction of the first connection whose client sends a chunk holding
+   * `pattern`, right after that chunk: what the client sends next never reaches the server (a
+   * process killed at that moment has sent that chunk and nothing more). Resolves with it.
+   */
+  holdClientAfter(pattern: string): Promise<ProxiedConnection>
   /** Stop listening and cut every connection. */
   close(): Promise<void>
 }
@@ -43,8 +49,10 @@ export interface TcpProxy {
 /** Listen on a free loopback port and relay every connection to `host:port`. */
 export async function startTcpProxy(host: string, port: number): Promise<TcpProxy> {
   const open = new Set<ProxiedConnection>()
+  let trap: { pattern: Buffer; resolve: (c: ProxiedConnection) => void } | undefined
   const server = net.createServer((client) => {
     const upstream = net.connect({ host, port })
+    let upHeld = false
     let bytesDown = 0
     let allowance: number | undefined
     let pending: Buffer | undefined
@@ -107,7 +115,13 @@ export async function startTcpProxy(host: string, port: number): Promise<TcpProx
       if (allowance === undefined || allowance > 0) upstream.resume()
     })
     client.on('data', (chunk: Buffer) => {
+      if (upHeld) return
       if (!upstream.write(chunk)) client.pause()
+      if (trap !== undefined && chunk.includes(trap.pattern)) {
+        upHeld = true
+        trap.resolve(conn)
+        trap = undefined
+      }
     })
     upstream.on('drain', () => client.resume())
     client.on('error', close)
@@ -126,6 +140,10 @@ export async function startTcpProxy(host: string, port: number): Promise<TcpProx
     port: address.port,
     connections: () => [...open],
     byServerPort: (clientPort) => [...open].find((c) => c.serverSidePort === clientPort),
+    holdClientAfter: (pattern) =>
+      new Promise((resolve) => {
+        trap = { pattern: Buffer.from(pattern), resolve }
+      }),
     cutAll: () => {
       for (const c of [...open]) c.cut()
     },

@@ -9,10 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openTask } from '../../src/index.js'
 import { startPair, type ClusterPair } from '../harness/cluster.js'
 import { spawnTs, waitForLine } from '../harness/child.js'
+import { startTcpProxy } from '../harness/tcp-proxy.js'
 import {
   INCREMENTAL_SCHEMA,
   digests,
+  writeStep,
   eventually,
+  leftovers,
   loadedTask,
   startWriter,
 } from '../harness/incremental-fixture.js'
@@ -69,6 +72,58 @@ describe('incremental sync after a SIGKILL (16 → 17)', () => {
         [],
       )
       expect((await pair.target.query(`SELECT roname FROM pg_replication_origin`)).rows).toEqual([])
+    } finally {
+      await writerClient.end()
+      await task.close()
+    }
+  }, 240_000)
+
+  it('a process killed after recording its progress but before COMMIT loses nothing (the abort must not carry the origin forward)', async () => {
+    // From v15 an aborted transaction's abort record carries the session's origin position, so
+    // a target backend that aborts a batch after pg_replication_origin_xact_setup (its client was
+    // killed before COMMIT) moves the origin past rows it rolled back. The proxy creates that
+    // moment: it forwards the chunk that sets the origin position up and holds all that follows.
+    const db = await pair.source.createDatabase('killprog')
+    await pair.source.query(INCREMENTAL_SCHEMA, [], db)
+    const id = `killprog-${db}`
+    const first = await loadedTask(pair, db, { id })
+    await first.close()
+
+    const proxy = await startTcpProxy(pair.target.host, pair.target.port)
+    const writerClient = await pair.source.client(db)
+    const child = spawnTs('test/harness/incremental-child.ts', [
+      id,
+      `postgres://postgres@${proxy.host}:${proxy.port}/postgres`,
+    ])
+    try {
+      const trapped = proxy.holdClientAfter('pg_replication_origin_xact_setup')
+      await waitForLine(child, /STREAMING/, 60_000)
+      for (let i = 1; i <= 5; i++) await writeStep(writerClient, i)
+      await trapped
+      child.kill('SIGKILL')
+      await new Promise<void>((r) => child.once('exit', () => r()))
+    } finally {
+      child.kill('SIGKILL')
+      await proxy.close()
+    }
+    // the held batch's backend has gone (it saw its client leave)
+    await eventually(
+      async () =>
+        (
+          await pair.target.query(
+            `SELECT 1 FROM pg_stat_activity WHERE datname = 'postgres' AND state = 'idle in transaction'`,
+          )
+        ).rowCount === 0,
+      60_000,
+    )
+    for (let i = 6; i <= 8; i++) await writeStep(writerClient, i)
+
+    const task = await openTask(id, { target: pair.target.url('postgres') })
+    try {
+      await task.startIncremental()
+      await task.complete()
+      expect(await digests(pair.target, db)).toEqual(await digests(pair.source, db))
+      expect(await leftovers(pair, db)).toEqual([])
     } finally {
       await writerClient.end()
       await task.close()

@@ -36,29 +36,28 @@ async function roundTrip(
   expect(reasons.length).toBe(expected === 'table' ? 1 : 0)
   expect(await progress.read()).toBe(0n)
   // an origin's progress rides on the commit record, which only a transaction that wrote has
-  await c.query(`CREATE TABLE scratch (i int)`)
+  await c.query(`CREATE TABLE scratch (i int UNIQUE DEFERRABLE INITIALLY DEFERRED)`)
   await c.query('BEGIN')
   await c.query(`INSERT INTO scratch VALUES (1)`)
   await c.query('ROLLBACK')
   expect(await progress.read()).toBe(0n)
   await c.query('BEGIN')
   await c.query(`INSERT INTO scratch VALUES (2)`)
-  await progress.record(0x1_0000_0200n, 2_000_000n)
-  await c.query('COMMIT')
+  await progress.commit(0x1_0000_0200n, 2_000_000n)
   expect(await progress.read()).toBe(0x1_0000_0200n)
-  // a transaction that recorded a position and then failed: the abort record carries the
-  // position too, so the apply puts it back
+  // a transaction whose commit fails (a deferred unique check): the position is not taken, and
+  // restore() puts back whatever an abort record carried
   await c.query('BEGIN')
-  await c.query(`INSERT INTO scratch VALUES (3)`)
-  await progress.record(0x1_0000_0300n, 3_000_000n)
+  await c.query(`INSERT INTO scratch VALUES (3), (3)`)
+  await expect(progress.commit(0x1_0000_0300n, 3_000_000n)).rejects.toThrow(/duplicate key/)
   await c.query('ROLLBACK')
   await progress.restore(0x1_0000_0200n)
   expect(await progress.read()).toBe(0x1_0000_0200n)
   await c.query('BEGIN')
   await c.query(`INSERT INTO scratch VALUES (4)`)
-  await progress.record(0x1_0000_0400n, 4_000_000n)
-  await c.query('COMMIT')
+  await progress.commit(0x1_0000_0400n, 4_000_000n)
   expect(await progress.read()).toBe(0x1_0000_0400n)
+  expect((await c.query(`SELECT i FROM scratch ORDER BY i`)).rows).toEqual([{ i: 2 }, { i: 4 }])
   await progress.release()
 }
 
