@@ -32,7 +32,7 @@ import { ChangeWriter } from './change-writer.js'
 import { ApplyBatch } from './apply-batch.js'
 import { RelationPlan, ddlDetected } from './relation-plan.js'
 import { readTargetTable } from './target-table.js'
-import { readAttributeSlots } from '../catalog/column-names.js'
+import { readSourceColumns } from '../catalog/column-names.js'
 import { readApplyMapping, type ApplyMapping } from './apply-mapping.js'
 import { prepareApplySession } from './apply-session.js'
 import { versionNum } from '../catalog/server-version.js'
@@ -352,7 +352,7 @@ export class DatabaseApply {
       )
     }
     const sourceNow = RelationPlan.columnsDiffer(m, table)
-      ? await readAttributeSlots(this.#source, m.relationOid)
+      ? await readSourceColumns(this.#source, m.relationOid)
       : undefined
     this.#plans.set(
       m.relationOid,

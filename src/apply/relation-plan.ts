@@ -10,7 +10,8 @@ import { PgferryError } from '../errors.js'
 import { quoteIdent, quoteQualified } from '../pg/quote.js'
 import type { RelationMessage } from '../wal/pgoutput-messages.js'
 import type { TargetTable } from './target-table.js'
-import type { AttributeSlot } from '../catalog/column-names.js'
+import type { SourceColumns } from '../catalog/column-names.js'
+import { replaysExactly } from './replay-retype.js'
 import { replayedColumns } from './replayed-columns.js'
 
 /** First OID of user-created objects: built-in type OIDs below it are equal on every server. */
@@ -64,20 +65,21 @@ export class RelationPlan {
   readonly #always: boolean[] = []
 
   /**
-   * `sourceNow`: the source table's attribute slots as its catalog holds them now, read when the
-   * message and the target disagree on the columns (`columnsDiffer`). A Relation message describes
+   * `sourceNow`: the source table's columns as its catalog holds them now, read when the message
+   * and the target disagree on the columns (`columnsDiffer`). A Relation message describes
    * the table as it was when the change was written: replayed after a DDL that the user has also
    * applied to the target (the fix `ddlDetected` names), its columns are written under their names
    * now (replayed-columns.ts): one renamed since under its new name, one dropped since not at all
-   * (its values are gone on the source too), and a column added since is left to the target's
-   * default, as the rows before the ALTER got it on the source.
+   * (its values are gone on the source too), one retyped since as its old type's text when that
+   * lands exactly where the source's cast put it (replay-retype.ts), and a column added since is
+   * left to the target's default, as the rows before the ALTER got it on the source.
    */
   constructor(
     relation: RelationMessage,
     targetSchema: string,
     table: TargetTable,
     syncLsn: bigint,
-    sourceNow?: readonly AttributeSlot[],
+    sourceNow?: SourceColumns,
   ) {
     const target = table.columns
     this.relation = relation
@@ -95,12 +97,17 @@ export class RelationPlan {
     const written: number[] = []
     const always: string[] = []
     const problems: string[] = []
+    /** A problem the DDL on the target cannot solve: this message cannot be replayed. */
+    let unreplayable = false
     const published = new Set<string>()
     let now: readonly (string | null)[] = relation.columns.map((c) => c.name)
     if (sourceNow !== undefined) {
-      const replayed = replayedColumns(now as string[], sourceNow)
+      const replayed = replayedColumns(now as string[], sourceNow.slots)
       if (replayed.ok) now = replayed.now
-      else problems.push(replayed.reason)
+      else {
+        problems.push(replayed.reason)
+        unreplayable = true
+      }
     }
     for (let i = 0; i < relation.columns.length; i++) {
       const col = relation.columns[i] as RelationMessage['columns'][number]
@@ -112,12 +119,20 @@ export class RelationPlan {
         if (col.isKey) problems.push(`key column ${col.name} was dropped`)
       } else if (t === undefined || t.generated) {
         problems.push(`column ${name} is not on the target`)
-      } else if (
-        col.typeOid < FIRST_NORMAL_OID &&
-        t.typeOid < FIRST_NORMAL_OID &&
-        (col.typeOid !== t.typeOid || (col.typeMod !== t.typeMod && col.typeMod !== -1))
-      ) {
-        problems.push(`column ${name} has another type on the source (oid ${col.typeOid})`)
+      } else if (otherType(col, t)) {
+        const nowType = sourceNow?.types.get(name)
+        const retyped =
+          nowType !== undefined && nowType.typeOid === t.typeOid && nowType.typeMod === t.typeMod
+        if (!retyped) {
+          problems.push(`column ${name} has another type on the source (oid ${col.typeOid})`)
+        } else if (replaysExactly(col.typeOid, t.typeOid)) {
+          written.push(i)
+        } else {
+          problems.push(
+            `column ${name} was retyped (oid ${col.typeOid} to ${t.typeOid}) after this change was written, and its value cannot be converted as the source did`,
+          )
+          unreplayable = true
+        }
       } else {
         written.push(i)
       }
@@ -131,12 +146,18 @@ export class RelationPlan {
       if (t?.identity === 'a') always.push(quoteIdent(t.name))
     }
     const liveNow = new Set<string>()
-    for (const slot of sourceNow ?? []) if (slot !== null) liveNow.add(slot)
+    for (const slot of sourceNow?.slots ?? []) if (slot !== null) liveNow.add(slot)
     for (const t of target) {
       if (!t.generated && !published.has(t.name) && !liveNow.has(t.name))
         problems.push(`target column ${t.name} is no longer on the source`)
     }
-    if (problems.length > 0) throw ddlDetected(this.label, problems.join('; '))
+    if (problems.length > 0) {
+      throw ddlDetected(
+        this.label,
+        problems.join('; '),
+        unreplayable ? UNREPLAYABLE_FIX : undefined,
+      )
+    }
     this.types = types
     this.columns = columns
     this.keys = keys
@@ -145,14 +166,18 @@ export class RelationPlan {
   }
 
   /**
-   * The message's columns and the target's (generated ones aside) are not the same names: the
-   * source's current columns decide which of them a DDL since explains (constructor).
+   * The message's columns and the target's (generated ones aside) differ in names or built-in
+   * types: the source's current columns decide which of the differences a DDL since explains
+   * (constructor).
    */
   static columnsDiffer(relation: RelationMessage, table: TargetTable): boolean {
-    const names = new Set<string>()
-    for (const c of table.columns) if (!c.generated) names.add(c.name)
-    if (names.size !== relation.columns.length) return true
-    for (const c of relation.columns) if (!names.has(c.name)) return true
+    const byName = new Map<string, TargetTable['columns'][number]>()
+    for (const c of table.columns) if (!c.generated) byName.set(c.name, c)
+    if (byName.size !== relation.columns.length) return true
+    for (const c of relation.columns) {
+      const t = byName.get(c.name)
+      if (t === undefined || otherType(c, t)) return true
+    }
     return false
   }
 
@@ -222,13 +247,31 @@ export class RelationPlan {
   }
 }
 
+/** A built-in type the target has otherwise (user types are left to the casts). */
+function otherType(
+  col: RelationMessage['columns'][number],
+  t: { readonly typeOid: number; readonly typeMod: number },
+): boolean {
+  return (
+    col.typeOid < FIRST_NORMAL_OID &&
+    t.typeOid < FIRST_NORMAL_OID &&
+    (col.typeOid !== t.typeOid || (col.typeMod !== t.typeMod && col.typeMod !== -1))
+  )
+}
+
+/** The fix when the DDL is on both sides and a replayed change still cannot be written. */
+const UNREPLAYABLE_FIX =
+  'a source transaction changed this table between its writes in a way its earlier writes cannot be replayed through; migrate this database again (task.delete(), then a new task)'
+
 /** The error for a relation whose columns no longer match the target table. */
-export function ddlDetected(table: string, detail: string): PgferryError {
+export function ddlDetected(table: string, detail: string, fix?: string): PgferryError {
   return new PgferryError(
     'PGFERRY_DDL_DETECTED',
     `DDL detected on source table ${table}: ${detail}; changes are no longer replicated`,
     {
-      fix: 'apply the same DDL to the target table, then start the incremental stage again (DDL is not replicated while a task runs)',
+      fix:
+        fix ??
+        'apply the same DDL to the target table, then start the incremental stage again (DDL is not replicated while a task runs)',
     },
   )
 }

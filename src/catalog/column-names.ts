@@ -10,15 +10,31 @@ import { versionNum } from './server-version.js'
 /** One attribute slot: a live column's name, or `null` for a dropped one. */
 export type AttributeSlot = string | null
 
-/** The attribute slots of relation `oid` now; empty when it no longer exists. */
-export async function readAttributeSlots(client: pg.Client, oid: number): Promise<AttributeSlot[]> {
+/** A relation's attribute slots, and the type of each live column by name. */
+export interface SourceColumns {
+  readonly slots: readonly AttributeSlot[]
+  readonly types: ReadonlyMap<string, { readonly typeOid: number; readonly typeMod: number }>
+}
+
+/** The columns of relation `oid` now; no slots when it no longer exists. */
+export async function readSourceColumns(client: pg.Client, oid: number): Promise<SourceColumns> {
   const v = await versionNum(client)
   const generated = v >= 120000 ? `AND attgenerated = ''` : ''
-  const r = await client.query<{ name: string; dropped: boolean }>(
-    `SELECT attname AS name, attisdropped AS dropped FROM pg_attribute
+  const r = await client.query<{
+    name: string
+    dropped: boolean
+    type_oid: number
+    type_mod: number
+  }>(
+    `SELECT attname AS name, attisdropped AS dropped, atttypid::int8::float8 AS type_oid,
+            atttypmod AS type_mod
+       FROM pg_attribute
       WHERE attrelid = $1::oid AND attnum > 0 ${generated}
       ORDER BY attnum`,
     [oid],
   )
-  return r.rows.map((x) => (x.dropped ? null : x.name))
+  const types = new Map<string, { typeOid: number; typeMod: number }>()
+  for (const x of r.rows)
+    if (!x.dropped) types.set(x.name, { typeOid: x.type_oid, typeMod: x.type_mod })
+  return { slots: r.rows.map((x) => (x.dropped ? null : x.name)), types }
 }

@@ -245,7 +245,7 @@ describe('apply edge cases (16 → 16)', () => {
     }
   }, 120_000)
 
-  it('DDL inside a source transaction with DML: the fix the error names (the same ALTER on the target, then start again) works, for ADD, DROP and RENAME COLUMN', async () => {
+  it('DDL inside a source transaction with DML: the fix the error names (the same ALTER on the target, then start again) works, for ADD, DROP, RENAME and a widening ALTER TYPE', async () => {
     const db = await pair.source.createDatabase('ddltxn')
     await pair.source.query(
       `CREATE TABLE d (id int PRIMARY KEY, v text);
@@ -253,6 +253,8 @@ describe('apply edge cases (16 → 16)', () => {
        CREATE TABLE f (id int PRIMARY KEY, old int, v text, w int);
        ALTER TABLE f DROP COLUMN old;
        INSERT INTO f SELECT g, 'f' || g, g FROM generate_series(1, 10) g;
+       CREATE TABLE g (id int PRIMARY KEY, n int, s varchar(5));
+       INSERT INTO g SELECT g, g, 's' || g FROM generate_series(1, 10) g;
        INSERT INTO d SELECT g, 'd' || g FROM generate_series(1, 10) g;
        INSERT INTO e SELECT g, 'e' || g, g FROM generate_series(1, 10) g;`,
       [],
@@ -299,6 +301,18 @@ describe('apply edge cases (16 → 16)', () => {
            COMMIT`,
           `ALTER TABLE f RENAME COLUMN v TO v2; ALTER TABLE f ADD COLUMN z int DEFAULT 5`,
         ],
+        [
+          // widened types: the values written before carry the old type's text
+          'public.g',
+          `BEGIN;
+           INSERT INTO g VALUES (11, 11, 'abc');
+           UPDATE g SET n = -1 WHERE id = 1;
+           ALTER TABLE g ALTER COLUMN n TYPE bigint, ALTER COLUMN s TYPE varchar(20);
+           INSERT INTO g VALUES (12, 5000000000, 'longer than five');
+           UPDATE g SET n = n * 1000000000 WHERE id = 2;
+           COMMIT`,
+          `ALTER TABLE g ALTER COLUMN n TYPE bigint, ALTER COLUMN s TYPE varchar(20)`,
+        ],
       ]
       for (const [table, sql, fix] of rounds) {
         const sync = await task.startIncremental()
@@ -315,11 +329,12 @@ describe('apply edge cases (16 → 16)', () => {
       await c.query(
         `INSERT INTO f VALUES (13, 'later', 13); UPDATE f SET v2 = v2 || '!' WHERE id = 3`,
       )
+      await c.query(`INSERT INTO g VALUES (13, 6000000000, 'later')`)
       await caughtUp(sync)
-      for (const t of ['d', 'e', 'f'])
+      for (const t of ['d', 'e', 'f', 'g'])
         expect(await tableDigest(pair.target, db, t)).toBe(await tableDigest(pair.source, db, t))
       await task.complete()
-      for (const t of ['d', 'e', 'f'])
+      for (const t of ['d', 'e', 'f', 'g'])
         expect(await tableDigest(pair.target, db, t)).toBe(await tableDigest(pair.source, db, t))
     } finally {
       await c.end()

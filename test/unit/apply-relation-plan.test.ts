@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { RelationPlan } from '../../src/apply/relation-plan.js'
 import type { TargetColumn, TargetTable } from '../../src/apply/target-table.js'
+import type { SourceColumns } from '../../src/catalog/column-names.js'
 import { originName } from '../../src/apply/apply-progress.js'
 import { resolveApplyOptions, DEFAULT_BATCH_ROWS } from '../../src/apply/apply-options.js'
 import { isPgferryError } from '../../src/errors.js'
@@ -34,6 +35,17 @@ function target(columns: [string, string, number, boolean?][]): TargetColumn[] {
     identity: '',
     unique: false,
   }))
+}
+
+/** The source's columns now: `slots`, typed as the target's columns of the same name. */
+function now(slots: (string | null)[], types: Record<string, number> = {}): SourceColumns {
+  const map = new Map<string, { typeOid: number; typeMod: number }>()
+  for (const name of slots) {
+    if (name === null) continue
+    const t = TARGET.columns.find((c) => c.name === name)
+    map.set(name, { typeOid: types[name] ?? t?.typeOid ?? TEXT, typeMod: -1 })
+  }
+  return { slots, types: map }
 }
 
 const TARGET: TargetTable = {
@@ -101,10 +113,13 @@ describe('RelationPlan', () => {
 
   it('replayed after a DDL applied to both sides: a column added since gets the target default, one dropped since is not written', () => {
     // the message predates ADD COLUMN note: the source has note now
-    const older = new RelationPlan(relation([['id', INT4, true]]), 'public', TARGET, 0n, [
-      'id',
-      'note',
-    ])
+    const older = new RelationPlan(
+      relation([['id', INT4, true]]),
+      'public',
+      TARGET,
+      0n,
+      now(['id', 'note']),
+    )
     expect(older.written).toEqual([0])
     // the message predates DROP COLUMN gone, which the target has dropped too
     const dropped = new RelationPlan(
@@ -116,7 +131,7 @@ describe('RelationPlan', () => {
       'public',
       TARGET,
       0n,
-      ['id', null, 'note'],
+      now(['id', null, 'note']),
     )
     expect(dropped.written).toEqual([0, 2])
     expect(dropped.isWritten(1)).toBe(false)
@@ -129,12 +144,12 @@ describe('RelationPlan', () => {
       'public',
       TARGET,
       0n,
-      ['id', 'note'],
+      now(['id', 'note']),
     )
     expect(renamed.columns).toEqual(['"id"', '"note"'])
     expect(renamed.written).toEqual([0, 1])
     // a target column the source does not have now is still DDL, and so is a dropped key column
-    for (const [cols, now] of [
+    for (const [cols, slots] of [
       [[['id', INT4, true]], ['id']],
       [
         [
@@ -145,10 +160,46 @@ describe('RelationPlan', () => {
         ['id', null, 'note'],
       ],
     ] as [[string, number, boolean][], (string | null)[]][]) {
-      expect(() => new RelationPlan(relation(cols), 'public', TARGET, 0n, now)).toThrow(
+      expect(() => new RelationPlan(relation(cols), 'public', TARGET, 0n, now(slots))).toThrow(
         /DDL detected/,
       )
     }
+  })
+
+  it('replayed after a retype applied to both sides: exact widenings are written, others stop with another fix', () => {
+    const VARCHAR = 1043
+    const FLOAT8 = 701
+    const message = (noteType: number): RelationMessage =>
+      relation([
+        ['id', INT4, true],
+        ['note', noteType, false],
+      ])
+    // varchar to text: the old text is the new value
+    const widened = new RelationPlan(message(VARCHAR), 'public', TARGET, 0n, now(['id', 'note']))
+    expect(widened.written).toEqual([0, 1])
+    expect(RelationPlan.columnsDiffer(message(VARCHAR), TARGET)).toBe(true)
+    // float8 to text: the cast and the text differ; the same DDL again would not help
+    let error: unknown
+    try {
+      new RelationPlan(message(FLOAT8), 'public', TARGET, 0n, now(['id', 'note']))
+    } catch (e) {
+      error = e
+    }
+    expect(isPgferryError(error, 'PGFERRY_DDL_DETECTED')).toBe(true)
+    expect((error as { fix?: string }).fix).toContain('migrate this database again')
+    // the source still has varchar: the target lacks the DDL, and that is the fix
+    try {
+      new RelationPlan(
+        message(VARCHAR),
+        'public',
+        TARGET,
+        0n,
+        now(['id', 'note'], { note: VARCHAR }),
+      )
+    } catch (e) {
+      error = e
+    }
+    expect((error as { fix?: string }).fix).toContain('apply the same DDL to the target')
   })
 
   it('accepts a resent identical Relation message and refuses a changed one', () => {
