@@ -236,6 +236,53 @@ describe('objects pgferry creates on the source (16 → 16)', () => {
     }
   }, 120_000)
 
+  it('full-for-keyless behind an application lock: a bounded wait, a clear error, nothing left', async () => {
+    const db = await sourceDatabase('locked', KEYLESS)
+    const task = await structuredTask(pair, db, FULL_FOR_KEYLESS)
+    // an application transaction reading the table: ALTER TABLE's lock must not queue behind it
+    const app = await pair.source.client(db)
+    await app.query(`BEGIN; SELECT count(*) FROM audit_log`)
+    try {
+      const error = (await task.fullLoad().catch((e: unknown) => e)) as PgferryError
+      expect(error.code).toBe('PGFERRY_SOURCE_NO_REPLICA_IDENTITY')
+      expect(error.message).toContain('public.audit_log')
+      expect(error.message).toMatch(/lock timeout/)
+      expect(await leftovers(pair, db)).toEqual([])
+      expect(await identities(db, 'audit_log')).toEqual({ audit_log: 'd' })
+      await app.query('COMMIT')
+      await applicationWrites(db)
+      await task.delete()
+      expect(await leftovers(pair, db)).toEqual([])
+    } finally {
+      await app.end()
+      await task.close()
+    }
+  }, 120_000)
+
+  it('full-for-keyless: delete() behind an application lock fails clearly, keeps the record, and a second delete() restores', async () => {
+    const db = await sourceDatabase('unlock', KEYLESS)
+    const task = await structuredTask(pair, db, FULL_FOR_KEYLESS)
+    const app = await pair.source.client(db)
+    try {
+      await task.fullLoad()
+      expect(await identities(db, 'audit_log')).toEqual({ audit_log: 'f' })
+      await app.query(`BEGIN; SELECT count(*) FROM audit_log`)
+      const error = (await task.delete().catch((e: unknown) => e)) as PgferryError
+      expect(error.code).toBe('PGFERRY_SOURCE_NO_REPLICA_IDENTITY')
+      expect(error.message).toMatch(/lock timeout/)
+      // the slot and the publication are gone; the identity waits for the next attempt
+      expect(await leftovers(pair, db)).toEqual([])
+      await app.query('COMMIT')
+      await applicationWrites(db)
+      await task.delete()
+      expect(await identities(db, 'audit_log')).toEqual({ audit_log: 'd' })
+      expect(await leftovers(pair, db)).toEqual([])
+    } finally {
+      await app.end()
+      await task.close()
+    }
+  }, 120_000)
+
   it('full-for-keyless after a crash: delete() restores each original identity (DEFAULT and NOTHING)', async () => {
     const db = await sourceDatabase(
       'restore',
