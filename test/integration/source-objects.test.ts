@@ -68,6 +68,15 @@ async function killAfterSlotCreation(id: string): Promise<void> {
   await exited
 }
 
+async function publicationOf(db: string): Promise<string> {
+  const r = await pair.source.query<{ p: string }>(
+    `SELECT pubname AS p FROM pg_publication`,
+    [],
+    db,
+  )
+  return `"${r.rows[0]?.p ?? ''}"`
+}
+
 const FULL_FOR_KEYLESS = { config: { replicaIdentity: 'full-for-keyless' as const } }
 
 /** A transaction with an xid, open until released: logical slot creation waits for it. */
@@ -210,6 +219,35 @@ describe('objects pgferry creates on the source (16 → 16)', () => {
       await resumed.close()
     }
   }, 180_000)
+
+  it('a resumed load makes the publication cover the selection again (dropped by hand meanwhile)', async () => {
+    const db = await sourceDatabase('recover')
+    const task = await structuredTask(pair, db)
+    try {
+      const ac = new AbortController()
+      task.on('chunk:progress', () => ac.abort())
+      const error = (await task
+        .fullLoad({ signal: ac.signal })
+        .catch((e: unknown) => e)) as PgferryError
+      expect(error.code).toBe('PGFERRY_ABORTED')
+      // the slot stays for the resume; the publication is lost behind pgferry's back
+      expect((await pair.source.query(`SELECT 1 FROM pg_replication_slots`)).rowCount).toBe(1)
+      await pair.source.query(`DROP PUBLICATION ${await publicationOf(db)}`, [], db)
+      await task.fullLoad()
+      const published = await pair.source.query<{ t: string }>(
+        `SELECT tablename AS t FROM pg_publication_tables ORDER BY 1`,
+        [],
+        db,
+      )
+      expect(published.rows.map((r) => r.t)).toEqual(
+        ['child', 'fullrows', 'ident', 'items', 'keyed', 'parent', 'parts', 'toasty'].sort(),
+      )
+      await task.delete()
+      expect(await leftovers(pair, db)).toEqual([])
+    } finally {
+      await task.close()
+    }
+  }, 120_000)
 
   it('a keyless table with the precheck item skipped is refused, not published; the source is untouched', async () => {
     const db = await sourceDatabase('refused', KEYLESS)
