@@ -11,7 +11,8 @@
 import type pg from 'pg'
 import { PgferryError } from '../errors.js'
 import { openClient } from '../pg/connect.js'
-import { quoteIdent, quoteQualified } from '../pg/quote.js'
+import { quoteIdent } from '../pg/quote.js'
+import { alterReplicaIdentity } from './alter-replica-identity.js'
 import type { ProgressStore } from '../store/progress-store.js'
 import {
   forgetSourceObject,
@@ -101,7 +102,7 @@ async function removeOne(client: pg.Client, o: SourceObject): Promise<boolean> {
       const t = r.rows[0]
       if (t === undefined) return false
       const to = o.original === 'd' ? 'DEFAULT' : 'NOTHING'
-      await client.query(`ALTER TABLE ${quoteQualified(t.schema, t.name)} REPLICA IDENTITY ${to}`)
+      await alterReplicaIdentity(client, o.database, t.schema, t.name, to)
       return true
     }
   }

@@ -15,13 +15,10 @@ import {
   readWeakReplicaIdentity,
 } from '../catalog/replica-identity.js'
 import type { SelectedRelation } from '../catalog/selection.js'
-import { quoteQualified } from '../pg/quote.js'
 import type { StageContext } from '../stage/stage.js'
 import { recordSourceObjects } from '../store/source-objects.js'
 import { ensurePublication } from './snapshot.js'
-
-/** How long `ALTER TABLE … REPLICA IDENTITY` may wait for its lock before giving up. */
-const IDENTITY_LOCK_TIMEOUT = '10s'
+import { alterReplicaIdentity } from './alter-replica-identity.js'
 
 /** Make `publication` cover `relations` of `database`, after giving every published table an identity. */
 export async function publishSelection(
@@ -62,26 +59,7 @@ export async function publishSelection(
         original: w.identity,
       })),
     )
-    for (const w of weak) {
-      // ACCESS EXCLUSIVE: a bounded wait, so the application's queries never queue behind it long
-      await src.query('BEGIN')
-      try {
-        await src.query(`SET LOCAL lock_timeout = '${IDENTITY_LOCK_TIMEOUT}'`)
-        await src.query(`ALTER TABLE ${quoteQualified(w.schema, w.name)} REPLICA IDENTITY FULL`)
-        await src.query('COMMIT')
-      } catch (error) {
-        await src.query('ROLLBACK').catch(() => undefined)
-        throw new PgferryError(
-          'PGFERRY_SOURCE_NO_REPLICA_IDENTITY',
-          `could not set REPLICA IDENTITY FULL on ${database}.${w.schema}.${w.name}: ${(error as Error).message}`,
-          {
-            cause: error,
-            retryable: true,
-            fix: 'end the transactions that hold locks on that table (pg_locks) and run the full load again',
-          },
-        )
-      }
-    }
+    for (const w of weak) await alterReplicaIdentity(src, database, w.schema, w.name, 'FULL')
     ctx.warn(
       'PGFERRY_FULLLOAD_REPLICA_IDENTITY_SET',
       `REPLICA IDENTITY FULL set on ${weak.length} table(s) without a key for the task's life (restored when it completes or is deleted): ${weak

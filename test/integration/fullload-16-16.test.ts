@@ -24,10 +24,13 @@ describe('full load 16 → 16', () => {
   })
 
   it('creates a slot with an exported snapshot and copies as of its consistent point (full+incremental)', async () => {
-    const { task } = await equalityUnderWrites(pair, 'full+incremental')
+    const { task, sdb } = await equalityUnderWrites(pair, 'full+incremental')
     await task.delete()
     const left = await pair.source.query(`SELECT slot_name FROM pg_replication_slots`)
     expect(left.rows).toEqual([])
+    expect((await pair.source.query(`SELECT pubname FROM pg_publication`, [], sdb)).rows).toEqual(
+      [],
+    )
   })
 })
 
@@ -58,6 +61,8 @@ describe('several databases in one task (16 → 16)', () => {
       expect(onServer.rows.map((r) => r.database)).toEqual([a.sdb, b.sdb].sort())
       await task.delete()
       expect((await pair.source.query(`SELECT 1 FROM pg_replication_slots`)).rowCount).toBe(0)
+      for (const { sdb } of [a, b])
+        expect((await pair.source.query(`SELECT 1 FROM pg_publication`, [], sdb)).rowCount).toBe(0)
     } finally {
       await task.close()
     }

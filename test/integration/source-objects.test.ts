@@ -68,6 +68,15 @@ async function killAfterSlotCreation(id: string): Promise<void> {
   await exited
 }
 
+async function publicationOf(db: string): Promise<string> {
+  const r = await pair.source.query<{ p: string }>(
+    `SELECT pubname AS p FROM pg_publication`,
+    [],
+    db,
+  )
+  return `"${r.rows[0]?.p ?? ''}"`
+}
+
 const FULL_FOR_KEYLESS = { config: { replicaIdentity: 'full-for-keyless' as const } }
 
 /** A transaction with an xid, open until released: logical slot creation waits for it. */
@@ -211,6 +220,35 @@ describe('objects pgferry creates on the source (16 → 16)', () => {
     }
   }, 180_000)
 
+  it('a resumed load makes the publication cover the selection again (dropped by hand meanwhile)', async () => {
+    const db = await sourceDatabase('recover')
+    const task = await structuredTask(pair, db)
+    try {
+      const ac = new AbortController()
+      task.on('chunk:progress', () => ac.abort())
+      const error = (await task
+        .fullLoad({ signal: ac.signal })
+        .catch((e: unknown) => e)) as PgferryError
+      expect(error.code).toBe('PGFERRY_ABORTED')
+      // the slot stays for the resume; the publication is lost behind pgferry's back
+      expect((await pair.source.query(`SELECT 1 FROM pg_replication_slots`)).rowCount).toBe(1)
+      await pair.source.query(`DROP PUBLICATION ${await publicationOf(db)}`, [], db)
+      await task.fullLoad()
+      const published = await pair.source.query<{ t: string }>(
+        `SELECT tablename AS t FROM pg_publication_tables ORDER BY 1`,
+        [],
+        db,
+      )
+      expect(published.rows.map((r) => r.t)).toEqual(
+        ['child', 'fullrows', 'ident', 'items', 'keyed', 'parent', 'parts', 'toasty'].sort(),
+      )
+      await task.delete()
+      expect(await leftovers(pair, db)).toEqual([])
+    } finally {
+      await task.close()
+    }
+  }, 120_000)
+
   it('a keyless table with the precheck item skipped is refused, not published; the source is untouched', async () => {
     const db = await sourceDatabase('refused', KEYLESS)
     const task = await structuredTask(pair, db)
@@ -232,6 +270,53 @@ describe('objects pgferry creates on the source (16 → 16)', () => {
       await task.delete()
       expect(await leftovers(pair, db)).toEqual([])
     } finally {
+      await task.close()
+    }
+  }, 120_000)
+
+  it('full-for-keyless behind an application lock: a bounded wait, a clear error, nothing left', async () => {
+    const db = await sourceDatabase('locked', KEYLESS)
+    const task = await structuredTask(pair, db, FULL_FOR_KEYLESS)
+    // an application transaction reading the table: ALTER TABLE's lock must not queue behind it
+    const app = await pair.source.client(db)
+    await app.query(`BEGIN; SELECT count(*) FROM audit_log`)
+    try {
+      const error = (await task.fullLoad().catch((e: unknown) => e)) as PgferryError
+      expect(error.code).toBe('PGFERRY_SOURCE_NO_REPLICA_IDENTITY')
+      expect(error.message).toContain('public.audit_log')
+      expect(error.message).toMatch(/lock timeout/)
+      expect(await leftovers(pair, db)).toEqual([])
+      expect(await identities(db, 'audit_log')).toEqual({ audit_log: 'd' })
+      await app.query('COMMIT')
+      await applicationWrites(db)
+      await task.delete()
+      expect(await leftovers(pair, db)).toEqual([])
+    } finally {
+      await app.end()
+      await task.close()
+    }
+  }, 120_000)
+
+  it('full-for-keyless: delete() behind an application lock fails clearly, keeps the record, and a second delete() restores', async () => {
+    const db = await sourceDatabase('unlock', KEYLESS)
+    const task = await structuredTask(pair, db, FULL_FOR_KEYLESS)
+    const app = await pair.source.client(db)
+    try {
+      await task.fullLoad()
+      expect(await identities(db, 'audit_log')).toEqual({ audit_log: 'f' })
+      await app.query(`BEGIN; SELECT count(*) FROM audit_log`)
+      const error = (await task.delete().catch((e: unknown) => e)) as PgferryError
+      expect(error.code).toBe('PGFERRY_SOURCE_NO_REPLICA_IDENTITY')
+      expect(error.message).toMatch(/lock timeout/)
+      // the slot and the publication are gone; the identity waits for the next attempt
+      expect(await leftovers(pair, db)).toEqual([])
+      await app.query('COMMIT')
+      await applicationWrites(db)
+      await task.delete()
+      expect(await identities(db, 'audit_log')).toEqual({ audit_log: 'd' })
+      expect(await leftovers(pair, db)).toEqual([])
+    } finally {
+      await app.end()
       await task.close()
     }
   }, 120_000)
