@@ -11,6 +11,7 @@ import type { ResolvedDatabase } from '../task/resolve-config.js'
 import type { DatabaseObjects, SelectedRelation } from '../catalog/selection.js'
 import { readWeakReplicaIdentity } from '../catalog/replica-identity.js'
 import { LOADED_DATABASE_KIND, type LoadedDatabase } from './load-progress.js'
+import { assertPublicationCovers } from './publication-coverage.js'
 import {
   DEFAULT_SLOT_TIMEOUT_MS,
   createSlotSnapshot,
@@ -74,7 +75,8 @@ export async function holdLoadSnapshot(
         )
         complete.clear()
       }
-      const publication = publicationName(taskId)
+      const named = ctx.config.publication
+      const publication = named ?? publicationName(taskId)
       const weak = await readWeakReplicaIdentity(
         src,
         units.map((u) => u.rel.oid),
@@ -89,7 +91,9 @@ export async function holdLoadSnapshot(
           db.name,
         )
       }
-      await ensurePublication(src, publication, selection.relations, srcVersion)
+      if (named === undefined)
+        await ensurePublication(src, publication, selection.relations, srcVersion)
+      else await assertPublicationCovers(src, named, db.name, selection.relations, srcVersion)
       snapshot = await createSlotSnapshot(ctx, db.name, {
         slot,
         temporary: false,

@@ -22,6 +22,7 @@ import type { SelectedRelation } from '../catalog/selection.js'
 import { hardClose } from './hard-close.js'
 import { openClient } from '../pg/connect.js'
 import { NO_TIMEOUTS } from './copy-lanes.js'
+import { publishedRelations } from './published-relations.js'
 
 /** How long slot creation may wait for open transactions. */
 export const DEFAULT_SLOT_TIMEOUT_MS = 60_000
@@ -263,15 +264,7 @@ export async function ensurePublication(
   relations: readonly SelectedRelation[],
   serverVersion: number,
 ): Promise<void> {
-  const byOid = new Map(relations.map((r) => [r.oid, r]))
-  const tables = relations.filter((r) => {
-    if (r.persistence !== 'p') return false
-    if (serverVersion >= 130000) {
-      if (r.kind === 'p') return r.parentOid === undefined || !byOid.has(r.parentOid)
-      return r.kind === 'r' && (r.parentOid === undefined || !byOid.has(r.parentOid))
-    }
-    return r.kind === 'r'
-  })
+  const tables = publishedRelations(relations, serverVersion)
   await client.query(`DROP PUBLICATION IF EXISTS ${quoteIdent(name)}`)
   const list = tables.map((t) => quoteQualified(t.schema, t.name)).join(', ')
   const what = list === '' ? '' : ` FOR TABLE ${list}`

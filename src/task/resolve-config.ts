@@ -69,6 +69,8 @@ export interface ResolvedTaskConfig {
   readonly splitTablesLargerThan: number | undefined
   /** Who owns migrated objects: `keep` (source owners and ACLs) or `target-user`. */
   readonly ownership: Ownership
+  /** A publication the DBA made; `undefined`: pgferry makes its own. */
+  readonly publication: string | undefined
   readonly store: 'target' | 'memory' | 'custom'
   readonly stages: readonly Stage[]
 }
@@ -189,6 +191,14 @@ export function resolveConfig(config: TaskConfig): {
       `leave it out to keep the source's owners and grants`,
     )
   }
+  const publication = config.publication
+  if (publication !== undefined && (typeof publication !== 'string' || publication === '')) {
+    throw invalid(
+      'publication',
+      `${String(publication as unknown)} is not a publication name`,
+      `name a publication that exists in every selected source database, or leave it out`,
+    )
+  }
   const storeInput = config.store ?? 'target'
   let store: ProgressStore | undefined
   let storeKind: ResolvedTaskConfig['store']
@@ -215,6 +225,7 @@ export function resolveConfig(config: TaskConfig): {
     throttle,
     splitTablesLargerThan,
     ownership,
+    publication,
     store: storeKind,
     stages: resolveStages(config.stages),
   })

@@ -53,6 +53,7 @@ export function serializeConfig(config: ResolvedTaskConfig): Record<string, unkn
     throttle: config.throttle ?? null,
     splitTablesLargerThan: config.splitTablesLargerThan ?? null,
     ownership: config.ownership,
+    publication: config.publication ?? null,
     store: config.store,
     stages: config.stages.map((s) => ({ name: s.name, after: s.after ?? null })),
   }
@@ -121,6 +122,7 @@ export function deserializeConfig(
     throttle?: ResolvedTaskConfig['throttle'] | null
     splitTablesLargerThan?: number | null
     ownership?: ResolvedTaskConfig['ownership']
+    publication?: string | null
     store: ResolvedTaskConfig['store']
     stages: { name: string; after: string | null }[]
   }
@@ -150,6 +152,7 @@ export function deserializeConfig(
     throttle: s.throttle == null ? undefined : Object.freeze({ ...s.throttle }),
     splitTablesLargerThan: s.splitTablesLargerThan ?? undefined,
     ownership: s.ownership ?? 'keep',
+    publication: s.publication ?? undefined,
     store: s.store,
     stages: Object.freeze(s.stages.map((st) => given.find((g) => g.name === st.name) as Stage)),
   })
