@@ -9,6 +9,8 @@ import type { ResolvedDatabase } from '../task/resolve-config.js'
 import { readTaskSelection, selectedDatabases } from '../catalog/selection.js'
 import type { LoadedTable } from '../fullload/load-progress.js'
 import { parseLsn } from '../wal/lsn.js'
+import { versionNum } from '../catalog/server-version.js'
+import { assertPublicationCovers } from '../fullload/publication-coverage.js'
 
 /** A source relation's destination. */
 export interface ApplyTarget {
@@ -68,6 +70,15 @@ export async function readApplyMapping(
     schemas: undefined,
   }
   const selection = await readTaskSelection(source, resolved, ctx.config.objects)
+  // a DBA's publication may have changed since the full load checked it
+  if (ctx.config.publication !== undefined)
+    await assertPublicationCovers(
+      source,
+      ctx.config.publication,
+      db,
+      selection.relations,
+      await versionNum(source),
+    )
   const sync = new Map<number, bigint>()
   for (const t of tables) if (t.syncLsn !== null) sync.set(t.oid, parseLsn(t.syncLsn))
   const byOid = new Map<number, ApplyTarget>()

@@ -59,7 +59,7 @@ export async function publicationGaps(
   return { problems, fixes }
 }
 
-/** Reject with PGFERRY_FULLLOAD_PUBLICATION_INCOMPLETE unless publication `name` covers the selection. */
+/** Reject with PGFERRY_PUBLICATION_INCOMPLETE unless publication `name` covers the selection. */
 export async function assertPublicationCovers(
   client: pg.Client,
   name: string,
@@ -70,7 +70,7 @@ export async function assertPublicationCovers(
   const gaps = await publicationGaps(client, name, relations, serverVersion)
   if (gaps.problems.length === 0) return
   throw new PgferryError(
-    'PGFERRY_FULLLOAD_PUBLICATION_INCOMPLETE',
+    'PGFERRY_PUBLICATION_INCOMPLETE',
     `${database}: ${gaps.problems.join('; ')}`,
     { fix: `on the source, in database ${database}: ${gaps.fixes.join(' ')}` },
   )

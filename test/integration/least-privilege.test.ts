@@ -155,6 +155,14 @@ describe('least privilege, full+incremental with complete (16 → 16)', () => {
         db,
       )
       expect(create.rows[0]?.ok).toBe(false)
+      // a table the DBA dropped from the publication after the load: the sync refuses to start
+      await task.migrateSchema()
+      await task.fullLoad()
+      await pair.source.query(`ALTER PUBLICATION dba_pub DROP TABLE keyed`, [], db)
+      const error = await task.startIncremental().catch((e: unknown) => e)
+      expect(isPgferryError(error, 'PGFERRY_PUBLICATION_INCOMPLETE')).toBe(true)
+      expect((error as Error).message).toMatch(/keyed/)
+      await pair.source.query(`ALTER PUBLICATION dba_pub ADD TABLE keyed`, [], db)
       await migrate(task, db)
       expect((await pair.source.query(`SELECT pubname FROM pg_publication`, [], db)).rows).toEqual([
         { pubname: 'dba_pub' },
@@ -188,7 +196,7 @@ describe('least privilege, full+incremental with complete (16 → 16)', () => {
       await task.precheck({ skip: ['source.publication'] })
       await task.migrateSchema()
       const error = await task.fullLoad().catch((e: unknown) => e)
-      expect(isPgferryError(error, 'PGFERRY_FULLLOAD_PUBLICATION_INCOMPLETE')).toBe(true)
+      expect(isPgferryError(error, 'PGFERRY_PUBLICATION_INCOMPLETE')).toBe(true)
     } finally {
       await task.delete().catch(() => undefined)
       await task.close()
