@@ -52,6 +52,8 @@ Flags:
   --type TYPE               structure | full | full+incremental (required)
   --name NAME               a name for people (default: "<source> to <target>")
   --parallelism N           concurrent COPY and index workers (default: cores, 2 to 8)
+  --publication NAME        full+incremental: a publication a DBA made on the source (checked,
+                            never dropped); default: pgferry creates and drops its own
   --skip ID[,ID…]           precheck items to skip (e.g. source.open-transactions)
   --complete-after-sync     full+incremental: complete as soon as the sync has caught up
   --json                    one JSON object per event line instead of progress bars
@@ -72,6 +74,7 @@ Flags:
   --skip ID[,ID…]           items to skip
   --json                    print the report as JSON
   --parallelism N           as for 'run' (checked against the servers' worker settings)
+  --publication NAME        as for 'run' (checked: it must cover the selection)
 
 ${SELECTION}
 

@@ -35,6 +35,7 @@ const FLAGS = {
   database: { type: 'string', multiple: true },
   config: { type: 'string' },
   parallelism: { type: 'string' },
+  publication: { type: 'string' },
   skip: { type: 'string', multiple: true },
   'complete-after-sync': { type: 'boolean' },
 } as const satisfies Record<string, FlagSpec>
@@ -50,6 +51,7 @@ const TASK_FLAGS = [
   'database',
   'config',
   'parallelism',
+  'publication',
 ] as const
 const COMMAND_FLAGS: Readonly<Record<CommandName, readonly FlagName[]>> = {
   run: [...TASK_FLAGS, 'name', 'skip', 'complete-after-sync', 'json'],

@@ -101,6 +101,7 @@ export function taskConfigFromFlags(
   }
   const objects = objectsFromFlags(flags, command)
   const parallelism = positiveInt(flags.string('parallelism'), 'parallelism', command)
+  const publication = flags.string('publication')
   const name =
     flags.string('name') ?? `${describeConnection(source)} to ${describeConnection(target)}`
   return {
@@ -111,5 +112,6 @@ export function taskConfigFromFlags(
     store,
     ...(objects === undefined ? {} : { objects }),
     ...(parallelism === undefined ? {} : { parallelism }),
+    ...(publication === undefined ? {} : { publication }),
   }
 }

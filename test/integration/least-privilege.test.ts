@@ -11,6 +11,7 @@ import { createTask, type Task, type TaskConfig } from '../../src/index.js'
 import { isPgferryError } from '../../src/errors.js'
 import { startPair, type ClusterPair } from '../harness/cluster.js'
 import { INCREMENTAL_SCHEMA, digests, writeStep } from '../harness/incremental-fixture.js'
+import { spawnTs } from '../harness/child.js'
 import { applyFixes } from './precheck-helpers.js'
 
 let pair: ClusterPair
@@ -171,6 +172,32 @@ describe('least privilege, full+incremental with complete (16 → 16)', () => {
       await task.close()
     }
   }, 240_000)
+
+  it('the CLI takes --publication: its precheck names a missing publication with the CREATE PUBLICATION fix', async () => {
+    const { db } = await setUp('lp_cli')
+    const child = spawnTs('src/cli/main.ts', [
+      'precheck',
+      '--source',
+      pair.source.url(db),
+      '--target',
+      pair.target.url(),
+      '--type',
+      'full+incremental',
+      '--database',
+      db,
+      '--publication',
+      'not_there',
+      '--json',
+    ])
+    let out = ''
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()))
+    const code = await new Promise<number | null>((r) => child.on('exit', r))
+    expect(code, out).toBe(1)
+    const report = JSON.parse(out) as { items: { id: string; status: string; fix?: string }[] }
+    const pub = report.items.find((i) => i.id === 'source.publication')
+    expect(pub?.status).toBe('fail')
+    expect(pub?.fix).toMatch(/CREATE PUBLICATION "not_there" FOR TABLE/)
+  }, 120_000)
 
   it('a publication that misses a table or publishes via the root fails the precheck and the full load', async () => {
     const { db } = await setUp('lp_gap')
