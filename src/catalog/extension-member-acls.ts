@@ -2,7 +2,8 @@
  * Privileges the database changed on objects that belong to an extension. `CREATE EXTENSION` on
  * the target recreates its members with the extension's initial privileges (pg_init_privs), so
  * what must be carried is where the current ACL differs from them, as pg_dump does. Functions
- * (procedures, aggregates) and relations (tables, views, sequences, …); v10+ (pg_init_privs is 9.6+).
+ * (procedures, aggregates), relations (tables, views, sequences, …) and types; not column
+ * privileges. v10+ (pg_init_privs is 9.6+).
  */
 import type pg from 'pg'
 import type { Grant } from './acls.js'
@@ -10,7 +11,7 @@ import type { Grant } from './acls.js'
 /** One extension member whose ACL differs from its initial privileges. */
 export interface ExtensionMemberAcl {
   readonly extension: string
-  /** `FUNCTION`, `PROCEDURE`, `TABLE` or `SEQUENCE`: the GRANT keyword. */
+  /** `FUNCTION`, `PROCEDURE`, `TABLE`, `SEQUENCE` or `TYPE`: the GRANT keyword. */
   readonly keyword: string
   readonly schema: string
   /** The name; for a routine with its identity arguments: `digest(text, text)`, quoted as needed. */
@@ -57,6 +58,16 @@ export async function readExtensionMemberAcls(client: pg.Client): Promise<Extens
        LEFT JOIN pg_init_privs i ON i.classoid = 'pg_class'::regclass AND i.objoid = c.oid AND i.objsubid = 0
       WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
         AND c.relacl IS NOT NULL AND c.relacl IS DISTINCT FROM i.initprivs
+     UNION ALL
+     SELECT e.extname, 'TYPE', n.nspname, quote_ident(t.typname), pg_get_userbyid(t.typowner),
+            ${GRANTS('t.typacl')}, ${INITIAL_GRANTEES}
+       FROM pg_depend d
+       JOIN pg_extension e ON e.oid = d.refobjid
+       JOIN pg_type t ON t.oid = d.objid
+       JOIN pg_namespace n ON n.oid = t.typnamespace
+       LEFT JOIN pg_init_privs i ON i.classoid = 'pg_type'::regclass AND i.objoid = t.oid AND i.objsubid = 0
+      WHERE d.classid = 'pg_type'::regclass AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
+        AND t.typacl IS NOT NULL AND t.typacl IS DISTINCT FROM i.initprivs
       ORDER BY 1, 3, 4`,
   )
   return r.rows
