@@ -60,6 +60,7 @@ export const ERROR_CODES = {
   PGFERRY_FULLLOAD_COPY_FAILED: code('internal', true),
   PGFERRY_FULLLOAD_TABLE_DROPPED: code('source'),
   PGFERRY_SOURCE_NO_REPLICA_IDENTITY: code('source'),
+  PGFERRY_PUBLICATION_INCOMPLETE: code('source'),
   // replication stream
   PGFERRY_WAL_PROTOCOL: code('source'),
   PGFERRY_WAL_UNKNOWN_MESSAGE: code('source'),

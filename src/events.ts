@@ -113,8 +113,8 @@ export interface WalLagEvent {
   readonly appliedLsn: string
 }
 /**
- * The WAL a task's replication slot holds back on the source (`pg_current_wal_lsn() -
- * restart_lsn`), sent with every lag sample.
+ * The WAL a task's replication slot holds back on the source
+ * (`pg_current_wal_lsn() - restart_lsn`), sent with every lag sample.
  * @public
  */
 export interface WalRetainedEvent {

@@ -76,6 +76,7 @@ export class DatabaseApply {
   readonly #progress: ApplyProgress
   readonly #writer: ChangeWriter
   readonly #mapping: ApplyMapping
+  readonly #publication: string
   readonly #plans = new Map<number, RelationPlan>()
   /** Transactions ending at or below this are on the target already. */
   readonly #startFrom: bigint
@@ -135,6 +136,7 @@ export class DatabaseApply {
     this.#repl = clients.repl
     this.#progress = progress
     this.#mapping = mapping
+    this.#publication = loaded.publication ?? ''
     this.#writer = new ChangeWriter(clients.target)
     this.#batch = new ApplyBatch(clients.target, progress, this.#writer, options)
     this.#startFrom = startFrom
@@ -503,21 +505,34 @@ export class DatabaseApply {
     )
     if (Date.now() - this.#lastNewTableCheck >= this.#options.newTableCheckMs) {
       this.#lastNewTableCheck = Date.now()
-      this.#mapping
-        .unpublishedTables(this.#source)
-        .then((names) => {
-          for (const name of names) {
-            if (this.#warnedNewTables.has(name)) continue
-            this.#warnedNewTables.add(name)
-            this.#ctx.warn(
-              'PGFERRY_APPLY_NEW_TABLE',
-              `table ${name} was created on the source in a migrated schema after the full load; it is not replicated (DDL is not carried while a task runs)`,
-              `${this.database}.${name}`,
-            )
-          }
-        })
-        .catch(() => undefined)
+      // one query at a time on the source client
+      void this.#checkNewTables().catch(() => undefined)
     }
+  }
+
+  /** Warn of tables created in a migrated schema; fail on a partition the publication misses. */
+  async #checkNewTables(): Promise<void> {
+    for (const name of await this.#mapping.unpublishedTables(this.#source)) {
+      if (this.#warnedNewTables.has(name)) continue
+      this.#warnedNewTables.add(name)
+      this.#ctx.warn(
+        'PGFERRY_APPLY_NEW_TABLE',
+        `table ${name} was created on the source in a migrated schema after the full load; it is not replicated (DDL is not carried while a task runs)`,
+        `${this.database}.${name}`,
+      )
+    }
+    const partitions = await this.#mapping.unpublishedPartitions(this.#source, this.#publication)
+    if (partitions.length === 0) return
+    this.#fail(
+      new PgferryError(
+        'PGFERRY_DDL_DETECTED',
+        `partition ${partitions.join(', ')} of a migrated table was created on the source after the full load and is not in publication ${this.#publication}: its rows are not replicated`,
+        {
+          side: 'source',
+          fix: 'load the task again (delete it and create a new one): the rows written to that partition so far cannot be replayed',
+        },
+      ),
+    )
   }
 
   /** A failure outside the stream's own handler (the idle commit). */

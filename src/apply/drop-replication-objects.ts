@@ -40,7 +40,8 @@ export async function dropReplicationObjects(
         await dropSlot(src, info.slot)
         slot = true
       }
-      if (info.publication !== null) {
+      // a publication the DBA made (task option `publication`) is theirs: never dropped
+      if (info.publication !== null && info.publication !== ctx.config.publication) {
         const r = await src.query(`SELECT 1 FROM pg_publication WHERE pubname = $1`, [
           info.publication,
         ])

@@ -56,6 +56,8 @@ Flags:
                             full+incremental: set REPLICA IDENTITY FULL on source tables without
                             a key for the task's life (restored at complete/delete); by default
                             such tables fail the precheck and are never published
+  --publication NAME        full+incremental: a publication a DBA made on the source (checked,
+                            never dropped); default: pgferry creates and drops its own
   --skip ID[,ID…]           precheck items to skip (e.g. source.open-transactions)
   --complete-after-sync     full+incremental: complete as soon as the sync has caught up
   --json                    one JSON object per event line instead of progress bars
@@ -78,6 +80,7 @@ Flags:
   --parallelism N           as for 'run' (checked against the servers' worker settings)
   --replica-identity full-for-keyless
                             as for 'run'
+  --publication NAME        as for 'run' (checked: it must cover the selection)
 
 ${SELECTION}
 

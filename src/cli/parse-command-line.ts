@@ -36,6 +36,7 @@ const FLAGS = {
   config: { type: 'string' },
   parallelism: { type: 'string' },
   'replica-identity': { type: 'string' },
+  publication: { type: 'string' },
   skip: { type: 'string', multiple: true },
   'complete-after-sync': { type: 'boolean' },
 } as const satisfies Record<string, FlagSpec>
@@ -52,6 +53,7 @@ const TASK_FLAGS = [
   'config',
   'parallelism',
   'replica-identity',
+  'publication',
 ] as const
 const COMMAND_FLAGS: Readonly<Record<CommandName, readonly FlagName[]>> = {
   run: [...TASK_FLAGS, 'name', 'skip', 'complete-after-sync', 'json'],

@@ -112,6 +112,7 @@ export function taskConfigFromFlags(
       command,
     )
   }
+  const publication = flags.string('publication')
   const name =
     flags.string('name') ?? `${describeConnection(source)} to ${describeConnection(target)}`
   return {
@@ -123,5 +124,6 @@ export function taskConfigFromFlags(
     ...(objects === undefined ? {} : { objects }),
     ...(parallelism === undefined ? {} : { parallelism }),
     ...(replicaIdentity === undefined ? {} : { replicaIdentity }),
+    ...(publication === undefined ? {} : { publication }),
   }
 }

@@ -83,7 +83,7 @@ export async function holdLoadSnapshot(
         )
         complete.clear()
       }
-      const publication = publicationName(taskId)
+      const publication = ctx.config.publication ?? publicationName(taskId)
       // Recorded before it exists, so every failure path and delete() remove it (§3.7).
       await recordSourceObjects(store, taskId, [{ database: db.name, kind: 'slot', name: slot }])
       if (await slotExists(src, slot)) {

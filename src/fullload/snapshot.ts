@@ -22,6 +22,7 @@ import type { SelectedRelation } from '../catalog/selection.js'
 import { hardClose } from './hard-close.js'
 import { openClient } from '../pg/connect.js'
 import { NO_TIMEOUTS } from './copy-lanes.js'
+import { publishedRelations } from './published-relations.js'
 
 /** How long slot creation may wait for open transactions. */
 export const DEFAULT_SLOT_TIMEOUT_MS = 60_000
@@ -323,22 +324,6 @@ export async function ensurePublication(
     await client.query(
       `ALTER PUBLICATION ${quoteIdent(name)} DROP TABLE ${quoteQualified(m.schema, m.name)}`,
     )
-}
-
-/** The relations a publication over `relations` names (see {@link ensurePublication}). */
-export function publishedRelations(
-  relations: readonly SelectedRelation[],
-  serverVersion: number,
-): SelectedRelation[] {
-  const byOid = new Map(relations.map((r) => [r.oid, r]))
-  return relations.filter((r) => {
-    if (r.persistence !== 'p') return false
-    if (serverVersion >= 130000) {
-      if (r.kind === 'p') return r.parentOid === undefined || !byOid.has(r.parentOid)
-      return r.kind === 'r' && (r.parentOid === undefined || !byOid.has(r.parentOid))
-    }
-    return r.kind === 'r'
-  })
 }
 
 /** `SET TRANSACTION SNAPSHOT` text for a worker transaction. */

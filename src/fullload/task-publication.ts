@@ -18,9 +18,13 @@ import type { SelectedRelation } from '../catalog/selection.js'
 import type { StageContext } from '../stage/stage.js'
 import { recordSourceObjects } from '../store/source-objects.js'
 import { ensurePublication } from './snapshot.js'
+import { assertPublicationCovers } from './publication-coverage.js'
 import { alterReplicaIdentity } from './alter-replica-identity.js'
 
-/** Make `publication` cover `relations` of `database`, after giving every published table an identity. */
+/**
+ * Make `publication` cover `relations` of `database`, after giving every published table an
+ * identity; a DBA-made publication (the task's `publication` option) is checked to cover them.
+ */
 export async function publishSelection(
   ctx: StageContext,
   src: pg.Client,
@@ -68,6 +72,11 @@ export async function publishSelection(
         .join(', ')}`,
       database,
     )
+  }
+  if (ctx.config.publication !== undefined) {
+    // a DBA's publication: checked, never recorded (so never dropped), never altered
+    await assertPublicationCovers(src, ctx.config.publication, database, relations, srcVersion)
+    return
   }
   await recordSourceObjects(ctx.store, ctx.taskId, [
     { database, kind: 'publication', name: publication },

@@ -15,6 +15,7 @@ export const PRECHECK_ITEM_IDS = [
   'selection.dependencies',
   'source.replication-role',
   'source.privileges',
+  'source.publication',
   'source.wal-level',
   'source.replication-capacity',
   'source.slot-settings',

@@ -15,6 +15,7 @@ import { checkObjectsExist } from './objects-exist.js'
 import { checkDependencies } from './dependencies.js'
 import { checkReplicationRole } from './replication-role.js'
 import { checkPrivileges } from './privileges.js'
+import { checkPublication } from './publication.js'
 import { checkWalLevel } from './wal-level.js'
 import { checkReplicationCapacity } from './replication-capacity.js'
 import { checkSlotSettings } from './slot-settings.js'
@@ -39,6 +40,7 @@ const CHECKS: readonly (readonly [PrecheckItemId, Check])[] = [
   ['selection.objects-exist', checkObjectsExist],
   ['source.replication-role', checkReplicationRole],
   ['source.privileges', checkPrivileges],
+  ['source.publication', checkPublication],
   ['source.wal-level', checkWalLevel],
   ['source.replication-capacity', checkReplicationCapacity],
   ['source.slot-settings', checkSlotSettings],

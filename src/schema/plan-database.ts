@@ -7,6 +7,7 @@ import type { CommentMap } from '../catalog/comments.js'
 import type { DatabaseInfo } from '../catalog/databases.js'
 import type { DdlStep } from './ddl-step.js'
 import { addDefaultPrivilegeSteps } from './default-privilege-steps.js'
+import { addExtensionAclSteps } from './extension-acl-steps.js'
 import { addForeignDataSteps } from './foreign-steps.js'
 import { addKeySteps, addStatisticsSteps } from './key-steps.js'
 import { addOperatorSteps } from './operator-steps.js'
@@ -62,6 +63,7 @@ export function planDatabase(
     )
   addSchemaSteps(plan, cat)
   addExtensionSteps(plan, cat, target.extensionVersions, options.warn)
+  addExtensionAclSteps(plan, cat)
   addCollationSteps(plan, cat)
   addTypeSteps(plan, cat, target.major)
   addTextSearchSteps(plan, cat)

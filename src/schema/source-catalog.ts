@@ -23,6 +23,10 @@ import {
 } from '../catalog/foreign-data.js'
 import { readExtensions, type ExtensionInfo } from '../catalog/installed-extensions.js'
 import {
+  readExtensionMemberAcls,
+  type ExtensionMemberAcl,
+} from '../catalog/extension-member-acls.js'
+import {
   readAggregates,
   readFunctions,
   type AggregateInfo,
@@ -59,6 +63,8 @@ export interface SourceCatalog {
   readonly selection: DatabaseObjects
   readonly schemas: readonly SchemaInfo[]
   readonly extensions: readonly ExtensionInfo[]
+  /** Extension members whose privileges differ from the extension's initial ones. */
+  readonly extensionMemberAcls: readonly ExtensionMemberAcl[]
   readonly types: readonly TypeInfo[]
   readonly collations: readonly CollationInfo[]
   readonly domainConstraints: readonly DomainConstraintInfo[]
@@ -136,6 +142,7 @@ export async function readSourceCatalog(
     selection,
     schemas,
     extensions: await readExtensions(client),
+    extensionMemberAcls: await readExtensionMemberAcls(client),
     types,
     collations: await readCollations(client, major, schemaNames),
     domainConstraints: await readDomainConstraints(

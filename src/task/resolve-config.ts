@@ -82,6 +82,8 @@ export interface ResolvedTaskConfig {
   readonly ownership: Ownership
   /** Tables without a key or replica identity: refused, or given REPLICA IDENTITY FULL. */
   readonly replicaIdentity: ReplicaIdentityPolicy
+  /** A publication the DBA made; `undefined`: pgferry makes its own. */
+  readonly publication: string | undefined
   readonly store: 'target' | 'memory' | 'custom'
   readonly stages: readonly Stage[]
 }
@@ -210,6 +212,14 @@ export function resolveConfig(config: TaskConfig): {
       `use 'full-for-keyless' to let pgferry set REPLICA IDENTITY FULL on tables without a key, or leave it out`,
     )
   }
+  const publication = config.publication
+  if (publication !== undefined && (typeof publication !== 'string' || publication === '')) {
+    throw invalid(
+      'publication',
+      `${String(publication as unknown)} is not a publication name`,
+      `name a publication that exists in every selected source database, or leave it out`,
+    )
+  }
   const storeInput = config.store ?? 'target'
   let store: ProgressStore | undefined
   let storeKind: ResolvedTaskConfig['store']
@@ -237,6 +247,7 @@ export function resolveConfig(config: TaskConfig): {
     splitTablesLargerThan,
     ownership,
     replicaIdentity,
+    publication,
     store: storeKind,
     stages: resolveStages(config.stages),
   })

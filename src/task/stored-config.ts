@@ -54,6 +54,7 @@ export function serializeConfig(config: ResolvedTaskConfig): Record<string, unkn
     splitTablesLargerThan: config.splitTablesLargerThan ?? null,
     ownership: config.ownership,
     replicaIdentity: config.replicaIdentity,
+    publication: config.publication ?? null,
     store: config.store,
     stages: config.stages.map((s) => ({ name: s.name, after: s.after ?? null })),
   }
@@ -123,6 +124,7 @@ export function deserializeConfig(
     splitTablesLargerThan?: number | null
     ownership?: ResolvedTaskConfig['ownership']
     replicaIdentity?: ResolvedTaskConfig['replicaIdentity']
+    publication?: string | null
     store: ResolvedTaskConfig['store']
     stages: { name: string; after: string | null }[]
   }
@@ -153,6 +155,7 @@ export function deserializeConfig(
     splitTablesLargerThan: s.splitTablesLargerThan ?? undefined,
     ownership: s.ownership ?? 'keep',
     replicaIdentity: s.replicaIdentity ?? 'require',
+    publication: s.publication ?? undefined,
     store: s.store,
     stages: Object.freeze(s.stages.map((st) => given.find((g) => g.name === st.name) as Stage)),
   })

@@ -185,6 +185,15 @@ export interface TaskConfig {
    * (`'full-for-keyless'`). Defaults to `'require'`.
    */
   readonly replicaIdentity?: ReplicaIdentityPolicy
+  /**
+   * A publication a DBA created on the source (in every selected database), for a
+   * `full+incremental` task whose source user may not create one (`CREATE PUBLICATION … FOR TABLE`
+   * needs ownership of every table and CREATE on the database). It must publish every selected
+   * table (inserts, updates, deletes and truncates) without `publish_via_partition_root`; the
+   * precheck and the full load check that. pgferry never alters or drops it. Defaults to a
+   * publication pgferry creates itself (and drops at `complete`/`delete`).
+   */
+  readonly publication?: string
   /** Where progress lives. Defaults to `'target'`. */
   readonly store?: StoreInput
   /** Custom stages, run in their declared place. Defaults to none. */

@@ -97,7 +97,7 @@ export async function writeStep(c: pg.Client, i: number): Promise<void> {
   // a GENERATED ALWAYS identity key: the apply must insert the source's value and never SET it
   await c.query(`INSERT INTO ident (v) VALUES ($1)`, [`w${i}`])
   await c.query(`UPDATE ident SET v = v || '.' WHERE id = $1`, [1 + (i % 50)])
-  // partitions: published as leaves on v12, through the root (publish_via_partition_root) on v13+
+  // partitions: every change arrives under its leaf partition (issue 10 item 2)
   await c.query(
     `INSERT INTO parts VALUES ($1::int + 1000, CASE WHEN $1::int % 2 = 0 THEN 'eu' ELSE 'us' END, 'new')`,
     [i],

@@ -83,4 +83,27 @@ describe.each([
       await task.close()
     }
   }, 180_000)
+
+  it('a partition created during the sync: the stream stops with an error naming it, never a silent gap', async () => {
+    const db = await pair.source.createDatabase('partnew')
+    await pair.source.query(SCHEMA, [], db)
+    const task = await loadedTask(pair, db)
+    try {
+      // IncrementalOptions: Task.startIncremental is typed with StageCallOptions for now
+      const sync = await task.startIncremental({ lagIntervalMs: 200, newTableCheckMs: 200 })
+      await pair.source.query(
+        `CREATE TABLE parts_new PARTITION OF parts FOR VALUES IN ('new');
+         INSERT INTO parts VALUES (5000, 'new', 'n')`,
+        [],
+        db,
+      )
+      const error = await sync.done.then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      )
+      expect(error?.message).toMatch(/parts_new/)
+    } finally {
+      await task.close()
+    }
+  }, 120_000)
 })
