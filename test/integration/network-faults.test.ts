@@ -26,7 +26,7 @@ import {
   writeStep,
 } from '../harness/incremental-fixture.js'
 import { holdInserts, waitForLockedBackend } from '../harness/held-backend.js'
-import { startTcpProxy, type TcpProxy } from '../harness/tcp-proxy.js'
+import { startTcpProxy, type ProxiedConnection, type TcpProxy } from '../harness/tcp-proxy.js'
 
 let pair: ClusterPair
 beforeAll(async () => {
@@ -201,10 +201,19 @@ describe('network and server faults around a migration (16 → 16)', () => {
     }
   }, 300_000)
 
-  it('the COPY connection cut through a proxy mid-chunk: the chunk is copied again under the same snapshot, and the migration ends equal', async () => {
+  /**
+   * A full load whose source connections go through a proxy, cut while the COPY of a large table
+   * is in flight (`cut`: that COPY's connection, or every connection of the load), then taken on
+   * to a completed migration; `afterCut` sees the first fullLoad's outcome.
+   */
+  async function cutMidChunk(
+    prefix: string,
+    cut: (proxy: TcpProxy, copy: ProxiedConnection) => void,
+    afterCut: (load: Promise<unknown>, task: Task) => Promise<void>,
+  ): Promise<PgferryEvents['warning'][]> {
     // large enough that its COPY is still sending when it is held below
     const db = await sourceDatabase(
-      'copycut',
+      prefix,
       `CREATE TABLE bulk (id int PRIMARY KEY, pad text);
        INSERT INTO bulk SELECT g, repeat(md5(g::text), 4) FROM generate_series(1, 200000) g;`,
     )
@@ -233,28 +242,56 @@ describe('network and server faults around a migration (16 → 16)', () => {
       )
       expect(source.rowCount).toBe(1)
       const conn = proxy.byServerPort(source.rows[0]?.port ?? -1)
-      expect(conn).toBeDefined()
+      if (conn === undefined) throw new Error('the COPY of bulk does not go through the proxy')
       // rows of this chunk have crossed the proxy: the cut is in the middle of the COPY
-      await eventually(async () => (conn?.bytesDown ?? 0) >= 64 * 1024, 120_000)
-      conn?.cut()
-      // committed after the snapshot: must come by the stream, not by the copy made again
+      await eventually(async () => conn.bytesDown >= 64 * 1024, 120_000)
+      cut(proxy, conn)
+      // committed after the snapshot: must come by the stream, not by a copy made again
       await client.query(`UPDATE bulk SET pad = 'changed' WHERE id % 1000 = 0`)
       await held.release()
-      await load
-      const retried = warnings.filter((w) => w.code === 'PGFERRY_FULLLOAD_CHUNK_RETRY')
-      expect(retried.map((w) => w.object)).toContain('public.bulk')
+      await afterCut(load, task)
       await task.startIncremental()
       const at = writer.steps()
       await eventually(async () => writer.steps() >= at + 10, 120_000)
       await writer.stop()
       await task.complete()
       await expectEqualAndClean(db)
+      return warnings
     } finally {
       await writer.stop()
       await Promise.all([watchS, watchT, holdT, client].map((c) => c.end()))
       await release(task)
       await proxy.close()
     }
+  }
+
+  it('the COPY connection cut through a proxy mid-chunk: the chunk is copied again under the same snapshot, and the migration ends equal', async () => {
+    const warnings = await cutMidChunk(
+      'copycut',
+      (_, copy) => copy.cut(),
+      async (load) => void (await load),
+    )
+    const retried = warnings.filter((w) => w.code === 'PGFERRY_FULLLOAD_CHUNK_RETRY')
+    expect(retried.map((w) => w.object)).toContain('public.bulk')
+  }, 300_000)
+
+  it('every source connection of the load cut mid-chunk, the snapshot holder included: a retryable PGFERRY_FULLLOAD_SNAPSHOT_LOST, then the load again ends equal', async () => {
+    const warnings = await cutMidChunk(
+      'copycutall',
+      (proxy) => proxy.cutAll(),
+      async (load, task) => {
+        const error = await failureOf(load.then(() => undefined))
+        const { code, retryable, message, fix } = error
+        expect({ code, retryable, message, fix }).toMatchObject({
+          code: 'PGFERRY_FULLLOAD_SNAPSHOT_LOST',
+          retryable: true,
+          message: expect.stringContaining('snapshot') as string,
+          fix: expect.stringMatching(/full load again/) as string,
+        })
+        await task.fullLoad()
+      },
+    )
+    expect(warnings.map((w) => w.code)).toContain('PGFERRY_FULLLOAD_NEW_SNAPSHOT')
   }, 300_000)
 })
 
