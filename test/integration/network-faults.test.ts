@@ -208,7 +208,7 @@ describe('network and server faults around a migration (16 → 16)', () => {
    */
   async function cutMidChunk(
     prefix: string,
-    cut: (proxy: TcpProxy, copy: ProxiedConnection) => void,
+    cut: (proxy: TcpProxy, copy: ProxiedConnection, watch: pg.Client, db: string) => Promise<void>,
     afterCut: (load: Promise<unknown>, task: Task) => Promise<void>,
   ): Promise<PgferryEvents['warning'][]> {
     // large enough that its COPY is still sending when it is held below
@@ -245,7 +245,7 @@ describe('network and server faults around a migration (16 → 16)', () => {
       if (conn === undefined) throw new Error('the COPY of bulk does not go through the proxy')
       // rows of this chunk have crossed the proxy: the cut is in the middle of the COPY
       await eventually(async () => conn.bytesDown >= 64 * 1024, 120_000)
-      cut(proxy, conn)
+      await cut(proxy, conn, watchS, db)
       // committed after the snapshot: must come by the stream, not by a copy made again
       await client.query(`UPDATE bulk SET pad = 'changed' WHERE id % 1000 = 0`)
       await held.release()
@@ -268,7 +268,7 @@ describe('network and server faults around a migration (16 → 16)', () => {
   it('the COPY connection cut through a proxy mid-chunk: the chunk is copied again under the same snapshot, and the migration ends equal', async () => {
     const warnings = await cutMidChunk(
       'copycut',
-      (_, copy) => copy.cut(),
+      async (_, copy) => copy.cut(),
       async (load) => void (await load),
     )
     const retried = warnings.filter((w) => w.code === 'PGFERRY_FULLLOAD_CHUNK_RETRY')
@@ -278,7 +278,7 @@ describe('network and server faults around a migration (16 → 16)', () => {
   it('every source connection of the load cut mid-chunk, the snapshot holder included: a retryable PGFERRY_FULLLOAD_SNAPSHOT_LOST, then the load again ends equal', async () => {
     const warnings = await cutMidChunk(
       'copycutall',
-      (proxy) => proxy.cutAll(),
+      async (proxy) => proxy.cutAll(),
       async (load, task) => {
         const error = await failureOf(load.then(() => undefined))
         const { code, retryable, message, fix } = error
@@ -292,6 +292,42 @@ describe('network and server faults around a migration (16 → 16)', () => {
       },
     )
     expect(warnings.map((w) => w.code)).toContain('PGFERRY_FULLLOAD_NEW_SNAPSHOT')
+  }, 300_000)
+  it('the snapshot holder gone unseen, then the COPY cut: the copy is not retried under a snapshot that no longer exists, the load fails PGFERRY_FULLLOAD_SNAPSHOT_LOST, and again ends equal', async () => {
+    await cutMidChunk(
+      'copyunseen',
+      async (proxy, copy, watch, db) => {
+        // the slot's walsender exports the snapshot (full+incremental): its server side ends,
+        // while pgferry's end of that connection hears nothing
+        const r = await watch.query<{ pid: number; port: number }>(
+          `SELECT pid, client_port AS port FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'walsender'`,
+          [db],
+        )
+        expect(r.rowCount).toBe(1)
+        const holder = proxy.byServerPort(r.rows[0]?.port ?? -1)
+        if (holder === undefined)
+          throw new Error('the snapshot holder does not go through the proxy')
+        holder.dropServerSide()
+        await eventually(
+          async () =>
+            (await watch.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1`, [r.rows[0]?.pid]))
+              .rowCount === 0,
+          60_000,
+        )
+        copy.cut()
+      },
+      async (load, task) => {
+        const error = await failureOf(load.then(() => undefined))
+        const { code, retryable, message, fix } = error
+        expect({ code, retryable, message, fix }).toMatchObject({
+          code: 'PGFERRY_FULLLOAD_SNAPSHOT_LOST',
+          retryable: true,
+          message: expect.stringContaining('snapshot') as string,
+          fix: expect.stringMatching(/full load again/) as string,
+        })
+        await task.fullLoad()
+      },
+    )
   }, 300_000)
 })
 
