@@ -33,7 +33,7 @@ export async function runChunk(
     } catch (error) {
       lanes.release(lane, false)
       ctx.signal.throwIfAborted()
-      if (!snapshot.alive()) {
+      if (!snapshot.alive() || snapshotGone(error)) {
         throw new PgferryError(
           'PGFERRY_FULLLOAD_SNAPSHOT_LOST',
           `the connection holding the load's snapshot closed while copying ${table}`,
@@ -75,4 +75,16 @@ export async function runChunk(
       )
     }
   }
+}
+
+/**
+ * The worker could not import the load's snapshot (SET TRANSACTION SNAPSHOT): its exporting
+ * transaction has ended even though the holding connection looks alive from here, as when the
+ * server side of that connection died unseen (a partition, a reset that never reached us).
+ * 22023 "invalid snapshot identifier" once the export is gone, 55000 "could not import the
+ * requested snapshot" while its exporter is exiting.
+ */
+function snapshotGone(error: unknown): boolean {
+  const state = sqlStateOf(error)
+  return (state === '22023' || state === '55000') && /snapshot/i.test(messageOf(error))
 }

@@ -24,6 +24,12 @@ export interface ProxiedConnection {
   release(): void
   /** Reset both sockets, as a network failure would. */
   cut(): void
+  /**
+   * Reset the server's side only: the server ends the session, while the client is told nothing
+   * until it next sends (then it is reset, as a peer's TCP stack would), like a connection whose
+   * server side died unseen behind a partition.
+   */
+  dropServerSide(): void
 }
 
 /** A running proxy. */
@@ -50,15 +56,20 @@ export interface TcpProxy {
 export async function startTcpProxy(host: string, port: number): Promise<TcpProxy> {
   const open = new Set<ProxiedConnection>()
   let trap: { pattern: Buffer; resolve: (c: ProxiedConnection) => void } | undefined
+  // every client socket not closed yet, dropped ones included (server.close() waits for them)
+  const clients = new Set<net.Socket>()
   const server = net.createServer((client) => {
+    clients.add(client)
+    client.once('close', () => clients.delete(client))
     const upstream = net.connect({ host, port })
     let upHeld = false
     let bytesDown = 0
     let allowance: number | undefined
     let pending: Buffer | undefined
     let closed = false
+    let dropped = false
     const close = (): void => {
-      if (closed) return
+      if (dropped || closed) return
       closed = true
       open.delete(conn)
       client.destroy()
@@ -96,6 +107,12 @@ export async function startTcpProxy(host: string, port: number): Promise<TcpProx
         client.resetAndDestroy()
         upstream.resetAndDestroy()
       },
+      dropServerSide() {
+        if (closed) return
+        dropped = true
+        open.delete(conn)
+        upstream.resetAndDestroy()
+      },
     }
     upstream.on('data', (chunk: Buffer) => {
       if (allowance === undefined) return forward(chunk)
@@ -116,12 +133,20 @@ export async function startTcpProxy(host: string, port: number): Promise<TcpProx
     })
     client.on('data', (chunk: Buffer) => {
       if (upHeld) return
+      if (dropped) {
+        closed = true
+        client.resetAndDestroy()
+        return
+      }
       if (!upstream.write(chunk)) client.pause()
       if (trap !== undefined && chunk.includes(trap.pattern)) {
         upHeld = true
         trap.resolve(conn)
         trap = undefined
       }
+    })
+    client.on('end', () => {
+      if (dropped) client.resetAndDestroy()
     })
     upstream.on('drain', () => client.resume())
     client.on('error', close)
@@ -149,6 +174,7 @@ export async function startTcpProxy(host: string, port: number): Promise<TcpProx
     },
     close: async () => {
       for (const c of [...open]) c.cut()
+      for (const c of [...clients]) c.resetAndDestroy()
       await new Promise<void>((r) => server.close(() => r()))
     },
   }

@@ -29,6 +29,10 @@ CREATE TABLE gen_split (g bigint GENERATED ALWAYS AS (42) STORED);
 INSERT INTO gen_split SELECT FROM generate_series(1, 60000);
 CREATE TABLE plain (id int PRIMARY KEY);
 INSERT INTO plain SELECT generate_series(1, 10);
+-- keyless tables are published only with a replica identity (the application's UPDATE must work)
+ALTER TABLE nocols REPLICA IDENTITY FULL;
+ALTER TABLE gen REPLICA IDENTITY FULL;
+ALTER TABLE gen_split REPLICA IDENTITY FULL;
 ANALYZE;
 `
 const TABLES = ['nocols', 'gen', 'gen_split', 'plain'] as const

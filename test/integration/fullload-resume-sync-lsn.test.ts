@@ -40,6 +40,11 @@ CREATE TABLE klog (id int, v text);
 CREATE TABLE items (id int PRIMARY KEY, v text);
 CREATE TABLE zz_blocker (id int);
 INSERT INTO zz_blocker VALUES (1);
+-- keyless tables are published only with a replica identity (the application's UPDATE must work)
+ALTER TABLE kparts_eu REPLICA IDENTITY FULL;
+ALTER TABLE kparts_us REPLICA IDENTITY FULL;
+ALTER TABLE klog REPLICA IDENTITY FULL;
+ALTER TABLE zz_blocker REPLICA IDENTITY FULL;
 `
 const TABLES = [
   'parts',
