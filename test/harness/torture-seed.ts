@@ -194,6 +194,7 @@ export async function runSeed(
       const kill = await killChild(child, lines, k, waitMs, stopWriter, log)
       // the writer's step at the kill: which of its transactions came before, for a diagnosis
       killedAt.push(`${kill.at}@w${writer.steps()}`)
+      if (!kill.completed) log(`after the kill: ${await positions(pair, sdb, id)}`)
       if (kill.completed) {
         drained = true
         break
@@ -342,6 +343,20 @@ async function leftovers(
     ...origins.rows.map((r) => `origin ${r.roname}`),
   ]
   return left.length === 0 ? undefined : `left after complete: ${left.join(', ')}`
+}
+
+/** The slot's confirmed position beside the apply progress on the target, for a diagnosis. */
+async function positions(pair: ClusterPair, sdb: string, id: string): Promise<string> {
+  const slot = await pair.source.query<{ c: string | null; r: string | null }>(
+    `SELECT confirmed_flush_lsn::text AS c, restart_lsn::text AS r FROM pg_replication_slots WHERE database = $1`,
+    [sdb],
+  )
+  const origin = await pair.target.query<{ p: string | null }>(
+    `SELECT remote_lsn::text AS p FROM pg_replication_origin_status s JOIN pg_replication_origin o ON o.roident = s.local_id WHERE o.roname = $1`,
+    [originName(id, sdb)],
+  )
+  const cur = await pair.source.query<{ l: string }>(`SELECT pg_current_wal_lsn()::text AS l`)
+  return `slot confirmed ${slot.rows[0]?.c ?? '-'} (restart ${slot.rows[0]?.r ?? '-'}), target progress ${origin.rows[0]?.p ?? '-'}, source at ${cur.rows[0]?.l ?? '-'}`
 }
 
 /**
