@@ -59,6 +59,7 @@ export const ERROR_CODES = {
   PGFERRY_FULLLOAD_SLOT_BLOCKED: code('source', true),
   PGFERRY_FULLLOAD_COPY_FAILED: code('internal', true),
   PGFERRY_FULLLOAD_TABLE_DROPPED: code('source'),
+  PGFERRY_FULLLOAD_TABLE_REWRITTEN: code('source', true),
   PGFERRY_SOURCE_NO_REPLICA_IDENTITY: code('source'),
   PGFERRY_PUBLICATION_INCOMPLETE: code('source'),
   // replication stream

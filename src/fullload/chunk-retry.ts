@@ -43,6 +43,9 @@ export async function runChunk(
           },
         )
       }
+      // under the same snapshot it would read the same empty file again
+      if (error instanceof PgferryError && error.code === 'PGFERRY_FULLLOAD_TABLE_REWRITTEN')
+        throw error
       const state = sqlStateOf(error)
       if (state === '42P01') {
         throw new PgferryError(

@@ -9,6 +9,7 @@
  * that same transaction. Any failure (or abort) closes both connections at once: the source COPY
  * stops, the target transaction rolls back, no half chunk is left.
  */
+import { PgferryError } from '../errors.js'
 import type pg from 'pg'
 import { pipeline } from 'node:stream/promises'
 import pgCopy from 'pg-copy-streams'
@@ -141,6 +142,7 @@ export async function copyChunk(
       bytes = from.payloadBytes
       rows = into.rowCount
     }
+    await assertNotRewritten(source, job.relOid)
     await source.query('COMMIT')
     await markChunkDone(target, job.taskId, job.sourceDb, {
       relOid: job.relOid,
@@ -161,4 +163,32 @@ export async function copyChunk(
   } finally {
     signal.removeEventListener('abort', onAbort)
   }
+}
+
+/**
+ * TRUNCATE (and VACUUM FULL, CLUSTER, a rewriting ALTER) is not MVCC-safe: a table rewritten after
+ * the load's snapshot was taken and before its COPY locked it is read from its new file, where
+ * nothing is visible to that snapshot, and the copy silently misses the rows the snapshot saw
+ * (the stream then has UPDATEs and DELETEs for rows the target never got). Checked after the COPY,
+ * while its ACCESS SHARE lock keeps any later rewrite waiting: the snapshot's view of `pg_class`
+ * (an MVCC read) still names the old file, the relation cache (`pg_relation_filenode`) the current
+ * one.
+ */
+async function assertNotRewritten(source: pg.Client, relOid: number): Promise<void> {
+  const r = await source.query<{ rewritten: boolean; name: string }>(
+    `SELECT c.relfilenode <> pg_relation_filenode(c.oid) AS rewritten,
+            format('%I.%I', n.nspname, c.relname) AS name
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.oid = $1::int8::oid`,
+    [relOid],
+  )
+  const row = r.rows[0]
+  if (row?.rewritten !== true) return
+  throw new PgferryError(
+    'PGFERRY_FULLLOAD_TABLE_REWRITTEN',
+    `table ${row.name} was truncated or rewritten on the source after the load's snapshot was taken: its copy under that snapshot would miss rows`,
+    {
+      fix: 'run the full load again: the table is copied again under a new snapshot (the load does this itself a few times before it gives up)',
+    },
+  )
 }

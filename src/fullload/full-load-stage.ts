@@ -59,7 +59,7 @@ async function run(ctx: StageContext): Promise<FullLoadResult> {
   for (const { db, objects } of selections) {
     ctx.signal.throwIfAborted()
     await saveLoadManifest(ctx.store, ctx.taskId, db.name, objects.relations)
-    const r = await loadDatabase(ctx, db, objects, throttle, tracker)
+    const r = await loadRewrittenAgain(ctx, () => loadDatabase(ctx, db, objects, throttle, tracker))
     totals.tables += r.tables
     totals.rows += r.rows
     totals.bytes += r.bytes
@@ -87,6 +87,31 @@ async function run(ctx: StageContext): Promise<FullLoadResult> {
     postDataSteps: totals.post,
     sequences: totals.seq,
     largeObjects: totals.lo,
+  }
+}
+
+/** Loads of one database after a table was rewritten under its snapshot, at most. */
+const REWRITE_ROUNDS = 3
+
+/**
+ * Run a database's load, and again when a table was truncated or rewritten under its snapshot
+ * (copy-pipe.ts): the next round is a resume, so the finished tables are kept and the others are
+ * copied under a new snapshot, with a sync LSN past the rewrite where a stream follows.
+ */
+async function loadRewrittenAgain<T>(ctx: StageContext, load: () => Promise<T>): Promise<T> {
+  for (let round = 1; ; round++) {
+    try {
+      return await load()
+    } catch (error) {
+      if (
+        !(error instanceof PgferryError) ||
+        error.code !== 'PGFERRY_FULLLOAD_TABLE_REWRITTEN' ||
+        round >= REWRITE_ROUNDS
+      )
+        throw error
+      ctx.signal.throwIfAborted()
+      ctx.warn('PGFERRY_FULLLOAD_TABLE_REWRITTEN', `${error.message}; copying it again`)
+    }
   }
 }
 
