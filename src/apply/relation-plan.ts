@@ -117,8 +117,11 @@ export class RelationPlan {
       if (name === null) {
         // dropped since on the source: its values are not written, but a key cannot go
         if (col.isKey) problems.push(`key column ${col.name} was dropped`)
-      } else if (t === undefined || t.generated) {
+      } else if (t === undefined) {
         problems.push(`column ${name} is not on the target`)
+      } else if (t.generated) {
+        // computed by the target, never written: a v18+ source publishes stored generated columns
+        // (publish_generated_columns, snapshot.ts); a FULL identity's match leaves it out too
       } else if (otherType(col, t)) {
         const nowType = sourceNow?.types.get(name)
         const retyped =

@@ -299,14 +299,22 @@ export async function ensurePublication(
     [name],
   )
   const pub = found.rows[0]
+  // v18: a table whose replica identity (FULL) holds a stored generated column may not be updated
+  // on the source while it is in a publication that leaves such columns out ("Replica identity
+  // must not contain unpublished generated columns"); published, the apply skips them.
+  const options = serverVersion >= 180000 ? ` WITH (publish_generated_columns = stored)` : ''
   if (pub === undefined) {
     const what = list === '' ? '' : ` FOR TABLE ${list}`
-    await client.query(`CREATE PUBLICATION ${quoteIdent(name)}${what}`)
+    await client.query(`CREATE PUBLICATION ${quoteIdent(name)}${what}${options}`)
     return
   }
   if (serverVersion >= 130000)
     await client.query(
       `ALTER PUBLICATION ${quoteIdent(name)} SET (publish_via_partition_root = false)`,
+    )
+  if (serverVersion >= 180000)
+    await client.query(
+      `ALTER PUBLICATION ${quoteIdent(name)} SET (publish_generated_columns = stored)`,
     )
   if (list !== '') {
     await client.query(`ALTER PUBLICATION ${quoteIdent(name)} SET TABLE ${list}`)
