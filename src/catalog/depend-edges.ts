@@ -2,7 +2,8 @@
  * Dependency edges between user objects (`pg_depend`, normal and auto), one query per database,
  * with each end resolved to the object the structure stage creates for it: a column default to
  * its table, a view's rewrite rule to its view, an array type to its element type, a row type to
- * its relation, an extension member to its extension. All versions ≥ 10.
+ * its relation, a composite type's relation (its attributes' dependencies) to the type, an
+ * extension member to its extension. All versions ≥ 10.
  */
 import type pg from 'pg'
 
@@ -32,6 +33,8 @@ function resolve(cls: string, obj: string, ext: string): string {
                      WHEN t.typcategory = 'A' AND t.typtype = 'b' AND t.typelem <> 0 THEN 'pg_type:' || t.typelem
                      WHEN t.typrelid <> 0 THEN 'pg_type:' || t.oid
                      ELSE 'pg_type:' || t.oid END FROM pg_type t WHERE t.oid = ${obj})
+      WHEN ${cls} = 'pg_class'::regclass AND (SELECT relkind FROM pg_class WHERE oid = ${obj}) = 'c' THEN
+        'pg_type:' || (SELECT reltype FROM pg_class WHERE oid = ${obj})
       ELSE (SELECT relname FROM pg_class WHERE oid = ${cls}) || ':' || ${obj}
     END`
 }

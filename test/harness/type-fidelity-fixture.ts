@@ -204,12 +204,7 @@ export function typeColumns(major: number, table: TypeTable): string[] {
   return typeCases(major, table).flatMap((c) => [c.name, `${c.name}_a`])
 }
 
-/**
- * The source schema: types, extensions and the tables (empty). tf_inner is named to sort before
- * tf_outer: the structure stage misses a composite's dependency on the composite type of one of
- * its attributes (pg_depend's edge starts at the composite's pg_class row, which depend-edges.ts
- * does not map to its type), and creates them by name otherwise (reported).
- */
+/** The source schema: types, extensions and the tables (empty). */
 export function typeFidelitySchema(major: number): string {
   const table = (t: TypeTable): string =>
     `CREATE TABLE ${t} (\n  id int${t === 'tf_f' ? '' : ' PRIMARY KEY'},\n  ${typeCases(major, t)
