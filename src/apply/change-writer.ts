@@ -138,7 +138,7 @@ export class ChangeWriter {
         run.rows > 1 && plan.orderMatters(sql.others)
           ? await this.#updateGuarded(run, sql)
           : await this.#update(run, sql, run.columns)
-      if (found !== run.rows) throw missingRow(plan, 'UPDATE')
+      if (found !== run.rows) throw missingRow(plan, 'UPDATE', await this.#missingKey(run))
       if (this.#moved > 0 && sql.identity !== undefined) {
         // an identity value changed on the source (SET … = DEFAULT there)
         await this.#identities.relax(plan)
@@ -236,7 +236,8 @@ export class ChangeWriter {
     for (const v of whereValues) if (v !== null && v !== undefined) values.push(v)
     if (plan.setsAlwaysIdentity(sets)) await this.#identities.relax(plan)
     const found = await this.#exec(plan, 'UPDATE', st.name, st.text, values)
-    if (found === 0) throw missingRow(plan, 'UPDATE')
+    if (found === 0)
+      throw missingRow(plan, 'UPDATE', full ? undefined : (whereValues as (string | null)[]))
   }
 
   /** Add a key-kept UPDATE to the run of its table and shape (set-based, DESIGN.md §4). */
@@ -274,6 +275,28 @@ export class ChangeWriter {
       (run.columns[c++] as (string | null)[]).push(key[k] ?? null)
     run.rows++
     if (run.rows >= this.#runRows) await this.flush()
+  }
+
+  /** The first key of an UPDATE run that is not on the target (an error path only). */
+  async #missingKey(run: Run): Promise<(string | null)[] | undefined> {
+    const plan = run.plan
+    const keys = plan.keys
+    const arrays: string[] = []
+    const names: string[] = []
+    const match: string[] = []
+    for (let k = 0; k < keys.length; k++) {
+      const i = keys[k] as number
+      arrays.push(`$${k + 1}::text[]`)
+      names.push(`k${k}`)
+      match.push(`t.${plan.columns[i] ?? ''} = u.k${k}::${plan.types[i] ?? ''}`)
+    }
+    const r = await this.#client.query<Record<string, string | null>>({
+      text: `SELECT ${names.join(', ')} FROM unnest(${arrays.join(', ')}) AS u(${names.join(', ')})
+              WHERE NOT EXISTS (SELECT 1 FROM ${plan.only} t WHERE ${match.join(' AND ')}) LIMIT 1`,
+      values: run.columns.slice(run.columns.length - keys.length),
+    })
+    const row = r.rows[0]
+    return row === undefined ? undefined : names.map((n) => row[n] ?? null)
   }
 
   /**
@@ -356,7 +379,7 @@ export class ChangeWriter {
     values = keyValues(plan, m.oldTuple, 'DELETE')
     const st = plan.statement('DK', () => `DELETE FROM ${plan.only} WHERE ${plan.keyMatch(1)}`)
     const found = await this.#exec(plan, 'DELETE', st.name, st.text, values)
-    if (found === 0) throw missingRow(plan, 'DELETE')
+    if (found === 0) throw missingRow(plan, 'DELETE', values)
   }
 
   async truncate(
@@ -416,19 +439,49 @@ function keyValues(plan: RelationPlan, tuple: TupleData, what: string): (string 
   return values
 }
 
-function missingRow(plan: RelationPlan, what: string): PgferryError {
+/** `(k1, k2)=(77, k77)`, as the server words a key in its messages. */
+function keyText(plan: RelationPlan, key: readonly (string | null)[]): string {
+  const names = plan.keys.map((i) => plan.relation.columns[i]?.name ?? '')
+  return `(${names.join(', ')})=(${key.map((v) => v ?? 'NULL').join(', ')})`
+}
+
+/** A row the source changed is not on the target: it diverged (changed behind the task). */
+function missingRow(
+  plan: RelationPlan,
+  what: string,
+  key?: readonly (string | null)[],
+): PgferryError {
+  const row = key === undefined ? 'the row' : `the row with key ${keyText(plan, key)}`
   return new PgferryError(
     'PGFERRY_APPLY_FAILED',
-    `${what} on ${plan.label}: the row is not on the target (the target diverged from the source)`,
-    { retryable: false },
+    `${what} on ${plan.label}: ${row} is not on the target (the target diverged from the source; nothing after it was applied)`,
+    {
+      retryable: false,
+      fix: `restore ${row} on the target as the source has it (insert it, or copy ${plan.label} again), then start the sync again (startIncremental)`,
+    },
   )
 }
 
+const UNIQUE_VIOLATION_CODE = '23505'
+
 function applyFailed(table: string, what: string, error: unknown): PgferryError {
   if (error instanceof PgferryError) return error
+  const detail = (error as { detail?: unknown }).detail
+  if ((error as { code?: unknown }).code === UNIQUE_VIOLATION_CODE) {
+    // the same statement fails the same way until the target is mended: not retryable as it is
+    return new PgferryError(
+      'PGFERRY_APPLY_FAILED',
+      `${what} on ${table} failed: ${messageOf(error)}${typeof detail === 'string' ? ` (${detail})` : ''}: a row with that key is on the target but not on the source (the target diverged; nothing after it was applied)`,
+      {
+        cause: error,
+        retryable: false,
+        fix: `delete that row from ${table} on the target (it was put there behind the task), then start the sync again (startIncremental)`,
+      },
+    )
+  }
   return new PgferryError(
     'PGFERRY_APPLY_FAILED',
-    `${what} on ${table} failed: ${messageOf(error)}`,
+    `${what} on ${table} failed: ${messageOf(error)}${typeof detail === 'string' ? ` (${detail})` : ''}`,
     {
       cause: error,
     },

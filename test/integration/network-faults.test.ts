@@ -397,10 +397,9 @@ describe('a row changed on the target behind the task (16 → 16)', () => {
     }
   }, 300_000)
 
-  // Known gap, reported (issue 10): change-writer.ts builds these errors without the key (a
-  // unique violation's `detail` "Key (id)=(5000) already exists." is dropped, missingRow() has no
-  // key at all), without a fix, and marks a duplicate key retryable. Flip to it() once fixed.
-  it.fails('conflict errors name the key and the fix, and are not retryable as they stand', () => {
+  // Each conflict's error names the key (a unique violation's detail, or the key the run did not
+  // find), says how to mend the target, and is not retryable as it stands.
+  it('conflict errors name the key and the fix, and are not retryable as they stand', () => {
     expect(conflicts).toHaveLength(2)
     for (const { error, table, key, fix } of conflicts) {
       expect({ retryable: error.retryable, message: error.message, fix: error.fix }).toMatchObject({
