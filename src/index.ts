@@ -12,6 +12,8 @@ export {
   pgStore,
 } from './task/create-task.js'
 export type { StoreLocator, OpenTaskOptions } from './task/create-task.js'
+export { taskSlots } from './task/task-slots.js'
+export type { TaskSlot } from './task/task-slots.js'
 export {
   precheck,
   migrateSchema,

@@ -66,3 +66,43 @@ export async function readSlotWalLimit(client: pg.Client): Promise<bigint | unde
   const unit = row.unit === 'kB' ? 1024n : row.unit === 'GB' ? 1024n ** 3n : 1024n ** 2n
   return BigInt(row.setting) * unit
 }
+
+/** One replication slot of a task, as `pg_replication_slots` shows it. */
+export interface TaskSlotRow {
+  readonly slot: string
+  readonly database: string
+  readonly active: boolean
+  readonly retainedBytes: bigint | undefined
+  readonly walStatus: string | undefined
+}
+
+/**
+ * The slots whose names start with `prefix` (a task's slots, its temporary ones included), with
+ * the WAL each holds back (all versions ≥ 10; wal_status v13+).
+ */
+export async function readSlotsByPrefix(
+  client: pg.Client,
+  prefix: string,
+  serverVersion: number,
+): Promise<TaskSlotRow[]> {
+  const r = await client.query<{
+    slot: string
+    database: string
+    active: boolean
+    retained: string | null
+    wal_status: string | null
+  }>(
+    `SELECT slot_name::text AS slot, database::text AS database, active,
+            (pg_current_wal_lsn() - restart_lsn)::int8::text AS retained,
+            ${serverVersion >= 130000 ? 'wal_status' : 'NULL::text'} AS wal_status
+       FROM pg_replication_slots WHERE starts_with(slot_name::text, $1) ORDER BY slot_name`,
+    [prefix],
+  )
+  return r.rows.map((x) => ({
+    slot: x.slot,
+    database: x.database,
+    active: x.active,
+    retainedBytes: x.retained === null ? undefined : BigInt(x.retained),
+    walStatus: x.wal_status ?? undefined,
+  }))
+}

@@ -94,9 +94,11 @@ Lists the tasks kept in the target's 'pgferry' schema: id, type, state, stage, l
 
 ${CONNECTIONS}`
 
-const STATUS = `Usage: pgferry status ID --target URL [--json]
+const STATUS = `Usage: pgferry status ID --target URL [--source URL] [--json]
 
-Shows one task: its state, the stage it is in or last ran, its last error, its servers.
+Shows one task: its state, the stage it is in or last ran, its last error, its servers. With
+--source, also each replication slot it holds there and the WAL the source keeps for it (a slot
+'lost' means the task must load again).
 Exit 1 when no task has that ID.
 
 ${CONNECTIONS}`

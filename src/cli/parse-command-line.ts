@@ -59,7 +59,7 @@ const COMMAND_FLAGS: Readonly<Record<CommandName, readonly FlagName[]>> = {
   run: [...TASK_FLAGS, 'name', 'skip', 'complete-after-sync', 'json'],
   precheck: [...TASK_FLAGS, 'skip', 'json'],
   list: ['target', 'json'],
-  status: ['target', 'json'],
+  status: ['target', 'source', 'json'],
   resume: ['source', 'target', 'skip', 'complete-after-sync', 'json'],
   complete: ['source', 'target', 'json'],
   delete: ['source', 'target'],

@@ -42,7 +42,12 @@ export interface HeldSnapshot {
 /** The slot name of a task in one source database (slot names are cluster-wide, ≤ 63 chars). */
 export function slotName(taskId: string, database: string): string {
   const h = createHash('sha1').update(database).digest('hex').slice(0, 8)
-  return `pgferry_${sanitize(taskId).slice(0, 40)}_${h}`
+  return `${slotPrefix(taskId)}${h}`
+}
+
+/** What every slot of a task starts with (its slots per database, its temporary ones). */
+export function slotPrefix(taskId: string): string {
+  return `pgferry_${sanitize(taskId).slice(0, 40)}_`
 }
 
 /** The publication of a task (one per source database, same name in each). */

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type pg from 'pg'
 import { startPair, type Cluster, type ClusterPair } from '../harness/cluster.js'
 import { spawnTs, waitForLine } from '../harness/child.js'
+import { INCREMENTAL_SCHEMA, loadedTask } from '../harness/incremental-fixture.js'
 
 const CLI = 'src/cli/main.ts'
 
@@ -284,4 +285,67 @@ describe('pgferry CLI (12 → 17)', () => {
     expect(badParallelism.stderr).toMatch(/--parallelism/)
     expect(twoSelections.stderr).toMatch(/--objects.*--database/)
   })
+
+  it('status --source shows each slot of a loaded task and the WAL the source keeps for it; none once deleted', async () => {
+    const db = await pair.source.createDatabase('cli_slot')
+    await pair.source.query(INCREMENTAL_SCHEMA, [], db)
+    const task = await loadedTask(pair, db)
+    const retained = async (): Promise<bigint> =>
+      BigInt(
+        (
+          await pair.source.query<{ b: string }>(
+            `SELECT (pg_current_wal_lsn() - restart_lsn)::int8::text AS b FROM pg_replication_slots WHERE database = $1`,
+            [db],
+          )
+        ).rows[0]?.b ?? '-1',
+      )
+    try {
+      const before = await retained()
+      const json = await cli([
+        'status',
+        task.id,
+        '--target',
+        pair.target.url(),
+        '--source',
+        pair.source.url(),
+        '--json',
+      ])
+      const after = await retained()
+      expect(json.code, json.stderr).toBe(0)
+      const slots = (
+        JSON.parse(json.stdout) as { slots: { database: string; retainedBytes: string }[] }
+      ).slots
+      expect(slots.map((x) => x.database)).toEqual([db])
+      const shown = BigInt(slots[0]?.retainedBytes ?? '-1')
+      expect(shown >= before && shown <= after).toBe(true)
+      const text = await cli([
+        'status',
+        task.id,
+        '--target',
+        pair.target.url(),
+        '--source',
+        pair.source.url(),
+      ])
+      expect(text.stdout).toMatch(
+        new RegExp(
+          `slot +pgferry_.*\\(${db}\\): retains .* of WAL on the source(, wal_status reserved)?$`,
+          'm',
+        ),
+      )
+      await task.delete()
+      const gone = await cli([
+        'status',
+        task.id,
+        '--target',
+        pair.target.url(),
+        '--source',
+        pair.source.url(),
+      ])
+      // a deleted task is gone from the store, and its slot from the source
+      expect(gone.code).toBe(1)
+      expect(await retained()).toBe(-1n)
+    } finally {
+      await task.close()
+    }
+  }, 180_000)
 })
