@@ -7,10 +7,8 @@
  */
 import type { StageContext } from '../stage/stage.js'
 import type { LoadedDatabase } from '../fullload/load-progress.js'
-import { dropSlot, slotExists } from '../fullload/snapshot.js'
-import { quoteIdent } from '../pg/quote.js'
 import { dropApplyProgress } from './apply-progress.js'
-import { removeSourceObjects } from '../fullload/remove-source-objects.js'
+import { removeLoadedObjects, removeSourceObjects } from '../fullload/remove-source-objects.js'
 
 /** What was there to drop. */
 export interface DroppedObjects {
@@ -30,28 +28,10 @@ export async function dropReplicationObjects(
     ctx.taskId,
     info.sourceDatabase,
   )
-  let slot = removed.slots > 0
-  let publication = removed.publications > 0
   // tasks whose objects were recorded only in `info` (before the source-object records)
-  if (info.slot !== null || info.publication !== null) {
-    const src = await ctx.connect('source', { database: info.sourceDatabase })
-    try {
-      if (info.slot !== null && (await slotExists(src, info.slot))) {
-        await dropSlot(src, info.slot)
-        slot = true
-      }
-      // a publication the DBA made (task option `publication`) is theirs: never dropped
-      if (info.publication !== null && info.publication !== ctx.config.publication) {
-        const r = await src.query(`SELECT 1 FROM pg_publication WHERE pubname = $1`, [
-          info.publication,
-        ])
-        publication ||= (r.rowCount ?? 0) > 0
-        await src.query(`DROP PUBLICATION IF EXISTS ${quoteIdent(info.publication)}`)
-      }
-    } finally {
-      await src.end().catch(() => undefined)
-    }
-  }
+  const loaded = await removeLoadedObjects(ctx, info)
+  const slot = removed.slots > 0 || loaded.slot
+  const publication = removed.publications > 0 || loaded.publication
   const tgt = await ctx.connect('target', { database: info.targetDatabase })
   try {
     const origin = await dropApplyProgress(tgt, ctx.taskId, info.sourceDatabase)

@@ -16,10 +16,8 @@ import type { FullLoadResult } from './full-load-result.js'
 import { LOADED_DATABASE_KIND, type LoadedDatabase } from './load-progress.js'
 import { saveLoadManifest } from './load-manifest.js'
 import { LoadTracker } from './load-tracker.js'
-import { dropSlot } from './snapshot.js'
-import { quoteIdent } from '../pg/quote.js'
 import { Throttle } from './throttle.js'
-import { removeSourceObjects } from './remove-source-objects.js'
+import { removeLoadedObjects, removeSourceObjects } from './remove-source-objects.js'
 
 /**
  * Options of a full load call, beyond the signal.
@@ -121,13 +119,7 @@ async function cleanup(ctx: StageContext): Promise<void> {
   const entries = await ctx.store.getProgress(ctx.taskId, LOADED_DATABASE_KIND)
   for (const e of entries) {
     const info = e.value as LoadedDatabase
-    if (info.slot !== null || info.publication !== null) {
-      const src = await ctx.connect('source', { database: info.sourceDatabase })
-      if (info.slot !== null) await dropSlot(src, info.slot)
-      if (info.publication !== null)
-        await src.query(`DROP PUBLICATION IF EXISTS ${quoteIdent(info.publication)}`)
-      await src.end()
-    }
+    await removeLoadedObjects(ctx, info)
     const tgt = await ctx
       .connect('target', { database: info.targetDatabase })
       .catch((error: unknown) => {

@@ -21,6 +21,8 @@ import {
 } from '../store/source-objects.js'
 import type { ResolvedConnection } from '../task/resolve-config.js'
 import { dropSlot, slotExists } from './snapshot.js'
+import type { StageContext } from '../stage/stage.js'
+import type { LoadedDatabase } from './load-progress.js'
 
 /** What was there to remove. */
 export interface RemovedSourceObjects {
@@ -105,5 +107,37 @@ async function removeOne(client: pg.Client, o: SourceObject): Promise<boolean> {
       await alterReplicaIdentity(client, o.database, t.schema, t.name, to)
       return true
     }
+  }
+}
+
+/**
+ * Remove a database's slot and publication as its load recorded them in `info`, for tasks whose
+ * objects predate the source-object records. A publication the DBA made (task option
+ * `publication`) is theirs: never dropped. Returns what was there.
+ */
+export async function removeLoadedObjects(
+  ctx: StageContext,
+  info: LoadedDatabase,
+): Promise<{ slot: boolean; publication: boolean }> {
+  const own = info.publication !== null && info.publication !== ctx.config.publication
+  if (info.slot === null && !own) return { slot: false, publication: false }
+  const src = await ctx.connect('source', { database: info.sourceDatabase })
+  try {
+    let slot = false
+    if (info.slot !== null && (await slotExists(src, info.slot))) {
+      await dropSlot(src, info.slot)
+      slot = true
+    }
+    let publication = false
+    if (own && info.publication !== null) {
+      const r = await src.query(`SELECT 1 FROM pg_publication WHERE pubname = $1`, [
+        info.publication,
+      ])
+      publication = (r.rowCount ?? 0) > 0
+      await src.query(`DROP PUBLICATION IF EXISTS ${quoteIdent(info.publication)}`)
+    }
+    return { slot, publication }
+  } finally {
+    await src.end().catch(() => undefined)
   }
 }

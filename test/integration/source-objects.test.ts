@@ -353,4 +353,20 @@ describe('objects pgferry creates on the source (16 → 16)', () => {
     expect(await leftovers(pair, db)).toEqual([])
     expect(await identities(db, 'audit_log', 'nothing')).toEqual({ audit_log: 'd', nothing: 'n' })
   }, 120_000)
+
+  it("delete() after a load with a DBA's publication leaves that publication (and drops the slot)", async () => {
+    const db = await sourceDatabase('dbapub')
+    await pair.source.query(`CREATE PUBLICATION dba_pub FOR ALL TABLES`, [], db)
+    const task = await structuredTask(pair, db, { config: { publication: 'dba_pub' } })
+    try {
+      await task.fullLoad()
+      await task.delete()
+      const pubs = await pair.source.query(`SELECT pubname FROM pg_publication`, [], db)
+      expect(pubs.rows).toEqual([{ pubname: 'dba_pub' }])
+      const slots = await pair.source.query(`SELECT slot_name FROM pg_replication_slots`)
+      expect(slots.rows).toEqual([])
+    } finally {
+      await task.close()
+    }
+  }, 180_000)
 })
