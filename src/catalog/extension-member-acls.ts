@@ -31,44 +31,59 @@ const GRANTS = (acl: string) => `(SELECT coalesce(json_agg(json_build_object('gr
 const INITIAL_GRANTEES = `(SELECT coalesce(json_agg(DISTINCT CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END), '[]')
     FROM aclexplode(i.initprivs) a)`
 
+/** One catalog's extension members: `x` is its row, `keyword`, `name` and `owner` SQL over it. */
+interface MemberCatalog {
+  readonly catalog: 'pg_proc' | 'pg_class' | 'pg_type'
+  readonly keyword: string
+  readonly name: string
+  readonly owner: string
+  readonly namespace: string
+  readonly acl: string
+}
+
+const CATALOGS: readonly MemberCatalog[] = [
+  {
+    catalog: 'pg_proc',
+    keyword: `CASE WHEN x.prokind = 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END`,
+    name: `format('%I(%s)', x.proname, pg_get_function_identity_arguments(x.oid))`,
+    owner: 'x.proowner',
+    namespace: 'x.pronamespace',
+    acl: 'x.proacl',
+  },
+  {
+    catalog: 'pg_class',
+    keyword: `CASE WHEN x.relkind = 'S' THEN 'SEQUENCE' ELSE 'TABLE' END`,
+    name: 'quote_ident(x.relname)',
+    owner: 'x.relowner',
+    namespace: 'x.relnamespace',
+    acl: 'x.relacl',
+  },
+  {
+    catalog: 'pg_type',
+    keyword: `'TYPE'`,
+    name: 'quote_ident(x.typname)',
+    owner: 'x.typowner',
+    namespace: 'x.typnamespace',
+    acl: 'x.typacl',
+  },
+]
+
+const members = (c: MemberCatalog): string =>
+  `SELECT e.extname AS extension, ${c.keyword} AS keyword, n.nspname AS schema, ${c.name} AS name,
+          pg_get_userbyid(${c.owner}) AS owner, ${GRANTS(c.acl)} AS grants,
+          ${INITIAL_GRANTEES} AS "initialGrantees"
+     FROM pg_depend d
+     JOIN pg_extension e ON e.oid = d.refobjid
+     JOIN ${c.catalog} x ON x.oid = d.objid
+     JOIN pg_namespace n ON n.oid = ${c.namespace}
+     LEFT JOIN pg_init_privs i ON i.classoid = '${c.catalog}'::regclass AND i.objoid = x.oid AND i.objsubid = 0
+    WHERE d.classid = '${c.catalog}'::regclass AND d.refclassid = 'pg_extension'::regclass
+      AND d.deptype = 'e' AND ${c.acl} IS NOT NULL AND ${c.acl} IS DISTINCT FROM i.initprivs`
+
 /** Members of the database's extensions whose ACL is not their initial one. */
 export async function readExtensionMemberAcls(client: pg.Client): Promise<ExtensionMemberAcl[]> {
   const r = await client.query<ExtensionMemberAcl>(
-    `SELECT e.extname AS extension,
-            CASE WHEN p.prokind = 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END AS keyword,
-            n.nspname AS schema,
-            format('%I(%s)', p.proname, pg_get_function_identity_arguments(p.oid)) AS name,
-            pg_get_userbyid(p.proowner) AS owner,
-            ${GRANTS('p.proacl')} AS grants, ${INITIAL_GRANTEES} AS "initialGrantees"
-       FROM pg_depend d
-       JOIN pg_extension e ON e.oid = d.refobjid
-       JOIN pg_proc p ON p.oid = d.objid
-       JOIN pg_namespace n ON n.oid = p.pronamespace
-       LEFT JOIN pg_init_privs i ON i.classoid = 'pg_proc'::regclass AND i.objoid = p.oid AND i.objsubid = 0
-      WHERE d.classid = 'pg_proc'::regclass AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
-        AND p.proacl IS NOT NULL AND p.proacl IS DISTINCT FROM i.initprivs
-     UNION ALL
-     SELECT e.extname, CASE WHEN c.relkind = 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
-            n.nspname, quote_ident(c.relname), pg_get_userbyid(c.relowner),
-            ${GRANTS('c.relacl')}, ${INITIAL_GRANTEES}
-       FROM pg_depend d
-       JOIN pg_extension e ON e.oid = d.refobjid
-       JOIN pg_class c ON c.oid = d.objid
-       JOIN pg_namespace n ON n.oid = c.relnamespace
-       LEFT JOIN pg_init_privs i ON i.classoid = 'pg_class'::regclass AND i.objoid = c.oid AND i.objsubid = 0
-      WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
-        AND c.relacl IS NOT NULL AND c.relacl IS DISTINCT FROM i.initprivs
-     UNION ALL
-     SELECT e.extname, 'TYPE', n.nspname, quote_ident(t.typname), pg_get_userbyid(t.typowner),
-            ${GRANTS('t.typacl')}, ${INITIAL_GRANTEES}
-       FROM pg_depend d
-       JOIN pg_extension e ON e.oid = d.refobjid
-       JOIN pg_type t ON t.oid = d.objid
-       JOIN pg_namespace n ON n.oid = t.typnamespace
-       LEFT JOIN pg_init_privs i ON i.classoid = 'pg_type'::regclass AND i.objoid = t.oid AND i.objsubid = 0
-      WHERE d.classid = 'pg_type'::regclass AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
-        AND t.typacl IS NOT NULL AND t.typacl IS DISTINCT FROM i.initprivs
-      ORDER BY 1, 3, 4`,
+    `${CATALOGS.map(members).join('\n UNION ALL\n')}\n ORDER BY 1, 3, 4`,
   )
   return r.rows
 }
