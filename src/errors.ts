@@ -42,7 +42,6 @@ export const ERROR_CODES = {
   PGFERRY_TASK_PRECHECK_FAILED: code('internal'),
   PGFERRY_TASK_BUSY: code('internal', true),
   // stages
-  PGFERRY_STAGE_NOT_IMPLEMENTED: code('internal'),
   PGFERRY_STAGE_INVALID: code('internal'),
   PGFERRY_STAGE_FAILED: code('internal'),
   PGFERRY_ABORTED: code('internal', true),

@@ -2,7 +2,7 @@
  * How a stage's failure reaches the caller and the store: one PgferryError naming the stage (an
  * abort becomes PGFERRY_ABORTED, whatever the stage threw while stopping).
  */
-import { PgferryError, isPgferryError, messageOf, sqlStateOf } from '../errors.js'
+import { PgferryError, messageOf, sqlStateOf } from '../errors.js'
 import { privilegeFix } from '../pg/privilege-fix.js'
 
 /**
@@ -16,7 +16,7 @@ export function wrapStageError(
   signal: AbortSignal,
   sourceUser?: string,
 ): PgferryError {
-  if (signal.aborted && !isPgferryError(error, 'PGFERRY_STAGE_NOT_IMPLEMENTED')) {
+  if (signal.aborted) {
     return new PgferryError('PGFERRY_ABORTED', `stage '${stage}' was aborted`, {
       cause: error,
       stage,
