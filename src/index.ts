@@ -86,9 +86,6 @@ export type { IncrementalOptions } from './apply/apply-options.js'
 export type { LagSample } from './apply/database-apply.js'
 export type { CountMismatch } from './verify/row-counts.js'
 export type { FullLoadOptions } from './fullload/full-load-stage.js'
-export { readLoadProgress } from './fullload/load-progress.js'
-export { autoSplitSize } from './fullload/work-plan.js'
-export type { LoadedDatabase, LoadedTable } from './fullload/load-progress.js'
 export type { CompleteOptions, CompleteResult } from './complete/complete-result.js'
 
 // precheck
@@ -102,37 +99,6 @@ export type { PrecheckItemId } from './precheck/precheck-items.js'
 export type { PrecheckFix } from './precheck/precheck-report.js'
 export { SUPPORTED_MAJORS } from './precheck/version.js'
 
-// replication stream and pgoutput decoder
+// LSNs, as lag samples and events show them
 export { parseLsn, formatLsn, compareLsn, LSN_ZERO } from './wal/lsn.js'
 export type { LsnString } from './wal/lsn.js'
-export { ReplicationStream } from './wal/replication-stream.js'
-export type { ReplicationStreamOptions, ReplicationHandler } from './wal/replication-stream.js'
-export type { ProtocolRequest, NegotiatedProtocol } from './wal/protocol-options.js'
-export type { StreamSpoolOptions } from './wal/stream-spool.js'
-export { PgoutputDecoder } from './wal/pgoutput-decoder.js'
-export { RelationCache } from './wal/relation-cache.js'
-export { MessageType, TupleKind, TupleData, timestampToDate } from './wal/pgoutput-messages.js'
-export type {
-  PgoutputMessage,
-  RelationColumn,
-  ReplicaIdentity,
-  StreamableFields,
-  BeginMessage,
-  CommitMessage,
-  OriginMessage,
-  RelationMessage,
-  TypeMessage,
-  InsertMessage,
-  UpdateMessage,
-  DeleteMessage,
-  TruncateMessage,
-  LogicalMessage,
-  StreamStartMessage,
-  StreamStopMessage,
-  StreamCommitMessage,
-  StreamAbortMessage,
-  BeginPrepareMessage,
-  PrepareMessage,
-  CommitPreparedMessage,
-  RollbackPreparedMessage,
-} from './wal/pgoutput-messages.js'
