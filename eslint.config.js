@@ -3,7 +3,7 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'temp/**', 'node_modules/**', 'etc/**'] },
+  { ignores: ['dist/**', 'temp/**', 'node_modules/**', 'etc/**', 'docs/api/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
