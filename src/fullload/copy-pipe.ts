@@ -9,7 +9,7 @@
  * that same transaction. Any failure (or abort) closes both connections at once: the source COPY
  * stops, the target transaction rolls back, no half chunk is left.
  */
-import { PgferryError } from '../errors.js'
+import { TableRewrittenError } from './rewrite-rounds.js'
 import type pg from 'pg'
 import { pipeline } from 'node:stream/promises'
 import pgCopy from 'pg-copy-streams'
@@ -184,11 +184,5 @@ async function assertNotRewritten(source: pg.Client, relOid: number): Promise<vo
   )
   const row = r.rows[0]
   if (row?.rewritten !== true) return
-  throw new PgferryError(
-    'PGFERRY_FULLLOAD_TABLE_REWRITTEN',
-    `table ${row.name} was truncated or rewritten on the source after the load's snapshot was taken: its copy under that snapshot would miss rows`,
-    {
-      fix: 'run the full load again: the table is copied again under a new snapshot (the load does this itself a few times before it gives up)',
-    },
-  )
+  throw new TableRewrittenError(row.name)
 }

@@ -6,6 +6,7 @@
  * Stage call options (ctx.options): `slotTimeoutMs` — how long slot creation may wait for open
  * transactions (default 60 s).
  */
+import { loadRewrittenAgain } from './rewrite-rounds.js'
 import { PgferryError } from '../errors.js'
 import type { Stage, StageContext } from '../stage/stage.js'
 import { readTaskSelection, selectedDatabases, type DatabaseObjects } from '../catalog/selection.js'
@@ -57,7 +58,11 @@ async function run(ctx: StageContext): Promise<FullLoadResult> {
   for (const { db, objects } of selections) {
     ctx.signal.throwIfAborted()
     await saveLoadManifest(ctx.store, ctx.taskId, db.name, objects.relations)
-    const r = await loadRewrittenAgain(ctx, () => loadDatabase(ctx, db, objects, throttle, tracker))
+    const r = await loadRewrittenAgain(
+      () => loadDatabase(ctx, db, objects, throttle, tracker),
+      (error) => ctx.warn('PGFERRY_FULLLOAD_TABLE_REWRITTEN', `${error.message}; copying it again`),
+      ctx.signal,
+    )
     totals.tables += r.tables
     totals.rows += r.rows
     totals.bytes += r.bytes
@@ -85,31 +90,6 @@ async function run(ctx: StageContext): Promise<FullLoadResult> {
     postDataSteps: totals.post,
     sequences: totals.seq,
     largeObjects: totals.lo,
-  }
-}
-
-/** Loads of one database after a table was rewritten under its snapshot, at most. */
-const REWRITE_ROUNDS = 3
-
-/**
- * Run a database's load, and again when a table was truncated or rewritten under its snapshot
- * (copy-pipe.ts): the next round is a resume, so the finished tables are kept and the others are
- * copied under a new snapshot, with a sync LSN past the rewrite where a stream follows.
- */
-async function loadRewrittenAgain<T>(ctx: StageContext, load: () => Promise<T>): Promise<T> {
-  for (let round = 1; ; round++) {
-    try {
-      return await load()
-    } catch (error) {
-      if (
-        !(error instanceof PgferryError) ||
-        error.code !== 'PGFERRY_FULLLOAD_TABLE_REWRITTEN' ||
-        round >= REWRITE_ROUNDS
-      )
-        throw error
-      ctx.signal.throwIfAborted()
-      ctx.warn('PGFERRY_FULLLOAD_TABLE_REWRITTEN', `${error.message}; copying it again`)
-    }
   }
 }
 

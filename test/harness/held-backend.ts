@@ -30,19 +30,23 @@ const HOLD_KEY = 4_242_001
 export async function holdInserts(
   client: pg.Client,
   table: string,
+  key = HOLD_KEY,
 ): Promise<{ release: () => Promise<void> }> {
   const t = quoteIdent(table)
+  // one function and trigger per key: holds with different keys are released one by one
+  const fn = `public.pgferry_test_hold_${key}`
+  const trigger = quoteIdent(`pgferry_test_hold_${key}`)
   await client.query(
-    `CREATE OR REPLACE FUNCTION public.pgferry_test_hold() RETURNS trigger LANGUAGE plpgsql AS
-       $$BEGIN PERFORM pg_advisory_xact_lock_shared(${HOLD_KEY}); RETURN NEW; END$$;
-     CREATE TRIGGER pgferry_test_hold BEFORE INSERT ON ${t}
-       FOR EACH ROW EXECUTE PROCEDURE public.pgferry_test_hold();
-     ALTER TABLE ${t} ENABLE ALWAYS TRIGGER pgferry_test_hold;
-     SELECT pg_advisory_lock(${HOLD_KEY});`,
+    `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS
+       $$BEGIN PERFORM pg_advisory_xact_lock_shared(${key}); RETURN NEW; END$$;
+     CREATE TRIGGER ${trigger} BEFORE INSERT ON ${t}
+       FOR EACH ROW EXECUTE PROCEDURE ${fn}();
+     ALTER TABLE ${t} ENABLE ALWAYS TRIGGER ${trigger};
+     SELECT pg_advisory_lock(${key});`,
   )
   return {
     release: async () => {
-      await client.query(`SELECT pg_advisory_unlock(${HOLD_KEY})`)
+      await client.query(`SELECT pg_advisory_unlock(${key})`)
     },
   }
 }
