@@ -6,6 +6,7 @@
 import type pg from 'pg'
 import { PgferryError } from '../errors.js'
 import type { StageContext } from '../stage/stage.js'
+import type { ResolvedApplyOptions } from './apply-options.js'
 import { ReplicationStream, type ReplicationHandler } from '../wal/replication-stream.js'
 
 /** Attempts while the slot is still held by the walsender of a killed process. */
@@ -20,6 +21,7 @@ export async function openApplyStream(
   db: string,
   startFrom: bigint,
   keep: boolean,
+  { receiveTimeoutMs }: Pick<ResolvedApplyOptions, 'receiveTimeoutMs'>,
 ): Promise<{
   client: pg.Client
   start: (handler: ReplicationHandler) => Promise<ReplicationStream>
@@ -39,6 +41,7 @@ export async function openApplyStream(
     streamedTransactions: 'spool',
     messages: false,
     twoPhase: false,
+    receiveTimeoutMs,
   } as const
   return {
     get client() {
