@@ -52,7 +52,7 @@ export async function openApplyStream(
         try {
           return await ReplicationStream.start(client, options, handler)
         } catch (error) {
-          const held = error instanceof PgferryError && error.sqlState === '55006'
+          const held = error instanceof PgferryError && error.code === 'PGFERRY_WAL_SLOT_ACTIVE'
           if (!held || attempt >= SLOT_ATTEMPTS) throw error
           await client.end().catch(() => undefined)
           await new Promise((r) => setTimeout(r, SLOT_RETRY_MS))

@@ -20,6 +20,7 @@ import {
   type Task,
 } from '../../src/index.js'
 import { readLoadProgress } from '../../src/fullload/load-progress.js'
+import { quoteIdent } from '../../src/pg/quote.js'
 import { startPair, type Cluster, type ClusterPair } from '../harness/cluster.js'
 import {
   INCREMENTAL_SCHEMA,
@@ -238,8 +239,12 @@ describe('network and server faults around a migration (16 → 16)', () => {
     }
   }, 300_000)
 
-  it('the replication connection black-holed (no FIN, no RST): the sync fails a retryable PGFERRY_CONNECTION_LOST naming the receive timeout; healed, a resume ends equal', async () => {
+  it('the replication connection black-holed (no FIN, no RST): the sync fails a retryable PGFERRY_CONNECTION_LOST naming the receive timeout; resumed too early, a retryable PGFERRY_WAL_SLOT_ACTIVE naming the walsender; healed, a resume ends equal', async () => {
     const db = await sourceDatabase('replhole')
+    // the source notices a dead client only after wal_sender_timeout: an hour here, so the early
+    // resume below finds the slot still held whatever the machine's load, and the stream is kept
+    // alive by nothing but the replies pgferry asks for
+    await pair.source.query(`ALTER DATABASE ${quoteIdent(db)} SET wal_sender_timeout = '1h'`)
     const proxy = await startTcpProxy(pair.source.host, pair.source.port)
     const task = await loadedTask(pair, db, { config: { source: throughProxy(proxy, db) } })
     // short, but reachable only by a dead connection: at half of it pgferry asks the walsender
@@ -254,6 +259,27 @@ describe('network and server faults around a migration (16 → 16)', () => {
       expectRetryableLoss(error, 'source', db)
       expect(error.message).toMatch(/nothing .*4000 ms.*receiveTimeoutMs/)
       expect(task.state).toBe('failed')
+      // resumed before the path heals: the old walsender still streams the slot to nobody
+      const { databases } = await readLoadProgress(task.store, task.id)
+      const slot = databases.get(db)?.slot ?? ''
+      const walsender = await pair.source.query<{ pid: number }>(
+        `SELECT active_pid AS pid FROM pg_replication_slots WHERE slot_name = $1`,
+        [slot],
+      )
+      const early: unknown = await task.startIncremental().then(
+        () => new Error('the sync started on a slot still in use'),
+        (e: unknown) => e,
+      )
+      expect(early).toBeInstanceOf(PgferryError)
+      const { code, retryable, message, fix } = early as PgferryError
+      expect({ code, retryable, message, fix }).toMatchObject({
+        code: 'PGFERRY_WAL_SLOT_ACTIVE',
+        retryable: true,
+        message: expect.stringContaining(slot) as string,
+        fix: expect.stringMatching(
+          new RegExp(`wal_sender_timeout.*pg_terminate_backend\\(${walsender.rows[0]?.pid}\\)`),
+        ) as string,
+      })
       // the path heals: the old walsender sees its client gone and releases the slot
       conn.release()
       await resumeAndComplete(task, writer)
