@@ -66,6 +66,7 @@ export const ERROR_CODES = {
   PGFERRY_WAL_UNKNOWN_MESSAGE: code('source'),
   PGFERRY_WAL_SLOT_MISSING: code('source'),
   PGFERRY_WAL_SLOT_LOST: code('source'),
+  PGFERRY_WAL_SLOT_ACTIVE: code('source', true),
   PGFERRY_WAL_SPOOL_FAILED: code('internal'),
   PGFERRY_LSN_INVALID: code('internal'),
   // apply / complete / verify

@@ -2,6 +2,7 @@
  * Limits of one apply transaction. Consecutive source transactions share a target transaction (one
  * commit, one progress record) until one limit is reached; a quiet stream commits at once.
  */
+import { DEFAULT_RECEIVE_TIMEOUT_MS } from '../wal/receive-watchdog.js'
 
 /** Source rows per target transaction. */
 export const DEFAULT_BATCH_ROWS = 20_000
@@ -35,6 +36,14 @@ export interface IncrementalOptions {
    * Defaults to 10 % of the source's `max_slot_wal_keep_size` where that is set, else 5 GiB.
    */
   readonly walRetainedWarnBytes?: number
+  /**
+   * Milliseconds without a byte on a replication connection before it is taken for dead, as
+   * PostgreSQL's `wal_receiver_timeout`: a connection that goes silent without closing (a NAT entry
+   * dropped, a network black hole, a host gone) is otherwise waited on forever. At half of it
+   * pgferry asks the walsender for a reply, which a live one sends at once; at the full timeout the
+   * sync fails with a retryable `PGFERRY_CONNECTION_LOST`. 0 disables it. Defaults to 60 000.
+   */
+  readonly receiveTimeoutMs?: number
 }
 
 /** The options resolved. */
@@ -47,6 +56,8 @@ export interface ResolvedApplyOptions {
   readonly newTableCheckMs: number
   /** Undefined: from the source's `max_slot_wal_keep_size` (wal-retention.ts). */
   readonly walRetainedWarnBytes: number | undefined
+  /** 0: no receive timeout. */
+  readonly receiveTimeoutMs: number
 }
 
 /** Resolve stage call options (`ctx.options`). */
@@ -68,5 +79,11 @@ export function resolveApplyOptions(
       typeof options.walRetainedWarnBytes === 'number' && options.walRetainedWarnBytes >= 0
         ? options.walRetainedWarnBytes
         : undefined,
+    receiveTimeoutMs:
+      typeof options.receiveTimeoutMs === 'number' &&
+      Number.isFinite(options.receiveTimeoutMs) &&
+      options.receiveTimeoutMs >= 0
+        ? options.receiveTimeoutMs
+        : DEFAULT_RECEIVE_TIMEOUT_MS,
   }
 }

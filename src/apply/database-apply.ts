@@ -192,7 +192,7 @@ export class DatabaseApply {
       const recorded = await progress.read()
       const consistent = parseLsn(consistentPoint)
       const startFrom = recorded > consistent ? recorded : consistent
-      const opened = await openApplyStream(ctx, slot, publication, db, startFrom, keep)
+      const opened = await openApplyStream(ctx, slot, publication, db, startFrom, keep, options)
       repl = opened.client
       const apply = new DatabaseApply(
         ctx,

@@ -6,6 +6,7 @@
 import type pg from 'pg'
 import { PgferryError } from '../errors.js'
 import type { StageContext } from '../stage/stage.js'
+import type { ResolvedApplyOptions } from './apply-options.js'
 import { ReplicationStream, type ReplicationHandler } from '../wal/replication-stream.js'
 
 /** Attempts while the slot is still held by the walsender of a killed process. */
@@ -20,6 +21,7 @@ export async function openApplyStream(
   db: string,
   startFrom: bigint,
   keep: boolean,
+  { receiveTimeoutMs }: Pick<ResolvedApplyOptions, 'receiveTimeoutMs'>,
 ): Promise<{
   client: pg.Client
   start: (handler: ReplicationHandler) => Promise<ReplicationStream>
@@ -39,6 +41,7 @@ export async function openApplyStream(
     streamedTransactions: 'spool',
     messages: false,
     twoPhase: false,
+    receiveTimeoutMs,
   } as const
   return {
     get client() {
@@ -49,7 +52,7 @@ export async function openApplyStream(
         try {
           return await ReplicationStream.start(client, options, handler)
         } catch (error) {
-          const held = error instanceof PgferryError && error.sqlState === '55006'
+          const held = error instanceof PgferryError && error.code === 'PGFERRY_WAL_SLOT_ACTIVE'
           if (!held || attempt >= SLOT_ATTEMPTS) throw error
           await client.end().catch(() => undefined)
           await new Promise((r) => setTimeout(r, SLOT_RETRY_MS))

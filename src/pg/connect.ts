@@ -11,6 +11,15 @@ import type { ConnectOptions, Side } from '../stage/stage.js'
 import { privilegeFix } from './privilege-fix.js'
 import { redact } from './redact.js'
 
+/**
+ * Idle time before TCP keepalive probes start on every client socket. Without keepalives a
+ * statement waiting on a peer that vanished without FIN or RST (a NAT entry dropped, a host gone)
+ * waits forever; with them the kernel ends the connection once its probes go unanswered, and the
+ * statement fails as a lost connection. pg's own default (0) would leave the system's two hours.
+ * The replication stream has its own, faster receive timeout (wal/receive-watchdog.ts).
+ */
+export const KEEPALIVE_IDLE_MS = 30_000
+
 /** `user@host:port/database`, safe to print. */
 export function describeConnection(conn: ResolvedConnection, database = conn.database): string {
   return `${conn.user}@${conn.host}:${conn.port}/${database}`
@@ -40,6 +49,8 @@ export async function clientConfig(
     ssl: conn.ssl as pg.ClientConfig['ssl'],
     connectionTimeoutMillis: conn.connectionTimeoutMillis,
     application_name: conn.applicationName,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_IDLE_MS,
     ...(password !== undefined ? { password } : {}),
     ...(options.replication !== undefined ? { replication: options.replication } : {}),
     ...(options.socket !== undefined && conn.ssl === false ? { stream: options.socket } : {}),

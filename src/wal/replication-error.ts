@@ -1,10 +1,11 @@
 /**
  * What a failure of the replication connection means for the caller: a missing slot (resume is
- * impossible without it), a lost connection (retry), or any other server refusal (an option, a
- * publication, a permission).
+ * impossible without it), a slot still streamed to another connection (retry later), a lost
+ * connection (retry), or any other server refusal (an option, a publication, a permission).
  */
 import { PgferryError, messageOf, sqlStateOf } from '../errors.js'
 import { isConnectionLoss } from '../pg/connection-loss.js'
+import { quoteLiteral } from '../pg/quote.js'
 
 /** The slot name of a START_REPLICATION command (quoted by startReplicationCommand). */
 function slotOf(command: string): string {
@@ -24,6 +25,25 @@ export function replicationError(error: unknown, command: string): PgferryError 
       {
         cause: error,
         fix: 'create the slot (the full load does) or resume from a task that still has it',
+      },
+    )
+  }
+  if (state === '55006' && /replication slot/i.test(text)) {
+    // "replication slot … is active for PID n": most often the walsender of a connection that died
+    // unseen (a network black hole, a killed process), which the source ends only once
+    // wal_sender_timeout passes without a reply from it
+    const slot = slotOf(command)
+    const pid = /\bPID (\d+)/i.exec(text)?.[1]
+    const terminate =
+      pid !== undefined
+        ? `SELECT pg_terminate_backend(${pid})`
+        : `SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = ${quoteLiteral(slot)}`
+    return new PgferryError(
+      'PGFERRY_WAL_SLOT_ACTIVE',
+      `replication slot ${JSON.stringify(slot)} is still streamed to another connection${pid !== undefined ? ` (walsender PID ${pid})` : ''}`,
+      {
+        cause: error,
+        fix: `if no other process runs this task, that connection is dead and the source ends it once its wal_sender_timeout passes without a reply: start again after that, or end it at once on the source: ${terminate};`,
       },
     )
   }

@@ -31,6 +31,7 @@ import {
   encodeStandbyStatus,
 } from './standby-messages.js'
 import { replicationError } from './replication-error.js'
+import { DEFAULT_RECEIVE_TIMEOUT_MS, ReceiveWatchdog } from './receive-watchdog.js'
 import { statusIntervalFor } from './status-interval.js'
 import { StreamSpool, type StreamSpoolOptions } from './stream-spool.js'
 
@@ -62,6 +63,15 @@ export interface ReplicationStreamOptions extends ProtocolRequest {
    * keepalives too, so an idle or filtered-out source does not pin WAL. Defaults to true.
    */
   readonly confirmIdle?: boolean
+  /**
+   * Milliseconds without a byte from the server after which the connection is taken for dead (a
+   * network path that drops packets, a host gone without closing it), as PostgreSQL's
+   * `wal_receiver_timeout`: at half of it a status update asks the server for a reply, which a live
+   * walsender sends at once; at the full timeout the socket is destroyed and the stream fails with
+   * a retryable `PGFERRY_CONNECTION_LOST`. Time while the handler holds reading paused does not
+   * count. 0 disables it. Defaults to 60 000.
+   */
+  readonly receiveTimeoutMs?: number
   /** Stops the stream (as `stop()`) when aborted. */
   readonly signal?: AbortSignal
 }
@@ -70,6 +80,7 @@ export interface ReplicationStreamOptions extends ProtocolRequest {
 interface PgConnection {
   readonly stream: NodeJS.ReadableStream & {
     write(data: Buffer): boolean
+    destroy(): unknown
     pause(): unknown
     resume(): unknown
     listeners(event: 'data'): ((chunk: Buffer) => void)[]
@@ -106,6 +117,7 @@ export class ReplicationStream {
   #pgData: ((chunk: Buffer) => void) | undefined
   readonly #onData: (chunk: Buffer) => void
   #timer: NodeJS.Timeout | undefined
+  readonly #watchdog: ReceiveWatchdog
 
   #received = 0n
   #confirmed = 0n
@@ -152,7 +164,14 @@ export class ReplicationStream {
     this.#dispatcher.mustConfirm = start
     const sink: FrameSink = { frame: (code, buffer, s, e) => this.#frame(code, buffer, s, e) }
     this.#framer = new CopyBothFramer(sink)
+    const receiveTimeoutMs = options.receiveTimeoutMs ?? DEFAULT_RECEIVE_TIMEOUT_MS
+    this.#watchdog = new ReceiveWatchdog(receiveTimeoutMs, {
+      ping: () => this.sendStatus(true),
+      expire: () => this.#timedOut(receiveTimeoutMs),
+      paused: () => this.#framer.paused,
+    })
     this.#onData = (chunk) => {
+      this.#watchdog.received()
       if (!this.#framer.push(chunk) && !this.#framer.detached) this.#connection?.stream.pause()
     }
     this.#startedPromise = new Promise<void>((resolve, reject) => {
@@ -238,7 +257,7 @@ export class ReplicationStream {
   /** Send a standby status update now (the periodic one goes on regardless). */
   sendStatus(replyRequested = false): void {
     const connection = this.#connection
-    if (connection === undefined || this.#copyDoneSent || this.#ended) return
+    if (connection === undefined || !this.#started || this.#copyDoneSent || this.#ended) return
     connection.stream.write(
       encodeStandbyStatus(this.#received, this.#confirmed, this.#confirmed, replyRequested),
     )
@@ -278,6 +297,8 @@ export class ReplicationStream {
         stream.removeListener('data', this.#pgData as (chunk: Buffer) => void)
         stream.on('data', this.#onData)
         connection.query(this.command)
+        // from here the server answers (CopyBothResponse or an error) or the connection is dead
+        this.#watchdog.start()
       },
       handleError: (error: unknown) => this.#fail(replicationError(error, this.command), false),
       handleReadyForQuery: () => this.#finish(),
@@ -388,6 +409,31 @@ export class ReplicationStream {
   #stopTimer(): void {
     if (this.#timer !== undefined) clearInterval(this.#timer)
     this.#timer = undefined
+    this.#watchdog.stop()
+  }
+
+  /**
+   * Nothing came from the server within the receive timeout: the connection is dead without having
+   * said so. Fail first (the error names the cause), then destroy the socket, so that pg's own
+   * report of the closed connection finds the stream ended, and `client.end()` returns at once.
+   */
+  #timedOut(timeoutMs: number): void {
+    const silence = Object.assign(new Error(`no data within ${timeoutMs} ms`), {
+      code: 'ETIMEDOUT',
+    })
+    this.#fail(
+      new PgferryError(
+        'PGFERRY_CONNECTION_LOST',
+        `the replication connection received nothing from the source for ${timeoutMs} ms (receiveTimeoutMs), not even the reply a live walsender sends at once when asked: the network path or the source host is gone without closing the connection`,
+        {
+          side: 'source',
+          cause: silence,
+          fix: 'start the stream again on a new replication connection once the source is reachable: it resumes from the confirmed position, which the slot keeps (raise receiveTimeoutMs only if the network is known to stall that long)',
+        },
+      ),
+      false,
+    )
+    this.#connection?.stream.destroy()
   }
 
   /**

@@ -20,7 +20,16 @@ export interface ProxiedConnection {
    * in the proxy and the server's socket buffer, and the server blocks on its writes.
    */
   hold(allowance?: number): void
-  /** Forward again what is held. */
+  /**
+   * Stop forwarding in both directions without closing anything, as a network path that drops
+   * every packet would (a NAT entry gone, a host vanished): no FIN, no RST. What each side sends
+   * waits in the proxy's socket buffers, and a close by either side goes unseen, until `release()`.
+   */
+  blackHole(): void
+  /**
+   * Forward again what is held or black-holed. A side that closed meanwhile is then seen closing,
+   * as the peer's TCP stack answers the first packet after a path heals.
+   */
   release(): void
   /** Reset both sockets, as a network failure would. */
   cut(): void
@@ -68,8 +77,14 @@ export async function startTcpProxy(host: string, port: number): Promise<TcpProx
     let pending: Buffer | undefined
     let closed = false
     let dropped = false
+    let holed = false
+    let closedUnseen = false
     const close = (): void => {
       if (dropped || closed) return
+      if (holed) {
+        closedUnseen = true
+        return
+      }
       closed = true
       open.delete(conn)
       client.destroy()
@@ -93,12 +108,20 @@ export async function startTcpProxy(host: string, port: number): Promise<TcpProx
         allowance = more
         if (more <= 0) upstream.pause()
       },
+      blackHole() {
+        holed = true
+        upstream.pause()
+        client.pause()
+      },
       release() {
+        holed = false
+        if (closedUnseen) return close()
         allowance = undefined
         const rest = pending
         pending = undefined
         if (rest !== undefined) forward(rest)
         if (client.writableNeedDrain !== true) upstream.resume()
+        if (upstream.writableNeedDrain !== true) client.resume()
       },
       cut() {
         if (closed) return
@@ -129,7 +152,7 @@ export async function startTcpProxy(host: string, port: number): Promise<TcpProx
       if (head.length > 0) forward(head)
     })
     client.on('drain', () => {
-      if (allowance === undefined || allowance > 0) upstream.resume()
+      if (!holed && (allowance === undefined || allowance > 0)) upstream.resume()
     })
     client.on('data', (chunk: Buffer) => {
       if (upHeld) return
@@ -148,7 +171,9 @@ export async function startTcpProxy(host: string, port: number): Promise<TcpProx
     client.on('end', () => {
       if (dropped) client.resetAndDestroy()
     })
-    upstream.on('drain', () => client.resume())
+    upstream.on('drain', () => {
+      if (!holed) client.resume()
+    })
     client.on('error', close)
     upstream.on('error', close)
     client.on('close', close)

@@ -5,6 +5,7 @@
  * - the walsender terminated on the source mid-sync;
  * - the TCP connection cut through a local proxy, on the COPY path (mid-chunk) and on the
  *   replication path (mid-stream, at an arbitrary byte);
+ * - the replication connection silently dead (black-holed: no FIN, no RST);
  * - a conflicting row put on the target behind the task (a key the source inserts next, a row
  *   the source updates deleted): the sync stops there, never applying past it, and once the
  *   user mends the target a resume ends equal.
@@ -12,8 +13,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type pg from 'pg'
-import { PgferryError, type PgferryEvents, type Task } from '../../src/index.js'
+import {
+  PgferryError,
+  type IncrementalOptions,
+  type PgferryEvents,
+  type Task,
+} from '../../src/index.js'
 import { readLoadProgress } from '../../src/fullload/load-progress.js'
+import { quoteIdent } from '../../src/pg/quote.js'
 import { startPair, type Cluster, type ClusterPair } from '../harness/cluster.js'
 import {
   INCREMENTAL_SCHEMA,
@@ -77,6 +84,36 @@ async function failureOf(done: Promise<void>): Promise<PgferryError> {
   return error as PgferryError
 }
 
+/** The rejection of `done`, which must come within `ms` (a bound, not a measured duration). */
+async function failureWithin(done: Promise<void>, ms: number): Promise<PgferryError> {
+  let timer: NodeJS.Timeout | undefined
+  const bound = new Promise<void>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the sync did not end within ${ms} ms`)), ms)
+  })
+  try {
+    return await failureOf(Promise.race([done, bound]))
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** The source port of the walsender streaming `task`'s slot of `db`: its connection in the proxy. */
+async function replicationConnection(
+  proxy: TcpProxy,
+  task: Task,
+  db: string,
+): Promise<ProxiedConnection> {
+  const { databases } = await readLoadProgress(task.store, task.id)
+  const r = await pair.source.query<{ port: number }>(
+    `SELECT a.client_port AS port FROM pg_replication_slots s JOIN pg_stat_activity a ON a.pid = s.active_pid WHERE s.slot_name = $1`,
+    [databases.get(db)?.slot],
+  )
+  const conn = proxy.byServerPort(r.rows[0]?.port ?? -1)
+  if (conn === undefined)
+    throw new Error('the replication connection does not go through the proxy')
+  return conn
+}
+
 /** A failure the caller fixes by starting the sync again: retryable, and it says so. */
 function expectRetryableLoss(error: PgferryError, side: 'source' | 'target', db: string): void {
   const { code, retryable, message, fix } = error
@@ -100,6 +137,7 @@ async function syncUnderWriter(
   task: Task,
   db: string,
   batches = 3,
+  options: IncrementalOptions = {},
 ): Promise<{
   sync: Awaited<ReturnType<Task['startIncremental']>>
   writer: ReturnType<typeof startWriter>
@@ -109,7 +147,7 @@ async function syncUnderWriter(
   const writer = startWriter(client)
   let seen = 0
   task.on('apply:batch', () => seen++)
-  const sync = await task.startIncremental()
+  const sync = await task.startIncremental(options)
   await eventually(async () => seen >= batches, 120_000)
   return { sync, writer, client }
 }
@@ -194,6 +232,61 @@ describe('network and server faults around a migration (16 → 16)', () => {
       await resumeAndComplete(task, writer)
       await expectEqualAndClean(db)
     } finally {
+      await writer.stop()
+      await client.end()
+      await release(task)
+      await proxy.close()
+    }
+  }, 300_000)
+
+  it('the replication connection black-holed (no FIN, no RST): the sync fails a retryable PGFERRY_CONNECTION_LOST naming the receive timeout; resumed too early, a retryable PGFERRY_WAL_SLOT_ACTIVE naming the walsender; healed, a resume ends equal', async () => {
+    const db = await sourceDatabase('replhole')
+    // the source notices a dead client only after wal_sender_timeout: an hour here, so the early
+    // resume below finds the slot still held whatever the machine's load, and the stream is kept
+    // alive by nothing but the replies pgferry asks for
+    await pair.source.query(`ALTER DATABASE ${quoteIdent(db)} SET wal_sender_timeout = '1h'`)
+    const proxy = await startTcpProxy(pair.source.host, pair.source.port)
+    const task = await loadedTask(pair, db, { config: { source: throughProxy(proxy, db) } })
+    // short, but reachable only by a dead connection: at half of it pgferry asks the walsender
+    // for a reply, which a live one sends at once
+    const receiveTimeoutMs = 4000
+    const { sync, writer, client } = await syncUnderWriter(task, db, 3, { receiveTimeoutMs })
+    let conn: ProxiedConnection | undefined
+    try {
+      conn = await replicationConnection(proxy, task, db)
+      conn.blackHole()
+      const error = await failureWithin(sync.done, 120_000)
+      expectRetryableLoss(error, 'source', db)
+      expect(error.message).toMatch(/nothing .*4000 ms.*receiveTimeoutMs/)
+      expect(task.state).toBe('failed')
+      // resumed before the path heals: the old walsender still streams the slot to nobody
+      const { databases } = await readLoadProgress(task.store, task.id)
+      const slot = databases.get(db)?.slot ?? ''
+      const walsender = await pair.source.query<{ pid: number }>(
+        `SELECT active_pid AS pid FROM pg_replication_slots WHERE slot_name = $1`,
+        [slot],
+      )
+      const early: unknown = await task.startIncremental().then(
+        () => new Error('the sync started on a slot still in use'),
+        (e: unknown) => e,
+      )
+      expect(early).toBeInstanceOf(PgferryError)
+      const { code, retryable, message, fix } = early as PgferryError
+      expect({ code, retryable, message, fix }).toMatchObject({
+        code: 'PGFERRY_WAL_SLOT_ACTIVE',
+        retryable: true,
+        message: expect.stringContaining(slot) as string,
+        fix: expect.stringMatching(
+          new RegExp(`wal_sender_timeout.*pg_terminate_backend\\(${walsender.rows[0]?.pid}\\)`),
+        ) as string,
+      })
+      // the path heals: the old walsender sees its client gone and releases the slot
+      conn.release()
+      await resumeAndComplete(task, writer)
+      await expectEqualAndClean(db)
+    } finally {
+      // a stream still waiting on the dead connection would hold up the task's delete
+      conn?.release()
       await writer.stop()
       await client.end()
       await release(task)

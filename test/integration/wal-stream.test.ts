@@ -571,8 +571,8 @@ describe('standby status and the slot position', () => {
     return r.rows[0]?.lsn ?? ''
   }
 
-  async function waitFor(check: () => Promise<boolean>, what: string): Promise<void> {
-    for (let i = 0; i < 200; i++) {
+  async function waitFor(check: () => Promise<boolean>, what: string, tries = 200): Promise<void> {
+    for (let i = 0; i < tries; i++) {
       if (await check()) return
       await sleep(100)
     }
@@ -607,6 +607,58 @@ describe('standby status and the slot position', () => {
       expect(await slotLsn(db)).toBe(before)
       expect(s.stream.confirmedLsn).toBe(before)
     } finally {
+      await s.close()
+    }
+  })
+
+  it('a short receive timeout is reached only by a dead connection: an idle stream is kept alive by the replies it asks for, and time paused in the consumer does not count', async () => {
+    // v12 with the default wal_sender_timeout (60 s): the walsender's own idle keepalives come
+    // every 30 s, so within the 2 s timeout only the replies the stream asks for arrive
+    const db = await prepare(v12)
+    await runSql(v12, db, [`INSERT INTO items (id) VALUES (1)`])
+    let release!: () => void
+    const busy = new Promise<void>((r) => (release = r))
+    const s = await open(v12, db, { receiveTimeoutMs: 2000, statusIntervalMs: 200 }, (m) =>
+      m.type === MessageType.Commit ? busy : undefined,
+    )
+    let ended = false
+    s.stream.done.then(
+      () => (ended = true),
+      () => (ended = true),
+    )
+    // a tap after pg's parser and the stream: counts the server's keepalives ('k' in CopyData)
+    let keepalives = 0
+    const socket = (s.client as unknown as { connection: { stream: NodeJS.ReadableStream } })
+      .connection.stream
+    socket.on('data', (chunk: Buffer) => {
+      for (let i = chunk.indexOf(0x6b); i >= 5; i = chunk.indexOf(0x6b, i + 1))
+        if (chunk[i - 5] === 0x64 && chunk.readUInt32BE(i - 4) === 4 + 18) keepalives++
+    })
+    const replyTimes = new Set<string>()
+    const replyTime = async (): Promise<boolean> => {
+      const r = await v12.query<{ t: string }>(
+        `SELECT r.reply_time::text AS t FROM pg_stat_replication r JOIN pg_replication_slots s ON s.active_pid = r.pid WHERE s.slot_name = $1`,
+        [db],
+      )
+      replyTimes.add(r.rows[0]?.t ?? '')
+      return ended || replyTimes.size >= 12
+    }
+    try {
+      await s.until((m) => m.type === MessageType.Commit)
+      // the consumer holds reading paused while twelve status updates (200 ms apart) reach the
+      // server: longer than the timeout, and nothing read meanwhile
+      await waitFor(replyTime, 'twelve status updates while paused', 600)
+      expect({ ended, paused: s.stream.paused }).toEqual({ ended: false, paused: true })
+      release()
+      // idle: each keepalive now answers a request sent after half the timeout of silence, so four
+      // of them span well over the timeout
+      const from = keepalives
+      await waitFor(async () => ended || keepalives >= from + 4, 'four requested keepalives', 600)
+      expect(ended).toBe(false)
+      await runSql(v12, db, [`INSERT INTO marker VALUES (1)`])
+      await s.until(isMarker)
+    } finally {
+      release()
       await s.close()
     }
   })

@@ -49,4 +49,19 @@ describe('replication errors', () => {
       ),
     ).toMatchObject({ code: 'PGFERRY_WAL_PROTOCOL', sqlState: '42601' })
   })
+  it('a slot still streamed elsewhere is retryable and says how to end that walsender', () => {
+    const active = (text: string): ReturnType<typeof replicationError> =>
+      replicationError(Object.assign(new Error(text), { code: '55006' }), command)
+    expect(active('replication slot "my "slot"" is active for PID 4242')).toMatchObject({
+      code: 'PGFERRY_WAL_SLOT_ACTIVE',
+      retryable: true,
+      sqlState: '55006',
+      message: expect.stringContaining('PID 4242') as string,
+      fix: expect.stringContaining('SELECT pg_terminate_backend(4242);') as string,
+    })
+    // a server whose message has no PID (or a translated one): the catalog query names it
+    expect(active('replication slot "my "slot"" is active').fix).toContain(
+      `pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = 'my "slot"'`,
+    )
+  })
 })
