@@ -16,6 +16,7 @@ export const PRECHECK_ITEM_IDS = [
   'source.replication-role',
   'source.privileges',
   'source.publication',
+  'source.cutover-fence',
   'source.wal-level',
   'source.replication-capacity',
   'source.slot-settings',

@@ -16,6 +16,7 @@ import { checkDependencies } from './dependencies.js'
 import { checkReplicationRole } from './replication-role.js'
 import { checkPrivileges } from './privileges.js'
 import { checkPublication } from './publication.js'
+import { checkCutoverFence } from './cutover-fence.js'
 import { checkWalLevel } from './wal-level.js'
 import { checkReplicationCapacity } from './replication-capacity.js'
 import { checkSlotSettings } from './slot-settings.js'
@@ -41,6 +42,7 @@ const CHECKS: readonly (readonly [PrecheckItemId, Check])[] = [
   ['source.replication-role', checkReplicationRole],
   ['source.privileges', checkPrivileges],
   ['source.publication', checkPublication],
+  ['source.cutover-fence', checkCutoverFence],
   ['source.wal-level', checkWalLevel],
   ['source.replication-capacity', checkReplicationCapacity],
   ['source.slot-settings', checkSlotSettings],

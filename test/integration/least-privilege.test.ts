@@ -34,6 +34,12 @@ async function setUp(
   await pair.source.query(`CREATE ROLE ${app}; CREATE ROLE ${su} LOGIN`)
   await pair.target.query(`CREATE ROLE ${tu} LOGIN`)
   await pair.source.query(INCREMENTAL_SCHEMA, [], db)
+  // a hardened source: the cutover fence's function is not PUBLIC's; precheck must ask for it
+  await pair.source.query(
+    `REVOKE EXECUTE ON FUNCTION pg_logical_emit_message(boolean, text, text) FROM PUBLIC`,
+    [],
+    db,
+  )
   await pair.source.query(
     `DO $$DECLARE r record; BEGIN
        FOR r IN SELECT c.oid::regclass AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -106,6 +112,7 @@ describe('least privilege, full+incremental with complete (16 → 16)', () => {
           'source.replication-role',
           'source.privileges',
           'source.publication',
+          'source.cutover-fence',
         ]),
       )
       for (const [c, u] of [
