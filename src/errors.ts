@@ -73,6 +73,7 @@ export const ERROR_CODES = {
   PGFERRY_APPLY_FAILED: code('target', true),
   PGFERRY_DDL_DETECTED: code('source'),
   PGFERRY_COMPLETE_LAG: code('internal', true),
+  PGFERRY_COMPLETE_RELATION_DROPPED: code('source'),
   PGFERRY_VERIFY_MISMATCH: code('internal'),
   PGFERRY_INTERNAL: code('internal'),
 } as const satisfies Record<string, ErrorCodeInfo>

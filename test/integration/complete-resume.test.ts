@@ -1,17 +1,20 @@
 /**
  * The cutover after things went wrong inside it or during the sync before it (16 → 16): a process
  * SIGKILLed inside `complete` is resumed by the obvious command, `run()`, which finishes the
- * cutover; so is the CLI's `resume` (issue 10).
+ * cutover; so is the CLI's `resume`. A migrated table dropped on the source during the sync stops
+ * the cutover with an error that names it and says what to do, before anything is dropped (issue 10).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openTask } from '../../src/index.js'
+import { openTask, type PgferryError } from '../../src/index.js'
 import { startPair, type ClusterPair } from '../harness/cluster.js'
 import { runTs, spawnTs, waitForLine } from '../harness/child.js'
 import { holdLock, waitForLockedBackend } from '../harness/held-backend.js'
 import {
   INCREMENTAL_SCHEMA,
+  INCREMENTAL_TABLES,
   digests,
   leftovers,
+  tableDigest,
   loadedTask,
   writeStep,
 } from '../harness/incremental-fixture.js'
@@ -102,4 +105,39 @@ describe('complete after a crash (16 → 16)', () => {
     },
     240_000,
   )
+
+  it('a migrated table dropped on the source during sync: complete names it and keeps the slot; dropped on the target too, complete finishes', async () => {
+    const db = await pair.source.createDatabase('cmpdrop')
+    await pair.source.query(INCREMENTAL_SCHEMA, [], db)
+    const task = await loadedTask(pair, db)
+    const c = await pair.source.client(db)
+    try {
+      await task.startIncremental()
+      for (let i = 1; i <= 5; i++) await writeStep(c, i)
+      await c.query(`DROP TABLE keyed`)
+      for (let i = 6; i <= 10; i++) await writeStep(c, i).catch(() => undefined)
+      const error = (await task.complete().catch((e: unknown) => e)) as PgferryError
+      expect(error.code).toBe('PGFERRY_COMPLETE_RELATION_DROPPED')
+      expect(error.message).toContain(`${db}: table public.keyed`)
+      expect(error.fix).toContain('DROP TABLE "public"."keyed";')
+      expect(error.retryable).toBe(false)
+      // nothing dropped yet: the task can still sync or complete
+      expect(await leftovers(pair, db)).not.toEqual([])
+      expect(await task.refresh()).toBe('failed')
+      // the user agrees with the drop: the same on the target, then complete again
+      await pair.target.query(`DROP TABLE "public"."keyed";`, [], db)
+      const warned: string[] = []
+      task.on('warning', (w) => warned.push(`${w.code} ${w.object ?? ''}`))
+      const result = await task.complete()
+      expect(warned).toContain(`PGFERRY_COMPLETE_RELATION_DROPPED ${db}.public.keyed`)
+      expect(result.tablesVerified).toBeGreaterThan(0)
+      expect(task.state).toBe('completed')
+    } finally {
+      await c.end()
+      await task.close()
+    }
+    for (const t of INCREMENTAL_TABLES.filter((x) => x !== 'keyed'))
+      expect(await tableDigest(pair.target, db, t)).toBe(await tableDigest(pair.source, db, t))
+    expect(await leftovers(pair, db)).toEqual([])
+  }, 240_000)
 })
