@@ -4,7 +4,8 @@
  * exist`. pgferry never drops target data on its own: the user decides. A relation gone on both
  * sides is what they decided (a warning says so and the cutover leaves it out); one still on the
  * target stops the cutover, before anything is dropped, with the DROP that agrees with the source
- * as the fix (or recreate and load it on the source's side, for a drop that was a mistake).
+ * as the fix (IF EXISTS: a serial's sequence goes with its table), or, for a drop that was a
+ * mistake, recreate and reload it on the source.
  */
 import type pg from 'pg'
 import { PgferryError } from '../errors.js'
@@ -52,13 +53,14 @@ export async function withoutDroppedRelations(
       .map((r) => `${database}: ${label(r)}`)
     throw new PgferryError(
       'PGFERRY_COMPLETE_RELATION_DROPPED',
-      `dropped on the source during the sync, still on the target: ${names.join(', ')}; a DROP is not replicated, so the cutover cannot verify or align it`,
+      `dropped (or renamed) on the source during the sync, still on the target: ${names.join(', ')}; a DROP is not replicated, so the cutover cannot verify or align it`,
       {
         fix: [
           `if the drop was intended, drop it on the target too, then call complete again (the slot is kept until the cutover ends):`,
           `-- on the target, in database ${JSON.stringify(d.targetDatabase)}:`,
           ...stillOnTarget.map(
-            (r) => `DROP ${KIND[r.kind]?.drop ?? 'TABLE'} ${quoteQualified(r.schema, r.name)};`,
+            (r) =>
+              `DROP ${KIND[r.kind]?.drop ?? 'TABLE'} IF EXISTS ${quoteQualified(r.schema, r.name)};`,
           ),
           'if the drop was a mistake, recreate and reload it on the source, or migrate it with a new task',
         ].join('\n'),

@@ -119,13 +119,13 @@ describe('complete after a crash (16 → 16)', () => {
       const error = (await task.complete().catch((e: unknown) => e)) as PgferryError
       expect(error.code).toBe('PGFERRY_COMPLETE_RELATION_DROPPED')
       expect(error.message).toContain(`${db}: table public.keyed`)
-      expect(error.fix).toContain('DROP TABLE "public"."keyed";')
+      expect(error.fix).toContain('DROP TABLE IF EXISTS "public"."keyed";')
       expect(error.retryable).toBe(false)
       // nothing dropped yet: the task can still sync or complete
       expect(await leftovers(pair, db)).not.toEqual([])
       expect(await task.refresh()).toBe('failed')
       // the user agrees with the drop: the same on the target, then complete again
-      await pair.target.query(`DROP TABLE "public"."keyed";`, [], db)
+      await pair.target.query(`DROP TABLE IF EXISTS "public"."keyed";`, [], db)
       const warned: string[] = []
       task.on('warning', (w) => warned.push(`${w.code} ${w.object ?? ''}`))
       const result = await task.complete()
