@@ -236,4 +236,39 @@ describe('least privilege, full+incremental with complete (16 → 16)', () => {
       await task.close()
     }
   }, 120_000)
+
+  it("a second target user on the store schema another user made: the error's fix is the GRANTs, which make it work", async () => {
+    const { db } = await setUp('lp_store')
+    const home = await pair.target.createDatabase('lp_store_home')
+    const [first, second] = [`${home}_a`, `${home}_b`]
+    await pair.target.query(
+      `CREATE ROLE ${first} LOGIN; CREATE ROLE ${second} LOGIN; GRANT CREATE ON DATABASE ${home} TO ${first}`,
+    )
+    const config = (user: string): TaskConfig => ({
+      name: `store of ${user}`,
+      source: pair.source.config(db),
+      target: { ...pair.target.config(home), user },
+      type: 'structure',
+      objects: { databases: { [db]: true } },
+    })
+    await (await createTask(config(first))).close()
+    const error = await createTask(config(second)).catch((e: unknown) => e)
+    expect(isPgferryError(error, 'PGFERRY_STORE_FAILED')).toBe(true)
+    const fix = (error as { fix?: string }).fix ?? ''
+    expect(fix).toContain(`GRANT USAGE ON SCHEMA "pgferry" TO "${second}";`)
+    expect(fix).toContain(`as "${first}"`)
+    await pair.target.query(fix, [], home)
+    const task = await createTask(config(second))
+    try {
+      expect(
+        (await pair.target.query(`SELECT count(*)::int AS n FROM pgferry.task`, [], home)).rows,
+      ).toEqual([{ n: 2 }])
+      // the store takes its state moves, progress and events (the precheck's verdict is not the point)
+      await task.precheck()
+      expect(await task.refresh()).not.toBe('created')
+      expect((await task.store.listEvents(task.id)).length).toBeGreaterThan(0)
+    } finally {
+      await task.close()
+    }
+  }, 120_000)
 })
