@@ -342,8 +342,12 @@ export class Task extends EventEmitter<PgferryListeners> {
     if (builtin) {
       const to = RUNNING_STATE[stage.name]
       if (stage.name === 'precheck') {
-        // After data is written, a precheck is a read-only report: it does not move the task.
-        tracksState = canTransition(this.#state, to)
+        // After data is written, a precheck is a read-only report: it does not move the task (a
+        // task that failed in a later stage would otherwise turn 'prechecking', lose the record of
+        // its later stage, and see its own target objects as conflicts).
+        const record = await this.#store.loadTask(this.id)
+        const written = record?.stage !== undefined && record.stage !== 'precheck'
+        tracksState = !written && canTransition(this.#state, to)
         if (tracksState) await this.#setState(to, { stage: stage.name, error: undefined })
       } else {
         if (this.#state === 'precheck_failed' || this.#state === 'created') {
