@@ -32,6 +32,7 @@ export const PRECHECK_ITEM_IDS = [
   'target.role-conflicts',
   'target.database-ownership',
   'target.worker-processes',
+  'target.replication-origins',
 ] as const
 
 /**

@@ -32,6 +32,7 @@ import { checkNameConflicts } from './name-conflicts.js'
 import { checkRoleConflicts } from './role-conflicts.js'
 import { checkDatabaseOwnership } from './database-ownership.js'
 import { checkWorkerProcesses } from './worker-processes.js'
+import { checkReplicationOrigins } from './replication-origins.js'
 
 type Check = (input: PrecheckInput) => Promise<PrecheckItem>
 
@@ -58,6 +59,7 @@ const CHECKS: readonly (readonly [PrecheckItemId, Check])[] = [
   ['target.role-conflicts', checkRoleConflicts],
   ['target.database-ownership', checkDatabaseOwnership],
   ['target.worker-processes', checkWorkerProcesses],
+  ['target.replication-origins', checkReplicationOrigins],
 ]
 
 /** An item whose check could not run (a catalog query failed): it fails, so nothing unchecked passes. */
