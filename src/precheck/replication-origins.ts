@@ -8,7 +8,9 @@
 import { readFunctionPrivileges } from '../catalog/function-privileges.js'
 import { readOriginUse } from '../catalog/replication-origins.js'
 import { originName } from '../apply/apply-progress.js'
-import { found, passed } from './precheck-item.js'
+import { sqlStateOf } from '../errors.js'
+import { quoteIdent } from '../pg/quote.js'
+import { found, passed, statements } from './precheck-item.js'
 import type { PrecheckInput } from './precheck-input.js'
 import type { PrecheckItem } from './precheck-report.js'
 
@@ -27,7 +29,25 @@ export async function checkReplicationOrigins(input: PrecheckInput): Promise<Pre
       TITLE,
       `not needed: target user '${input.targetRole.name}' may not use replication origins, so the apply keeps its progress in a table`,
     )
-  const use = await readOriginUse(input.target, input.targetVersion.num)
+  let use: Awaited<ReturnType<typeof readOriginUse>>
+  try {
+    use = await readOriginUse(input.target, input.targetVersion.num)
+  } catch (error) {
+    // a user granted the origin functions but not the status view: the sync works, we cannot count
+    if (sqlStateOf(error) !== '42501') throw error
+    const user = quoteIdent(input.targetRole.name)
+    return found(
+      ID,
+      TITLE,
+      'warn',
+      `target user '${input.targetRole.name}' may not read pg_replication_origin_status, so the free replication origins cannot be counted`,
+      // the view reads a function that is not PUBLIC's either
+      statements('target', undefined, [
+        `GRANT SELECT ON pg_replication_origin_status TO ${user};`,
+        `GRANT EXECUTE ON FUNCTION pg_show_replication_origin_status() TO ${user};`,
+      ]),
+    )
+  }
   // a resumed task's own origins already hold their states
   const own = new Set(input.databases.map((d) => originName(input.ctx.taskId, d.db.name)))
   const needed = input.databases.filter(

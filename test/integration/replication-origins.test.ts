@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTask, type PgferryError } from '../../src/index.js'
 import { startCluster, type Cluster } from '../harness/cluster.js'
 import { INCREMENTAL_SCHEMA, digests, leftovers } from '../harness/incremental-fixture.js'
-import { item } from './precheck-helpers.js'
+import { applyFixes, item, runPrecheck } from './precheck-helpers.js'
 
 let source: Cluster
 let target: Cluster
@@ -72,4 +72,23 @@ describe('replication origins on the target (16 → 16)', () => {
       await task.close()
     }
   }, 240_000)
+
+  it('a target user granted the origin functions but not their status view: a warning with the GRANT', async () => {
+    const db = await source.createDatabase('origins_user')
+    await source.query(`CREATE TABLE t (id int PRIMARY KEY)`, [], db)
+    await target.query(
+      `CREATE ROLE origin_user LOGIN;
+       GRANT EXECUTE ON FUNCTION pg_replication_origin_create(text) TO origin_user`,
+    )
+    const config = {
+      source: source.config(db) as { host: string; port: number; user: string; database: string },
+      target: { ...target.config('postgres'), user: 'origin_user' },
+      type: 'full+incremental' as const,
+    }
+    const origins = item(await runPrecheck(config), 'target.replication-origins')
+    expect(origins.status).toBe('warn')
+    expect(origins.fix).toContain('GRANT SELECT ON pg_replication_origin_status TO "origin_user";')
+    await applyFixes(origins, { source, target })
+    expect(item(await runPrecheck(config), 'target.replication-origins').status).toBe('pass')
+  })
 })
