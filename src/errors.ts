@@ -71,8 +71,10 @@ export const ERROR_CODES = {
   PGFERRY_LSN_INVALID: code('internal'),
   // apply / complete / verify
   PGFERRY_APPLY_FAILED: code('target', true),
+  PGFERRY_APPLY_ORIGINS_EXHAUSTED: code('target'),
   PGFERRY_DDL_DETECTED: code('source'),
   PGFERRY_COMPLETE_LAG: code('internal', true),
+  PGFERRY_COMPLETE_RELATION_DROPPED: code('source'),
   PGFERRY_VERIFY_MISMATCH: code('internal'),
   PGFERRY_INTERNAL: code('internal'),
 } as const satisfies Record<string, ErrorCodeInfo>

@@ -18,6 +18,7 @@ import { createHash } from 'node:crypto'
 import type pg from 'pg'
 import { sqlStateOf } from '../errors.js'
 import { quoteIdent } from '../pg/quote.js'
+import { ORIGINS_EXHAUSTED_SQLSTATE, originsExhausted } from '../pg/origins-exhausted.js'
 import { DEFAULT_STORE_SCHEMA } from '../store/pg-store.js'
 import { formatLsn, parseLsn } from '../wal/lsn.js'
 
@@ -85,6 +86,8 @@ export class ApplyProgress {
           await client.query(`SELECT pg_replication_origin_session_setup($1)`, [name])
           break
         } catch (error) {
+          if (sqlStateOf(error) === ORIGINS_EXHAUSTED_SQLSTATE)
+            throw await originsExhausted(client, name, error)
           // 55006 object_in_use: the backend of a killed apply process still holds it
           if (sqlStateOf(error) !== '55006' || attempt >= SETUP_ATTEMPTS) throw error
           await new Promise((r) => setTimeout(r, SETUP_RETRY_MS))

@@ -3,10 +3,11 @@
  * done, so this also resumes), then, for full+incremental, either sync until SIGINT/SIGTERM (the
  * slot is kept; the task can be resumed or completed later) or complete once the sync caught up.
  */
-import type { IncrementalSync, RunResult, Task } from '../index.js'
+import type { CompleteResult, IncrementalSync, RunResult, Task } from '../index.js'
 import type { CliOutput } from './cli-output.js'
 import { completeAndReport } from './complete-and-report.js'
 import { EXIT } from './exit-codes.js'
+import { printCompleteResult } from './print-complete-result.js'
 import { printResumeHint } from './resume-hint.js'
 import { ShutdownSignals } from './shutdown-signals.js'
 
@@ -38,6 +39,12 @@ export async function driveTask(task: Task, options: DriveOptions): Promise<numb
     }
     if (task.config.type !== 'full+incremental') {
       out.line(`task ${task.id} ${run.state}`)
+      return EXIT.OK
+    }
+    // run() finished a cutover that a crash or failure had interrupted
+    const completed = run.results.complete as CompleteResult | undefined
+    if (completed !== undefined) {
+      printCompleteResult(task, completed, out)
       return EXIT.OK
     }
     const sync = run.results.incremental as IncrementalSync

@@ -45,6 +45,7 @@ import { dropReplicationObjects } from '../apply/drop-replication-objects.js'
 import { compareRowCounts, type CountMismatch } from '../verify/row-counts.js'
 import { formatLsn } from '../wal/lsn.js'
 import { writeCutoverFence } from './cutover-fence.js'
+import { withoutDroppedRelations } from './dropped-relations.js'
 import { refreshMatviews } from '../schema/refresh-matviews.js'
 import type { CompleteResult } from './complete-result.js'
 
@@ -181,8 +182,9 @@ async function alignDatabase(
     const live = await readTaskSelection(src, db, ctx.config.objects)
     // what the full load migrated, not what the selection means now (a load recorded before
     // manifests existed has only the live catalog to go by)
-    const migrated: readonly MigratedRelation[] = manifest?.relations ?? live.relations
-    warnNotMigrated(ctx, d.sourceDatabase, migrated, live.relations)
+    const recorded: readonly MigratedRelation[] = manifest?.relations ?? live.relations
+    warnNotMigrated(ctx, d.sourceDatabase, recorded, live.relations)
+    const migrated = await withoutDroppedRelations(ctx, d, src, tgt, recorded)
     const sequences = await copySequences(
       src,
       tgt,

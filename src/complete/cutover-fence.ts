@@ -17,6 +17,18 @@ import { parseLsn } from '../wal/lsn.js'
 /** The logical message prefix pgferry's fences carry (visible to other decoders of the WAL). */
 export const FENCE_MESSAGE_PREFIX = 'pgferry'
 
+/**
+ * The function the fence calls, as a regprocedure, by server_version_num. Version 17 added a
+ * fourth argument (`flush boolean DEFAULT false`), so the call below resolves to that overload
+ * there. The fence passes text (the casts below), so the bytea overload is never called: its
+ * privileges do not matter to pgferry.
+ */
+export function fenceFunction(versionNum: number): string {
+  return versionNum >= 170000
+    ? 'pg_logical_emit_message(boolean,text,text,boolean)'
+    : 'pg_logical_emit_message(boolean,text,text)'
+}
+
 /** Write the fence on `source` (a normal connection to the database) and return its position. */
 export async function writeCutoverFence(source: pg.Client, taskId: string): Promise<bigint> {
   await source.query('BEGIN')
@@ -25,7 +37,7 @@ export async function writeCutoverFence(source: pg.Client, taskId: string): Prom
     // too; 'local' flushes here and does not wait for synchronous standbys, which the fence
     // does not need
     await source.query(`SET LOCAL synchronous_commit = local`)
-    await source.query(`SELECT pg_logical_emit_message(true, $1, $2)`, [
+    await source.query(`SELECT pg_logical_emit_message(true, $1::text, $2::text)`, [
       FENCE_MESSAGE_PREFIX,
       `cutover fence of task ${taskId}`,
     ])

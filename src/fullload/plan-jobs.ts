@@ -18,7 +18,13 @@ import {
 import { resetTable, type DoneChunk } from './chunk-progress.js'
 import { chooseFormat, copySql, type CopyJob } from './copy-pipe.js'
 import { importSnapshotSql, type HeldSnapshot } from './snapshot.js'
-import { autoSplitSize, planChunks, type ChunkPlan } from './work-plan.js'
+import {
+  autoSplitSize,
+  ctidCanSplit,
+  notSplitReason,
+  planChunks,
+  type ChunkPlan,
+} from './work-plan.js'
 
 /** A table the load copies. */
 export interface CopyUnit {
@@ -79,9 +85,9 @@ export async function planJobs(
       const format = chooseFormat(cols, targetCols)
       const info2 = split.get(u.rel.oid)
       let intKey: { column: string; min: bigint; max: bigint } | undefined
-      const ctidOk = srcVersion >= 140000 && info2?.heapBlocks !== undefined
+      const ctidBlocks = srcVersion >= 140000 ? info2?.heapBlocks : undefined
       const wantSplit = splitSize > 0 && u.bytes > splitSize
-      if (wantSplit && !ctidOk && info2?.intKey !== undefined) {
+      if (wantSplit && !ctidCanSplit(ctidBlocks) && info2?.intKey !== undefined) {
         const k = quoteQualified(u.rel.schema, u.rel.name)
         const col = quoteIdent(info2.intKey)
         const r = await src.query<{ lo: string | null; hi: string | null }>(
@@ -92,14 +98,11 @@ export async function planJobs(
         if (lo != null && hi != null)
           intKey = { column: info2.intKey, min: BigInt(lo), max: BigInt(hi) }
       }
-      const plan: ChunkPlan[] = planChunks(
-        { bytes: u.bytes, ctidBlocks: ctidOk ? info2?.heapBlocks : undefined, intKey },
-        splitSize,
-      )
+      const plan: ChunkPlan[] = planChunks({ bytes: u.bytes, ctidBlocks, intKey }, splitSize)
       if (wantSplit && plan.length === 1) {
         ctx.warn(
           'PGFERRY_FULLLOAD_NOT_SPLIT',
-          `table ${u.key} (${u.bytes} bytes) is copied in one piece: no ctid ranges before v14 and no unique NOT NULL integer column`,
+          `table ${u.key} (${u.bytes} bytes) is copied in one piece: ${notSplitReason({ sourceVersion: srcVersion, heapBlocks: info2?.heapBlocks, intKey: info2?.intKey })}`,
           u.key,
         )
       }

@@ -1,9 +1,9 @@
 /**
  * Work planning: which tables are copied, in which pieces, in which order. Tables go largest
  * first so the longest one starts at once; a table above the split size becomes several chunks
- * of about that size: ctid block ranges on v14+ heap tables (TID range scans), else ranges of a
- * unique NOT NULL integer column, else one piece. Partitions are units of their own; a partitioned
- * parent has no rows to copy.
+ * of about that size: ctid block ranges on v14+ heap tables with two or more main-fork blocks
+ * (TID range scans), else ranges of a unique NOT NULL integer column (a TOAST-heavy table too),
+ * else one piece. Partitions are units of their own; a partitioned parent has no rows to copy.
  */
 import { quoteIdent } from '../pg/quote.js'
 import {
@@ -55,12 +55,45 @@ export function chunkCount(bytes: number, splitSize: number): number {
   return Math.ceil(bytes / splitSize)
 }
 
+/**
+ * Whether ctid ranges can split a table: a v14+ heap table with at least two blocks in its main
+ * fork. A table whose bytes are in TOAST (wide values stored out of line) has few main-fork blocks
+ * however large it is, so its integer key is the way to split it.
+ */
+export function ctidCanSplit(ctidBlocks: number | undefined): boolean {
+  return ctidBlocks !== undefined && ctidBlocks >= 2
+}
+
+/** What {@link notSplitReason} reads. */
+export interface NotSplitFacts {
+  readonly sourceVersion: number
+  /** Main-fork blocks of a heap table; undefined for another access method. */
+  readonly heapBlocks: number | undefined
+  /** The unique NOT NULL integer column, if any (its range then held at most one value). */
+  readonly intKey: string | undefined
+}
+
+/** Why a table above the split size is copied in one piece, in the words of the warning. */
+export function notSplitReason(f: NotSplitFacts): string {
+  const ctid =
+    f.sourceVersion < 140000
+      ? 'ctid ranges need a v14+ source'
+      : f.heapBlocks === undefined
+        ? 'it is not a heap table, so it has no ctid ranges'
+        : `its main fork has ${f.heapBlocks} block${f.heapBlocks === 1 ? '' : 's'}, too few for ctid ranges (its size is in TOAST or indexes)`
+  const key =
+    f.intKey === undefined
+      ? 'it has no unique NOT NULL integer column'
+      : `its integer key ${f.intKey} holds at most one value`
+  return `${ctid}, and ${key}`
+}
+
 /** Split a table; the first chunk is open below and the last open above, so no row escapes. */
 export function planChunks(input: SplitInput, splitSize: number): ChunkPlan[] {
   const wanted = chunkCount(input.bytes, splitSize)
   const whole: ChunkPlan[] = [{ index: 0, count: 1, where: undefined }]
   if (wanted <= 1) return whole
-  if (input.ctidBlocks !== undefined && input.ctidBlocks >= 2) {
+  if (input.ctidBlocks !== undefined && ctidCanSplit(input.ctidBlocks)) {
     const n = Math.min(wanted, input.ctidBlocks)
     const step = Math.ceil(input.ctidBlocks / n)
     const bounds: string[] = []

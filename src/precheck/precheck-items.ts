@@ -16,6 +16,7 @@ export const PRECHECK_ITEM_IDS = [
   'source.replication-role',
   'source.privileges',
   'source.publication',
+  'source.cutover-fence',
   'source.wal-level',
   'source.replication-capacity',
   'source.slot-settings',
@@ -31,6 +32,7 @@ export const PRECHECK_ITEM_IDS = [
   'target.role-conflicts',
   'target.database-ownership',
   'target.worker-processes',
+  'target.replication-origins',
 ] as const
 
 /**

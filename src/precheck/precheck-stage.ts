@@ -16,6 +16,7 @@ import { checkDependencies } from './dependencies.js'
 import { checkReplicationRole } from './replication-role.js'
 import { checkPrivileges } from './privileges.js'
 import { checkPublication } from './publication.js'
+import { checkCutoverFence } from './cutover-fence.js'
 import { checkWalLevel } from './wal-level.js'
 import { checkReplicationCapacity } from './replication-capacity.js'
 import { checkSlotSettings } from './slot-settings.js'
@@ -31,6 +32,7 @@ import { checkNameConflicts } from './name-conflicts.js'
 import { checkRoleConflicts } from './role-conflicts.js'
 import { checkDatabaseOwnership } from './database-ownership.js'
 import { checkWorkerProcesses } from './worker-processes.js'
+import { checkReplicationOrigins } from './replication-origins.js'
 
 type Check = (input: PrecheckInput) => Promise<PrecheckItem>
 
@@ -41,6 +43,7 @@ const CHECKS: readonly (readonly [PrecheckItemId, Check])[] = [
   ['source.replication-role', checkReplicationRole],
   ['source.privileges', checkPrivileges],
   ['source.publication', checkPublication],
+  ['source.cutover-fence', checkCutoverFence],
   ['source.wal-level', checkWalLevel],
   ['source.replication-capacity', checkReplicationCapacity],
   ['source.slot-settings', checkSlotSettings],
@@ -56,6 +59,7 @@ const CHECKS: readonly (readonly [PrecheckItemId, Check])[] = [
   ['target.role-conflicts', checkRoleConflicts],
   ['target.database-ownership', checkDatabaseOwnership],
   ['target.worker-processes', checkWorkerProcesses],
+  ['target.replication-origins', checkReplicationOrigins],
 ]
 
 /** An item whose check could not run (a catalog query failed): it fails, so nothing unchecked passes. */

@@ -152,12 +152,43 @@ export class PgStore implements ProgressStore {
       ) {
         throw connectError(error, this.#conn, 'target', this.#database)
       }
+      if (sqlStateOf(error) === '42501') throw await this.#denied(error)
       throw new PgferryError(
         'PGFERRY_STORE_FAILED',
         `progress store ${this.#schema}: ${(error as Error).message}`,
         { cause: error },
       )
     }
+  }
+
+  /**
+   * The store schema belongs to whoever made it first; another user (a second target user, a
+   * colleague's task) may use it once its owner grants the rights, which the fix spells out.
+   */
+  async #denied(error: unknown): Promise<PgferryError> {
+    const owner = await this.#pool
+      ?.query<{ owner: string }>(
+        `SELECT r.rolname AS owner FROM pg_namespace n JOIN pg_roles r ON r.oid = n.nspowner WHERE n.nspname = $1`,
+        [this.#schema],
+      )
+      .then((r) => r.rows[0]?.owner)
+      .catch(() => undefined)
+    const user = quoteIdent(this.#conn.user)
+    return new PgferryError(
+      'PGFERRY_STORE_FAILED',
+      `progress store ${this.#schema} in database ${this.#database}: ${(error as Error).message}${owner === undefined ? '' : ` (the schema belongs to ${owner})`}`,
+      {
+        cause: error,
+        retryable: false,
+        fix: [
+          `-- as ${owner === undefined ? 'the owner of the store schema' : quoteIdent(owner)} or a superuser, in database ${quoteIdent(this.#database)}:`,
+          `GRANT USAGE ON SCHEMA ${this.schema} TO ${user};`,
+          `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${this.schema} TO ${user};`,
+          `GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${this.schema} TO ${user};`,
+          `-- or give the task a store schema of its own: createTask({ store: new PgStore(target, { schema: ... }) })`,
+        ].join('\n'),
+      },
+    )
   }
 
   init(): Promise<void> {

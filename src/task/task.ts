@@ -155,8 +155,14 @@ export class Task extends EventEmitter<PgferryListeners> {
    * Run the stages the task's type needs, in order, with custom stages in their place: for
    * `full+incremental`, up to and including `incremental` (the caller calls `complete`). Stages an
    * earlier run finished are skipped, so `run()` after a crash resumes. Waits for `startAt`.
+   * Once a cutover has begun (the task crashed, failed or was aborted inside `complete`), `run()`
+   * finishes it: the sync cannot resume under a half-done cutover, and `complete` resumes.
    */
   async run(options: StageCallOptions = {}): Promise<RunResult> {
+    if (await this.#cutoverBegun()) {
+      const result = await this.complete(options)
+      return { state: this.#state, results: { complete: result } }
+    }
     const pipeline = this.#pipeline()
     const end = pipeline.findIndex((s) => s.name === 'complete')
     const stages = end === -1 ? pipeline : pipeline.slice(0, end)
@@ -183,6 +189,17 @@ export class Task extends EventEmitter<PgferryListeners> {
       }
     }
     return { state: this.#state, results }
+  }
+
+  /**
+   * The stored task last ran `complete` and is not completed: a crash leaves it `completing`, a
+   * failure or an abort `failed` or `paused` with that stage recorded. A `startIncremental` since
+   * records its own stage, so a caller who chose to sync again after a failed cutover still can.
+   */
+  async #cutoverBegun(): Promise<boolean> {
+    if (this.config.type !== 'full+incremental') return false
+    const r = await this.#store.loadTask(this.id)
+    return r !== undefined && r.stage === 'complete' && r.state !== 'completed'
   }
 
   /** Release every connection. Slots stay, so the task can resume later. Idempotent. */
@@ -325,8 +342,12 @@ export class Task extends EventEmitter<PgferryListeners> {
     if (builtin) {
       const to = RUNNING_STATE[stage.name]
       if (stage.name === 'precheck') {
-        // After data is written, a precheck is a read-only report: it does not move the task.
-        tracksState = canTransition(this.#state, to)
+        // After data is written, a precheck is a read-only report: it does not move the task (a
+        // task that failed in a later stage would otherwise turn 'prechecking', lose the record of
+        // its later stage, and see its own target objects as conflicts).
+        const record = await this.#store.loadTask(this.id)
+        const written = record?.stage !== undefined && record.stage !== 'precheck'
+        tracksState = !written && canTransition(this.#state, to)
         if (tracksState) await this.#setState(to, { stage: stage.name, error: undefined })
       } else {
         if (this.#state === 'precheck_failed' || this.#state === 'created') {

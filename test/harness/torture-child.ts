@@ -53,7 +53,7 @@ try {
   t.on('warning', (e) => say(`EV warning ${e.code} ${e.message}`))
   say(`OPENED ${t.state}`)
   if (args.mode === 'create') await passPrecheck(t)
-  // killed during complete: the cutover is what resumes (run() would go back to syncing)
+  // killed during complete: run() would finish the cutover at once; the parent's SIGUSR2 says when
   if (t.state !== 'completing') {
     const run = await t.run()
     const sync = run.results.incremental as IncrementalSync | undefined

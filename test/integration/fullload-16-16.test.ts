@@ -119,3 +119,51 @@ describe('the automatic split (no splitTablesLargerThan named, 16 → 16)', () =
     }
   }, 600_000) // ~310 MB written and copied twice: minutes on a busy 2-core machine (a bound)
 })
+
+describe('a TOAST-heavy table (16 → 16)', () => {
+  it('one main-fork block but large: split by its integer key, not copied whole with a wrong reason', async () => {
+    const sdb = await pair.source.createDatabase('toastsplit')
+    const tdb = await pair.target.createDatabase('toastsplit_t')
+    // values stored out of line: the table's bytes are in its TOAST relation
+    const ddl = `CREATE TABLE wide (id int PRIMARY KEY, big text);
+                 ALTER TABLE wide ALTER COLUMN big SET STORAGE EXTERNAL;`
+    await pair.target.query(ddl, [], tdb)
+    await pair.source.query(
+      `${ddl}
+       INSERT INTO wide SELECT g, (SELECT string_agg(md5(g::text || ':' || x), '') FROM generate_series(1, 250) x)
+         FROM generate_series(1, 40) g;`,
+      [],
+      sdb,
+    )
+    const blocks = await pair.source.query<{ n: string }>(
+      `SELECT (pg_relation_size('wide') / current_setting('block_size')::int)::text AS n`,
+      [],
+      sdb,
+    )
+    expect(Number(blocks.rows[0]?.n)).toBeLessThan(2)
+    const task = await createTask({
+      name: 'toast-heavy split',
+      source: pair.source.config(sdb),
+      target: pair.target.config(tdb),
+      type: 'full',
+      objects: { databases: { [sdb]: { as: tdb } } },
+      splitTablesLargerThan: 100_000,
+    })
+    const chunks = new Map<string, number>()
+    const warnings: string[] = []
+    task.on('table:start', (e) => chunks.set(e.table, e.chunks))
+    task.on('warning', (w) => warnings.push(w.code))
+    try {
+      await readyForFullLoad(task)
+      await task.fullLoad()
+      expect(chunks.get('public.wide')).toBeGreaterThan(1)
+      expect(warnings).not.toContain('PGFERRY_FULLLOAD_NOT_SPLIT')
+      const digest = `SELECT count(*)::int AS n, md5(string_agg(w::text, '' ORDER BY id)) AS h FROM wide w`
+      expect((await pair.target.query(digest, [], tdb)).rows).toEqual(
+        (await pair.source.query(digest, [], sdb)).rows,
+      )
+    } finally {
+      await task.close()
+    }
+  })
+})

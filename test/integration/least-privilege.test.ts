@@ -34,6 +34,12 @@ async function setUp(
   await pair.source.query(`CREATE ROLE ${app}; CREATE ROLE ${su} LOGIN`)
   await pair.target.query(`CREATE ROLE ${tu} LOGIN`)
   await pair.source.query(INCREMENTAL_SCHEMA, [], db)
+  // a hardened source: the cutover fence's function is not PUBLIC's; precheck must ask for it
+  await pair.source.query(
+    `REVOKE EXECUTE ON FUNCTION pg_logical_emit_message(boolean, text, text) FROM PUBLIC`,
+    [],
+    db,
+  )
   await pair.source.query(
     `DO $$DECLARE r record; BEGIN
        FOR r IN SELECT c.oid::regclass AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -106,6 +112,7 @@ describe('least privilege, full+incremental with complete (16 → 16)', () => {
           'source.replication-role',
           'source.privileges',
           'source.publication',
+          'source.cutover-fence',
         ]),
       )
       for (const [c, u] of [
@@ -226,6 +233,41 @@ describe('least privilege, full+incremental with complete (16 → 16)', () => {
       expect(isPgferryError(error, 'PGFERRY_PUBLICATION_INCOMPLETE')).toBe(true)
     } finally {
       await task.delete().catch(() => undefined)
+      await task.close()
+    }
+  }, 120_000)
+
+  it("a second target user on the store schema another user made: the error's fix is the GRANTs, which make it work", async () => {
+    const { db } = await setUp('lp_store')
+    const home = await pair.target.createDatabase('lp_store_home')
+    const [first, second] = [`${home}_a`, `${home}_b`]
+    await pair.target.query(
+      `CREATE ROLE ${first} LOGIN; CREATE ROLE ${second} LOGIN; GRANT CREATE ON DATABASE ${home} TO ${first}`,
+    )
+    const config = (user: string): TaskConfig => ({
+      name: `store of ${user}`,
+      source: pair.source.config(db),
+      target: { ...pair.target.config(home), user },
+      type: 'structure',
+      objects: { databases: { [db]: true } },
+    })
+    await (await createTask(config(first))).close()
+    const error = await createTask(config(second)).catch((e: unknown) => e)
+    expect(isPgferryError(error, 'PGFERRY_STORE_FAILED')).toBe(true)
+    const fix = (error as { fix?: string }).fix ?? ''
+    expect(fix).toContain(`GRANT USAGE ON SCHEMA "pgferry" TO "${second}";`)
+    expect(fix).toContain(`as "${first}"`)
+    await pair.target.query(fix, [], home)
+    const task = await createTask(config(second))
+    try {
+      expect(
+        (await pair.target.query(`SELECT count(*)::int AS n FROM pgferry.task`, [], home)).rows,
+      ).toEqual([{ n: 2 }])
+      // the store takes its state moves, progress and events (the precheck's verdict is not the point)
+      await task.precheck()
+      expect(await task.refresh()).not.toBe('created')
+      expect((await task.store.listEvents(task.id)).length).toBeGreaterThan(0)
+    } finally {
       await task.close()
     }
   }, 120_000)

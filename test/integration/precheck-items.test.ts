@@ -563,6 +563,36 @@ describe('precheck items on 16 → 16', () => {
     expect(item(await runPrecheck(config), 'source.slot-settings').status).toBe('pass')
   })
 
+  it('source.cutover-fence fails (full+incremental) when the source user cannot execute pg_logical_emit_message; the GRANT fixes it', async () => {
+    const db = await pair.source.createDatabase('fence')
+    await pair.source.query(`CREATE TABLE t (id int PRIMARY KEY)`, [], db)
+    // revoked in this database only: function privileges are per database
+    await pair.source.query(
+      `REVOKE EXECUTE ON FUNCTION pg_logical_emit_message(boolean, text, text) FROM PUBLIC`,
+      [],
+      db,
+    )
+    const config = { source: src(db, 'reader'), target: tgt(), type: 'full+incremental' as const }
+    const fence = item(await runPrecheck(config), 'source.cutover-fence')
+    expect(fence.status).toBe('fail')
+    expect(fence.objects).toEqual([`${db}: pg_logical_emit_message(boolean,text,text)`])
+    expect(fence.fix).toContain(
+      'GRANT EXECUTE ON FUNCTION pg_logical_emit_message(boolean, text, text) TO "reader";',
+    )
+    // a task that streams nothing writes no fence
+    expect(
+      item(await runPrecheck({ ...config, type: 'full' }), 'source.cutover-fence').status,
+    ).toBe('pass')
+    await applyFixes(fence, pair)
+    const r = await pair.source.query<{ ok: boolean }>(
+      `SELECT has_function_privilege('reader', 'pg_logical_emit_message(boolean,text,text)', 'EXECUTE') AS ok`,
+      [],
+      db,
+    )
+    expect(r.rows[0]?.ok).toBe(true)
+    expect(item(await runPrecheck(config), 'source.cutover-fence').status).toBe('pass')
+  })
+
   it('target.role-conflicts: an instance task fails on a role that exists on both sides', async () => {
     await pair.source.query(`CREATE ROLE "App Owner"`)
     await pair.target.query(`CREATE ROLE "App Owner"`)

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { chunkCount, largestFirst, planChunks } from '../../src/fullload/work-plan.js'
+import {
+  chunkCount,
+  ctidCanSplit,
+  largestFirst,
+  notSplitReason,
+  planChunks,
+} from '../../src/fullload/work-plan.js'
 import { chooseFormat, copySql } from '../../src/fullload/copy-pipe.js'
 import { completeEpoch, type DoneChunk } from '../../src/fullload/chunk-progress.js'
 import {
@@ -67,6 +73,20 @@ describe('work plan', () => {
     ).toHaveLength(1)
     expect(planChunks({ bytes: 1000, ctidBlocks: undefined, intKey: undefined }, 10)).toHaveLength(
       1,
+    )
+  })
+
+  it('says truly why a table above the split size stays whole (PGFERRY_FULLLOAD_NOT_SPLIT)', () => {
+    // v14+ heap table whose rows live in TOAST: one main-fork block, no integer key
+    expect(ctidCanSplit(1)).toBe(false)
+    expect(notSplitReason({ sourceVersion: 160000, heapBlocks: 1, intKey: undefined })).toBe(
+      'its main fork has 1 block, too few for ctid ranges (its size is in TOAST or indexes), and it has no unique NOT NULL integer column',
+    )
+    expect(notSplitReason({ sourceVersion: 130000, heapBlocks: 500, intKey: undefined })).toBe(
+      'ctid ranges need a v14+ source, and it has no unique NOT NULL integer column',
+    )
+    expect(notSplitReason({ sourceVersion: 160000, heapBlocks: undefined, intKey: 'id' })).toBe(
+      'it is not a heap table, so it has no ctid ranges, and its integer key id holds at most one value',
     )
   })
 
