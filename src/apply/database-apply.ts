@@ -29,6 +29,8 @@ import { formatLsn, parseLsn } from '../wal/lsn.js'
 import { ApplyProgress } from './apply-progress.js'
 import type { ResolvedApplyOptions } from './apply-options.js'
 import { ChangeWriter } from './change-writer.js'
+import { ChangeMerger } from './change-merger.js'
+import { readOrderObserved } from './order-observers.js'
 import { ApplyBatch } from './apply-batch.js'
 import { RelationPlan, ddlDetected } from './relation-plan.js'
 import { readTargetTable } from './target-table.js'
@@ -74,7 +76,7 @@ export class DatabaseApply {
   readonly #target: pg.Client
   #repl: pg.Client
   readonly #progress: ApplyProgress
-  readonly #writer: ChangeWriter
+  readonly #writer: ChangeMerger
   readonly #mapping: ApplyMapping
   readonly #publication: string
   readonly #plans = new Map<number, RelationPlan>()
@@ -137,8 +139,9 @@ export class DatabaseApply {
     this.#progress = progress
     this.#mapping = mapping
     this.#publication = loaded.publication ?? ''
-    this.#writer = new ChangeWriter(clients.target)
-    this.#batch = new ApplyBatch(clients.target, progress, this.#writer, options)
+    const writer = new ChangeWriter(clients.target)
+    this.#writer = new ChangeMerger(writer)
+    this.#batch = new ApplyBatch(clients.target, progress, this.#writer, writer, options)
     this.#startFrom = startFrom
     this.#appliedEnd = startFrom
     this.done = new Promise<void>((resolve, reject) => {
@@ -356,10 +359,11 @@ export class DatabaseApply {
     const sourceNow = RelationPlan.columnsDiffer(m, table)
       ? await readSourceColumns(this.#source, m.relationOid)
       : undefined
-    this.#plans.set(
-      m.relationOid,
-      new RelationPlan(m, target.schema, table, target.syncLsn, sourceNow),
-    )
+    const plan = new RelationPlan(m, target.schema, table, target.syncLsn, sourceNow)
+    this.#writer.register(plan, await readOrderObserved(this.#target, target.schema, m.name))
+    // changes held under the previous plan are written with it, before the table may change shape
+    if (known !== undefined) await this.#writer.flush()
+    this.#plans.set(m.relationOid, plan)
   }
 
   async #change(m: PgoutputMessage, walStart: bigint): Promise<void> {
