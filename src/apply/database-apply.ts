@@ -299,10 +299,17 @@ export class DatabaseApply {
   #onMessage = (message: PgoutputMessage, walStart: bigint): Promise<void> | undefined => {
     if (this.#stopping || this.#failure !== undefined) return undefined
     const tail = this.#tail
-    const p =
-      tail === undefined
-        ? this.#handle(message, walStart)
-        : tail.then(() => this.#handle(message, walStart))
+    let p: Promise<void> | undefined
+    try {
+      // a change the merger only holds returns no promise, so the stream reads on without a pause
+      // (issue 11: many small transactions are a few messages each)
+      p =
+        tail === undefined
+          ? this.#handle(message, walStart)
+          : tail.then(() => this.#handle(message, walStart))
+    } catch (error) {
+      p = Promise.reject(error)
+    }
     if (p === undefined) return undefined
     this.#current = p
     return p
@@ -366,7 +373,7 @@ export class DatabaseApply {
     this.#plans.set(m.relationOid, plan)
   }
 
-  async #change(m: PgoutputMessage, walStart: bigint): Promise<void> {
+  #change(m: PgoutputMessage, walStart: bigint): Promise<void> | undefined {
     if (!this.#inTxn) {
       // a streamed transaction's replay: no Begin, every message at its end LSN
       this.#inTxn = true
@@ -374,8 +381,12 @@ export class DatabaseApply {
       this.#txnLsn = walStart
       this.#txnSkip = walStart <= this.#startFrom
     }
-    if (this.#txnSkip) return
-    await this.#batch.ensureOpen()
+    if (this.#txnSkip) return undefined
+    if (!this.#batch.open) return this.#batch.ensureOpen().then(() => this.#write(m))
+    return this.#write(m)
+  }
+
+  #write(m: PgoutputMessage): Promise<void> | undefined {
     switch (m.type) {
       case MessageType.Insert: {
         const plan = this.#plan(m.relation.relationOid)
@@ -426,7 +437,7 @@ export class DatabaseApply {
     return this.#txnStreamed ? this.#txnLsn <= plan.syncLsn : this.#txnLsn < plan.syncLsn
   }
 
-  async #commit(endLsn: bigint, commitTime: bigint): Promise<void> {
+  #commit(endLsn: bigint, commitTime: bigint): Promise<void> | undefined {
     const skipped = this.#txnSkip
     this.#inTxn = false
     this.#txnSkip = false
@@ -436,10 +447,11 @@ export class DatabaseApply {
       this.#stream.confirm(endLsn)
       if (endLsn > this.#appliedEnd) this.#appliedEnd = endLsn
       if (!skipped) this.#appliedCommitMs = commitMs(commitTime)
-      return
+      return undefined
     }
-    if (this.#batch.endTransaction(endLsn, commitTime)) await this.#flush()
-    else this.#armIdle()
+    if (this.#batch.endTransaction(endLsn, commitTime)) return this.#flush()
+    this.#armIdle()
+    return undefined
   }
 
   /** Commit the open target transaction with its progress, then confirm to the source. */
