@@ -7,7 +7,8 @@
  * value the target holds, sampled every 200 ms; pg_stat_activity of both servers is sampled every
  * 100 ms and tallied by backend type and wait event; apply:batch events are summed.
  *
- * MODE=native runs the same against CREATE SUBSCRIPTION instead. Run with node --cpu-prof to
+ * MODE=native runs the same against CREATE SUBSCRIPTION instead; MODE=none without replication (the
+ * source's own TPS; run it with SMALL=0). Run with node --cpu-prof to
  * profile the apply (it runs in this process).
  */
 import { execFile } from 'node:child_process'
@@ -118,7 +119,7 @@ try {
     resume = async () => {
       await target.query(`ALTER SUBSCRIPTION s ENABLE`, [], 'bench')
     }
-  } else {
+  } else if (MODE !== 'none') {
     const task = await createTask({
       name: 'steady-probe',
       source: source.config('bench'),
@@ -149,9 +150,10 @@ try {
     }
   }
   const sc = await source.client('bench')
-  const tc = await target.client('bench')
+  // MODE=none: no replication, the source's own TPS (lag then reads the source: 0)
+  const tc = MODE === 'none' ? await source.client('bench') : await target.client('bench')
   const sa = await source.client('bench')
-  const ta = await target.client('bench')
+  const ta = MODE === 'none' ? await source.client('bench') : await target.client('bench')
   // heartbeat
   let hbStop = false
   const hb = (async () => {
