@@ -10,6 +10,9 @@
  *   it (the server may resend from the slot's older confirmed_flush_lsn) is skipped whole.
  * - A table re-copied after a crash of the full load has a sync LSN: its changes from transactions
  *   that committed before it are already in the copy (PostgreSQL's tablesync rule).
+ * - Within that target transaction, changes are merged per table and key and leave as set-based
+ *   statements (change-merger.ts), only where nothing on the target can observe their order; the
+ *   merged changes are written before the progress record and COMMIT, so the rule above holds.
  * - Streamed (large, in-progress) transactions are spooled by the transport and delivered at
  *   Stream Commit without a Begin; every message of such a replay carries the Stream Commit's
  *   position, which is the transaction's end LSN, so it decides skipping as a Begin would.
