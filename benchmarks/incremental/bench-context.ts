@@ -20,6 +20,14 @@ export interface BenchContext {
   readonly sides: Readonly<Record<Who, Side>>
   readonly rows: number
   readonly reps: number
+  /** Seconds a bulk step may take before it counts as timed out. */
+  readonly bulkTimeoutS: number
+  /**
+   * Stop pgferry for the rest of the run: after a timed-out step its apply would otherwise keep
+   * both cores busy under every later measurement. Later pgferry measurements then report `nan`.
+   */
+  abortFerry(): Promise<void>
+  readonly ferryAborted: () => boolean
 }
 
 /** A, B, B, A, A, B, …: neither side always goes first (warmer caches, later autovacuum). */

@@ -7,7 +7,7 @@ import { writeFileSync, mkdtempSync, rmSync, chmodSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { pgbench } from '../lib/pgbench.js'
-import { fmt, median } from '../lib/stats.js'
+import { fmt, int, median } from '../lib/stats.js'
 import { waitFor } from '../lib/wait-for.js'
 import {
   interleave,
@@ -56,6 +56,7 @@ export async function runSmallTxns(ctx: BenchContext): Promise<void> {
   const seconds: Record<Who, [number, number][]> = { pgferry: [], native: [] }
   try {
     for (const who of interleave(ctx.reps)) {
+      if (who === 'pgferry' && ctx.ferryAborted()) continue
       const r = await once(ctx, ctx.sides[who], script)
       console.log(`  ${who} small_txns: ${r[0].toFixed(2)} s (source ${r[1].toFixed(2)} s)`)
       seconds[who].push(r)
@@ -68,6 +69,6 @@ export async function runSmallTxns(ctx: BenchContext): Promise<void> {
   const theirs = median(seconds.native.map((r) => r[0]))
   const src = median([...seconds.pgferry, ...seconds.native].map((r) => r[1]))
   console.log(
-    `RESULT name=incremental case=small_txns txns=${SMALL} rows_per_s=${Math.round(SMALL / ours)} native_rows_per_s=${Math.round(SMALL / theirs)} ratio=${fmt(theirs / ours)} seconds=${fmt(ours)} native_seconds=${fmt(theirs)} source_seconds=${fmt(src)} load1_start=${start} load1=${load1()} rss_mb=${Math.round(rss)}`,
+    `RESULT name=incremental case=small_txns txns=${SMALL} rows_per_s=${int(SMALL / ours)} native_rows_per_s=${int(SMALL / theirs)} ratio=${fmt(theirs / ours)} seconds=${fmt(ours)} native_seconds=${fmt(theirs)} source_seconds=${fmt(src)} load1_start=${start} load1=${load1()} rss_mb=${int(rss)}`,
   )
 }

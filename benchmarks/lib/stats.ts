@@ -20,3 +20,8 @@ export function percentile(xs: readonly number[], p: number): number {
 export function fmt(x: number, digits = 2): string {
   return Number.isFinite(x) ? x.toFixed(digits) : 'nan'
 }
+
+/** A whole number for a RESULT field, `nan` when not measured. */
+export function int(x: number): string {
+  return Number.isFinite(x) ? String(Math.round(x)) : 'nan'
+}

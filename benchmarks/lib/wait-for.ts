@@ -27,7 +27,7 @@ export async function waitFor(
     const r = await client.query<Record<string, unknown>>(sql, params)
     const row = r.rows[0]
     if (row !== undefined && Object.values(row)[0] === true) return
-    if (Date.now() > deadline) throw new Error(`target did not reach "${sql}" in time`)
+    if (Date.now() > deadline) throw new WaitTimeout(sql)
     await sleep(interval)
   }
 }
@@ -53,6 +53,13 @@ export async function waitRows(client: pg.Client, sql: string, want: number): Pr
     intervalMs: 20,
     timeoutMs: 600_000,
   })
+}
+
+/** The condition did not hold within the wait's bound. */
+export class WaitTimeout extends Error {
+  constructor(readonly sql: string) {
+    super(`target did not reach "${sql}" in time`)
+  }
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
