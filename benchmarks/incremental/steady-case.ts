@@ -4,7 +4,8 @@
  * with only pgferry, with only native (each on its own source database; the other side's walsender
  * only reads and skips that WAL).
  *
- * A heartbeat row on the source is set to clock_timestamp() every 200 ms; every 200 ms the target's
+ * A heartbeat row on the source is set to clock_timestamp() every 200 ms; once the target's copy is
+ * within 1 s (the side is caught up), pgbench starts, and every 200 ms the target's
  * copy gives the lag in seconds (both clusters share this machine's clock) and the source gives the
  * lag in bytes, `pg_current_wal_lsn() − confirmed_flush_lsn` of the side's slot. Catch-up is the time
  * from pgbench's exit until a heartbeat committed right after it shows on the target; apply keeps
@@ -72,6 +73,12 @@ export async function runSteadySide(ctx: BenchContext, side: Side): Promise<Stea
   const tgt = await ctx.target.client(side.db)
   const hb = heartbeat(beat)
   try {
+    // Start from a caught-up target, so the first samples measure this run and not whatever the
+    // side still had to apply (or a heartbeat value left from the initial copy).
+    await waitFor(tgt, `SELECT clock_timestamp() - ts < interval '1 s' FROM hb WHERE id = 1`, [], {
+      intervalMs: 100,
+      timeoutMs: 600_000,
+    })
     const lagS: number[] = []
     const lagBytes: number[] = []
     let sampling = true
