@@ -11,23 +11,18 @@
  * Prints `RESULT name=apply insert_rows_per_s=… native_insert_rows_per_s=… ratio=…
  * update_rows_per_s=… native_update_rows_per_s=… update_ratio=…` (ratio = pgferry / native).
  */
-import { createTask } from '../src/index.js'
 import { startPair, type Cluster } from '../test/harness/cluster.js'
-import { passPrecheck } from '../test/harness/pass-precheck.js'
+import { startFerry } from './lib/ferry-task.js'
+import { startNativeSubscription } from './lib/native-subscription.js'
+import { waitRows } from './lib/wait-for.js'
 
 const ROWS = Number(process.env.ROWS ?? 200_000)
 const TABLE = `CREATE TABLE t (id int PRIMARY KEY, a int NOT NULL, b text, c timestamptz)`
 
-async function waitRows(target: Cluster, db: string, sql: string, want: number): Promise<void> {
+async function waitTarget(target: Cluster, db: string, sql: string, want: number): Promise<void> {
   const c = await target.client(db)
   try {
-    const deadline = Date.now() + 600_000
-    for (;;) {
-      const r = await c.query<{ n: number }>(sql)
-      if ((r.rows[0]?.n ?? 0) >= want) return
-      if (Date.now() > deadline) throw new Error(`target did not reach ${want} rows in 10 min`)
-      await new Promise((r) => setTimeout(r, 20))
-    }
+    await waitRows(c, sql, want)
   } finally {
     await c.end()
   }
@@ -42,11 +37,11 @@ async function measure(source: Cluster, target: Cluster, db: string): Promise<[n
       `INSERT INTO t SELECT g, 0, md5(g::text), timestamptz '2024-01-01' + g * interval '1 s' FROM generate_series(1, $1::int) g`,
       [ROWS],
     )
-    await waitRows(target, db, `SELECT count(*)::int AS n FROM t`, ROWS)
+    await waitTarget(target, db, `SELECT count(*)::int AS n FROM t`, ROWS)
     const insert = (Date.now() - t0) / 1000
     t0 = Date.now()
     await c.query(`UPDATE t SET a = a + 1`)
-    await waitRows(target, db, `SELECT count(*)::int AS n FROM t WHERE a = 1`, ROWS)
+    await waitTarget(target, db, `SELECT count(*)::int AS n FROM t WHERE a = 1`, ROWS)
     return [insert, (Date.now() - t0) / 1000]
   } finally {
     await c.end()
@@ -59,23 +54,13 @@ try {
   // --- pgferry ------------------------------------------------------------------------------------
   await pair.source.query(`CREATE DATABASE bench`)
   await pair.source.query(TABLE, [], 'bench')
-  const task = await createTask({
-    name: 'bench:apply',
-    source: pair.source.config('bench'),
-    target: pair.target.config('postgres'),
-    type: 'full+incremental',
-    objects: { databases: { bench: true } },
-  })
+  const ferry = await startFerry(pair.source, pair.target, 'bench')
   let ours: [number, number]
   try {
-    await passPrecheck(task)
-    await task.migrateSchema()
-    await task.fullLoad()
-    await task.startIncremental()
     ours = await measure(pair.source, pair.target, 'bench')
-    await task.complete()
+    await ferry.task.complete()
   } finally {
-    await task.close()
+    await ferry.task.close()
   }
 
   // --- native logical replication -----------------------------------------------------------------
@@ -83,22 +68,11 @@ try {
   await pair.target.query(`CREATE DATABASE native`)
   await pair.source.query(TABLE, [], 'native')
   await pair.target.query(TABLE, [], 'native')
-  await pair.source.query(`CREATE PUBLICATION native_pub FOR TABLE t`, [], 'native')
-  await pair.target.query(
-    `CREATE SUBSCRIPTION native_sub CONNECTION 'host=127.0.0.1 port=${pair.source.port} user=postgres dbname=native' PUBLICATION native_pub WITH (copy_data = false)`,
-    [],
-    'native',
-  )
-  // wait until the subscription's worker streams
-  for (let i = 0; i < 300; i++) {
-    const r = await pair.source.query(
-      `SELECT 1 FROM pg_replication_slots WHERE slot_name = 'native_sub' AND active`,
-    )
-    if ((r.rowCount ?? 0) > 0) break
-    await new Promise((r) => setTimeout(r, 100))
-  }
+  const sub = await startNativeSubscription(pair.source, pair.target, 'native', {
+    with: 'copy_data = false',
+  })
   const native = await measure(pair.source, pair.target, 'native')
-  await pair.target.query(`DROP SUBSCRIPTION native_sub`, [], 'native')
+  await sub.drop()
 
   const rate = (s: number): number => Math.round(ROWS / s)
   console.log(

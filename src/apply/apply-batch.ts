@@ -7,6 +7,7 @@ import type pg from 'pg'
 import type { ApplyProgress } from './apply-progress.js'
 import type { ResolvedApplyOptions } from './apply-options.js'
 import type { ChangeWriter } from './change-writer.js'
+import type { ChangeMerger } from './change-merger.js'
 
 /** What a commit made durable. */
 export interface CommittedBatch {
@@ -21,7 +22,9 @@ export interface CommittedBatch {
 export class ApplyBatch {
   readonly #client: pg.Client
   readonly #progress: ApplyProgress
-  readonly #writer: ChangeWriter
+  /** Holds and merges the group's changes (change-merger.ts) in front of `#identities`' writer. */
+  readonly #writer: ChangeMerger
+  readonly #identities: ChangeWriter
   readonly #options: ResolvedApplyOptions
   #open = false
   #transactions = 0
@@ -33,12 +36,14 @@ export class ApplyBatch {
   constructor(
     client: pg.Client,
     progress: ApplyProgress,
-    writer: ChangeWriter,
+    writer: ChangeMerger,
+    identities: ChangeWriter,
     options: ResolvedApplyOptions,
   ) {
     this.#client = client
     this.#progress = progress
     this.#writer = writer
+    this.#identities = identities
     this.#options = options
   }
 
@@ -82,7 +87,10 @@ export class ApplyBatch {
    */
   async commit(applied: bigint): Promise<CommittedBatch> {
     await this.#writer.flush()
-    await this.#writer.restoreIdentities()
+    await this.#identities.restoreIdentities()
+    // rows are the source changes counted by addRow (merged ones count each); the writer's own
+    // count (rows it wrote) is reset with the transaction
+    this.#identities.takeRows()
     this.#open = false
     try {
       await this.#progress.commit(this.#endLsn, this.#commitTime)
@@ -94,7 +102,7 @@ export class ApplyBatch {
       endLsn: this.#endLsn,
       commitTime: this.#commitTime,
       transactions: this.#transactions,
-      rows: this.#writer.takeRows(),
+      rows: this.#rows,
       durationMs: Date.now() - this.#started,
     }
   }

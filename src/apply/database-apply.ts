@@ -10,6 +10,9 @@
  *   it (the server may resend from the slot's older confirmed_flush_lsn) is skipped whole.
  * - A table re-copied after a crash of the full load has a sync LSN: its changes from transactions
  *   that committed before it are already in the copy (PostgreSQL's tablesync rule).
+ * - Within that target transaction, changes are merged per table and key and leave as set-based
+ *   statements (change-merger.ts), only where nothing on the target can observe their order; the
+ *   merged changes are written before the progress record and COMMIT, so the rule above holds.
  * - Streamed (large, in-progress) transactions are spooled by the transport and delivered at
  *   Stream Commit without a Begin; every message of such a replay carries the Stream Commit's
  *   position, which is the transaction's end LSN, so it decides skipping as a Begin would.
@@ -29,6 +32,8 @@ import { formatLsn, parseLsn } from '../wal/lsn.js'
 import { ApplyProgress } from './apply-progress.js'
 import type { ResolvedApplyOptions } from './apply-options.js'
 import { ChangeWriter } from './change-writer.js'
+import { ChangeMerger } from './change-merger.js'
+import { readOrderObserved } from './order-observers.js'
 import { ApplyBatch } from './apply-batch.js'
 import { RelationPlan, ddlDetected } from './relation-plan.js'
 import { readTargetTable } from './target-table.js'
@@ -74,7 +79,7 @@ export class DatabaseApply {
   readonly #target: pg.Client
   #repl: pg.Client
   readonly #progress: ApplyProgress
-  readonly #writer: ChangeWriter
+  readonly #writer: ChangeMerger
   readonly #mapping: ApplyMapping
   readonly #publication: string
   readonly #plans = new Map<number, RelationPlan>()
@@ -137,8 +142,9 @@ export class DatabaseApply {
     this.#progress = progress
     this.#mapping = mapping
     this.#publication = loaded.publication ?? ''
-    this.#writer = new ChangeWriter(clients.target)
-    this.#batch = new ApplyBatch(clients.target, progress, this.#writer, options)
+    const writer = new ChangeWriter(clients.target)
+    this.#writer = new ChangeMerger(writer)
+    this.#batch = new ApplyBatch(clients.target, progress, this.#writer, writer, options)
     this.#startFrom = startFrom
     this.#appliedEnd = startFrom
     this.done = new Promise<void>((resolve, reject) => {
@@ -296,10 +302,17 @@ export class DatabaseApply {
   #onMessage = (message: PgoutputMessage, walStart: bigint): Promise<void> | undefined => {
     if (this.#stopping || this.#failure !== undefined) return undefined
     const tail = this.#tail
-    const p =
-      tail === undefined
-        ? this.#handle(message, walStart)
-        : tail.then(() => this.#handle(message, walStart))
+    let p: Promise<void> | undefined
+    try {
+      // a change the merger only holds returns no promise, so the stream reads on without a pause
+      // (issue 11: many small transactions are a few messages each)
+      p =
+        tail === undefined
+          ? this.#handle(message, walStart)
+          : tail.then(() => this.#handle(message, walStart))
+    } catch (error) {
+      p = Promise.reject(error)
+    }
     if (p === undefined) return undefined
     this.#current = p
     return p
@@ -356,13 +369,14 @@ export class DatabaseApply {
     const sourceNow = RelationPlan.columnsDiffer(m, table)
       ? await readSourceColumns(this.#source, m.relationOid)
       : undefined
-    this.#plans.set(
-      m.relationOid,
-      new RelationPlan(m, target.schema, table, target.syncLsn, sourceNow),
-    )
+    const plan = new RelationPlan(m, target.schema, table, target.syncLsn, sourceNow)
+    this.#writer.register(plan, await readOrderObserved(this.#target, target.schema, m.name))
+    // changes held under the previous plan are written with it, before the table may change shape
+    if (known !== undefined) await this.#writer.flush()
+    this.#plans.set(m.relationOid, plan)
   }
 
-  async #change(m: PgoutputMessage, walStart: bigint): Promise<void> {
+  #change(m: PgoutputMessage, walStart: bigint): Promise<void> | undefined {
     if (!this.#inTxn) {
       // a streamed transaction's replay: no Begin, every message at its end LSN
       this.#inTxn = true
@@ -370,8 +384,12 @@ export class DatabaseApply {
       this.#txnLsn = walStart
       this.#txnSkip = walStart <= this.#startFrom
     }
-    if (this.#txnSkip) return
-    await this.#batch.ensureOpen()
+    if (this.#txnSkip) return undefined
+    if (!this.#batch.open) return this.#batch.ensureOpen().then(() => this.#write(m))
+    return this.#write(m)
+  }
+
+  #write(m: PgoutputMessage): Promise<void> | undefined {
     switch (m.type) {
       case MessageType.Insert: {
         const plan = this.#plan(m.relation.relationOid)
@@ -422,7 +440,7 @@ export class DatabaseApply {
     return this.#txnStreamed ? this.#txnLsn <= plan.syncLsn : this.#txnLsn < plan.syncLsn
   }
 
-  async #commit(endLsn: bigint, commitTime: bigint): Promise<void> {
+  #commit(endLsn: bigint, commitTime: bigint): Promise<void> | undefined {
     const skipped = this.#txnSkip
     this.#inTxn = false
     this.#txnSkip = false
@@ -432,10 +450,11 @@ export class DatabaseApply {
       this.#stream.confirm(endLsn)
       if (endLsn > this.#appliedEnd) this.#appliedEnd = endLsn
       if (!skipped) this.#appliedCommitMs = commitMs(commitTime)
-      return
+      return undefined
     }
-    if (this.#batch.endTransaction(endLsn, commitTime)) await this.#flush()
-    else this.#armIdle()
+    if (this.#batch.endTransaction(endLsn, commitTime)) return this.#flush()
+    this.#armIdle()
+    return undefined
   }
 
   /** Commit the open target transaction with its progress, then confirm to the source. */
