@@ -14,8 +14,7 @@ export interface ResolvedSchema {
   readonly name: string
   /** Name on the target. */
   readonly as: string
-  /** `undefined` for a kind means "every object of that kind". */
-  /** Tables selected by name; undefined: every table. */
+  /** Tables (partitioned and foreign ones included) selected by name; undefined: every table. */
   readonly tables: readonly string[] | undefined
   /** Views (and materialized views) selected by name; undefined: every view. */
   readonly views: readonly string[] | undefined
@@ -23,7 +22,7 @@ export interface ResolvedSchema {
   readonly sequences: readonly string[] | undefined
   /** Functions selected by name; undefined: every function. */
   readonly functions: readonly string[] | undefined
-  /** Object names left out; empty when none. */
+  /** Relation names left out of the schema; empty when none. */
   readonly exclude: readonly string[]
   /** True when no list was given: the whole schema. */
   readonly whole: boolean

@@ -15,6 +15,7 @@ import { resolveConnection } from './resolve-connection.js'
  * @public
  */
 export interface TaskSlot {
+  /** The replication slot's name. */
   readonly slot: string
   /** The source database it streams. */
   readonly database: string
