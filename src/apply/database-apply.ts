@@ -2,7 +2,7 @@
  * The incremental apply of one source database: its replication stream, its apply connection on
  * the target, its progress, and its lag.
  *
- * Correctness rules (DESIGN.md §3.2):
+ * Correctness rules (ARCHITECTURE.md, correctness core):
  * - Consecutive source transactions share one target transaction, which also records the last
  *   one's end LSN (apply-progress.ts); only after that COMMIT is the end LSN confirmed to the
  *   source, so the slot never moves past what the target holds.

@@ -1,5 +1,5 @@
 /**
- * The progress store contract (DESIGN.md §5). The store is what makes every stage resumable and
+ * The progress store contract (ARCHITECTURE.md). The store is what makes every stage resumable and
  * what `listTasks()` reads. Progress entries are generic (`kind` + `key` → JSON value) so each stage
  * keeps what it needs (per-object DDL done, per-chunk copy done, apply LSN) without the store
  * knowing the stage; a stage that needs atomicity with its own target writes (a COPY chunk and its
