@@ -114,9 +114,14 @@ export class PgferryError extends Error {
   readonly code: ErrorCode
   /** Which side is at fault: the option given, else the code's registered side. */
   readonly side: ErrorSide
-  /** Whether retrying the same call can succeed: the option given, else the code's registered value. */
+  /**
+   * Whether retrying the same call can succeed: the option given, else the code's registered value.
+   */
   readonly retryable: boolean
-  /** What to do about it (SQL to run, a setting to change), passwords redacted; undefined when none is known. */
+  /**
+   * What to do about it (SQL to run, a setting to change), passwords redacted; undefined when none
+   * is known.
+   */
   readonly fix: string | undefined
   /** The stage that failed; set when the error crossed the stage runner, else undefined. */
   readonly stage: string | undefined

@@ -12,7 +12,10 @@ import type { TaskState } from './task/task-state.js'
 export interface StageStartEvent {
   /** The task that emitted the event. */
   readonly taskId: string
-  /** The stage's name (`precheck`, `schema`, `fullload`, `incremental`, `complete`, or a custom stage's). */
+  /**
+   * The stage's name (`precheck`, `schema`, `fullload`, `incremental`, `complete`, or a custom
+   * stage's).
+   */
   readonly stage: string
 }
 /**
@@ -50,7 +53,9 @@ export interface WarningEvent {
   readonly code: string
   /** Human-readable text; contains no password. */
   readonly message: string
-  /** The object the warning is about, e.g. `db.schema.table`; absent when it is about no one object. */
+  /**
+   * The object the warning is about, e.g. `db.schema.table`; absent when it is about no one object.
+   */
   readonly object?: string
   /** The stage that gave the warning. */
   readonly stage?: string
@@ -131,7 +136,7 @@ export interface TableStartEvent {
   readonly chunks: number
 }
 /**
- * Payload of `chunk:progress`: a chunk of a table is being copied (about every few MiB relayed)
+ * Payload of `chunk:progress`: a chunk of a table is being copied (every 32 MiB relayed)
  * or has committed (`done`).
  * @public
  */
@@ -180,7 +185,10 @@ export interface LoadProgressEvent {
   readonly tablesDone: number
   /** Tables the load copies. */
   readonly tablesTotal: number
-  /** Bytes of source size done (a chunk counts as its share of its table's size), earlier runs' included. */
+  /**
+   * Bytes of source size done (a chunk counts as its share of its table's size), tables finished
+   * by earlier runs included.
+   */
   readonly bytesDone: number
   /** The tables' source size in bytes (`pg_total_relation_size`). */
   readonly bytesTotal: number
@@ -243,7 +251,10 @@ export interface ApplyBatchEvent {
   readonly transactions: number
   /** Rows the batch changed. */
   readonly rows: number
-  /** The end LSN (LSN text) of the last source transaction in the batch, now confirmed to the source. */
+  /**
+   * The end LSN (LSN text) of the last source transaction in the batch, now confirmed to the
+   * source.
+   */
   readonly commitLsn: string
   /** Milliseconds the batch took, from its first change to its commit. */
   readonly durationMs: number

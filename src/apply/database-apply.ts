@@ -51,9 +51,14 @@ import { WalRetention, slotLostError, walRetainedThreshold } from './wal-retenti
 export interface LagSample {
   /** The source database. */
   readonly database: string
-  /** Bytes from the last applied position to the source's `pg_current_wal_lsn()`; 0 when at or past it. */
+  /**
+   * Bytes from the last applied position to the source's `pg_current_wal_lsn()`; 0 when at or past
+   * it.
+   */
   readonly lagBytes: bigint
-  /** Seconds since the source commit time of the last applied transaction; 0 when caught up or idle. */
+  /**
+   * Seconds since the source commit time of the last applied transaction; 0 when caught up or idle.
+   */
   readonly lagSeconds: number
   /** The end of the WAL received from the source, as LSN text (`0/16B3748`). */
   readonly receivedLsn: string

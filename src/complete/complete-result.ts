@@ -23,7 +23,10 @@ export interface CompleteResult {
   readonly sequencesSet: number
   /** Replication slots dropped on the source (one per database the sync streamed). */
   readonly slotsDropped: number
-  /** Publications pgferry had created and dropped on the source (a DBA's named publication is never dropped). */
+  /**
+   * Publications pgferry had created and dropped on the source (a DBA's named publication is never
+   * dropped).
+   */
   readonly publicationsDropped: number
   /** Tables whose row counts were compared source against target (all equal, or it throws). */
   readonly tablesVerified: number

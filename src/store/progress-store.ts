@@ -45,7 +45,10 @@ export interface ProgressEntry {
   readonly kind: string
   /** Unique within the kind, e.g. `db.schema.table#3`. */
   readonly key: string
-  /** The stage's own JSON-serialisable record (e.g. `{ doneAt }`, a chunk's rows); the store does not read it. */
+  /**
+   * The stage's own JSON-serialisable record (e.g. `{ doneAt }`, a chunk's rows); the store does
+   * not read it.
+   */
   readonly value: unknown
 }
 

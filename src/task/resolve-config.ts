@@ -86,7 +86,10 @@ export interface ResolvedTaskConfig {
   readonly startAt: Date | undefined
   /** The caller's labels, frozen; `{}` when none were given. */
   readonly tags: Readonly<Record<string, string>>
-  /** COPY lanes of the full load (and parallel post-data steps): 1–64; default: the cores, between 2 and 8. */
+  /**
+   * COPY lanes of the full load (and parallel post-data steps): 1–64; default: the cores, between 2
+   * and 8.
+   */
   readonly parallelism: number
   /** `undefined` means no cap. */
   readonly throttle: Readonly<ThrottleConfig> | undefined

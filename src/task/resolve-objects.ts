@@ -46,11 +46,17 @@ export interface ResolvedDatabase {
  * @public
  */
 export interface ResolvedObjects {
-  /** `instance`: every database, role and object; `selection`: the databases named (or the source connection's database when `objects` was left out). */
+  /**
+   * `instance`: every database, role and object; `selection`: the databases named (or the source
+   * connection's database when `objects` was left out).
+   */
   readonly mode: 'instance' | 'selection'
   /** The selected databases; undefined for `instance` until the catalog is read. */
   readonly databases: readonly ResolvedDatabase[] | undefined
-  /** Whether the selection is widened by what it depends on; always true for `instance`, default false otherwise. */
+  /**
+   * Whether the selection is widened by what it depends on; always true for `instance`, default
+   * false otherwise.
+   */
   readonly includeDependencies: boolean
 }
 
