@@ -51,7 +51,7 @@ export interface WarningEvent {
   readonly taskId: string
   /** What the warning is about, e.g. `PGFERRY_WAL_RETAINED_HIGH` or `schema-object-exists`. */
   readonly code: string
-  /** Human-readable text; contains no password. */
+  /** Human-readable text. */
   readonly message: string
   /**
    * The object the warning is about, e.g. `db.schema.table`; absent when it is about no one object.
