@@ -12,7 +12,9 @@ export type ErrorSide = 'source' | 'target' | 'internal'
 
 /** Side and retryability registered for a code. @public */
 export interface ErrorCodeInfo {
+  /** The side an error of this code blames unless the thrower says otherwise. */
   readonly side: ErrorSide
+  /** Whether a retry can help, unless the thrower says otherwise. */
   readonly retryable: boolean
 }
 
@@ -108,15 +110,31 @@ export interface PgferryErrorOptions {
  * @public
  */
 export class PgferryError extends Error {
+  /** Always `'PgferryError'`. */
   override readonly name = 'PgferryError'
+  /** The stable code, a key of {@link ERROR_CODES}. */
   readonly code: ErrorCode
+  /** Which side is at fault: the option given, else the code's registered side. */
   readonly side: ErrorSide
+  /**
+   * Whether retrying the same call can succeed: the option given, else the code's registered value.
+   */
   readonly retryable: boolean
+  /**
+   * What to do about it (SQL to run, a setting to change), passwords redacted; undefined when none
+   * is known.
+   */
   readonly fix: string | undefined
+  /** The stage that failed; set when the error crossed the stage runner, else undefined. */
   readonly stage: string | undefined
   /** SQLSTATE of the underlying server error, when there is one. */
   readonly sqlState: string | undefined
 
+  /**
+   * @param code - the stable code; its registered side and retryability are the defaults
+   * @param message - what happened; passwords and connection strings in it are redacted
+   * @param options - side, retryable, cause, fix and stage
+   */
   constructor(code: ErrorCode, message: string, options: PgferryErrorOptions = {}) {
     super(redact(message), options.cause === undefined ? undefined : { cause: options.cause })
     const info = ERROR_CODES[code]

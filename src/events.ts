@@ -5,111 +5,215 @@
 import type { PgferryError } from './errors.js'
 import type { TaskState } from './task/task-state.js'
 
-/** @public */
+/**
+ * Payload of `stage:start`: a stage (built-in or custom) is about to run.
+ * @public
+ */
 export interface StageStartEvent {
+  /** The task that emitted the event. */
   readonly taskId: string
+  /**
+   * The stage's name (`precheck`, `schema`, `fullload`, `incremental`, `complete`, or a custom
+   * stage's).
+   */
   readonly stage: string
 }
-/** @public */
+/**
+ * Payload of `stage:done`: a stage returned without error.
+ * @public
+ */
 export interface StageDoneEvent {
+  /** The task that emitted the event. */
   readonly taskId: string
+  /** The stage's name. */
   readonly stage: string
+  /** Wall-clock time of the stage's `run`, in milliseconds. */
   readonly durationMs: number
 }
-/** @public */
+/**
+ * Payload of `task:state`: the task's stored state changed.
+ * @public
+ */
 export interface StateChangeEvent {
+  /** The task that emitted the event. */
   readonly taskId: string
+  /** The state before the change. */
   readonly from: TaskState
+  /** The state after the change (never equal to `from`). */
   readonly to: TaskState
 }
-/** @public */
+/**
+ * Payload of `warning`: something the caller should know that does not stop the stage.
+ * @public
+ */
 export interface WarningEvent {
+  /** The task that emitted the event. */
   readonly taskId: string
+  /** What the warning is about, e.g. `PGFERRY_WAL_RETAINED_HIGH` or `schema-object-exists`. */
   readonly code: string
+  /** Human-readable text. */
   readonly message: string
-  /** The object the warning is about, e.g. `db.schema.table`. */
+  /**
+   * The object the warning is about, e.g. `db.schema.table`; absent when it is about no one object.
+   */
   readonly object?: string
+  /** The stage that gave the warning. */
   readonly stage?: string
 }
-/** @public */
+/**
+ * Payload of `error`: a stage failed (or a running sync failed). Informational: the error also
+ * rejects the call that ran the stage.
+ * @public
+ */
 export interface ErrorEvent {
+  /** The task that emitted the event. */
   readonly taskId: string
+  /** The stage that failed. */
   readonly stage?: string
+  /** The error, as the rejected promise carries it. */
   readonly error: PgferryError
 }
-/** @public */
+/**
+ * Payload of `precheck:item`: one precheck item's outcome, emitted for every item once the
+ * precheck has run them all, in the order of `PRECHECK_ITEM_IDS`.
+ * @public
+ */
 export interface PrecheckItemEvent {
+  /** The task that emitted the event. */
   readonly taskId: string
+  /** The item's id, one of `PRECHECK_ITEM_IDS`. */
   readonly id: string
+  /** The outcome; `skipped` when the caller skipped a non-passing item. */
   readonly status: 'pass' | 'warn' | 'fail' | 'skipped'
+  /** What was found. */
   readonly message: string
   /** The fix (SQL or setting), for a warn or fail. */
   readonly fix?: string
 }
-/** @public */
+/**
+ * Payload of `schema:object`: one object was created on the target (pre-data by `migrateSchema`,
+ * post-data by `fullLoad`).
+ * @public
+ */
 export interface SchemaObjectEvent {
+  /** The task that emitted the event. */
   readonly taskId: string
+  /** The target database; `''` for instance-wide objects (roles). */
   readonly database: string
+  /** The object's kind, e.g. `table`, `index`, `constraint`, `role`. */
   readonly kind: string
   /** Qualified, human-readable name of the object. */
   readonly name: string
+  /** `pre-data` before the data is loaded, `post-data` (indexes, keys, triggers …) after. */
   readonly phase: 'pre-data' | 'post-data'
 }
-/** @public */
+/**
+ * Payload of `schema:done`: `migrateSchema` finished.
+ * @public
+ */
 export interface SchemaDoneEvent {
+  /** The task that emitted the event. */
   readonly taskId: string
+  /** `all` for a `structure` task (post-data included), else `pre-data`. */
   readonly phase: 'pre-data' | 'post-data' | 'all'
   /** Objects created, per kind. */
   readonly counts: Readonly<Record<string, number>>
+  /** Objects skipped because an earlier run had already created them. */
   readonly skipped: number
 }
-/** @public */
+/**
+ * Payload of `table:start`: the full load began copying a table (its first chunk started).
+ * @public
+ */
 export interface TableStartEvent {
+  /** The task that emitted the event. */
   readonly taskId: string
+  /** The source database. */
   readonly database: string
+  /** The source table, `schema.name`. */
   readonly table: string
+  /** How many chunks the table is copied in (1 when it is not split). */
   readonly chunks: number
 }
-/** @public */
+/**
+ * Payload of `chunk:progress`: a chunk of a table is being copied (every 32 MiB relayed)
+ * or has committed (`done`).
+ * @public
+ */
 export interface ChunkProgressEvent {
+  /** The task that emitted the event. */
   readonly taskId: string
+  /** The source database. */
   readonly database: string
+  /** The source table, `schema.name`. */
   readonly table: string
+  /** The chunk, as `index/count` counting from 1, e.g. `3/8`. */
   readonly chunk: string
+  /** Rows the chunk copied; 0 until `done` (rows are known only when the chunk commits). */
   readonly rows: number
+  /** COPY bytes relayed so far (or in all, when `done`). */
   readonly bytes: number
+  /** True once the chunk and its done row committed on the target. */
   readonly done: boolean
 }
-/** @public */
+/**
+ * Payload of `table:copied`: every chunk of a table committed on the target.
+ * @public
+ */
 export interface TableCopiedEvent {
+  /** The task that emitted the event. */
   readonly taskId: string
+  /** The source database. */
   readonly database: string
+  /** The source table, `schema.name`. */
   readonly table: string
+  /** Rows copied in this run. */
   readonly rows: number
+  /** COPY bytes relayed in this run. */
   readonly bytes: number
+  /** Milliseconds from the table's first chunk starting to its last committing. */
   readonly durationMs: number
 }
-/** @public */
+/**
+ * Payload of `load:progress`: the whole full load's progress, after every chunk that lands.
+ * @public
+ */
 export interface LoadProgressEvent {
+  /** The task that emitted the event. */
   readonly taskId: string
+  /** Tables whose every chunk has landed, earlier runs' included. */
   readonly tablesDone: number
+  /** Tables the load copies. */
   readonly tablesTotal: number
+  /**
+   * Bytes of source size done (a chunk counts as its share of its table's size), tables finished
+   * by earlier runs included.
+   */
   readonly bytesDone: number
+  /** The tables' source size in bytes (`pg_total_relation_size`). */
   readonly bytesTotal: number
-  /** 0–100. */
+  /** 0–100, of bytes. */
   readonly percent: number
-  /** Estimated seconds left, when it can be estimated. */
+  /** Estimated seconds left at this run's rate; undefined until this run has copied something. */
   readonly etaSeconds: number | undefined
 }
-/** @public */
+/**
+ * Payload of `wal:lag`: one source database's lag, sampled every `lagIntervalMs` (default 1 s)
+ * while the incremental sync runs.
+ * @public
+ */
 export interface WalLagEvent {
+  /** The task that emitted the event. */
   readonly taskId: string
+  /** The source database. */
   readonly database: string
   /** Bytes of WAL written on the source and not yet applied on the target. */
   readonly lagBytes: bigint
   /** Seconds between the last applied commit and now, 0 when idle and caught up. */
   readonly lagSeconds: number
+  /** The end of the WAL received from the source, as LSN text (`0/16B3748`). */
   readonly receivedLsn: string
+  /** The end of the last source transaction committed on the target, as LSN text. */
   readonly appliedLsn: string
 }
 /**
@@ -118,9 +222,13 @@ export interface WalLagEvent {
  * @public
  */
 export interface WalRetainedEvent {
+  /** The task that emitted the event. */
   readonly taskId: string
+  /** The source database. */
   readonly database: string
+  /** The replication slot's name. */
   readonly slot: string
+  /** Bytes of WAL the slot holds back: `pg_current_wal_lsn() - restart_lsn`. */
   readonly retainedBytes: bigint
   /** Above this, a `PGFERRY_WAL_RETAINED_HIGH` warning is given (`walRetainedWarnBytes`). */
   readonly thresholdBytes: bigint
@@ -129,13 +237,26 @@ export interface WalRetainedEvent {
   /** v13+, when `max_slot_wal_keep_size` is set: WAL that may still be written before the slot is lost. */
   readonly safeWalSize?: bigint
 }
-/** @public */
+/**
+ * Payload of `apply:batch`: one target transaction of the incremental apply committed (with its
+ * progress) and was confirmed to the source.
+ * @public
+ */
 export interface ApplyBatchEvent {
+  /** The task that emitted the event. */
   readonly taskId: string
+  /** The source database. */
   readonly database: string
+  /** Source transactions the batch applied. */
   readonly transactions: number
+  /** Rows the batch changed. */
   readonly rows: number
+  /**
+   * The end LSN (LSN text) of the last source transaction in the batch, now confirmed to the
+   * source.
+   */
   readonly commitLsn: string
+  /** Milliseconds the batch took, from its first change to its commit. */
   readonly durationMs: number
 }
 
@@ -144,20 +265,35 @@ export interface ApplyBatchEvent {
  * @public
  */
 export interface PgferryEvents {
+  /** The runner, before any stage (built-in or custom) runs. */
   'stage:start': StageStartEvent
+  /** The runner, after a stage returned (a failed precheck included: it returns a report). */
   'stage:done': StageDoneEvent
+  /** The task, whenever its stored state changes (e.g. `ready` → `loading`). */
   'task:state': StateChangeEvent
+  /** `precheck`, once per item after every item ran. */
   'precheck:item': PrecheckItemEvent
+  /** `migrateSchema` for each pre-data object it creates; `fullLoad` for each post-data step. */
   'schema:object': SchemaObjectEvent
+  /** `migrateSchema`, once at its end. */
   'schema:done': SchemaDoneEvent
+  /** `fullLoad`, when a table's first chunk starts in this run. */
   'table:start': TableStartEvent
+  /** `fullLoad`, while a chunk streams (bytes so far) and when it commits (`done`). */
   'chunk:progress': ChunkProgressEvent
+  /** `fullLoad`, when a table's last chunk commits. */
   'table:copied': TableCopiedEvent
+  /** `fullLoad`, after every chunk that commits: the whole load's percent and ETA. */
   'load:progress': LoadProgressEvent
+  /** The incremental sync, per database every `lagIntervalMs`. */
   'wal:lag': WalLagEvent
+  /** The incremental sync, with every lag sample while the slot exists. */
   'wal:retained': WalRetainedEvent
+  /** The incremental sync, after each target transaction commits and is confirmed. */
   'apply:batch': ApplyBatchEvent
+  /** Any stage, through `ctx.warn`: something to know that does not stop the stage. */
   warning: WarningEvent
+  /** The runner when a stage fails, and a running sync when it fails in the background. */
   error: ErrorEvent
 }
 

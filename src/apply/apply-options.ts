@@ -22,6 +22,9 @@ export const DEFAULT_NEW_TABLE_CHECK_MS = 30_000
  * @public
  */
 export interface IncrementalOptions {
+  /**
+   * Aborting stops the sync, also after it started (what is complete is committed; the slots stay).
+   */
   readonly signal?: AbortSignal
   /** Source rows per target transaction. Defaults to 20 000. */
   readonly batchRows?: number

@@ -1,5 +1,5 @@
 /**
- * Where the apply records how far it got (DESIGN.md §3.2): in the *same* target transaction as the
+ * Where the apply records how far it got (ARCHITECTURE.md): in the *same* target transaction as the
  * changes, so "applied" and "recorded" can never disagree after a crash.
  *
  * - `origin` (preferred, what PostgreSQL's own apply worker does, worker.c/origin.c): a replication

@@ -1,6 +1,6 @@
 /**
  * The settings of an apply connection on the target: no user triggers or FK checks (they fired on
- * the source already; DESIGN.md §4), `search_path = pg_catalog` so the type names `format_type`
+ * the source already; ARCHITECTURE.md), `search_path = pg_catalog` so the type names `format_type`
  * prints on this connection are resolved the same way when used as casts, and ISO dates /
  * postgres intervals for the values' text (what the source's walsender is asked to print), and
  * commits that are flushed before they return.
@@ -25,7 +25,7 @@ export async function prepareApplySession(
   await target.query(
     `SET search_path = pg_catalog; SET datestyle = ISO; SET intervalstyle = postgres; SET lock_timeout = 0`,
   )
-  // An apply COMMIT is confirmed to the source right after it returns (DESIGN.md §3.2, §3.9), so
+  // An apply COMMIT is confirmed to the source right after it returns (ARCHITECTURE.md), so
   // it must be flushed by then, whatever the target role or database says: with
   // synchronous_commit = off a target crash would lose transactions the source has already
   // recycled. Every other value flushes locally before COMMIT returns, so it is kept (on,

@@ -15,7 +15,7 @@
  *   with different keys cannot conflict, so their order within the table cannot change the outcome
  *   (a unique column whose value can change hands needs the source's order, issue 10).
  * - Per key, the later change's sent columns win; a column sent as unchanged TOAST keeps what an
- *   earlier change of the group set, or stays untouched on the target (DESIGN.md §3.5). An INSERT
+ *   earlier change of the group set, or stays untouched on the target (ARCHITECTURE.md). An INSERT
  *   followed by UPDATEs stays one INSERT with the merged values.
  * - Changes of different tables are reordered, which nothing on the target can observe when the
  *   session runs with `session_replication_role = replica` (FK and ordinary triggers do not fire)

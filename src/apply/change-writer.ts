@@ -2,8 +2,8 @@
  * Writes decoded changes to the target, inside the apply transaction the caller opened.
  *
  * - INSERT: every published column (an insert never carries unchanged-TOAST values).
- * - UPDATE: the SET list leaves out columns sent as unchanged TOAST ('u' is not NULL: DESIGN.md
- *   §3.5); the row is found by the old key ('K'), the whole old row ('O', REPLICA IDENTITY FULL),
+ * - UPDATE: the SET list leaves out columns sent as unchanged TOAST ('u' is not NULL);
+ *   the row is found by the old key ('K'), the whole old row ('O', REPLICA IDENTITY FULL),
  *   or the new tuple's key columns when the key did not change (no old image).
  * - DELETE: by the key, or for REPLICA IDENTITY FULL by every old column (text-compared, so types
  *   without an equality operator work) and one row only, through its (tableoid, ctid).
@@ -11,7 +11,7 @@
  * - Every UPDATE, DELETE and TRUNCATE names its table with ONLY (`RelationPlan.only`): an
  *   inheritance child is a published table of its own, so its rows change only by its own changes.
  * - Runs of INSERTs into one table are sent set-based: one `INSERT … SELECT … FROM unnest($n::text[])`
- *   per run, each column cast to its target type (DESIGN.md §4); runs of UPDATEs of one table with
+ *   per run, each column cast to its target type; runs of UPDATEs of one table with
  *   the same columns sent and the key kept likewise (`UPDATE … FROM unnest(…)`), a key seen twice
  *   ending the run; where the rows' order can matter (a unique column set), a run that fails on a
  *   unique violation is replayed row by row in the source's order. Any other change flushes the
@@ -240,7 +240,7 @@ export class ChangeWriter {
       throw missingRow(plan, 'UPDATE', full ? undefined : (whereValues as (string | null)[]))
   }
 
-  /** Add a key-kept UPDATE to the run of its table and shape (set-based, DESIGN.md §4). */
+  /** Add a key-kept UPDATE to the run of its table and shape (set-based, ARCHITECTURE.md). */
   async #queueUpdate(
     plan: RelationPlan,
     shape: string,

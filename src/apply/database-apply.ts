@@ -2,7 +2,7 @@
  * The incremental apply of one source database: its replication stream, its apply connection on
  * the target, its progress, and its lag.
  *
- * Correctness rules (DESIGN.md §3.2):
+ * Correctness rules (ARCHITECTURE.md, correctness core):
  * - Consecutive source transactions share one target transaction, which also records the last
  *   one's end LSN (apply-progress.ts); only after that COMMIT is the end LSN confirmed to the
  *   source, so the slot never moves past what the target holds.
@@ -54,10 +54,20 @@ import { WalRetention, slotLostError, walRetainedThreshold } from './wal-retenti
  * @public
  */
 export interface LagSample {
+  /** The source database. */
   readonly database: string
+  /**
+   * Bytes from the last applied position to the source's `pg_current_wal_lsn()`; 0 when at or past
+   * it.
+   */
   readonly lagBytes: bigint
+  /**
+   * Seconds since the source commit time of the last applied transaction; 0 when caught up or idle.
+   */
   readonly lagSeconds: number
+  /** The end of the WAL received from the source, as LSN text (`0/16B3748`). */
   readonly receivedLsn: string
+  /** The end of the last source transaction committed on the target, as LSN text. */
   readonly appliedLsn: string
   /** `pg_current_wal_lsn() - restart_lsn` of the task's slot; undefined once the stream ended. */
   readonly retainedBytes: bigint | undefined

@@ -32,7 +32,7 @@ export class RelationPlan {
   /** `"schema"."name"` on the target. */
   readonly target: string
   /**
-   * The target as the one relation a statement touches (DESIGN.md §3.8): `ONLY "schema"."name"`,
+   * The target as the one relation a statement touches (ARCHITECTURE.md): `ONLY "schema"."name"`,
    * so an inheritance parent's UPDATE, DELETE or TRUNCATE leaves its children (tables of their own,
    * with their own changes) alone; the bare name for a partitioned table, whose rows are all in its
    * partitions (and TRUNCATE refuses ONLY on it).

@@ -3,7 +3,7 @@
  * restarted, the walsender was terminated, the network cut): a retryable PGFERRY_CONNECTION_LOST
  * that names the side and the database and says how to go on. Nothing is lost by it: the apply's
  * open target transaction is rolled back with the session, and the stream starts again from the
- * progress committed on the target (DESIGN.md §3.2).
+ * progress committed on the target (ARCHITECTURE.md, correctness core).
  */
 import { PgferryError, messageOf } from '../errors.js'
 import { isConnectionLoss } from '../pg/connection-loss.js'

@@ -1,5 +1,5 @@
 /**
- * The WAL a task's slot holds back on the source (DESIGN.md §3.7): reported as `wal:retained` with
+ * The WAL a task's slot holds back on the source (ARCHITECTURE.md): reported as `wal:retained` with
  * every lag sample, warned about once it passes a threshold (again after it fell below), and a
  * slot PostgreSQL invalidated (`wal_status = 'lost'`) turned into the error that says the task
  * must load again: the WAL with changes the target still needs is gone.

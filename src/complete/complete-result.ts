@@ -3,6 +3,7 @@
  * @public
  */
 export interface CompleteOptions {
+  /** Aborting stops the stage promptly; the task becomes `paused` and can resume. */
   readonly signal?: AbortSignal
   /** Wait until the data gap is 0 bytes and the lag 0 s before cutting over. Defaults to `true`. */
   readonly waitForZeroLag?: boolean
@@ -18,8 +19,14 @@ export interface CompleteOptions {
  * @public
  */
 export interface CompleteResult {
+  /** Target sequences set to the source's values at cutover. */
   readonly sequencesSet: number
+  /** Replication slots dropped on the source (one per database the sync streamed). */
   readonly slotsDropped: number
+  /**
+   * Publications pgferry had created and dropped on the source (a DBA's named publication is never
+   * dropped).
+   */
   readonly publicationsDropped: number
   /** Tables whose row counts were compared source against target (all equal, or it throws). */
   readonly tablesVerified: number

@@ -1,5 +1,5 @@
 /**
- * The built-in cutover stage (SPEC §6): after the caller has stopped writes to the source,
+ * The built-in cutover stage (see the README): after the caller has stopped writes to the source,
  *
  * 1. fence: write a position past every commit made before it (cutover-fence.ts, asynchronous
  *    commits included), and wait until every database's apply has committed (and confirmed)

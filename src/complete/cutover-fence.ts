@@ -1,5 +1,5 @@
 /**
- * The cutover fence of one source database (DESIGN.md §3.9): a WAL position at or past the commit
+ * The cutover fence of one source database (ARCHITECTURE.md): a WAL position at or past the commit
  * of every transaction committed before it, asynchronous commits included.
  *
  * `pg_current_wal_lsn()` is the WAL *write* position: a transaction committed with

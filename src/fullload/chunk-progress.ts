@@ -1,5 +1,5 @@
 /**
- * Exactly-once chunks (DESIGN.md §3.3): a chunk's "done" row commits in the same target
+ * Exactly-once chunks (ARCHITECTURE.md): a chunk's "done" row commits in the same target
  * transaction as its rows. The task's store may live in another database than the data, so each
  * target database gets a small progress table of its own, `pgferry.copy_done`, created on first
  * use and read on resume. Post-data steps that run in a transaction are marked the same way

@@ -59,7 +59,7 @@ export class LanePool {
     // A role's statement or idle timeouts must not cut a long COPY.
     await source.query(NO_TIMEOUTS)
     await target.query(NO_TIMEOUTS)
-    // Bulk load settings (DESIGN.md §4): no commit flush wait; no user triggers or FK checks.
+    // Bulk load settings (ARCHITECTURE.md): no commit flush wait; no user triggers or FK checks.
     await target.query('SET synchronous_commit = off')
     try {
       await target.query('SET session_replication_role = replica')

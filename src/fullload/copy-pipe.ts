@@ -1,5 +1,5 @@
 /**
- * The COPY pipe (DESIGN.md §4): `pipeline(copyTo, copyFrom)` between two dedicated clients
+ * The COPY pipe (ARCHITECTURE.md): `pipeline(copyTo, copyFrom)` between two dedicated clients
  * (the source's CopyData messages relayed as they are, copy-relay.ts, read into a reused buffer
  * and written straight to the target socket unless TLS is on, direct-relay.ts; with a throttle
  * `pipeline(copyTo, meter, copyFrom)`), bytes passed through untouched, backpressure end to end, memory bounded by the stream

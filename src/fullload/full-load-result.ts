@@ -3,9 +3,13 @@
  * @public
  */
 export interface FullLoadResult {
+  /** Tables the load covers, those an earlier run finished included. */
   readonly tables: number
+  /** Rows copied in this run. */
   readonly rows: number
+  /** COPY bytes relayed in this run. */
   readonly bytes: number
+  /** Wall-clock time of this run, in milliseconds. */
   readonly durationMs: number
   /** Start LSN of the incremental stream per database (`X/Y`), for `full+incremental`. */
   readonly startLsn: Readonly<Record<string, string>>

@@ -25,6 +25,7 @@ import { removeLoadedObjects, removeSourceObjects } from './remove-source-object
  * @public
  */
 export interface FullLoadOptions {
+  /** Aborting stops the stage promptly; the task becomes `paused` and can resume. */
   readonly signal?: AbortSignal
   /** How long creating the replication slot may wait for open transactions. Defaults to 60 000 ms. */
   readonly slotTimeoutMs?: number

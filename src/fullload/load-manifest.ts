@@ -4,7 +4,7 @@
  * selection, before it copies anything, so it always names what the last (the finishing) run
  * copied.
  *
- * Why it is stored: the stages after the load must act on the same set of objects (DESIGN.md §2,
+ * Why it is stored: the stages after the load must act on the same set of objects (ARCHITECTURE.md,
  * the manifest). Re-resolving the selection against the live source catalog at cutover picks up a
  * table created since in a schema selected whole, which is neither on the target nor in the
  * publication, and the cutover then fails on it (issue 10 item 6).

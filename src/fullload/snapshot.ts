@@ -4,7 +4,7 @@
  * - `full`: a REPEATABLE READ READ ONLY transaction that ran `pg_export_snapshot()`, held open
  *   until the copy ends.
  * - `full+incremental`: a logical slot created on a replication connection with an exported
- *   snapshot (DESIGN.md §3.1): the walsender keeps the snapshot valid only until it receives its
+ *   snapshot (ARCHITECTURE.md): the walsender keeps the snapshot valid only until it receives its
  *   next command, so that connection stays silent until the copy ends. The slot's
  *   `consistent_point` is where the incremental stream starts. A temporary slot gives a re-copied
  *   table its own sync point after a crash (PostgreSQL's tablesync does the same).

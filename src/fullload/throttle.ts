@@ -1,5 +1,5 @@
 /**
- * A cap on the source read rate, shared by every COPY worker (SPEC §4: the load must be
+ * A cap on the source read rate, shared by every COPY worker (the load must be
  * throttleable and must not starve the source). A virtual-clock pacer: each chunk of COPY bytes
  * books its share of time; when the booking runs ahead of the wall clock the stream waits, and
  * backpressure stops the source COPY. Rows per second are converted per table from its average

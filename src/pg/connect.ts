@@ -169,7 +169,7 @@ export async function openClient(
 ): Promise<pg.Client> {
   const client = new pg.Client(await clientConfig(conn, options))
   client.on('error', () => {
-    /* reported by the failing query; see TESTING.md on unhandled client errors */
+    /* reported by the failing query; an unhandled client error would crash the process */
   })
   try {
     await client.connect()

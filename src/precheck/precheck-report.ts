@@ -14,7 +14,9 @@ export type PrecheckStatus = 'pass' | 'warn' | 'fail' | 'skipped'
 export interface PrecheckItem {
   /** Stable id, e.g. `source.replication-role`. */
   readonly id: string
+  /** One line saying what the item checks. */
   readonly title: string
+  /** The outcome; `skipped` when the caller skipped a non-passing item. */
   readonly status: PrecheckStatus
   /** Names the exact objects or settings. */
   readonly message: string
@@ -32,6 +34,7 @@ export interface PrecheckItem {
  * @public
  */
 export interface PrecheckFix {
+  /** The server to run it on. */
   readonly side: Side
   /** The database to run it in; `undefined` when any database of the server will do. */
   readonly database?: string
@@ -51,6 +54,7 @@ export interface PrecheckFix {
 export interface PrecheckReport {
   /** False when any item failed (and was not skipped by the caller). */
   readonly ok: boolean
+  /** Every item, in the order of `PRECHECK_ITEM_IDS`. */
   readonly items: readonly PrecheckItem[]
   /** The selection that would pass the dependency check, when it differs from the task's. */
   readonly closure?: ObjectSelection
@@ -61,6 +65,7 @@ export interface PrecheckReport {
  * @public
  */
 export interface PrecheckOptions {
+  /** Aborting stops the precheck promptly. */
   readonly signal?: AbortSignal
   /**
    * Item ids to skip ({@link PRECHECK_ITEM_IDS}); recorded in the store. A skipped item cannot block

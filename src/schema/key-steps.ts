@@ -287,7 +287,7 @@ export function addStatisticsSteps(plan: StepPlan, cat: SourceCatalog): void {
 }
 
 /**
- * A primary key or unique constraint as DESIGN.md §4 builds it: `CREATE UNIQUE INDEX` (from the
+ * A primary key or unique constraint as the README says: `CREATE UNIQUE INDEX` (from the
  * source's `pg_get_indexdef`, so parallel index build and the same storage parameters), then
  * `ADD CONSTRAINT … USING INDEX`, which only attaches it (a moment's ACCESS EXCLUSIVE lock instead
  * of one held for the whole build, so other indexes of the table build meanwhile), as pgcopydb

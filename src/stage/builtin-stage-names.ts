@@ -10,5 +10,8 @@ export const BUILTIN_STAGE_NAMES = [
   'complete',
 ] as const
 
-/** @public */
+/**
+ * The name of a built-in stage.
+ * @public
+ */
 export type BuiltinStageName = (typeof BUILTIN_STAGE_NAMES)[number]

@@ -32,13 +32,17 @@ export interface ConnectOptions {
  * @public
  */
 export interface StageContext {
+  /** The task's id. */
   readonly taskId: string
   /** The stage being run. */
   readonly stage: string
+  /** The task's resolved, frozen config. */
   readonly config: ResolvedTaskConfig
+  /** The task's progress store: a stage records here what lets it resume. */
   readonly store: ProgressStore
   /** Aborted when the caller aborts, or the task is closed. Stages must stop promptly. */
   readonly signal: AbortSignal
+  /** Emit a typed event on the task (see `PgferryEvents`). */
   readonly emit: EmitFn
   /** A connected `pg` client; closed automatically when the stage ends unless `keep` is set. */
   connect(side: Side, options?: ConnectOptions): Promise<pg.Client>

@@ -20,8 +20,10 @@ export class MemoryStore implements ProgressStore {
   readonly #progress = new Map<string, Map<string, ProgressEntry>>()
   readonly #events = new Map<string, StoredEvent[]>()
 
+  /** {@inheritDoc ProgressStore.init} */
   async init(): Promise<void> {}
 
+  /** {@inheritDoc ProgressStore.saveTask} */
   async saveTask(record: TaskRecord): Promise<void> {
     if (this.#tasks.has(record.id)) {
       throw new PgferryError('PGFERRY_TASK_EXISTS', `task ${record.id} already exists`, {
@@ -31,17 +33,20 @@ export class MemoryStore implements ProgressStore {
     this.#tasks.set(record.id, structuredClone(record))
   }
 
+  /** {@inheritDoc ProgressStore.loadTask} */
   async loadTask(id: string): Promise<TaskRecord | undefined> {
     const r = this.#tasks.get(id)
     return r === undefined ? undefined : structuredClone(r)
   }
 
+  /** {@inheritDoc ProgressStore.listTasks} */
   async listTasks(): Promise<TaskRecord[]> {
     return [...this.#tasks.values()]
       .map((r) => structuredClone(r))
       .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
   }
 
+  /** {@inheritDoc ProgressStore.updateTask} */
   async updateTask(id: string, patch: TaskPatch, expectState?: TaskState): Promise<boolean> {
     const r = this.#tasks.get(id)
     if (r === undefined) return false
@@ -50,6 +55,7 @@ export class MemoryStore implements ProgressStore {
     return true
   }
 
+  /** {@inheritDoc ProgressStore.deleteTask} */
   async deleteTask(id: string): Promise<void> {
     this.#tasks.delete(id)
     this.#events.delete(id)
@@ -57,12 +63,14 @@ export class MemoryStore implements ProgressStore {
       if (key.startsWith(`${id}\0`)) this.#progress.delete(key)
   }
 
+  /** {@inheritDoc ProgressStore.getProgress} */
   async getProgress(taskId: string, kind: string): Promise<ProgressEntry[]> {
     return [...(this.#progress.get(`${taskId}\0${kind}`)?.values() ?? [])].map((e) =>
       structuredClone(e),
     )
   }
 
+  /** {@inheritDoc ProgressStore.putProgress} */
   async putProgress(taskId: string, entries: readonly ProgressEntry[]): Promise<void> {
     for (const e of entries) {
       const k = `${taskId}\0${e.kind}`
@@ -72,21 +80,25 @@ export class MemoryStore implements ProgressStore {
     }
   }
 
+  /** {@inheritDoc ProgressStore.deleteProgress} */
   async deleteProgress(taskId: string, kind: string, key?: string): Promise<void> {
     const k = `${taskId}\0${kind}`
     if (key === undefined) this.#progress.delete(k)
     else this.#progress.get(k)?.delete(key)
   }
 
+  /** {@inheritDoc ProgressStore.appendEvent} */
   async appendEvent(taskId: string, event: StoredEvent): Promise<void> {
     let list = this.#events.get(taskId)
     if (list === undefined) this.#events.set(taskId, (list = []))
     list.push(structuredClone(event))
   }
 
+  /** {@inheritDoc ProgressStore.listEvents} */
   async listEvents(taskId: string): Promise<StoredEvent[]> {
     return (this.#events.get(taskId) ?? []).map((e) => structuredClone(e))
   }
 
+  /** {@inheritDoc ProgressStore.close} */
   async close(): Promise<void> {}
 }

@@ -17,7 +17,10 @@ import type {
   TaskRecord,
 } from './progress-store.js'
 
-/** @public */
+/**
+ * The schema {@link PgStore} keeps its tables in unless `PgStoreOptions.schema` names another.
+ * @public
+ */
 export const DEFAULT_STORE_SCHEMA = 'pgferry'
 
 /** Store DDL by version; `$S` is the quoted schema name. Append only, never edit a shipped entry. */
@@ -102,6 +105,11 @@ export class PgStore implements ProgressStore {
   #pool: pg.Pool | undefined
   #init: Promise<void> | undefined
 
+  /**
+   * Connects lazily, on first use (a pool on `options.database`, else the connection's database).
+   * @param connection - where the store lives, usually the task's resolved target
+   * @param options - the schema (default `pgferry`) and database
+   */
   constructor(connection: ResolvedConnection, options: PgStoreOptions = {}) {
     this.#conn = connection
     this.#database = options.database ?? connection.database
@@ -191,6 +199,7 @@ export class PgStore implements ProgressStore {
     )
   }
 
+  /** {@inheritDoc ProgressStore.init} */
   init(): Promise<void> {
     this.#init ??= this.#migrate().catch((error: unknown) => {
       this.#init = undefined
@@ -263,6 +272,7 @@ export class PgStore implements ProgressStore {
     return v.rows[0]?.version ?? 0
   }
 
+  /** {@inheritDoc ProgressStore.saveTask} */
   async saveTask(t: TaskRecord): Promise<void> {
     try {
       await this.#query(
@@ -292,17 +302,20 @@ export class PgStore implements ProgressStore {
     }
   }
 
+  /** {@inheritDoc ProgressStore.loadTask} */
   async loadTask(id: string): Promise<TaskRecord | undefined> {
     const r = await this.#query<TaskRow>(`SELECT * FROM $S.task WHERE id = $1`, [id])
     const row = r.rows[0]
     return row === undefined ? undefined : toRecord(row)
   }
 
+  /** {@inheritDoc ProgressStore.listTasks} */
   async listTasks(): Promise<TaskRecord[]> {
     const r = await this.#query<TaskRow>(`SELECT * FROM $S.task ORDER BY created_at, id`)
     return r.rows.map(toRecord)
   }
 
+  /** {@inheritDoc ProgressStore.updateTask} */
   async updateTask(id: string, patch: TaskPatch, expectState?: TaskState): Promise<boolean> {
     const sets: string[] = ['updated_at = now()']
     const values: unknown[] = [id]
@@ -323,10 +336,12 @@ export class PgStore implements ProgressStore {
     return r.rowCount === 1
   }
 
+  /** {@inheritDoc ProgressStore.deleteTask} */
   async deleteTask(id: string): Promise<void> {
     await this.#query(`DELETE FROM $S.task WHERE id = $1`, [id])
   }
 
+  /** {@inheritDoc ProgressStore.getProgress} */
   async getProgress(taskId: string, kind: string): Promise<ProgressEntry[]> {
     const r = await this.#query<{ kind: string; key: string; value: unknown }>(
       `SELECT kind, key, value FROM $S.progress WHERE task_id = $1 AND kind = $2 ORDER BY key`,
@@ -335,6 +350,7 @@ export class PgStore implements ProgressStore {
     return r.rows
   }
 
+  /** {@inheritDoc ProgressStore.putProgress} */
   async putProgress(taskId: string, entries: readonly ProgressEntry[]): Promise<void> {
     if (entries.length === 0) return
     await this.#query(
@@ -348,6 +364,7 @@ export class PgStore implements ProgressStore {
     )
   }
 
+  /** {@inheritDoc ProgressStore.deleteProgress} */
   async deleteProgress(taskId: string, kind: string, key?: string): Promise<void> {
     if (key === undefined)
       await this.#query(`DELETE FROM $S.progress WHERE task_id = $1 AND kind = $2`, [taskId, kind])
@@ -359,6 +376,7 @@ export class PgStore implements ProgressStore {
       ])
   }
 
+  /** {@inheritDoc ProgressStore.appendEvent} */
   async appendEvent(taskId: string, event: StoredEvent): Promise<void> {
     await this.#query(`INSERT INTO $S.event (task_id, at, name, payload) VALUES ($1, $2, $3, $4)`, [
       taskId,
@@ -368,6 +386,7 @@ export class PgStore implements ProgressStore {
     ])
   }
 
+  /** {@inheritDoc ProgressStore.listEvents} */
   async listEvents(taskId: string): Promise<StoredEvent[]> {
     const r = await this.#query<{ at: Date; name: string; payload: Record<string, unknown> }>(
       `SELECT at, name, payload FROM $S.event WHERE task_id = $1 ORDER BY id`,
@@ -376,6 +395,7 @@ export class PgStore implements ProgressStore {
     return r.rows
   }
 
+  /** {@inheritDoc ProgressStore.close} */
   async close(): Promise<void> {
     const pool = this.#pool
     this.#pool = undefined

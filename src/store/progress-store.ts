@@ -1,5 +1,5 @@
 /**
- * The progress store contract (DESIGN.md §5). The store is what makes every stage resumable and
+ * The progress store contract (ARCHITECTURE.md). The store is what makes every stage resumable and
  * what `listTasks()` reads. Progress entries are generic (`kind` + `key` → JSON value) so each stage
  * keeps what it needs (per-object DDL done, per-chunk copy done, apply LSN) without the store
  * knowing the stage; a stage that needs atomicity with its own target writes (a COPY chunk and its
@@ -12,11 +12,17 @@ import type { TaskState } from '../task/task-state.js'
  * @public
  */
 export interface TaskRecord {
+  /** The task's id. */
   readonly id: string
+  /** The task's human-readable name. */
   readonly name: string
+  /** The migration type (`structure`, `full` or `full+incremental`). */
   readonly type: string
+  /** The task's state, as its last transition left it. */
   readonly state: TaskState
+  /** The resolved config as JSON, enough to reopen the task (passwords and stages left out). */
   readonly config: Readonly<Record<string, unknown>>
+  /** The caller's labels. */
   readonly tags: Readonly<Record<string, string>>
   /** The stage the task is in or last ran. */
   readonly stage: string | undefined
@@ -24,7 +30,9 @@ export interface TaskRecord {
   readonly error: string | undefined
   /** Precheck items the caller chose to skip. */
   readonly skippedChecks: readonly string[]
+  /** When the task was created. */
   readonly createdAt: Date
+  /** When the record last changed. */
   readonly updatedAt: Date
 }
 
@@ -37,6 +45,10 @@ export interface ProgressEntry {
   readonly kind: string
   /** Unique within the kind, e.g. `db.schema.table#3`. */
   readonly key: string
+  /**
+   * The stage's own JSON-serialisable record (e.g. `{ doneAt }`, a chunk's rows); the store does
+   * not read it.
+   */
   readonly value: unknown
 }
 
@@ -45,8 +57,11 @@ export interface ProgressEntry {
  * @public
  */
 export interface StoredEvent {
+  /** When it was emitted. */
   readonly at: Date
+  /** The event's name: `warning`, `error`, `task:state` or `stage:done`. */
   readonly name: string
+  /** The event's payload as emitted; for `error`, the error serialised to plain JSON. */
   readonly payload: Readonly<Record<string, unknown>>
 }
 
@@ -55,9 +70,13 @@ export interface StoredEvent {
  * @public
  */
 export interface TaskPatch {
+  /** The new state; absent: unchanged. */
   readonly state?: TaskState
+  /** The stage the task is in; `undefined` clears it, absent leaves it. */
   readonly stage?: string | undefined
+  /** The last failure's message, redacted; `undefined` clears it, absent leaves it. */
   readonly error?: string | undefined
+  /** Precheck items the caller skipped; absent: unchanged. */
   readonly skippedChecks?: readonly string[]
 }
 
@@ -71,7 +90,9 @@ export interface ProgressStore {
   init(): Promise<void>
   /** Insert a new task; rejects with `PGFERRY_TASK_EXISTS` if the id is taken. */
   saveTask(record: TaskRecord): Promise<void>
+  /** The task with this id, or undefined when there is none. */
   loadTask(id: string): Promise<TaskRecord | undefined>
+  /** Every task, oldest first. */
   listTasks(): Promise<TaskRecord[]>
   /**
    * Update a task. With `expectState`, only when the stored state is that one (compare-and-set, so
@@ -80,11 +101,15 @@ export interface ProgressStore {
   updateTask(id: string, patch: TaskPatch, expectState?: TaskState): Promise<boolean>
   /** Remove the task with all its progress and events. */
   deleteTask(id: string): Promise<void>
+  /** A task's entries of one kind, ordered by key; empty when there are none. */
   getProgress(taskId: string, kind: string): Promise<ProgressEntry[]>
   /** Upsert entries (same kind + key replaces). */
   putProgress(taskId: string, entries: readonly ProgressEntry[]): Promise<void>
+  /** Remove a task's entries of one kind, or only the one with `key` when given. */
   deleteProgress(taskId: string, kind: string, key?: string): Promise<void>
+  /** Keep an event of a task. */
   appendEvent(taskId: string, event: StoredEvent): Promise<void>
+  /** A task's kept events, in the order they were appended. */
   listEvents(taskId: string): Promise<StoredEvent[]>
   /** Release connections. */
   close(): Promise<void>

@@ -1,5 +1,5 @@
 /**
- * What pgferry creates or changes on the source (DESIGN.md §3.7), recorded in the store *before*
+ * What pgferry creates or changes on the source (ARCHITECTURE.md), recorded in the store *before*
  * it is created: a publication, a logical slot, a table's replica identity. Every failure path,
  * `complete` and `task.delete()` remove what these records name, so a crash at any point between
  * the record and the object (or between the object and the task's other progress) leaves nothing

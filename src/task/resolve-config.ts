@@ -31,14 +31,20 @@ export type { ResolvedConnection } from './resolve-connection.js'
 export { resolveObjects, wholeSchema } from './resolve-objects.js'
 export type { ResolvedObjects, ResolvedDatabase, ResolvedSchema } from './resolve-objects.js'
 
-/** @public */
+/**
+ * The default `ownership`: keep the source's owners and grants.
+ * @public
+ */
 export const DEFAULT_OWNERSHIP: Ownership = 'keep'
 /**
  * Tables without a key or replica identity are refused unless the task opts in.
  * @public
  */
 export const DEFAULT_REPLICA_IDENTITY: ReplicaIdentityPolicy = 'require'
-/** @public */
+/**
+ * Every {@link MigrationType}, in the order of how much they do.
+ * @public
+ */
 export const MIGRATION_TYPES: readonly MigrationType[] = ['structure', 'full', 'full+incremental']
 
 /**
@@ -64,15 +70,26 @@ export function defaultParallelism(): number {
  * @public
  */
 export interface ResolvedTaskConfig {
+  /** The task's id: the one given, else a random UUID. */
   readonly id: string
+  /** The task's human-readable name. */
   readonly name: string
+  /** What the task migrates: structure only, a full load, or a full load and then a sync. */
   readonly type: MigrationType
+  /** The source connection (its password held apart, never here). */
   readonly source: ResolvedConnection
+  /** The target connection (its password held apart, never here). */
   readonly target: ResolvedConnection
+  /** What to migrate: the whole instance or a selection of databases, schemas and objects. */
   readonly objects: ResolvedObjects
   /** `undefined` means immediately. */
   readonly startAt: Date | undefined
+  /** The caller's labels, frozen; `{}` when none were given. */
   readonly tags: Readonly<Record<string, string>>
+  /**
+   * COPY lanes of the full load (and parallel post-data steps): 1–64; default: the cores, between 2
+   * and 8.
+   */
   readonly parallelism: number
   /** `undefined` means no cap. */
   readonly throttle: Readonly<ThrottleConfig> | undefined
@@ -84,7 +101,9 @@ export interface ResolvedTaskConfig {
   readonly replicaIdentity: ReplicaIdentityPolicy
   /** A publication the DBA made; `undefined`: pgferry makes its own. */
   readonly publication: string | undefined
+  /** Where progress lives: a schema in the target, memory, or a store the caller passed. */
   readonly store: 'target' | 'memory' | 'custom'
+  /** The caller's custom stages, validated and frozen; empty when none. */
   readonly stages: readonly Stage[]
 }
 

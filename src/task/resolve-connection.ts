@@ -8,11 +8,20 @@ import { registerSecret } from '../pg/redact.js'
 import { invalid, isRecord } from './config-checks.js'
 import type { ConnectionConfig, ConnectionInput } from './task-config.js'
 
-/** @public */
+/**
+ * The TCP port used when neither the config nor `PGPORT` gives one.
+ * @public
+ */
 export const DEFAULT_PORT = 5432
-/** @public */
+/**
+ * The connect timeout, in milliseconds, when the config gives no `connectionTimeoutMillis`.
+ * @public
+ */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
-/** @public */
+/**
+ * The `application_name` pgferry's sessions show in `pg_stat_activity` unless the config names one.
+ * @public
+ */
 export const DEFAULT_APPLICATION_NAME = 'pgferry'
 
 /**
@@ -20,12 +29,19 @@ export const DEFAULT_APPLICATION_NAME = 'pgferry'
  * @public
  */
 export interface ResolvedConnection {
+  /** Host name, IP or socket directory: the config's, else `PGHOST`, else `localhost`. */
   readonly host: string
+  /** TCP port: the config's, else `PGPORT`, else 5432. */
   readonly port: number
+  /** User name: the config's, else `PGUSER`, else `postgres`. */
   readonly user: string
+  /** The database connected to first: the config's, else `PGDATABASE`, else `postgres`. */
   readonly database: string
+  /** `false` (the default), `true`, or node's TLS options (frozen), as `pg` takes them. */
   readonly ssl: boolean | Readonly<Record<string, unknown>>
+  /** Connect timeout in milliseconds; default 10 000. */
   readonly connectionTimeoutMillis: number
+  /** The sessions' `application_name`; default `pgferry`. */
   readonly applicationName: string
   /** Whether a password (or password function) was given. */
   readonly hasPassword: boolean

@@ -5,23 +5,35 @@ import { invalid, isRecord, nonEmptyString } from './config-checks.js'
 import type { ResolvedConnection } from './resolve-connection.js'
 import type { ObjectsInput, SchemaSelection } from './task-config.js'
 
-/** @public */
+/**
+ * One selected schema, normalised.
+ * @public
+ */
 export interface ResolvedSchema {
+  /** Name on the source. */
   readonly name: string
   /** Name on the target. */
   readonly as: string
-  /** `undefined` for a kind means "every object of that kind". */
+  /** Tables (partitioned and foreign ones included) selected by name; undefined: every table. */
   readonly tables: readonly string[] | undefined
+  /** Views (and materialized views) selected by name; undefined: every view. */
   readonly views: readonly string[] | undefined
+  /** Sequences selected by name; undefined: every sequence. */
   readonly sequences: readonly string[] | undefined
+  /** Functions selected by name; undefined: every function. */
   readonly functions: readonly string[] | undefined
+  /** Relation names left out of the schema; empty when none. */
   readonly exclude: readonly string[]
   /** True when no list was given: the whole schema. */
   readonly whole: boolean
 }
 
-/** @public */
+/**
+ * One selected database, normalised.
+ * @public
+ */
 export interface ResolvedDatabase {
+  /** Name on the source. */
   readonly name: string
   /** Name on the target. */
   readonly as: string
@@ -34,8 +46,17 @@ export interface ResolvedDatabase {
  * @public
  */
 export interface ResolvedObjects {
+  /**
+   * `instance`: every database, role and object; `selection`: the databases named (or the source
+   * connection's database when `objects` was left out).
+   */
   readonly mode: 'instance' | 'selection'
+  /** The selected databases; undefined for `instance` until the catalog is read. */
   readonly databases: readonly ResolvedDatabase[] | undefined
+  /**
+   * Whether the selection is widened by what it depends on; always true for `instance`, default
+   * false otherwise.
+   */
   readonly includeDependencies: boolean
 }
 

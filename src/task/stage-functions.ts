@@ -1,5 +1,5 @@
 /**
- * The stage calls as free functions, the shape DESIGN.md §1 shows. Each is `task.<method>()`.
+ * The stage calls as free functions, the shape of the README's example. Each is `task.<method>()`.
  */
 import type { PrecheckOptions, PrecheckReport } from '../precheck/precheck-report.js'
 import type { SchemaResult } from '../schema/schema-result.js'

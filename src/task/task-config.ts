@@ -51,9 +51,13 @@ export type ConnectionInput = string | ConnectionConfig
  * @public
  */
 export interface SchemaSelection {
+  /** Tables to migrate, by name (partitioned and foreign tables included). */
   readonly tables?: readonly string[]
+  /** Views and materialized views to migrate, by name. */
   readonly views?: readonly string[]
+  /** Sequences to migrate, by name (a selected table's owned sequences come with it). */
   readonly sequences?: readonly string[]
+  /** Functions and procedures to migrate, by name. */
   readonly functions?: readonly string[]
   /** Tables to leave out (e.g. unlogged ones the precheck refused). */
   readonly exclude?: readonly string[]

@@ -1,5 +1,5 @@
 /**
- * The replication slots a task holds on the source and the WAL each retains (DESIGN.md §3.7: a
+ * The replication slots a task holds on the source and the WAL each retains (ARCHITECTURE.md: a
  * paused task keeps its slot and reports the WAL it retains). Read from `pg_replication_slots`, so
  * it works from any process, with or without the task open; `pgferry status --source` shows it.
  */
@@ -15,6 +15,7 @@ import { resolveConnection } from './resolve-connection.js'
  * @public
  */
 export interface TaskSlot {
+  /** The replication slot's name. */
   readonly slot: string
   /** The source database it streams. */
   readonly database: string

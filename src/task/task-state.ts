@@ -1,5 +1,5 @@
 /**
- * Task states of SPEC.md §1 and the only moves between them. An illegal move is an error, never a
+ * The task states and the only moves between them. An illegal move is an error, never a
  * silent no-op: a caller that sees a rejected transition has a bug or a race to fix.
  */
 import { PgferryError } from '../errors.js'

@@ -39,6 +39,7 @@ export interface StageCallOptions {
  * @public
  */
 export interface RunResult {
+  /** The task's state when the run returned (e.g. `incremental_sync`, `completed`). */
   readonly state: TaskState
   /** The value each stage returned in this run, by stage name. */
   readonly results: Readonly<Record<string, unknown>>
@@ -71,7 +72,9 @@ const KEPT_EVENTS = new Set<keyof PgferryEvents>(['warning', 'error', 'task:stat
  * @public
  */
 export class Task extends EventEmitter<PgferryListeners> {
+  /** The task's id (`config.id`), the key to reopen it with `openTask`. */
   readonly id: string
+  /** The task's resolved, frozen config. */
   readonly config: ResolvedTaskConfig
   readonly #store: ProgressStore
   readonly #ownsStore: boolean

@@ -20,7 +20,9 @@ export interface CountedTable {
 export interface CountMismatch {
   /** `schema.name` on the source. */
   readonly table: string
+  /** Rows of the table alone (`ONLY`) on the source. */
   readonly sourceRows: number
+  /** Rows of the table alone (`ONLY`) on the target. */
   readonly targetRows: number
 }
 

@@ -95,7 +95,9 @@ describe('tables truncated on the source in successive rounds of one load (16 â†
   it('copies them again round after round until every table is loaded', async () => {
     const db = await pair.source.createDatabase('trunc_rounds')
     await pair.source.query(ROUNDS_SCHEMA, [], db)
-    const task = await structuredTask(pair, db, { config: { parallelism: 1, type: 'full+incremental' } })
+    const task = await structuredTask(pair, db, {
+      config: { parallelism: 1, type: 'full+incremental' },
+    })
     // One lane copies largest first: bulk, t1 â€¦ t6. A round ends at the first table found
     // rewritten under its snapshot, and the next copies the unfinished ones under a new snapshot.
     // Each round's held table (a lock on the target table holds its COPY) lets the table after it
