@@ -1,5 +1,5 @@
 /**
- * Throwaway PostgreSQL clusters from the npm-shipped binaries (TESTING.md). Used by the tests, the
+ * Throwaway PostgreSQL clusters from the npm-shipped binaries. Used by the tests, the
  * demo and the benchmarks. A cluster runs as `nobody` when we are root (PostgreSQL refuses root),
  * dies with this process (`setpriv --pdeathsig`), listens on a free loopback port, and its data
  * directory is removed on stop; directories of dead owners are swept by `sweepStaleClusters`.

@@ -1,6 +1,6 @@
 /**
  * Fault tests hold a backend in place with a lock it waits on, instead of racing a running stage
- * for it (TESTING.md: "create the condition you need"). A session here takes the lock; the stage's
+ * for it (a fault test creates the condition it needs). A session here takes the lock; the stage's
  * statement then waits on it, visibly, for as long as the test needs.
  */
 import type pg from 'pg'

@@ -1,6 +1,5 @@
 /**
- * A local TCP proxy for network fault tests (TESTING.md: "cut the connection through a local TCP
- * proxy"). A test points a connection at the proxy instead of the server, then creates the
+ * A local TCP proxy for network fault tests: a connection is cut, held or black-holed here. A test points a connection at the proxy instead of the server, then creates the
  * condition it needs instead of racing for it: it holds one connection's server→client bytes
  * (after an allowance, so a stream is cut mid-message), finds the connection by the port the
  * server sees (`client_port` in pg_stat_activity), and cuts it (a TCP reset on both sides).
