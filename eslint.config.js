@@ -16,6 +16,18 @@ export default tseslint.config(
     },
   },
   {
+    // type-aware: a promise nobody awaits or handles is a bug in a tool that must not lose work;
+    // a deliberate fire-and-forget is written `void p` with a comment that says why
+    files: ['src/**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+    },
+  },
+  {
     files: ['**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
