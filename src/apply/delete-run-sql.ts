@@ -1,7 +1,8 @@
 /**
  * The statement of a set-based DELETE run by key (ChangeWriter): one text array per key column.
- * A one-column key is matched with `= ANY($1::type[])`, which the planner turns into one index scan
- * over the sorted values; a wider key joins `unnest(…)` on every key column. Either returns the
+ * A one-column key not of an array type is matched with `= ANY($1::type[])`, which the planner
+ * turns into one index scan over the sorted values; a wider key (or an array) joins `unnest(…)` on
+ * every key column. Either returns the
  * number of rows deleted, which must be the run's rows (one row per key: a key deleted twice needs
  * an INSERT between, which ends the run).
  */
@@ -11,8 +12,10 @@ import type { PlannedStatement, RelationPlan } from './relation-plan.js'
 export function deleteRunSql(plan: RelationPlan): PlannedStatement {
   return plan.statement('DN', () => {
     const keys = plan.keys
-    if (keys.length === 1) {
-      const i = keys[0] as number
+    const one = keys[0] as number
+    // `x[]` of an array type is the same type as `x`: ANY would compare the key with its elements
+    if (keys.length === 1 && !(plan.types[one] ?? '').endsWith(']')) {
+      const i = one
       return `DELETE FROM ${plan.only} WHERE ${plan.columns[i] ?? ''} = ANY ($1::${plan.types[i] ?? ''}[])`
     }
     const arrays: string[] = []

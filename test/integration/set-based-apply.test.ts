@@ -60,6 +60,8 @@ describe('set-based apply (16 → 16)', () => {
       `CREATE TABLE k1 (id int PRIMARY KEY, v text);
        CREATE TABLE k2 (a int, b text, v text, PRIMARY KEY (a, b));
        CREATE TABLE kt (id int PRIMARY KEY, big text, v int);
+       CREATE TABLE ka (id int[] PRIMARY KEY, v text);
+       INSERT INTO ka SELECT ARRAY[g, g + 1], 'v' || g FROM generate_series(1, 100) g;
        ALTER TABLE kt ALTER big SET STORAGE EXTERNAL;
        INSERT INTO k1 SELECT g, 'v' || g FROM generate_series(1, 6000) g;
        INSERT INTO k2 SELECT g / 3, 'b' || (g % 3), 'v' || g FROM generate_series(1, 6000) g;
@@ -68,18 +70,20 @@ describe('set-based apply (16 → 16)', () => {
       db,
     )
     const task = await loadedTask(pair, db)
-    await countStatements(db, ['k1', 'k2', 'kt'])
+    await countStatements(db, ['k1', 'k2', 'kt', 'ka'])
     const c = await pair.source.client(db)
     try {
       const sync = await task.startIncremental()
       const same = async (): Promise<void> => {
         await caughtUp(sync, pair.source)
-        for (const t of ['k1', 'k2', 'kt'])
+        for (const t of ['k1', 'k2', 'kt', 'ka'])
           expect(await tableDigest(pair.target, db, t), t).toBe(
             await tableDigest(pair.source, db, t),
           )
       }
-      await c.query(`DELETE FROM k1 WHERE id % 2 = 0; DELETE FROM k2 WHERE a % 2 = 0`)
+      // an array key: ANY over an array of arrays would compare the key with their elements
+      await c.query(`DELETE FROM k1 WHERE id % 2 = 0; DELETE FROM k2 WHERE a % 2 = 0;
+                     DELETE FROM ka WHERE id[1] % 2 = 0`)
       await same()
       // 3,000 rows of each: one statement per run of 2,000, not one per row
       const deletes = await takeStatements(db)
