@@ -209,6 +209,39 @@ describe('set-based apply (16 → 16)', () => {
     }
   }, 180_000)
 
+  it('a REPLICA IDENTITY FULL run that moves UNIQUE values up one by one is replayed row by row in the source order', async () => {
+    const db = await pair.source.createDatabase('setfullunique')
+    await pair.source.query(
+      `CREATE TABLE fu (a int, u int UNIQUE, v text);
+       ALTER TABLE fu REPLICA IDENTITY FULL;
+       INSERT INTO fu SELECT g, g, 'v' || g FROM generate_series(1, 500) g;`,
+      [],
+      db,
+    )
+    const task = await loadedTask(pair, db)
+    await countStatements(db, ['fu'])
+    const c = await pair.source.client(db)
+    try {
+      const sync = await task.startIncremental()
+      // each u into the value the row above it freed: only this order passes the UNIQUE index
+      await c.query(`DO $$ BEGIN
+          FOR i IN REVERSE 500..1 LOOP
+            UPDATE fu SET u = u + 1 WHERE u = i;
+          END LOOP;
+        END $$`)
+      await caughtUp(sync, pair.source)
+      expect(await tableDigest(pair.target, db, 'fu')).toBe(
+        await tableDigest(pair.source, db, 'fu'),
+      )
+      // the set-based statement failed and was rolled back; the run went row by row
+      const statements = await takeStatements(db)
+      expect(statements['fu:UPDATE']).toBe(500)
+    } finally {
+      await c.end()
+      await task.close()
+    }
+  }, 180_000)
+
   it('a set-based DELETE or UPDATE that does not find every row stops the sync: the target diverged, and nothing of the transaction is applied', async () => {
     const cases = [
       ['dk', 'id int PRIMARY KEY', 'DELETE FROM dk', 'true'],
