@@ -23,8 +23,12 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { PgferryError, messageOf } from '../errors.js'
 
-/** Defaults to 64 MiB: a few streamed transactions of logical_decoding_work_mem (64 MB) each. */
-export const DEFAULT_SPOOL_MEMORY_LIMIT = 64 * 1024 * 1024
+/**
+ * Defaults to 8 MiB. Messages are held one Buffer each, and a row change is ~100 bytes: at 64 MiB a
+ * 1M-row transaction kept ~650k Buffers, and Node's RSS peaked at 376 MB (issue 11: budget 200 MB);
+ * at 8 MiB, 195 MB. Past the limit a transaction spills to its file at sequential-write speed.
+ */
+export const DEFAULT_SPOOL_MEMORY_LIMIT = 8 * 1024 * 1024
 /** Writes to the spill file are batched to this size; one sync write of it takes well under 1 ms. */
 const WRITE_BATCH = 256 * 1024
 /** Spill files are read back in chunks of this size. */
@@ -34,7 +38,7 @@ const LENGTH_PREFIX = 4
 
 /** @public */
 export interface StreamSpoolOptions {
-  /** Bytes held in memory across all open transactions before spilling to disk. Defaults to 64 MiB. */
+  /** Bytes held in memory across all open transactions before spilling to disk. Defaults to 8 MiB. */
   readonly memoryLimit?: number
   /** Where spill files go. Defaults to the OS temporary directory. */
   readonly directory?: string

@@ -8,9 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PgferryError } from '../../src/index.js'
 import { startPair, type ClusterPair } from '../harness/cluster.js'
 import type { IncrementalSync } from '../../src/apply/incremental-sync.js'
-import type { LagSample } from '../../src/apply/database-apply.js'
-import { parseLsn } from '../../src/wal/lsn.js'
-import { eventually, loadedTask, tableDigest } from '../harness/incremental-fixture.js'
+import { caughtUp as waitCaughtUp } from '../harness/caught-up.js'
+import { loadedTask, tableDigest } from '../harness/incremental-fixture.js'
 
 let pair: ClusterPair
 beforeAll(async () => {
@@ -33,22 +32,9 @@ async function onlyDigests(db: string, tables: readonly string[]): Promise<strin
   return out
 }
 
-/**
- * Wait until every source change so far is committed on the target: the applied position reaches
- * the source's WAL position read now (a failed apply never gets there, and its failure is thrown).
- */
+/** Wait until the target has every source change so far (caught-up.ts). */
 async function caughtUp(sync: IncrementalSync, source = pair.source): Promise<void> {
-  let failure: unknown
-  sync.done.catch((e: unknown) => {
-    failure = e
-  })
-  const r = await source.query<{ l: string }>(`SELECT pg_current_wal_lsn()::text AS l`)
-  const fence = parseLsn(r.rows[0]?.l ?? '0/0')
-  await eventually(async () => {
-    if (failure !== undefined) throw failure
-    const lags = (await sync.lag()) as readonly LagSample[]
-    return lags.every((l) => parseLsn(l.appliedLsn) >= fence)
-  }, 60_000)
+  await waitCaughtUp(sync, source)
 }
 
 /**
