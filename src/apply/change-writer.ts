@@ -38,7 +38,7 @@ import type { PlannedStatement, RelationPlan } from './relation-plan.js'
 import { updateRunSql, type UpdateRunSql } from './update-run-sql.js'
 import { IdentityRelaxer } from './identity-relaxer.js'
 import { fullMask, fullMatch, fullRowValues } from './full-row-match.js'
-import { deleteRunSql } from './delete-run-sql.js'
+import { deleteRunSql, keyUnnest } from './delete-run-sql.js'
 import { fullRunSql } from './full-run-sql.js'
 import { applyFailed, missingRow } from './write-errors.js'
 
@@ -408,15 +408,7 @@ export class ChangeWriter {
   async #missingKey(run: Run): Promise<(string | null)[] | undefined> {
     const plan = run.plan
     const keys = plan.keys
-    const arrays: string[] = []
-    const names: string[] = []
-    const match: string[] = []
-    for (let k = 0; k < keys.length; k++) {
-      const i = keys[k] as number
-      arrays.push(`$${k + 1}::text[]`)
-      names.push(`k${k}`)
-      match.push(`t.${plan.columns[i] ?? ''} = u.k${k}::${plan.types[i] ?? ''}`)
-    }
+    const { arrays, names, match } = keyUnnest(plan)
     const r = await this.#client.query<Record<string, string | null>>({
       text: `SELECT ${names.join(', ')} FROM unnest(${arrays.join(', ')}) AS u(${names.join(', ')})
               WHERE NOT EXISTS (SELECT 1 FROM ${plan.only} t WHERE ${match.join(' AND ')}) LIMIT 1`,

@@ -18,15 +18,29 @@ export function deleteRunSql(plan: RelationPlan): PlannedStatement {
       const i = one
       return `DELETE FROM ${plan.only} WHERE ${plan.columns[i] ?? ''} = ANY ($1::${plan.types[i] ?? ''}[])`
     }
-    const arrays: string[] = []
-    const names: string[] = []
-    const match: string[] = []
-    for (let k = 0; k < keys.length; k++) {
-      const i = keys[k] as number
-      arrays.push(`$${k + 1}::text[]`)
-      names.push(`k${k}`)
-      match.push(`t.${plan.columns[i] ?? ''} = u.k${k}::${plan.types[i] ?? ''}`)
-    }
+    const { arrays, names, match } = keyUnnest(plan)
     return `DELETE FROM ${plan.only} AS t USING unnest(${arrays.join(', ')}) AS u(${names.join(', ')}) WHERE ${match.join(' AND ')}`
   })
+}
+
+/**
+ * A run's keys as `unnest(arrays) AS u(names)`, one text array per key column (parameters $1…),
+ * and the condition (`match`) that joins `u` to the table aliased `t` by every key column, each
+ * value cast to its column's type.
+ */
+export function keyUnnest(plan: RelationPlan): {
+  arrays: string[]
+  names: string[]
+  match: string[]
+} {
+  const arrays: string[] = []
+  const names: string[] = []
+  const match: string[] = []
+  for (let k = 0; k < plan.keys.length; k++) {
+    const i = plan.keys[k] as number
+    arrays.push(`$${k + 1}::text[]`)
+    names.push(`k${k}`)
+    match.push(`t.${plan.columns[i] ?? ''} = u.k${k}::${plan.types[i] ?? ''}`)
+  }
+  return { arrays, names, match }
 }
