@@ -14,9 +14,30 @@
  * ctid) each. A change whose old image is another change's new image in the same run ends the run
  * (ChangeWriter), so every image names a row as it was before the run.
  *
+ * A table with an index: the text match alone serves no index, so each run scanned the whole table
+ * (twice: once for the images' rows, once to reach them by ctid under `enable_nestloop = off`). When
+ * a matched column leads a btree index of the target (`lead`), both scans are first narrowed to
+ * `col = ANY(<its old values>::type[])`, plus `OR col IS NULL` when the run has a NULL there, which
+ * the index serves. The text match stays the rule; the prefilter only narrows the candidates and
+ * never drops a row the rule matches, because text-equal implies equal for every type with a btree
+ * opclass: both sides are the same target type in the same session (the run's values are cast to
+ * it before their text is compared, so typmod rounding and the session TimeZone/DateStyle apply to
+ * both alike), and the type's output function never prints two unequal values alike: -0 and 0
+ * print differently but are equal (kept), NaN equals NaN under btree (float and numeric), 1.0 and
+ * 1.00 print differently but are equal (kept), a timestamptz prints its offset, a citext or
+ * nondeterministic-collation text equal as text is equal under its collation. A NULL image value
+ * matches only a NULL column (`col::text IS NULL`), which `col IS NULL` keeps. Arrays are left out
+ * (target-table.ts): a text array does not cast to an array of arrays element by element.
+ *
  * Parameters: for an UPDATE one text array per SET column, then one per matched old column.
  */
 import type { PlannedStatement, RelationPlan } from './relation-plan.js'
+
+/** The indexed column that narrows a run: its place in `match`, and whether the run has a NULL in it. */
+export interface FullRunLead {
+  readonly k: number
+  readonly nulls: boolean
+}
 
 /**
  * Build (once per plan and shape) a FULL-identity run's statement; it returns the rows changed.
@@ -27,8 +48,10 @@ export function fullRunSql(
   shape: string,
   sets: readonly number[],
   match: readonly number[],
+  lead: FullRunLead | undefined,
 ): PlannedStatement {
-  return plan.statement(shape, () => {
+  const key = lead === undefined ? shape : `${shape}:L${lead.k}${lead.nulls ? 'n' : ''}`
+  return plan.statement(key, () => {
     const arrays: string[] = []
     const names: string[] = []
     const carried: string[] = []
@@ -57,17 +80,25 @@ export function fullRunSql(
       ofTable.push(`coalesce(${col}::text, '') AS v${k}, ${col}::text IS NULL AS z${k}`)
       join.push(`r.v${k} = t.v${k}`, `r.z${k} = t.z${k}`)
     }
+    // the prefilter, on the table (`x`) and on the rows reached by ctid (`d`)
+    const narrow = (alias: string): string => {
+      if (lead === undefined) return ''
+      const i = match[lead.k] as number
+      const col = `${alias}.${plan.columns[i] ?? ''}`
+      const values = `${col} = ANY(($${sets.length + lead.k + 1}::text[])::${plan.types[i] ?? 'text'}[])`
+      return lead.nulls ? ` AND (${values} OR ${col} IS NULL)` : ` AND ${values}`
+    }
     const img = image.join(', ')
     const r = `r AS (SELECT ${[...carried, img].join(', ')}, row_number() OVER (PARTITION BY ${img}) AS rn
          FROM (SELECT ${[...carried.map((n) => `u.${n}`), ...ofRun].join(', ')}
                  FROM unnest(${arrays.join(', ')}) AS u(${names.join(', ')})) u)`
     const t = `t AS (SELECT rel, tid, ${img}, row_number() OVER (PARTITION BY ${img}) AS rn
-         FROM (SELECT tableoid AS rel, ctid AS tid, ${ofTable.join(', ')} FROM ${plan.only}) x
+         FROM (SELECT tableoid AS rel, ctid AS tid, ${ofTable.join(', ')} FROM ${plan.only} x WHERE true${narrow('x')}) x
         WHERE (${img}) IN (SELECT ${img} FROM r))`
     const m = `m AS (SELECT ${['t.rel', 't.tid', ...carried.map((n) => `r.${n}`)].join(', ')}
          FROM r JOIN t ON ${[...join, 'r.rn = t.rn'].join(' AND ')})`
     return sets.length === 0
-      ? `WITH ${r}, ${t}, ${m} DELETE FROM ${plan.only} AS d USING m WHERE d.tableoid = m.rel AND d.ctid = m.tid`
-      : `WITH ${r}, ${t}, ${m} UPDATE ${plan.only} AS d SET ${set.join(', ')} FROM m WHERE d.tableoid = m.rel AND d.ctid = m.tid`
+      ? `WITH ${r}, ${t}, ${m} DELETE FROM ${plan.only} AS d USING m WHERE d.tableoid = m.rel AND d.ctid = m.tid${narrow('d')}`
+      : `WITH ${r}, ${t}, ${m} UPDATE ${plan.only} AS d SET ${set.join(', ')} FROM m WHERE d.tableoid = m.rel AND d.ctid = m.tid${narrow('d')}`
   })
 }

@@ -61,6 +61,8 @@ export class RelationPlan {
   readonly #keySet: boolean[] = []
   /** By column index: in an immediate unique or exclusion index of the target (TargetColumn). */
   readonly #unique: boolean[] = []
+  /** By column index: leads a btree index of the target (TargetColumn). */
+  readonly #indexed: boolean[] = []
   readonly #written: boolean[] = []
   readonly #always: boolean[] = []
 
@@ -144,6 +146,7 @@ export class RelationPlan {
       if (col.isKey) keys.push(i)
       this.#keySet.push(col.isKey)
       this.#unique.push(t?.unique === true)
+      this.#indexed.push(t?.indexed === true)
       this.#written.push(t !== undefined && !t.generated)
       this.#always.push(t?.identity === 'a')
       if (t?.identity === 'a') always.push(quoteIdent(t.name))
@@ -203,6 +206,11 @@ export class RelationPlan {
   /** Whether column `i` is written (not dropped since on both sides). */
   isWritten(i: number): boolean {
     return this.#written[i] === true
+  }
+
+  /** Whether column `i` leads a btree index of the target table (full-run-sql.ts). */
+  isIndexed(i: number): boolean {
+    return this.#indexed[i] === true
   }
 
   /** Whether column `i` is part of the replica identity key. */

@@ -23,6 +23,12 @@ export interface TargetColumn {
    * predicate of one: the order in which rows get such a column's values can make a statement fail.
    */
   readonly unique: boolean
+  /**
+   * The first key column of a valid, non-partial btree index with the type's default operator class
+   * and the column's collation, so `col = ANY(array)` can be found through it (full-run-sql.ts).
+   * Never an array type: its text array would not cast to an array of arrays element by element.
+   */
+  readonly indexed: boolean
 }
 
 /** A target table. */
@@ -57,6 +63,7 @@ export async function readTargetTable(
     generated: boolean
     identity: string
     unique: boolean
+    indexed: boolean
   }>(
     `SELECT c.relkind = 'p' AS partitioned, rn.nspname AS root_schema, rc.relname AS root_name,
             a.attname AS name,
@@ -67,7 +74,16 @@ export async function readTargetTable(
                      WHERE i.indrelid = c.oid AND (i.indisunique OR i.indisexclusion)
                        AND i.indimmediate
                        AND (a.attnum = ANY (i.indkey::int2[]) OR i.indexprs IS NOT NULL
-                            OR i.indpred IS NOT NULL)) AS unique
+                            OR i.indpred IS NOT NULL)) AS unique,
+            EXISTS (SELECT 1 FROM pg_index i
+                      JOIN pg_class ic ON ic.oid = i.indexrelid
+                      JOIN pg_am am ON am.oid = ic.relam
+                      JOIN pg_opclass oc ON oc.oid = i.indclass[0]
+                      JOIN pg_type ty ON ty.oid = a.atttypid
+                     WHERE i.indrelid = c.oid AND i.indkey[0] = a.attnum AND i.indisvalid
+                       AND i.indpred IS NULL AND am.amname = 'btree' AND oc.opcdefault
+                       AND i.indcollation[0] = a.attcollation
+                       AND ty.typcategory <> 'A') AS indexed
        FROM pg_class c
        JOIN pg_namespace n ON n.oid = c.relnamespace
        -- a row with no column when the table has none (a zero-column table exists all the same)
@@ -96,6 +112,7 @@ export async function readTargetTable(
         generated: x.generated,
         identity: x.identity,
         unique: x.unique,
+        indexed: x.indexed,
       })),
   }
 }

@@ -2,7 +2,8 @@
  * Set-based apply of every change kind (issue 11), 16 → 16: DELETEs by a one-column and a
  * two-column key, UPDATEs that change the key (shifted keys, swaps through a spare key, a row moved
  * twice, unchanged TOAST beside the key), and DELETEs and UPDATEs of a REPLICA IDENTITY FULL table
- * (identical rows, NULLs, json without equality, a row changed twice, unchanged TOAST). Each case
+ * (identical rows, NULLs, json without equality, a row changed twice, unchanged TOAST), also through
+ * a btree index of the target (never a scan of the whole table per run). Each case
  * checks the target's rows against the source's by SQL, and counts the statements that reached the
  * target table with a statement trigger (ENABLE ALWAYS, so it fires under the apply's
  * session_replication_role = replica): thousands of rows must take a handful of statements, not one
@@ -10,7 +11,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startPair, type ClusterPair } from '../harness/cluster.js'
-import { loadedTask, tableDigest } from '../harness/incremental-fixture.js'
+import { eventually, loadedTask, tableDigest } from '../harness/incremental-fixture.js'
 import { caughtUp } from '../harness/caught-up.js'
 
 let pair: ClusterPair
@@ -203,6 +204,97 @@ describe('set-based apply (16 → 16)', () => {
         db,
       )
       expect(big.rows[0]?.n).toBe(30)
+    } finally {
+      await c.end()
+      await task.close()
+    }
+  }, 180_000)
+
+  it('REPLICA IDENTITY FULL runs find their rows through a btree index of the target: duplicates and NULLs in the indexed column, numeric 1.0 vs 1.00, unchanged TOAST, the indexed column changed', async () => {
+    const db = await pair.source.createDatabase('setfullidx')
+    // fi: three identical copies of most rows, id NULL on every eleventh, big out of line on some;
+    // fn: numerics equal as numbers (1.0, 1.00, 1) but not as the text the source sends, three each;
+    // filler rows no change touches, so that a scan of the whole table is the planner's worse choice
+    await pair.source.query(
+      `CREATE TABLE fi (id int, b text, big text);
+       ALTER TABLE fi REPLICA IDENTITY FULL;
+       ALTER TABLE fi ALTER big SET STORAGE EXTERNAL;
+       CREATE INDEX fi_id ON fi (id);
+       INSERT INTO fi SELECT CASE WHEN g % 11 <> 0 THEN g % 1000 END, 'b' || (g % 1000),
+                             CASE WHEN g % 1000 BETWEEN 900 AND 909 THEN repeat(md5((g % 1000)::text), 100) END
+                        FROM generate_series(1, 3000) g;
+       INSERT INTO fi SELECT g, 'filler', NULL FROM generate_series(100000, 199999) g;
+       CREATE TABLE fn (n numeric, v text);
+       ALTER TABLE fn REPLICA IDENTITY FULL;
+       CREATE INDEX fn_n ON fn (n);
+       INSERT INTO fn SELECT n::numeric, 'v' FROM unnest(ARRAY['1.0', '1.00', '1', '2.5', '2.50', NULL]) n,
+                                                  generate_series(1, 3);
+       INSERT INTO fn SELECT g, 'filler' FROM generate_series(100, 9999) g;`,
+      [],
+      db,
+    )
+    const task = await loadedTask(pair, db)
+    type Counts = { seq: number; idx: number; ins: number; changed: number }
+    const counts = async (t: string): Promise<Counts> => {
+      const r = await pair.target.query<Counts>(
+        `SELECT seq_scan::int AS seq, coalesce(idx_scan, 0)::int AS idx, n_tup_ins::int AS ins,
+                (n_tup_upd + n_tup_del)::int AS changed
+           FROM pg_stat_user_tables WHERE relname = $1`,
+        [t],
+        db,
+      )
+      return r.rows[0] as Counts
+    }
+    // the full load's own statistics reported, then counted afresh from here
+    await eventually(
+      async () => (await counts('fi')).ins === 103_000 && (await counts('fn')).ins === 9918,
+      60_000,
+    )
+    await pair.target.query(
+      `SELECT pg_stat_reset_single_table_counters('fi'::regclass), pg_stat_reset_single_table_counters('fn'::regclass)`,
+      [],
+      db,
+    )
+    const c = await pair.source.client(db)
+    try {
+      const sync = await task.startIncremental()
+      let changed = 0
+      const run = async (sql: string): Promise<void> => {
+        changed += (await c.query(sql)).rowCount ?? 0
+      }
+      // two of three identical copies (duplicates in the indexed column)
+      await run(
+        `DELETE FROM fi WHERE id < 300 AND ctid NOT IN (SELECT max(ctid) FROM fi WHERE id < 300 GROUP BY id)`,
+      )
+      // NULLs in the indexed column among the images
+      await run(`UPDATE fi SET b = b || '.' WHERE id BETWEEN 300 AND 599 OR id IS NULL`)
+      // the indexed column changed, unchanged TOAST (big not sent) beside it
+      await run(`UPDATE fi SET id = id + 5000 WHERE big IS NOT NULL AND id IS NOT NULL`)
+      await run(`UPDATE fi SET id = id + 1 WHERE id BETWEEN 600 AND 699`)
+      // typed-equal but text-unequal rows pass the index and are left by the text match
+      await run(`UPDATE fn SET v = 'w' WHERE n::text = '1.0'`)
+      await run(`DELETE FROM fn WHERE n::text = '2.5' OR n IS NULL`)
+      await caughtUp(sync, pair.source)
+      // read before any digest, which scans the tables itself
+      let fi: Counts | undefined
+      let fn: Counts | undefined
+      await eventually(async () => {
+        fi = await counts('fi')
+        fn = await counts('fn')
+        return fi.changed + fn.changed === changed
+      }, 60_000)
+      expect(fi?.seq).toBe(0)
+      expect(fn?.seq).toBe(0)
+      expect(fi?.idx).toBeGreaterThan(0)
+      expect(fn?.idx).toBeGreaterThan(0)
+      for (const t of ['fi', 'fn'])
+        expect(await tableDigest(pair.target, db, t)).toBe(await tableDigest(pair.source, db, t))
+      const big = await pair.target.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM fi WHERE big = repeat(md5((id - 5000)::text), 100)`,
+        [],
+        db,
+      )
+      expect(big.rows[0]?.n).toBe(27)
     } finally {
       await c.end()
       await task.close()

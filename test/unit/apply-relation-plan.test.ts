@@ -34,6 +34,7 @@ function target(columns: [string, string, number, boolean?][]): TargetColumn[] {
     generated: generated === true,
     identity: '',
     unique: false,
+    indexed: false,
   }))
 }
 
