@@ -167,28 +167,41 @@ async function resumeAndComplete(
   expect(task.state).toBe('completed')
 }
 
+/**
+ * The shape of a fault test: a sync under a running writer, `fault` (it breaks a connection), a
+ * retryable PGFERRY_CONNECTION_LOST on `side`, then a resume that ends equal and leaves nothing.
+ */
+async function survivesFault(
+  task: Task,
+  db: string,
+  side: 'source' | 'target',
+  fault: (client: pg.Client) => Promise<void>,
+): Promise<void> {
+  const { sync, writer, client } = await syncUnderWriter(task, db)
+  try {
+    await fault(client)
+    expectRetryableLoss(await failureOf(sync.done), side, db)
+    await resumeAndComplete(task, writer)
+    await expectEqualAndClean(db)
+  } finally {
+    await writer.stop()
+    await client.end()
+    await release(task)
+  }
+}
+
 describe('network and server faults around a migration (16 → 16)', () => {
   it('the target restarted with -m immediate mid-apply: a retryable error, then a resume ends equal', async () => {
     const db = await sourceDatabase('trestart')
-    const task = await loadedTask(pair, db)
-    const { sync, writer, client } = await syncUnderWriter(task, db)
-    try {
-      await pair.target.restart({ immediate: true })
-      expectRetryableLoss(await failureOf(sync.done), 'target', db)
-      await resumeAndComplete(task, writer)
-      await expectEqualAndClean(db)
-    } finally {
-      await writer.stop()
-      await client.end()
-      await release(task)
-    }
+    await survivesFault(await loadedTask(pair, db), db, 'target', () =>
+      pair.target.restart({ immediate: true }),
+    )
   }, 300_000)
 
   it('the walsender terminated mid-sync: a retryable error, then a resume ends equal', async () => {
     const db = await sourceDatabase('walsender')
     const task = await loadedTask(pair, db)
-    const { sync, writer, client } = await syncUnderWriter(task, db)
-    try {
+    await survivesFault(task, db, 'source', async () => {
       const { databases } = await readLoadProgress(task.store, task.id)
       const slot = databases.get(db)?.slot
       const r = await pair.source.query<{ pid: number }>(
@@ -197,44 +210,32 @@ describe('network and server faults around a migration (16 → 16)', () => {
       )
       expect(r.rowCount).toBe(1)
       await pair.source.query(`SELECT pg_terminate_backend($1)`, [r.rows[0]?.pid])
-      expectRetryableLoss(await failureOf(sync.done), 'source', db)
-      await resumeAndComplete(task, writer)
-      await expectEqualAndClean(db)
-    } finally {
-      await writer.stop()
-      await client.end()
-      await release(task)
-    }
+    })
   }, 300_000)
 
   it('the replication connection cut through a proxy mid-stream: a retryable error, then a resume ends equal', async () => {
     const db = await sourceDatabase('replcut')
     const proxy = await startTcpProxy(pair.source.host, pair.source.port)
     const task = await loadedTask(pair, db, { config: { source: throughProxy(proxy, db) } })
-    const { sync, writer, client } = await syncUnderWriter(task, db)
     try {
-      const { databases } = await readLoadProgress(task.store, task.id)
-      const r = await pair.source.query<{ port: number }>(
-        `SELECT a.client_port AS port FROM pg_replication_slots s JOIN pg_stat_activity a ON a.pid = s.active_pid WHERE s.slot_name = $1`,
-        [databases.get(db)?.slot],
-      )
-      const conn = proxy.byServerPort(r.rows[0]?.port ?? -1)
-      expect(conn).toBeDefined()
-      // a transaction of several MB (streamed in pieces), and the stream held 64 kB into what
-      // follows: the cut lands at an arbitrary byte of the stream, inside a message
-      conn?.hold(64 * 1024)
-      await client.query(
-        `INSERT INTO items (name, js) SELECT 'bulk ' || g, jsonb_build_object('pad', repeat('x', 300)) FROM generate_series(1, 20000) g`,
-      )
-      await eventually(async () => conn?.held === true, 120_000)
-      conn?.cut()
-      expectRetryableLoss(await failureOf(sync.done), 'source', db)
-      await resumeAndComplete(task, writer)
-      await expectEqualAndClean(db)
+      await survivesFault(task, db, 'source', async (client) => {
+        const { databases } = await readLoadProgress(task.store, task.id)
+        const r = await pair.source.query<{ port: number }>(
+          `SELECT a.client_port AS port FROM pg_replication_slots s JOIN pg_stat_activity a ON a.pid = s.active_pid WHERE s.slot_name = $1`,
+          [databases.get(db)?.slot],
+        )
+        const conn = proxy.byServerPort(r.rows[0]?.port ?? -1)
+        expect(conn).toBeDefined()
+        // a transaction of several MB (streamed in pieces), and the stream held 64 kB into what
+        // follows: the cut lands at an arbitrary byte of the stream, inside a message
+        conn?.hold(64 * 1024)
+        await client.query(
+          `INSERT INTO items (name, js) SELECT 'bulk ' || g, jsonb_build_object('pad', repeat('x', 300)) FROM generate_series(1, 20000) g`,
+        )
+        await eventually(async () => conn?.held === true, 120_000)
+        conn?.cut()
+      })
     } finally {
-      await writer.stop()
-      await client.end()
-      await release(task)
       await proxy.close()
     }
   }, 300_000)
