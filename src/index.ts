@@ -69,7 +69,8 @@ export type {
   StoredEvent,
 } from './model/progress-store.js'
 export { MemoryStore } from './store/memory-store.js'
-export { PgStore, DEFAULT_STORE_SCHEMA } from './store/pg-store.js'
+export { PgStore } from './store/pg-store.js'
+export { DEFAULT_STORE_SCHEMA } from './model/store-schema.js'
 export type { PgStoreOptions } from './store/pg-store.js'
 export type {
   PrecheckReport,

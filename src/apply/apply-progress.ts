@@ -18,8 +18,8 @@ import { createHash } from 'node:crypto'
 import type pg from 'pg'
 import { sqlStateOf } from '../errors.js'
 import { quoteIdent } from '../pg/quote.js'
-import { ORIGINS_EXHAUSTED_SQLSTATE, originsExhausted } from '../pg/origins-exhausted.js'
-import { DEFAULT_STORE_SCHEMA } from '../store/pg-store.js'
+import { ORIGINS_EXHAUSTED_SQLSTATE, originsExhausted } from './origins-exhausted.js'
+import { DEFAULT_STORE_SCHEMA } from '../model/store-schema.js'
 import { formatLsn, parseLsn } from '../wal/lsn.js'
 
 /** The target-side fallback progress table, qualified. */

@@ -18,7 +18,7 @@ import {
   searchPathOf,
   type ScannedRelation,
 } from './function-body-references.js'
-import { DEFAULT_STORE_SCHEMA } from '../store/pg-store.js'
+import { DEFAULT_STORE_SCHEMA } from '../model/store-schema.js'
 import type { ResolvedDatabase, ResolvedSchema } from '../model/resolved-objects.js'
 import { versionNum } from './server-version.js'
 

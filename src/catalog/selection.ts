@@ -9,7 +9,7 @@
  */
 import type pg from 'pg'
 import { addDependencies } from './dependencies.js'
-import { DEFAULT_STORE_SCHEMA } from '../store/pg-store.js'
+import { DEFAULT_STORE_SCHEMA } from '../model/store-schema.js'
 import {
   wholeSchema,
   type ResolvedDatabase,

@@ -11,7 +11,7 @@
  * truncated and copied again, since rows copied under two snapshots need not fit together.
  */
 import type pg from 'pg'
-import { DEFAULT_STORE_SCHEMA } from '../store/pg-store.js'
+import { DEFAULT_STORE_SCHEMA } from '../model/store-schema.js'
 import { quoteIdent } from '../pg/quote.js'
 
 const S = quoteIdent(DEFAULT_STORE_SCHEMA)

@@ -16,12 +16,7 @@ import type {
   TaskPatch,
   TaskRecord,
 } from '../model/progress-store.js'
-
-/**
- * The schema {@link PgStore} keeps its tables in unless `PgStoreOptions.schema` names another.
- * @public
- */
-export const DEFAULT_STORE_SCHEMA = 'pgferry'
+import { DEFAULT_STORE_SCHEMA } from '../model/store-schema.js'
 
 /** Store DDL by version; `$S` is the quoted schema name. Append only, never edit a shipped entry. */
 const MIGRATIONS: readonly string[] = [
