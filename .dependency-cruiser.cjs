@@ -1,0 +1,136 @@
+/* global module -- dependency-cruiser reads a CommonJS config */
+/**
+ * The layering of src/ (ARCHITECTURE.md, "Layers"), checked by `npm run lint:deps` in `npm test`,
+ * so that the map stays true. Each layer may import only the layers below it; no file cycle, no
+ * folder cycle. Violations that another change is removing right now are listed in
+ * .dependency-cruiser-known-violations.json (ARCHITECTURE.md says who removes each); any new one
+ * fails the run.
+ *
+ * @type {import('dependency-cruiser').IConfiguration}
+ */
+
+// Bottom → top. A file matching a layer's paths may import only files of the layers before it,
+// and files of its own layer (subject to the cycle rules).
+const LAYERS = [
+  { name: 'model', paths: ['^src/model/'] },
+  { name: 'errors', paths: ['^src/errors[.]ts$', '^src/redact[.]ts$', '^src/wal/lsn[.]ts$'] },
+  { name: 'pg', paths: ['^src/pg/'] },
+  // wal/lsn.ts (LSN arithmetic) sits below pg/, the rest of wal/ beside catalog/ and store/.
+  { name: 'catalog-wal-store', paths: ['^src/catalog/', '^src/wal/(?!lsn[.]ts$)', '^src/store/'] },
+  // The stage folders, in the order they build on each other: verify/ and schema/ need only the
+  // layers below; the full load runs the schema's post-data; the apply reads the load's manifest
+  // and sync points; complete drains the apply; the precheck, on top, checks what each of them
+  // will need (the publication coverage of the load, the cutover fence, the apply's origins).
+  { name: 'verify-schema', paths: ['^src/verify/', '^src/schema/'] },
+  { name: 'fullload', paths: ['^src/fullload/'] },
+  { name: 'apply', paths: ['^src/apply/'] },
+  { name: 'complete', paths: ['^src/complete/'] },
+  { name: 'precheck', paths: ['^src/precheck/'] },
+  { name: 'stage', paths: ['^src/stage/'] },
+  { name: 'task', paths: ['^src/task/'] },
+  { name: 'api', paths: ['^src/index[.]ts$', '^src/internals[.]ts$'] },
+  { name: 'cli', paths: ['^src/cli/'] },
+]
+
+/** One rule per layer: nothing in it imports a layer above it. */
+// model/ has its own, stricter rules below (it may import the types of errors.ts), so the layer
+// rules start above it.
+const layerRules = LAYERS.slice(0, -1).flatMap((layer, i) =>
+  i === 0
+    ? []
+    : [
+        {
+          name: `layer-${layer.name}`,
+          severity: 'error',
+          comment:
+            `${layer.name} imports a higher layer. Move the shared type or constant down (into src/model/ ` +
+            `if it is a pure type), or move the importing code up; see ARCHITECTURE.md "Layers".`,
+          from: { path: layer.paths },
+          to: { path: LAYERS.slice(i + 1).flatMap((l) => l.paths) },
+        },
+      ],
+)
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment:
+        'A file cycle: split the shared part into a file both import, or move it down a layer. ' +
+        'Only the pure types of src/model/ may refer to each other (see no-circular-model).',
+      from: { pathNot: '^src/model/' },
+      to: { circular: true },
+    },
+    {
+      // The config holds the custom stages and a stage's context holds the config: types that
+      // refer to each other, erased at compile time. Any runtime edge in a model cycle is an error.
+      name: 'no-circular-model',
+      severity: 'error',
+      comment: 'A cycle in src/model/ through a runtime import: only type-only imports may cycle.',
+      from: { path: '^src/model/' },
+      to: { circular: true, via: { dependencyTypesNot: ['type-only'] } },
+    },
+    {
+      name: 'no-folder-cycle',
+      severity: 'error',
+      comment: 'A folder cycle: the folders of src/ form layers; see ARCHITECTURE.md "Layers".',
+      scope: 'folder',
+      from: { path: '^src/' },
+      to: { circular: true },
+    },
+    ...layerRules,
+    {
+      name: 'model-imports-nothing-above',
+      severity: 'error',
+      comment:
+        'src/model/ is pure types and constants: it may import only the types of errors.ts ' +
+        '(type-only), and packages for types.',
+      from: { path: '^src/model/' },
+      to: { path: '^src/', pathNot: '^src/model/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'model-types-only-from-errors',
+      severity: 'error',
+      comment: 'src/model/ may import from src/ outside itself only the types of errors.ts.',
+      from: { path: '^src/model/' },
+      to: { path: '^src/', pathNot: ['^src/model/', '^src/errors[.]ts$'] },
+    },
+    {
+      name: 'errors-import-nothing-of-pgferry',
+      severity: 'error',
+      comment:
+        'errors.ts and redact.ts sit just above the model and import nothing of pgferry but ' +
+        'each other, so that every layer may throw and redact without a cycle.',
+      from: { path: ['^src/errors[.]ts$', '^src/redact[.]ts$'] },
+      to: { path: '^src/', pathNot: ['^src/errors[.]ts$', '^src/redact[.]ts$'] },
+    },
+    {
+      name: 'cli-through-public-api',
+      severity: 'error',
+      comment:
+        'The pgferry command uses the public API only, as any caller would: import from ' +
+        'src/index.ts, not from the folders behind it.',
+      from: { path: '^src/cli/' },
+      to: { path: '^src/', pathNot: ['^src/cli/', '^src/index[.]ts$'] },
+    },
+    {
+      name: 'not-to-unresolvable',
+      severity: 'error',
+      comment: 'An import that does not resolve to a file or an installed package.',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    includeOnly: '^src/',
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      extensions: ['.ts', '.js'],
+    },
+  },
+}
