@@ -48,9 +48,10 @@ import { writeCutoverFence } from './cutover-fence.js'
 import { withoutDroppedRelations } from './dropped-relations.js'
 import { refreshMatviews } from '../schema/refresh-matviews.js'
 import type { CompleteResult } from './complete-result.js'
+import { PROGRESS_KINDS } from '../model/progress-kinds.js'
 
 /** Progress kind of the cutover: `<db>/drained` (value: fence) and `<db>/done`. */
-export const COMPLETE_KIND = 'complete'
+export const COMPLETE_KIND = PROGRESS_KINDS.complete
 
 /** How long the drain may take by default. */
 export const DEFAULT_COMPLETE_TIMEOUT_MS = 600_000

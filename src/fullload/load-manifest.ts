@@ -11,9 +11,10 @@
  */
 import type { RelKind, SelectedRelation } from '../catalog/selection.js'
 import type { ProgressStore } from '../model/progress-store.js'
+import { PROGRESS_KINDS } from '../model/progress-kinds.js'
 
 /** Progress kind of a database's manifest. */
-export const LOAD_MANIFEST_KIND = 'fullload-manifest'
+export const LOAD_MANIFEST_KIND = PROGRESS_KINDS.loadManifest
 
 /** A relation as the full load migrated it. */
 export interface MigratedRelation {

@@ -22,11 +22,12 @@
  * database (chunk-progress.ts); those are the full load's own business.
  */
 import type { ProgressStore } from '../model/progress-store.js'
+import { PROGRESS_KINDS } from '../model/progress-kinds.js'
 
 /** Progress kind of a database's load. */
-export const LOADED_DATABASE_KIND = 'fullload-database'
+export const LOADED_DATABASE_KIND = PROGRESS_KINDS.loadedDatabase
 /** Progress kind of a table's load. */
-export const LOADED_TABLE_KIND = 'fullload-table'
+export const LOADED_TABLE_KIND = PROGRESS_KINDS.loadedTable
 
 /**
  * A database as the full load left it.

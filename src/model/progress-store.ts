@@ -41,7 +41,10 @@ export interface TaskRecord {
  * @public
  */
 export interface ProgressEntry {
-  /** What kind of progress, e.g. `schema`, `chunk`, `apply`. */
+  /**
+   * What kind of progress, e.g. `schema-done`, `fullload-table` (pgferry's own kinds are listed in
+   * `PROGRESS_KINDS`, src/model/progress-kinds.ts; a custom stage picks its own).
+   */
   readonly kind: string
   /** Unique within the kind, e.g. `db.schema.table#3`. */
   readonly key: string

@@ -6,6 +6,7 @@
  * both phases in `migrateSchema`.
  */
 import type { ProgressStore } from '../model/progress-store.js'
+import { PROGRESS_KINDS } from '../model/progress-kinds.js'
 
 /** One object's DDL. */
 export interface DdlStep {
@@ -42,12 +43,12 @@ export function shownSql(step: DdlStep): string {
 }
 
 /** The progress kind under which the post-data plan of a target database is saved. */
-export const POST_DATA_PLAN_KIND = 'postdata-plan'
+export const POST_DATA_PLAN_KIND = PROGRESS_KINDS.postDataPlan
 /**
  * The progress kind under which each post-data step is marked done (key = `<targetDb>\u001f<step
  * key>`: the PostgreSQL store keeps keys in jsonb, which refuses \u0000).
  */
-export const POST_DATA_DONE_KIND = 'postdata-done'
+export const POST_DATA_DONE_KIND = PROGRESS_KINDS.postDataDone
 
 /** Save the post-data steps of one target database (replaces an earlier plan). */
 export async function savePostDataPlan(

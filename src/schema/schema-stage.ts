@@ -21,13 +21,14 @@ import { planRoles } from './role-steps.js'
 import { runSteps, type RunStepsResult } from './run-steps.js'
 import type { SchemaResult } from './schema-result.js'
 import { readSourceCatalog } from './source-catalog.js'
+import { PROGRESS_KINDS } from '../model/progress-kinds.js'
 
 /**
  * The progress kind under which each step this stage runs (roles, pre-data, and post-data of a
  * `structure` task) is marked done, keyed `<targetDb>\u001f<step key>`. Not NUL: the PostgreSQL
  * store passes entries as JSON, and jsonb refuses `\u0000` (22P05).
  */
-export const SCHEMA_DONE_KIND = 'schema-done'
+export const SCHEMA_DONE_KIND = PROGRESS_KINDS.schemaDone
 /** Separates the target database from the step key in a progress key. */
 const SEP = '\u001f'
 

@@ -9,9 +9,10 @@
  * - kind `source-object`, key `<source db>/<kind>/<name>`, value {@link SourceObject}.
  */
 import type { ProgressStore } from '../model/progress-store.js'
+import { PROGRESS_KINDS } from '../model/progress-kinds.js'
 
 /** Progress kind of the source-object records. */
-export const SOURCE_OBJECT_KIND = 'source-object'
+export const SOURCE_OBJECT_KIND = PROGRESS_KINDS.sourceObject
 
 /**
  * The replica identity a table had before pgferry set it to FULL: `d` default, `n` nothing, `i` an

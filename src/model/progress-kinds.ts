@@ -1,0 +1,31 @@
+/**
+ * Every progress kind pgferry's own stages keep in the store, in one list, with what each key
+ * names: a newcomer sees what a task's progress is made of, and two stages cannot pick the same
+ * string by accident. The strings are stored data (PgStore's `progress.kind`): never rename one.
+ * A custom stage keeps its own kinds; the store contract still takes any string.
+ */
+export const PROGRESS_KINDS = {
+  /** A stage of the pipeline that finished; key: the stage's name; value: `{ doneAt }`. */
+  stage: 'stage',
+  /** A schema step done (roles, pre-data; post-data of a `structure` task); key: `<targetDb>\u001f<step key>`. */
+  schemaDone: 'schema-done',
+  /** The post-data plan of a target database, saved for after the data; key: the target database. */
+  postDataPlan: 'postdata-plan',
+  /** A post-data step done; key: `<targetDb>\u001f<step key>`. */
+  postDataDone: 'postdata-done',
+  /** The relations a database's full load migrates; key: the source database. */
+  loadManifest: 'fullload-manifest',
+  /** A database's load: its snapshot, slot and whether it is complete; key: the source database. */
+  loadedDatabase: 'fullload-database',
+  /** A table's load and its sync LSN; key: the source database and the table's oid. */
+  loadedTable: 'fullload-table',
+  /** The cutover; keys: `<db>/drained` (value: the fence LSN) and `<db>/done`. */
+  complete: 'complete',
+  /** An object pgferry created or changed on the source (slot, publication, replica identity). */
+  sourceObject: 'source-object',
+} as const
+
+/**
+ * A progress kind of pgferry's own stages.
+ */
+export type BuiltinProgressKind = (typeof PROGRESS_KINDS)[keyof typeof PROGRESS_KINDS]
