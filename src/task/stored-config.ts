@@ -7,9 +7,9 @@ import { PgferryError } from '../errors.js'
 import type { Stage } from '../model/stage.js'
 import type { ConnectionConfig, ConnectionInput, MigrationType } from '../model/task-config.js'
 import { resolveConnection } from './resolve-connection.js'
-import { type ResolvedConnection } from '../model/resolved-connection.js'
-import { type ResolvedObjects } from '../model/resolved-objects.js'
-import { type ResolvedTaskConfig } from '../model/resolved-config.js'
+import type { ResolvedConnection } from '../model/resolved-connection.js'
+import type { ResolvedObjects } from '../model/resolved-objects.js'
+import type { ResolvedTaskConfig } from '../model/resolved-config.js'
 
 interface StoredConnection {
   host: string
