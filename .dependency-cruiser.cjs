@@ -16,6 +16,9 @@ const LAYERS = [
   { name: 'errors', paths: ['^src/errors[.]ts$', '^src/redact[.]ts$'] },
   { name: 'pg', paths: ['^src/pg/'] },
   { name: 'catalog-wal-store', paths: ['^src/catalog/', '^src/wal/', '^src/store/'] },
+  // What a task migrates, resolved once from the catalog and stored (the manifest change of issue
+  // 12 adds this folder); every stage folder reads it.
+  { name: 'manifest', paths: ['^src/manifest/'] },
   // The stage folders, in the order they build on each other: verify/ and schema/ need only the
   // layers below; the full load runs the schema's post-data; the apply reads the load's manifest
   // and sync points; complete drains the apply; the precheck, on top, checks what each of them
