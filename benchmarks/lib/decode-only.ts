@@ -1,0 +1,77 @@
+/**
+ * The floor of any consumer of a backlog: receive and decode it with pgferry's replication stream
+ * and decoder, and do nothing else (no apply). The walsender's own work — reading the WAL,
+ * reassembling and decoding each transaction, pgoutput — is inside it, as it is for pgferry and
+ * for a native subscription.
+ */
+import pg from 'pg'
+import type { Cluster } from '../../test/harness/cluster.js'
+import { MessageType } from '../../src/wal/pgoutput-messages.js'
+import { ReplicationStream } from '../../src/wal/replication-stream.js'
+
+/** A slot made before the backlog is written, so that it has the whole backlog to read. */
+export async function createDecodeSlot(source: Cluster, db: string, slot: string): Promise<void> {
+  await source.query(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [slot], db)
+}
+
+export async function dropDecodeSlot(source: Cluster, db: string, slot: string): Promise<void> {
+  await source.query(`SELECT pg_drop_replication_slot($1)`, [slot], db)
+}
+
+/**
+ * Seconds from connecting until `slot` has delivered `inserts` Insert messages on `table` and the
+ * Commit after the last of them, decoded by pgferry's stream with pgferry's options (spooling
+ * streamed transactions, no logical messages, no two-phase).
+ */
+export async function timeDecodeOnly(
+  source: Cluster,
+  db: string,
+  slot: string,
+  publication: string,
+  table: string,
+  inserts: number,
+): Promise<number> {
+  const t0 = performance.now()
+  const client = new pg.Client({ ...source.config(db), replication: 'database' } as pg.ClientConfig)
+  client.on('error', () => undefined)
+  await client.connect()
+  try {
+    // what pgferry's apply connection sets (open-apply-stream.ts): the walsender's output
+    // functions run with these
+    await client.query(
+      `SET datestyle = ISO; SET intervalstyle = postgres; SET extra_float_digits = 3`,
+    )
+    let seen = 0
+    let done!: () => void
+    const finished = new Promise<void>((r) => (done = r))
+    const stream = await ReplicationStream.start(
+      client,
+      {
+        slot,
+        publications: [publication],
+        streamedTransactions: 'spool',
+        messages: false,
+        twoPhase: false,
+      },
+      (m) => {
+        if (m.type === MessageType.Insert && m.relation.name === table) seen++
+        else if (m.type === MessageType.Commit && seen >= inserts) done()
+      },
+    )
+    await Promise.race([finished, stream.done])
+    const seconds = (performance.now() - t0) / 1000
+    await stream.stop()
+    return seconds
+  } finally {
+    await client.end().catch(() => undefined)
+  }
+}
+
+/** The publication pgferry made in `db` (the only one there). */
+export async function ferryPublication(source: Cluster, db: string): Promise<string> {
+  const r = await source.query<{ pubname: string }>(`SELECT pubname FROM pg_publication`, [], db)
+  const name = r.rows[0]?.pubname
+  if (name === undefined || r.rows.length !== 1)
+    throw new Error(`expected one publication in ${db}, found ${r.rows.length}`)
+  return name
+}
