@@ -9,8 +9,8 @@
  * for neither). Its node_modules is a symlink to this checkout's when its package-lock.json is the
  * same, else it gets its own `npm ci`. Each named benchmark (env BENCHES, comma-separated, default
  * `decoder,apply,fullload`) then runs as `npm run bench:<name>` in each worktree, the revisions
- * interleaved old, new, new, old, … (env ROUNDS runs of each, default 2), so neither always runs
- * first or alone on a quieter machine. The benches' other settings (ROWS, SCALE, …) pass through
+ * interleaved old, new, new, old, … (env COMPARE_ROUNDS runs of each, default 2), so neither
+ * always runs first or alone on a quieter machine. The benches' other settings (ROWS, SCALE, …) pass through
  * from the environment. bench:decoder captures its stream once and both revisions decode that same
  * capture (PGFERRY_BENCH_CAPTURE), unless the caller set the variable.
  *
@@ -37,7 +37,7 @@ const BENCHES = (process.env.BENCHES ?? 'decoder,apply,fullload')
   .split(',')
   .map((s) => s.trim())
   .filter((s) => s !== '')
-const ROUNDS = Number(process.env.ROUNDS ?? 2)
+const ROUNDS = Number(process.env.COMPARE_ROUNDS ?? 2)
 
 type Side = 'old' | 'new'
 interface Revision {
