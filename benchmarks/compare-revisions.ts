@@ -177,7 +177,8 @@ async function main(): Promise<number> {
         // what "within noise" is judged against: how far the runs of one revision spread
         const spread = (side: Side): number => {
           const v = values(side)
-          return (Math.max(...v) - Math.min(...v)) / median(v)
+          // one run has no spread to speak of (not 0)
+          return v.length < 2 ? NaN : (Math.max(...v) - Math.min(...v)) / median(v)
         }
         console.log(
           `RESULT name=compare bench=${bench} figure=${name} old=${num(o)} new=${num(n)} ratio=${fmt(n / o, 3)} spread=${fmt(Math.max(spread('old'), spread('new')), 3)} old_runs=${runs('old')} new_runs=${runs('new')} old_rev=${revisions[0]!.sha.slice(0, 10)} new_rev=${revisions[1]!.sha.slice(0, 10)} load1=${load}`,
