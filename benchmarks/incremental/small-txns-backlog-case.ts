@@ -7,7 +7,8 @@
  *
  * decode_only_s is the floor both share: the same backlog received and decoded by pgferry's stream
  * and decoder with no apply, from a fresh slot made just before pgferry's backlog was written
- * (lib/decode-only.ts), timed after pgferry's run so the two never overlap.
+ * (lib/decode-only.ts), timed after pgferry's run so the two never overlap. server_decode_s is the
+ * server's share of it: the same changes peeked and counted in-server, nothing sent.
  */
 import type pg from 'pg'
 import { quoteIdent } from '../../src/pg/quote.js'
@@ -16,6 +17,7 @@ import {
   dropDecodeSlot,
   ferryPublication,
   timeDecodeOnly,
+  timeServerDecode,
 } from '../lib/decode-only.js'
 import { peakFields } from '../lib/memory-peak.js'
 import { pgbench } from '../lib/pgbench.js'
@@ -45,6 +47,7 @@ interface Run {
   readonly seconds: number
   readonly sourceS: number
   readonly decodeOnlyS?: number
+  readonly serverDecodeS?: number
 }
 
 async function once(ctx: BenchContext, side: Side, script: string): Promise<Run> {
@@ -76,6 +79,7 @@ async function once(ctx: BenchContext, side: Side, script: string): Promise<Run>
       })
       if (!decode) return { seconds, sourceS }
       const publication = await ferryPublication(ctx.source, side.db)
+      const serverDecodeS = await timeServerDecode(ctx.source, side.db, DECODE_SLOT, publication)
       const decodeOnlyS = await timeDecodeOnly(
         ctx.source,
         side.db,
@@ -84,7 +88,7 @@ async function once(ctx: BenchContext, side: Side, script: string): Promise<Run>
         'small',
         SMALL,
       )
-      return { seconds, sourceS, decodeOnlyS }
+      return { seconds, sourceS, decodeOnlyS, serverDecodeS }
     } finally {
       if (decode) await dropDecodeSlot(ctx.source, side.db, DECODE_SLOT)
     }
@@ -103,7 +107,9 @@ export async function runSmallTxnsBacklog(ctx: BenchContext): Promise<void> {
       if (who === 'pgferry' && ctx.ferryAborted()) continue
       const r = await once(ctx, ctx.sides[who], script)
       const decode =
-        r.decodeOnlyS === undefined ? '' : `, decode only ${r.decodeOnlyS.toFixed(2)} s`
+        r.decodeOnlyS === undefined
+          ? ''
+          : `, decode only ${r.decodeOnlyS.toFixed(2)} s, in-server ${fmt(r.serverDecodeS ?? NaN)} s`
       console.log(
         `  ${who} small_txns_backlog: ${r.seconds.toFixed(2)} s (source ${r.sourceS.toFixed(2)} s${decode})`,
       )
@@ -114,9 +120,12 @@ export async function runSmallTxnsBacklog(ctx: BenchContext): Promise<void> {
   const ours = median(runs.pgferry.map((r) => r.seconds))
   const theirs = median(runs.native.map((r) => r.seconds))
   const decodes = runs.pgferry.flatMap((r) => (r.decodeOnlyS === undefined ? [] : [r.decodeOnlyS]))
+  const server = runs.pgferry.flatMap((r) =>
+    r.serverDecodeS === undefined ? [] : [r.serverDecodeS],
+  )
   const src = median([...runs.pgferry, ...runs.native].map((r) => r.sourceS))
   const list = (who: Who): string => runs[who].map((r) => fmt(r.seconds)).join('/') || 'none'
   console.log(
-    `RESULT name=incremental case=small_txns_backlog txns=${SMALL} rows_per_s=${int(SMALL / ours)} native_rows_per_s=${int(SMALL / theirs)} ratio=${fmt(theirs / ours)} seconds=${fmt(ours)} native_seconds=${fmt(theirs)} decode_only_s=${fmt(median(decodes))} runs_s=${list('pgferry')} native_runs_s=${list('native')} decode_only_runs_s=${decodes.map((x) => fmt(x)).join('/') || 'none'} source_seconds=${fmt(src)} load1_start=${start} load1=${load1()} ${peakFields(memory)}`,
+    `RESULT name=incremental case=small_txns_backlog txns=${SMALL} rows_per_s=${int(SMALL / ours)} native_rows_per_s=${int(SMALL / theirs)} ratio=${fmt(theirs / ours)} seconds=${fmt(ours)} native_seconds=${fmt(theirs)} decode_only_s=${fmt(median(decodes))} runs_s=${list('pgferry')} native_runs_s=${list('native')} decode_only_runs_s=${decodes.map((x) => fmt(x)).join('/') || 'none'} server_decode_s=${fmt(median(server))} source_seconds=${fmt(src)} load1_start=${start} load1=${load1()} ${peakFields(memory)}`,
   )
 }

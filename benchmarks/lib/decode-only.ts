@@ -7,6 +7,7 @@
 import pg from 'pg'
 import type { Cluster } from '../../test/harness/cluster.js'
 import { MessageType } from '../../src/wal/pgoutput-messages.js'
+import { maxProtoVersion } from '../../src/wal/protocol-options.js'
 import { ReplicationStream } from '../../src/wal/replication-stream.js'
 
 /** A slot made before the backlog is written, so that it has the whole backlog to read. */
@@ -64,6 +65,33 @@ export async function timeDecodeOnly(
     return seconds
   } finally {
     await client.end().catch(() => undefined)
+  }
+}
+
+/**
+ * Seconds for the server alone to decode what `slot` holds, without sending it anywhere: the
+ * changes are peeked (the slot does not move, so `timeDecodeOnly` can read them after) with the
+ * server's highest pgoutput protocol and counted in-server. Tells whether the decode floor is the
+ * walsender's work or the receiving side's.
+ */
+export async function timeServerDecode(
+  source: Cluster,
+  db: string,
+  slot: string,
+  publication: string,
+): Promise<number> {
+  const c = await source.client(db)
+  try {
+    const v = await c.query<{ n: string }>(`SHOW server_version_num`)
+    const proto = String(maxProtoVersion(Number(v.rows[0]?.n)))
+    const t0 = performance.now()
+    await c.query(
+      `SELECT count(*) FROM pg_logical_slot_peek_binary_changes($1, NULL, NULL, 'proto_version', $2, 'publication_names', $3)`,
+      [slot, proto, publication],
+    )
+    return (performance.now() - t0) / 1000
+  } finally {
+    await c.end()
   }
 }
 
