@@ -8,7 +8,8 @@
  * decode_only_s is the floor both share: the same backlog received and decoded by pgferry's stream
  * and decoder with no apply, from a fresh slot made just before pgferry's backlog was written
  * (lib/decode-only.ts), timed after pgferry's run so the two never overlap. server_decode_s is the
- * server's share of it: the same changes peeked and counted in-server, nothing sent.
+ * server's share of it: the same changes peeked and counted in-server, nothing sent;
+ * decode_only_cpu_s the receiving process's CPU time during decode_only_s.
  */
 import type pg from 'pg'
 import { quoteIdent } from '../../src/pg/quote.js'
@@ -47,6 +48,7 @@ interface Run {
   readonly seconds: number
   readonly sourceS: number
   readonly decodeOnlyS?: number
+  readonly decodeOnlyCpuS?: number
   readonly serverDecodeS?: number
 }
 
@@ -80,7 +82,7 @@ async function once(ctx: BenchContext, side: Side, script: string): Promise<Run>
       if (!decode) return { seconds, sourceS }
       const publication = await ferryPublication(ctx.source, side.db)
       const serverDecodeS = await timeServerDecode(ctx.source, side.db, DECODE_SLOT, publication)
-      const decodeOnlyS = await timeDecodeOnly(
+      const decodeOnly = await timeDecodeOnly(
         ctx.source,
         side.db,
         DECODE_SLOT,
@@ -88,7 +90,13 @@ async function once(ctx: BenchContext, side: Side, script: string): Promise<Run>
         'small',
         SMALL,
       )
-      return { seconds, sourceS, decodeOnlyS, serverDecodeS }
+      return {
+        seconds,
+        sourceS,
+        decodeOnlyS: decodeOnly.seconds,
+        decodeOnlyCpuS: decodeOnly.cpuSeconds,
+        serverDecodeS,
+      }
     } finally {
       if (decode) await dropDecodeSlot(ctx.source, side.db, DECODE_SLOT)
     }
@@ -109,7 +117,7 @@ export async function runSmallTxnsBacklog(ctx: BenchContext): Promise<void> {
       const decode =
         r.decodeOnlyS === undefined
           ? ''
-          : `, decode only ${r.decodeOnlyS.toFixed(2)} s, in-server ${fmt(r.serverDecodeS ?? NaN)} s`
+          : `, decode only ${r.decodeOnlyS.toFixed(2)} s (Node CPU ${fmt(r.decodeOnlyCpuS ?? NaN)} s), in-server ${fmt(r.serverDecodeS ?? NaN)} s`
       console.log(
         `  ${who} small_txns_backlog: ${r.seconds.toFixed(2)} s (source ${r.sourceS.toFixed(2)} s${decode})`,
       )
@@ -120,12 +128,15 @@ export async function runSmallTxnsBacklog(ctx: BenchContext): Promise<void> {
   const ours = median(runs.pgferry.map((r) => r.seconds))
   const theirs = median(runs.native.map((r) => r.seconds))
   const decodes = runs.pgferry.flatMap((r) => (r.decodeOnlyS === undefined ? [] : [r.decodeOnlyS]))
+  const cpu = runs.pgferry.flatMap((r) =>
+    r.decodeOnlyCpuS === undefined ? [] : [r.decodeOnlyCpuS],
+  )
   const server = runs.pgferry.flatMap((r) =>
     r.serverDecodeS === undefined ? [] : [r.serverDecodeS],
   )
   const src = median([...runs.pgferry, ...runs.native].map((r) => r.sourceS))
   const list = (who: Who): string => runs[who].map((r) => fmt(r.seconds)).join('/') || 'none'
   console.log(
-    `RESULT name=incremental case=small_txns_backlog txns=${SMALL} rows_per_s=${int(SMALL / ours)} native_rows_per_s=${int(SMALL / theirs)} ratio=${fmt(theirs / ours)} seconds=${fmt(ours)} native_seconds=${fmt(theirs)} decode_only_s=${fmt(median(decodes))} runs_s=${list('pgferry')} native_runs_s=${list('native')} decode_only_runs_s=${decodes.map((x) => fmt(x)).join('/') || 'none'} server_decode_s=${fmt(median(server))} source_seconds=${fmt(src)} load1_start=${start} load1=${load1()} ${peakFields(memory)}`,
+    `RESULT name=incremental case=small_txns_backlog txns=${SMALL} rows_per_s=${int(SMALL / ours)} native_rows_per_s=${int(SMALL / theirs)} ratio=${fmt(theirs / ours)} seconds=${fmt(ours)} native_seconds=${fmt(theirs)} decode_only_s=${fmt(median(decodes))} runs_s=${list('pgferry')} native_runs_s=${list('native')} decode_only_runs_s=${decodes.map((x) => fmt(x)).join('/') || 'none'} decode_only_cpu_s=${fmt(median(cpu))} server_decode_s=${fmt(median(server))} source_seconds=${fmt(src)} load1_start=${start} load1=${load1()} ${peakFields(memory)}`,
   )
 }

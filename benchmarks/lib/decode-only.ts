@@ -19,6 +19,15 @@ export async function dropDecodeSlot(source: Cluster, db: string, slot: string):
   await source.query(`SELECT pg_drop_replication_slot($1)`, [slot], db)
 }
 
+export interface DecodeOnlyTime {
+  readonly seconds: number
+  /**
+   * CPU seconds (user + system) of this process meanwhile: near `seconds`, the receiving side is
+   * the bound; far below it, the server is.
+   */
+  readonly cpuSeconds: number
+}
+
 /**
  * Seconds from connecting until `slot` has delivered `inserts` Insert messages on `table` and the
  * Commit after the last of them, decoded by pgferry's stream with pgferry's options (spooling
@@ -31,8 +40,9 @@ export async function timeDecodeOnly(
   publication: string,
   table: string,
   inserts: number,
-): Promise<number> {
+): Promise<DecodeOnlyTime> {
   const t0 = performance.now()
+  const cpu0 = process.cpuUsage()
   const client = new pg.Client({ ...source.config(db), replication: 'database' } as pg.ClientConfig)
   client.on('error', () => undefined)
   await client.connect()
@@ -61,8 +71,9 @@ export async function timeDecodeOnly(
     )
     await Promise.race([finished, stream.done])
     const seconds = (performance.now() - t0) / 1000
+    const cpu = process.cpuUsage(cpu0)
     await stream.stop()
-    return seconds
+    return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 }
   } finally {
     await client.end().catch(() => undefined)
   }
