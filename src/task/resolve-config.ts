@@ -17,7 +17,7 @@ import type { ProgressStore } from '../store/progress-store.js'
 import { invalid, isRecord, nonEmptyString } from './config-checks.js'
 import { resolveConnection, type ResolvedConnection } from './resolve-connection.js'
 import { resolveObjects, type ResolvedObjects } from './resolve-objects.js'
-import type { Stage } from '../stage/stage.js'
+import { STAGE_KINDS, STAGE_STATES, type Stage } from '../stage/stage.js'
 import { BUILTIN_STAGE_NAMES } from '../stage/builtin-stage-names.js'
 
 export {
@@ -107,6 +107,22 @@ export interface ResolvedTaskConfig {
   readonly stages: readonly Stage[]
 }
 
+/** A custom stage's `kind` and `state`, checked: the runner acts on them. */
+function checkRunnerMembers(s: Stage, field: string): void {
+  if (s.kind !== undefined && !(STAGE_KINDS as readonly unknown[]).includes(s.kind))
+    throw invalid(
+      `${field}.kind`,
+      `'${String(s.kind)}' is no stage kind`,
+      `use one of ${STAGE_KINDS.join(', ')}`,
+    )
+  if (s.state !== undefined && !(STAGE_STATES as readonly unknown[]).includes(s.state))
+    throw invalid(
+      `${field}.state`,
+      `'${String(s.state)}' is no state a stage runs in`,
+      `use one of ${STAGE_STATES.join(', ')}, or leave it out to run in the state of the stage before`,
+    )
+}
+
 function resolveStages(stages: readonly Stage[] | undefined): readonly Stage[] {
   if (stages === undefined) return Object.freeze([])
   if (!Array.isArray(stages))
@@ -132,6 +148,7 @@ function resolveStages(stages: readonly Stage[] | undefined): readonly Stage[] {
         `use one of ${[...names].join(', ')}`,
       )
     }
+    checkRunnerMembers(s, field)
     names.add(s.name)
     out.push(Object.freeze({ ...s }))
   })
