@@ -39,6 +39,7 @@ export const incrementalStage: Stage<IncrementalSync, IncrementalOptions> = {
   name: 'incremental',
   kind: 'stream',
   state: 'incremental_sync',
+  checkOptions: (options) => void resolveApplyOptions(options),
   run,
   cleanup,
 }

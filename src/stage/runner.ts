@@ -150,9 +150,14 @@ export class StageRunner {
 
   async #execute(stage: Stage, options: StageCallOptions): Promise<unknown> {
     const { status, store, pipeline, emit, config } = this.#d
+    const signal = this.#signal(options)
+    try {
+      stage.checkOptions?.({ ...options })
+    } catch (error) {
+      throw wrapStageError(error, stage.name, signal)
+    }
     await status.refresh()
     const tracks = await enterStage(status, store, pipeline, stage)
-    const signal = this.#signal(options)
     const { ctx, dispose } = stageContext(this.#ctx, stage, { ...options }, signal)
     const started = Date.now()
     emit('stage:start', { taskId: config.id, stage: stage.name })

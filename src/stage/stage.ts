@@ -150,6 +150,11 @@ export interface Stage<R = unknown, O extends object = AnyStageOptions> {
    * gates leaves the state as it is). Ignored for a gate, which runs in `prechecking`.
    */
   readonly state?: StageState
+  /**
+   * Check the call's options before the task moves, throwing a PgferryError
+   * (`PGFERRY_OPTIONS_INVALID`) on an invalid one: a caller's mistake must not fail the task.
+   */
+  checkOptions?(options: Readonly<O>): void
   /** Do the work. Must honour `ctx.signal`. The return value is kept for later stages. */
   run(ctx: StageContext<O>): Promise<R>
   /** Undo what the stage left on the servers (slots, publications) when the task is deleted. */
