@@ -153,5 +153,6 @@ async function runPrecheck(ctx: StageContext<PrecheckOptions>): Promise<Precheck
 export const precheckStage: Stage<PrecheckReport, PrecheckOptions> = {
   name: 'precheck',
   kind: 'gate',
+  checkOptions: (options) => void checkSkip(options.skip),
   run: runPrecheck,
 }

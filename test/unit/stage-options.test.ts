@@ -4,17 +4,35 @@
  * the check comes before any connection).
  */
 import { describe, expect, it } from 'vitest'
-import { createTask } from '../../src/index.js'
+import { createTask, type Task } from '../../src/index.js'
+
+/** A task whose servers do not exist: nothing here may connect. */
+const unconnectedTask = (): Promise<Task> =>
+  createTask({
+    name: 'options',
+    source: 'postgres://u@127.0.0.1:1/db',
+    target: 'postgres://u@127.0.0.1:1/db',
+    type: 'full+incremental',
+    store: 'memory',
+  })
 
 describe('stage call options', () => {
+  it('precheck naming an unknown item to skip rejects before the task moves', async () => {
+    const task = await unconnectedTask()
+    try {
+      await expect(task.precheck({ skip: ['source.no-such-item'] })).rejects.toMatchObject({
+        code: 'PGFERRY_PRECHECK_ITEM_UNKNOWN',
+        stage: 'precheck',
+      })
+      expect(task.state).toBe('created')
+      expect((await task.store.loadTask(task.id))?.state).toBe('created')
+    } finally {
+      await task.close()
+    }
+  })
+
   it('startIncremental with an invalid option rejects before the task moves', async () => {
-    const task = await createTask({
-      name: 'options',
-      source: 'postgres://u@127.0.0.1:1/db',
-      target: 'postgres://u@127.0.0.1:1/db',
-      type: 'full+incremental',
-      store: 'memory',
-    })
+    const task = await unconnectedTask()
     try {
       await expect(task.startIncremental({ batchRows: 0 })).rejects.toMatchObject({
         code: 'PGFERRY_OPTIONS_INVALID',
