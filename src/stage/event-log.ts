@@ -2,8 +2,8 @@
  * A task's events: every one goes to the task's listeners, and the ones an operator wants to read
  * back later are also appended to the store, in emit order.
  */
-import type { EmitFn, PgferryEvents } from '../events.js'
-import type { ProgressStore } from '../store/progress-store.js'
+import type { EmitFn, PgferryEvents } from '../model/events.js'
+import type { ProgressStore } from '../model/progress-store.js'
 import { serializeError } from './wrap-stage-error.js'
 
 /** Kept events: what an operator wants to read back later. */

@@ -5,7 +5,7 @@
  * it names none. A stage naming one that is not in the pipeline (a built-in the type does not run)
  * is left out.
  */
-import type { Stage } from './stage.js'
+import type { Stage } from '../model/stage.js'
 
 /** Order `stages` (built-ins first, then custom ones) into one pipeline. */
 export function buildPipeline(stages: readonly Stage[]): Stage[] {

@@ -3,12 +3,12 @@
  * unless the stage asked to keep them (the incremental stream's), which `task.close()` closes.
  */
 import type pg from 'pg'
-import type { EmitFn } from '../events.js'
+import type { EmitFn } from '../model/events.js'
 import { openClient } from '../pg/connect.js'
-import type { ProgressStore } from '../store/progress-store.js'
-import type { ResolvedTaskConfig } from '../task/resolve-config.js'
-import { canTransition } from '../task/task-state.js'
-import type { ConnectOptions, Side, Stage, StageContext } from './stage.js'
+import type { ProgressStore } from '../model/progress-store.js'
+import type { ResolvedTaskConfig } from '../model/resolved-config.js'
+import { canTransition } from '../model/task-state.js'
+import type { ConnectOptions, Side, Stage, StageContext } from '../model/stage.js'
 import type { TaskStatus } from './task-status.js'
 
 /** What every context of one task shares. */

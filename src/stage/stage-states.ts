@@ -4,9 +4,9 @@
  * runner's (runner.ts): `failed`, or `paused` when aborted.
  */
 import { PgferryError } from '../errors.js'
-import type { ProgressStore } from '../store/progress-store.js'
-import { canTransition, type TaskState } from '../task/task-state.js'
-import type { GateResult, Stage, StageKind } from './stage.js'
+import type { ProgressStore } from '../model/progress-store.js'
+import { canTransition, type TaskState } from '../model/task-state.js'
+import type { GateResult, Stage, StageKind } from '../model/stage.js'
 import type { TaskStatus } from './task-status.js'
 
 /** A stage's kind, `work` when it declares none. */

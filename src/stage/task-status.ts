@@ -5,9 +5,10 @@
  * PGFERRY_TASK_BUSY instead of both writing).
  */
 import { PgferryError } from '../errors.js'
-import type { EmitFn } from '../events.js'
-import type { ProgressStore } from '../store/progress-store.js'
-import { assertTransition, type TaskState } from '../task/task-state.js'
+import type { EmitFn } from '../model/events.js'
+import type { ProgressStore } from '../model/progress-store.js'
+import { type TaskState } from '../model/task-state.js'
+import { assertTransition } from './assert-transition.js'
 
 /** What a move writes beside the state. `undefined` clears the field. */
 export interface StatusExtra {

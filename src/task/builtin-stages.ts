@@ -16,9 +16,9 @@ import type { PrecheckOptions, PrecheckReport } from '../precheck/precheck-repor
 import type { SchemaResult } from '../schema/schema-result.js'
 import type { BuiltinStageName } from '../stage/builtin-stage-names.js'
 import { buildPipeline } from '../stage/pipeline.js'
-import type { Stage, StageCallOptions } from '../stage/stage.js'
-import type { MigrationType } from './task-config.js'
-import type { ResolvedTaskConfig } from './resolve-config.js'
+import type { Stage, StageCallOptions } from '../model/stage.js'
+import type { MigrationType } from '../model/task-config.js'
+import type { ResolvedTaskConfig } from '../model/resolved-config.js'
 
 /**
  * The options of each built-in stage's call, by stage name (`StageContext<StageOptions['…']>`).

@@ -5,11 +5,11 @@
  */
 import { EventEmitter } from 'eventemitter3'
 import { PgferryError } from '../errors.js'
-import type { PgferryListeners } from '../events.js'
-import type { ProgressStore } from '../store/progress-store.js'
+import type { PgferryListeners } from '../model/events.js'
+import type { ProgressStore } from '../model/progress-store.js'
 import { EventLog } from '../stage/event-log.js'
 import { StageRunner } from '../stage/runner.js'
-import type { StageCallOptions } from '../stage/stage.js'
+import type { StageCallOptions } from '../model/stage.js'
 import { TaskStatus } from '../stage/task-status.js'
 import type { PrecheckOptions, PrecheckReport } from '../precheck/precheck-report.js'
 import type { SchemaResult } from '../schema/schema-result.js'
@@ -19,8 +19,8 @@ import type { IncrementalOptions } from '../apply/apply-options.js'
 import type { FullLoadOptions } from '../fullload/full-load-stage.js'
 import type { CompleteOptions, CompleteResult } from '../complete/complete-result.js'
 import { taskPipeline } from './builtin-stages.js'
-import type { ResolvedTaskConfig } from './resolve-config.js'
-import type { TaskState } from './task-state.js'
+import type { ResolvedTaskConfig } from '../model/resolved-config.js'
+import type { TaskState } from '../model/task-state.js'
 
 /**
  * What `task.run()` returns.

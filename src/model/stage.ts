@@ -1,14 +1,14 @@
 /**
  * The Stage contract. Built-in stages and a caller's custom stages share it: every stage names the
  * stage it follows (`after`), declares how the runner treats it (`kind`, `state`) and receives the
- * same context. The runner (runner.ts) reads only these members, never a stage's name.
+ * same context. The runner (stage/runner.ts) reads only these members, never a stage's name.
  */
 import type pg from 'pg'
-import type { EmitFn } from '../events.js'
+import type { EmitFn } from './events.js'
 import type { PgferryError } from '../errors.js'
-import type { ResolvedTaskConfig } from '../task/resolve-config.js'
-import type { ProgressStore } from '../store/progress-store.js'
-import type { TaskState } from '../task/task-state.js'
+import type { ResolvedTaskConfig } from './resolved-config.js'
+import type { ProgressStore } from './progress-store.js'
+import type { TaskState } from './task-state.js'
 
 /**
  * Options every long call takes.
