@@ -70,9 +70,9 @@ export type {
   ConnectOptions,
   Side,
 } from './model/stage.js'
-export { BUILTIN_STAGE_NAMES } from './stage/builtin-stage-names.js'
+export { BUILTIN_STAGE_NAMES } from './task/builtin-stage-names.js'
 export { STAGE_KINDS, STAGE_STATES } from './model/stage.js'
-export type { BuiltinStageName } from './stage/builtin-stage-names.js'
+export type { BuiltinStageName } from './task/builtin-stage-names.js'
 export type {
   ProgressStore,
   TaskRecord,

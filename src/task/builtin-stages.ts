@@ -14,7 +14,7 @@ import type { CompleteOptions, CompleteResult } from '../complete/complete-resul
 import type { FullLoadResult } from '../fullload/full-load-result.js'
 import type { PrecheckOptions, PrecheckReport } from '../precheck/precheck-report.js'
 import type { SchemaResult } from '../schema/schema-result.js'
-import type { BuiltinStageName } from '../stage/builtin-stage-names.js'
+import type { BuiltinStageName } from './builtin-stage-names.js'
 import { buildPipeline } from '../stage/pipeline.js'
 import type { Stage, StageCallOptions } from '../model/stage.js'
 import type { MigrationType } from '../model/task-config.js'

@@ -18,7 +18,7 @@ import {
 import { invalid, isRecord, nonEmptyString } from './config-checks.js'
 import { resolveConnection } from './resolve-connection.js'
 import { resolveObjects } from './resolve-objects.js'
-import { BUILTIN_STAGE_NAMES } from '../stage/builtin-stage-names.js'
+import { BUILTIN_STAGE_NAMES } from './builtin-stage-names.js'
 
 /** The default parallelism: the cores of this machine, kept between 2 and 8. */
 export function defaultParallelism(): number {
