@@ -151,8 +151,9 @@ export interface Stage<R = unknown, O extends object = AnyStageOptions> {
    */
   readonly state?: StageState
   /**
-   * Check the call's options before the task moves, throwing a PgferryError
-   * (`PGFERRY_OPTIONS_INVALID`) on an invalid one: a caller's mistake must not fail the task.
+   * Check the call's options before the task moves, throwing a PgferryError on an invalid one
+   * (`PGFERRY_OPTIONS_INVALID`, or a code of the stage's own): the call rejects and the task stays
+   * as it was, since a caller's mistake must not fail the task.
    */
   checkOptions?(options: Readonly<O>): void
   /** Do the work. Must honour `ctx.signal`. The return value is kept for later stages. */
