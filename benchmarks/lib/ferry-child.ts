@@ -4,6 +4,7 @@
  * reported is pgferry's alone: the figure issue 11's "Node RSS < 200 MB" budget is about.
  */
 import { fork, type ChildProcess } from 'node:child_process'
+import { rmSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
@@ -20,11 +21,16 @@ let bundled: Promise<string> | undefined
  * The runner and the pgferry sources it imports as one plain ESM file, run by plain `node`: under
  * tsx's loader the same process is ~30 MB larger (measured: an idle process 72 vs 41 MB RSS, with
  * pgferry imported 95 vs 62 MB), memory that a user running the published JavaScript never pays.
- * npm packages stay external; the file lives under node_modules/ so that they resolve.
+ * npm packages stay external; the file lives under node_modules/ so that they resolve, named by
+ * this process (bench:compare's worktrees share one node_modules) and removed when it exits.
  */
 function runnerBundle(): Promise<string> {
   bundled ??= (async () => {
-    const outfile = path.join(ROOT, 'node_modules/.cache/pgferry-bench/ferry-runner.mjs')
+    const outfile = path.join(
+      ROOT,
+      `node_modules/.cache/pgferry-bench/ferry-runner-${process.pid}.mjs`,
+    )
+    process.once('exit', () => rmSync(outfile, { force: true }))
     await build({
       entryPoints: [path.join(here, 'ferry-runner.ts')],
       outfile,
