@@ -9,7 +9,8 @@
  * and decoder with no apply, from a fresh slot made just before pgferry's backlog was written
  * (lib/decode-only.ts), timed after pgferry's run so the two never overlap. server_decode_s is the
  * server's share of it: the same changes peeked and counted in-server, nothing sent;
- * decode_only_cpu_s the receiving process's CPU time during decode_only_s.
+ * decode_only_cpu_s and decode_only_walsender_cpu_s the receiving process's and the walsender's CPU
+ * time during decode_only_s.
  */
 import type pg from 'pg'
 import { quoteIdent } from '../../src/pg/quote.js'
@@ -49,6 +50,7 @@ interface Run {
   readonly sourceS: number
   readonly decodeOnlyS?: number
   readonly decodeOnlyCpuS?: number
+  readonly walsenderCpuS?: number
   readonly serverDecodeS?: number
 }
 
@@ -95,6 +97,7 @@ async function once(ctx: BenchContext, side: Side, script: string): Promise<Run>
         sourceS,
         decodeOnlyS: decodeOnly.seconds,
         decodeOnlyCpuS: decodeOnly.cpuSeconds,
+        walsenderCpuS: decodeOnly.walsenderCpuSeconds,
         serverDecodeS,
       }
     } finally {
@@ -117,7 +120,7 @@ export async function runSmallTxnsBacklog(ctx: BenchContext): Promise<void> {
       const decode =
         r.decodeOnlyS === undefined
           ? ''
-          : `, decode only ${r.decodeOnlyS.toFixed(2)} s (Node CPU ${fmt(r.decodeOnlyCpuS ?? NaN)} s), in-server ${fmt(r.serverDecodeS ?? NaN)} s`
+          : `, decode only ${r.decodeOnlyS.toFixed(2)} s (Node CPU ${fmt(r.decodeOnlyCpuS ?? NaN)} s, walsender CPU ${fmt(r.walsenderCpuS ?? NaN)} s), in-server ${fmt(r.serverDecodeS ?? NaN)} s`
       console.log(
         `  ${who} small_txns_backlog: ${r.seconds.toFixed(2)} s (source ${r.sourceS.toFixed(2)} s${decode})`,
       )
@@ -131,12 +134,15 @@ export async function runSmallTxnsBacklog(ctx: BenchContext): Promise<void> {
   const cpu = runs.pgferry.flatMap((r) =>
     r.decodeOnlyCpuS === undefined ? [] : [r.decodeOnlyCpuS],
   )
+  const walsenderCpu = runs.pgferry.flatMap((r) =>
+    r.walsenderCpuS === undefined ? [] : [r.walsenderCpuS],
+  )
   const server = runs.pgferry.flatMap((r) =>
     r.serverDecodeS === undefined ? [] : [r.serverDecodeS],
   )
   const src = median([...runs.pgferry, ...runs.native].map((r) => r.sourceS))
   const list = (who: Who): string => runs[who].map((r) => fmt(r.seconds)).join('/') || 'none'
   console.log(
-    `RESULT name=incremental case=small_txns_backlog txns=${SMALL} rows_per_s=${int(SMALL / ours)} native_rows_per_s=${int(SMALL / theirs)} ratio=${fmt(theirs / ours)} seconds=${fmt(ours)} native_seconds=${fmt(theirs)} decode_only_s=${fmt(median(decodes))} runs_s=${list('pgferry')} native_runs_s=${list('native')} decode_only_runs_s=${decodes.map((x) => fmt(x)).join('/') || 'none'} decode_only_cpu_s=${fmt(median(cpu))} server_decode_s=${fmt(median(server))} source_seconds=${fmt(src)} load1_start=${start} load1=${load1()} ${peakFields(memory)}`,
+    `RESULT name=incremental case=small_txns_backlog txns=${SMALL} rows_per_s=${int(SMALL / ours)} native_rows_per_s=${int(SMALL / theirs)} ratio=${fmt(theirs / ours)} seconds=${fmt(ours)} native_seconds=${fmt(theirs)} decode_only_s=${fmt(median(decodes))} runs_s=${list('pgferry')} native_runs_s=${list('native')} decode_only_runs_s=${decodes.map((x) => fmt(x)).join('/') || 'none'} decode_only_cpu_s=${fmt(median(cpu))} decode_only_walsender_cpu_s=${fmt(median(walsenderCpu))} server_decode_s=${fmt(median(server))} source_seconds=${fmt(src)} load1_start=${start} load1=${load1()} ${peakFields(memory)}`,
   )
 }

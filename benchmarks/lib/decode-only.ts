@@ -4,6 +4,7 @@
  * reassembling and decoding each transaction, pgoutput — is inside it, as it is for pgferry and
  * for a native subscription.
  */
+import { readFileSync } from 'node:fs'
 import pg from 'pg'
 import type { Cluster } from '../../test/harness/cluster.js'
 import { MessageType } from '../../src/wal/pgoutput-messages.js'
@@ -26,6 +27,23 @@ export interface DecodeOnlyTime {
    * the bound; far below it, the server is.
    */
   readonly cpuSeconds: number
+  /**
+   * CPU seconds of the walsender serving the stream (from /proc; NaN where unreadable): near
+   * `seconds`, the walsender's work is the bound; far below both, the time goes to waiting.
+   */
+  readonly walsenderCpuSeconds: number
+}
+
+/** A process's user + system CPU seconds from /proc/<pid>/stat (USER_HZ is 100 on Linux). */
+function processCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // fields after "(comm)": state is the first, utime the 12th, stime the 13th
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(rest[11]) + Number(rest[12])) / 100
+  } catch {
+    return NaN
+  }
 }
 
 /**
@@ -52,6 +70,9 @@ export async function timeDecodeOnly(
     await client.query(
       `SET datestyle = ISO; SET intervalstyle = postgres; SET extra_float_digits = 3`,
     )
+    const b = await client.query<{ pid: number }>(`SELECT pg_backend_pid() AS pid`)
+    const walsender = b.rows[0]?.pid ?? -1
+    const walsenderCpu0 = processCpuSeconds(walsender)
     let seen = 0
     let done!: () => void
     const finished = new Promise<void>((r) => (done = r))
@@ -72,8 +93,9 @@ export async function timeDecodeOnly(
     await Promise.race([finished, stream.done])
     const seconds = (performance.now() - t0) / 1000
     const cpu = process.cpuUsage(cpu0)
+    const walsenderCpuSeconds = processCpuSeconds(walsender) - walsenderCpu0
     await stream.stop()
-    return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 }
+    return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, walsenderCpuSeconds }
   } finally {
     await client.end().catch(() => undefined)
   }
