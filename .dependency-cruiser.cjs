@@ -101,6 +101,26 @@ module.exports = {
       to: { path: '^src/', pathNot: ['^src/errors[.]ts$', '^src/redact[.]ts$'] },
     },
     {
+      // The runner treats every stage by what it declares, built-in or custom, so it names none:
+      // task/builtin-stages.ts (the composition root) registers the built-ins from above.
+      name: 'stage-runner-names-no-stage',
+      severity: 'error',
+      comment:
+        'stage/ (the runner) imports only model/, errors.ts, redact.ts and pg/: a stage folder or ' +
+        'the store is reached through the StageContext and the Stage contract, never by import.',
+      from: { path: '^src/stage/' },
+      to: {
+        path: '^src/',
+        pathNot: [
+          '^src/stage/',
+          '^src/model/',
+          '^src/errors[.]ts$',
+          '^src/redact[.]ts$',
+          '^src/pg/',
+        ],
+      },
+    },
+    {
       name: 'cli-through-public-api',
       severity: 'error',
       comment:

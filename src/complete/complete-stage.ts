@@ -47,7 +47,7 @@ import { formatLsn } from '../wal/lsn.js'
 import { writeCutoverFence } from './cutover-fence.js'
 import { withoutDroppedRelations } from './dropped-relations.js'
 import { refreshMatviews } from '../schema/refresh-matviews.js'
-import type { CompleteResult } from './complete-result.js'
+import type { CompleteOptions, CompleteResult } from './complete-result.js'
 import { PROGRESS_KINDS } from '../model/progress-kinds.js'
 
 /** Progress kind of the cutover: `<db>/drained` (value: fence) and `<db>/done`. */
@@ -261,7 +261,9 @@ async function dropVanishedLargeObjects(src: pg.Client, tgt: pg.Client): Promise
 }
 
 /** The built-in cutover stage. */
-export const completeStage: Stage<CompleteResult> = {
+export const completeStage: Stage<CompleteResult, CompleteOptions> = {
   name: 'complete',
+  kind: 'cutover',
+  state: 'completing',
   run,
 }
