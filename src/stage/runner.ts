@@ -18,9 +18,10 @@ import { stageContext, type ContextDeps } from './stage-context.js'
 import { enterStage, gateFailed, gateResult, kindOf, leaveStage } from './stage-states.js'
 import type { TaskStatus } from './task-status.js'
 import { wrapStageError } from './wrap-stage-error.js'
+import { PROGRESS_KINDS } from '../model/progress-kinds.js'
 
 /** Progress kind of a finished stage: key the stage's name. */
-const STAGE_DONE_KIND = 'stage'
+const STAGE_DONE_KIND = PROGRESS_KINDS.stage
 
 /** What the runner of one task works with. */
 export interface RunnerDeps {
