@@ -3,7 +3,7 @@
  * did comes back as a typed result. It owns no shared counters, so whoever runs it (today the
  * load's scheduler, later a queue of jobs: issue 15) decides how results are summed.
  */
-import type { StageContext } from '../stage/stage.js'
+import type { StageContext } from '../model/stage.js'
 import { runChunk } from './chunk-retry.js'
 import type { LanePool } from './copy-lanes.js'
 import type { CopyJob } from './copy-pipe.js'

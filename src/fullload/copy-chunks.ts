@@ -4,7 +4,7 @@
  * Each table's results are summed in its TableCopy; when a table's last chunk lands it is
  * recorded in the store and handed to the post-data runner.
  */
-import type { StageContext } from '../stage/stage.js'
+import type { StageContext } from '../model/stage.js'
 import { ChunkJob, type ChunkJobResult } from './chunk-job.js'
 import { ChunkScheduler } from './chunk-scheduler.js'
 import type { LanePool } from './copy-lanes.js'

@@ -3,8 +3,8 @@
  * less the steps an earlier run finished, each step waiting for the tables it names.
  */
 import type pg from 'pg'
-import type { StageContext } from '../stage/stage.js'
-import type { ResolvedDatabase } from '../task/resolve-config.js'
+import type { StageContext } from '../model/stage.js'
+import type { ResolvedDatabase } from '../model/resolved-objects.js'
 import type { DatabaseObjects } from '../catalog/selection.js'
 import { versionNum } from '../catalog/server-version.js'
 import { POST_DATA_DONE_KIND, loadPostDataPlan, type DdlStep } from '../schema/ddl-step.js'

@@ -2,7 +2,7 @@
  * One table's copy across its chunks: sums the chunk results it is given and says when the last
  * one landed. Only this object changes its counters; chunks report to it through `chunkDone`.
  */
-import type { StageContext } from '../stage/stage.js'
+import type { StageContext } from '../model/stage.js'
 import type { ChunkJobResult } from './chunk-job.js'
 import type { LoadedTable } from './load-progress.js'
 import type { CopyUnit } from './plan-jobs.js'

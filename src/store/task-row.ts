@@ -1,6 +1,6 @@
 /** A row of the store's `task` table, and the record it stands for. */
-import type { TaskState } from '../task/task-state.js'
-import type { TaskRecord } from './progress-store.js'
+import type { TaskState } from '../model/task-state.js'
+import type { TaskRecord } from '../model/progress-store.js'
 
 export interface TaskRow {
   id: string
