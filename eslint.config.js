@@ -42,7 +42,6 @@ export default tseslint.config(
     files: [
       'src/apply/change-writer.ts',
       'src/apply/database-apply.ts',
-      'src/task/task.ts',
       'src/wal/replication-stream.ts',
     ],
     rules: { 'max-lines': 'off' },
