@@ -28,6 +28,37 @@ export default tseslint.config(
     },
   },
   {
+    // issue 12: a file a newcomer reads in one sitting and a function that fits on a screen.
+    // Every line counts, comments and blank lines included.
+    files: ['src/**/*.ts'],
+    rules: {
+      'max-lines': ['error', { max: 350, skipBlankLines: false, skipComments: false }],
+      'max-lines-per-function': ['error', { max: 80, skipBlankLines: false, skipComments: false }],
+    },
+  },
+  {
+    // Still over 350 lines, being split by other helpers this session (issue 12). Remove a file
+    // once it is under the limit; this list only shrinks.
+    files: [
+      'src/apply/change-writer.ts',
+      'src/apply/database-apply.ts',
+      'src/wal/replication-stream.ts',
+    ],
+    rules: { 'max-lines': 'off' },
+  },
+  {
+    // Still holding a function over 80 lines, being split by other helpers this session
+    // (issue 12). Remove a file once it passes; this list only shrinks.
+    files: [
+      'src/apply/relation-plan.ts',
+      'src/catalog/selection.ts',
+      'src/complete/complete-stage.ts',
+      'src/precheck/precheck-input.ts',
+      'src/schema/schema-stage.ts',
+    ],
+    rules: { 'max-lines-per-function': 'off' },
+  },
+  {
     files: ['**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },

@@ -81,6 +81,33 @@ export async function readFunctions(
   }))
 }
 
+/** A row of `readAggregates`' query. */
+interface AggregateRow {
+  oid: number
+  owner: string
+  kind: string
+  trans: string
+  stype: string
+  sspace: number
+  final: string | null
+  final_extra: boolean
+  combine: string | null
+  serial: string | null
+  deserial: string | null
+  init: string | null
+  sortop: string | null
+  parallel: string
+  msfunc: string | null
+  minvfunc: string | null
+  mstype: string | null
+  msspace: number
+  mfinal: string | null
+  mfinal_extra: boolean
+  minit: string | null
+  modify: string | null
+  mmodify: string | null
+}
+
 /** Read aggregates. Function names come out as `regproc` text (qualified unless on the search_path). */
 export async function readAggregates(
   client: pg.Client,
@@ -91,31 +118,7 @@ export async function readAggregates(
     major >= 11
       ? `a.aggfinalmodify::text AS modify, a.aggmfinalmodify::text AS mmodify`
       : `NULL::text AS modify, NULL::text AS mmodify`
-  const r = await client.query<{
-    oid: number
-    owner: string
-    kind: string
-    trans: string
-    stype: string
-    sspace: number
-    final: string | null
-    final_extra: boolean
-    combine: string | null
-    serial: string | null
-    deserial: string | null
-    init: string | null
-    sortop: string | null
-    parallel: string
-    msfunc: string | null
-    minvfunc: string | null
-    mstype: string | null
-    msspace: number
-    mfinal: string | null
-    mfinal_extra: boolean
-    minit: string | null
-    modify: string | null
-    mmodify: string | null
-  }>(
+  const r = await client.query<AggregateRow>(
     `SELECT p.oid::int8::float8 AS oid, pg_get_userbyid(p.proowner) AS owner, a.aggkind::text AS kind,
             a.aggtransfn::regproc::text AS trans, format_type(a.aggtranstype, NULL) AS stype,
             a.aggtransspace AS sspace,
@@ -134,7 +137,11 @@ export async function readAggregates(
       WHERE p.oid = ANY($1::oid[])`,
     [oids],
   )
-  return r.rows.map((x) => ({
+  return r.rows.map(toAggregate)
+}
+
+function toAggregate(x: AggregateRow): AggregateInfo {
+  return {
     oid: x.oid,
     owner: x.owner,
     aggKind: x.kind,
@@ -163,5 +170,5 @@ export async function readAggregates(
             finalModify: x.mmodify,
           },
     finalModify: x.modify,
-  }))
+  }
 }

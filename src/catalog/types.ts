@@ -48,6 +48,28 @@ export interface DomainConstraintInfo {
   readonly definition: string
 }
 
+/** A row of `readTypes`' query. */
+interface TypeRow {
+  oid: number
+  schema: string
+  name: string
+  owner: string
+  type: TypeInfo['type']
+  labels: string[] | null
+  attrs: { name: string; num: number; type: string; collation: string | null }[] | null
+  relation: number
+  base: string | null
+  def: string | null
+  not_null: boolean
+  collation: string | null
+  subtype: string | null
+  opclass: string | null
+  rcollation: string | null
+  canonical: string | null
+  diff: string | null
+  multirange: string | null
+}
+
 /** Read the types of the given schemas (not array types, not relation row types, not extension members). */
 export async function readTypes(
   client: pg.Client,
@@ -58,26 +80,7 @@ export async function readTypes(
     major >= 14
       ? `(SELECT mt.typname FROM pg_type mt WHERE mt.oid = r.rngmultitypid)`
       : `NULL::text`
-  const res = await client.query<{
-    oid: number
-    schema: string
-    name: string
-    owner: string
-    type: TypeInfo['type']
-    labels: string[] | null
-    attrs: { name: string; num: number; type: string; collation: string | null }[] | null
-    relation: number
-    base: string | null
-    def: string | null
-    not_null: boolean
-    collation: string | null
-    subtype: string | null
-    opclass: string | null
-    rcollation: string | null
-    canonical: string | null
-    diff: string | null
-    multirange: string | null
-  }>(
+  const res = await client.query<TypeRow>(
     `SELECT t.oid::int8::float8 AS oid, n.nspname AS schema, t.typname AS name, pg_get_userbyid(t.typowner) AS owner,
             t.typtype::text AS type, t.typrelid::int8::float8 AS relation,
             (SELECT array_agg(e.enumlabel::text ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid) AS labels,
@@ -116,7 +119,11 @@ export async function readTypes(
       ORDER BY n.nspname, t.typname`,
     [schemas],
   )
-  return res.rows.map((x) => ({
+  return res.rows.map(toTypeInfo)
+}
+
+function toTypeInfo(x: TypeRow): TypeInfo {
+  return {
     oid: x.oid,
     schema: x.schema,
     name: x.name,
@@ -140,7 +147,7 @@ export async function readTypes(
             diff: x.diff,
             multirange: x.multirange,
           },
-  }))
+  }
 }
 
 /** Read the CHECK constraints of the given domains. */

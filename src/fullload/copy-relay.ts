@@ -52,24 +52,31 @@ export function framedCopyTo(sql: string, sink?: RelaySink): FramedCopyOut {
   const stream = pgCopy.to(sql)
   const s = stream as unknown as CopyToInternals & { payloadBytes: number }
   s.payloadBytes = 0
+  s._parse = framedParser(s, sink)
+  return stream as FramedCopyOut
+}
+
+/**
+ * The `_parse` of a framed stream. One iteration per message (one per row): the body is skipped in
+ * the same step as its header, the length is read byte by byte, and the byte count stays in a local
+ * until a push (a 'data' listener may read payloadBytes during it) instead of a store on the stream
+ * object per row. 2M rows of 100 bytes in 64 KB pieces: 95 → 60 ms.
+ */
+function framedParser(
+  s: CopyToInternals & { payloadBytes: number },
+  sink: RelaySink | undefined,
+): (input: Buffer) => boolean | undefined {
   let carry: Buffer | undefined // a message header split across socket reads
   let remaining = 0 // body bytes of the current message still to come
   let forwarding = false // the current message is CopyData
   let afterCopy: ((b: Buffer) => void) | null = null // pg's own reader, once the COPY ended
-  // One iteration per message (one per row): the body is skipped in the same step as its header,
-  // the length is read byte by byte, and the byte count stays in a local until a push (a 'data'
-  // listener may read payloadBytes during it) instead of a store on the stream object per row.
-  // 2M rows of 100 bytes in 64 KB pieces: 95 → 60 ms.
-  s._parse = (input: Buffer): boolean | undefined => {
+  return (input: Buffer): boolean | undefined => {
     if (afterCopy !== null) {
       afterCopy(input)
       return true
     }
-    let chunk = input
-    if (carry !== undefined) {
-      chunk = Buffer.concat([carry, input])
-      carry = undefined
-    }
+    const chunk = carry === undefined ? input : Buffer.concat([carry, input])
+    carry = undefined
     const len = chunk.length
     let pos = 0
     let runStart = -1 // start of the current run of CopyData bytes in `chunk`
@@ -114,20 +121,12 @@ export function framedCopyTo(sql: string, sink?: RelaySink): FramedCopyOut {
       s.payloadBytes += payload
       payload = 0
       if (runStart >= 0) {
-        if (sink === undefined) drained = s.push(chunk.subarray(runStart, pos))
-        else sink.write(chunk.subarray(runStart, pos))
+        drained = forward(s, sink, chunk.subarray(runStart, pos))
         runStart = -1
       }
       if (code === ERROR_RESPONSE || code === COPY_DONE) {
-        // Hand pg what follows (the error, or CommandComplete + ReadyForQuery), as pg-copy-streams does.
-        const rest = code === COPY_DONE ? pos + 5 : pos
         afterCopy = s._pgDataHandler
-        if (sink !== undefined) {
-          const tail = rest < len ? Buffer.from(chunk.subarray(rest)) : undefined
-          sink.end(() => finishCopy(s, tail, code === COPY_DONE))
-          return code === COPY_DONE ? true : undefined
-        }
-        return finishCopy(s, rest < len ? chunk.subarray(rest) : undefined, code === COPY_DONE)
+        return endCopy(s, sink, chunk, code === COPY_DONE ? pos + 5 : pos, code === COPY_DONE)
       }
       // CopyOutResponse, ParameterStatus, NoticeResponse, NotificationResponse: not data
       if (end > len) {
@@ -138,13 +137,34 @@ export function framedCopyTo(sql: string, sink?: RelaySink): FramedCopyOut {
       pos = end
     }
     s.payloadBytes += payload
-    if (runStart >= 0 && pos > runStart) {
-      if (sink === undefined) drained = s.push(chunk.subarray(runStart, pos))
-      else sink.write(chunk.subarray(runStart, pos))
-    }
+    if (runStart >= 0 && pos > runStart) drained = forward(s, sink, chunk.subarray(runStart, pos))
     return drained
   }
-  return stream as FramedCopyOut
+}
+
+/** Hand a run of CopyData messages on; false when the stream asks to pause. */
+function forward(s: CopyToInternals, sink: RelaySink | undefined, run: Buffer): boolean {
+  if (sink === undefined) return s.push(run)
+  sink.write(run)
+  return true
+}
+
+/**
+ * CopyDone or an ErrorResponse at `rest` (CopyDone's 5 bytes already skipped): hand pg what
+ * follows (the error, or CommandComplete + ReadyForQuery), as pg-copy-streams does.
+ */
+function endCopy(
+  s: CopyToInternals,
+  sink: RelaySink | undefined,
+  chunk: Buffer,
+  rest: number,
+  done: boolean,
+): true | undefined {
+  if (sink === undefined)
+    return finishCopy(s, rest < chunk.length ? chunk.subarray(rest) : undefined, done)
+  const tail = rest < chunk.length ? Buffer.from(chunk.subarray(rest)) : undefined
+  sink.end(() => finishCopy(s, tail, done))
+  return done ? true : undefined
 }
 
 /** The end of the COPY as pg-copy-streams does it: pg gets the rest; the stream ends or errors. */

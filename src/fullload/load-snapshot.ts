@@ -45,12 +45,10 @@ export async function holdLoadSnapshot(
   units: readonly { readonly rel: SelectedRelation }[],
   complete: Set<number>,
 ): Promise<LoadSnapshot> {
-  const { taskId, store } = ctx
-  const incremental = ctx.config.type === 'full+incremental'
-  const stored = (await store.getProgress(taskId, LOADED_DATABASE_KIND)).find(
+  const stored = (await ctx.store.getProgress(ctx.taskId, LOADED_DATABASE_KIND)).find(
     (e) => e.key === db.name,
   )?.value as LoadedDatabase | undefined
-  let info: LoadedDatabase = stored ?? {
+  const info: LoadedDatabase = stored ?? {
     sourceDatabase: db.name,
     targetDatabase: db.as,
     slot: null,
@@ -58,105 +56,139 @@ export async function holdLoadSnapshot(
     consistentPoint: null,
     complete: false,
   }
-  const slotTimeoutMs =
-    typeof ctx.options.slotTimeoutMs === 'number'
-      ? ctx.options.slotTimeoutMs
-      : DEFAULT_SLOT_TIMEOUT_MS
-  let snapshot: HeldSnapshot | undefined
-  let syncLsn: string | undefined
-  const pendingAtStart = units.filter((u) => !complete.has(u.rel.oid))
-
-  if (incremental) {
-    const slot = slotName(taskId, db.name)
-    // a slot PostgreSQL invalidated (wal_status 'lost') exists but can stream nothing: as if gone
-    const haveSlot =
-      info.slot !== null &&
-      (await readSlotRetention(src, info.slot, srcVersion).then(
-        (r) => r.exists && r.walStatus !== 'lost',
-      ))
-    if (!haveSlot) {
-      if (info.slot !== null) {
-        ctx.warn(
-          'PGFERRY_FULLLOAD_SLOT_LOST',
-          `replication slot ${info.slot} of database ${db.name} is gone or was invalidated: the changes since its start are lost, so every table is copied again under a new slot`,
-          db.name,
-        )
-        complete.clear()
-      }
-      const publication = ctx.config.publication ?? publicationName(taskId)
-      // Recorded before it exists, so every failure path and delete() remove it (§3.7).
-      await recordSourceObjects(store, taskId, [{ database: db.name, kind: 'slot', name: slot }])
-      if (await slotExists(src, slot)) {
-        // An earlier run created the slot and died before writing `info`: nothing was copied
-        // under its snapshot (which died with that run), so it starts over with a new slot. (Or
-        // the slot was invalidated: it is replaced as well.)
-        if (info.slot === null)
-          ctx.warn(
-            'PGFERRY_FULLLOAD_SLOT_ORPHANED',
-            `replication slot ${slot} of database ${db.name} was left by a run that stopped before recording it; it is dropped and created again`,
-            db.name,
-          )
-        await dropSlot(src, slot)
-      }
-      try {
-        await publishSelection(ctx, src, srcVersion, db.name, publication, selection.relations)
-        snapshot = await createSlotSnapshot(ctx, db.name, {
-          slot,
-          temporary: false,
-          timeoutMs: slotTimeoutMs,
-        })
-      } catch (error) {
-        // Without its slot the publication serves nothing and only harms the source (a keyless
-        // table's UPDATE fails while it is published): removed at once, whatever the failure.
-        await removeSourceObjects(ctx.config.source, store, taskId, db.name).catch(() => undefined)
-        throw error
-      }
-      info = {
-        ...info,
-        slot,
-        publication,
-        consistentPoint: snapshot.consistentPoint ?? null,
-        complete: false,
-      }
-      await store.putProgress(taskId, [{ kind: LOADED_DATABASE_KIND, key: db.name, value: info }])
-    } else {
-      // A resume: the publication covers the selection again (it may have been altered or
-      // dropped by hand, or the selection's tables created again since).
-      if (info.publication !== null)
-        await publishSelection(ctx, src, srcVersion, db.name, info.publication, selection.relations)
-    }
-    if (haveSlot && pendingAtStart.length > 0) {
-      // A resume: the first run's snapshot is gone. Tablesync-style sync point for the re-copies.
-      snapshot = await createSlotSnapshot(ctx, db.name, {
-        slot: `${slot.slice(0, 50)}_s${Date.now().toString(36)}`.slice(0, 63),
-        temporary: true,
-        timeoutMs: slotTimeoutMs,
-      })
-      syncLsn = snapshot.consistentPoint
-      ctx.warn(
-        'PGFERRY_FULLLOAD_NEW_SNAPSHOT',
-        `the snapshot of the interrupted load of ${db.name} is gone; ${pendingAtStart.length} unfinished table(s) are copied again under a new snapshot with sync LSN ${syncLsn ?? '?'} (their changes up to it are skipped by the incremental stage)`,
-        db.name,
-      )
-    }
-  } else if (pendingAtStart.length > 0) {
-    snapshot = await exportSnapshot(ctx, db.name)
+  const pending = units.filter((u) => !complete.has(u.rel.oid)).length
+  if (ctx.config.type !== 'full+incremental') {
+    if (pending === 0) return { snapshot: undefined, syncLsn: undefined, info }
+    const snapshot = await exportSnapshot(ctx, db.name)
     if (complete.size > 0) {
       ctx.warn(
         'PGFERRY_FULLLOAD_NEW_SNAPSHOT',
-        `the snapshot of the interrupted load of ${db.name} is gone; ${pendingAtStart.length} unfinished table(s) are copied again under a new snapshot, so they reflect a later moment than the ${complete.size} table(s) finished before`,
+        `the snapshot of the interrupted load of ${db.name} is gone; ${pending} unfinished table(s) are copied again under a new snapshot, so they reflect a later moment than the ${complete.size} table(s) finished before`,
         db.name,
       )
     }
+    return { snapshot, syncLsn: undefined, info }
   }
-  if (incremental && syncLsn !== undefined) {
-    // Partitions of one root are re-copied together so the root has one sync point.
-    const byOid = new Map(selection.relations.map((x) => [x.oid, x]))
-    const rootOf = (r: SelectedRelation): number => ancestorsOf(r, byOid).at(-1)?.oid ?? r.oid
-    const dirtyRoots = new Set(
-      units.filter((u) => !complete.has(u.rel.oid)).map((u) => rootOf(u.rel)),
-    )
-    for (const u of units) if (dirtyRoots.has(rootOf(u.rel))) complete.delete(u.rel.oid)
+  const held = await holdSlotSnapshot(ctx, src, srcVersion, db, selection, info, complete, pending)
+  if (held.syncLsn !== undefined) recopyWholeRoots(selection, units, complete)
+  return held
+}
+
+/** `full+incremental`: the task's slot (created now, or kept from an earlier run) and its snapshot. */
+async function holdSlotSnapshot(
+  ctx: StageContext,
+  src: pg.Client,
+  srcVersion: number,
+  db: ResolvedDatabase,
+  selection: DatabaseObjects,
+  info: LoadedDatabase,
+  complete: Set<number>,
+  pending: number,
+): Promise<LoadSnapshot> {
+  // a slot PostgreSQL invalidated (wal_status 'lost') exists but can stream nothing: as if gone
+  const haveSlot =
+    info.slot !== null &&
+    (await readSlotRetention(src, info.slot, srcVersion).then(
+      (r) => r.exists && r.walStatus !== 'lost',
+    ))
+  if (!haveSlot) {
+    if (info.slot !== null) {
+      ctx.warn(
+        'PGFERRY_FULLLOAD_SLOT_LOST',
+        `replication slot ${info.slot} of database ${db.name} is gone or was invalidated: the changes since its start are lost, so every table is copied again under a new slot`,
+        db.name,
+      )
+      complete.clear()
+    }
+    return createTaskSlot(ctx, src, srcVersion, db, selection, info)
   }
+  // A resume: the publication covers the selection again (it may have been altered or
+  // dropped by hand, or the selection's tables created again since).
+  if (info.publication !== null)
+    await publishSelection(ctx, src, srcVersion, db.name, info.publication, selection.relations)
+  if (pending === 0) return { snapshot: undefined, syncLsn: undefined, info }
+  // A resume: the first run's snapshot is gone. Tablesync-style sync point for the re-copies.
+  const snapshot = await createSlotSnapshot(ctx, db.name, {
+    slot: `${slotName(ctx.taskId, db.name).slice(0, 50)}_s${Date.now().toString(36)}`.slice(0, 63),
+    temporary: true,
+    timeoutMs: slotTimeoutMs(ctx),
+  })
+  const syncLsn = snapshot.consistentPoint
+  ctx.warn(
+    'PGFERRY_FULLLOAD_NEW_SNAPSHOT',
+    `the snapshot of the interrupted load of ${db.name} is gone; ${pending} unfinished table(s) are copied again under a new snapshot with sync LSN ${syncLsn ?? '?'} (their changes up to it are skipped by the incremental stage)`,
+    db.name,
+  )
   return { snapshot, syncLsn, info }
+}
+
+/** Publish the selection and create the task's slot with its snapshot; record both. */
+async function createTaskSlot(
+  ctx: StageContext,
+  src: pg.Client,
+  srcVersion: number,
+  db: ResolvedDatabase,
+  selection: DatabaseObjects,
+  stored: LoadedDatabase,
+): Promise<LoadSnapshot> {
+  const { taskId, store } = ctx
+  const slot = slotName(taskId, db.name)
+  const publication = ctx.config.publication ?? publicationName(taskId)
+  // Recorded before it exists, so every failure path and delete() remove it (§3.7).
+  await recordSourceObjects(store, taskId, [{ database: db.name, kind: 'slot', name: slot }])
+  if (await slotExists(src, slot)) {
+    // An earlier run created the slot and died before writing `info`: nothing was copied
+    // under its snapshot (which died with that run), so it starts over with a new slot. (Or
+    // the slot was invalidated: it is replaced as well.)
+    if (stored.slot === null)
+      ctx.warn(
+        'PGFERRY_FULLLOAD_SLOT_ORPHANED',
+        `replication slot ${slot} of database ${db.name} was left by a run that stopped before recording it; it is dropped and created again`,
+        db.name,
+      )
+    await dropSlot(src, slot)
+  }
+  let snapshot: HeldSnapshot
+  try {
+    await publishSelection(ctx, src, srcVersion, db.name, publication, selection.relations)
+    snapshot = await createSlotSnapshot(ctx, db.name, {
+      slot,
+      temporary: false,
+      timeoutMs: slotTimeoutMs(ctx),
+    })
+  } catch (error) {
+    // Without its slot the publication serves nothing and only harms the source (a keyless
+    // table's UPDATE fails while it is published): removed at once, whatever the failure.
+    await removeSourceObjects(ctx.config.source, store, taskId, db.name).catch(() => undefined)
+    throw error
+  }
+  const info: LoadedDatabase = {
+    ...stored,
+    slot,
+    publication,
+    consistentPoint: snapshot.consistentPoint ?? null,
+    complete: false,
+  }
+  await store.putProgress(taskId, [{ kind: LOADED_DATABASE_KIND, key: db.name, value: info }])
+  return { snapshot, syncLsn: undefined, info }
+}
+
+/** Partitions of one root are re-copied together so the root has one sync point. */
+function recopyWholeRoots(
+  selection: DatabaseObjects,
+  units: readonly { readonly rel: SelectedRelation }[],
+  complete: Set<number>,
+): void {
+  const byOid = new Map(selection.relations.map((x) => [x.oid, x]))
+  const rootOf = (r: SelectedRelation): number => ancestorsOf(r, byOid).at(-1)?.oid ?? r.oid
+  const dirtyRoots = new Set(
+    units.filter((u) => !complete.has(u.rel.oid)).map((u) => rootOf(u.rel)),
+  )
+  for (const u of units) if (dirtyRoots.has(rootOf(u.rel))) complete.delete(u.rel.oid)
+}
+
+function slotTimeoutMs(ctx: StageContext): number {
+  return typeof ctx.options.slotTimeoutMs === 'number'
+    ? ctx.options.slotTimeoutMs
+    : DEFAULT_SLOT_TIMEOUT_MS
 }

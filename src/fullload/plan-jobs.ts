@@ -42,6 +42,12 @@ export interface UnitJobs {
   readonly chunks: readonly CopyJob[]
 }
 
+/** How a table can be split (catalog/columns-for-copy.ts `readSplitInfo`). */
+interface SplitInfo {
+  readonly heapBlocks: number | undefined
+  readonly intKey: string | undefined
+}
+
 /** Plan the chunks of `pending` (largest first) under `snapshot`. */
 export async function planJobs(
   ctx: StageContext,
@@ -55,7 +61,6 @@ export async function planJobs(
   epoch: string,
   syncLsn: string | undefined,
 ): Promise<UnitJobs[]> {
-  const { taskId } = ctx
   const oids = pending.map((u) => u.rel.oid)
   const columns = await readCopyColumns(src, oids)
   const split = await readSplitInfo(src, oids)
@@ -70,75 +75,82 @@ export async function planJobs(
       pending.reduce((sum, u) => sum + u.bytes, 0),
       ctx.config.parallelism,
     )
-  if (pending.length > 0) {
-    await src.query(importSnapshotSql(snapshot.name))
-    for (const u of pending) {
-      const cols = columns.get(u.rel.oid) ?? []
-      const targetCols = targetColumns.get(targetColumnsKey(u.rel.targetSchema, u.rel.name))
-      if (targetCols === undefined) {
-        throw new PgferryError(
-          'PGFERRY_FULLLOAD_COPY_FAILED',
-          `table ${u.targetName} does not exist in target database ${db.as}`,
-          { side: 'target', retryable: false, fix: 'run migrateSchema(task) first' },
-        )
-      }
-      const format = chooseFormat(cols, targetCols)
-      const info2 = split.get(u.rel.oid)
-      let intKey: { column: string; min: bigint; max: bigint } | undefined
-      const ctidBlocks = srcVersion >= 140000 ? info2?.heapBlocks : undefined
-      const wantSplit = splitSize > 0 && u.bytes > splitSize
-      if (wantSplit && !ctidCanSplit(ctidBlocks) && info2?.intKey !== undefined) {
-        const k = quoteQualified(u.rel.schema, u.rel.name)
-        const col = quoteIdent(info2.intKey)
-        const r = await src.query<{ lo: string | null; hi: string | null }>(
-          `SELECT min(${col})::text AS lo, max(${col})::text AS hi FROM ONLY ${k}`,
-        )
-        const lo = r.rows[0]?.lo
-        const hi = r.rows[0]?.hi
-        if (lo != null && hi != null)
-          intKey = { column: info2.intKey, min: BigInt(lo), max: BigInt(hi) }
-      }
-      const plan: ChunkPlan[] = planChunks({ bytes: u.bytes, ctidBlocks, intKey }, splitSize)
-      if (wantSplit && plan.length === 1) {
-        ctx.warn(
-          'PGFERRY_FULLLOAD_NOT_SPLIT',
-          `table ${u.key} (${u.bytes} bytes) is copied in one piece: ${notSplitReason({ sourceVersion: srcVersion, heapBlocks: info2?.heapBlocks, intKey: info2?.intKey })}`,
-          u.key,
-        )
-      }
-      if ((done.get(u.rel.oid)?.length ?? 0) > 0 || plan.length > 1) {
-        await resetTable(tgt, taskId, db.name, u.rel.oid, u.targetName)
-      }
-      const bytesPerRow = u.rel.estimatedRows > 0 ? u.bytes / u.rel.estimatedRows : 100
-      jobs.push({
-        unit: u,
-        chunks: plan.map((chunk) => {
-          const sql = copySql(
-            u.rel,
-            { schema: u.rel.targetSchema, name: u.rel.name },
-            cols,
-            format,
-            chunk.where,
-            plan.length === 1,
-          )
-          return {
-            taskId,
-            sourceDb: db.name,
-            relOid: u.rel.oid,
-            chunk,
-            epoch,
-            syncLsn,
-            snapshot: snapshot.name,
-            sourceSql: sql.source,
-            targetSql: sql.target,
-            truncate: plan.length === 1 ? u.targetName : undefined,
-            bytesPerRow,
-          }
-        }),
-      })
+  if (pending.length === 0) return jobs
+  const base = { taskId: ctx.taskId, sourceDb: db.name, epoch, syncLsn, snapshot: snapshot.name }
+  await src.query(importSnapshotSql(snapshot.name))
+  for (const u of pending) {
+    const cols = columns.get(u.rel.oid) ?? []
+    const targetCols = targetColumns.get(targetColumnsKey(u.rel.targetSchema, u.rel.name))
+    if (targetCols === undefined) {
+      throw new PgferryError(
+        'PGFERRY_FULLLOAD_COPY_FAILED',
+        `table ${u.targetName} does not exist in target database ${db.as}`,
+        { side: 'target', retryable: false, fix: 'run migrateSchema(task) first' },
+      )
     }
-    await src.query('COMMIT')
+    const format = chooseFormat(cols, targetCols)
+    const info = split.get(u.rel.oid)
+    const plan = await planUnit(ctx, src, srcVersion, u, info, splitSize)
+    if ((done.get(u.rel.oid)?.length ?? 0) > 0 || plan.length > 1) {
+      await resetTable(tgt, ctx.taskId, db.name, u.rel.oid, u.targetName)
+    }
+    const bytesPerRow = u.rel.estimatedRows > 0 ? u.bytes / u.rel.estimatedRows : 100
+    jobs.push({
+      unit: u,
+      chunks: plan.map((chunk) => {
+        const sql = copySql(
+          u.rel,
+          { schema: u.rel.targetSchema, name: u.rel.name },
+          cols,
+          format,
+          chunk.where,
+          plan.length === 1,
+        )
+        return {
+          ...base,
+          relOid: u.rel.oid,
+          chunk,
+          sourceSql: sql.source,
+          targetSql: sql.target,
+          truncate: plan.length === 1 ? u.targetName : undefined,
+          bytesPerRow,
+        }
+      }),
+    })
   }
-
+  await src.query('COMMIT')
   return jobs
+}
+
+/** One table's chunks, read inside the snapshot's transaction on `src`. */
+async function planUnit(
+  ctx: StageContext,
+  src: pg.Client,
+  srcVersion: number,
+  u: CopyUnit,
+  info: SplitInfo | undefined,
+  splitSize: number,
+): Promise<ChunkPlan[]> {
+  let intKey: { column: string; min: bigint; max: bigint } | undefined
+  const ctidBlocks = srcVersion >= 140000 ? info?.heapBlocks : undefined
+  const wantSplit = splitSize > 0 && u.bytes > splitSize
+  if (wantSplit && !ctidCanSplit(ctidBlocks) && info?.intKey !== undefined) {
+    const k = quoteQualified(u.rel.schema, u.rel.name)
+    const col = quoteIdent(info.intKey)
+    const r = await src.query<{ lo: string | null; hi: string | null }>(
+      `SELECT min(${col})::text AS lo, max(${col})::text AS hi FROM ONLY ${k}`,
+    )
+    const lo = r.rows[0]?.lo
+    const hi = r.rows[0]?.hi
+    if (lo != null && hi != null) intKey = { column: info.intKey, min: BigInt(lo), max: BigInt(hi) }
+  }
+  const plan = planChunks({ bytes: u.bytes, ctidBlocks, intKey }, splitSize)
+  if (wantSplit && plan.length === 1) {
+    ctx.warn(
+      'PGFERRY_FULLLOAD_NOT_SPLIT',
+      `table ${u.key} (${u.bytes} bytes) is copied in one piece: ${notSplitReason({ sourceVersion: srcVersion, heapBlocks: info?.heapBlocks, intKey: info?.intKey })}`,
+      u.key,
+    )
+  }
+  return plan
 }

@@ -70,46 +70,8 @@ export function connectError(
   const sysCode = (error as { code?: unknown } | null)?.code
   const raw = error instanceof Error ? error.message : String(error)
   const opts = { side, cause: error } as const
-  if (state === '28P01' || (state === '28000' && /password|authentication/i.test(raw))) {
-    return new PgferryError(
-      'PGFERRY_CONNECT_AUTH_FAILED',
-      `${where}: password authentication failed for user '${conn.user}'`,
-      {
-        ...opts,
-        fix: `check the ${side} user and password (the server's log names the pg_hba.conf line that was used)`,
-      },
-    )
-  }
-  if (state === '28000' && /SSL off|no encryption/i.test(raw)) {
-    return new PgferryError(
-      'PGFERRY_CONNECT_SSL_REQUIRED',
-      `${where}: the server requires SSL for this user/host`,
-      {
-        ...opts,
-        fix: `set ${side}.ssl = true (or add ?sslmode=require to the URL)`,
-      },
-    )
-  }
-  if (/does not support SSL/i.test(raw)) {
-    return new PgferryError(
-      'PGFERRY_CONNECT_SSL_REQUIRED',
-      `${where}: SSL was requested but the server does not support it`,
-      {
-        ...opts,
-        fix: `set ${side}.ssl = false, or enable ssl on the server`,
-      },
-    )
-  }
-  if (state === '28000') {
-    return new PgferryError(
-      'PGFERRY_CONNECT_AUTH_FAILED',
-      `${where}: connection rejected: ${redact(raw)}`,
-      {
-        ...opts,
-        fix: `add a pg_hba.conf entry for user '${conn.user}' from this host (for a replication connection: database 'replication' or 'all' with the REPLICATION attribute)`,
-      },
-    )
-  }
+  const rejected = rejectedError(state, raw, where, conn, opts)
+  if (rejected !== undefined) return rejected
   if (state === '3D000') {
     return new PgferryError(
       'PGFERRY_CONNECT_DATABASE_MISSING',
@@ -157,6 +119,57 @@ export function connectError(
     ...opts,
     retryable: true,
   })
+}
+
+/** The server refused the login (authentication, pg_hba.conf) or the SSL negotiation failed. */
+function rejectedError(
+  state: string | undefined,
+  raw: string,
+  where: string,
+  conn: ResolvedConnection,
+  opts: { readonly side: Side; readonly cause: unknown },
+): PgferryError | undefined {
+  if (state === '28P01' || (state === '28000' && /password|authentication/i.test(raw))) {
+    return new PgferryError(
+      'PGFERRY_CONNECT_AUTH_FAILED',
+      `${where}: password authentication failed for user '${conn.user}'`,
+      {
+        ...opts,
+        fix: `check the ${opts.side} user and password (the server's log names the pg_hba.conf line that was used)`,
+      },
+    )
+  }
+  if (state === '28000' && /SSL off|no encryption/i.test(raw)) {
+    return new PgferryError(
+      'PGFERRY_CONNECT_SSL_REQUIRED',
+      `${where}: the server requires SSL for this user/host`,
+      {
+        ...opts,
+        fix: `set ${opts.side}.ssl = true (or add ?sslmode=require to the URL)`,
+      },
+    )
+  }
+  if (/does not support SSL/i.test(raw)) {
+    return new PgferryError(
+      'PGFERRY_CONNECT_SSL_REQUIRED',
+      `${where}: SSL was requested but the server does not support it`,
+      {
+        ...opts,
+        fix: `set ${opts.side}.ssl = false, or enable ssl on the server`,
+      },
+    )
+  }
+  if (state === '28000') {
+    return new PgferryError(
+      'PGFERRY_CONNECT_AUTH_FAILED',
+      `${where}: connection rejected: ${redact(raw)}`,
+      {
+        ...opts,
+        fix: `add a pg_hba.conf entry for user '${conn.user}' from this host (for a replication connection: database 'replication' or 'all' with the REPLICATION attribute)`,
+      },
+    )
+  }
+  return undefined
 }
 
 /**

@@ -8,6 +8,7 @@
  * another name (`schemas: { s: { as } }`) avoids it instead. A target database that does not exist
  * yet has no conflicts. Once the task's structure stage has run, the objects are its own: pass.
  */
+import type pg from 'pg'
 import {
   readCreatedExtras,
   readExistingObjects,
@@ -86,7 +87,8 @@ export async function checkNameConflicts(input: PrecheckInput): Promise<Precheck
   const fixes: PrecheckFix[] = []
   const objects: string[] = []
   const unread: string[] = []
-  for (const { db, client, selection } of readable(input)) {
+  for (const d of readable(input)) {
+    const { db } = d
     if (!input.targetDatabases.has(db.as)) continue
     let target
     try {
@@ -95,43 +97,8 @@ export async function checkNameConflicts(input: PrecheckInput): Promise<Precheck
       unread.push(db.as)
       continue
     }
-    const asOf = new Map(selection.schemas.map((s) => [s.name, s.as]))
-    const whole = (db.schemas ?? []).filter((s) => s.whole).map((s) => s.name)
-    const wholeSchemas = db.schemas === undefined ? selection.schemas.map((s) => s.name) : whole
-    const [existing, extras] = await Promise.all([
-      readExistingObjects(target, [...new Set(selection.schemas.map((s) => s.as))]),
-      readCreatedExtras(
-        client,
-        selection.relations.map((r) => r.oid),
-        wholeSchemas,
-        selection.functions.map((f) => f.oid),
-      ),
-    ])
-    // routines are keyed with their arguments, so they only meet a routine of the same signature
-    const existingByName = new Map<string, NamedObject[]>()
-    for (const o of existing) {
-      const key = o.kind.endsWith('()')
-        ? `${o.schema}.${o.name}(${o.args})`
-        : `${o.schema}.${o.name}`
-      existingByName.set(key, [...(existingByName.get(key) ?? []), o])
-    }
-    const blocking = new Map<string, NamedObject>()
-    const warned = new Map<string, NamedObject>()
-    const hit = (key: string, into: Map<string, NamedObject>, label: string): void => {
-      for (const o of existingByName.get(key) ?? []) {
-        into.set(`${o.kind}:${o.schema}.${o.name}(${o.args})`, o)
-        objects.push(`${db.as}.${label}`)
-      }
-    }
-    for (const r of selection.relations)
-      hit(`${r.targetSchema}.${r.name}`, blocking, `${r.targetSchema}.${r.name}`)
-    for (const x of extras) {
-      const schema = asOf.get(x.schema) ?? x.schema
-      if (x.kind === 'f()')
-        hit(`${schema}.${x.name}(${x.args})`, warned, `${schema}.${x.name}(${x.args})`)
-      else hit(`${schema}.${x.name}`, x.kind === 'i' ? warned : blocking, `${schema}.${x.name}`)
-    }
-    for (const o of blocking.keys()) warned.delete(o)
+    const { blocking, warned, labels } = await conflictsIn(d, target)
+    objects.push(...labels)
     if (blocking.size > 0) status = 'fail'
     else if (warned.size > 0 && status === 'pass') status = 'warn'
     const all = [...blocking.values(), ...warned.values()]
@@ -162,4 +129,52 @@ export async function checkNameConflicts(input: PrecheckInput): Promise<Precheck
     fixes,
     [...new Set(objects)],
   )
+}
+
+/** One database's selected objects that already exist on its target: blocking (fail) or warned. */
+async function conflictsIn(
+  { db, client, selection }: ReturnType<typeof readable>[number],
+  target: pg.Client,
+): Promise<{
+  blocking: Map<string, NamedObject>
+  warned: Map<string, NamedObject>
+  labels: string[]
+}> {
+  const labels: string[] = []
+  const asOf = new Map(selection.schemas.map((s) => [s.name, s.as]))
+  const whole = (db.schemas ?? []).filter((s) => s.whole).map((s) => s.name)
+  const wholeSchemas = db.schemas === undefined ? selection.schemas.map((s) => s.name) : whole
+  const [existing, extras] = await Promise.all([
+    readExistingObjects(target, [...new Set(selection.schemas.map((s) => s.as))]),
+    readCreatedExtras(
+      client,
+      selection.relations.map((r) => r.oid),
+      wholeSchemas,
+      selection.functions.map((f) => f.oid),
+    ),
+  ])
+  // routines are keyed with their arguments, so they only meet a routine of the same signature
+  const existingByName = new Map<string, NamedObject[]>()
+  for (const o of existing) {
+    const key = o.kind.endsWith('()') ? `${o.schema}.${o.name}(${o.args})` : `${o.schema}.${o.name}`
+    existingByName.set(key, [...(existingByName.get(key) ?? []), o])
+  }
+  const blocking = new Map<string, NamedObject>()
+  const warned = new Map<string, NamedObject>()
+  const hit = (key: string, into: Map<string, NamedObject>, label: string): void => {
+    for (const o of existingByName.get(key) ?? []) {
+      into.set(`${o.kind}:${o.schema}.${o.name}(${o.args})`, o)
+      labels.push(`${db.as}.${label}`)
+    }
+  }
+  for (const r of selection.relations)
+    hit(`${r.targetSchema}.${r.name}`, blocking, `${r.targetSchema}.${r.name}`)
+  for (const x of extras) {
+    const schema = asOf.get(x.schema) ?? x.schema
+    if (x.kind === 'f()')
+      hit(`${schema}.${x.name}(${x.args})`, warned, `${schema}.${x.name}(${x.args})`)
+    else hit(`${schema}.${x.name}`, x.kind === 'i' ? warned : blocking, `${schema}.${x.name}`)
+  }
+  for (const o of blocking.keys()) warned.delete(o)
+  return { blocking, warned, labels }
 }

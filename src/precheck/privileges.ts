@@ -75,13 +75,7 @@ export async function checkPrivileges(input: PrecheckInput): Promise<PrecheckIte
     if (los.length > 0) {
       problems.push(`SELECT on ${los.length} large object(s) in ${d.db.name}: ${listNames(los)}`)
       objects.push(...los.map((o) => `${d.db.name} large object ${o}`))
-      sql.push(
-        ...(los.length <= LARGE_OBJECT_LINES
-          ? los.map((o) => `GRANT SELECT ON LARGE OBJECT ${o} TO ${user};`)
-          : [
-              `DO $$DECLARE o oid; BEGIN FOR o IN SELECT oid FROM pg_largeobject_metadata WHERE oid = ANY ('{${los.join(',')}}'::oid[]) LOOP EXECUTE format('GRANT SELECT ON LARGE OBJECT %s TO %I', o, ${quoteLiteralForDo(input.sourceRole.name)}); END LOOP; END$$;`,
-            ]),
-      )
+      sql.push(...grantLargeObjects(los, input.sourceRole.name))
     }
     fixes.push(...statements('source', d.db.name, sql))
   }
@@ -101,6 +95,16 @@ export async function checkPrivileges(input: PrecheckInput): Promise<PrecheckIte
     fixes,
     objects,
   )
+}
+
+/** GRANT SELECT on large objects `los` to `role`: a line each, or one DO block when they are many. */
+function grantLargeObjects(los: readonly string[], role: string): string[] {
+  const user = quoteIdent(role)
+  return los.length <= LARGE_OBJECT_LINES
+    ? los.map((o) => `GRANT SELECT ON LARGE OBJECT ${o} TO ${user};`)
+    : [
+        `DO $$DECLARE o oid; BEGIN FOR o IN SELECT oid FROM pg_largeobject_metadata WHERE oid = ANY ('{${los.join(',')}}'::oid[]) LOOP EXECUTE format('GRANT SELECT ON LARGE OBJECT %s TO %I', o, ${quoteLiteralForDo(role)}); END LOOP; END$$;`,
+      ]
 }
 
 /** A literal inside a `$$`-quoted DO body: plain single quotes, doubled. */

@@ -92,7 +92,11 @@ export function addForeignDataSteps(
       { dependsOn: [`foreign-server:${server}`], secrets: optionLiterals(m.options ?? []) },
     )
   }
+  addForeignTableSteps(plan, cat)
+}
 
+/** Foreign tables (not partitions or children: those are reported, not migrated). */
+function addForeignTableSteps(plan: StepPlan, cat: SourceCatalog): void {
   const tables = new Map(cat.foreignTables.map((t) => [t.oid, t]))
   for (const rel of cat.selection.relations) {
     if (rel.kind !== 'f') continue

@@ -3,6 +3,7 @@
  * `pg_get_functiondef` text with the head renamed to the target schema; bodies are created with
  * `check_function_bodies = off` (set by the runner), so a body may name objects created later.
  */
+import type { AggregateInfo } from '../catalog/functions.js'
 import { quoteLiteral, quoteQualified } from '../pg/quote.js'
 import type { SourceCatalog } from './source-catalog.js'
 import { functionKey, schemaKey } from './step-keys.js'
@@ -34,31 +35,7 @@ export function addRoutineSteps(
     if (f.kind === 'a') {
       const a = aggs.get(f.oid)
       if (a === undefined) continue
-      const parts = [`SFUNC = ${a.transFn}`, `STYPE = ${a.stateType}`]
-      if (a.stateSpace > 0) parts.push(`SSPACE = ${a.stateSpace}`)
-      if (a.finalFn !== null) parts.push(`FINALFUNC = ${a.finalFn}`)
-      if (a.finalExtra) parts.push('FINALFUNC_EXTRA')
-      if (a.finalFn !== null && a.finalModify !== null && targetMajor >= 11)
-        parts.push(`FINALFUNC_MODIFY = ${MODIFY[a.finalModify] ?? 'READ_ONLY'}`)
-      if (a.combineFn !== null) parts.push(`COMBINEFUNC = ${a.combineFn}`)
-      if (a.serialFn !== null) parts.push(`SERIALFUNC = ${a.serialFn}`)
-      if (a.deserialFn !== null) parts.push(`DESERIALFUNC = ${a.deserialFn}`)
-      if (a.initCond !== null) parts.push(`INITCOND = ${quoteLiteral(a.initCond)}`)
-      const m = a.moving
-      if (m !== null) {
-        parts.push(`MSFUNC = ${m.transFn}`, `MINVFUNC = ${m.invFn}`, `MSTYPE = ${m.stateType}`)
-        if (m.stateSpace > 0) parts.push(`MSSPACE = ${m.stateSpace}`)
-        if (m.finalFn !== null) parts.push(`MFINALFUNC = ${m.finalFn}`)
-        if (m.finalExtra) parts.push('MFINALFUNC_EXTRA')
-        if (m.finalFn !== null && m.finalModify !== null && targetMajor >= 11)
-          parts.push(`MFINALFUNC_MODIFY = ${MODIFY[m.finalModify] ?? 'READ_ONLY'}`)
-        if (m.initCond !== null) parts.push(`MINITCOND = ${quoteLiteral(m.initCond)}`)
-      }
-      if (a.sortOp !== null) parts.push(`SORTOP = ${a.sortOp}`)
-      if (a.aggKind === 'h') parts.push('HYPOTHETICAL')
-      if (a.parallel === 's') parts.push('PARALLEL = SAFE')
-      else if (a.parallel === 'r') parts.push('PARALLEL = RESTRICTED')
-      sql = [`CREATE AGGREGATE ${sig} (\n  ${parts.join(',\n  ')}\n)`]
+      sql = [createAggregateSql(a, sig, targetMajor)]
       owner = a.owner
     } else {
       const d = defs.get(f.oid)
@@ -95,4 +72,33 @@ export function addRoutineSteps(
     )
     plan.ref('pg_proc', f.oid, key)
   }
+}
+
+/** `CREATE AGGREGATE` with every option the source aggregate has (FINALFUNC_MODIFY from v11). */
+function createAggregateSql(a: AggregateInfo, sig: string, targetMajor: number): string {
+  const parts = [`SFUNC = ${a.transFn}`, `STYPE = ${a.stateType}`]
+  if (a.stateSpace > 0) parts.push(`SSPACE = ${a.stateSpace}`)
+  if (a.finalFn !== null) parts.push(`FINALFUNC = ${a.finalFn}`)
+  if (a.finalExtra) parts.push('FINALFUNC_EXTRA')
+  if (a.finalFn !== null && a.finalModify !== null && targetMajor >= 11)
+    parts.push(`FINALFUNC_MODIFY = ${MODIFY[a.finalModify] ?? 'READ_ONLY'}`)
+  if (a.combineFn !== null) parts.push(`COMBINEFUNC = ${a.combineFn}`)
+  if (a.serialFn !== null) parts.push(`SERIALFUNC = ${a.serialFn}`)
+  if (a.deserialFn !== null) parts.push(`DESERIALFUNC = ${a.deserialFn}`)
+  if (a.initCond !== null) parts.push(`INITCOND = ${quoteLiteral(a.initCond)}`)
+  const m = a.moving
+  if (m !== null) {
+    parts.push(`MSFUNC = ${m.transFn}`, `MINVFUNC = ${m.invFn}`, `MSTYPE = ${m.stateType}`)
+    if (m.stateSpace > 0) parts.push(`MSSPACE = ${m.stateSpace}`)
+    if (m.finalFn !== null) parts.push(`MFINALFUNC = ${m.finalFn}`)
+    if (m.finalExtra) parts.push('MFINALFUNC_EXTRA')
+    if (m.finalFn !== null && m.finalModify !== null && targetMajor >= 11)
+      parts.push(`MFINALFUNC_MODIFY = ${MODIFY[m.finalModify] ?? 'READ_ONLY'}`)
+    if (m.initCond !== null) parts.push(`MINITCOND = ${quoteLiteral(m.initCond)}`)
+  }
+  if (a.sortOp !== null) parts.push(`SORTOP = ${a.sortOp}`)
+  if (a.aggKind === 'h') parts.push('HYPOTHETICAL')
+  if (a.parallel === 's') parts.push('PARALLEL = SAFE')
+  else if (a.parallel === 'r') parts.push('PARALLEL = RESTRICTED')
+  return `CREATE AGGREGATE ${sig} (\n  ${parts.join(',\n  ')}\n)`
 }

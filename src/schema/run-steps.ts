@@ -76,21 +76,100 @@ export async function runSteps(
   options: RunStepsOptions,
 ): Promise<RunStepsResult> {
   const done = await doneKeys(options.store, options.taskId, options.doneKind, options.keyPrefix)
-  const created: Record<string, number> = {}
-  let alreadyDone = 0
-  const batchSize = options.batchSize ?? 200
-  let batch: DdlStep[] = []
+  const run = new StepBatches(client, options)
+  for (const s of steps) {
+    if (done.has(s.key)) {
+      run.alreadyDone++
+      continue
+    }
+    if (s.sql.length === 0) continue
+    if (s.transactional === false) await run.runAlone(s)
+    else await run.add(s)
+  }
+  await run.flush()
+  return { created: run.created, alreadyDone: run.alreadyDone }
+}
 
-  const mark = async (list: readonly DdlStep[]): Promise<void> => {
+/** The batch being gathered, and what the run created so far. */
+class StepBatches {
+  readonly #client: pg.Client
+  readonly #options: RunStepsOptions
+  readonly #batchSize: number
+  #batch: DdlStep[] = []
+  readonly created: Record<string, number> = {}
+  alreadyDone = 0
+
+  constructor(client: pg.Client, options: RunStepsOptions) {
+    this.#client = client
+    this.#options = options
+    this.#batchSize = options.batchSize ?? 200
+  }
+
+  async add(s: DdlStep): Promise<void> {
+    this.#batch.push(s)
+    if (this.#batch.length >= this.#batchSize) await this.flush()
+  }
+
+  /** A step that cannot run in a transaction block: after the batch, each statement on its own. */
+  async runAlone(s: DdlStep): Promise<void> {
+    await this.flush()
+    this.#options.signal.throwIfAborted()
+    for (const stmt of s.sql) await this.#client.query(stmt)
+    await this.#mark([s])
+    this.#count(s)
+  }
+
+  /** Run the batch in one round trip; when that fails, step by step to find the culprit. */
+  async flush(): Promise<void> {
+    const list = this.#batch
+    this.#batch = []
     if (list.length === 0) return
-    await options.store.putProgress(
-      options.taskId,
-      list.map((s) => ({ kind: options.doneKind, key: options.keyPrefix + s.key, value: true })),
+    const { signal } = this.#options
+    signal.throwIfAborted()
+    let ok = false
+    if (list.length > 1) {
+      try {
+        await this.#client.query(list.map((s) => s.sql.join(';\n')).join(';\n'))
+        ok = true
+      } catch {
+        ok = false
+      }
+    }
+    if (ok) {
+      await this.#mark(list)
+      for (const s of list) this.#count(s)
+      return
+    }
+    for (const s of list) {
+      signal.throwIfAborted()
+      const fresh = await this.#runOne(s)
+      await this.#mark([s])
+      if (fresh) this.#count(s)
+      else {
+        this.alreadyDone++
+        this.#options.onExisting?.(s)
+      }
+    }
+  }
+
+  #count(s: DdlStep): void {
+    this.created[s.kind] = (this.created[s.kind] ?? 0) + 1
+    this.#options.onCreated(s)
+  }
+
+  async #mark(list: readonly DdlStep[]): Promise<void> {
+    if (list.length === 0) return
+    const { store, taskId, doneKind, keyPrefix } = this.#options
+    await store.putProgress(
+      taskId,
+      list.map((s) => ({ kind: doneKind, key: keyPrefix + s.key, value: true })),
     )
   }
-  const runOne = async (s: DdlStep): Promise<boolean> => {
+
+  /** One step alone; false when its object already exists. */
+  async #runOne(s: DdlStep): Promise<boolean> {
     try {
-      await client.query(s.sql.join(';\n'))
+      await this.#client.query(s.sql.join(';\n'))
       return true
     } catch (e) {
       if (alreadyExists(s, e)) return false
@@ -101,60 +180,4 @@ export async function runSteps(
       )
     }
   }
-  const flush = async (): Promise<void> => {
-    const list = batch
-    batch = []
-    if (list.length === 0) return
-    options.signal.throwIfAborted()
-    let ok = false
-    if (list.length > 1) {
-      try {
-        await client.query(list.map((s) => s.sql.join(';\n')).join(';\n'))
-        ok = true
-      } catch {
-        ok = false
-      }
-    }
-    if (ok) {
-      await mark(list)
-      for (const s of list) {
-        created[s.kind] = (created[s.kind] ?? 0) + 1
-        options.onCreated(s)
-      }
-      return
-    }
-    for (const s of list) {
-      options.signal.throwIfAborted()
-      const fresh = await runOne(s)
-      await mark([s])
-      if (fresh) {
-        created[s.kind] = (created[s.kind] ?? 0) + 1
-        options.onCreated(s)
-      } else {
-        alreadyDone++
-        options.onExisting?.(s)
-      }
-    }
-  }
-
-  for (const s of steps) {
-    if (done.has(s.key)) {
-      alreadyDone++
-      continue
-    }
-    if (s.sql.length === 0) continue
-    if (s.transactional === false) {
-      await flush()
-      options.signal.throwIfAborted()
-      for (const stmt of s.sql) await client.query(stmt)
-      await mark([s])
-      created[s.kind] = (created[s.kind] ?? 0) + 1
-      options.onCreated(s)
-      continue
-    }
-    batch.push(s)
-    if (batch.length >= batchSize) await flush()
-  }
-  await flush()
-  return { created, alreadyDone }
 }

@@ -126,17 +126,12 @@ export async function readSourceCatalog(
 ): Promise<SourceCatalog> {
   const relOids = selection.relations.map((r) => r.oid)
   const tableOids = selection.relations.filter((r) => r.kind !== 'S').map((r) => r.oid)
-  const fnOids = selection.functions.map((f) => f.oid)
   const schemaNames = selection.schemas.map((s) => s.name)
   const schemas = await readSchemas(client, schemaNames)
   const types = await readTypes(client, major, schemaNames)
   const columns = await readColumns(client, major, tableOids)
   const wrappers = await readForeignDataWrappers(client)
   const servers = await readForeignServers(client)
-  const aclsOf = async (
-    catalog: Parameters<typeof readAcls>[1],
-    oids: readonly number[],
-  ): Promise<Map<number, AclInfo>> => byOid(await readAcls(client, catalog, oids))
   return {
     major,
     selection,
@@ -181,28 +176,51 @@ export async function readSourceCatalog(
       selection.relations.filter((r) => r.kind === 'f').map((r) => r.oid),
     ),
     comments: await readComments(client),
-    acls: {
-      relations: await aclsOf('pg_class', relOids),
-      columns: groupBy(await readColumnAcls(client, tableOids), (a) => a.oid),
-      functions: await aclsOf('pg_proc', fnOids),
-      schemas: await aclsOf(
-        'pg_namespace',
-        schemas.map((s) => s.oid),
-      ),
-      types: await aclsOf(
-        'pg_type',
-        types.map((t) => t.oid),
-      ),
-      wrappers: await aclsOf(
-        'pg_foreign_data_wrapper',
-        wrappers.map((w) => w.oid),
-      ),
-      servers: await aclsOf(
-        'pg_foreign_server',
-        servers.map((s) => s.oid),
-      ),
-    },
+    acls: await readSourceAcls(client, selection, schemas, types, wrappers, servers),
     edges: await readDependEdges(client),
     unsupported: await readUnsupportedObjects(client, schemaNames),
+  }
+}
+
+/** The privileges of the selected objects and of the schemas, types and foreign data they use. */
+async function readSourceAcls(
+  client: pg.Client,
+  selection: DatabaseObjects,
+  schemas: SourceCatalog['schemas'],
+  types: SourceCatalog['types'],
+  wrappers: SourceCatalog['foreignDataWrappers'],
+  servers: SourceCatalog['foreignServers'],
+): Promise<SourceCatalog['acls']> {
+  const aclsOf = async (
+    catalog: Parameters<typeof readAcls>[1],
+    oids: readonly number[],
+  ): Promise<Map<number, AclInfo>> => byOid(await readAcls(client, catalog, oids))
+  const tableOids = selection.relations.filter((r) => r.kind !== 'S').map((r) => r.oid)
+  return {
+    relations: await aclsOf(
+      'pg_class',
+      selection.relations.map((r) => r.oid),
+    ),
+    columns: groupBy(await readColumnAcls(client, tableOids), (a) => a.oid),
+    functions: await aclsOf(
+      'pg_proc',
+      selection.functions.map((f) => f.oid),
+    ),
+    schemas: await aclsOf(
+      'pg_namespace',
+      schemas.map((s) => s.oid),
+    ),
+    types: await aclsOf(
+      'pg_type',
+      types.map((t) => t.oid),
+    ),
+    wrappers: await aclsOf(
+      'pg_foreign_data_wrapper',
+      wrappers.map((w) => w.oid),
+    ),
+    servers: await aclsOf(
+      'pg_foreign_server',
+      servers.map((s) => s.oid),
+    ),
   }
 }

@@ -1,7 +1,6 @@
 /**
  * The default store: a schema `pgferry` in a PostgreSQL database (the target's, unless the caller
- * points it elsewhere). The DDL is versioned: each entry of MIGRATIONS runs once, in order, under
- * an advisory lock, so two processes opening the store at once do not race.
+ * points it elsewhere). Its DDL is versioned and applied on first use (store-migrations.ts).
  */
 import pg from 'pg'
 import { PgferryError, sqlStateOf } from '../errors.js'
@@ -9,6 +8,9 @@ import { clientConfig, connectError } from '../pg/connect.js'
 import { quoteIdent } from '../pg/quote.js'
 import type { ResolvedConnection } from '../model/resolved-connection.js'
 import type { TaskState } from '../model/task-state.js'
+import { MIGRATIONS, migrateStore } from './store-migrations.js'
+import { storeDenied, type StoreLocation } from './store-denied.js'
+import { toRecord, type TaskRow } from './task-row.js'
 import type {
   ProgressEntry,
   ProgressStore,
@@ -17,36 +19,6 @@ import type {
   TaskRecord,
 } from '../model/progress-store.js'
 import { DEFAULT_STORE_SCHEMA } from '../model/store-schema.js'
-
-/** Store DDL by version; `$S` is the quoted schema name. Append only, never edit a shipped entry. */
-const MIGRATIONS: readonly string[] = [
-  `CREATE TABLE $S.task (
-     id text PRIMARY KEY,
-     name text NOT NULL,
-     type text NOT NULL,
-     state text NOT NULL,
-     config jsonb NOT NULL,
-     tags jsonb NOT NULL DEFAULT '{}',
-     stage text,
-     error text,
-     skipped_checks jsonb NOT NULL DEFAULT '[]',
-     created_at timestamptz NOT NULL DEFAULT now(),
-     updated_at timestamptz NOT NULL DEFAULT now())`,
-  `CREATE TABLE $S.progress (
-     task_id text NOT NULL REFERENCES $S.task(id) ON DELETE CASCADE,
-     kind text NOT NULL,
-     key text NOT NULL,
-     value jsonb,
-     updated_at timestamptz NOT NULL DEFAULT now(),
-     PRIMARY KEY (task_id, kind, key))`,
-  `CREATE TABLE $S.event (
-     id bigserial PRIMARY KEY,
-     task_id text NOT NULL REFERENCES $S.task(id) ON DELETE CASCADE,
-     at timestamptz NOT NULL,
-     name text NOT NULL,
-     payload jsonb NOT NULL)`,
-  `CREATE INDEX ON $S.event (task_id, id)`,
-]
 
 /**
  * Where a {@link PgStore} lives.
@@ -57,36 +29,6 @@ export interface PgStoreOptions {
   readonly schema?: string
   /** Database to connect to. Defaults to the connection's own database. */
   readonly database?: string
-}
-
-interface TaskRow {
-  id: string
-  name: string
-  type: string
-  state: TaskState
-  config: Record<string, unknown>
-  tags: Record<string, string>
-  stage: string | null
-  error: string | null
-  skipped_checks: string[]
-  created_at: Date
-  updated_at: Date
-}
-
-function toRecord(r: TaskRow): TaskRecord {
-  return {
-    id: r.id,
-    name: r.name,
-    type: r.type,
-    state: r.state,
-    config: r.config,
-    tags: r.tags,
-    stage: r.stage ?? undefined,
-    error: r.error ?? undefined,
-    skippedChecks: r.skipped_checks,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  }
 }
 
 /**
@@ -164,10 +106,7 @@ export class PgStore implements ProgressStore {
     }
   }
 
-  /**
-   * The store schema belongs to whoever made it first; another user (a second target user, a
-   * colleague's task) may use it once its owner grants the rights, which the fix spells out.
-   */
+  /** Permission denied on the store: the fix names the schema's owner, read if possible. */
   async #denied(error: unknown): Promise<PgferryError> {
     const owner = await this.#pool
       ?.query<{ owner: string }>(
@@ -176,22 +115,11 @@ export class PgStore implements ProgressStore {
       )
       .then((r) => r.rows[0]?.owner)
       .catch(() => undefined)
-    const user = quoteIdent(this.#conn.user)
-    return new PgferryError(
-      'PGFERRY_STORE_FAILED',
-      `progress store ${this.#schema} in database ${this.#database}: ${(error as Error).message}${owner === undefined ? '' : ` (the schema belongs to ${owner})`}`,
-      {
-        cause: error,
-        retryable: false,
-        fix: [
-          `-- as ${owner === undefined ? 'the owner of the store schema' : quoteIdent(owner)} or a superuser, in database ${quoteIdent(this.#database)}:`,
-          `GRANT USAGE ON SCHEMA ${this.schema} TO ${user};`,
-          `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${this.schema} TO ${user};`,
-          `GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${this.schema} TO ${user};`,
-          `-- or give the task a store schema of its own: createTask({ store: new PgStore(target, { schema: ... }) })`,
-        ].join('\n'),
-      },
-    )
+    return storeDenied(error, this.#where(), owner)
+  }
+
+  #where(): StoreLocation {
+    return { schema: this.#schema, database: this.#database, user: this.#conn.user }
   }
 
   /** {@inheritDoc ProgressStore.init} */
@@ -216,42 +144,11 @@ export class PgStore implements ProgressStore {
         },
       )
     }
-    const steps = [
-      `SELECT pg_advisory_xact_lock(hashtext('pgferry.store.' || $1::text))`,
-      `CREATE SCHEMA IF NOT EXISTS $S`,
-      `CREATE TABLE IF NOT EXISTS $S.store_version (version int NOT NULL)`,
-    ]
     const pool = this.#pool
     if (pool === undefined) throw new PgferryError('PGFERRY_INTERNAL', 'store pool missing')
     const client = await pool.connect()
     try {
-      await client.query('BEGIN')
-      for (const s of steps)
-        await client.query(s.replaceAll('$S', this.schema), s.includes('$1') ? [this.#schema] : [])
-      const v = await client.query<{ version: number }>(
-        `SELECT version FROM ${this.schema}.store_version`,
-      )
-      let version = v.rows[0]?.version ?? 0
-      if (v.rowCount === 0)
-        await client.query(`INSERT INTO ${this.schema}.store_version VALUES (0)`)
-      for (; version < MIGRATIONS.length; version++) {
-        await client.query((MIGRATIONS[version] ?? '').replaceAll('$S', this.schema))
-      }
-      await client.query(`UPDATE ${this.schema}.store_version SET version = $1`, [version])
-      await client.query('COMMIT')
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined)
-      if (sqlStateOf(error) === '42501') {
-        throw new PgferryError(
-          'PGFERRY_STORE_FAILED',
-          `cannot create the progress store schema ${this.#schema} in database ${this.#database}: permission denied`,
-          {
-            cause: error,
-            fix: `GRANT CREATE ON DATABASE ${quoteIdent(this.#database)} TO ${quoteIdent(this.#conn.user)};`,
-          },
-        )
-      }
-      throw error
+      await migrateStore(client, this.#where())
     } finally {
       client.release()
     }

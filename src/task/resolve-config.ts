@@ -115,17 +115,7 @@ export function resolveConfig(config: TaskConfig): {
   const source = resolveConnection(config.source, 'source')
   const target = resolveConnection(config.target, 'target')
   const objects = resolveObjects(config.objects, source)
-  let startAt: Date | undefined
-  if (config.startAt !== undefined && config.startAt !== 'immediate') {
-    startAt =
-      config.startAt instanceof Date ? new Date(config.startAt.getTime()) : new Date(config.startAt)
-    if (Number.isNaN(startAt.getTime()))
-      throw invalid(
-        'startAt',
-        'is not a valid date',
-        `use 'immediate', a Date or an ISO 8601 string`,
-      )
-  }
+  const startAt = resolveStartAt(config.startAt)
   const tags = config.tags ?? {}
   if (!isRecord(tags) || !Object.values(tags).every((v) => typeof v === 'string')) {
     throw invalid('tags', 'must map names to strings', `e.g. { team: 'payments' }`)
@@ -139,17 +129,59 @@ export function resolveConfig(config: TaskConfig): {
     )
   }
   const throttle = resolveThrottle(config.throttle)
-  const splitTablesLargerThan = config.splitTablesLargerThan
-  if (
-    splitTablesLargerThan !== undefined &&
-    (!Number.isFinite(splitTablesLargerThan) || splitTablesLargerThan < 0)
-  ) {
+  const splitTablesLargerThan = resolveSplitSize(config.splitTablesLargerThan)
+  const { ownership, replicaIdentity, publication } = resolvePolicies(config)
+  const { store, storeKind } = resolveStore(config.store)
+  const resolved: ResolvedTaskConfig = Object.freeze({
+    id,
+    name: config.name,
+    type: config.type,
+    source,
+    target,
+    objects,
+    startAt,
+    tags: Object.freeze({ ...tags }),
+    parallelism,
+    throttle,
+    splitTablesLargerThan,
+    ownership,
+    replicaIdentity,
+    publication,
+    store: storeKind,
+    stages: resolveStages(config.stages),
+  })
+  return { config: resolved, store }
+}
+
+function resolveStartAt(v: TaskConfig['startAt']): Date | undefined {
+  let startAt: Date | undefined
+  if (v !== undefined && v !== 'immediate') {
+    startAt = v instanceof Date ? new Date(v.getTime()) : new Date(v)
+    if (Number.isNaN(startAt.getTime()))
+      throw invalid(
+        'startAt',
+        'is not a valid date',
+        `use 'immediate', a Date or an ISO 8601 string`,
+      )
+  }
+  return startAt
+}
+
+function resolveSplitSize(v: number | undefined): number | undefined {
+  if (v !== undefined && (!Number.isFinite(v) || v < 0)) {
     throw invalid(
       'splitTablesLargerThan',
-      `${String(config.splitTablesLargerThan)} is not a size in bytes`,
+      `${String(v)} is not a size in bytes`,
       'use a number of bytes ≥ 0 (0 turns splitting off), e.g. 268435456',
     )
   }
+  return v
+}
+
+/** Ownership, replica identity and publication: what pgferry may do to the objects it meets. */
+function resolvePolicies(
+  config: TaskConfig,
+): Pick<ResolvedTaskConfig, 'ownership' | 'replicaIdentity' | 'publication'> {
   const ownership = config.ownership ?? DEFAULT_OWNERSHIP
   if (ownership !== 'keep' && ownership !== 'target-user') {
     throw invalid(
@@ -174,7 +206,14 @@ export function resolveConfig(config: TaskConfig): {
       `name a publication that exists in every selected source database, or leave it out`,
     )
   }
-  const storeInput = config.store ?? 'target'
+  return { ownership, replicaIdentity, publication }
+}
+
+function resolveStore(input: TaskConfig['store']): {
+  store: ProgressStore | undefined
+  storeKind: ResolvedTaskConfig['store']
+} {
+  const storeInput = input ?? 'target'
   let store: ProgressStore | undefined
   let storeKind: ResolvedTaskConfig['store']
   if (storeInput === 'target' || storeInput === 'memory') storeKind = storeInput
@@ -187,23 +226,5 @@ export function resolveConfig(config: TaskConfig): {
       `must be 'target', 'memory' or a ProgressStore`,
       `leave it out to keep progress in the target`,
     )
-  const resolved: ResolvedTaskConfig = Object.freeze({
-    id,
-    name: config.name,
-    type: config.type,
-    source,
-    target,
-    objects,
-    startAt,
-    tags: Object.freeze({ ...tags }),
-    parallelism,
-    throttle,
-    splitTablesLargerThan,
-    ownership,
-    replicaIdentity,
-    publication,
-    store: storeKind,
-    stages: resolveStages(config.stages),
-  })
-  return { config: resolved, store }
+  return { store, storeKind }
 }

@@ -26,48 +26,12 @@ export function resolveConnection(
       `give a URL like 'postgres://user@host:5432/db' or { host, user, database }`,
     )
   }
-  let cfg: ConnectionConfig
-  if (typeof input === 'string') {
-    if (!/^postgres(ql)?:\/\//i.test(input)) {
-      throw invalid(
-        field,
-        'is not a postgres:// URL',
-        `use 'postgres://user:password@host:port/database'`,
-      )
-    }
-    let parsed: ReturnType<typeof parseUrl>
-    try {
-      parsed = parseUrl(input)
-    } catch {
-      throw invalid(
-        field,
-        'is not a valid connection URL',
-        `use 'postgres://user:password@host:port/database'`,
-      )
-    }
-    const port = parsed.port == null || parsed.port === '' ? undefined : Number(parsed.port)
-    cfg = {
-      ...(parsed.host != null && parsed.host !== '' ? { host: parsed.host } : {}),
-      ...(port !== undefined ? { port } : {}),
-      ...(parsed.user ? { user: decodeURIComponent(parsed.user) } : {}),
-      ...(parsed.password ? { password: parsed.password } : {}),
-      ...(parsed.database ? { database: parsed.database } : {}),
-      ...(parsed.ssl !== undefined && typeof parsed.ssl !== 'string'
-        ? { ssl: parsed.ssl as boolean | Record<string, unknown> }
-        : {}),
-      ...(typeof parsed.application_name === 'string'
-        ? { application_name: parsed.application_name }
-        : {}),
-    }
-  } else if (isRecord(input)) {
-    cfg = input
-  } else {
-    throw invalid(
-      field,
-      'must be a URL string or a connection object',
-      `pass { host, port, user, password, database }`,
-    )
-  }
+  const cfg: ConnectionConfig =
+    typeof input === 'string'
+      ? fromUrl(input, field)
+      : isRecord(input)
+        ? input
+        : notAConnection(field)
   const env = process.env
   const port = cfg.port ?? (env.PGPORT ? Number(env.PGPORT) : DEFAULT_PORT)
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
@@ -108,4 +72,47 @@ export function resolveConnection(
   })
   if (password !== undefined) holdPassword(resolved, password)
   return resolved
+}
+
+/** A `postgres://` URL as a connection config (only what it sets). */
+function fromUrl(input: string, field: string): ConnectionConfig {
+  if (!/^postgres(ql)?:\/\//i.test(input)) {
+    throw invalid(
+      field,
+      'is not a postgres:// URL',
+      `use 'postgres://user:password@host:port/database'`,
+    )
+  }
+  let parsed: ReturnType<typeof parseUrl>
+  try {
+    parsed = parseUrl(input)
+  } catch {
+    throw invalid(
+      field,
+      'is not a valid connection URL',
+      `use 'postgres://user:password@host:port/database'`,
+    )
+  }
+  const port = parsed.port == null || parsed.port === '' ? undefined : Number(parsed.port)
+  return {
+    ...(parsed.host != null && parsed.host !== '' ? { host: parsed.host } : {}),
+    ...(port !== undefined ? { port } : {}),
+    ...(parsed.user ? { user: decodeURIComponent(parsed.user) } : {}),
+    ...(parsed.password ? { password: parsed.password } : {}),
+    ...(parsed.database ? { database: parsed.database } : {}),
+    ...(parsed.ssl !== undefined && typeof parsed.ssl !== 'string'
+      ? { ssl: parsed.ssl as boolean | Record<string, unknown> }
+      : {}),
+    ...(typeof parsed.application_name === 'string'
+      ? { application_name: parsed.application_name }
+      : {}),
+  }
+}
+
+function notAConnection(field: string): never {
+  throw invalid(
+    field,
+    'must be a URL string or a connection object',
+    `pass { host, port, user, password, database }`,
+  )
 }

@@ -11,14 +11,15 @@ import { PgferryError } from '../errors.js'
 import { BufferReader, TruncatedMessageError } from './buffer-reader.js'
 import {
   MessageType,
-  TupleData,
-  TupleKind,
   type PgoutputMessage,
   type RelationColumn,
   type RelationMessage,
   type ReplicaIdentity,
+  type TupleData,
 } from './pgoutput-messages.js'
 import { RelationCache } from './relation-cache.js'
+import { readTuple } from './tuple-reader.js'
+import { readTwoPhase } from './two-phase-reader.js'
 
 /** At most this many bytes of a bad message go into an error's hex dump. */
 const HEX_DUMP_LIMIT = 256
@@ -85,6 +86,8 @@ export class PgoutputDecoder {
     }
   }
 
+  // The switch keeps the per-row messages (Insert, Update, Delete) one call away; the rest of the
+  // protocol is grouped by what it belongs to (streaming, two-phase).
   #decode(r: BufferReader): PgoutputMessage {
     const type = r.uint8()
     switch (type) {
@@ -98,14 +101,6 @@ export class PgoutputDecoder {
           endLsn: r.uint64(),
           commitTime: r.int64(),
         }
-      case MessageType.Origin:
-        return { type, originLsn: r.uint64(), name: r.cstring() }
-      case MessageType.Relation:
-        return this.#relation(r)
-      case MessageType.Type: {
-        const xid = this.#xidPrefix(r)
-        return { type, xid, typeOid: r.uint32(), schema: r.cstring(), name: r.cstring() }
-      }
       case MessageType.Insert: {
         const xid = this.#xidPrefix(r)
         const relation = this.#lookup(r.uint32())
@@ -113,20 +108,8 @@ export class PgoutputDecoder {
         if (marker !== 0x4e /* N */) throw this.#badMarker(marker, 'N')
         return { type, xid, relation, newTuple: readTuple(r) }
       }
-      case MessageType.Update: {
-        const xid = this.#xidPrefix(r)
-        const relation = this.#lookup(r.uint32())
-        let marker = r.uint8()
-        let oldKind: 'K' | 'O' | undefined
-        let oldTuple: TupleData | undefined
-        if (marker === 0x4b /* K */ || marker === 0x4f /* O */) {
-          oldKind = marker === 0x4b ? 'K' : 'O'
-          oldTuple = readTuple(r)
-          marker = r.uint8()
-        }
-        if (marker !== 0x4e /* N */) throw this.#badMarker(marker, 'N')
-        return { type, xid, relation, oldKind, oldTuple, newTuple: readTuple(r) }
-      }
+      case MessageType.Update:
+        return this.#update(r)
       case MessageType.Delete: {
         const xid = this.#xidPrefix(r)
         const relation = this.#lookup(r.uint32())
@@ -134,19 +117,15 @@ export class PgoutputDecoder {
         if (marker !== 0x4b && marker !== 0x4f) throw this.#badMarker(marker, 'K or O')
         return { type, xid, relation, oldKind: marker === 0x4b ? 'K' : 'O', oldTuple: readTuple(r) }
       }
-      case MessageType.Truncate: {
+      case MessageType.Relation:
+        return this.#relation(r)
+      case MessageType.Truncate:
+        return this.#truncate(r)
+      case MessageType.Origin:
+        return { type, originLsn: r.uint64(), name: r.cstring() }
+      case MessageType.Type: {
         const xid = this.#xidPrefix(r)
-        const count = r.uint32()
-        const flags = r.uint8()
-        const relations: RelationMessage[] = new Array<RelationMessage>(count)
-        for (let i = 0; i < count; i++) relations[i] = this.#lookup(r.uint32())
-        return {
-          type,
-          xid,
-          cascade: (flags & TRUNCATE_CASCADE) !== 0,
-          restartIdentity: (flags & TRUNCATE_RESTART_SEQS) !== 0,
-          relations,
-        }
+        return { type, xid, typeOid: r.uint32(), schema: r.cstring(), name: r.cstring() }
       }
       case MessageType.Message: {
         const xid = this.#xidPrefix(r)
@@ -156,6 +135,68 @@ export class PgoutputDecoder {
         const content = r.bytes(r.uint32())
         return { type, xid, transactional: (flags & 1) !== 0, lsn, prefix, content }
       }
+      case MessageType.StreamStart:
+      case MessageType.StreamStop:
+      case MessageType.StreamCommit:
+      case MessageType.StreamAbort:
+        return this.#stream(type, r)
+      case MessageType.BeginPrepare:
+      case MessageType.Prepare:
+      case MessageType.StreamPrepare:
+      case MessageType.CommitPrepared:
+      case MessageType.RollbackPrepared:
+        return readTwoPhase(type, r, (xid) => this.adoptStream(xid))
+      default:
+        throw new PgferryError(
+          'PGFERRY_WAL_UNKNOWN_MESSAGE',
+          `unknown pgoutput message type 0x${type.toString(16).padStart(2, '0')} (${JSON.stringify(String.fromCharCode(type))}); ${hexDump(r.buffer, r.offset - 1, r.end)}`,
+          {
+            fix: 'the server speaks a newer pgoutput protocol than this pgferry; request an older proto_version',
+          },
+        )
+    }
+  }
+
+  #update(r: BufferReader): PgoutputMessage {
+    const xid = this.#xidPrefix(r)
+    const relation = this.#lookup(r.uint32())
+    let marker = r.uint8()
+    let oldKind: 'K' | 'O' | undefined
+    let oldTuple: TupleData | undefined
+    if (marker === 0x4b /* K */ || marker === 0x4f /* O */) {
+      oldKind = marker === 0x4b ? 'K' : 'O'
+      oldTuple = readTuple(r)
+      marker = r.uint8()
+    }
+    if (marker !== 0x4e /* N */) throw this.#badMarker(marker, 'N')
+    return { type: MessageType.Update, xid, relation, oldKind, oldTuple, newTuple: readTuple(r) }
+  }
+
+  #truncate(r: BufferReader): PgoutputMessage {
+    const xid = this.#xidPrefix(r)
+    const count = r.uint32()
+    const flags = r.uint8()
+    const relations: RelationMessage[] = new Array<RelationMessage>(count)
+    for (let i = 0; i < count; i++) relations[i] = this.#lookup(r.uint32())
+    return {
+      type: MessageType.Truncate,
+      xid,
+      cascade: (flags & TRUNCATE_CASCADE) !== 0,
+      restartIdentity: (flags & TRUNCATE_RESTART_SEQS) !== 0,
+      relations,
+    }
+  }
+
+  /** Stream Start / Stop / Commit / Abort (v2+): they move the decoder in and out of a block. */
+  #stream(
+    type:
+      | MessageType.StreamStart
+      | MessageType.StreamStop
+      | MessageType.StreamCommit
+      | MessageType.StreamAbort,
+    r: BufferReader,
+  ): PgoutputMessage {
+    switch (type) {
       case MessageType.StreamStart: {
         const xid = r.uint32()
         const firstSegment = r.uint8() === 1
@@ -189,54 +230,6 @@ export class PgoutputDecoder {
         }
         return { type, xid, subXid, abortLsn: undefined, abortTime: undefined }
       }
-      case MessageType.BeginPrepare:
-        return {
-          type,
-          prepareLsn: r.uint64(),
-          endLsn: r.uint64(),
-          prepareTime: r.int64(),
-          xid: r.uint32(),
-          gid: r.cstring(),
-        }
-      case MessageType.Prepare:
-      case MessageType.StreamPrepare: {
-        const flags = r.uint8()
-        const prepareLsn = r.uint64()
-        const endLsn = r.uint64()
-        const prepareTime = r.int64()
-        const xid = r.uint32()
-        if (type === MessageType.StreamPrepare) this.adoptStream(xid)
-        return { type, flags, prepareLsn, endLsn, prepareTime, xid, gid: r.cstring() }
-      }
-      case MessageType.CommitPrepared:
-        return {
-          type,
-          flags: r.uint8(),
-          commitLsn: r.uint64(),
-          endLsn: r.uint64(),
-          commitTime: r.int64(),
-          xid: r.uint32(),
-          gid: r.cstring(),
-        }
-      case MessageType.RollbackPrepared:
-        return {
-          type,
-          flags: r.uint8(),
-          prepareEndLsn: r.uint64(),
-          rollbackEndLsn: r.uint64(),
-          prepareTime: r.int64(),
-          rollbackTime: r.int64(),
-          xid: r.uint32(),
-          gid: r.cstring(),
-        }
-      default:
-        throw new PgferryError(
-          'PGFERRY_WAL_UNKNOWN_MESSAGE',
-          `unknown pgoutput message type 0x${type.toString(16).padStart(2, '0')} (${JSON.stringify(String.fromCharCode(type))}); ${hexDump(r.buffer, r.offset - 1, r.end)}`,
-          {
-            fix: 'the server speaks a newer pgoutput protocol than this pgferry; request an older proto_version',
-          },
-        )
     }
   }
 
@@ -305,49 +298,6 @@ export class PgoutputDecoder {
       `unexpected tuple marker 0x${marker.toString(16)} (${JSON.stringify(String.fromCharCode(marker))}), expected ${expected}`,
     )
   }
-}
-
-/**
- * TupleData: int16 column count, then per column a kind byte and, for 't'/'b', int32 length and
- * the bytes. The hottest loop of the decoder: it reads the buffer directly with a local offset and
- * records positions only (no per-column objects).
- */
-function readTuple(r: BufferReader): TupleData {
-  const count = r.int16()
-  const buffer = r.buffer
-  const end = r.end
-  const layout: number[] = new Array<number>(count * 3)
-  let at = r.offset
-  for (let i = 0, k = 0; i < count; i++, k += 3) {
-    if (at >= end) throw new TruncatedMessageError(`tuple cut short at column ${i}`)
-    const kind = buffer[at++] as number
-    if (kind === TupleKind.Text || kind === TupleKind.Binary) {
-      if (at + 4 > end) throw new TruncatedMessageError(`tuple cut short at column ${i}`)
-      const length =
-        ((buffer[at] as number) << 24) |
-        ((buffer[at + 1] as number) << 16) |
-        ((buffer[at + 2] as number) << 8) |
-        (buffer[at + 3] as number)
-      at += 4
-      if (length < 0 || at + length > end) {
-        throw new TruncatedMessageError(`column ${i} of ${length} bytes runs past the message end`)
-      }
-      layout[k] = kind
-      layout[k + 1] = at
-      layout[k + 2] = length
-      at += length
-    } else if (kind === TupleKind.Null || kind === TupleKind.Unchanged) {
-      layout[k] = kind
-      layout[k + 1] = 0
-      layout[k + 2] = 0
-    } else {
-      throw new TruncatedMessageError(
-        `unknown tuple column kind 0x${kind.toString(16)} in column ${i}`,
-      )
-    }
-  }
-  r.offset = at
-  return new TupleData(buffer, count, layout)
 }
 
 /** `hex: 42 00 00 …` of at most HEX_DUMP_LIMIT bytes of `buffer[start, end)`. */

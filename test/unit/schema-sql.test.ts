@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { retarget } from '../../src/schema/key-steps.js'
+import { retarget } from '../../src/schema/index-sql.js'
 import { settingValue } from '../../src/schema/namespace-steps.js'
 import { withOptions } from '../../src/schema/relation-steps.js'
 import { StepPlan } from '../../src/schema/step-plan.js'
