@@ -13,8 +13,11 @@ import { resolveApplyOptions } from './apply-options.js'
 import { activeRun, IncrementalRun } from './incremental-run.js'
 import type { IncrementalSync } from './incremental-sync.js'
 import { dropReplicationObjects } from './drop-replication-objects.js'
+import { addTables, addTablesOption } from './add-tables.js'
 
 async function run(ctx: StageContext): Promise<IncrementalSync> {
+  // the explicit step that grows the task's manifest (add-tables.ts); it refuses a running sync
+  await addTables(ctx, addTablesOption(ctx.options))
   const live = activeRun(ctx.taskId)
   if (live !== undefined) return live
   return IncrementalRun.start(ctx, resolveApplyOptions(ctx.options), true)
