@@ -11,6 +11,7 @@ import type pg from 'pg'
 import { PgferryError } from '../errors.js'
 import { selectedDatabases } from '../catalog/selection.js'
 import { readTaskSelection } from '../catalog/task-selection.js'
+import { setDeparseSession } from '../catalog/deparse-session.js'
 import type { DatabaseManifest, DatabaseObjects } from '../model/manifest.js'
 import type { StageContext } from '../stage/stage.js'
 import { MANIFEST_KIND, readManifests } from './manifest-store.js'
@@ -39,6 +40,11 @@ async function resolveManifests(ctx: StageContext): Promise<DatabaseManifest[]> 
   for (const [position, db] of databases.entries()) {
     const c: pg.Client = await ctx.connect('source', { database: db.name })
     try {
+      // function identity arguments are deparsed text: read as the structure stage deparses
+      await setDeparseSession(
+        c,
+        (db.schemas ?? []).filter((s) => s.as !== s.name).map((s) => s.name),
+      )
       out.push(toManifest(await readTaskSelection(c, db, ctx.config.objects), position, ctx.stage))
     } finally {
       await c.end()

@@ -12,7 +12,7 @@ import { readDatabase, type DatabaseInfo } from '../catalog/databases.js'
 import { readAvailableExtensionVersions } from '../catalog/installed-extensions.js'
 import { serverVersion } from '../catalog/server-version.js'
 import type { DatabaseManifest } from '../model/manifest.js'
-import { quoteIdent } from '../pg/quote.js'
+import { setDeparseSession } from '../catalog/deparse-session.js'
 import type { StageContext } from '../stage/stage.js'
 import { ensureTargetDatabase } from './database-setup.js'
 import { savePostDataPlan, type DdlStep } from './ddl-step.js'
@@ -117,22 +117,6 @@ export function stepOptions(
   }
 }
 
-/**
- * `search_path` naming the given schemas, then pg_catalog ('' when none). pg_catalog goes last so a
- * function of a renamed schema that shares a built-in's name (`normalize`) still deparses unqualified.
- */
-function searchPath(schemas: readonly string[]): string {
-  return schemas.length === 0 ? '' : [...schemas.map(quoteIdent), 'pg_catalog'].join(', ')
-}
-
-async function setSession(client: pg.Client, path: string): Promise<void> {
-  await client.query(
-    `SELECT set_config('search_path', $1, false), set_config('check_function_bodies', 'off', false),
-            set_config('client_min_messages', 'warning', false)`,
-    [path],
-  )
-}
-
 /** Plan the DDL of one database's manifest, with `src` and `tgt` on its source and target. */
 async function planManifest(
   run: StructureRun,
@@ -148,8 +132,14 @@ async function planManifest(
   // Definitions are deparsed under a search_path naming the renamed schemas, and replayed under
   // one naming their new names: a reference to a renamed schema then follows the rename.
   const renamed = (db.schemas ?? []).filter((s) => s.as !== s.name)
-  await setSession(src, searchPath(renamed.map((s) => s.name)))
-  await setSession(tgt, searchPath(renamed.map((s) => s.as)))
+  await setDeparseSession(
+    src,
+    renamed.map((s) => s.name),
+  )
+  await setDeparseSession(
+    tgt,
+    renamed.map((s) => s.as),
+  )
   const languages = await tgt.query<{ lanname: string }>(`SELECT lanname FROM pg_language`)
   return planDatabase(
     await readSourceCatalog(src, run.srcMajor, m),
