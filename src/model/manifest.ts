@@ -5,9 +5,10 @@
  * source later is not migrated unless the caller adds it (`startIncremental(task, { addTables })`),
  * and a function body changed since does not widen the dependency closure.
  *
- * Only the selection lives here. The other facts of the manifest have one record each, and
- * `TaskManifest` names them: each table's copy state and sync LSN (fullload/load-progress.ts), the
- * post-data plan (schema/ddl-step.ts), and the drain and cutover marks (complete-stage.ts).
+ * Only the selection lives here. The other facts of the manifest keep their one record each: each
+ * table's copy state and sync LSN (fullload/load-progress.ts, derived from the target's
+ * pgferry.copy_done rows), the post-data plan (schema/ddl-step.ts), and the drain and cutover marks
+ * (complete/complete-stage.ts).
  *
  * Types and pure helpers (the model layer): no I/O. `ResolvedDatabase` moves here with the layers
  * change (issue 12); until then it is imported from the task folder.
@@ -84,11 +85,6 @@ export interface DatabaseManifest extends DatabaseObjects {
   readonly resolvedBy: string
   /** What the explicit step added since, oldest first. */
   readonly added: readonly ManifestAddition[]
-}
-
-/** The task's manifests, in database order. */
-export interface TaskManifest {
-  readonly databases: readonly DatabaseManifest[]
 }
 
 /** The schemas of a manifest whose every table is migrated (a table created there is worth a word). */
