@@ -19,7 +19,7 @@ import { saveManifest } from '../manifest/manifest-store.js'
 import { taskManifests } from '../manifest/resolve-manifest.js'
 import type { DatabaseManifest } from '../model/manifest.js'
 import { migrateDatabaseStructure, openStructureRun } from '../schema/database-structure.js'
-import type { StageContext } from '../stage/stage.js'
+import type { StageContext } from '../model/stage.js'
 import { activeRun } from './incremental-run.js'
 
 function invalid(message: string, fix: string): PgferryError {

@@ -5,7 +5,7 @@
  * crash or added later.
  */
 import type pg from 'pg'
-import type { StageContext } from '../stage/stage.js'
+import type { StageContext } from '../model/stage.js'
 import type { LoadedTable } from '../fullload/load-progress.js'
 import type { DatabaseManifest } from '../model/manifest.js'
 import { databaseManifest } from '../manifest/resolve-manifest.js'

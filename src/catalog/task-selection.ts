@@ -6,7 +6,7 @@
 import type pg from 'pg'
 import { addDependencies } from './dependencies.js'
 import { readSelection, type DatabaseObjects } from './selection.js'
-import type { ResolvedDatabase, ResolvedObjects } from '../task/resolve-config.js'
+import type { ResolvedDatabase, ResolvedObjects } from '../model/resolved-objects.js'
 
 /**
  * `readSelection`, plus the dependency closure when the task asks for it (`includeDependencies`,

@@ -23,7 +23,7 @@
  */
 import type pg from 'pg'
 import { PgferryError } from '../errors.js'
-import type { Stage, StageContext } from '../stage/stage.js'
+import type { Stage, StageContext } from '../model/stage.js'
 import { readLargeObjects } from '../catalog/large-objects.js'
 import { readLoadProgress, type LoadedDatabase } from '../fullload/load-progress.js'
 import { databaseManifest } from '../manifest/resolve-manifest.js'

@@ -10,7 +10,7 @@
  */
 import { loadRewrittenAgain } from './rewrite-rounds.js'
 import { PgferryError } from '../errors.js'
-import type { Stage, StageContext } from '../stage/stage.js'
+import type { Stage, StageContext } from '../model/stage.js'
 import type { DatabaseManifest } from '../model/manifest.js'
 import { taskManifests } from '../manifest/resolve-manifest.js'
 import { withCurrentRelations } from '../manifest/current-relations.js'

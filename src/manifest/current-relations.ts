@@ -11,7 +11,7 @@ import type pg from 'pg'
 import { PgferryError } from '../errors.js'
 import { readLiveRelations } from '../catalog/live-relations.js'
 import type { DatabaseManifest, SelectedRelation } from '../model/manifest.js'
-import type { StageContext } from '../stage/stage.js'
+import type { StageContext } from '../model/stage.js'
 import { saveManifest } from './manifest-store.js'
 
 function missingError(m: DatabaseManifest, gone: string[]): PgferryError {

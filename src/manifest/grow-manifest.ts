@@ -11,7 +11,7 @@ import { PgferryError } from '../errors.js'
 import { missingDependencies } from '../catalog/dependencies.js'
 import { readSelection } from '../catalog/selection.js'
 import type { DatabaseManifest, SelectedRelation } from '../model/manifest.js'
-import type { ResolvedDatabase } from '../task/resolve-config.js'
+import type { ResolvedDatabase } from '../model/resolved-objects.js'
 
 /** A table to add, by source schema and name. */
 export interface TableName {

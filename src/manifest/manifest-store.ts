@@ -10,7 +10,7 @@
  * time a stream starts (issue 12).
  */
 import type { DatabaseManifest } from '../model/manifest.js'
-import type { ProgressStore } from '../store/progress-store.js'
+import type { ProgressStore } from '../model/progress-store.js'
 
 /** Progress kind of a database's manifest. */
 export const MANIFEST_KIND = 'manifest'

@@ -13,7 +13,7 @@ import { selectedDatabases } from '../catalog/selection.js'
 import { readTaskSelection } from '../catalog/task-selection.js'
 import { setDeparseSession } from '../catalog/deparse-session.js'
 import type { DatabaseManifest, DatabaseObjects } from '../model/manifest.js'
-import type { StageContext } from '../stage/stage.js'
+import type { StageContext } from '../model/stage.js'
 import { MANIFEST_KIND, readManifests } from './manifest-store.js'
 
 /** A selection read now, as a manifest resolved by `stage`. */

@@ -10,10 +10,9 @@
  * pgferry.copy_done rows), the post-data plan (schema/ddl-step.ts), and the drain and cutover marks
  * (complete/complete-stage.ts).
  *
- * Types and pure helpers (the model layer): no I/O. `ResolvedDatabase` moves here with the layers
- * change (issue 12); until then it is imported from the task folder.
+ * Types and pure helpers (the model layer): no I/O, and no import outside `model/`.
  */
-import type { ResolvedDatabase } from '../task/resolve-objects.js'
+import type { ResolvedDatabase } from './resolved-objects.js'
 
 /** pg_class.relkind values pgferry migrates. */
 export type RelKind = 'r' | 'p' | 'v' | 'm' | 'S' | 'f'

@@ -13,7 +13,7 @@ import { readAvailableExtensionVersions } from '../catalog/installed-extensions.
 import { serverVersion } from '../catalog/server-version.js'
 import type { DatabaseManifest } from '../model/manifest.js'
 import { setDeparseSession } from '../catalog/deparse-session.js'
-import type { StageContext } from '../stage/stage.js'
+import type { StageContext } from '../model/stage.js'
 import { ensureTargetDatabase } from './database-setup.js'
 import { savePostDataPlan, type DdlStep } from './ddl-step.js'
 import { planDatabase, type DatabasePlan } from './plan-database.js'

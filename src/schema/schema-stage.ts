@@ -5,7 +5,7 @@
  * step is tracked in the store, so a re-run after a crash finishes what is missing.
  */
 import { taskManifests } from '../manifest/resolve-manifest.js'
-import type { Stage, StageContext } from '../stage/stage.js'
+import type { Stage, StageContext } from '../model/stage.js'
 import {
   SCHEMA_KEY_SEP,
   addStepsResult,

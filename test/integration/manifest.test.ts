@@ -9,7 +9,7 @@
 import type pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTask, type PgferryError, type Task } from '../../src/index.js'
-import type { PgferryEvents } from '../../src/events.js'
+import type { PgferryEvents } from '../../src/model/events.js'
 import { startPair, type ClusterPair } from '../harness/cluster.js'
 import {
   INCREMENTAL_SCHEMA,
