@@ -14,6 +14,7 @@ import { startPair, type ClusterPair } from '../harness/cluster.js'
 import {
   INCREMENTAL_SCHEMA,
   digests,
+  eventually,
   leftovers,
   loadedTask,
   tableDigest,
@@ -93,10 +94,19 @@ describe('the task manifest (16 → 16)', () => {
     const warnings = warningsOf(task)
     const c = await pair.source.client(db)
     try {
-      await task.startIncremental()
+      await task.startIncremental({ newTableCheckMs: 100, lagIntervalMs: 100 })
       for (let i = 1; i <= 3; i++) await writeStep(c, i)
       await c.query(`CREATE TABLE during_sync (id int PRIMARY KEY, v text)`)
       await c.query(`INSERT INTO during_sync VALUES (1, 'a')`)
+      // the running sync says so too, with the same step
+      await eventually(
+        () => Promise.resolve(warnings.some((w) => w.code === 'PGFERRY_APPLY_NEW_TABLE')),
+        60_000,
+      )
+      const during = warnings.filter((w) => w.code === 'PGFERRY_APPLY_NEW_TABLE')
+      expect(during.map((w) => w.message)).toEqual([
+        expect.stringContaining(`addTables: ["public.during_sync"]`),
+      ])
       await task.complete()
       expect(task.state).toBe('completed')
       expect(await digests(pair.target, db)).toEqual(await digests(pair.source, db))
