@@ -166,6 +166,40 @@ describe('the task manifest (16 → 16)', () => {
     }
   }, 240_000)
 
+  it('addTables of a partitioned table created during sync brings its partitions, and their changes after the copy arrive under each partition', async () => {
+    const db = await pair.source.createDatabase('mf_addparts')
+    await pair.source.query(INCREMENTAL_SCHEMA, [], db)
+    const task = await loadedTask(pair, db, {
+      objects: { databases: { [db]: { schemas: { public: true } } } },
+    })
+    const c = await pair.source.client(db)
+    try {
+      const sync = await task.startIncremental()
+      await c.query(
+        `CREATE TABLE events (id int, region text, v text, PRIMARY KEY (id, region)) PARTITION BY LIST (region);
+         CREATE TABLE events_eu PARTITION OF events FOR VALUES IN ('eu');
+         CREATE TABLE events_us PARTITION OF events FOR VALUES IN ('us');
+         INSERT INTO events SELECT g, CASE WHEN g % 2 = 0 THEN 'eu' ELSE 'us' END, 'e' || g FROM generate_series(1, 400) g;`,
+      )
+      await sync.stop()
+      await task.startIncremental({ addTables: ['public.events'] })
+      await c.query(
+        `INSERT INTO events SELECT g, CASE WHEN g % 2 = 0 THEN 'eu' ELSE 'us' END, 'n' || g FROM generate_series(401, 450) g`,
+      )
+      await c.query(`UPDATE events SET v = v || '!' WHERE id % 9 = 0`)
+      await c.query(`DELETE FROM events WHERE id % 11 = 0`)
+      await task.complete()
+      for (const t of ['events', 'events_eu', 'events_us'])
+        expect(await tableDigest(pair.target, db, t)).toEqual(await tableDigest(pair.source, db, t))
+      expect(await storedManifest(task.id, db)).toEqual(
+        expect.arrayContaining(['public.events', 'public.events_eu', 'public.events_us']),
+      )
+    } finally {
+      await c.end()
+      await task.close()
+    }
+  }, 180_000)
+
   it('addTables while the sync runs, or naming no table of the source, fails naming the fix and changes nothing', async () => {
     const db = await pair.source.createDatabase('mf_addbad')
     await pair.source.query(INCREMENTAL_SCHEMA, [], db)
