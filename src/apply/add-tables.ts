@@ -49,16 +49,19 @@ function byDatabase(
   return out
 }
 
-/** The option `addTables` of a stage call: a list of names, else none. */
-export function addTablesOption(options: Readonly<Record<string, unknown>>): readonly string[] {
+/**
+ * Check the call's `addTables` before the task moves (the stage's checkOptions): a list of names,
+ * or nothing.
+ */
+export function checkAddTables(options: { readonly addTables?: unknown }): void {
   const v = options.addTables
-  if (v === undefined) return []
-  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
-    throw invalid(
-      'addTables must be a list of table names',
-      `pass e.g. addTables: ['public.orders']`,
+  if (v === undefined) return
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || x === ''))
+    throw new PgferryError(
+      'PGFERRY_OPTIONS_INVALID',
+      `startIncremental({ addTables }): ${JSON.stringify(v)} is not a list of table names`,
+      { fix: `pass e.g. addTables: ['public.orders'], or leave it out` },
     )
-  return v as string[]
 }
 
 /** Add `names` to the task's manifest, create them on the target and copy them (see above). */

@@ -9,15 +9,15 @@
 import { PgferryError } from '../errors.js'
 import type { Stage, StageContext } from '../model/stage.js'
 import { LOADED_DATABASE_KIND, type LoadedDatabase } from '../fullload/load-progress.js'
-import { resolveApplyOptions } from './apply-options.js'
+import { resolveApplyOptions, type IncrementalOptions } from './apply-options.js'
 import { activeRun, IncrementalRun } from './incremental-run.js'
 import type { IncrementalSync } from './incremental-sync.js'
 import { dropReplicationObjects } from './drop-replication-objects.js'
-import { addTables, addTablesOption } from './add-tables.js'
+import { addTables, checkAddTables } from './add-tables.js'
 
-async function run(ctx: StageContext): Promise<IncrementalSync> {
+async function run(ctx: StageContext<IncrementalOptions>): Promise<IncrementalSync> {
   // the explicit step that grows the task's manifest (add-tables.ts); it refuses a running sync
-  await addTables(ctx, addTablesOption(ctx.options))
+  await addTables(ctx, ctx.options.addTables ?? [])
   const live = activeRun(ctx.taskId)
   if (live !== undefined) return live
   return IncrementalRun.start(ctx, resolveApplyOptions(ctx.options), true)
@@ -38,8 +38,14 @@ async function cleanup(ctx: StageContext): Promise<void> {
 }
 
 /** The built-in incremental stage. */
-export const incrementalStage: Stage<IncrementalSync> = {
+export const incrementalStage: Stage<IncrementalSync, IncrementalOptions> = {
   name: 'incremental',
+  kind: 'stream',
+  state: 'incremental_sync',
+  checkOptions: (options) => {
+    resolveApplyOptions(options)
+    checkAddTables(options)
+  },
   run,
   cleanup,
 }

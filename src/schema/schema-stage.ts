@@ -58,4 +58,8 @@ async function runSchema(ctx: StageContext): Promise<SchemaResult> {
 }
 
 /** The built-in structure stage. */
-export const schemaStage: Stage<SchemaResult> = { name: 'schema', run: runSchema }
+export const schemaStage: Stage<SchemaResult> = {
+  name: 'schema',
+  state: 'running_structure',
+  run: runSchema,
+}
