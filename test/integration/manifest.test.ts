@@ -219,6 +219,13 @@ describe('the task manifest (16 → 16)', () => {
       expect(missing.code).toBe('PGFERRY_MANIFEST_ADD_INVALID')
       expect(missing.message).toContain('public.no_such_table')
       expect(await storedManifest(task.id, db)).toEqual(before)
+      // a malformed list is refused before the task moves
+      const state = task.state
+      const malformed = (await task
+        .startIncremental({ addTables: 'public.items' as unknown as string[] })
+        .catch((e: unknown) => e)) as PgferryError
+      expect(malformed.code).toBe('PGFERRY_OPTIONS_INVALID')
+      expect(task.state).toBe(state)
     } finally {
       await task.close()
     }
