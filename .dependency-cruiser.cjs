@@ -2,9 +2,7 @@
 /**
  * The layering of src/ (ARCHITECTURE.md, "Layers"), checked by `npm run lint:deps` in `npm test`,
  * so that the map stays true. Each layer may import only the layers below it; no file cycle, no
- * folder cycle. Violations that another change is removing right now are listed in
- * .dependency-cruiser-known-violations.json (ARCHITECTURE.md says who removes each); any new one
- * fails the run.
+ * folder cycle. There is no baseline of known violations: every violation fails the run.
  *
  * @type {import('dependency-cruiser').IConfiguration}
  */

@@ -64,6 +64,9 @@ export const ERROR_CODES = {
   PGFERRY_FULLLOAD_TABLE_REWRITTEN: code('source', true),
   PGFERRY_SOURCE_NO_REPLICA_IDENTITY: code('source'),
   PGFERRY_PUBLICATION_INCOMPLETE: code('source'),
+  // manifest (what the task migrates)
+  PGFERRY_MANIFEST_RELATION_MISSING: code('source'),
+  PGFERRY_MANIFEST_ADD_INVALID: code('internal'),
   // replication stream
   PGFERRY_WAL_PROTOCOL: code('source'),
   PGFERRY_WAL_UNKNOWN_MESSAGE: code('source'),

@@ -48,6 +48,14 @@ export interface IncrementalOptions {
    * sync fails with a retryable `PGFERRY_CONNECTION_LOST`. 0 disables it. Defaults to 60 000.
    */
   readonly receiveTimeoutMs?: number
+  /**
+   * Tables to add to what the task migrates before the stream starts, as `schema.table` (or
+   * `database.schema.table` when the task migrates several databases): typically tables created
+   * on the source during the sync, which are otherwise left out. Each is created on the target,
+   * copied as of a consistent point, and its changes streamed from then on. The sync must be
+   * stopped first (`sync.stop()`). Defaults to none.
+   */
+  readonly addTables?: readonly string[]
 }
 
 /** The options resolved. */

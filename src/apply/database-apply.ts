@@ -541,14 +541,10 @@ export class DatabaseApply {
 
   /** Warn of tables created in a migrated schema; fail on a partition the publication misses. */
   async #checkNewTables(): Promise<void> {
-    for (const name of await this.#mapping.unpublishedTables(this.#source)) {
+    for (const { name, message } of await this.#mapping.unpublishedTables(this.#source)) {
       if (this.#warnedNewTables.has(name)) continue
       this.#warnedNewTables.add(name)
-      this.#ctx.warn(
-        'PGFERRY_APPLY_NEW_TABLE',
-        `table ${name} was created on the source in a migrated schema after the full load; it is not replicated (DDL is not carried while a task runs)`,
-        `${this.database}.${name}`,
-      )
+      this.#ctx.warn('PGFERRY_APPLY_NEW_TABLE', message, `${this.database}.${name}`)
     }
     const partitions = await this.#mapping.unpublishedPartitions(this.#source, this.#publication)
     if (partitions.length === 0) return

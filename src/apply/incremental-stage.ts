@@ -13,8 +13,11 @@ import { resolveApplyOptions, type IncrementalOptions } from './apply-options.js
 import { activeRun, IncrementalRun } from './incremental-run.js'
 import type { IncrementalSync } from './incremental-sync.js'
 import { dropReplicationObjects } from './drop-replication-objects.js'
+import { addTables, checkAddTables } from './add-tables.js'
 
 async function run(ctx: StageContext<IncrementalOptions>): Promise<IncrementalSync> {
+  // the explicit step that grows the task's manifest (add-tables.ts); it refuses a running sync
+  await addTables(ctx, ctx.options.addTables ?? [])
   const live = activeRun(ctx.taskId)
   if (live !== undefined) return live
   return IncrementalRun.start(ctx, resolveApplyOptions(ctx.options), true)
@@ -39,7 +42,10 @@ export const incrementalStage: Stage<IncrementalSync, IncrementalOptions> = {
   name: 'incremental',
   kind: 'stream',
   state: 'incremental_sync',
-  checkOptions: (options) => void resolveApplyOptions(options),
+  checkOptions: (options) => {
+    resolveApplyOptions(options)
+    checkAddTables(options)
+  },
   run,
   cleanup,
 }

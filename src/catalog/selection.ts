@@ -1,6 +1,7 @@
 /**
  * From a task's selection to the concrete objects of one source database: the one place that
- * decides what "selected" means, shared by precheck, structure and full load.
+ * decides what "selected" means. Read when the task's manifest is resolved (and by the precheck
+ * before it is); the stages after that read the stored manifest (manifest/resolve-manifest.ts).
  *
  * Rules: system schemas (pg_catalog, information_schema, pg_toast*, pg_temp*) and the progress
  * store's schema are never selected; objects that belong to an extension are left to
@@ -8,7 +9,6 @@
  * the sequences its columns own (serial / identity). All versions ≥ 10.
  */
 import type pg from 'pg'
-import { addDependencies } from './dependencies.js'
 import { DEFAULT_STORE_SCHEMA } from '../model/store-schema.js'
 import {
   wholeSchema,
@@ -16,53 +16,17 @@ import {
   type ResolvedObjects,
   type ResolvedSchema,
 } from '../model/resolved-objects.js'
+import type {
+  DatabaseObjects,
+  RelKind,
+  SelectedFunction,
+  SelectedRelation,
+} from '../model/manifest.js'
 import { versionNum } from './server-version.js'
 
-/** pg_class.relkind values pgferry migrates. */
-export type RelKind = 'r' | 'p' | 'v' | 'm' | 'S' | 'f'
-
-/** A relation of the source selected for migration. */
-export interface SelectedRelation {
-  readonly oid: number
-  readonly schema: string
-  readonly name: string
-  readonly kind: RelKind
-  /** `p` permanent, `u` unlogged, `t` temporary. */
-  readonly persistence: 'p' | 'u' | 't'
-  /** Schema name on the target. */
-  readonly targetSchema: string
-  /** For a partition: the oid of its parent. */
-  readonly parentOid: number | undefined
-  /** Why it is selected: named in the selection (`explicit`), or brought by another object. */
-  readonly reason: 'explicit' | 'schema' | 'partition' | 'owned-sequence'
-  /** Estimated size in bytes (pg_total_relation_size for tables; 0 for views). */
-  readonly bytes: number
-  /** Estimated rows (reltuples; -1 or 0 when never analysed). */
-  readonly estimatedRows: number
-}
-
-/** A function, procedure or aggregate of the source selected for migration. */
-export interface SelectedFunction {
-  readonly oid: number
-  readonly schema: string
-  readonly name: string
-  /** `pg_get_function_identity_arguments`, e.g. `a integer, b text`. */
-  readonly identityArgs: string
-  /** `f` function, `p` procedure, `a` aggregate, `w` window. */
-  readonly kind: 'f' | 'p' | 'a' | 'w'
-  readonly targetSchema: string
-}
-
-/** What the selection means in one source database. */
-export interface DatabaseObjects {
-  readonly database: ResolvedDatabase
-  /** Selected schemas, source name → target name. */
-  readonly schemas: readonly { readonly name: string; readonly as: string }[]
-  readonly relations: readonly SelectedRelation[]
-  readonly functions: readonly SelectedFunction[]
-  /** Names the selection lists that do not exist on the source (`schema.name`). */
-  readonly missing: readonly string[]
-}
+// The selection's types belong to the task's manifest (model/manifest.ts); re-exported for the
+// catalog readers that take a selection.
+export type { DatabaseObjects, RelKind, SelectedFunction, SelectedRelation }
 
 const SYSTEM_SCHEMA_FILTER = `n.nspname NOT IN ('pg_catalog', 'information_schema', ${"'" + DEFAULT_STORE_SCHEMA + "'"})
   AND n.nspname !~ '^pg_toast' AND n.nspname !~ '^pg_temp'`
@@ -104,33 +68,30 @@ interface FnRow {
   kind: 'f' | 'p' | 'a' | 'w'
 }
 
-/** Read what the selection means in the database `client` is connected to (`db`). */
-export async function readSelection(
+/** The selection's schemas that exist, and the names it lists that do not. */
+async function chooseSchemas(
   client: pg.Client,
   db: ResolvedDatabase,
-): Promise<DatabaseObjects> {
-  const schemasR = await client.query<{ name: string }>(
+  missing: string[],
+): Promise<readonly ResolvedSchema[]> {
+  const r = await client.query<{ name: string }>(
     `SELECT n.nspname AS name FROM pg_namespace n
      WHERE ${SYSTEM_SCHEMA_FILTER}
        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid AND d.deptype = 'e')
      ORDER BY 1`,
   )
-  const existing = new Set(schemasR.rows.map((r) => r.name))
-  const missing: string[] = []
-  let chosen: readonly ResolvedSchema[]
-  if (db.schemas === undefined) {
-    chosen = [...existing].map(wholeSchema)
-  } else {
-    chosen = db.schemas.filter((s) => {
-      if (!existing.has(s.name)) missing.push(s.name)
-      return existing.has(s.name)
-    })
-  }
-  const bySchema = new Map(chosen.map((s) => [s.name, s]))
-  const names = [...bySchema.keys()]
+  const existing = new Set(r.rows.map((x) => x.name))
+  if (db.schemas === undefined) return [...existing].map(wholeSchema)
+  return db.schemas.filter((s) => {
+    if (!existing.has(s.name)) missing.push(s.name)
+    return existing.has(s.name)
+  })
+}
 
+/** Every migratable relation of `schemas` that no extension owns. */
+async function readRelationRows(client: pg.Client, schemas: readonly string[]): Promise<RelRow[]> {
   // pg_inherits.inhparent gives partitions their parent; relispartition exists from v10.
-  const relsR = await client.query<RelRow>(
+  const r = await client.query<RelRow>(
     `SELECT c.oid::int8::float8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind::text AS kind,
             c.relpersistence::text AS persistence,
             CASE WHEN c.relispartition THEN (SELECT i.inhparent::int8::float8 FROM pg_inherits i WHERE i.inhrelid = c.oid LIMIT 1) END AS parent,
@@ -143,9 +104,14 @@ export async function readSelection(
       WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
         AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
       ORDER BY n.nspname, c.relname`,
-    [names],
+    [schemas],
   )
-  const fnsR = await client.query<FnRow>(
+  return r.rows
+}
+
+/** Every function of `schemas` that no extension owns. */
+async function readFunctionRows(client: pg.Client, schemas: readonly string[]): Promise<FnRow[]> {
+  const r = await client.query<FnRow>(
     // prokind exists from v11; v10 has proisagg / proiswindow.
     `SELECT p.oid::int8::float8 AS oid, n.nspname AS schema, p.proname AS name,
             pg_get_function_identity_arguments(p.oid) AS args,
@@ -154,26 +120,41 @@ export async function readSelection(
       WHERE n.nspname = ANY($1::text[])
         AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
       ORDER BY n.nspname, p.proname, 4`,
-    [names],
+    [schemas],
   )
+  return r.rows
+}
 
+function selectedRelation(
+  r: RelRow,
+  targetSchema: string,
+  reason: SelectedRelation['reason'],
+): SelectedRelation {
+  return {
+    oid: r.oid,
+    schema: r.schema,
+    name: r.name,
+    kind: r.kind,
+    persistence: r.persistence,
+    targetSchema,
+    parentOid: r.parent ?? undefined,
+    reason,
+    bytes: Number(r.bytes),
+    estimatedRows: Number(r.rows),
+  }
+}
+
+/** The relations the chosen schemas select, then what they bring (partitions, owned sequences). */
+function pickRelations(
+  chosen: readonly ResolvedSchema[],
+  rows: readonly RelRow[],
+  missing: string[],
+): SelectedRelation[] {
+  const bySchema = new Map(chosen.map((s) => [s.name, s]))
   const picked = new Map<number, SelectedRelation>()
-  const rows = relsR.rows
   const pick = (r: RelRow, reason: SelectedRelation['reason']): void => {
-    if (picked.has(r.oid)) return
-    const s = bySchema.get(r.schema)
-    picked.set(r.oid, {
-      oid: r.oid,
-      schema: r.schema,
-      name: r.name,
-      kind: r.kind,
-      persistence: r.persistence,
-      targetSchema: s?.as ?? r.schema,
-      parentOid: r.parent ?? undefined,
-      reason,
-      bytes: Number(r.bytes),
-      estimatedRows: Number(r.rows),
-    })
+    if (!picked.has(r.oid))
+      picked.set(r.oid, selectedRelation(r, bySchema.get(r.schema)?.as ?? r.schema, reason))
   }
   for (const s of chosen) {
     const inSchema = rows.filter((r) => r.schema === s.name)
@@ -210,10 +191,18 @@ export async function readSelection(
       }
     }
   }
+  return [...picked.values()]
+}
 
+/** The functions the chosen schemas select. */
+function pickFunctions(
+  chosen: readonly ResolvedSchema[],
+  rows: readonly FnRow[],
+  missing: string[],
+): SelectedFunction[] {
   const functions: SelectedFunction[] = []
   for (const s of chosen) {
-    const inSchema = fnsR.rows.filter((f) => f.schema === s.name)
+    const inSchema = rows.filter((f) => f.schema === s.name)
     const take = (f: FnRow): void => {
       functions.push({
         oid: f.oid,
@@ -233,11 +222,23 @@ export async function readSelection(
       }
     }
   }
+  return functions
+}
 
+/** Read what the selection means in the database `client` is connected to (`db`). */
+export async function readSelection(
+  client: pg.Client,
+  db: ResolvedDatabase,
+): Promise<DatabaseObjects> {
+  const missing: string[] = []
+  const chosen = await chooseSchemas(client, db, missing)
+  const names = chosen.map((s) => s.name)
+  const relations = pickRelations(chosen, await readRelationRows(client, names), missing)
+  const functions = pickFunctions(chosen, await readFunctionRows(client, names), missing)
   return {
     database: db,
     schemas: chosen.map((s) => ({ name: s.name, as: s.as })),
-    relations: [...picked.values()],
+    relations,
     functions,
     missing,
   }
@@ -247,17 +248,4 @@ async function prokindExpr(client: pg.Client): Promise<string> {
   return (await versionNum(client)) >= 110000
     ? `p.prokind::text`
     : `CASE WHEN p.proisagg THEN 'a' WHEN p.proiswindow THEN 'w' ELSE 'f' END`
-}
-
-/**
- * What a task migrates from one source database: `readSelection`, plus the dependency closure when
- * the task asks for it (`includeDependencies`, always on for `instance`). Stages call this one.
- */
-export async function readTaskSelection(
-  client: pg.Client,
-  db: ResolvedDatabase,
-  objects: ResolvedObjects,
-): Promise<DatabaseObjects> {
-  const selection = await readSelection(client, db)
-  return objects.includeDependencies ? addDependencies(client, selection) : selection
 }

@@ -14,9 +14,9 @@
  *    the stream);
  * 5. drop the slot and publication on the source and the origin on the target.
  *
- * Steps 3–4 act on what the full load migrated (its stored manifest, fullload/load-manifest.ts),
- * not on what the selection means in the live catalog now: a relation created since is named in a
- * warning and left out.
+ * Steps 3–4 act on the task's manifest (model/manifest.ts), not on what the selection means in the
+ * live catalog now: a relation created since is named in a warning, with the step that would have
+ * added it, and left out.
  *
  * Idempotent: each database's drain and cutover is marked in the store, so `complete` after a
  * crash goes on where it stopped (a database whose slot is already gone was drained before).
@@ -24,18 +24,10 @@
 import type pg from 'pg'
 import { PgferryError } from '../errors.js'
 import type { Stage, StageContext } from '../model/stage.js'
-import {
-  readTaskSelection,
-  selectedDatabases,
-  type SelectedRelation,
-} from '../catalog/selection.js'
 import { readLargeObjects } from '../catalog/large-objects.js'
 import { readLoadProgress, type LoadedDatabase } from '../fullload/load-progress.js'
-import {
-  readLoadManifests,
-  type LoadManifest,
-  type MigratedRelation,
-} from '../fullload/load-manifest.js'
+import { databaseManifest } from '../manifest/resolve-manifest.js'
+import { notMigrated, notMigratedMessage } from '../manifest/not-migrated.js'
 import { copySequences } from '../fullload/sequences.js'
 import { copyLargeObjects } from '../fullload/large-objects.js'
 import { slotExists } from '../fullload/snapshot.js'
@@ -56,24 +48,14 @@ export const COMPLETE_KIND = PROGRESS_KINDS.complete
 /** How long the drain may take by default. */
 export const DEFAULT_COMPLETE_TIMEOUT_MS = 600_000
 
-async function run(ctx: StageContext): Promise<CompleteResult> {
-  const waitForZeroLag = ctx.options.waitForZeroLag !== false
-  const timeoutMs =
-    typeof ctx.options.timeoutMs === 'number' ? ctx.options.timeoutMs : DEFAULT_COMPLETE_TIMEOUT_MS
-  const progress = await readLoadProgress(ctx.store, ctx.taskId)
-  const marks = new Map(
-    (await ctx.store.getProgress(ctx.taskId, COMPLETE_KIND)).map((e) => [e.key, e.value]),
-  )
-  const pending = [...progress.databases.values()].filter(
-    (d) => !marks.has(`${d.sourceDatabase}/done`),
-  )
-  const fenceLsn: Record<string, string> = {}
-  for (const d of progress.databases.values()) {
-    const f = marks.get(`${d.sourceDatabase}/drained`) as { fence?: string } | undefined
-    if (f?.fence !== undefined) fenceLsn[d.sourceDatabase] = f.fence
-  }
+type Marks = ReadonlyMap<string, unknown>
 
-  // --- 1–2: fence and drain ---------------------------------------------------------------------
+/** The databases whose slot still holds changes to drain; fails on a slot gone before its drain. */
+async function databasesToDrain(
+  ctx: StageContext,
+  pending: readonly LoadedDatabase[],
+  marks: Marks,
+): Promise<Set<string>> {
   const toDrain = new Set<string>()
   for (const d of pending) {
     if (d.slot === null) continue
@@ -88,6 +70,18 @@ async function run(ctx: StageContext): Promise<CompleteResult> {
       )
     }
   }
+  return toDrain
+}
+
+/** Steps 1–2: fence each database, wait until its apply passed the fence, stop the streams. */
+async function fenceAndDrain(
+  ctx: StageContext,
+  toDrain: ReadonlySet<string>,
+  fenceLsn: Record<string, string>,
+): Promise<void> {
+  const waitForZeroLag = ctx.options.waitForZeroLag !== false
+  const timeoutMs =
+    typeof ctx.options.timeoutMs === 'number' ? ctx.options.timeoutMs : DEFAULT_COMPLETE_TIMEOUT_MS
   let live = activeRun(ctx.taskId)
   let started: IncrementalRun | undefined
   try {
@@ -114,19 +108,21 @@ async function run(ctx: StageContext): Promise<CompleteResult> {
   } finally {
     await started?.stop().catch(() => undefined)
   }
+}
 
-  // --- 3–4: what the stream does not carry, then verify ------------------------------------------
-  let sequencesSet = 0
-  let largeObjects = 0
-  let tablesVerified = 0
+/** Steps 3–4 for every pending database; fails before anything is dropped on a count mismatch. */
+async function alignAll(
+  ctx: StageContext,
+  pending: readonly LoadedDatabase[],
+): Promise<{ sequences: number; largeObjects: number; tables: number }> {
+  const totals = { sequences: 0, largeObjects: 0, tables: 0 }
   const mismatches: CountMismatch[] = []
-  const manifests = await readLoadManifests(ctx.store, ctx.taskId)
   for (const d of pending) {
     ctx.signal.throwIfAborted()
-    const r = await alignDatabase(ctx, d, manifests.get(d.sourceDatabase))
-    sequencesSet += r.sequences
-    largeObjects += r.largeObjects
-    tablesVerified += r.tables
+    const r = await alignDatabase(ctx, d)
+    totals.sequences += r.sequences
+    totals.largeObjects += r.largeObjects
+    totals.tables += r.tables
     for (const m of r.mismatches)
       mismatches.push({ ...m, table: `${d.sourceDatabase}: ${m.table}` })
   }
@@ -141,6 +137,24 @@ async function run(ctx: StageContext): Promise<CompleteResult> {
       },
     )
   }
+  return totals
+}
+
+async function run(ctx: StageContext): Promise<CompleteResult> {
+  const progress = await readLoadProgress(ctx.store, ctx.taskId)
+  const marks: Marks = new Map(
+    (await ctx.store.getProgress(ctx.taskId, COMPLETE_KIND)).map((e) => [e.key, e.value]),
+  )
+  const pending = [...progress.databases.values()].filter(
+    (d) => !marks.has(`${d.sourceDatabase}/done`),
+  )
+  const fenceLsn: Record<string, string> = {}
+  for (const d of progress.databases.values()) {
+    const f = marks.get(`${d.sourceDatabase}/drained`) as { fence?: string } | undefined
+    if (f?.fence !== undefined) fenceLsn[d.sourceDatabase] = f.fence
+  }
+  await fenceAndDrain(ctx, await databasesToDrain(ctx, pending, marks), fenceLsn)
+  const aligned = await alignAll(ctx, pending)
 
   // --- 5: remove what the sync left on the servers ------------------------------------------------
   let slotsDropped = 0
@@ -157,54 +171,61 @@ async function run(ctx: StageContext): Promise<CompleteResult> {
       },
     ])
   }
-  return { sequencesSet, slotsDropped, publicationsDropped, tablesVerified, largeObjects, fenceLsn }
+  return {
+    sequencesSet: aligned.sequences,
+    slotsDropped,
+    publicationsDropped,
+    tablesVerified: aligned.tables,
+    largeObjects: aligned.largeObjects,
+    fenceLsn,
+  }
 }
 
-/** Sequences, large objects and the row-count check of one database. */
+/** Large objects are not in the WAL stream: copy them again, drop those gone since. */
+async function realignLargeObjects(
+  ctx: StageContext,
+  src: pg.Client,
+  tgt: pg.Client,
+): Promise<number> {
+  await src.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
+  try {
+    const lo = await copyLargeObjects(src, tgt, (m) => ctx.warn('PGFERRY_COMPLETE_LARGE_OBJECT', m))
+    await dropVanishedLargeObjects(src, tgt)
+    return lo.count
+  } finally {
+    await src.query('COMMIT')
+  }
+}
+
+/** Sequences, large objects and the row-count check of one database, as its manifest names them. */
 async function alignDatabase(
   ctx: StageContext,
   d: LoadedDatabase,
-  manifest: LoadManifest | undefined,
 ): Promise<{
   sequences: number
   largeObjects: number
   tables: number
   mismatches: CountMismatch[]
 }> {
+  const manifest = await databaseManifest(ctx, d.sourceDatabase)
   const src = await ctx.connect('source', { database: d.sourceDatabase })
   const tgt = await ctx.connect('target', { database: d.targetDatabase })
   try {
-    const all = await selectedDatabases(ctx.config.objects, src)
-    const db = all.find((x) => x.name === d.sourceDatabase) ?? {
-      name: d.sourceDatabase,
-      as: d.targetDatabase,
-      schemas: undefined,
-    }
-    const live = await readTaskSelection(src, db, ctx.config.objects)
-    // what the full load migrated, not what the selection means now (a load recorded before
-    // manifests existed has only the live catalog to go by)
-    const recorded: readonly MigratedRelation[] = manifest?.relations ?? live.relations
-    warnNotMigrated(ctx, d.sourceDatabase, recorded, live.relations)
-    const migrated = await withoutDroppedRelations(ctx, d, src, tgt, recorded)
+    for (const r of await notMigrated(src, manifest))
+      ctx.warn(
+        'PGFERRY_COMPLETE_NOT_MIGRATED',
+        notMigratedMessage(r, d.sourceDatabase),
+        `${d.sourceDatabase}.${r.schema}.${r.name}`,
+      )
+    const migrated = await withoutDroppedRelations(ctx, d, src, tgt, manifest.relations)
     const sequences = await copySequences(
       src,
       tgt,
       migrated.filter((r) => r.kind === 'S'),
     )
-    let largeObjects = 0
-    if (db.schemas === undefined) {
-      // large object changes are not in the WAL stream: copy them again, drop those gone since
-      await src.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
-      try {
-        const lo = await copyLargeObjects(src, tgt, (m) =>
-          ctx.warn('PGFERRY_COMPLETE_LARGE_OBJECT', m),
-        )
-        largeObjects = lo.count
-        await dropVanishedLargeObjects(src, tgt)
-      } finally {
-        await src.query('COMMIT')
-      }
-    }
+    // large objects belong to the database: migrated only when the whole database is
+    const largeObjects =
+      manifest.database.schemas === undefined ? await realignLargeObjects(ctx, src, tgt) : 0
     // unlogged tables are copied by the full load but never in the WAL: not comparable here
     const tables = migrated.filter((r) => r.kind === 'r' && r.persistence === 'p')
     const mismatches = await compareRowCounts(src, tgt, tables)
@@ -218,37 +239,6 @@ async function alignDatabase(
     return { sequences, largeObjects, tables: tables.length, mismatches }
   } finally {
     await Promise.all([src.end().catch(() => undefined), tgt.end().catch(() => undefined)])
-  }
-}
-
-const KIND_NAMES: Readonly<Record<string, string>> = {
-  r: 'table',
-  p: 'partitioned table',
-  v: 'view',
-  m: 'materialized view',
-  S: 'sequence',
-  f: 'foreign table',
-}
-
-/**
- * Say which relations the selection covers now but the full load did not migrate (created on the
- * source since, in a schema selected whole): the cutover leaves them out rather than fail on them.
- */
-function warnNotMigrated(
-  ctx: StageContext,
-  database: string,
-  migrated: readonly MigratedRelation[],
-  live: readonly SelectedRelation[],
-): void {
-  const known = new Set(migrated.map((r) => r.oid))
-  for (const r of live) {
-    if (known.has(r.oid)) continue
-    const name = `${r.schema}.${r.name}`
-    ctx.warn(
-      'PGFERRY_COMPLETE_NOT_MIGRATED',
-      `${KIND_NAMES[r.kind] ?? 'relation'} ${name} of ${database} was created on the source after the full load and is not migrated (DDL and its data are not carried while a task runs); create and load it on the target yourself, or migrate it with a new task`,
-      `${database}.${name}`,
-    )
   }
 }
 

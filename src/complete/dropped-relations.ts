@@ -11,7 +11,7 @@ import type pg from 'pg'
 import { PgferryError } from '../errors.js'
 import { readMissingRelations } from '../catalog/missing-relations.js'
 import type { LoadedDatabase } from '../fullload/load-progress.js'
-import type { MigratedRelation } from '../fullload/load-manifest.js'
+import type { SelectedRelation as MigratedRelation } from '../model/manifest.js'
 import { quoteQualified } from '../pg/quote.js'
 import type { StageContext } from '../model/stage.js'
 

@@ -1,6 +1,8 @@
 /**
- * The built-in full load stage: every selected database in turn (each with its own snapshot and,
- * for `full+incremental`, its own slot), see database-load.ts. `cleanup` (task.delete) drops the
+ * The built-in full load stage: every database of the task's manifest in turn (each with its own
+ * snapshot and, for `full+incremental`, its own slot), see database-load.ts. It copies what the
+ * manifest names, never what the selection means in the live catalog now (the manifest is resolved
+ * here only when the task starts with this stage). `cleanup` (task.delete) drops the
  * slots and publications it created and its target-side progress rows.
  *
  * Stage call options (ctx.options): `slotTimeoutMs` — how long slot creation may wait for open
@@ -9,13 +11,14 @@
 import { loadRewrittenAgain } from './rewrite-rounds.js'
 import { PgferryError } from '../errors.js'
 import type { Stage, StageContext } from '../model/stage.js'
-import { readTaskSelection, selectedDatabases, type DatabaseObjects } from '../catalog/selection.js'
-import type { ResolvedDatabase } from '../model/resolved-objects.js'
+import type { DatabaseManifest } from '../model/manifest.js'
+import { taskManifests } from '../manifest/resolve-manifest.js'
+import { withCurrentRelations } from '../manifest/current-relations.js'
+import { notMigrated, notMigratedMessage } from '../manifest/not-migrated.js'
 import { COPY_DONE_TABLE, POST_DATA_DONE_TABLE } from './chunk-progress.js'
-import { loadDatabase } from './database-load.js'
+import { loadDatabase, type DatabaseLoadResult } from './database-load.js'
 import type { FullLoadResult } from './full-load-result.js'
 import { LOADED_DATABASE_KIND, type LoadedDatabase } from './load-progress.js'
-import { saveLoadManifest } from './load-manifest.js'
 import { LoadTracker } from './load-tracker.js'
 import { Throttle } from './throttle.js'
 import { removeLoadedObjects, removeSourceObjects } from './remove-source-objects.js'
@@ -31,22 +34,49 @@ export interface FullLoadOptions {
   readonly slotTimeoutMs?: number
 }
 
-async function run(ctx: StageContext): Promise<FullLoadResult> {
-  const started = Date.now()
-  const admin = await ctx.connect('source')
-  const databases = await selectedDatabases(ctx.config.objects, admin)
-  await admin.end()
-  const selections: { db: ResolvedDatabase; objects: DatabaseObjects }[] = []
-  for (const db of databases) {
-    const c = await ctx.connect('source', { database: db.name })
+/**
+ * The task's manifests with their relations as the source has them now (current-relations.ts), each
+ * relation the source has in a whole schema but the manifest does not name said to be left out.
+ */
+async function currentManifests(ctx: StageContext): Promise<DatabaseManifest[]> {
+  const out: DatabaseManifest[] = []
+  for (const m of await taskManifests(ctx)) {
+    const c = await ctx.connect('source', { database: m.database.name })
     try {
-      selections.push({ db, objects: await readTaskSelection(c, db, ctx.config.objects) })
+      out.push(await withCurrentRelations(ctx, c, m))
+      for (const r of await notMigrated(c, m))
+        ctx.warn(
+          'PGFERRY_FULLLOAD_NOT_MIGRATED',
+          notMigratedMessage(r, m.database.name),
+          `${m.database.name}.${r.schema}.${r.name}`,
+        )
     } finally {
       await c.end()
     }
   }
-  const copied = selections.flatMap((s) =>
-    s.objects.relations.filter((r) => r.kind === 'r' && r.persistence !== 't'),
+  return out
+}
+
+type Totals = Required<Omit<FullLoadResult, 'durationMs' | 'startLsn'>>
+
+function addLoad(t: Totals, r: DatabaseLoadResult): Totals {
+  return {
+    tables: t.tables + r.tables,
+    rows: t.rows + r.rows,
+    bytes: t.bytes + r.bytes,
+    tablesSkipped: t.tablesSkipped + r.tablesSkipped,
+    chunks: t.chunks + r.chunks,
+    postDataSteps: t.postDataSteps + r.postDataSteps,
+    sequences: t.sequences + r.sequences,
+    largeObjects: t.largeObjects + r.largeObjects,
+  }
+}
+
+async function run(ctx: StageContext): Promise<FullLoadResult> {
+  const started = Date.now()
+  const manifests = await currentManifests(ctx)
+  const copied = manifests.flatMap((m) =>
+    m.relations.filter((r) => r.kind === 'r' && r.persistence !== 't'),
   )
   const tracker = new LoadTracker(
     ctx,
@@ -54,25 +84,26 @@ async function run(ctx: StageContext): Promise<FullLoadResult> {
     copied.reduce((a, r) => a + r.bytes, 0),
   )
   const throttle = new Throttle(ctx.config.throttle)
-  const totals = { tables: 0, rows: 0, bytes: 0, skipped: 0, chunks: 0, post: 0, seq: 0, lo: 0 }
+  let totals: Totals = {
+    tables: 0,
+    rows: 0,
+    bytes: 0,
+    tablesSkipped: 0,
+    chunks: 0,
+    postDataSteps: 0,
+    sequences: 0,
+    largeObjects: 0,
+  }
   const startLsn: Record<string, string> = {}
-  for (const { db, objects } of selections) {
+  for (const m of manifests) {
     ctx.signal.throwIfAborted()
-    await saveLoadManifest(ctx.store, ctx.taskId, db.name, objects.relations)
     const r = await loadRewrittenAgain(
-      () => loadDatabase(ctx, db, objects, throttle, tracker),
+      () => loadDatabase(ctx, m.database, m, throttle, tracker),
       (error) => ctx.warn('PGFERRY_FULLLOAD_TABLE_REWRITTEN', `${error.message}; copying it again`),
       ctx.signal,
     )
-    totals.tables += r.tables
-    totals.rows += r.rows
-    totals.bytes += r.bytes
-    totals.skipped += r.tablesSkipped
-    totals.chunks += r.chunks
-    totals.post += r.postDataSteps
-    totals.seq += r.sequences
-    totals.lo += r.largeObjects
-    if (r.startLsn !== undefined) startLsn[db.name] = r.startLsn
+    totals = addLoad(totals, r)
+    if (r.startLsn !== undefined) startLsn[m.database.name] = r.startLsn
   }
   if (ctx.config.type === 'full') {
     ctx.warn(
@@ -80,18 +111,7 @@ async function run(ctx: StageContext): Promise<FullLoadResult> {
       'full load done: rows written on the source after the load started are not on the target (use a full+incremental task to carry them)',
     )
   }
-  return {
-    tables: totals.tables,
-    rows: totals.rows,
-    bytes: totals.bytes,
-    durationMs: Date.now() - started,
-    startLsn,
-    tablesSkipped: totals.skipped,
-    chunks: totals.chunks,
-    postDataSteps: totals.post,
-    sequences: totals.seq,
-    largeObjects: totals.lo,
-  }
+  return { ...totals, durationMs: Date.now() - started, startLsn }
 }
 
 async function cleanup(ctx: StageContext): Promise<void> {

@@ -13,8 +13,8 @@ export const PROGRESS_KINDS = {
   postDataPlan: 'postdata-plan',
   /** A post-data step done; key: `<targetDb>\u001f<step key>`. */
   postDataDone: 'postdata-done',
-  /** The relations a database's full load migrates; key: the source database. */
-  loadManifest: 'fullload-manifest',
+  /** A database's manifest: what the task migrates, resolved once (src/manifest/); key: the source database. */
+  manifest: 'manifest',
   /** A database's load: its snapshot, slot and whether it is complete; key: the source database. */
   loadedDatabase: 'fullload-database',
   /** A table's load and its sync LSN; key: the source database and the table's oid. */

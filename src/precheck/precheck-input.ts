@@ -2,12 +2,19 @@
  * What every item reads, gathered once: one client per server, one per selected source database,
  * versions, roles, the selection of each database, and the target databases that already exist.
  * Items then run against this, each with its own set-based catalog queries.
+ *
+ * The selection is the task's stored manifest once a stage resolved it (a precheck after the
+ * structure stage checks what the task migrates); before that, a preview read from the live
+ * catalog and not stored, so a precheck run again after fixing the source sees the fix.
  */
 import type pg from 'pg'
 import { messageOf } from '../errors.js'
 import { readDatabaseFacts, type DatabaseFacts } from '../catalog/database-facts.js'
 import { readCurrentRoleAttributes, type RoleAttributes } from '../catalog/role-attributes.js'
-import { readTaskSelection, selectedDatabases, type DatabaseObjects } from '../catalog/selection.js'
+import { selectedDatabases, type DatabaseObjects } from '../catalog/selection.js'
+import { readTaskSelection } from '../catalog/task-selection.js'
+import { readManifests } from '../manifest/manifest-store.js'
+import type { DatabaseManifest } from '../model/manifest.js'
 import { serverVersion, type ServerVersion } from '../catalog/server-version.js'
 import type { StageContext } from '../model/stage.js'
 import type { ResolvedDatabase } from '../model/resolved-objects.js'
@@ -57,6 +64,47 @@ export interface PrecheckInput {
   readonly maxTransferSeconds: number
 }
 
+/** The selected databases: the manifest's when the task has one, else the selection's now. */
+async function databasesToCheck(
+  ctx: StageContext,
+  source: pg.Client,
+  manifests: readonly DatabaseManifest[],
+): Promise<readonly ResolvedDatabase[]> {
+  if (manifests.length > 0) return manifests.map((m) => m.database)
+  return selectedDatabases(ctx.config.objects, source)
+}
+
+/** Connect to each database that exists and take its selection (stored, else read now). */
+async function readSourceDatabases(
+  ctx: StageContext,
+  source: pg.Client,
+  dbs: readonly ResolvedDatabase[],
+  onSource: ReadonlyMap<string, DatabaseFacts>,
+  manifests: readonly DatabaseManifest[],
+): Promise<SourceDatabase[]> {
+  const databases: SourceDatabase[] = []
+  const none = { client: undefined, selection: undefined }
+  for (const db of dbs) {
+    if (!onSource.has(db.name)) {
+      databases.push({ db, ...none, error: 'does not exist', exists: false })
+      continue
+    }
+    try {
+      const client =
+        db.name === ctx.config.source.database
+          ? source
+          : await ctx.connect('source', { database: db.name })
+      const selection =
+        manifests.find((m) => m.database.name === db.name) ??
+        (await readTaskSelection(client, db, ctx.config.objects))
+      databases.push({ db, client, selection, error: undefined, exists: true })
+    } catch (error) {
+      databases.push({ db, ...none, error: messageOf(error), exists: true })
+    }
+  }
+  return databases
+}
+
 /** Connect and read what every item needs. Throws only when a server that answered before fails. */
 export async function gatherInput(ctx: StageContext): Promise<PrecheckInput> {
   const [source, target] = await Promise.all([ctx.connect('source'), ctx.connect('target')])
@@ -69,40 +117,13 @@ export async function gatherInput(ctx: StageContext): Promise<PrecheckInput> {
     facts(source),
     facts(target),
   ])
-  const dbs = await selectedDatabases(ctx.config.objects, source)
+  const manifests = await readManifests(ctx.store, ctx.taskId)
+  const dbs = await databasesToCheck(ctx, source, manifests)
   const onSource = await readDatabaseFacts(
     source,
     dbs.map((d) => d.name),
   )
-  const databases: SourceDatabase[] = []
-  for (const db of dbs) {
-    if (!onSource.has(db.name)) {
-      databases.push({
-        db,
-        client: undefined,
-        selection: undefined,
-        error: 'does not exist',
-        exists: false,
-      })
-      continue
-    }
-    try {
-      const client =
-        db.name === ctx.config.source.database
-          ? source
-          : await ctx.connect('source', { database: db.name })
-      const selection = await readTaskSelection(client, db, ctx.config.objects)
-      databases.push({ db, client, selection, error: undefined, exists: true })
-    } catch (error) {
-      databases.push({
-        db,
-        client: undefined,
-        selection: undefined,
-        error: messageOf(error),
-        exists: true,
-      })
-    }
-  }
+  const databases = await readSourceDatabases(ctx, source, dbs, onSource, manifests)
   const targetDatabases = await readDatabaseFacts(
     target,
     dbs.map((d) => d.as),

@@ -10,7 +10,7 @@ describe('progress kinds', () => {
       schemaDone: 'schema-done',
       postDataPlan: 'postdata-plan',
       postDataDone: 'postdata-done',
-      loadManifest: 'fullload-manifest',
+      manifest: 'manifest',
       loadedDatabase: 'fullload-database',
       loadedTable: 'fullload-table',
       complete: 'complete',
