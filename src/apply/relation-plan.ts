@@ -38,6 +38,8 @@ export class RelationPlan {
    * partitions (and TRUNCATE refuses ONLY on it).
    */
   readonly only: string
+  /** INSERT runs may go by COPY: the target table has no rule, which COPY would not apply. */
+  readonly copyable: boolean
   /** Human-readable `schema.name` of the source table, for messages. */
   readonly label: string
   /** Target type of each published column, by column index. */
@@ -88,6 +90,7 @@ export class RelationPlan {
     this.targetSchema = targetSchema
     this.target = quoteQualified(targetSchema, relation.name)
     this.only = table.partitioned ? this.target : `ONLY ${this.target}`
+    this.copyable = !table.rules
     this.identityOwner =
       table.root === undefined ? this.only : quoteQualified(table.root.schema, table.root.name)
     this.label = `${relation.schema}.${relation.name}`

@@ -9,6 +9,7 @@ import type pg from 'pg'
 import type { ChangeRun } from './change-run.js'
 import { fullLead } from './change-run.js'
 import { deleteRunSql, keyUnnest } from './delete-run-sql.js'
+import { COPY_MIN_ROWS, copyInsertSql, copyInto, copyRows } from './insert-run-copy.js'
 import { fullRunSql } from './full-run-sql.js'
 import type { IdentityRelaxer } from './identity-relaxer.js'
 import type { RelationPlan } from './relation-plan.js'
@@ -96,6 +97,23 @@ export class RunSender {
         () => `INSERT INTO ${plan.target} SELECT FROM generate_series(1, $1::int)`,
       )
       await this.exec(plan, 'INSERT', st.name, st.text, [run.rows])
+      return
+    }
+    if (run.rows >= COPY_MIN_ROWS && plan.copyable) {
+      const data = copyRows(run)
+      let copied: number
+      try {
+        copied = await copyInto(this.#client, copyInsertSql(plan), data)
+      } catch (error) {
+        throw applyFailed(plan.label, 'INSERT', error)
+      }
+      if (copied !== run.rows) {
+        throw applyFailed(
+          plan.label,
+          'INSERT',
+          new Error(`COPY wrote ${copied} of ${run.rows} rows`),
+        )
+      }
       return
     }
     const list = written.map((i) => plan.columns[i] ?? '').join(', ')

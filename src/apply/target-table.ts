@@ -41,6 +41,11 @@ export interface TargetTable {
    * root and change only through it ("cannot change identity column of a partition").
    */
   readonly root: { readonly schema: string; readonly name: string } | undefined
+  /**
+   * The table has a rewrite rule (enabled or not): COPY does not apply rules, so its INSERTs are not
+   * sent as COPY (insert-run-copy.ts).
+   */
+  readonly rules: boolean
 }
 
 /** Read `schema.name` on the target; undefined when the table does not exist. */
@@ -54,6 +59,7 @@ export async function readTargetTable(
   const generated = v >= 120000 ? `a.attgenerated <> ''` : 'false'
   const r = await client.query<{
     partitioned: boolean
+    rules: boolean
     root_schema: string | null
     root_name: string | null
     name: string
@@ -65,7 +71,7 @@ export async function readTargetTable(
     unique: boolean
     indexed: boolean
   }>(
-    `SELECT c.relkind = 'p' AS partitioned, rn.nspname AS root_schema, rc.relname AS root_name,
+    `SELECT c.relkind = 'p' AS partitioned, c.relhasrules AS rules, rn.nspname AS root_schema, rc.relname AS root_name,
             a.attname AS name,
             format_type(a.atttypid, a.atttypmod) AS type,
             a.atttypid::int8::float8 AS type_oid, a.atttypmod AS type_mod,
@@ -98,6 +104,7 @@ export async function readTargetTable(
   if (first === undefined) return undefined
   return {
     partitioned: first.partitioned,
+    rules: first.rules,
     root:
       first.root_schema === null || first.root_name === null
         ? undefined

@@ -22,13 +22,17 @@ afterAll(async () => {
   await pair?.stop()
 })
 
-/** Count, on the target, the statements of each kind that touch `tables` (probe.count). */
+/**
+ * Count, on the target, the statements of each kind that touch `tables` (probe.count): INSERT,
+ * UPDATE, DELETE, or COPY for the rows a COPY inserted (its statement trigger fires as INSERT's).
+ */
 async function countStatements(db: string, tables: readonly string[]): Promise<void> {
   await pair.target.query(
     `CREATE SCHEMA probe;
      CREATE TABLE probe.statements (tbl text, op text);
      CREATE FUNCTION probe.count() RETURNS trigger LANGUAGE plpgsql AS
-       $$BEGIN INSERT INTO probe.statements VALUES (TG_TABLE_NAME, TG_OP); RETURN NULL; END$$;`,
+       $$BEGIN INSERT INTO probe.statements VALUES (TG_TABLE_NAME,
+           CASE WHEN current_query() LIKE 'COPY %' THEN 'COPY' ELSE TG_OP END); RETURN NULL; END$$;`,
     [],
     db,
   )
@@ -144,6 +148,66 @@ describe('set-based apply (16 → 16)', () => {
         db,
       )
       expect(big.rows[0]?.n).toBe(50)
+    } finally {
+      await c.end()
+      await task.close()
+    }
+  }, 180_000)
+
+  it('INSERT runs go by COPY: tabs, newlines, backslashes, \\N as text, empty strings, NULLs, bytea, json, arrays, an ALWAYS identity and a generated column arrive as on the source; a table with a rule on the target is written by INSERT, which applies the rule', async () => {
+    const db = await pair.source.createDatabase('setcopy')
+    await pair.source.query(
+      `CREATE TABLE ck (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, t text, b bytea, j jsonb,
+                        a text[], n numeric, g int GENERATED ALWAYS AS (length(t)) STORED);
+       CREATE TABLE cf (t text, v int);
+       ALTER TABLE cf REPLICA IDENTITY FULL;
+       CREATE TABLE cr (id int PRIMARY KEY, t text);`,
+      [],
+      db,
+    )
+    const task = await loadedTask(pair, db)
+    await countStatements(db, ['ck', 'cf', 'cr'])
+    // ENABLE ALWAYS: the rule applies under the apply's session_replication_role = replica
+    await pair.target.query(
+      `CREATE TABLE rule_log (id int);
+       CREATE RULE cr_log AS ON INSERT TO cr DO ALSO INSERT INTO rule_log VALUES (NEW.id);
+       ALTER TABLE cr ENABLE ALWAYS RULE cr_log;`,
+      [],
+      db,
+    )
+    const c = await pair.source.client(db)
+    try {
+      const sync = await task.startIncremental()
+      // every value COPY's text format escapes, and values that look like its escapes
+      await c.query(`BEGIN;
+        INSERT INTO ck (t, b, j, a, n)
+          SELECT CASE g % 8 WHEN 0 THEN E'tab\\there' WHEN 1 THEN E'new\\nline\\r\\n'
+                            WHEN 2 THEN E'back\\\\slash \\\\N' WHEN 3 THEN '\\N' WHEN 4 THEN ''
+                            WHEN 5 THEN NULL WHEN 6 THEN E'\\\\.' ELSE 'plain ' || g END,
+                 CASE WHEN g % 3 = 0 THEN NULL ELSE decode(md5(g::text) || '5c0a09', 'hex') END,
+                 jsonb_build_object('s', E'q"\\\\\\n\\t' || g, 'n', g),
+                 ARRAY[E'x\\ty', NULL, '\\N', g::text],
+                 g / 7.0
+            FROM generate_series(1, 3000) g;
+        INSERT INTO cf SELECT CASE WHEN g % 5 = 0 THEN NULL ELSE E'f\\t' || (g % 10) END, g % 3
+          FROM generate_series(1, 3000) g;
+        INSERT INTO cr SELECT g, E'r\\n' || g FROM generate_series(1, 3000) g;
+        COMMIT`)
+      await caughtUp(sync, pair.source)
+      for (const t of ['ck', 'cf', 'cr'])
+        expect(await tableDigest(pair.target, db, t)).toBe(await tableDigest(pair.source, db, t))
+      const statements = await takeStatements(db)
+      expect(statements['ck:COPY']).toBeGreaterThan(0)
+      expect(statements['ck:INSERT']).toBeUndefined()
+      expect(statements['cf:COPY']).toBeGreaterThan(0)
+      expect(statements['cr:COPY']).toBeUndefined()
+      expect(statements['cr:INSERT']).toBeGreaterThan(0)
+      const log = await pair.target.query<{ n: number }>(
+        `SELECT count(DISTINCT id)::int AS n FROM rule_log`,
+        [],
+        db,
+      )
+      expect(log.rows[0]?.n).toBe(3000)
     } finally {
       await c.end()
       await task.close()
