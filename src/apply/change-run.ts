@@ -42,6 +42,20 @@ export function fullLead(run: ChangeRun): FullRunLead | undefined {
   return undefined
 }
 
+/**
+ * By place in a FULL run's `match`: whether the column is matched by its type's `=`
+ * (full-run-sql.ts): its equality agrees with its text, and the run has no NULL in it.
+ */
+export function fullTyped(run: ChangeRun): boolean[] {
+  const typed: boolean[] = new Array<boolean>(run.match.length)
+  for (let k = 0; k < run.match.length; k++) {
+    typed[k] =
+      run.plan.isTextEqual(run.match[k] as number) &&
+      !(run.columns[run.sets.length + k] as (string | null)[]).includes(null)
+  }
+  return typed
+}
+
 /** Which old columns were sent (v) or not (u): the FULL statement's shape. */
 export function presence(image: readonly (string | null | undefined)[]): string {
   let s = ''

@@ -29,6 +29,14 @@
  * matches only a NULL column (`col::text IS NULL`), which `col IS NULL` keeps. Arrays are left out
  * (target-table.ts): a text array does not cast to an array of arrays element by element.
  *
+ * Typed match: a column whose type's `=` agrees with its text (TargetColumn.textEqual: int, text
+ * in the default deterministic collation, uuid, …) and that has no NULL among the run's images is
+ * matched by its own value instead (`typed`): equal as values exactly when equal as text, so the
+ * rule is the same, but the table's side needs no text output and the join and the row numbering
+ * compare native values. bench:incremental, 200k rows of (int, int, text, timestamptz), UPDATE on
+ * a loaded machine: 0.41-0.50x native before, 0.61x after. A NULL in the run keeps the text pair
+ * for that column (NULL = NULL is not true).
+ *
  * Parameters: for an UPDATE one text array per SET column, then one per matched old column.
  */
 import type { PlannedStatement, RelationPlan } from './relation-plan.js'
@@ -49,8 +57,11 @@ export function fullRunSql(
   sets: readonly number[],
   match: readonly number[],
   lead: FullRunLead | undefined,
+  typed: readonly boolean[],
 ): PlannedStatement {
-  const key = lead === undefined ? shape : `${shape}:L${lead.k}${lead.nulls ? 'n' : ''}`
+  let key = lead === undefined ? shape : `${shape}:L${lead.k}${lead.nulls ? 'n' : ''}`
+  key += ':T'
+  for (const t of typed) key += t ? 't' : 'x'
   return plan.statement(key, () => {
     const arrays: string[] = []
     const names: string[] = []
@@ -72,6 +83,13 @@ export function fullRunSql(
       const col = plan.columns[i] ?? ''
       arrays.push(`$${arrays.length + 1}::text[]`)
       names.push(`o${k}`)
+      if (typed[k] === true) {
+        image.push(`v${k}`)
+        ofRun.push(`u.o${k}::${plan.types[i] ?? 'text'} AS v${k}`)
+        ofTable.push(`${col} AS v${k}`)
+        join.push(`r.v${k} = t.v${k}`)
+        continue
+      }
       image.push(`v${k}`, `z${k}`)
       ofRun.push(
         `coalesce((u.o${k}::${plan.types[i] ?? 'text'})::text, '') AS v${k}, u.o${k} IS NULL AS z${k}`,

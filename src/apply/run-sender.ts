@@ -7,7 +7,7 @@
  */
 import type pg from 'pg'
 import type { ChangeRun } from './change-run.js'
-import { fullLead } from './change-run.js'
+import { fullLead, fullTyped } from './change-run.js'
 import { deleteRunSql, keyUnnest } from './delete-run-sql.js'
 import { COPY_MIN_ROWS, copyInsertSql, copyInto, copyRows } from './insert-run-copy.js'
 import { fullRunSql } from './full-run-sql.js'
@@ -177,7 +177,7 @@ export class RunSender {
   async #full(run: ChangeRun): Promise<void> {
     const plan = run.plan
     const what = run.sets.length > 0 ? 'UPDATE' : 'DELETE'
-    const st = fullRunSql(plan, run.shape, run.sets, run.match, fullLead(run))
+    const st = fullRunSql(plan, run.shape, run.sets, run.match, fullLead(run), fullTyped(run))
     const guarded = run.rows > 1 && run.sets.length > 0 && plan.orderMatters(run.sets)
     if (guarded || plan.setsAlwaysIdentity(run.sets)) {
       await this.#pipe.settle()

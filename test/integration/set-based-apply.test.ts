@@ -365,6 +365,60 @@ describe('set-based apply (16 → 16)', () => {
     }
   }, 180_000)
 
+  it('REPLICA IDENTITY FULL runs match int, text, uuid, date, bool, bytea and varchar by their type where the run has no NULL there, the text rule elsewhere (NULLs, a C-collated text, timestamptz): identical rows, a row changed twice in one run, the indexed column changed', async () => {
+    const db = await pair.source.createDatabase('setfulltyped')
+    // three identical copies of 200 rows; NULLs only in the rows with k >= 150, so runs over
+    // k < 150 match every typed column by its type, and runs reaching k >= 150 fall back to text
+    await pair.source.query(
+      `CREATE TABLE ft (i int, t text, u uuid, d date, bo bool, by bytea, ci text COLLATE "C",
+                        v varchar(20), ts timestamptz);
+       ALTER TABLE ft REPLICA IDENTITY FULL;
+       CREATE INDEX ft_i ON ft (i);
+       INSERT INTO ft SELECT k, 't' || k, md5(k::text)::uuid, date '2026-01-01' + k, k % 2 = 0,
+                             decode(md5(k::text), 'hex'), CASE WHEN k % 2 = 0 THEN 'A' ELSE 'a' END || k,
+                             'v' || k, timestamptz '2026-03-29 00:30:00+00' + k * interval '1 minute'
+                        FROM generate_series(0, 599) g, LATERAL (SELECT g % 200 AS k) x;
+       UPDATE ft SET t = NULL, u = NULL, by = NULL WHERE i >= 150 AND i % 3 = 0;
+       UPDATE ft SET d = NULL, bo = NULL, v = NULL WHERE i >= 150 AND i % 3 = 1;`,
+      [],
+      db,
+    )
+    const task = await loadedTask(pair, db)
+    await countStatements(db, ['ft'])
+    const c = await pair.source.client(db)
+    try {
+      const sync = await task.startIncremental()
+      const same = async (): Promise<void> => {
+        await caughtUp(sync, pair.source)
+        expect(await tableDigest(pair.target, db, 'ft')).toBe(
+          await tableDigest(pair.source, db, 'ft'),
+        )
+      }
+      // two of three identical copies, no NULL in the run: every typed column by its type
+      await c.query(
+        `DELETE FROM ft WHERE i < 100 AND ctid NOT IN (SELECT max(ctid) FROM ft WHERE i < 100 GROUP BY i)`,
+      )
+      await same()
+      expect((await takeStatements(db))['ft:DELETE']).toBeLessThanOrEqual(2)
+      // identical rows updated alike, with and without NULLs in the run
+      await c.query(`UPDATE ft SET ci = ci || '.' WHERE i BETWEEN 100 AND 199`)
+      await same()
+      expect((await takeStatements(db))['ft:UPDATE']).toBeLessThanOrEqual(2)
+      // a row changed twice in one transaction (its second old image is the first's new one), the
+      // indexed column changed, and one of three identical rows deleted
+      await c.query(`BEGIN;
+        UPDATE ft SET t = 'x' WHERE i = 10;
+        UPDATE ft SET t = 'y', i = -10 WHERE t = 'x';
+        UPDATE ft SET i = i + 1000 WHERE i BETWEEN 50 AND 99;
+        DELETE FROM ft WHERE ctid = (SELECT min(ctid) FROM ft WHERE i = 120);
+        COMMIT`)
+      await same()
+    } finally {
+      await c.end()
+      await task.close()
+    }
+  }, 180_000)
+
   it('an indexed REPLICA IDENTITY FULL column whose equality is looser than its text (float -0 and NaN, numeric NaN and scale, timestamptz across a DST change) narrows the run but the text decides', async () => {
     const db = await pair.source.createDatabase('setfullidxtypes')
     // each value twice, beside values equal to it by the type's = but printed otherwise

@@ -35,6 +35,7 @@ function target(columns: [string, string, number, boolean?][]): TargetColumn[] {
     identity: '',
     unique: false,
     indexed: false,
+    textEqual: false,
   }))
 }
 
