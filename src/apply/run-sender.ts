@@ -143,7 +143,8 @@ export class RunSender {
     const sql = updateRunSql(plan, run.shape, run.sets)
     const guarded = run.rows > 1 && plan.orderMatters(sql.others)
     if (!guarded && !sql.counted) {
-      // one statement and a row count: nothing to decide before the next run
+      // one statement and a row count: nothing to decide before the next run (the missing key's
+      // lookup, an error path, reads only: whatever was queued meanwhile cannot change its answer)
       return this.#pipe.send(async () => {
         const found = await this.#runUpdate(run, sql, run.columns, false)
         if (found !== run.rows) await this.#updateMissed(run, found)
