@@ -500,12 +500,39 @@ describe('set-based apply (16 → 16)', () => {
     }
   }, 180_000)
 
-  it('a set-based DELETE or UPDATE that does not find every row stops the sync: the target diverged, and nothing of the transaction is applied', async () => {
+  it('a set-based DELETE or UPDATE that does not find every row, or an INSERT run (COPY) that meets a row of its key, stops the sync: the target diverged, and nothing of the transaction is applied', async () => {
+    // table, key, what is changed on the target behind the task, the source's change, rows the
+    // failed transaction would have changed, how many of them the target holds, the error's words
     const cases = [
-      ['dk', 'id int PRIMARY KEY', 'DELETE FROM dk', 'true'],
-      ['df', 'id int', `UPDATE df SET v = v || '.'`, `v NOT LIKE '%.'`],
+      [
+        'dk',
+        'id int PRIMARY KEY',
+        'DELETE FROM dk WHERE id = 50',
+        'DELETE FROM dk',
+        'true',
+        99,
+        'is not on the target',
+      ],
+      [
+        'df',
+        'id int',
+        'DELETE FROM df WHERE id = 50',
+        `UPDATE df SET v = v || '.'`,
+        `v NOT LIKE '%.'`,
+        99,
+        'is not on the target',
+      ],
+      [
+        'ik',
+        'id int PRIMARY KEY',
+        `INSERT INTO ik VALUES (250, 'behind')`,
+        `INSERT INTO ik SELECT g, 'n' || g FROM generate_series(101, 400) g`,
+        'id > 100',
+        1,
+        'is on the target but not on the source',
+      ],
     ] as const
-    for (const [table, key, change, untouched] of cases) {
+    for (const [table, key, behind, change, untouched, left, words] of cases) {
       const db = await pair.source.createDatabase(`setmissing_${table}`)
       await pair.source.query(
         `CREATE TABLE ${table} (${key}, v text);
@@ -515,8 +542,8 @@ describe('set-based apply (16 → 16)', () => {
         db,
       )
       const task = await loadedTask(pair, db)
-      // changed behind the task: one row gone from the target
-      await pair.target.query(`DELETE FROM ${table} WHERE id = 50`, [], db)
+      // changed behind the task
+      await pair.target.query(behind, [], db)
       try {
         const sync = await task.startIncremental()
         await pair.source.query(change, [], db)
@@ -525,13 +552,13 @@ describe('set-based apply (16 → 16)', () => {
           message?: string
         }
         expect(error.code).toBe('PGFERRY_APPLY_FAILED')
-        expect(error.message).toContain('is not on the target')
-        const left = await pair.target.query<{ n: number }>(
+        expect(error.message).toContain(words)
+        const rows = await pair.target.query<{ n: number }>(
           `SELECT count(*)::int AS n FROM ${table} WHERE ${untouched}`,
           [],
           db,
         )
-        expect(left.rows[0]?.n).toBe(99)
+        expect(rows.rows[0]?.n).toBe(left)
       } finally {
         await task.close()
       }
