@@ -7,7 +7,7 @@
  * Stage call options (ctx.options): see {@link IncrementalOptions}.
  */
 import { PgferryError } from '../errors.js'
-import type { Stage, StageContext } from '../stage/stage.js'
+import type { Stage, StageContext } from '../model/stage.js'
 import { LOADED_DATABASE_KIND, type LoadedDatabase } from '../fullload/load-progress.js'
 import { resolveApplyOptions } from './apply-options.js'
 import { activeRun, IncrementalRun } from './incremental-run.js'

@@ -23,7 +23,7 @@
  */
 import type pg from 'pg'
 import { PgferryError } from '../errors.js'
-import type { Stage, StageContext } from '../stage/stage.js'
+import type { Stage, StageContext } from '../model/stage.js'
 import {
   readTaskSelection,
   selectedDatabases,

@@ -4,8 +4,8 @@
  * through set-based queries (one per database), one item after another over shared clients.
  */
 import { PgferryError, messageOf } from '../errors.js'
-import type { Stage, StageContext } from '../stage/stage.js'
-import type { ObjectSelection } from '../task/task-config.js'
+import type { Stage, StageContext } from '../model/stage.js'
+import type { ObjectSelection } from '../model/task-config.js'
 import type { PrecheckItem, PrecheckReport } from './precheck-report.js'
 import { PRECHECK_ITEM_IDS, type PrecheckItemId } from './precheck-items.js'
 import { checkConnectivity } from './connectivity.js'

@@ -2,9 +2,9 @@
  * Stage order: the built-in stages the task's type needs, with each custom stage placed right after
  * the stage it names (in declaration order), and custom stages without `after` at the end.
  */
-import type { MigrationType } from '../task/task-config.js'
+import type { MigrationType } from '../model/task-config.js'
 import type { BuiltinStageName } from './builtin-stage-names.js'
-import type { Stage } from './stage.js'
+import type { Stage } from '../model/stage.js'
 
 /** Built-in stages per migration type. */
 export const STAGES_BY_TYPE: Readonly<Record<MigrationType, readonly BuiltinStageName[]>> = {

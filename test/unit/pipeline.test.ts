@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { buildPipeline } from '../../src/stage/pipeline.js'
-import type { Stage } from '../../src/stage/stage.js'
+import type { Stage } from '../../src/model/stage.js'
 
 const s = (name: string, after?: string): Stage => ({
   name,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { resolveConfig } from '../../src/task/resolve-config.js'
 import { PgferryError } from '../../src/errors.js'
-import type { TaskConfig } from '../../src/task/task-config.js'
+import type { TaskConfig } from '../../src/model/task-config.js'
 
 const base: TaskConfig = {
   name: 'demo',

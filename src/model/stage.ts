@@ -3,10 +3,10 @@
  * stage they follow (`after`) and receive the same context the built-ins do.
  */
 import type pg from 'pg'
-import type { EmitFn } from '../events.js'
+import type { EmitFn } from './events.js'
 import type { PgferryError } from '../errors.js'
-import type { ResolvedTaskConfig } from '../task/resolve-config.js'
-import type { ProgressStore } from '../store/progress-store.js'
+import type { ResolvedTaskConfig } from './resolved-config.js'
+import type { ProgressStore } from './progress-store.js'
 
 /**
  * Which server a connection goes to.
