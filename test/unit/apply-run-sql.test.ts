@@ -53,6 +53,8 @@ describe('FULL run statements', () => {
     expect(typed).not.toContain('z0')
     expect(typed).toContain(`coalesce((u.o1::timestamp with time zone)::text, '') AS v1`)
     expect(typed).toContain('r.z1 = t.z1')
+    // the rows found are reached again by a TID scan, not by a second scan of the table
+    expect(typed).toContain('d.ctid = ANY(ARRAY(SELECT tid FROM m))')
     // a run with a NULL in the typed column: the text pair, as a statement of its own
     const text = fullRunSql(PLAN, 'FD:vv', [], [0, 1], undefined, [false, false])
     expect(text.text).toContain(`coalesce("i"::text, '') AS v0`)
