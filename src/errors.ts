@@ -45,6 +45,7 @@ export const ERROR_CODES = {
   PGFERRY_TASK_BUSY: code('internal', true),
   // stages
   PGFERRY_STAGE_INVALID: code('internal'),
+  PGFERRY_OPTIONS_INVALID: code('internal'),
   PGFERRY_STAGE_FAILED: code('internal'),
   PGFERRY_ABORTED: code('internal', true),
   // store

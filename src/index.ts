@@ -22,7 +22,8 @@ export {
   complete,
 } from './task/stage-functions.js'
 export { Task } from './task/task.js'
-export type { StageCallOptions, RunResult } from './task/task.js'
+export type { RunResult } from './task/task.js'
+export type { StageOptions, StageResults } from './task/builtin-stages.js'
 export type {
   TaskConfig,
   MigrationType,
@@ -58,9 +59,20 @@ export type { TaskState } from './model/task-state.js'
 export { PgferryError, ERROR_CODES } from './errors.js'
 export type { ErrorCode, ErrorCodeInfo, ErrorSide, PgferryErrorOptions } from './errors.js'
 export type * from './model/events.js'
-export type { Stage, StageContext, ConnectOptions, Side } from './model/stage.js'
-export { BUILTIN_STAGE_NAMES } from './stage/builtin-stage-names.js'
-export type { BuiltinStageName } from './stage/builtin-stage-names.js'
+export type {
+  Stage,
+  StageContext,
+  StageCallOptions,
+  StageKind,
+  StageState,
+  GateResult,
+  AnyStageOptions,
+  ConnectOptions,
+  Side,
+} from './model/stage.js'
+export { BUILTIN_STAGE_NAMES } from './task/builtin-stage-names.js'
+export { STAGE_KINDS, STAGE_STATES } from './model/stage.js'
+export type { BuiltinStageName } from './task/builtin-stage-names.js'
 export type {
   ProgressStore,
   TaskRecord,

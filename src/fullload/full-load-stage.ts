@@ -119,8 +119,9 @@ async function cleanup(ctx: StageContext): Promise<void> {
 }
 
 /** The built-in full load stage. */
-export const fullLoadStage: Stage<FullLoadResult> = {
+export const fullLoadStage: Stage<FullLoadResult, FullLoadOptions> = {
   name: 'fullload',
+  state: 'running_full_load',
   run,
   cleanup,
 }

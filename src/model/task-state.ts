@@ -1,7 +1,7 @@
 /**
  * The task states and the only moves between them. An illegal move is an error, never a
  * silent no-op: a caller that sees a rejected transition has a bug or a race to fix (the error is
- * raised by task/assert-transition.ts, above the errors module this pure layer does not import).
+ * raised by stage/assert-transition.ts, above the errors module this pure layer does not import).
  */
 
 /**

@@ -217,4 +217,8 @@ async function databaseOids(client: pg.Client, names: readonly string[]): Promis
 }
 
 /** The built-in structure stage. */
-export const schemaStage: Stage<SchemaResult> = { name: 'schema', run: runSchema }
+export const schemaStage: Stage<SchemaResult> = {
+  name: 'schema',
+  state: 'running_structure',
+  run: runSchema,
+}

@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os'
 import { randomUUID } from 'node:crypto'
 import type { ThrottleConfig, TaskConfig } from '../model/task-config.js'
 import type { ProgressStore } from '../model/progress-store.js'
-import type { Stage } from '../model/stage.js'
+import { STAGE_KINDS, STAGE_STATES, type Stage } from '../model/stage.js'
 import {
   DEFAULT_OWNERSHIP,
   DEFAULT_REPLICA_IDENTITY,
@@ -18,11 +18,27 @@ import {
 import { invalid, isRecord, nonEmptyString } from './config-checks.js'
 import { resolveConnection } from './resolve-connection.js'
 import { resolveObjects } from './resolve-objects.js'
-import { BUILTIN_STAGE_NAMES } from '../stage/builtin-stage-names.js'
+import { BUILTIN_STAGE_NAMES } from './builtin-stage-names.js'
 
 /** The default parallelism: the cores of this machine, kept between 2 and 8. */
 export function defaultParallelism(): number {
   return Math.min(8, Math.max(2, availableParallelism()))
+}
+
+/** A custom stage's `kind` and `state`, checked: the runner acts on them. */
+function checkRunnerMembers(s: Stage, field: string): void {
+  if (s.kind !== undefined && !(STAGE_KINDS as readonly unknown[]).includes(s.kind))
+    throw invalid(
+      `${field}.kind`,
+      `'${String(s.kind)}' is no stage kind`,
+      `use one of ${STAGE_KINDS.join(', ')}`,
+    )
+  if (s.state !== undefined && !(STAGE_STATES as readonly unknown[]).includes(s.state))
+    throw invalid(
+      `${field}.state`,
+      `'${String(s.state)}' is no state a stage runs in`,
+      `use one of ${STAGE_STATES.join(', ')}, or leave it out to run in the state of the stage before`,
+    )
 }
 
 function resolveStages(stages: readonly Stage[] | undefined): readonly Stage[] {
@@ -50,6 +66,7 @@ function resolveStages(stages: readonly Stage[] | undefined): readonly Stage[] {
         `use one of ${[...names].join(', ')}`,
       )
     }
+    checkRunnerMembers(s, field)
     names.add(s.name)
     out.push(Object.freeze({ ...s }))
   })

@@ -89,6 +89,16 @@ describe('resolveConfig', () => {
       'config.stages[0].after',
       'use one of',
     ],
+    [
+      { stages: [{ name: 'mine', kind: 'daemon', run: async (): Promise<number> => 1 }] },
+      'config.stages[0].kind',
+      'work, gate, stream, cutover',
+    ],
+    [
+      { stages: [{ name: 'mine', state: 'completed', run: async (): Promise<number> => 1 }] },
+      'config.stages[0].state',
+      'running_structure',
+    ],
     [{ store: 42 }, 'config.store', 'progress in the target'],
     [{ id: 'bad id!' }, 'config.id', 'random UUID'],
   ])('rejects %j naming the field and the fix', (patch, field, fix) => {
