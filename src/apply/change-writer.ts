@@ -39,7 +39,8 @@ import {
 } from '../wal/pgoutput-messages.js'
 import type { RelationPlan } from './relation-plan.js'
 import { IdentityRelaxer } from './identity-relaxer.js'
-import { fullMask, fullMatch, fullRowValues } from './full-row-match.js'
+import { fullRowValues } from './full-row-match.js'
+import { rowUpdateSql } from './row-update-sql.js'
 import {
   EMPTY,
   imageId,
@@ -241,33 +242,12 @@ export class ChangeWriter {
     values: (string | null)[],
   ): Promise<void> {
     await this.flush()
-    let mask = shape
-    const tuple = m.newTuple
-    const old = m.oldTuple
-    const full = m.oldKind === 'O' && old !== undefined
-    let whereValues: (string | null | undefined)[]
-    if (full) {
-      whereValues = fullRowValues(plan, old)
-      mask += `:O${fullMask(whereValues)}`
-    } else {
-      const source = m.oldKind === 'K' && old !== undefined ? old : tuple
-      whereValues = keyValues(plan, source, 'UPDATE')
-      mask += ':K'
-    }
-    const st = plan.statement(`U${mask}`, () => {
-      const set = sets.map((i, k) => `${plan.columns[i] ?? ''} = $${k + 1}::${plan.types[i] ?? ''}`)
-      const where = full
-        ? fullMatch(plan, sets.length + 1, whereValues)
-        : plan.keyMatch(sets.length + 1)
-      return full
-        ? `UPDATE ${plan.only} SET ${set.join(', ')} WHERE (tableoid, ctid) = (SELECT tableoid, ctid FROM ${plan.only} WHERE ${where} LIMIT 1)`
-        : `UPDATE ${plan.only} SET ${set.join(', ')} WHERE ${where}`
-    })
-    for (const v of whereValues) if (v !== null && v !== undefined) values.push(v)
+    const { statement: st, where, full } = rowUpdateSql(plan, m, shape, sets)
+    for (const v of where) if (v !== null && v !== undefined) values.push(v)
     if (plan.setsAlwaysIdentity(sets)) await this.#identities.relax(plan)
     const found = await this.#sender.exec(plan, 'UPDATE', st.name, st.text, values)
     if (found === 0)
-      throw missingRow(plan, 'UPDATE', full ? undefined : (whereValues as (string | null)[]))
+      throw missingRow(plan, 'UPDATE', full ? undefined : (where as (string | null)[]))
   }
 
   /**
