@@ -86,6 +86,15 @@ export class ChangeWriter {
   }
 
   /**
+   * Wait for the statement in flight, if any; throws what it found wrong. Call before a query of
+   * one's own on this connection inside the transaction (a catalog read), so that the query is not
+   * queued behind it (pg deprecates its query queue) and cannot fail for its error.
+   */
+  async settle(): Promise<void> {
+    await this.#sender.settle()
+  }
+
+  /**
    * Wait until no statement of this writer is running, whatever its outcome: before a ROLLBACK,
    * which must not be queued behind one (pg deprecates its query queue).
    */
