@@ -11,8 +11,8 @@
  * - Every UPDATE, DELETE and TRUNCATE names its table with ONLY (`RelationPlan.only`): an
  *   inheritance child is a published table of its own, so its rows change only by its own changes.
  * - Every change kind is sent set-based, in runs of one kind, table and shape (ARCHITECTURE.md):
- *   INSERTs as one `INSERT … SELECT … FROM unnest($n::text[])` per run, each column cast to its
- *   target type; UPDATEs with the same columns sent as `UPDATE … FROM unnest(…)` joined by the old
+ *   INSERTs as one COPY per run (insert-run-copy.ts; a short run or a table with a rule as
+ *   `INSERT … SELECT … FROM unnest($n::text[])`); UPDATEs with the same columns sent as `UPDATE … FROM unnest(…)` joined by the old
  *   key (the new row's key when the key was kept), a key seen twice (as an old or a new key) ending
  *   the run; DELETEs by key as `DELETE … WHERE key = ANY(…)` (delete-run-sql.ts); DELETEs and
  *   UPDATEs of a REPLICA IDENTITY FULL table by their old images as a multiset (full-run-sql.ts),
@@ -22,7 +22,6 @@
  * - A GENERATED ALWAYS identity column is set only where its value changed, relaxed for that
  *   transaction (update-run-sql.ts, identity-relaxer.ts); generated columns are never published
  *   and the target computes them.
- *
  * - A run's statement is sent by run-sender.ts, which may leave it running while the next run is
  *   built (statement-pipe.ts); `flush` waits for it.
  *
@@ -86,18 +85,14 @@ export class ChangeWriter {
   }
 
   /**
-   * Wait for the statement in flight, if any; throws what it found wrong. Call before a query of
-   * one's own on this connection inside the transaction (a catalog read), so that the query is not
-   * queued behind it (pg deprecates its query queue) and cannot fail for its error.
+   * Wait for the statement in flight; throws its error. Before one's own query on this connection
+   * (a catalog read): never queued behind it (pg deprecates that), never failing for its error.
    */
   async settle(): Promise<void> {
     await this.#sender.settle()
   }
 
-  /**
-   * Wait until no statement of this writer is running, whatever its outcome: before a ROLLBACK,
-   * which must not be queued behind one (pg deprecates its query queue).
-   */
+  /** Wait until no statement of this writer runs, whatever its outcome: before a ROLLBACK. */
   async quiesce(): Promise<void> {
     await this.#sender.settle().catch(() => undefined)
   }
