@@ -110,6 +110,7 @@ export class ApplyBatch {
   /** Roll back (a source transaction was cut short); the origin is put back to `applied`. */
   async rollback(applied: bigint): Promise<void> {
     this.#open = false
+    await this.#identities.quiesce()
     this.#writer.discard()
     await this.#client.query('ROLLBACK')
     await this.#progress.restore(applied)

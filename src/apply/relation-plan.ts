@@ -38,6 +38,8 @@ export class RelationPlan {
    * partitions (and TRUNCATE refuses ONLY on it).
    */
   readonly only: string
+  /** INSERT runs may go by COPY: the target table has no rule, which COPY would not apply. */
+  readonly copyable: boolean
   /** Human-readable `schema.name` of the source table, for messages. */
   readonly label: string
   /** Target type of each published column, by column index. */
@@ -63,6 +65,8 @@ export class RelationPlan {
   readonly #unique: boolean[] = []
   /** By column index: leads a btree index of the target (TargetColumn). */
   readonly #indexed: boolean[] = []
+  /** By column index: typed equality agrees with text equality (TargetColumn.textEqual). */
+  readonly #textEqual: boolean[] = []
   readonly #written: boolean[] = []
   readonly #always: boolean[] = []
 
@@ -88,6 +92,7 @@ export class RelationPlan {
     this.targetSchema = targetSchema
     this.target = quoteQualified(targetSchema, relation.name)
     this.only = table.partitioned ? this.target : `ONLY ${this.target}`
+    this.copyable = !table.rules
     this.identityOwner =
       table.root === undefined ? this.only : quoteQualified(table.root.schema, table.root.name)
     this.label = `${relation.schema}.${relation.name}`
@@ -147,6 +152,7 @@ export class RelationPlan {
       this.#keySet.push(col.isKey)
       this.#unique.push(t?.unique === true)
       this.#indexed.push(t?.indexed === true)
+      this.#textEqual.push(t?.textEqual === true)
       this.#written.push(t !== undefined && !t.generated)
       this.#always.push(t?.identity === 'a')
       if (t?.identity === 'a') always.push(quoteIdent(t.name))
@@ -211,6 +217,11 @@ export class RelationPlan {
   /** Whether column `i` leads a btree index of the target table (full-run-sql.ts). */
   isIndexed(i: number): boolean {
     return this.#indexed[i] === true
+  }
+
+  /** Whether column `i` may be matched by its type's `=` in place of its text (full-run-sql.ts). */
+  isTextEqual(i: number): boolean {
+    return this.#textEqual[i] === true
   }
 
   /** Whether column `i` is part of the replica identity key. */

@@ -29,7 +29,21 @@ export interface TargetColumn {
    * Never an array type: its text array would not cast to an array of arrays element by element.
    */
   readonly indexed: boolean
+  /**
+   * Two values are equal by the type's default btree `=` exactly when their text outputs are equal:
+   * a built-in type in TEXT_EQUAL_TYPES, and for text the database's default collation, deterministic. A REPLICA
+   * IDENTITY FULL run may then match the column typed (full-run-sql.ts).
+   */
+  readonly textEqual: boolean
 }
+
+/**
+ * Built-in types whose default btree equality agrees with their text output in one session:
+ * bool, bytea, int8, int2, int4, text, oid, varchar, date, uuid. Not float (-0 = 0, NaN), numeric
+ * (1.0 = 1.00), bpchar (trailing blanks), timestamptz or time types (left to the text rule like
+ * every type not listed), json (no equality), arrays and user types (domains, citext, enums).
+ */
+const TEXT_EQUAL_TYPES = [16, 17, 20, 21, 23, 25, 26, 1043, 1082, 2950]
 
 /** A target table. */
 export interface TargetTable {
@@ -41,6 +55,11 @@ export interface TargetTable {
    * root and change only through it ("cannot change identity column of a partition").
    */
   readonly root: { readonly schema: string; readonly name: string } | undefined
+  /**
+   * The table has a rewrite rule (enabled or not): COPY does not apply rules, so its INSERTs are not
+   * sent as COPY (insert-run-copy.ts).
+   */
+  readonly rules: boolean
 }
 
 /** Read `schema.name` on the target; undefined when the table does not exist. */
@@ -54,6 +73,7 @@ export async function readTargetTable(
   const generated = v >= 120000 ? `a.attgenerated <> ''` : 'false'
   const r = await client.query<{
     partitioned: boolean
+    rules: boolean
     root_schema: string | null
     root_name: string | null
     name: string
@@ -64,8 +84,9 @@ export async function readTargetTable(
     identity: string
     unique: boolean
     indexed: boolean
+    text_equal: boolean
   }>(
-    `SELECT c.relkind = 'p' AS partitioned, rn.nspname AS root_schema, rc.relname AS root_name,
+    `SELECT c.relkind = 'p' AS partitioned, c.relhasrules AS rules, rn.nspname AS root_schema, rc.relname AS root_name,
             a.attname AS name,
             format_type(a.atttypid, a.atttypmod) AS type,
             a.atttypid::int8::float8 AS type_oid, a.atttypmod AS type_mod,
@@ -83,7 +104,13 @@ export async function readTargetTable(
                      WHERE i.indrelid = c.oid AND i.indkey[0] = a.attnum AND i.indisvalid
                        AND i.indpred IS NULL AND am.amname = 'btree' AND oc.opcdefault
                        AND i.indcollation[0] = a.attcollation
-                       AND ty.typcategory <> 'A') AS indexed
+                       AND ty.typcategory <> 'A') AS indexed,
+            (a.atttypid::int8 = ANY ($3::int8[])
+             -- the database's default collation (oid 100), which the run's values cast to text
+             -- get as well: another collation would make the join's = ambiguous
+             AND (a.attcollation = 0
+                  OR a.attcollation = 100 AND (SELECT co.collisdeterministic FROM pg_collation co
+                                                WHERE co.oid = a.attcollation))) AS text_equal
        FROM pg_class c
        JOIN pg_namespace n ON n.oid = c.relnamespace
        -- a row with no column when the table has none (a zero-column table exists all the same)
@@ -92,12 +119,13 @@ export async function readTargetTable(
        LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
       WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
       ORDER BY a.attnum`,
-    [schema, name],
+    [schema, name, TEXT_EQUAL_TYPES],
   )
   const first = r.rows[0]
   if (first === undefined) return undefined
   return {
     partitioned: first.partitioned,
+    rules: first.rules,
     root:
       first.root_schema === null || first.root_name === null
         ? undefined
@@ -113,6 +141,7 @@ export async function readTargetTable(
         identity: x.identity,
         unique: x.unique,
         indexed: x.indexed,
+        textEqual: x.text_equal === true,
       })),
   }
 }

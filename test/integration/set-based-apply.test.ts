@@ -22,13 +22,17 @@ afterAll(async () => {
   await pair?.stop()
 })
 
-/** Count, on the target, the statements of each kind that touch `tables` (probe.count). */
+/**
+ * Count, on the target, the statements of each kind that touch `tables` (probe.count): INSERT,
+ * UPDATE, DELETE, or COPY for the rows a COPY inserted (its statement trigger fires as INSERT's).
+ */
 async function countStatements(db: string, tables: readonly string[]): Promise<void> {
   await pair.target.query(
     `CREATE SCHEMA probe;
      CREATE TABLE probe.statements (tbl text, op text);
      CREATE FUNCTION probe.count() RETURNS trigger LANGUAGE plpgsql AS
-       $$BEGIN INSERT INTO probe.statements VALUES (TG_TABLE_NAME, TG_OP); RETURN NULL; END$$;`,
+       $$BEGIN INSERT INTO probe.statements VALUES (TG_TABLE_NAME,
+           CASE WHEN current_query() LIKE 'COPY %' THEN 'COPY' ELSE TG_OP END); RETURN NULL; END$$;`,
     [],
     db,
   )
@@ -144,6 +148,66 @@ describe('set-based apply (16 → 16)', () => {
         db,
       )
       expect(big.rows[0]?.n).toBe(50)
+    } finally {
+      await c.end()
+      await task.close()
+    }
+  }, 180_000)
+
+  it('INSERT runs go by COPY: tabs, newlines, backslashes, \\N as text, empty strings, NULLs, bytea, json, arrays, an ALWAYS identity and a generated column arrive as on the source; a table with a rule on the target is written by INSERT, which applies the rule', async () => {
+    const db = await pair.source.createDatabase('setcopy')
+    await pair.source.query(
+      `CREATE TABLE ck (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, t text, b bytea, j jsonb,
+                        a text[], n numeric, g int GENERATED ALWAYS AS (length(t)) STORED);
+       CREATE TABLE cf (t text, v int);
+       ALTER TABLE cf REPLICA IDENTITY FULL;
+       CREATE TABLE cr (id int PRIMARY KEY, t text);`,
+      [],
+      db,
+    )
+    const task = await loadedTask(pair, db)
+    await countStatements(db, ['ck', 'cf', 'cr'])
+    // ENABLE ALWAYS: the rule applies under the apply's session_replication_role = replica
+    await pair.target.query(
+      `CREATE TABLE rule_log (id int);
+       CREATE RULE cr_log AS ON INSERT TO cr DO ALSO INSERT INTO rule_log VALUES (NEW.id);
+       ALTER TABLE cr ENABLE ALWAYS RULE cr_log;`,
+      [],
+      db,
+    )
+    const c = await pair.source.client(db)
+    try {
+      const sync = await task.startIncremental()
+      // every value COPY's text format escapes, and values that look like its escapes
+      await c.query(`BEGIN;
+        INSERT INTO ck (t, b, j, a, n)
+          SELECT CASE g % 8 WHEN 0 THEN E'tab\\there' WHEN 1 THEN E'new\\nline\\r\\n'
+                            WHEN 2 THEN E'back\\\\slash \\\\N' WHEN 3 THEN '\\N' WHEN 4 THEN ''
+                            WHEN 5 THEN NULL WHEN 6 THEN E'\\\\.' ELSE 'plain ' || g END,
+                 CASE WHEN g % 3 = 0 THEN NULL ELSE decode(md5(g::text) || '5c0a09', 'hex') END,
+                 jsonb_build_object('s', E'q"\\\\\\n\\t' || g, 'n', g),
+                 ARRAY[E'x\\ty', NULL, '\\N', g::text],
+                 g / 7.0
+            FROM generate_series(1, 3000) g;
+        INSERT INTO cf SELECT CASE WHEN g % 5 = 0 THEN NULL ELSE E'f\\t' || (g % 10) END, g % 3
+          FROM generate_series(1, 3000) g;
+        INSERT INTO cr SELECT g, E'r\\n' || g FROM generate_series(1, 3000) g;
+        COMMIT`)
+      await caughtUp(sync, pair.source)
+      for (const t of ['ck', 'cf', 'cr'])
+        expect(await tableDigest(pair.target, db, t)).toBe(await tableDigest(pair.source, db, t))
+      const statements = await takeStatements(db)
+      expect(statements['ck:COPY']).toBeGreaterThan(0)
+      expect(statements['ck:INSERT']).toBeUndefined()
+      expect(statements['cf:COPY']).toBeGreaterThan(0)
+      expect(statements['cr:COPY']).toBeUndefined()
+      expect(statements['cr:INSERT']).toBeGreaterThan(0)
+      const log = await pair.target.query<{ n: number }>(
+        `SELECT count(DISTINCT id)::int AS n FROM rule_log`,
+        [],
+        db,
+      )
+      expect(log.rows[0]?.n).toBe(3000)
     } finally {
       await c.end()
       await task.close()
@@ -301,6 +365,60 @@ describe('set-based apply (16 → 16)', () => {
     }
   }, 180_000)
 
+  it('REPLICA IDENTITY FULL runs match int, text, uuid, date, bool, bytea and varchar by their type where the run has no NULL there, the text rule elsewhere (NULLs, a C-collated text, timestamptz): identical rows, a row changed twice in one run, the indexed column changed', async () => {
+    const db = await pair.source.createDatabase('setfulltyped')
+    // three identical copies of 200 rows; NULLs only in the rows with k >= 150, so runs over
+    // k < 150 match every typed column by its type, and runs reaching k >= 150 fall back to text
+    await pair.source.query(
+      `CREATE TABLE ft (i int, t text, u uuid, d date, bo bool, by bytea, ci text COLLATE "C",
+                        v varchar(20), ts timestamptz);
+       ALTER TABLE ft REPLICA IDENTITY FULL;
+       CREATE INDEX ft_i ON ft (i);
+       INSERT INTO ft SELECT k, 't' || k, md5(k::text)::uuid, date '2026-01-01' + k, k % 2 = 0,
+                             decode(md5(k::text), 'hex'), CASE WHEN k % 2 = 0 THEN 'A' ELSE 'a' END || k,
+                             'v' || k, timestamptz '2026-03-29 00:30:00+00' + k * interval '1 minute'
+                        FROM generate_series(0, 599) g, LATERAL (SELECT g % 200 AS k) x;
+       UPDATE ft SET t = NULL, u = NULL, by = NULL WHERE i >= 150 AND i % 3 = 0;
+       UPDATE ft SET d = NULL, bo = NULL, v = NULL WHERE i >= 150 AND i % 3 = 1;`,
+      [],
+      db,
+    )
+    const task = await loadedTask(pair, db)
+    await countStatements(db, ['ft'])
+    const c = await pair.source.client(db)
+    try {
+      const sync = await task.startIncremental()
+      const same = async (): Promise<void> => {
+        await caughtUp(sync, pair.source)
+        expect(await tableDigest(pair.target, db, 'ft')).toBe(
+          await tableDigest(pair.source, db, 'ft'),
+        )
+      }
+      // two of three identical copies, no NULL in the run: every typed column by its type
+      await c.query(
+        `DELETE FROM ft WHERE i < 100 AND ctid NOT IN (SELECT max(ctid) FROM ft WHERE i < 100 GROUP BY i)`,
+      )
+      await same()
+      expect((await takeStatements(db))['ft:DELETE']).toBeLessThanOrEqual(2)
+      // identical rows updated alike, with and without NULLs in the run
+      await c.query(`UPDATE ft SET ci = ci || '.' WHERE i BETWEEN 100 AND 199`)
+      await same()
+      expect((await takeStatements(db))['ft:UPDATE']).toBeLessThanOrEqual(2)
+      // a row changed twice in one transaction (its second old image is the first's new one), the
+      // indexed column changed, and one of three identical rows deleted
+      await c.query(`BEGIN;
+        UPDATE ft SET t = 'x' WHERE i = 10;
+        UPDATE ft SET t = 'y', i = -10 WHERE t = 'x';
+        UPDATE ft SET i = i + 1000 WHERE i BETWEEN 50 AND 99;
+        DELETE FROM ft WHERE ctid = (SELECT min(ctid) FROM ft WHERE i = 120);
+        COMMIT`)
+      await same()
+    } finally {
+      await c.end()
+      await task.close()
+    }
+  }, 180_000)
+
   it('an indexed REPLICA IDENTITY FULL column whose equality is looser than its text (float -0 and NaN, numeric NaN and scale, timestamptz across a DST change) narrows the run but the text decides', async () => {
     const db = await pair.source.createDatabase('setfullidxtypes')
     // each value twice, beside values equal to it by the type's = but printed otherwise
@@ -382,12 +500,39 @@ describe('set-based apply (16 → 16)', () => {
     }
   }, 180_000)
 
-  it('a set-based DELETE or UPDATE that does not find every row stops the sync: the target diverged, and nothing of the transaction is applied', async () => {
+  it('a set-based DELETE or UPDATE that does not find every row, or an INSERT run (COPY) that meets a row of its key, stops the sync: the target diverged, and nothing of the transaction is applied', async () => {
+    // table, key, what is changed on the target behind the task, the source's change, rows the
+    // failed transaction would have changed, how many of them the target holds, the error's words
     const cases = [
-      ['dk', 'id int PRIMARY KEY', 'DELETE FROM dk', 'true'],
-      ['df', 'id int', `UPDATE df SET v = v || '.'`, `v NOT LIKE '%.'`],
+      [
+        'dk',
+        'id int PRIMARY KEY',
+        'DELETE FROM dk WHERE id = 50',
+        'DELETE FROM dk',
+        'true',
+        99,
+        'is not on the target',
+      ],
+      [
+        'df',
+        'id int',
+        'DELETE FROM df WHERE id = 50',
+        `UPDATE df SET v = v || '.'`,
+        `v NOT LIKE '%.'`,
+        99,
+        'is not on the target',
+      ],
+      [
+        'ik',
+        'id int PRIMARY KEY',
+        `INSERT INTO ik VALUES (250, 'behind')`,
+        `INSERT INTO ik SELECT g, 'n' || g FROM generate_series(101, 400) g`,
+        'id > 100',
+        1,
+        'is on the target but not on the source',
+      ],
     ] as const
-    for (const [table, key, change, untouched] of cases) {
+    for (const [table, key, behind, change, untouched, left, words] of cases) {
       const db = await pair.source.createDatabase(`setmissing_${table}`)
       await pair.source.query(
         `CREATE TABLE ${table} (${key}, v text);
@@ -397,8 +542,8 @@ describe('set-based apply (16 → 16)', () => {
         db,
       )
       const task = await loadedTask(pair, db)
-      // changed behind the task: one row gone from the target
-      await pair.target.query(`DELETE FROM ${table} WHERE id = 50`, [], db)
+      // changed behind the task
+      await pair.target.query(behind, [], db)
       try {
         const sync = await task.startIncremental()
         await pair.source.query(change, [], db)
@@ -407,13 +552,13 @@ describe('set-based apply (16 → 16)', () => {
           message?: string
         }
         expect(error.code).toBe('PGFERRY_APPLY_FAILED')
-        expect(error.message).toContain('is not on the target')
-        const left = await pair.target.query<{ n: number }>(
+        expect(error.message).toContain(words)
+        const rows = await pair.target.query<{ n: number }>(
           `SELECT count(*)::int AS n FROM ${table} WHERE ${untouched}`,
           [],
           db,
         )
-        expect(left.rows[0]?.n).toBe(99)
+        expect(rows.rows[0]?.n).toBe(left)
       } finally {
         await task.close()
       }

@@ -35,6 +35,7 @@ function target(columns: [string, string, number, boolean?][]): TargetColumn[] {
     identity: '',
     unique: false,
     indexed: false,
+    textEqual: false,
   }))
 }
 
@@ -51,6 +52,7 @@ function now(slots: (string | null)[], types: Record<string, number> = {}): Sour
 
 const TARGET: TargetTable = {
   partitioned: false,
+  rules: false,
   root: undefined,
   columns: target([
     ['id', 'integer', INT4],
@@ -76,7 +78,7 @@ describe('RelationPlan', () => {
     const root = new RelationPlan(
       relation([['id', INT4, true]]),
       'sales',
-      { partitioned: true, root: undefined, columns: TARGET.columns.slice(0, 1) },
+      { partitioned: true, rules: false, root: undefined, columns: TARGET.columns.slice(0, 1) },
       0n,
     )
     expect(root.only).toBe('"sales"."orders"')

@@ -1,0 +1,128 @@
+/**
+ * A run of changes of one table and shape (ChangeWriter), and the values that name a change's row:
+ * its key, or for a REPLICA IDENTITY FULL table its old image.
+ */
+import { PgferryError } from '../errors.js'
+import { columnText, type TupleData } from '../wal/pgoutput-messages.js'
+import type { RelationPlan } from './relation-plan.js'
+import type { FullRunLead } from './full-run-sql.js'
+
+/**
+ * A run of changes of one table and shape, kept column-major as text: INSERTs (`I`); UPDATEs by key
+ * (`U`: the SET columns' values, then the old key's); DELETEs by key (`D`: the key's); UPDATEs or
+ * DELETEs by a REPLICA IDENTITY FULL old image (`F`: the SET columns' values, then the old image's).
+ */
+export interface ChangeRun {
+  kind: 'I' | 'U' | 'D' | 'F'
+  plan: RelationPlan
+  /** UPDATE: which columns are set, and the statement shape. */
+  sets: readonly number[]
+  shape: string
+  /** F: the old image's columns matched. */
+  match: readonly number[]
+  columns: (string | null)[][]
+  rows: number
+  /**
+   * U: keys in the run, old and new (UPDATE … FROM would apply only one of two updates of a row,
+   * and finds a row by its key as it was before the statement); F UPDATE: the new images.
+   */
+  seen: Set<string> | undefined
+}
+
+export const EMPTY: readonly number[] = []
+export const NO_VALUES: readonly (string | null)[] = []
+
+/** The first matched column that leads a target index, to narrow a FULL run by (full-run-sql.ts). */
+export function fullLead(run: ChangeRun): FullRunLead | undefined {
+  for (let k = 0; k < run.match.length; k++) {
+    if (!run.plan.isIndexed(run.match[k] as number)) continue
+    const values = run.columns[run.sets.length + k] as (string | null)[]
+    return { k, nulls: values.includes(null) }
+  }
+  return undefined
+}
+
+/**
+ * By place in a FULL run's `match`: whether the column is matched by its type's `=`
+ * (full-run-sql.ts): its equality agrees with its text, and the run has no NULL in it.
+ */
+export function fullTyped(run: ChangeRun): boolean[] {
+  const typed: boolean[] = new Array<boolean>(run.match.length)
+  for (let k = 0; k < run.match.length; k++) {
+    typed[k] =
+      run.plan.isTextEqual(run.match[k] as number) &&
+      !(run.columns[run.sets.length + k] as (string | null)[]).includes(null)
+  }
+  return typed
+}
+
+/** Which old columns were sent (v) or not (u): the FULL statement's shape. */
+export function presence(image: readonly (string | null | undefined)[]): string {
+  let s = ''
+  for (const v of image) s += v === undefined ? 'u' : 'v'
+  return s
+}
+
+/**
+ * An image as one string, `sets` replaced by `values` (the new image of an UPDATE): NULL and a
+ * column not sent each as a character no text value holds.
+ */
+export function imageId(
+  image: readonly (string | null | undefined)[],
+  sets: readonly number[] | undefined,
+  values: readonly (string | null)[] | undefined,
+): string {
+  const parts: string[] = new Array<string>(image.length)
+  for (let i = 0; i < image.length; i++) {
+    const v = image[i]
+    parts[i] = v === undefined ? '\u0002' : v === null ? '\u0001' : v
+  }
+  if (sets !== undefined && values !== undefined) {
+    for (let k = 0; k < sets.length; k++) {
+      const i = sets[k] as number
+      if (image[i] !== undefined) parts[i] = values[k] ?? '\u0001'
+    }
+  }
+  return parts.join('\u0000')
+}
+
+/** The key after an UPDATE as a run's id: a key column not sent (unchanged TOAST) kept as it was. */
+export function newKeyId(
+  plan: RelationPlan,
+  tuple: TupleData,
+  old: readonly (string | null)[],
+): string {
+  const keys = plan.keys
+  const parts: string[] = new Array<string>(keys.length)
+  for (let k = 0; k < keys.length; k++) {
+    const v = columnText(tuple, keys[k] as number)
+    parts[k] = v === undefined || v === null ? (old[k] ?? '') : v
+  }
+  return parts.length === 1 ? (parts[0] as string) : parts.join('\u0000')
+}
+
+/** Key column values from `tuple`; a key column must have been sent. */
+export function keyValues(plan: RelationPlan, tuple: TupleData, what: string): (string | null)[] {
+  const keys = plan.keys
+  if (keys.length === 0) {
+    throw new PgferryError(
+      'PGFERRY_APPLY_FAILED',
+      `${what} on ${plan.label}: the table has no replica identity key`,
+      {
+        fix: `ALTER TABLE ${plan.label} REPLICA IDENTITY FULL (or add a primary key) on the source`,
+      },
+    )
+  }
+  const values: (string | null)[] = new Array<string | null>(keys.length)
+  for (let k = 0; k < keys.length; k++) {
+    const v = columnText(tuple, keys[k] as number)
+    if (v === undefined || v === null) {
+      throw new PgferryError(
+        'PGFERRY_APPLY_FAILED',
+        `${what} on ${plan.label}: key column ${plan.columns[keys[k] as number] ?? ''} was not sent`,
+      )
+    }
+    values[k] = v
+  }
+  return values
+}
