@@ -24,7 +24,10 @@ export async function openApplyStream(
   { receiveTimeoutMs }: Pick<ResolvedApplyOptions, 'receiveTimeoutMs'>,
 ): Promise<{
   client: pg.Client
-  start: (handler: ReplicationHandler) => Promise<ReplicationStream>
+  start: (
+    handler: ReplicationHandler,
+    replayStreamed: (xid: number) => boolean,
+  ) => Promise<ReplicationStream>
 }> {
   const connect = async (): Promise<pg.Client> => {
     const c = await ctx.connect('source', { database: db, replication: 'database', keep })
@@ -38,7 +41,8 @@ export async function openApplyStream(
     slot,
     publications: [publication],
     startLsn: startFrom,
-    streamedTransactions: 'spool',
+    // streamed transactions are delivered as they arrive and spooled too: eager-apply.ts
+    streamedTransactions: 'live',
     messages: false,
     twoPhase: false,
     receiveTimeoutMs,
@@ -47,10 +51,10 @@ export async function openApplyStream(
     get client() {
       return client
     },
-    start: async (handler) => {
+    start: async (handler, replayStreamed) => {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await ReplicationStream.start(client, options, handler)
+          return await ReplicationStream.start(client, { ...options, replayStreamed }, handler)
         } catch (error) {
           const held = error instanceof PgferryError && error.code === 'PGFERRY_WAL_SLOT_ACTIVE'
           if (!held || attempt >= SLOT_ATTEMPTS) throw error
