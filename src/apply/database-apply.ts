@@ -139,7 +139,7 @@ export class DatabaseApply {
     ctx: StageContext,
     loaded: LoadedDatabase,
     options: ResolvedApplyOptions,
-    clients: { source: pg.Client; target: pg.Client; repl: pg.Client },
+    clients: { source: pg.Client; target: pg.Client; repl: pg.Client; applyPid: number },
     progress: ApplyProgress,
     mapping: ApplyMapping,
     startFrom: bigint,
@@ -169,7 +169,7 @@ export class DatabaseApply {
       await c.query(`SET lock_timeout = ${EAGER_LOCK_TIMEOUT_MS}`)
       return c
     })
-    this.#eager = new EagerApply(this.#eagerHost(), this.#eagerTx)
+    this.#eager = new EagerApply(this.#eagerHost(clients.applyPid), this.#eagerTx)
     this.done = new Promise<void>((resolve, reject) => {
       this.#resolveDone = resolve
       this.#rejectDone = reject
@@ -214,6 +214,8 @@ export class DatabaseApply {
       const lost = retention.report(await readSlotRetention(source, slot, serverVersion))
       if (lost !== undefined) throw lost
       await prepareApplySession(ctx, target, loaded.targetDatabase)
+      const pid = await target.query<{ pid: number }>(`SELECT pg_backend_pid() AS pid`)
+      const applyPid = pid.rows[0]?.pid ?? 0
       const mapping = await readApplyMapping(ctx, source, db, tables)
       const progress = await ApplyProgress.open(target, ctx.taskId, db, (reason) =>
         ctx.warn('PGFERRY_APPLY_PROGRESS_TABLE', `${db}: ${reason}`),
@@ -227,7 +229,7 @@ export class DatabaseApply {
         ctx,
         loaded,
         options,
-        { source, target, repl },
+        { source, target, repl, applyPid },
         progress,
         mapping,
         startFrom,
@@ -350,6 +352,12 @@ export class DatabaseApply {
     ) {
       return this.#eager.handle(m, walStart)
     }
+    const work = this.#handleApply(m, walStart)
+    return work === undefined ? undefined : this.#eager.watch(work)
+  }
+
+  /** A message for the apply connection. */
+  #handleApply(m: PgoutputMessage, walStart: bigint): Promise<void> | undefined {
     switch (m.type) {
       case MessageType.Begin:
         this.#inTxn = true
@@ -509,9 +517,10 @@ export class DatabaseApply {
     })
   }
 
-  #eagerHost(): EagerHost {
+  #eagerHost(applyPid: number): EagerHost {
     return {
       startFrom: this.#startFrom,
+      applyPid,
       progress: this.#progress,
       plan: (oid) => this.#plans.get(oid),
       observed: (plan) => this.#observed.get(plan) !== false,
@@ -557,7 +566,8 @@ export class DatabaseApply {
         if (this.#inTxn || !this.#batch.open || this.#stopping) return
         await this.#flush()
       }
-      this.#tail = run()
+      this.#tail = this.#eager
+        .watch(run())
         .catch((error: unknown) => this.#fail(error))
         .finally(() => {
           this.#tail = undefined

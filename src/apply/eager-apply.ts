@@ -42,7 +42,11 @@ import {
 } from '../wal/pgoutput-messages.js'
 import { messageOf } from '../errors.js'
 import type { ApplyProgress } from './apply-progress.js'
-import type { EagerCommit, EagerTransaction } from './eager-transaction.js'
+import {
+  EAGER_LOCK_TIMEOUT_MS,
+  type EagerCommit,
+  type EagerTransaction,
+} from './eager-transaction.js'
 import type { RelationPlan } from './relation-plan.js'
 
 /** What the eager apply needs of the database's apply. */
@@ -50,6 +54,8 @@ export interface EagerHost {
   /** Transactions ending at or below this were on the target when the stream started. */
   readonly startFrom: bigint
   readonly progress: ApplyProgress
+  /** The backend pid of the apply connection. */
+  readonly applyPid: number
   plan(relationOid: number): RelationPlan | undefined
   /** Whether the target observes the order of the plan's changes (order-observers.ts). */
   observed(plan: RelationPlan): boolean
@@ -143,6 +149,38 @@ export class EagerApply {
       default:
         return undefined
     }
+  }
+
+  /**
+   * Work of the apply connection while the eager transaction is open. Were it to wait on one of
+   * the eager transaction's locks (the target orders something otherwise than the source did),
+   * neither could go on: the eager connection only moves once the apply connection's work is
+   * done. So after EAGER_LOCK_TIMEOUT_MS the eager connection, idle meanwhile, asks whether it
+   * blocks the apply backend, and if so gives up on its transaction, which lets the work go on.
+   */
+  watch(work: Promise<void>): Promise<void> {
+    const xid = this.#tx.xid
+    if (xid === undefined || !this.#tx.open) return work
+    let timer: NodeJS.Timeout | undefined
+    let done = false
+    const arm = (): void => {
+      timer = setTimeout(() => {
+        this.#tx.blocks(this.#host.applyPid).then(
+          (blocks) => {
+            if (done) return
+            if (blocks) void this.#fallBack(xid, 'the apply connection waits on one of its locks')
+            else arm()
+          },
+          () => undefined,
+        )
+      }, EAGER_LOCK_TIMEOUT_MS)
+      timer.unref()
+    }
+    arm()
+    return work.finally(() => {
+      done = true
+      clearTimeout(timer)
+    })
   }
 
   #unsafe(plan: RelationPlan, walStart: bigint): string | undefined {

@@ -172,6 +172,16 @@ export class EagerTransaction {
     return { rows, durationMs: Date.now() - started }
   }
 
+  /** Whether this connection's open transaction holds a lock backend `pid` waits for. */
+  async blocks(pid: number): Promise<boolean> {
+    if (!this.#open || this.#client === undefined) return false
+    const r = await this.#client.query<{ b: boolean }>(
+      `SELECT pg_backend_pid() = ANY (pg_blocking_pids($1)) AS b`,
+      [pid],
+    )
+    return r.rows[0]?.b === true
+  }
+
   /** Close the connection (an open transaction rolls back with it). */
   async close(): Promise<void> {
     const client = this.#client

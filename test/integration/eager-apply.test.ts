@@ -179,6 +179,35 @@ describe('a large transaction is applied while it streams (16 → 16)', () => {
     }
   }, 180_000)
 
+  it('an apply connection waiting on the eager transaction (a target-only unique index) makes it fall back instead of hanging', async () => {
+    const { db, task, fallbacks } = await prepared('eager_waits')
+    // the target alone has it: a later source transaction's row then waits on the eager one's
+    await pair.target.query(`CREATE UNIQUE INDEX big_v_target_only ON big (v)`, [], db)
+    const big = await sourceClient(db)
+    const small = await sourceClient(db)
+    try {
+      const sync = await task.startIncremental()
+      await big.query('BEGIN')
+      await big.query(`UPDATE big SET v = 'dup' WHERE id = 5`)
+      await big.query(bigInsert(0, 20_000))
+      await eventually(() => eagerWritten(db, 20), 60_000)
+      await small.query(`INSERT INTO big VALUES (200, 'dup')`)
+      // applied while the large transaction is still open on the source
+      await eventually(async () => {
+        const r = await pair.target.query(`SELECT 1 FROM big WHERE id = 200`, [], db)
+        return r.rows.length === 1
+      }, 60_000)
+      expect(fallbacks.join('\n')).toMatch(/apply connection waits/)
+      await big.query('ROLLBACK')
+      await caughtUp(sync, pair.source)
+      await equal(db)
+    } finally {
+      await big.end()
+      await small.end()
+      await task.close()
+    }
+  }, 180_000)
+
   it('a process killed with the eager transaction open resumes with nothing lost or doubled', async () => {
     const id = `eager-kill-${Date.now()}`
     const { db, task: first } = await prepared('eager_kill', id)
