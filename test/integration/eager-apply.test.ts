@@ -24,7 +24,12 @@ afterAll(async () => {
 })
 
 const SCHEMA = `CREATE TABLE big (id int PRIMARY KEY, v text NOT NULL);
-  INSERT INTO big SELECT g, 'seed ' || g FROM generate_series(1, 100) g;`
+  INSERT INTO big SELECT g, 'seed ' || g FROM generate_series(1, 100) g;
+  CREATE TABLE side (id int PRIMARY KEY);
+  INSERT INTO side SELECT generate_series(1, 10);
+  CREATE TABLE fullrows (a int, b text);
+  ALTER TABLE fullrows REPLICA IDENTITY FULL;
+  INSERT INTO fullrows SELECT g % 5, 'r' || (g % 5) FROM generate_series(1, 20) g;`
 
 /** Rows 1000 + [from, to) of the large transaction. */
 const bigInsert = (from: number, to: number): string =>
@@ -53,14 +58,14 @@ async function prepared(
  * holds more than `pages` pages, none of which any committed row explains: the uncommitted
  * changes of a transaction applied while it streams.
  */
-async function eagerWritten(db: string, pages: number): Promise<boolean> {
+async function eagerWritten(db: string, pages: number, above = 1000): Promise<boolean> {
   const r = await pair.target.query<{ locked: boolean; pages: number; visible: number }>(
     `SELECT EXISTS (SELECT 1 FROM pg_locks l
                      WHERE l.relation = 'big'::regclass AND l.mode = 'RowExclusiveLock'
                        AND l.granted AND l.pid <> pg_backend_pid()) AS locked,
             (pg_relation_size('big') / current_setting('block_size')::int)::int AS pages,
-            (SELECT count(*)::int FROM big WHERE id > 1000) AS visible`,
-    [],
+            (SELECT count(*)::int FROM big WHERE id > $1) AS visible`,
+    [above],
     db,
   )
   const row = r.rows[0]
@@ -204,6 +209,46 @@ describe('a large transaction is applied while it streams (16 → 16)', () => {
     } finally {
       await big.end()
       await small.end()
+      await task.close()
+    }
+  }, 180_000)
+
+  it('a TRUNCATE or a REPLICA IDENTITY FULL table inside it is applied at commit instead: equal', async () => {
+    const { db, task, fallbacks } = await prepared('eager_unsafe')
+    const c = await sourceClient(db)
+    try {
+      const sync = await task.startIncremental()
+      for (const [unsafe, reason] of [
+        [`TRUNCATE side`, /truncates/],
+        // identical rows: either connection could pick the same one
+        [
+          `DELETE FROM fullrows WHERE ctid = (SELECT ctid FROM fullrows WHERE a = 1 LIMIT 1)`,
+          /FULL/,
+        ],
+      ] as const) {
+        const before = fallbacks.length
+        // past the rows and pages of the round before
+        const from = 100_000 * (before + 1)
+        const size = await pair.target.query<{ pages: number }>(
+          `SELECT (pg_relation_size('big') / current_setting('block_size')::int)::int AS pages`,
+          [],
+          db,
+        )
+        const pages = (size.rows[0]?.pages ?? 0) + 20
+        await c.query('BEGIN')
+        await c.query(bigInsert(from, from + 20_000))
+        await eventually(() => eagerWritten(db, pages, 1000 + from), 60_000)
+        await c.query(unsafe)
+        await c.query(bigInsert(from + 20_000, from + 25_000))
+        await eventually(async () => fallbacks.length > before, 60_000)
+        expect(fallbacks[before]).toMatch(reason)
+        await c.query('COMMIT')
+        await caughtUp(sync, pair.source)
+        for (const t of ['big', 'side', 'fullrows'])
+          expect(await tableDigest(pair.target, db, t)).toBe(await tableDigest(pair.source, db, t))
+      }
+    } finally {
+      await c.end()
       await task.close()
     }
   }, 180_000)
