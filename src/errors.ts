@@ -2,7 +2,7 @@
  * One registry of stable error codes (never reused, never renamed), in the manner of fastify's
  * `FST_ERR_*`. Each code says which side it blames and whether a retry can help.
  */
-import { redact } from './pg/redact.js'
+import { redact } from './redact.js'
 
 /**
  * Which side of the migration an error belongs to.
@@ -45,6 +45,7 @@ export const ERROR_CODES = {
   PGFERRY_TASK_BUSY: code('internal', true),
   // stages
   PGFERRY_STAGE_INVALID: code('internal'),
+  PGFERRY_OPTIONS_INVALID: code('internal'),
   PGFERRY_STAGE_FAILED: code('internal'),
   PGFERRY_ABORTED: code('internal', true),
   // store

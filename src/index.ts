@@ -22,7 +22,8 @@ export {
   complete,
 } from './task/stage-functions.js'
 export { Task } from './task/task.js'
-export type { StageCallOptions, RunResult } from './task/task.js'
+export type { RunResult } from './task/task.js'
+export type { StageOptions, StageResults } from './task/builtin-stages.js'
 export type {
   TaskConfig,
   MigrationType,
@@ -36,40 +37,49 @@ export type {
   Ownership,
   ReplicaIdentityPolicy,
   ThrottleConfig,
-} from './task/task-config.js'
+} from './model/task-config.js'
 export {
   DEFAULT_PORT,
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_APPLICATION_NAME,
+} from './model/resolved-connection.js'
+export type { ResolvedConnection } from './model/resolved-connection.js'
+export {
   MIGRATION_TYPES,
   DEFAULT_OWNERSHIP,
   DEFAULT_REPLICA_IDENTITY,
   DEFAULT_SPLIT_TABLES_LARGER_THAN,
   DEFAULT_SPLIT_TABLES_LARGER_THAN_MAX,
-} from './task/resolve-config.js'
-export type {
-  ResolvedTaskConfig,
-  ResolvedConnection,
-  ResolvedObjects,
-  ResolvedDatabase,
-  ResolvedSchema,
-} from './task/resolve-config.js'
+} from './model/resolved-config.js'
+export type { ResolvedTaskConfig } from './model/resolved-config.js'
+export type { ResolvedObjects, ResolvedDatabase, ResolvedSchema } from './model/resolved-objects.js'
 export type { ReopenOptions } from './task/stored-config.js'
-export { TASK_TRANSITIONS } from './task/task-state.js'
-export type { TaskState } from './task/task-state.js'
+export { TASK_TRANSITIONS } from './model/task-state.js'
+export type { TaskState } from './model/task-state.js'
 export { PgferryError, ERROR_CODES } from './errors.js'
 export type { ErrorCode, ErrorCodeInfo, ErrorSide, PgferryErrorOptions } from './errors.js'
-export type * from './events.js'
-export type { Stage, StageContext, ConnectOptions, Side } from './stage/stage.js'
-export { BUILTIN_STAGE_NAMES } from './stage/builtin-stage-names.js'
-export type { BuiltinStageName } from './stage/builtin-stage-names.js'
+export type * from './model/events.js'
+export type {
+  Stage,
+  StageContext,
+  StageCallOptions,
+  StageKind,
+  StageState,
+  GateResult,
+  AnyStageOptions,
+  ConnectOptions,
+  Side,
+} from './model/stage.js'
+export { BUILTIN_STAGE_NAMES } from './task/builtin-stage-names.js'
+export { STAGE_KINDS, STAGE_STATES } from './model/stage.js'
+export type { BuiltinStageName } from './task/builtin-stage-names.js'
 export type {
   ProgressStore,
   TaskRecord,
   TaskPatch,
   ProgressEntry,
   StoredEvent,
-} from './store/progress-store.js'
+} from './model/progress-store.js'
 export { MemoryStore } from './store/memory-store.js'
 export { PgStore, DEFAULT_STORE_SCHEMA } from './store/pg-store.js'
 export type { PgStoreOptions } from './store/pg-store.js'

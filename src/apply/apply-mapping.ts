@@ -4,8 +4,8 @@
  * full load's records give the sync LSN of tables it re-copied after a crash.
  */
 import type pg from 'pg'
-import type { StageContext } from '../stage/stage.js'
-import type { ResolvedDatabase } from '../task/resolve-config.js'
+import type { StageContext } from '../model/stage.js'
+import type { ResolvedDatabase } from '../model/resolved-objects.js'
 import { readTaskSelection, selectedDatabases } from '../catalog/selection.js'
 import type { LoadedTable } from '../fullload/load-progress.js'
 import { readLoadManifests } from '../fullload/load-manifest.js'

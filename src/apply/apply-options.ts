@@ -2,6 +2,7 @@
  * Limits of one apply transaction. Consecutive source transactions share a target transaction (one
  * commit, one progress record) until one limit is reached; a quiet stream commits at once.
  */
+import { PgferryError } from '../errors.js'
 import { DEFAULT_RECEIVE_TIMEOUT_MS } from '../wal/receive-watchdog.js'
 
 /** Source rows per target transaction. */
@@ -63,30 +64,56 @@ export interface ResolvedApplyOptions {
   readonly receiveTimeoutMs: number
 }
 
-/** Resolve stage call options (`ctx.options`). */
-export function resolveApplyOptions(
-  options: Readonly<Record<string, unknown>>,
-): ResolvedApplyOptions {
-  const num = (key: string, fallback: number): number => {
-    const v = options[key]
-    return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : fallback
-  }
+/**
+ * Resolve `startIncremental`'s options. A value given but invalid throws PGFERRY_OPTIONS_INVALID
+ * (as `resolveConfig` does for the config): a typo must not silently run with the default.
+ */
+export function resolveApplyOptions(options: IncrementalOptions): ResolvedApplyOptions {
   return {
-    batchRows: num('batchRows', DEFAULT_BATCH_ROWS),
+    batchRows: option(options, 'batchRows', positive, DEFAULT_BATCH_ROWS, true),
     batchTransactions: DEFAULT_BATCH_TRANSACTIONS,
-    batchMs: num('batchMs', DEFAULT_BATCH_MS),
+    batchMs: option(options, 'batchMs', positive, DEFAULT_BATCH_MS),
     idleCommitMs: DEFAULT_IDLE_COMMIT_MS,
-    lagIntervalMs: num('lagIntervalMs', DEFAULT_LAG_INTERVAL_MS),
-    newTableCheckMs: num('newTableCheckMs', DEFAULT_NEW_TABLE_CHECK_MS),
-    walRetainedWarnBytes:
-      typeof options.walRetainedWarnBytes === 'number' && options.walRetainedWarnBytes >= 0
-        ? options.walRetainedWarnBytes
-        : undefined,
-    receiveTimeoutMs:
-      typeof options.receiveTimeoutMs === 'number' &&
-      Number.isFinite(options.receiveTimeoutMs) &&
-      options.receiveTimeoutMs >= 0
-        ? options.receiveTimeoutMs
-        : DEFAULT_RECEIVE_TIMEOUT_MS,
+    lagIntervalMs: option(options, 'lagIntervalMs', positive, DEFAULT_LAG_INTERVAL_MS),
+    newTableCheckMs: option(options, 'newTableCheckMs', positive, DEFAULT_NEW_TABLE_CHECK_MS),
+    walRetainedWarnBytes: option(options, 'walRetainedWarnBytes', nonNegative, undefined),
+    receiveTimeoutMs: option(options, 'receiveTimeoutMs', nonNegative, DEFAULT_RECEIVE_TIMEOUT_MS),
   }
+}
+
+type NumericOption = Exclude<keyof IncrementalOptions, 'signal'>
+
+/** What a numeric option must be, in the words of the fix. */
+interface Rule {
+  readonly test: (v: number) => boolean
+  readonly words: string
+}
+
+const positive: Rule = { test: (v) => v > 0, words: 'a finite number greater than 0' }
+const nonNegative: Rule = { test: (v) => v >= 0, words: 'a finite number, 0 or more' }
+
+function option<D extends number | undefined>(
+  options: IncrementalOptions,
+  key: NumericOption,
+  rule: Rule,
+  fallback: D,
+  whole = false,
+): number | D {
+  const v: unknown = options[key]
+  if (v === undefined) return fallback
+  if (
+    typeof v === 'number' &&
+    Number.isFinite(v) &&
+    rule.test(v) &&
+    (!whole || Number.isInteger(v))
+  )
+    return v
+  const shown = typeof v === 'string' ? `'${v}'` : String(v)
+  throw new PgferryError(
+    'PGFERRY_OPTIONS_INVALID',
+    `startIncremental({ ${key} }): ${shown} is not ${whole ? `a whole number greater than 0` : rule.words}`,
+    {
+      fix: `pass ${whole ? 'a whole number greater than 0' : rule.words}, or leave it out for the default${fallback === undefined ? '' : ` (${fallback})`}`,
+    },
+  )
 }

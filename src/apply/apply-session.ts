@@ -6,7 +6,7 @@
  * commits that are flushed before they return.
  */
 import type pg from 'pg'
-import type { StageContext } from '../stage/stage.js'
+import type { StageContext } from '../model/stage.js'
 
 /** Configure `target` for applying changes to `database`. */
 export async function prepareApplySession(

@@ -19,7 +19,7 @@
  */
 import type pg from 'pg'
 import { PgferryError, messageOf } from '../errors.js'
-import type { StageContext } from '../stage/stage.js'
+import type { StageContext } from '../model/stage.js'
 import type { LoadedDatabase, LoadedTable } from '../fullload/load-progress.js'
 import type { ReplicationStream } from '../wal/replication-stream.js'
 import { openApplyStream } from './open-apply-stream.js'

@@ -5,7 +5,7 @@
  * and by `task.delete()`; every part is idempotent, so a second call (or a crash in between) is
  * harmless.
  */
-import type { StageContext } from '../stage/stage.js'
+import type { StageContext } from '../model/stage.js'
 import type { LoadedDatabase } from '../fullload/load-progress.js'
 import { dropApplyProgress } from './apply-progress.js'
 import { removeLoadedObjects, removeSourceObjects } from '../fullload/remove-source-objects.js'

@@ -4,7 +4,7 @@
  * {@link activeRun} to drain it to a fence, and `task.delete()` stops it before dropping the slot.
  */
 import { PgferryError } from '../errors.js'
-import type { StageContext } from '../stage/stage.js'
+import type { StageContext } from '../model/stage.js'
 import { readLoadProgress } from '../fullload/load-progress.js'
 import { formatLsn } from '../wal/lsn.js'
 import type { ResolvedApplyOptions } from './apply-options.js'

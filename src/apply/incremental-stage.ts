@@ -7,14 +7,14 @@
  * Stage call options (ctx.options): see {@link IncrementalOptions}.
  */
 import { PgferryError } from '../errors.js'
-import type { Stage, StageContext } from '../stage/stage.js'
+import type { Stage, StageContext } from '../model/stage.js'
 import { LOADED_DATABASE_KIND, type LoadedDatabase } from '../fullload/load-progress.js'
-import { resolveApplyOptions } from './apply-options.js'
+import { resolveApplyOptions, type IncrementalOptions } from './apply-options.js'
 import { activeRun, IncrementalRun } from './incremental-run.js'
 import type { IncrementalSync } from './incremental-sync.js'
 import { dropReplicationObjects } from './drop-replication-objects.js'
 
-async function run(ctx: StageContext): Promise<IncrementalSync> {
+async function run(ctx: StageContext<IncrementalOptions>): Promise<IncrementalSync> {
   const live = activeRun(ctx.taskId)
   if (live !== undefined) return live
   return IncrementalRun.start(ctx, resolveApplyOptions(ctx.options), true)
@@ -35,8 +35,11 @@ async function cleanup(ctx: StageContext): Promise<void> {
 }
 
 /** The built-in incremental stage. */
-export const incrementalStage: Stage<IncrementalSync> = {
+export const incrementalStage: Stage<IncrementalSync, IncrementalOptions> = {
   name: 'incremental',
+  kind: 'stream',
+  state: 'incremental_sync',
+  checkOptions: (options) => void resolveApplyOptions(options),
   run,
   cleanup,
 }

@@ -5,7 +5,7 @@
  */
 import type pg from 'pg'
 import { PgferryError } from '../errors.js'
-import type { StageContext } from '../stage/stage.js'
+import type { StageContext } from '../model/stage.js'
 import type { ResolvedApplyOptions } from './apply-options.js'
 import { ReplicationStream, type ReplicationHandler } from '../wal/replication-stream.js'
 

@@ -10,7 +10,7 @@
  */
 import { PgferryError } from '../errors.js'
 import type { SlotRetention } from '../catalog/slot-retention.js'
-import type { StageContext } from '../stage/stage.js'
+import type { StageContext } from '../model/stage.js'
 
 /** The threshold where the source sets no `max_slot_wal_keep_size`: 5 GiB. */
 export const DEFAULT_WAL_RETAINED_WARN_BYTES = 5 * 1024 ** 3

@@ -19,7 +19,7 @@ import {
   type ScannedRelation,
 } from './function-body-references.js'
 import { DEFAULT_STORE_SCHEMA } from '../store/pg-store.js'
-import type { ResolvedDatabase, ResolvedSchema } from '../task/resolve-config.js'
+import type { ResolvedDatabase, ResolvedSchema } from '../model/resolved-objects.js'
 import { versionNum } from './server-version.js'
 
 /** One object the selection needs but does not include. */

@@ -15,7 +15,7 @@ import {
   type ResolvedDatabase,
   type ResolvedObjects,
   type ResolvedSchema,
-} from '../task/resolve-config.js'
+} from '../model/resolved-objects.js'
 import { versionNum } from './server-version.js'
 
 /** pg_class.relkind values pgferry migrates. */

@@ -23,7 +23,7 @@
  */
 import type pg from 'pg'
 import { PgferryError } from '../errors.js'
-import type { Stage, StageContext } from '../stage/stage.js'
+import type { Stage, StageContext } from '../model/stage.js'
 import {
   readTaskSelection,
   selectedDatabases,
@@ -47,7 +47,7 @@ import { formatLsn } from '../wal/lsn.js'
 import { writeCutoverFence } from './cutover-fence.js'
 import { withoutDroppedRelations } from './dropped-relations.js'
 import { refreshMatviews } from '../schema/refresh-matviews.js'
-import type { CompleteResult } from './complete-result.js'
+import type { CompleteOptions, CompleteResult } from './complete-result.js'
 
 /** Progress kind of the cutover: `<db>/drained` (value: fence) and `<db>/done`. */
 export const COMPLETE_KIND = 'complete'
@@ -260,7 +260,9 @@ async function dropVanishedLargeObjects(src: pg.Client, tgt: pg.Client): Promise
 }
 
 /** The built-in cutover stage. */
-export const completeStage: Stage<CompleteResult> = {
+export const completeStage: Stage<CompleteResult, CompleteOptions> = {
   name: 'complete',
+  kind: 'cutover',
+  state: 'completing',
   run,
 }

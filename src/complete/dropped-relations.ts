@@ -13,7 +13,7 @@ import { readMissingRelations } from '../catalog/missing-relations.js'
 import type { LoadedDatabase } from '../fullload/load-progress.js'
 import type { MigratedRelation } from '../fullload/load-manifest.js'
 import { quoteQualified } from '../pg/quote.js'
-import type { StageContext } from '../stage/stage.js'
+import type { StageContext } from '../model/stage.js'
 
 /** What the cutover touches: tables (counted), sequences (set) and matviews (refreshed). */
 const TOUCHED = new Set(['r', 'S', 'm'])

@@ -4,7 +4,7 @@
  * dropped table or a data error ends the load with an error that says what to do.
  */
 import { PgferryError, messageOf, sqlStateOf } from '../errors.js'
-import type { StageContext } from '../stage/stage.js'
+import type { StageContext } from '../model/stage.js'
 import type { LanePool } from './copy-lanes.js'
 import { copyChunk, type CopyJob } from './copy-pipe.js'
 import type { HeldSnapshot } from './snapshot.js'

@@ -5,7 +5,7 @@
  */
 import type pg from 'pg'
 import { openClient } from '../pg/connect.js'
-import type { StageContext } from '../stage/stage.js'
+import type { StageContext } from '../model/stage.js'
 import { relaySocket } from './relay-socket.js'
 
 /** Session settings of every full-load connection that holds a transaction or a long statement. */

@@ -20,8 +20,8 @@
  */
 import { randomUUID } from 'node:crypto'
 import { quoteQualified } from '../pg/quote.js'
-import type { StageContext } from '../stage/stage.js'
-import type { ResolvedDatabase } from '../task/resolve-config.js'
+import type { StageContext } from '../model/stage.js'
+import type { ResolvedDatabase } from '../model/resolved-objects.js'
 import type { DatabaseObjects } from '../catalog/selection.js'
 import { versionNum } from '../catalog/server-version.js'
 import { POST_DATA_DONE_KIND, loadPostDataPlan } from '../schema/ddl-step.js'

@@ -8,9 +8,9 @@
  */
 import { loadRewrittenAgain } from './rewrite-rounds.js'
 import { PgferryError } from '../errors.js'
-import type { Stage, StageContext } from '../stage/stage.js'
+import type { Stage, StageContext } from '../model/stage.js'
 import { readTaskSelection, selectedDatabases, type DatabaseObjects } from '../catalog/selection.js'
-import type { ResolvedDatabase } from '../task/resolve-config.js'
+import type { ResolvedDatabase } from '../model/resolved-objects.js'
 import { COPY_DONE_TABLE, POST_DATA_DONE_TABLE } from './chunk-progress.js'
 import { loadDatabase } from './database-load.js'
 import type { FullLoadResult } from './full-load-result.js'
@@ -119,8 +119,9 @@ async function cleanup(ctx: StageContext): Promise<void> {
 }
 
 /** The built-in full load stage. */
-export const fullLoadStage: Stage<FullLoadResult> = {
+export const fullLoadStage: Stage<FullLoadResult, FullLoadOptions> = {
   name: 'fullload',
+  state: 'running_full_load',
   run,
   cleanup,
 }

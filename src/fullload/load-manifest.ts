@@ -10,7 +10,7 @@
  * publication, and the cutover then fails on it (issue 10 item 6).
  */
 import type { RelKind, SelectedRelation } from '../catalog/selection.js'
-import type { ProgressStore } from '../store/progress-store.js'
+import type { ProgressStore } from '../model/progress-store.js'
 
 /** Progress kind of a database's manifest. */
 export const LOAD_MANIFEST_KIND = 'fullload-manifest'

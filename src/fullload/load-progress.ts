@@ -21,7 +21,7 @@
  * The target side also keeps `pgferry.copy_done` / `pgferry.postdata_done` in each target
  * database (chunk-progress.ts); those are the full load's own business.
  */
-import type { ProgressStore } from '../store/progress-store.js'
+import type { ProgressStore } from '../model/progress-store.js'
 
 /** Progress kind of a database's load. */
 export const LOADED_DATABASE_KIND = 'fullload-database'

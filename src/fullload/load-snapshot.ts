@@ -6,8 +6,8 @@
  * must be copied again.
  */
 import type pg from 'pg'
-import type { StageContext } from '../stage/stage.js'
-import type { ResolvedDatabase } from '../task/resolve-config.js'
+import type { StageContext } from '../model/stage.js'
+import type { ResolvedDatabase } from '../model/resolved-objects.js'
 import type { DatabaseObjects, SelectedRelation } from '../catalog/selection.js'
 import { publishSelection } from './task-publication.js'
 import { readSlotRetention } from '../catalog/slot-retention.js'

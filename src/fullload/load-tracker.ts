@@ -3,7 +3,7 @@
  * (pg_total_relation_size), counting a chunk as its share of its table. The ETA uses the rate of
  * this run only, so a resumed load does not look faster than it is.
  */
-import type { StageContext } from '../stage/stage.js'
+import type { StageContext } from '../model/stage.js'
 
 /** Emits `load:progress`. */
 export class LoadTracker {

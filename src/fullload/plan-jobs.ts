@@ -6,8 +6,8 @@
 import type pg from 'pg'
 import { PgferryError } from '../errors.js'
 import { quoteIdent, quoteQualified } from '../pg/quote.js'
-import type { StageContext } from '../stage/stage.js'
-import type { ResolvedDatabase } from '../task/resolve-config.js'
+import type { StageContext } from '../model/stage.js'
+import type { ResolvedDatabase } from '../model/resolved-objects.js'
 import type { SelectedRelation } from '../catalog/selection.js'
 import {
   readCopyColumns,

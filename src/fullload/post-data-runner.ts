@@ -14,7 +14,7 @@ import pLimit from 'p-limit'
 import { PgferryError, messageOf } from '../errors.js'
 import { POST_DATA_DONE_KIND, type DdlStep } from '../schema/ddl-step.js'
 import { alreadyExists } from '../schema/run-steps.js'
-import type { StageContext } from '../stage/stage.js'
+import type { StageContext } from '../model/stage.js'
 import { markPostDataDone } from './chunk-progress.js'
 import { quoteIdent } from '../pg/quote.js'
 

@@ -13,15 +13,15 @@ import { PgferryError } from '../errors.js'
 import { openClient } from '../pg/connect.js'
 import { quoteIdent } from '../pg/quote.js'
 import { alterReplicaIdentity } from './alter-replica-identity.js'
-import type { ProgressStore } from '../store/progress-store.js'
+import type { ProgressStore } from '../model/progress-store.js'
 import {
   forgetSourceObject,
   readSourceObjects,
   type SourceObject,
 } from '../store/source-objects.js'
-import type { ResolvedConnection } from '../task/resolve-config.js'
+import type { ResolvedConnection } from '../model/resolved-connection.js'
 import { dropSlot, slotExists } from './snapshot.js'
-import type { StageContext } from '../stage/stage.js'
+import type { StageContext } from '../model/stage.js'
 import type { LoadedDatabase } from './load-progress.js'
 
 /** What was there to remove. */

@@ -15,7 +15,7 @@ import {
   readWeakReplicaIdentity,
 } from '../catalog/replica-identity.js'
 import type { SelectedRelation } from '../catalog/selection.js'
-import type { StageContext } from '../stage/stage.js'
+import type { StageContext } from '../model/stage.js'
 import { recordSourceObjects } from '../store/source-objects.js'
 import { ensurePublication } from './snapshot.js'
 import { assertPublicationCovers } from './publication-coverage.js'

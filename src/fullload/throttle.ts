@@ -6,7 +6,7 @@
  * row size, since the pipe does not parse rows.
  */
 import { Transform, type TransformCallback } from 'node:stream'
-import type { ThrottleConfig } from '../task/task-config.js'
+import type { ThrottleConfig } from '../model/task-config.js'
 
 /** A small burst allowance so short pauses do not cost a timer each. */
 const SLACK_MS = 50

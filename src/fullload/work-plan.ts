@@ -9,7 +9,7 @@ import { quoteIdent } from '../pg/quote.js'
 import {
   DEFAULT_SPLIT_TABLES_LARGER_THAN,
   DEFAULT_SPLIT_TABLES_LARGER_THAN_MAX,
-} from '../task/resolve-config.js'
+} from '../model/resolved-config.js'
 
 /** One piece of a table's rows. */
 export interface ChunkPlan {

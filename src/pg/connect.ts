@@ -6,10 +6,11 @@ import type { Duplex } from 'node:stream'
 import pg from 'pg'
 import { PgferryError, sqlStateOf } from '../errors.js'
 import { quoteIdent } from './quote.js'
-import { passwordOf, type ResolvedConnection } from '../task/resolve-config.js'
-import type { ConnectOptions, Side } from '../stage/stage.js'
+import { passwordOf } from './passwords.js'
+import { type ResolvedConnection } from '../model/resolved-connection.js'
+import type { ConnectOptions, Side } from '../model/stage.js'
 import { privilegeFix } from './privilege-fix.js'
-import { redact } from './redact.js'
+import { redact } from '../redact.js'
 
 /**
  * Idle time before TCP keepalive probes start on every client socket. Without keepalives a

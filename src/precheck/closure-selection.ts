@@ -2,8 +2,8 @@
  * A resolved selection written back as the `objects` a caller passes to `createTask`: what
  * `report.closure` holds, so that the selection that would pass can be used as it is.
  */
-import type { ResolvedDatabase, ResolvedSchema } from '../task/resolve-config.js'
-import type { DatabaseSelection, ObjectSelection, SchemaSelection } from '../task/task-config.js'
+import type { ResolvedDatabase, ResolvedSchema } from '../model/resolved-objects.js'
+import type { DatabaseSelection, ObjectSelection, SchemaSelection } from '../model/task-config.js'
 
 function schemaSelection(s: ResolvedSchema): true | SchemaSelection {
   const renamed = s.as !== s.name ? { as: s.as } : {}

@@ -3,7 +3,7 @@
  * distinguishes unreachable host, failed authentication, missing database and SSL required.
  */
 import { isPgferryError, messageOf } from '../errors.js'
-import type { Side, StageContext } from '../stage/stage.js'
+import type { Side, StageContext } from '../model/stage.js'
 import type { PrecheckItem } from './precheck-report.js'
 
 async function reach(ctx: StageContext, side: Side): Promise<PrecheckItem> {

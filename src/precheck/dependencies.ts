@@ -10,8 +10,8 @@ import {
   missingDependencies,
   type MissingDependency,
 } from '../catalog/dependencies.js'
-import type { ResolvedDatabase } from '../task/resolve-config.js'
-import type { ObjectSelection } from '../task/task-config.js'
+import type { ResolvedDatabase } from '../model/resolved-objects.js'
+import type { ObjectSelection } from '../model/task-config.js'
 import { toObjectSelection } from './closure-selection.js'
 import { found, listNames, passed } from './precheck-item.js'
 import type { PrecheckInput } from './precheck-input.js'

@@ -9,9 +9,9 @@ import { readDatabaseFacts, type DatabaseFacts } from '../catalog/database-facts
 import { readCurrentRoleAttributes, type RoleAttributes } from '../catalog/role-attributes.js'
 import { readTaskSelection, selectedDatabases, type DatabaseObjects } from '../catalog/selection.js'
 import { serverVersion, type ServerVersion } from '../catalog/server-version.js'
-import type { StageContext } from '../stage/stage.js'
-import type { ResolvedDatabase } from '../task/resolve-config.js'
-import type { MigrationType } from '../task/task-config.js'
+import type { StageContext } from '../model/stage.js'
+import type { ResolvedDatabase } from '../model/resolved-objects.js'
+import type { MigrationType } from '../model/task-config.js'
 import { DEFAULT_LONG_TRANSACTION_SECONDS, DEFAULT_MAX_TRANSFER_SECONDS } from './precheck-items.js'
 
 /** One selected source database. */

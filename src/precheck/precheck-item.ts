@@ -2,7 +2,7 @@
  * Building items: every warn/fail names its objects and carries its fix both as text (`fix`) and as
  * statements with where to run them (`fixes`).
  */
-import { redact } from '../pg/redact.js'
+import { redact } from '../redact.js'
 import type { PrecheckFix, PrecheckItem, PrecheckStatus } from './precheck-report.js'
 import type { PrecheckItemId } from './precheck-items.js'
 

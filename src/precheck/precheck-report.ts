@@ -1,5 +1,5 @@
-import type { Side } from '../stage/stage.js'
-import type { ObjectSelection } from '../task/task-config.js'
+import type { Side } from '../model/stage.js'
+import type { ObjectSelection } from '../model/task-config.js'
 
 /**
  * Outcome of one precheck item.

@@ -4,9 +4,9 @@
  * through set-based queries (one per database), one item after another over shared clients.
  */
 import { PgferryError, messageOf } from '../errors.js'
-import type { Stage, StageContext } from '../stage/stage.js'
-import type { ObjectSelection } from '../task/task-config.js'
-import type { PrecheckItem, PrecheckReport } from './precheck-report.js'
+import type { Stage, StageContext } from '../model/stage.js'
+import type { ObjectSelection } from '../model/task-config.js'
+import type { PrecheckItem, PrecheckOptions, PrecheckReport } from './precheck-report.js'
 import { PRECHECK_ITEM_IDS, type PrecheckItemId } from './precheck-items.js'
 import { checkConnectivity } from './connectivity.js'
 import { gatherInput, type PrecheckInput } from './precheck-input.js'
@@ -95,7 +95,7 @@ function checkSkip(value: unknown): Set<string> {
 }
 
 /** Run the items and build the report; `skip` (from the call's options) turns items into `skipped`. */
-async function runPrecheck(ctx: StageContext): Promise<PrecheckReport> {
+async function runPrecheck(ctx: StageContext<PrecheckOptions>): Promise<PrecheckReport> {
   const skip = checkSkip(ctx.options.skip)
   const items: PrecheckItem[] = [...(await checkConnectivity(ctx))]
   let closure: ObjectSelection | undefined
@@ -150,4 +150,9 @@ async function runPrecheck(ctx: StageContext): Promise<PrecheckReport> {
 }
 
 /** The built-in precheck stage. */
-export const precheckStage: Stage<PrecheckReport> = { name: 'precheck', run: runPrecheck }
+export const precheckStage: Stage<PrecheckReport, PrecheckOptions> = {
+  name: 'precheck',
+  kind: 'gate',
+  checkOptions: (options) => void checkSkip(options.skip),
+  run: runPrecheck,
+}

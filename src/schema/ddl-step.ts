@@ -5,7 +5,7 @@
  * store and run by the full load as soon as the data they need has landed. A `structure` task runs
  * both phases in `migrateSchema`.
  */
-import type { ProgressStore } from '../store/progress-store.js'
+import type { ProgressStore } from '../model/progress-store.js'
 
 /** One object's DDL. */
 export interface DdlStep {

@@ -8,7 +8,7 @@
  */
 import type pg from 'pg'
 import { PgferryError, messageOf, sqlStateOf } from '../errors.js'
-import type { ProgressStore } from '../store/progress-store.js'
+import type { ProgressStore } from '../model/progress-store.js'
 import { shownSql, type DdlStep } from './ddl-step.js'
 
 /** SQLSTATEs meaning "it is already there" (text search objects collide as 23505 on their catalog index). */

@@ -13,7 +13,7 @@ import { readAvailableExtensionVersions } from '../catalog/installed-extensions.
 import { readTaskSelection, selectedDatabases } from '../catalog/selection.js'
 import { serverVersion } from '../catalog/server-version.js'
 import { quoteIdent } from '../pg/quote.js'
-import type { Stage, StageContext } from '../stage/stage.js'
+import type { Stage, StageContext } from '../model/stage.js'
 import { ensureTargetDatabase } from './database-setup.js'
 import { savePostDataPlan, type DdlStep } from './ddl-step.js'
 import { planDatabase, type TargetFacts } from './plan-database.js'
@@ -217,4 +217,8 @@ async function databaseOids(client: pg.Client, names: readonly string[]): Promis
 }
 
 /** The built-in structure stage. */
-export const schemaStage: Stage<SchemaResult> = { name: 'schema', run: runSchema }
+export const schemaStage: Stage<SchemaResult> = {
+  name: 'schema',
+  state: 'running_structure',
+  run: runSchema,
+}

@@ -1,49 +1,37 @@
 /**
- * Stage order: the built-in stages the task's type needs, with each custom stage placed right after
- * the stage it names (in declaration order), and custom stages without `after` at the end.
+ * Stage order. The composition root registers the built-in stages the task's type needs, then the
+ * caller's, through this one call: each stage in turn goes right after the stage it names (and
+ * after the stages already attached to that one, so declaration order holds), or to the end when
+ * it names none. A stage naming one that is not in the pipeline (a built-in the type does not run)
+ * is left out.
  */
-import type { MigrationType } from '../task/task-config.js'
-import type { BuiltinStageName } from './builtin-stage-names.js'
-import type { Stage } from './stage.js'
+import type { Stage } from '../model/stage.js'
 
-/** Built-in stages per migration type. */
-export const STAGES_BY_TYPE: Readonly<Record<MigrationType, readonly BuiltinStageName[]>> = {
-  structure: ['precheck', 'schema'],
-  full: ['precheck', 'schema', 'fullload'],
-  'full+incremental': ['precheck', 'schema', 'fullload', 'incremental', 'complete'],
-}
-
-/** Order `builtins` and `custom` into one pipeline. */
-export function buildPipeline(builtins: readonly Stage[], custom: readonly Stage[]): Stage[] {
-  const out: Stage[] = [...builtins]
-  const known = new Set(out.map((s) => s.name))
-  const tail: Stage[] = []
-  for (const stage of custom) {
+/** Order `stages` (built-ins first, then custom ones) into one pipeline. */
+export function buildPipeline(stages: readonly Stage[]): Stage[] {
+  const out: Stage[] = []
+  for (const stage of stages) {
     if (stage.after === undefined) {
-      tail.push(stage)
+      out.push(stage)
       continue
     }
-    if (!known.has(stage.after)) continue // attached to a built-in this type does not run
-    // after the named stage and after custom stages already attached to it
-    let at = out.findIndex((s) => s.name === stage.after) + 1
-    while (
-      at < out.length &&
-      custom.includes(out[at] as Stage) &&
-      isAttachedTo(out[at] as Stage, stage.after, custom)
-    )
-      at++
+    const root = stage.after
+    let at = out.findIndex((s) => s.name === root)
+    if (at === -1) continue
+    at++
+    while (at < out.length && isAttachedTo(out[at] as Stage, root, out)) at++
     out.splice(at, 0, stage)
-    known.add(stage.name)
   }
-  return [...out, ...tail]
+  return out
 }
 
-function isAttachedTo(stage: Stage, root: string, custom: readonly Stage[]): boolean {
+/** True when `stage` follows `root` through a chain of `after`s. */
+function isAttachedTo(stage: Stage, root: string, pipeline: readonly Stage[]): boolean {
   let s: Stage | undefined = stage
   while (s?.after !== undefined) {
     if (s.after === root) return true
     const after: string = s.after
-    s = custom.find((c) => c.name === after)
+    s = pipeline.find((c) => c.name === after)
   }
   return false
 }

@@ -8,8 +8,8 @@ import type {
   StoredEvent,
   TaskPatch,
   TaskRecord,
-} from './progress-store.js'
-import type { TaskState } from '../task/task-state.js'
+} from '../model/progress-store.js'
+import type { TaskState } from '../model/task-state.js'
 
 /**
  * {@link ProgressStore} kept in memory.

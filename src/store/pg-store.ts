@@ -7,15 +7,15 @@ import pg from 'pg'
 import { PgferryError, sqlStateOf } from '../errors.js'
 import { clientConfig, connectError } from '../pg/connect.js'
 import { quoteIdent } from '../pg/quote.js'
-import type { ResolvedConnection } from '../task/resolve-config.js'
-import type { TaskState } from '../task/task-state.js'
+import type { ResolvedConnection } from '../model/resolved-connection.js'
+import type { TaskState } from '../model/task-state.js'
 import type {
   ProgressEntry,
   ProgressStore,
   StoredEvent,
   TaskPatch,
   TaskRecord,
-} from './progress-store.js'
+} from '../model/progress-store.js'
 
 /**
  * The schema {@link PgStore} keeps its tables in unless `PgStoreOptions.schema` names another.

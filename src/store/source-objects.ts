@@ -8,7 +8,7 @@
  *
  * - kind `source-object`, key `<source db>/<kind>/<name>`, value {@link SourceObject}.
  */
-import type { ProgressStore } from './progress-store.js'
+import type { ProgressStore } from '../model/progress-store.js'
 
 /** Progress kind of the source-object records. */
 export const SOURCE_OBJECT_KIND = 'source-object'

@@ -4,10 +4,12 @@
 import { PgferryError } from '../errors.js'
 import { MemoryStore } from '../store/memory-store.js'
 import { PgStore, type PgStoreOptions } from '../store/pg-store.js'
-import type { ProgressStore, TaskRecord } from '../store/progress-store.js'
-import { resolveConfig, resolveConnection, type ResolvedTaskConfig } from './resolve-config.js'
+import type { ProgressStore, TaskRecord } from '../model/progress-store.js'
+import { resolveConfig } from './resolve-config.js'
+import { resolveConnection } from './resolve-connection.js'
+import { type ResolvedTaskConfig } from '../model/resolved-config.js'
 import { deserializeConfig, serializeConfig, type ReopenOptions } from './stored-config.js'
-import type { ConnectionInput, TaskConfig } from './task-config.js'
+import type { ConnectionInput, TaskConfig } from '../model/task-config.js'
 import { Task } from './task.js'
 
 /**

@@ -6,105 +6,39 @@
  */
 import { availableParallelism } from 'node:os'
 import { randomUUID } from 'node:crypto'
-import type {
-  MigrationType,
-  Ownership,
-  ReplicaIdentityPolicy,
-  ThrottleConfig,
-  TaskConfig,
-} from './task-config.js'
-import type { ProgressStore } from '../store/progress-store.js'
+import type { ThrottleConfig, TaskConfig } from '../model/task-config.js'
+import type { ProgressStore } from '../model/progress-store.js'
+import { STAGE_KINDS, STAGE_STATES, type Stage } from '../model/stage.js'
+import {
+  DEFAULT_OWNERSHIP,
+  DEFAULT_REPLICA_IDENTITY,
+  MIGRATION_TYPES,
+  type ResolvedTaskConfig,
+} from '../model/resolved-config.js'
 import { invalid, isRecord, nonEmptyString } from './config-checks.js'
-import { resolveConnection, type ResolvedConnection } from './resolve-connection.js'
-import { resolveObjects, type ResolvedObjects } from './resolve-objects.js'
-import type { Stage } from '../stage/stage.js'
-import { BUILTIN_STAGE_NAMES } from '../stage/builtin-stage-names.js'
-
-export {
-  DEFAULT_PORT,
-  DEFAULT_CONNECT_TIMEOUT_MS,
-  DEFAULT_APPLICATION_NAME,
-  resolveConnection,
-  passwordOf,
-} from './resolve-connection.js'
-export type { ResolvedConnection } from './resolve-connection.js'
-export { resolveObjects, wholeSchema } from './resolve-objects.js'
-export type { ResolvedObjects, ResolvedDatabase, ResolvedSchema } from './resolve-objects.js'
-
-/**
- * The default `ownership`: keep the source's owners and grants.
- * @public
- */
-export const DEFAULT_OWNERSHIP: Ownership = 'keep'
-/**
- * Tables without a key or replica identity are refused unless the task opts in.
- * @public
- */
-export const DEFAULT_REPLICA_IDENTITY: ReplicaIdentityPolicy = 'require'
-/**
- * Every {@link MigrationType}, in the order of how much they do.
- * @public
- */
-export const MIGRATION_TYPES: readonly MigrationType[] = ['structure', 'full', 'full+incremental']
-
-/**
- * The smallest chunk of the automatic split (a task that names no `splitTablesLargerThan`): 256 MiB.
- * @public
- */
-export const DEFAULT_SPLIT_TABLES_LARGER_THAN = 256 * 1024 * 1024
-
-/**
- * The largest chunk of the automatic split: 4 GiB, so that a broken connection retries at most
- * that much of a huge table.
- * @public
- */
-export const DEFAULT_SPLIT_TABLES_LARGER_THAN_MAX = 4 * 1024 * 1024 * 1024
+import { resolveConnection } from './resolve-connection.js'
+import { resolveObjects } from './resolve-objects.js'
+import { BUILTIN_STAGE_NAMES } from './builtin-stage-names.js'
 
 /** The default parallelism: the cores of this machine, kept between 2 and 8. */
 export function defaultParallelism(): number {
   return Math.min(8, Math.max(2, availableParallelism()))
 }
 
-/**
- * The frozen, validated form of {@link TaskConfig}.
- * @public
- */
-export interface ResolvedTaskConfig {
-  /** The task's id: the one given, else a random UUID. */
-  readonly id: string
-  /** The task's human-readable name. */
-  readonly name: string
-  /** What the task migrates: structure only, a full load, or a full load and then a sync. */
-  readonly type: MigrationType
-  /** The source connection (its password held apart, never here). */
-  readonly source: ResolvedConnection
-  /** The target connection (its password held apart, never here). */
-  readonly target: ResolvedConnection
-  /** What to migrate: the whole instance or a selection of databases, schemas and objects. */
-  readonly objects: ResolvedObjects
-  /** `undefined` means immediately. */
-  readonly startAt: Date | undefined
-  /** The caller's labels, frozen; `{}` when none were given. */
-  readonly tags: Readonly<Record<string, string>>
-  /**
-   * COPY lanes of the full load (and parallel post-data steps): 1–64; default: the cores, between 2
-   * and 8.
-   */
-  readonly parallelism: number
-  /** `undefined` means no cap. */
-  readonly throttle: Readonly<ThrottleConfig> | undefined
-  /** Bytes; 0 means never split; `undefined`, split by the size of the load (`autoSplitSize`). */
-  readonly splitTablesLargerThan: number | undefined
-  /** Who owns migrated objects: `keep` (source owners and ACLs) or `target-user`. */
-  readonly ownership: Ownership
-  /** Tables without a key or replica identity: refused, or given REPLICA IDENTITY FULL. */
-  readonly replicaIdentity: ReplicaIdentityPolicy
-  /** A publication the DBA made; `undefined`: pgferry makes its own. */
-  readonly publication: string | undefined
-  /** Where progress lives: a schema in the target, memory, or a store the caller passed. */
-  readonly store: 'target' | 'memory' | 'custom'
-  /** The caller's custom stages, validated and frozen; empty when none. */
-  readonly stages: readonly Stage[]
+/** A custom stage's `kind` and `state`, checked: the runner acts on them. */
+function checkRunnerMembers(s: Stage, field: string): void {
+  if (s.kind !== undefined && !(STAGE_KINDS as readonly unknown[]).includes(s.kind))
+    throw invalid(
+      `${field}.kind`,
+      `'${String(s.kind)}' is no stage kind`,
+      `use one of ${STAGE_KINDS.join(', ')}`,
+    )
+  if (s.state !== undefined && !(STAGE_STATES as readonly unknown[]).includes(s.state))
+    throw invalid(
+      `${field}.state`,
+      `'${String(s.state)}' is no state a stage runs in`,
+      `use one of ${STAGE_STATES.join(', ')}, or leave it out to run in the state of the stage before`,
+    )
 }
 
 function resolveStages(stages: readonly Stage[] | undefined): readonly Stage[] {
@@ -132,6 +66,7 @@ function resolveStages(stages: readonly Stage[] | undefined): readonly Stage[] {
         `use one of ${[...names].join(', ')}`,
       )
     }
+    checkRunnerMembers(s, field)
     names.add(s.name)
     out.push(Object.freeze({ ...s }))
   })

@@ -1,63 +1,18 @@
 /**
  * Connection resolution: URL or config object → a frozen ResolvedConnection with every default
- * applied. Passwords are kept out of the resolved object (a WeakMap holds them), so logging or
+ * applied. Passwords are kept out of the resolved object (pg/passwords.ts holds them), so logging or
  * storing a resolved config never leaks one.
  */
 import { parse as parseUrl } from 'pg-connection-string'
-import { registerSecret } from '../pg/redact.js'
+import { holdPassword } from '../pg/passwords.js'
 import { invalid, isRecord } from './config-checks.js'
-import type { ConnectionConfig, ConnectionInput } from './task-config.js'
-
-/**
- * The TCP port used when neither the config nor `PGPORT` gives one.
- * @public
- */
-export const DEFAULT_PORT = 5432
-/**
- * The connect timeout, in milliseconds, when the config gives no `connectionTimeoutMillis`.
- * @public
- */
-export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
-/**
- * The `application_name` pgferry's sessions show in `pg_stat_activity` unless the config names one.
- * @public
- */
-export const DEFAULT_APPLICATION_NAME = 'pgferry'
-
-/**
- * A connection with every default applied. The password is not a property: see `passwordOf`.
- * @public
- */
-export interface ResolvedConnection {
-  /** Host name, IP or socket directory: the config's, else `PGHOST`, else `localhost`. */
-  readonly host: string
-  /** TCP port: the config's, else `PGPORT`, else 5432. */
-  readonly port: number
-  /** User name: the config's, else `PGUSER`, else `postgres`. */
-  readonly user: string
-  /** The database connected to first: the config's, else `PGDATABASE`, else `postgres`. */
-  readonly database: string
-  /** `false` (the default), `true`, or node's TLS options (frozen), as `pg` takes them. */
-  readonly ssl: boolean | Readonly<Record<string, unknown>>
-  /** Connect timeout in milliseconds; default 10 000. */
-  readonly connectionTimeoutMillis: number
-  /** The sessions' `application_name`; default `pgferry`. */
-  readonly applicationName: string
-  /** Whether a password (or password function) was given. */
-  readonly hasPassword: boolean
-}
-
-type PasswordSource = string | (() => string | Promise<string>)
-const passwords = new WeakMap<ResolvedConnection, PasswordSource>()
-
-/** The password of a resolved connection, resolving a password function. */
-export async function passwordOf(conn: ResolvedConnection): Promise<string | undefined> {
-  const p = passwords.get(conn)
-  if (p === undefined) return undefined
-  const value = typeof p === 'function' ? await p() : p
-  registerSecret(value)
-  return value
-}
+import type { ConnectionConfig, ConnectionInput } from '../model/task-config.js'
+import {
+  DEFAULT_APPLICATION_NAME,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_PORT,
+  type ResolvedConnection,
+} from '../model/resolved-connection.js'
 
 /** Resolve one connection; `field` is `source` or `target`. */
 export function resolveConnection(
@@ -151,9 +106,6 @@ export function resolveConnection(
     applicationName: cfg.application_name ?? DEFAULT_APPLICATION_NAME,
     hasPassword: password !== undefined,
   })
-  if (password !== undefined) {
-    passwords.set(resolved, password)
-    if (typeof password === 'string') registerSecret(password)
-  }
+  if (password !== undefined) holdPassword(resolved, password)
   return resolved
 }

@@ -8,7 +8,8 @@ import type { IncrementalSync } from '../apply/incremental-sync.js'
 import type { IncrementalOptions } from '../apply/apply-options.js'
 import type { FullLoadOptions } from '../fullload/full-load-stage.js'
 import type { CompleteOptions, CompleteResult } from '../complete/complete-result.js'
-import type { StageCallOptions, Task } from './task.js'
+import type { StageCallOptions } from '../model/stage.js'
+import type { Task } from './task.js'
 
 /**
  * Check source and target without writing anything. Never throws for a failing check.

@@ -4,14 +4,12 @@
  * again: passwords and custom stages.
  */
 import { PgferryError } from '../errors.js'
-import type { Stage } from '../stage/stage.js'
-import type { ConnectionConfig, ConnectionInput, MigrationType } from './task-config.js'
-import {
-  resolveConnection,
-  type ResolvedConnection,
-  type ResolvedObjects,
-  type ResolvedTaskConfig,
-} from './resolve-config.js'
+import type { Stage } from '../model/stage.js'
+import type { ConnectionConfig, ConnectionInput, MigrationType } from '../model/task-config.js'
+import { resolveConnection } from './resolve-connection.js'
+import { type ResolvedConnection } from '../model/resolved-connection.js'
+import { type ResolvedObjects } from '../model/resolved-objects.js'
+import { type ResolvedTaskConfig } from '../model/resolved-config.js'
 
 interface StoredConnection {
   host: string

@@ -7,7 +7,7 @@ import { readSlotsByPrefix } from '../catalog/slot-retention.js'
 import { versionNum } from '../catalog/server-version.js'
 import { slotPrefix } from '../fullload/snapshot.js'
 import { openClient } from '../pg/connect.js'
-import type { ConnectionInput } from './task-config.js'
+import type { ConnectionInput } from '../model/task-config.js'
 import { resolveConnection } from './resolve-connection.js'
 
 /**

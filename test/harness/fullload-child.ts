@@ -4,7 +4,7 @@
 // (prints FROZEN and blocks its thread): the load is then certainly unfinished when the parent's
 // SIGKILL lands, however slow the machine is, instead of racing the parent for it.
 import { createTask } from '../../src/index.js'
-import type { MigrationType } from '../../src/task/task-config.js'
+import type { MigrationType } from '../../src/model/task-config.js'
 import { readyForFullLoad } from './fullload-suite.js'
 import { savePlan } from './fullload-fixture.js'
 import type { Cluster } from './cluster.js'

@@ -6,7 +6,7 @@
 import type pg from 'pg'
 import type { Cluster } from './cluster.js'
 import { savePostDataPlan, type DdlStep } from '../../src/schema/ddl-step.js'
-import type { ProgressStore } from '../../src/store/progress-store.js'
+import type { ProgressStore } from '../../src/model/progress-store.js'
 
 export const PRE_DATA = `
 CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');

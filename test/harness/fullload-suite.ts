@@ -8,7 +8,7 @@ import { expect } from 'vitest'
 import type pg from 'pg'
 import { createTask, type PgferryEvents } from '../../src/index.js'
 import type { Task } from '../../src/task/task.js'
-import type { MigrationType } from '../../src/task/task-config.js'
+import type { MigrationType } from '../../src/model/task-config.js'
 import { readLoadProgress } from '../../src/fullload/load-progress.js'
 import type { ClusterPair } from './cluster.js'
 import {

@@ -6,7 +6,7 @@
  */
 import type pg from 'pg'
 import { createTask, type Task } from '../../src/index.js'
-import type { ObjectSelection, TaskConfig } from '../../src/task/task-config.js'
+import type { ObjectSelection, TaskConfig } from '../../src/model/task-config.js'
 import type { Cluster, ClusterPair } from './cluster.js'
 import { passPrecheck } from './pass-precheck.js'
 

@@ -13,7 +13,7 @@ import {
   loadedTask,
   startWriter,
 } from './incremental-fixture.js'
-import type { PgferryEvents } from '../../src/events.js'
+import type { PgferryEvents } from '../../src/model/events.js'
 
 export async function endToEnd(pair: ClusterPair): Promise<void> {
   const db = await pair.source.createDatabase('inc')

@@ -2,7 +2,7 @@
 // never returns from the write that records the database's slot, so the parent can SIGKILL it
 // between the slot's creation and that store write. Args: taskId targetUrl.
 import { openTask, pgStore } from '../../src/index.js'
-import type { ProgressStore } from '../../src/store/progress-store.js'
+import type { ProgressStore } from '../../src/model/progress-store.js'
 import { LOADED_DATABASE_KIND } from '../../src/fullload/load-progress.js'
 
 const [id, targetUrl] = process.argv.slice(2) as [string, string]

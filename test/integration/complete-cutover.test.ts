@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openTask, type PgferryError } from '../../src/index.js'
-import type { PgferryEvents } from '../../src/events.js'
+import type { PgferryEvents } from '../../src/model/events.js'
 import { startPair, type ClusterPair } from '../harness/cluster.js'
 import { COMPLETE_KIND } from '../../src/complete/complete-stage.js'
 import { readLoadProgress } from '../../src/fullload/load-progress.js'

@@ -9,7 +9,7 @@ import { startPair, type ClusterPair } from '../harness/cluster.js'
 import { tableDigest } from '../harness/incremental-fixture.js'
 import { passPrecheck } from '../harness/pass-precheck.js'
 import { createTask } from '../../src/index.js'
-import type { MigrationType } from '../../src/task/task-config.js'
+import type { MigrationType } from '../../src/model/task-config.js'
 
 let pair: ClusterPair
 beforeAll(async () => {

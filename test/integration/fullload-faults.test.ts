@@ -12,7 +12,7 @@ import {
   terminateBackend,
   waitForLockedBackend,
 } from '../harness/held-backend.js'
-import type { MigrationType } from '../../src/task/task-config.js'
+import type { MigrationType } from '../../src/model/task-config.js'
 
 let pair: ClusterPair
 beforeAll(async () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startPair, type ClusterPair } from '../harness/cluster.js'
 import { passPrecheck } from '../harness/pass-precheck.js'
 import { createTask } from '../../src/index.js'
-import type { MigrationType } from '../../src/task/task-config.js'
+import type { MigrationType } from '../../src/model/task-config.js'
 
 let pair: ClusterPair
 beforeAll(async () => {

@@ -7,7 +7,7 @@
 import { inspect } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTask } from '../../src/index.js'
-import type { PgferryEvents } from '../../src/events.js'
+import type { PgferryEvents } from '../../src/model/events.js'
 import { startPair, type Cluster, type ClusterPair } from '../harness/cluster.js'
 import { spawnTs } from '../harness/child.js'
 import { passPrecheck } from '../harness/pass-precheck.js'

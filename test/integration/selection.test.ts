@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readSelection, selectedDatabases } from '../../src/catalog/selection.js'
-import { resolveObjects, resolveConnection } from '../../src/task/resolve-config.js'
+import { resolveObjects } from '../../src/task/resolve-objects.js'
+import { resolveConnection } from '../../src/task/resolve-connection.js'
 import { startCluster, type Cluster } from '../harness/cluster.js'
 
 let c: Cluster

@@ -4,7 +4,7 @@
  * the target ends equal to the source (issue 10 item 11).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { PgferryEvents } from '../../src/events.js'
+import type { PgferryEvents } from '../../src/model/events.js'
 import { startPair, type ClusterPair } from '../harness/cluster.js'
 import {
   INCREMENTAL_SCHEMA,

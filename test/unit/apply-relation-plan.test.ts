@@ -242,8 +242,9 @@ describe('RelationPlan', () => {
 describe('apply options and names', () => {
   it('defaults and overrides', () => {
     expect(resolveApplyOptions({}).batchRows).toBe(DEFAULT_BATCH_ROWS)
-    expect(resolveApplyOptions({ batchRows: 10, batchMs: -1 }).batchRows).toBe(10)
-    expect(resolveApplyOptions({ batchMs: -1 }).batchMs).toBeGreaterThan(0)
+    expect(resolveApplyOptions({ batchRows: 10 }).batchRows).toBe(10)
+    // an invalid value is refused, not replaced by the default (issue 12; apply-options.test.ts)
+    expect(() => resolveApplyOptions({ batchMs: -1 })).toThrow(/batchMs/)
   })
 
   it('origin names are stable, distinct per database and fit a name', () => {

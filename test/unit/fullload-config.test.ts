@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest'
 import {
   DEFAULT_SPLIT_TABLES_LARGER_THAN,
   DEFAULT_SPLIT_TABLES_LARGER_THAN_MAX,
-  resolveConfig,
-} from '../../src/task/resolve-config.js'
+} from '../../src/model/resolved-config.js'
+import { resolveConfig } from '../../src/task/resolve-config.js'
 import { autoSplitSize } from '../../src/fullload/work-plan.js'
 import { deserializeConfig, serializeConfig } from '../../src/task/stored-config.js'
-import type { TaskConfig } from '../../src/task/task-config.js'
+import type { TaskConfig } from '../../src/model/task-config.js'
 
 const base: TaskConfig = {
   name: 'load',

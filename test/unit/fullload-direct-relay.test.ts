@@ -6,8 +6,8 @@ import { LanePool } from '../../src/fullload/copy-lanes.js'
 import { canRelayDirect, relayDirect } from '../../src/fullload/direct-relay.js'
 import { relaySocket } from '../../src/fullload/relay-socket.js'
 import { clientConfig, openClient } from '../../src/pg/connect.js'
-import type { StageContext } from '../../src/stage/stage.js'
-import type { ResolvedConnection } from '../../src/task/resolve-connection.js'
+import type { StageContext } from '../../src/model/stage.js'
+import type { ResolvedConnection } from '../../src/model/resolved-connection.js'
 import { FakePgServer } from './fake-pg-server.js'
 
 const clientOn = (stream: net.Socket): pg.Client =>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { MemoryStore } from '../../src/store/memory-store.js'
-import type { TaskRecord } from '../../src/store/progress-store.js'
+import type { TaskRecord } from '../../src/model/progress-store.js'
 
 const record = (id: string): TaskRecord => ({
   id,

@@ -10,7 +10,7 @@ import type pg from 'pg'
 import { afterEach, describe, expect, it } from 'vitest'
 import { relaySocket } from '../../src/fullload/relay-socket.js'
 import { openClient } from '../../src/pg/connect.js'
-import type { ResolvedConnection } from '../../src/task/resolve-connection.js'
+import type { ResolvedConnection } from '../../src/model/resolved-connection.js'
 import { FakePgServer } from './fake-pg-server.js'
 
 const connection = (port: number): ResolvedConnection => ({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { buildPipeline } from '../../src/stage/pipeline.js'
-import type { Stage } from '../../src/stage/stage.js'
+import type { Stage } from '../../src/model/stage.js'
 
 const s = (name: string, after?: string): Stage => ({
   name,
@@ -11,7 +11,8 @@ const s = (name: string, after?: string): Stage => ({
 describe('buildPipeline', () => {
   it('places custom stages after the stage they name, in declaration order, chains included', () => {
     const builtins = ['precheck', 'schema', 'fullload'].map((n) => s(n))
-    const order = buildPipeline(builtins, [
+    const order = buildPipeline([
+      ...builtins,
       s('a', 'schema'),
       s('b', 'schema'),
       s('c', 'a'),
@@ -23,9 +24,7 @@ describe('buildPipeline', () => {
   })
 
   it('drops stages attached to a built-in the type does not run', () => {
-    const order = buildPipeline([s('precheck'), s('schema')], [s('x', 'fullload')]).map(
-      (x) => x.name,
-    )
+    const order = buildPipeline([s('precheck'), s('schema'), s('x', 'fullload')]).map((x) => x.name)
     expect(order).toEqual(['precheck', 'schema'])
   })
 })

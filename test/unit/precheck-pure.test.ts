@@ -17,8 +17,9 @@ import {
   PROBE_ROW_BYTES,
   nextProbeBytes,
 } from '../../src/precheck/measure-bandwidth.js'
-import { registerSecret } from '../../src/pg/redact.js'
-import { resolveConnection, resolveObjects } from '../../src/task/resolve-config.js'
+import { registerSecret } from '../../src/redact.js'
+import { resolveConnection } from '../../src/task/resolve-connection.js'
+import { resolveObjects } from '../../src/task/resolve-objects.js'
 
 const rel = (oid: number, schema: string, name: string): ScannedRelation => ({ oid, schema, name })
 const relations = new Map(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { redact, registerSecret } from '../../src/pg/redact.js'
+import { redact, registerSecret } from '../../src/redact.js'
 import { quoteIdent, quoteLiteral, quoteQualified } from '../../src/pg/quote.js'
 
 describe('redact', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { resolveConfig } from '../../src/task/resolve-config.js'
 import { PgferryError } from '../../src/errors.js'
-import type { TaskConfig } from '../../src/task/task-config.js'
+import type { TaskConfig } from '../../src/model/task-config.js'
 
 const base: TaskConfig = {
   name: 'demo',
@@ -88,6 +88,16 @@ describe('resolveConfig', () => {
       { stages: [{ name: 'mine', after: 'nowhere', run: async (): Promise<number> => 1 }] },
       'config.stages[0].after',
       'use one of',
+    ],
+    [
+      { stages: [{ name: 'mine', kind: 'daemon', run: async (): Promise<number> => 1 }] },
+      'config.stages[0].kind',
+      'work, gate, stream, cutover',
+    ],
+    [
+      { stages: [{ name: 'mine', state: 'completed', run: async (): Promise<number> => 1 }] },
+      'config.stages[0].state',
+      'running_structure',
     ],
     [{ store: 42 }, 'config.store', 'progress in the target'],
     [{ id: 'bad id!' }, 'config.id', 'random UUID'],

@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import {
-  TASK_TRANSITIONS,
-  assertTransition,
-  canTransition,
-  type TaskState,
-} from '../../src/task/task-state.js'
+import { TASK_TRANSITIONS, canTransition, type TaskState } from '../../src/model/task-state.js'
+import { assertTransition } from '../../src/stage/assert-transition.js'
 import { PgferryError } from '../../src/errors.js'
 
 describe('task state machine', () => {

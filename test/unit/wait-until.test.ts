@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { waitUntil } from '../../src/task/wait-until.js'
+import { waitUntil } from '../../src/stage/wait-until.js'
 
 describe('waitUntil (startAt)', () => {
   it('resolves at once for a time that has passed, even with an aborted signal', async () => {

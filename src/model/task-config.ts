@@ -1,10 +1,10 @@
 /**
  * What a caller passes to `createTask`. Every optional field documents its default; the resolved,
- * frozen form is `ResolvedTaskConfig` (task/resolve-config.ts).
+ * frozen form is `ResolvedTaskConfig` (model/resolved-config.ts, made by task/resolve-config.ts).
  */
 import type { ConnectionOptions } from 'node:tls'
-import type { ProgressStore } from '../store/progress-store.js'
-import type { Stage } from '../stage/stage.js'
+import type { ProgressStore } from './progress-store.js'
+import type { Stage } from './stage.js'
 
 /**
  * The three migration types of the service.

@@ -5,7 +5,7 @@
  * knowing the stage; a stage that needs atomicity with its own target writes (a COPY chunk and its
  * "done" row) writes the entry itself in its transaction, in the table `progressTable()` names.
  */
-import type { TaskState } from '../task/task-state.js'
+import type { TaskState } from './task-state.js'
 
 /**
  * A task as the store keeps it. `config` is the serialised config: no password, no stages.

@@ -1,8 +1,8 @@
 /**
  * The task states and the only moves between them. An illegal move is an error, never a
- * silent no-op: a caller that sees a rejected transition has a bug or a race to fix.
+ * silent no-op: a caller that sees a rejected transition has a bug or a race to fix (the error is
+ * raised by stage/assert-transition.ts, above the errors module this pure layer does not import).
  */
-import { PgferryError } from '../errors.js'
 
 /**
  * The states a task moves through.
@@ -52,23 +52,6 @@ export const TASK_TRANSITIONS: Readonly<Record<TaskState, readonly TaskState[]>>
 export function canTransition(from: TaskState, to: TaskState): boolean {
   if (from === to) return RUNNING.includes(to) || to === 'prechecking'
   return TASK_TRANSITIONS[from].includes(to)
-}
-
-/** Throws `PGFERRY_TASK_STATE` unless `from → to` is allowed. */
-export function assertTransition(from: TaskState, to: TaskState, taskId: string): void {
-  if (!canTransition(from, to)) {
-    const allowed = TASK_TRANSITIONS[from]
-    throw new PgferryError(
-      'PGFERRY_TASK_STATE',
-      `task ${taskId} cannot move from '${from}' to '${to}'`,
-      {
-        fix:
-          allowed.length === 0
-            ? `the task is ${from}; create a new task`
-            : `from '${from}' the task can move to: ${allowed.join(', ')}`,
-      },
-    )
-  }
 }
 
 /** States in which no stage is running and none can be resumed. */

@@ -2,8 +2,8 @@
  * The one typed event map. Names are `noun:verb`; each payload is one readonly object. Errors reach
  * callers as rejected promises; the `error` event is informational only.
  */
-import type { PgferryError } from './errors.js'
-import type { TaskState } from './task/task-state.js'
+import type { PgferryError } from '../errors.js'
+import type { TaskState } from './task-state.js'
 
 /**
  * Payload of `stage:start`: a stage (built-in or custom) is about to run.

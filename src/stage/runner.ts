@@ -1,0 +1,207 @@
+/**
+ * The pipeline runner: calls stages one at a time, moves the task's state around each call
+ * (stage-states.ts), records what finished so a later run resumes, and turns a failure into one
+ * PgferryError naming the stage. It knows stages only by what they declare (stage.ts); which
+ * stages a task has is the composition root's choice (task/builtin-stages.ts).
+ *
+ * A call made while the same stage runs shares the in-flight promise (pg-boss's lifecycle rule).
+ */
+import type pg from 'pg'
+import { PgferryError } from '../errors.js'
+import type { EmitFn } from '../model/events.js'
+import type { ProgressStore } from '../model/progress-store.js'
+import type { ResolvedTaskConfig } from '../model/resolved-config.js'
+import { canTransition } from '../model/task-state.js'
+import { waitUntil } from './wait-until.js'
+import type { Stage, StageCallOptions } from '../model/stage.js'
+import { stageContext, type ContextDeps } from './stage-context.js'
+import { enterStage, gateFailed, gateResult, kindOf, leaveStage } from './stage-states.js'
+import type { TaskStatus } from './task-status.js'
+import { wrapStageError } from './wrap-stage-error.js'
+
+/** Progress kind of a finished stage: key the stage's name. */
+const STAGE_DONE_KIND = 'stage'
+
+/** What the runner of one task works with. */
+export interface RunnerDeps {
+  readonly config: ResolvedTaskConfig
+  readonly store: ProgressStore
+  /** The task's stages in order (pipeline.ts). */
+  readonly pipeline: readonly Stage[]
+  readonly status: TaskStatus
+  readonly emit: EmitFn
+  /** Fired by `task.close()`: every call's signal follows it. */
+  readonly closing: AbortSignal
+}
+
+export class StageRunner {
+  readonly #d: RunnerDeps
+  readonly #ctx: ContextDeps
+  readonly #kept = new Set<pg.Client>()
+  readonly #results = new Map<string, unknown>()
+  #running: { stage: string; promise: Promise<unknown> } | undefined
+
+  constructor(deps: RunnerDeps) {
+    this.#d = deps
+    this.#ctx = { ...deps, kept: this.#kept, results: this.#results }
+  }
+
+  /** The stage running now, if any. */
+  get running(): string | undefined {
+    return this.#running?.stage
+  }
+
+  /** Call one stage by name (it must be in the pipeline). */
+  call(name: string, options: StageCallOptions): Promise<unknown> {
+    const { config } = this.#d
+    if (this.#d.closing.aborted)
+      return Promise.reject(
+        new PgferryError('PGFERRY_TASK_CLOSED', `task ${config.id} is closed`, {
+          fix: 'reopen it with openTask(id)',
+        }),
+      )
+    if (this.#running !== undefined) {
+      if (this.#running.stage === name) return this.#running.promise
+      return Promise.reject(
+        new PgferryError(
+          'PGFERRY_TASK_BUSY',
+          `task ${config.id} is running '${this.#running.stage}'; '${name}' must wait`,
+          { fix: 'await the running stage first' },
+        ),
+      )
+    }
+    const stage = this.#d.pipeline.find((s) => s.name === name)
+    if (stage === undefined) return Promise.reject(this.#noStage(`'${name}'`))
+    const promise = this.#execute(stage, options).finally(() => {
+      this.#running = undefined
+    })
+    this.#running = { stage: name, promise }
+    return promise
+  }
+
+  /**
+   * Run the pipeline up to its first cutover stage, skipping what an earlier run finished (a
+   * stream is started again); after a passed gate, wait for `startAt`. Once a cutover has begun,
+   * finish it instead. Returns each called stage's result by name.
+   */
+  async run(options: StageCallOptions): Promise<Record<string, unknown>> {
+    if (await this.#cutoverBegun()) return this.cutover(options)
+    const { pipeline, store, config } = this.#d
+    const end = pipeline.findIndex((s) => kindOf(s) === 'cutover')
+    const done = new Set((await store.getProgress(config.id, STAGE_DONE_KIND)).map((e) => e.key))
+    const results: Record<string, unknown> = {}
+    for (const stage of end === -1 ? pipeline : pipeline.slice(0, end)) {
+      if (done.has(stage.name) && kindOf(stage) !== 'stream') continue
+      const result = await this.call(stage.name, options)
+      results[stage.name] = result
+      if (kindOf(stage) !== 'gate') continue
+      const gate = gateResult(stage, result)
+      if (!gate.ok) throw gateFailed(stage, gate)
+      if (config.startAt !== undefined) await waitUntil(config.startAt, this.#signal(options))
+    }
+    return results
+  }
+
+  /** Run the first cutover stage and every stage after it; each result by name. */
+  async cutover(options: StageCallOptions): Promise<Record<string, unknown>> {
+    const { pipeline } = this.#d
+    const first = pipeline.findIndex((s) => kindOf(s) === 'cutover')
+    if (first === -1) throw this.#noStage('cutover')
+    const results: Record<string, unknown> = {}
+    for (const stage of pipeline.slice(first))
+      results[stage.name] = await this.call(stage.name, options)
+    return results
+  }
+
+  /** Undo what the stages left on the servers, last stage first. */
+  async cleanup(): Promise<void> {
+    for (const stage of [...this.#d.pipeline].reverse()) {
+      if (stage.cleanup === undefined) continue
+      const { ctx, dispose } = stageContext(this.#ctx, stage, {}, this.#d.closing)
+      try {
+        await stage.cleanup(ctx)
+      } finally {
+        await dispose()
+      }
+    }
+  }
+
+  /** Wait for the running stage to stop (after `closing` fired) and close kept connections. */
+  async release(): Promise<void> {
+    await this.#running?.promise.catch(() => undefined)
+    await Promise.all([...this.#kept].map((c) => c.end().catch(() => undefined)))
+    this.#kept.clear()
+  }
+
+  /**
+   * The stored task last ran a cutover stage (or one after it) and is not completed: a crash
+   * leaves it running, a failure or an abort `failed` or `paused` with that stage recorded. A
+   * stream started since records its own stage, so a caller who chose to sync again after a failed
+   * cutover still can.
+   */
+  async #cutoverBegun(): Promise<boolean> {
+    const { pipeline, store, config } = this.#d
+    const first = pipeline.findIndex((s) => kindOf(s) === 'cutover')
+    if (first === -1) return false
+    const r = await store.loadTask(config.id)
+    if (r === undefined || r.state === 'completed' || r.stage === undefined) return false
+    return pipeline.findIndex((s) => s.name === r.stage) >= first
+  }
+
+  async #execute(stage: Stage, options: StageCallOptions): Promise<unknown> {
+    const { status, store, pipeline, emit, config } = this.#d
+    const signal = this.#signal(options)
+    try {
+      stage.checkOptions?.({ ...options })
+    } catch (error) {
+      throw wrapStageError(error, stage.name, signal)
+    }
+    await status.refresh()
+    const tracks = await enterStage(status, store, pipeline, stage)
+    const { ctx, dispose } = stageContext(this.#ctx, stage, { ...options }, signal)
+    const started = Date.now()
+    emit('stage:start', { taskId: config.id, stage: stage.name })
+    try {
+      signal.throwIfAborted()
+      const result = await stage.run(ctx)
+      signal.throwIfAborted()
+      this.#results.set(stage.name, result)
+      if (tracks) await leaveStage(status, pipeline, stage, result)
+      // a failed gate is not done: the next run checks again
+      if (kindOf(stage) !== 'gate' || gateResult(stage, result).ok) {
+        await store.putProgress(config.id, [
+          { kind: STAGE_DONE_KIND, key: stage.name, value: { doneAt: new Date().toISOString() } },
+        ])
+      }
+      emit('stage:done', { taskId: config.id, stage: stage.name, durationMs: Date.now() - started })
+      return result
+    } catch (error) {
+      const wrapped = wrapStageError(error, stage.name, signal, config.source.user)
+      emit('error', { taskId: config.id, stage: stage.name, error: wrapped })
+      const next =
+        wrapped.code === 'PGFERRY_ABORTED' && canTransition(status.state, 'paused')
+          ? 'paused'
+          : 'failed'
+      if (tracks && canTransition(status.state, next))
+        await status.set(next, { error: wrapped.message }).catch(() => undefined)
+      throw wrapped
+    } finally {
+      await dispose()
+    }
+  }
+
+  /** A call's signal: the caller's, if any, and the task's own (fired by `close()`). */
+  #signal(options: StageCallOptions): AbortSignal {
+    const { closing } = this.#d
+    return options.signal === undefined ? closing : AbortSignal.any([options.signal, closing])
+  }
+
+  #noStage(what: string): PgferryError {
+    const { config, pipeline } = this.#d
+    return new PgferryError(
+      'PGFERRY_STAGE_INVALID',
+      `a '${config.type}' task has no ${what} stage`,
+      { fix: `the stages of this task are: ${pipeline.map((s) => s.name).join(', ')}` },
+    )
+  }
+}
