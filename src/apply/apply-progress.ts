@@ -17,7 +17,7 @@
 import { createHash } from 'node:crypto'
 import type pg from 'pg'
 import { sqlStateOf } from '../errors.js'
-import { quoteIdent } from '../pg/quote.js'
+import { quoteIdent, quoteLiteral } from '../pg/quote.js'
 import { ORIGINS_EXHAUSTED_SQLSTATE, originsExhausted } from './origins-exhausted.js'
 import { DEFAULT_STORE_SCHEMA } from '../model/store-schema.js'
 import { formatLsn, parseLsn } from '../wal/lsn.js'
@@ -145,6 +145,54 @@ export class ApplyProgress {
       values: [formatLsn(endLsn), commitTime.toString(), this.#taskId, this.#sourceDb],
     })
     await this.#client.query('COMMIT')
+  }
+
+  /**
+   * Record `endLsn` in the open transaction of `other` and commit it: `other` is a second apply
+   * connection of the same target database (the eager transaction, eager-transaction.ts), and this
+   * connection is outside a transaction. A replication origin is held by one session at a time, so
+   * this connection lets it go, `other` takes it in the same Query message as the xact setup and
+   * COMMIT (for the reason `commit` gives) and lets it go after, and this connection takes it back,
+   * whatever happened. `applied` is what is committed before, put back if the COMMIT fails (its
+   * abort record may carry the position, see `restore`).
+   */
+  async commitOn(
+    other: pg.Client,
+    endLsn: bigint,
+    commitTime: bigint,
+    applied: bigint,
+  ): Promise<void> {
+    if (this.mode === 'table') {
+      await other.query({
+        name: 'pgferry_progress_table',
+        text: this.#recordSql,
+        values: [formatLsn(endLsn), commitTime.toString(), this.#taskId, this.#sourceDb],
+      })
+      await other.query('COMMIT')
+      return
+    }
+    const origin = quoteLiteral(this.#origin)
+    await this.#client.query(`SELECT pg_replication_origin_session_reset()`)
+    let failed = false
+    try {
+      await other.query(
+        `SELECT pg_replication_origin_session_setup(${origin}); SET CONSTRAINTS ALL IMMEDIATE; SELECT pg_replication_origin_xact_setup('${formatLsn(endLsn)}'::pg_lsn, ${commitTsSql(commitTime.toString())}); COMMIT`,
+      )
+    } catch (error) {
+      failed = true
+      await other.query('ROLLBACK').catch(() => undefined)
+      throw error
+    } finally {
+      // not set up when the message failed before it: that error is the one to report
+      await other.query(`SELECT pg_replication_origin_session_reset()`).catch(() => undefined)
+      if (failed) {
+        await this.#client.query(`SELECT pg_replication_origin_advance($1, $2::pg_lsn)`, [
+          this.#origin,
+          formatLsn(applied),
+        ])
+      }
+      await this.#client.query(`SELECT pg_replication_origin_session_setup($1)`, [this.#origin])
+    }
   }
 
   /**

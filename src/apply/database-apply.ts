@@ -47,6 +47,8 @@ import {
   type SlotRetention,
 } from '../catalog/slot-retention.js'
 import { WalRetention, slotLostError, walRetainedThreshold } from './wal-retention.js'
+import { EagerApply, type EagerHost } from './eager-apply.js'
+import { EAGER_LOCK_TIMEOUT_MS, EagerTransaction, type EagerCommit } from './eager-transaction.js'
 
 /**
  * One database's gap: bytes and seconds behind, received and applied positions, and the WAL its
@@ -93,6 +95,10 @@ export class DatabaseApply {
   readonly #mapping: ApplyMapping
   readonly #publication: string
   readonly #plans = new Map<number, RelationPlan>()
+  /** Whether the target observes the order of a plan's changes (order-observers.ts). */
+  readonly #observed = new WeakMap<RelationPlan, boolean>()
+  readonly #eagerTx: EagerTransaction
+  readonly #eager: EagerApply
   /** Transactions ending at or below this are on the target already. */
   readonly #startFrom: bigint
   #stream!: ReplicationStream
@@ -133,11 +139,11 @@ export class DatabaseApply {
     ctx: StageContext,
     loaded: LoadedDatabase,
     options: ResolvedApplyOptions,
-    clients: { source: pg.Client; target: pg.Client; repl: pg.Client },
+    clients: { source: pg.Client; target: pg.Client; repl: pg.Client; applyPid: number },
     progress: ApplyProgress,
     mapping: ApplyMapping,
     startFrom: bigint,
-    slot: { name: string; serverVersion: number; retention: WalRetention },
+    slot: { name: string; serverVersion: number; retention: WalRetention; keep: boolean },
   ) {
     this.#ctx = ctx
     this.#slot = slot.name
@@ -157,6 +163,13 @@ export class DatabaseApply {
     this.#batch = new ApplyBatch(clients.target, progress, this.#writer, writer, options)
     this.#startFrom = startFrom
     this.#appliedEnd = startFrom
+    this.#eagerTx = new EagerTransaction(async () => {
+      const c = await ctx.connect('target', { database: loaded.targetDatabase, keep: slot.keep })
+      await prepareApplySession(ctx, c, loaded.targetDatabase)
+      await c.query(`SET lock_timeout = ${EAGER_LOCK_TIMEOUT_MS}`)
+      return c
+    })
+    this.#eager = new EagerApply(this.#eagerHost(clients.applyPid), this.#eagerTx)
     this.done = new Promise<void>((resolve, reject) => {
       this.#resolveDone = resolve
       this.#rejectDone = reject
@@ -201,6 +214,8 @@ export class DatabaseApply {
       const lost = retention.report(await readSlotRetention(source, slot, serverVersion))
       if (lost !== undefined) throw lost
       await prepareApplySession(ctx, target, loaded.targetDatabase)
+      const pid = await target.query<{ pid: number }>(`SELECT pg_backend_pid() AS pid`)
+      const applyPid = pid.rows[0]?.pid ?? 0
       const mapping = await readApplyMapping(ctx, source, db, tables)
       const progress = await ApplyProgress.open(target, ctx.taskId, db, (reason) =>
         ctx.warn('PGFERRY_APPLY_PROGRESS_TABLE', `${db}: ${reason}`),
@@ -214,13 +229,13 @@ export class DatabaseApply {
         ctx,
         loaded,
         options,
-        { source, target, repl },
+        { source, target, repl, applyPid },
         progress,
         mapping,
         startFrom,
-        { name: slot, serverVersion, retention },
+        { name: slot, serverVersion, retention, keep },
       )
-      apply.#stream = await opened.start(apply.#onMessage)
+      apply.#stream = await opened.start(apply.#onMessage, apply.#eager.replayStreamed)
       repl = opened.client
       apply.#repl = repl
       apply.#stream.done.then(
@@ -329,6 +344,20 @@ export class DatabaseApply {
   }
 
   #handle(m: PgoutputMessage, walStart: bigint): Promise<void> | undefined {
+    if (
+      this.#eager.inBlock ||
+      m.type === MessageType.StreamStart ||
+      m.type === MessageType.StreamAbort ||
+      (m.type === MessageType.StreamCommit && this.#eager.follows(m))
+    ) {
+      return this.#eager.handle(m, walStart)
+    }
+    const work = this.#handleApply(m, walStart)
+    return work === undefined ? undefined : this.#eager.watch(work)
+  }
+
+  /** A message for the apply connection. */
+  #handleApply(m: PgoutputMessage, walStart: bigint): Promise<void> | undefined {
     switch (m.type) {
       case MessageType.Begin:
         this.#inTxn = true
@@ -380,7 +409,9 @@ export class DatabaseApply {
       ? await readSourceColumns(this.#source, m.relationOid)
       : undefined
     const plan = new RelationPlan(m, target.schema, table, target.syncLsn, sourceNow)
-    this.#writer.register(plan, await readOrderObserved(this.#target, target.schema, m.name))
+    const observed = await readOrderObserved(this.#target, target.schema, m.name)
+    this.#writer.register(plan, observed)
+    this.#observed.set(plan, observed)
     // changes held under the previous plan are written with it, before the table may change shape
     if (known !== undefined) await this.#writer.flush()
     this.#plans.set(m.relationOid, plan)
@@ -486,6 +517,39 @@ export class DatabaseApply {
     })
   }
 
+  #eagerHost(applyPid: number): EagerHost {
+    return {
+      startFrom: this.#startFrom,
+      applyPid,
+      progress: this.#progress,
+      plan: (oid) => this.#plans.get(oid),
+      observed: (plan) => this.#observed.get(plan) !== false,
+      relation: (m) => this.#relation(m),
+      commitApply: () => this.#flush(),
+      applied: () => this.#appliedEnd,
+      committed: (endLsn, commitTime, done) => this.#eagerCommitted(endLsn, commitTime, done),
+      fellBack: (xid, reason) =>
+        this.#ctx.warn(
+          'PGFERRY_APPLY_EAGER_FALLBACK',
+          `${this.database}: streamed transaction ${xid} is applied at its commit, not while it streams: ${reason}`,
+        ),
+    }
+  }
+
+  #eagerCommitted(endLsn: bigint, commitTime: bigint, done: EagerCommit): void {
+    this.#stream.confirm(endLsn)
+    if (endLsn > this.#appliedEnd) this.#appliedEnd = endLsn
+    this.#appliedCommitMs = commitMs(commitTime)
+    this.#ctx.emit('apply:batch', {
+      taskId: this.#ctx.taskId,
+      database: this.database,
+      transactions: 1,
+      rows: done.rows,
+      commitLsn: formatLsn(endLsn),
+      durationMs: done.durationMs,
+    })
+  }
+
   async #rollback(): Promise<void> {
     await this.#batch.rollback(this.#appliedEnd)
   }
@@ -502,7 +566,8 @@ export class DatabaseApply {
         if (this.#inTxn || !this.#batch.open || this.#stopping) return
         await this.#flush()
       }
-      this.#tail = run()
+      this.#tail = this.#eager
+        .watch(run())
         .catch((error: unknown) => this.#fail(error))
         .finally(() => {
           this.#tail = undefined
@@ -615,6 +680,7 @@ export class DatabaseApply {
   async #end(): Promise<void> {
     if (this.#ended) return
     this.#ended = true
+    await this.#eagerTx.close()
     await this.#progress.release().catch(() => undefined)
     await Promise.all(
       [this.#repl, this.#target, this.#source].map((c) => c.end().catch(() => undefined)),

@@ -9,6 +9,9 @@ import type { StageContext } from '../model/stage.js'
 import type { ResolvedApplyOptions } from './apply-options.js'
 import { ReplicationStream, type ReplicationHandler } from '../wal/replication-stream.js'
 
+/** The walsender's `logical_decoding_work_mem`, at most (see `connect`). */
+export const EAGER_DECODING_WORK_MEM = '4MB'
+
 /** Attempts while the slot is still held by the walsender of a killed process. */
 const SLOT_ATTEMPTS = 100
 const SLOT_RETRY_MS = 100
@@ -24,13 +27,24 @@ export async function openApplyStream(
   { receiveTimeoutMs }: Pick<ResolvedApplyOptions, 'receiveTimeoutMs'>,
 ): Promise<{
   client: pg.Client
-  start: (handler: ReplicationHandler) => Promise<ReplicationStream>
+  start: (
+    handler: ReplicationHandler,
+    replayStreamed: (xid: number) => boolean,
+  ) => Promise<ReplicationStream>
 }> {
   const connect = async (): Promise<pg.Client> => {
     const c = await ctx.connect('source', { database: db, replication: 'database', keep })
     // what libpqwalreceiver asks of a logical walsender: values printed so that any server parses
     // them back exactly (ISO dates, postgres intervals, floats with all their digits)
     await c.query(`SET datestyle = ISO; SET intervalstyle = postgres; SET extra_float_digits = 3`)
+    // a large transaction streams once this much of it is decoded: the eager apply
+    // (eager-apply.ts) can only start then, so the walsender of this connection streams early;
+    // a lower setting of the source's is kept (v12 has none, and streaming needs v14)
+    // (a walsender takes the simple protocol only: our own constant, as a literal)
+    await c.query(
+      `SELECT set_config('logical_decoding_work_mem', '${EAGER_DECODING_WORK_MEM}', false)
+        WHERE pg_size_bytes(current_setting('logical_decoding_work_mem', true)) > pg_size_bytes('${EAGER_DECODING_WORK_MEM}')`,
+    )
     return c
   }
   let client = await connect()
@@ -38,7 +52,8 @@ export async function openApplyStream(
     slot,
     publications: [publication],
     startLsn: startFrom,
-    streamedTransactions: 'spool',
+    // streamed transactions are delivered as they arrive and spooled too: eager-apply.ts
+    streamedTransactions: 'live',
     messages: false,
     twoPhase: false,
     receiveTimeoutMs,
@@ -47,10 +62,10 @@ export async function openApplyStream(
     get client() {
       return client
     },
-    start: async (handler) => {
+    start: async (handler, replayStreamed) => {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await ReplicationStream.start(client, options, handler)
+          return await ReplicationStream.start(client, { ...options, replayStreamed }, handler)
         } catch (error) {
           const held = error instanceof PgferryError && error.code === 'PGFERRY_WAL_SLOT_ACTIVE'
           if (!held || attempt >= SLOT_ATTEMPTS) throw error

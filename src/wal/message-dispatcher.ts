@@ -23,6 +23,16 @@ export type ReplicationHandler = (
 export interface MessageDispatcherOptions {
   /** Spool streamed transactions (else every message is delivered as it arrives). */
   readonly spool: StreamSpool | undefined
+  /**
+   * With a spool: also hand every message of a streamed block to the consumer as it arrives
+   * (Stream Start, Stop and Abort included), so it can apply the transaction while it streams.
+   */
+  readonly live?: boolean
+  /**
+   * With `live`: at Stream Commit / Stream Prepare, whether the spooled messages are handed out
+   * again before it (the consumer did not keep what it was given live). Defaults to always.
+   */
+  readonly replayStreamed?: (xid: number) => boolean
   /** Called when a wait on the consumer is over and reading may go on. */
   readonly onResume: () => void
   /** Called when the consumer's promise rejects. */
@@ -41,6 +51,8 @@ export class MessageDispatcher {
   readonly #spool: StreamSpool | undefined
   readonly #onResume: () => void
   readonly #onError: (error: unknown) => void
+  readonly #live: boolean
+  readonly #replayStreamed: (xid: number) => boolean
   /** End LSN of the last transaction (or non-transactional message) handed to the consumer. */
   mustConfirm = 0n
   #inTransaction = false
@@ -54,6 +66,8 @@ export class MessageDispatcher {
     this.#spool = options.spool
     this.#onResume = options.onResume
     this.#onError = options.onError
+    this.#live = options.live === true && options.spool !== undefined
+    this.#replayStreamed = options.replayStreamed ?? (() => true)
   }
 
   /** A consumer promise is pending. */
@@ -88,22 +102,29 @@ export class MessageDispatcher {
       const subXid =
         buffer[start] === MessageType.Origin ? streamXid : buffer.readUInt32BE(start + 1)
       spool.append(streamXid, subXid, buffer, start, end)
-      return true
+      // the spool keeps its copy either way, so the consumer may give up on the live messages
+      // and have them replayed at Stream Commit
+      if (!this.#live) return true
+      return this.#handOut(this.decoder.decode(buffer, start, end), walStart)
     }
     const message = this.decoder.decode(buffer, start, end)
     if (spool !== undefined) {
       switch (message.type) {
         case MessageType.StreamStart:
           this.#openStreams.add(message.xid)
-          return true
+          return this.#live ? this.#handOut(message, walStart) : true
         case MessageType.StreamStop:
-          return true
+          return this.#live ? this.#handOut(message, walStart) : true
         case MessageType.StreamAbort:
           spool.abort(message.xid, message.subXid)
           if (message.subXid === message.xid) this.#openStreams.delete(message.xid)
-          return true
+          return this.#live ? this.#handOut(message, walStart) : true
         case MessageType.StreamCommit:
         case MessageType.StreamPrepare:
+          if (this.#live && !this.#replayStreamed(message.xid)) {
+            spool.abort(message.xid, message.xid)
+            return this.#deliver(message, walStart)
+          }
           return this.#replay(spool.release(message.xid), message.xid, message, walStart)
         default:
       }
@@ -134,6 +155,16 @@ export class MessageDispatcher {
       return this.#deliver(final, walStart)
     }
     return step()
+  }
+
+  /** A live message of a streamed block: no transaction boundary to track. */
+  #handOut(message: PgoutputMessage, walStart: bigint): boolean {
+    const result = this.#handler(message, walStart)
+    if (isThenable(result)) {
+      this.#wait(result, null)
+      return false
+    }
+    return true
   }
 
   /** Track transaction boundaries, then call the handler. False when the handler is async. */

@@ -48,9 +48,19 @@ export interface ReplicationStreamOptions extends ProtocolRequest {
   /**
    * `'spool'`: streamed transactions are held (memory, then disk) and handed out only at Stream
    * Commit / Stream Prepare, in order, followed by that message; Stream Start/Stop/Abort are not
-   * delivered. `'raw'`: every message as it arrives. Defaults to `'spool'`.
+   * delivered. `'live'`: as `'spool'`, and each message of a streamed block (Stream Start, Stop and
+   * Abort included) is also delivered as it arrives, so the consumer can apply the transaction
+   * while it streams; at Stream Commit / Stream Prepare `replayStreamed` says whether the spooled
+   * messages are delivered again first. `'raw'`: every message as it arrives, nothing spooled.
+   * Defaults to `'spool'`.
    */
-  readonly streamedTransactions?: 'spool' | 'raw'
+  readonly streamedTransactions?: 'spool' | 'live' | 'raw'
+  /**
+   * With `'live'`: called at a streamed transaction's Stream Commit / Stream Prepare; true to have
+   * its spooled messages delivered again before it (the consumer gave up what it was given live),
+   * false to drop them. Defaults to always true.
+   */
+  readonly replayStreamed?: (xid: number) => boolean
   /** Limits of the spool. */
   readonly spool?: StreamSpoolOptions
   /**
@@ -145,13 +155,13 @@ export class ReplicationStream {
     this.command = command
     this.#statusIntervalMs = statusIntervalMs
     this.#confirmIdle = options.confirmIdle ?? true
-    const spool =
-      (options.streamedTransactions ?? 'spool') === 'spool'
-        ? new StreamSpool(options.spool)
-        : undefined
+    const mode = options.streamedTransactions ?? 'spool'
+    const spool = mode === 'raw' ? undefined : new StreamSpool(options.spool)
     this.#spool = spool
     this.#dispatcher = new MessageDispatcher(handler, {
       spool,
+      live: mode === 'live',
+      ...(options.replayStreamed !== undefined ? { replayStreamed: options.replayStreamed } : {}),
       onResume: () => this.#resumeReading(),
       onError: (error) => {
         this.#fail(error, true)
