@@ -131,6 +131,11 @@ export class ChangeMerger {
     await this.#writer.flush()
   }
 
+  /** Wait for the writer's statement in flight (held changes stay held): before a catalog read on its connection. */
+  async settle(): Promise<void> {
+    await this.#writer.settle()
+  }
+
   /** The transaction was rolled back: what is held is gone with it. */
   discard(): void {
     this.#tables.clear()

@@ -397,6 +397,9 @@ export class DatabaseApply {
   async #relation(m: RelationMessage): Promise<void> {
     const known = this.#plans.get(m.relationOid)
     if (known !== undefined && known.sameShape(m)) return
+    // the catalog reads below share the apply connection with the writer's statement in flight:
+    // wait for it, so its own error (not "current transaction is aborted") is the one raised
+    await this.#writer.settle()
     const target = this.#mapping.targetOf(m.relationOid, m.schema)
     const table = await readTargetTable(this.#target, target.schema, m.name)
     if (table === undefined) {
