@@ -1,0 +1,138 @@
+/**
+ * verify() on 16 → 16: equal data passes; then each kind of difference made on the target behind
+ * pgferry's back is found and named by its key, with both rows, whatever the table (keyed,
+ * keyless, TOASTed, a partition) and whatever the value's trap (NaN against NULL, -0, one bytea
+ * byte, a json key order). The differences are made by SQL on the target, so the test knows them
+ * without trusting pgferry.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { verify, type VerifyDifference, type VerifyReport } from '../../src/index.js'
+import { startPair, type ClusterPair } from '../harness/cluster.js'
+import { INCREMENTAL_SCHEMA, loadedTask } from '../harness/incremental-fixture.js'
+
+let pair: ClusterPair
+beforeAll(async () => {
+  pair = await startPair(16, 16)
+})
+afterAll(async () => {
+  await pair?.stop()
+})
+
+/** Values whose text is the trap: NaN, 0 (to become -0), bytea, json whose key order is kept. */
+const ODD_SCHEMA = `
+CREATE TABLE odd (id int PRIMARY KEY, f float8, b bytea, j json);
+INSERT INTO odd VALUES (1, 'NaN', '\\x01', '{"a": 1}'), (2, 0, '\\x02', '{"a": 1}'),
+                       (3, 1.5, '\\x0102', '{"a": 1}'), (4, 2, '\\x04', '{"a": 1, "b": 2}');
+`
+
+/** The differences of a report, each as `table kind key`, sorted. */
+function named(report: VerifyReport): string[] {
+  return report.tables
+    .flatMap((t) => t.differences)
+    .map((d: VerifyDifference) => `${d.table} ${d.kind} ${JSON.stringify(d.key)}`)
+    .sort()
+}
+
+describe('verify (16 → 16)', () => {
+  it('equal data passes; every difference made on the target is found and named by its key', async () => {
+    const db = await pair.source.createDatabase('verify')
+    await pair.source.query(INCREMENTAL_SCHEMA + ODD_SCHEMA, [], db)
+    const task = await loadedTask(pair, db)
+    try {
+      const progress: unknown[] = []
+      task.on('verify:progress', (e) => progress.push(e))
+      // small chunks, so every table is cut into several and only one of them differs
+      const equal = await verify(task, { chunkRows: 7 })
+      expect(equal.equal).toBe(true)
+      expect(named(equal)).toEqual([])
+      const tables = equal.tables.map((t) => t.table).sort()
+      expect(tables).toEqual(
+        [
+          'child',
+          'fullrows',
+          'ident',
+          'items',
+          'keyed',
+          'odd',
+          'parent',
+          'parts_eu',
+          'parts_us',
+          'toasty',
+        ].map((t) => `public.${t}`),
+      )
+      const items = equal.tables.find((t) => t.table === 'public.items')
+      expect(items).toMatchObject({ keyed: true, sourceRows: 2000, targetRows: 2000 })
+      expect(items?.chunks).toBeGreaterThan(100)
+      expect(equal.tables.find((t) => t.table === 'public.fullrows')?.keyed).toBe(false)
+      expect(progress.length).toBeGreaterThan(0)
+      expect(JSON.parse(JSON.stringify(progress.at(-1)))).toMatchObject({ tablesDone: 10 })
+
+      await pair.target.query(
+        `UPDATE items SET name = 'changed' WHERE id = 5;
+         DELETE FROM child WHERE id = 7;
+         INSERT INTO keyed VALUES (1000, 'k1000', 'added');
+         INSERT INTO fullrows SELECT * FROM fullrows WHERE a = 3 LIMIT 1;
+         UPDATE toasty SET big = big || 'x' WHERE id = 9;
+         UPDATE parts SET v = 'zz' WHERE id = 4;
+         UPDATE odd SET f = NULL WHERE id = 1;
+         UPDATE odd SET f = '-0' WHERE id = 2;
+         UPDATE odd SET b = '\\x0103' WHERE id = 3;
+         UPDATE odd SET j = '{"b": 2, "a": 1}' WHERE id = 4;`,
+        [],
+        db,
+      )
+      const found: VerifyDifference[] = []
+      task.on('verify:difference', (e) => found.push(e))
+      const report = await verify(task, { chunkRows: 7 })
+      expect(report.equal).toBe(false)
+      expect(named(report)).toEqual(
+        [
+          'public.items changed {"id":"5"}',
+          'public.child missing {"id":"7"}',
+          'public.keyed extra {"k1":"1000","k2":"k1000"}',
+          'public.fullrows extra {"a":"3","b":"row 3","j":"{\\"x\\" : 3}"}',
+          'public.toasty changed {"id":"9"}',
+          'public.parts_eu changed {"id":"4","region":"eu"}',
+          'public.odd changed {"id":"1"}',
+          'public.odd changed {"id":"2"}',
+          'public.odd changed {"id":"3"}',
+          'public.odd changed {"id":"4"}',
+        ].sort(),
+      )
+      expect(found).toHaveLength(10)
+      const diffs = report.tables.flatMap((t) => t.differences)
+      const odd = (id: string): VerifyDifference | undefined =>
+        diffs.find((d) => d.table === 'public.odd' && d.key.id === id)
+      expect([odd('1')?.source?.f, odd('1')?.target?.f]).toEqual(['NaN', null])
+      expect([odd('2')?.source?.f, odd('2')?.target?.f]).toEqual(['0', '-0'])
+      expect([odd('3')?.source?.b, odd('3')?.target?.b]).toEqual(['\\x0102', '\\x0103'])
+      const dup = diffs.find((d) => d.table === 'public.fullrows')
+      expect([dup?.sourceCount, dup?.targetCount]).toEqual([4, 5])
+      const child = diffs.find((d) => d.table === 'public.child')
+      expect(child?.target).toBeNull()
+      expect(child?.source).toMatchObject({ id: '7', v: 'c7' })
+      expect(report.tables.find((t) => t.table === 'public.child')).toMatchObject({
+        status: 'different',
+        sourceRows: 300,
+        targetRows: 299,
+      })
+      expect(report.tables.find((t) => t.table === 'public.parent')?.status).toBe('equal')
+
+      // count finds only the tables whose counts differ; sample with 100 % finds every row
+      const counted = await verify(task, { mode: 'count' })
+      expect(
+        counted.tables
+          .filter((t) => t.status === 'different')
+          .map((t) => t.table)
+          .sort(),
+      ).toEqual(['public.child', 'public.fullrows', 'public.keyed'])
+      const sampled = await verify(task, { mode: 'sample', sample: 100, chunkRows: 7 })
+      expect(named(sampled)).toEqual(named(report))
+      const one = await verify(task, { tables: ['public.items'] })
+      expect(one.tables.map((t) => t.table)).toEqual(['public.items'])
+      expect(named(one)).toEqual(['public.items changed {"id":"5"}'])
+    } finally {
+      await task.close()
+    }
+  }, 180_000)
+})
