@@ -135,4 +135,30 @@ describe('verify (16 → 16)', () => {
       await task.close()
     }
   }, 180_000)
+
+  it('a renamed database and schema are compared under their target names', async () => {
+    const db = await pair.source.createDatabase('verifyren')
+    const tdb = `${db}_t`
+    await pair.source.query(
+      `CREATE SCHEMA app; SET search_path = app; ${INCREMENTAL_SCHEMA}`,
+      [],
+      db,
+    )
+    const task = await loadedTask(pair, db, {
+      objects: { databases: { [db]: { as: tdb, schemas: { app: { as: 'moved' } } } } },
+    })
+    try {
+      const equal = await task.verify({ chunkRows: 50 })
+      expect(equal.equal).toBe(true)
+      expect(equal.tables.find((t) => t.table === 'app.keyed')?.targetTable).toBe(
+        `${tdb}.moved.keyed`,
+      )
+      await pair.target.query(`UPDATE moved.keyed SET v = 'changed' WHERE k1 = 42`, [], tdb)
+      expect(named(await task.verify({ chunkRows: 50 }))).toEqual([
+        'app.keyed changed {"k1":"42","k2":"k42"}',
+      ])
+    } finally {
+      await task.close()
+    }
+  }, 120_000)
 })
