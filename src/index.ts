@@ -95,9 +95,9 @@ export type { FullLoadResult } from './fullload/full-load-result.js'
 export type { IncrementalSync } from './apply/incremental-sync.js'
 export type { IncrementalOptions } from './apply/apply-options.js'
 export type { LagSample } from './apply/database-apply.js'
-export type { CountMismatch } from './verify/row-counts.js'
 export type { FullLoadOptions } from './fullload/full-load-stage.js'
 export type { CompleteOptions, CompleteResult } from './complete/complete-result.js'
+export type { CompleteVerifyMode } from './verify/cutover-check.js'
 export type {
   VerifyMode,
   VerifyOptions,

@@ -8,8 +8,9 @@
  * 2. stop the streams;
  * 3. set sequences from the source and copy large objects again (what logical replication does
  *    not carry; fullload/sequences.ts and large-objects.ts);
- * 4. verify row counts per table, source against target — a mismatch fails the stage with
- *    `PGFERRY_VERIFY_MISMATCH` *before* anything is dropped, so the task can still resume — then
+ * 4. verify every row (verify/, `checksum` by default; `count` or `none` by the `verify` option),
+ *    source against target — a difference fails the stage with `PGFERRY_VERIFY_MISMATCH`, naming
+ *    tables and keys, *before* anything is dropped, so the task can still resume — then
  *    put every materialized view in the source's state (refresh-matviews.ts: REFRESH is not in
  *    the stream);
  * 5. drop the slot and publication on the source and the origin on the target.
@@ -42,7 +43,13 @@ import { slotExists } from '../fullload/snapshot.js'
 import { resolveApplyOptions } from '../apply/apply-options.js'
 import { activeRun, IncrementalRun } from '../apply/incremental-run.js'
 import { dropReplicationObjects } from '../apply/drop-replication-objects.js'
-import { compareRowCounts, type CountMismatch } from '../verify/row-counts.js'
+import {
+  checkCompleteVerifyMode,
+  checkMigratedTables,
+  type CompleteVerifyMode,
+  verifyMismatchError,
+} from '../verify/cutover-check.js'
+import type { TableVerifyReport } from '../verify/verify-report.js'
 import { formatLsn } from '../wal/lsn.js'
 import { writeCutoverFence } from './cutover-fence.js'
 import { withoutDroppedRelations } from './dropped-relations.js'
@@ -118,7 +125,7 @@ async function run(ctx: StageContext): Promise<CompleteResult> {
   let sequencesSet = 0
   let largeObjects = 0
   let tablesVerified = 0
-  const mismatches: CountMismatch[] = []
+  const mismatches: TableVerifyReport[] = []
   const manifests = await readLoadManifests(ctx.store, ctx.taskId)
   for (const d of pending) {
     ctx.signal.throwIfAborted()
@@ -126,20 +133,9 @@ async function run(ctx: StageContext): Promise<CompleteResult> {
     sequencesSet += r.sequences
     largeObjects += r.largeObjects
     tablesVerified += r.tables
-    for (const m of r.mismatches)
-      mismatches.push({ ...m, table: `${d.sourceDatabase}: ${m.table}` })
+    mismatches.push(...r.mismatches)
   }
-  if (mismatches.length > 0) {
-    throw new PgferryError(
-      'PGFERRY_VERIFY_MISMATCH',
-      `row counts differ after the drain: ${mismatches
-        .map((m) => `${m.table} source ${m.sourceRows} target ${m.targetRows}`)
-        .join('; ')}`,
-      {
-        fix: 'make sure nothing writes to the source or the target during complete; the slot is kept, so call startIncremental or complete again once found',
-      },
-    )
-  }
+  if (mismatches.length > 0) throw verifyMismatchError(mismatches)
 
   // --- 5: remove what the sync left on the servers ------------------------------------------------
   let slotsDropped = 0
@@ -159,7 +155,7 @@ async function run(ctx: StageContext): Promise<CompleteResult> {
   return { sequencesSet, slotsDropped, publicationsDropped, tablesVerified, largeObjects, fenceLsn }
 }
 
-/** Sequences, large objects and the row-count check of one database. */
+/** Sequences, large objects and the consistency check of one database. */
 async function alignDatabase(
   ctx: StageContext,
   d: LoadedDatabase,
@@ -168,7 +164,7 @@ async function alignDatabase(
   sequences: number
   largeObjects: number
   tables: number
-  mismatches: CountMismatch[]
+  mismatches: TableVerifyReport[]
 }> {
   const src = await ctx.connect('source', { database: d.sourceDatabase })
   const tgt = await ctx.connect('target', { database: d.targetDatabase })
@@ -206,7 +202,13 @@ async function alignDatabase(
     }
     // unlogged tables are copied by the full load but never in the WAL: not comparable here
     const tables = migrated.filter((r) => r.kind === 'r' && r.persistence === 'p')
-    const mismatches = await compareRowCounts(src, tgt, tables)
+    const mismatches = await checkMigratedTables(
+      ctx,
+      d,
+      tables,
+      // checked by checkOptions before the stage ran
+      (ctx.options.verify as CompleteVerifyMode | undefined) ?? 'checksum',
+    )
     // matviews read the tables: only once they are equal
     if (mismatches.length === 0)
       await refreshMatviews(
@@ -214,7 +216,8 @@ async function alignDatabase(
         tgt,
         migrated.filter((r) => r.kind === 'm'),
       )
-    return { sequences, largeObjects, tables: tables.length, mismatches }
+    const verified = ctx.options.verify === 'none' ? 0 : tables.length
+    return { sequences, largeObjects, tables: verified, mismatches }
   } finally {
     await Promise.all([src.end().catch(() => undefined), tgt.end().catch(() => undefined)])
   }
@@ -265,4 +268,5 @@ export const completeStage: Stage<CompleteResult, CompleteOptions> = {
   kind: 'cutover',
   state: 'completing',
   run,
+  checkOptions: (options) => checkCompleteVerifyMode(options.verify),
 }

@@ -6,9 +6,20 @@
  * without trusting pgferry.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { verify, type VerifyDifference, type VerifyReport } from '../../src/index.js'
+import {
+  verify,
+  type PgferryError,
+  type VerifyDifference,
+  type VerifyReport,
+} from '../../src/index.js'
 import { startPair, type ClusterPair } from '../harness/cluster.js'
-import { INCREMENTAL_SCHEMA, loadedTask } from '../harness/incremental-fixture.js'
+import {
+  INCREMENTAL_SCHEMA,
+  digests,
+  leftovers,
+  loadedTask,
+  writeStep,
+} from '../harness/incremental-fixture.js'
 
 let pair: ClusterPair
 beforeAll(async () => {
@@ -161,4 +172,40 @@ describe('verify (16 → 16)', () => {
       await task.close()
     }
   }, 120_000)
+
+  it('complete verifies every row by default: a row changed on the target fails it naming the key, the slot stays; fixed, complete succeeds', async () => {
+    const db = await pair.source.createDatabase('verifycomplete')
+    await pair.source.query(INCREMENTAL_SCHEMA, [], db)
+    const task = await loadedTask(pair, db)
+    const c = await pair.source.client(db)
+    try {
+      await task.startIncremental()
+      for (let i = 1; i <= 5; i++) await writeStep(c, i)
+      // the same row count on both sides: only a row-by-row check sees it
+      await pair.target.query(`UPDATE parent SET v = 'behind its back' WHERE id = 42`, [], db)
+      const bad = (await task
+        .complete({ verify: 'bogus' as 'none' })
+        .catch((e: unknown) => e)) as PgferryError
+      expect(bad.code).toBe('PGFERRY_OPTIONS_INVALID')
+      const error = (await task.complete().catch((e: unknown) => e)) as PgferryError
+      expect(error.code).toBe('PGFERRY_VERIFY_MISMATCH')
+      expect(error.message).toContain('public.parent')
+      expect(error.message).toContain('changed id=42')
+      expect(task.state).toBe('failed')
+      expect((await pair.source.query(`SELECT slot_name FROM pg_replication_slots`)).rowCount).toBe(
+        1,
+      )
+
+      const v = await pair.source.query<{ v: string }>(`SELECT v FROM parent WHERE id = 42`, [], db)
+      await pair.target.query(`UPDATE parent SET v = $1 WHERE id = 42`, [v.rows[0]?.v], db)
+      const result = await task.complete()
+      expect(task.state).toBe('completed')
+      expect(result.tablesVerified).toBe(9)
+      expect(await digests(pair.target, db)).toEqual(await digests(pair.source, db))
+      expect(await leftovers(pair, db)).toEqual([])
+    } finally {
+      await c.end()
+      await task.close()
+    }
+  }, 180_000)
 })
