@@ -40,7 +40,10 @@ export async function checkKeylessTable(t: CheckedTable, env: CheckEnv): Promise
       for (let i = 0; i < MAX_REREADS && differing.length > 0; i++) {
         await env.settle(lsn)
         const [s2, d2, lsn2] = await readBuckets(t, env, lane)
-        const unchanged = differingBuckets(s, s2).length === 0
+        // only the buckets that differed matter: the rest of the table may change meanwhile
+        const unchanged = differing.every(
+          (b) => s.get(b)?.s === s2.get(b)?.s && s.get(b)?.n === s2.get(b)?.n,
+        )
         ;[s, d, lsn] = [s2, d2, lsn2]
         differing = differingBuckets(s, d)
         if (unchanged) break
@@ -50,7 +53,7 @@ export async function checkKeylessTable(t: CheckedTable, env: CheckEnv): Promise
     found.sourceRows = total(s, 'n')
     found.targetRows = total(d, 'n')
     if (differing.length === 0) return
-    for (const diff of await narrow(t, lane, differing)) {
+    for (const diff of await narrow(t, env, lane, differing)) {
       found.differenceCount++
       if (found.differences.length < env.maxDifferences) found.differences.push(diff)
     }
@@ -96,19 +99,23 @@ async function readBuckets(
 
 async function narrow(
   t: CheckedTable,
+  env: CheckEnv,
   lane: Lane,
   buckets: readonly number[],
 ): Promise<VerifyDifference[]> {
-  const [sr, dr] = await Promise.all([
-    lane.source.query<{ h: string; n: number }>(t.source.hashCounts(), [buckets]),
-    lane.target.query<{ h: string; n: number }>(t.target.hashCounts(), [buckets]),
-  ])
-  const counts = new Map<string, { s: number; d: number }>()
-  for (const r of sr.rows) counts.set(r.h, { s: r.n, d: 0 })
-  for (const r of dr.rows) {
-    const c = counts.get(r.h)
-    if (c === undefined) counts.set(r.h, { s: 0, d: r.n })
-    else c.d = r.n
+  let counts = await hashCounts(t, lane, buckets)
+  if (env.settle !== undefined) {
+    // confirm: once the target has caught up with the source as of now, a row must still be
+    // counted differently, and its count on the source must be what it was
+    const lsn = (await lane.source.query<{ lsn: string }>(CURRENT_LSN_SQL)).rows[0]?.lsn ?? ''
+    await env.settle(lsn)
+    const again = await hashCounts(t, lane, buckets)
+    const confirmed = new Map<string, { s: number; d: number }>()
+    for (const [h, c] of counts) {
+      const c2 = again.get(h) ?? { s: 0, d: 0 }
+      if (c.s !== c.d && c2.s === c.s && c2.s !== c2.d) confirmed.set(h, c2)
+    }
+    counts = confirmed
   }
   const out: VerifyDifference[] = []
   for (const [h, c] of counts) {
@@ -130,6 +137,26 @@ async function narrow(
     })
   }
   return out
+}
+
+/** Each row hash's count on both sides, in `buckets`. */
+async function hashCounts(
+  t: CheckedTable,
+  lane: Lane,
+  buckets: readonly number[],
+): Promise<Map<string, { s: number; d: number }>> {
+  const [sr, dr] = await Promise.all([
+    lane.source.query<{ h: string; n: number }>(t.source.hashCounts(), [buckets]),
+    lane.target.query<{ h: string; n: number }>(t.target.hashCounts(), [buckets]),
+  ])
+  const counts = new Map<string, { s: number; d: number }>()
+  for (const r of sr.rows) counts.set(r.h, { s: r.n, d: 0 })
+  for (const r of dr.rows) {
+    const c = counts.get(r.h)
+    if (c === undefined) counts.set(r.h, { s: 0, d: r.n })
+    else c.d = r.n
+  }
+  return counts
 }
 
 async function oneRow(

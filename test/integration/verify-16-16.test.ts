@@ -16,8 +16,10 @@ import { startPair, type ClusterPair } from '../harness/cluster.js'
 import {
   INCREMENTAL_SCHEMA,
   digests,
+  eventually,
   leftovers,
   loadedTask,
+  startWriter,
   writeStep,
 } from '../harness/incremental-fixture.js'
 
@@ -206,6 +208,44 @@ describe('verify (16 → 16)', () => {
     } finally {
       await c.end()
       await task.close()
+    }
+  }, 180_000)
+
+  it('during sync with a steady writer: no false alarm; rows changed on the target behind its back are found, exactly', async () => {
+    const db = await pair.source.createDatabase('verifysync')
+    await pair.source.query(INCREMENTAL_SCHEMA, [], db)
+    const task = await loadedTask(pair, db)
+    const c = await pair.source.client(db)
+    try {
+      await task.startIncremental()
+      const writer = startWriter(c)
+      try {
+        await eventually(async () => Promise.resolve(writer.steps() >= 5))
+        const before = writer.steps()
+        const clean = await task.verify({ chunkRows: 200 })
+        expect(named(clean)).toEqual([])
+        expect(clean.equal).toBe(true)
+        // the writer wrote while verify read
+        expect(writer.steps()).toBeGreaterThan(before)
+
+        // a row the writer never touches, and a row in the chunk it inserts into all the time
+        await pair.target.query(
+          `UPDATE parent SET v = 'behind its back' WHERE id = 42;
+           UPDATE items SET name = 'behind its back' WHERE id = 2001`,
+          [],
+          db,
+        )
+        const dirty = await task.verify({ chunkRows: 200 })
+        expect(named(dirty)).toEqual([
+          'public.items changed {"id":"2001"}',
+          'public.parent changed {"id":"42"}',
+        ])
+      } finally {
+        await writer.stop()
+      }
+    } finally {
+      await c.end()
+      await task.delete()
     }
   }, 180_000)
 })
