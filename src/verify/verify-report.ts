@@ -79,7 +79,10 @@ export interface TableVerifyReport {
   readonly table: string
   /** `database.schema.table` on the target (renames applied). */
   readonly targetTable: string
-  /** `equal`, or `different` when a count or a row differs. */
+  /**
+   * `equal`, or `different` when a row differs (in `count` mode: when the counts differ). While a
+   * sync runs, only a row confirmed after the target caught up counts.
+   */
   readonly status: 'equal' | 'different'
   /**
    * Whether the table has a key (primary key, or a unique index on NOT NULL columns). A table
