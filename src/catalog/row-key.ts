@@ -17,6 +17,10 @@ export interface RowKeyColumn {
 export interface RowKeyShape {
   readonly columns: readonly RowKeyColumn[]
   readonly key: readonly RowKeyColumn[] | null
+  /** Average bytes of a row, TOAST included (table size ÷ estimated rows); 0 when unknown. */
+  readonly rowBytes: number
+  /** `reltuples`: the statistics' row estimate; `-1` (v14+) or 0 when never analyzed. */
+  readonly estimatedRows: number
 }
 
 /** The shape of relation `oid`. */
@@ -41,10 +45,18 @@ export async function readRowKeyShape(client: pg.Client, oid: number): Promise<R
       LIMIT 1`,
     [oid],
   )
+  const size = await client.query<{ rows: number; bytes: number }>(
+    `SELECT reltuples::float8 AS rows, pg_table_size(oid)::float8 AS bytes FROM pg_class WHERE oid = $1::oid`,
+    [oid],
+  )
+  const rows = size.rows[0]?.rows ?? -1
+  const bytes = size.rows[0]?.bytes ?? 0
   const byName = new Map(cols.rows.map((c) => [c.name, c]))
   const names = key.rows[0]?.names
   return {
     columns: cols.rows,
     key: names === undefined ? null : names.map((n) => byName.get(n) ?? { name: n, type: 'text' }),
+    rowBytes: rows > 0 ? bytes / rows : 0,
+    estimatedRows: rows,
   }
 }

@@ -275,7 +275,7 @@ export interface VerifyProgressEvent {
   readonly chunks: number
   /** Chunks hashed on both sides. */
   readonly chunksDone: number
-  /** Bytes of canonical row text hashed on the source so far. */
+  /** Bytes of source table data hashed so far (rows × the table's average row size). */
   readonly bytesHashed: number
   /** Milliseconds since the check began. */
   readonly elapsedMs: number

@@ -22,7 +22,6 @@ interface Bucket {
   readonly bucket: number
   readonly n: string
   readonly s: string
-  readonly b: string
 }
 
 /** Check a table without a key. */
@@ -33,7 +32,7 @@ export async function checkKeylessTable(t: CheckedTable, env: CheckEnv): Promise
   await env.lanes.with(async (lane) => {
     env.signal.throwIfAborted()
     let [s, d, lsn] = await readBuckets(t, env, lane)
-    env.onChunk(total(s, 'n'), total(s, 'b'))
+    env.onChunk(total(s), total(s) * t.rowBytes)
     let differing = differingBuckets(s, d)
     if (differing.length > 0 && env.settle !== undefined) {
       found.chunksRechecked++
@@ -50,8 +49,8 @@ export async function checkKeylessTable(t: CheckedTable, env: CheckEnv): Promise
       }
     }
     found.chunksChecked = 1
-    found.sourceRows = total(s, 'n')
-    found.targetRows = total(d, 'n')
+    found.sourceRows = total(s)
+    found.targetRows = total(d)
     if (differing.length === 0) return
     for (const diff of await narrow(t, env, lane, differing)) {
       found.differenceCount++
@@ -61,9 +60,9 @@ export async function checkKeylessTable(t: CheckedTable, env: CheckEnv): Promise
   return found
 }
 
-function total(buckets: ReadonlyMap<number, Bucket>, field: 'n' | 'b'): number {
+function total(buckets: ReadonlyMap<number, Bucket>): number {
   let sum = 0
-  for (const b of buckets.values()) sum += Number(b[field])
+  for (const b of buckets.values()) sum += Number(b.n)
   return sum
 }
 
@@ -104,16 +103,21 @@ async function narrow(
   buckets: readonly number[],
 ): Promise<VerifyDifference[]> {
   let counts = await hashCounts(t, lane, buckets)
-  if (env.settle !== undefined) {
-    // confirm: once the target has caught up with the source as of now, a row must still be
-    // counted differently, and its count on the source must be what it was
-    const lsn = (await lane.source.query<{ lsn: string }>(CURRENT_LSN_SQL)).rows[0]?.lsn ?? ''
-    await env.settle(lsn)
-    const again = await hashCounts(t, lane, buckets)
+  const settle = env.settle
+  // while a sync runs, confirm twice, bracketed as keyed-table.ts confirmRows does: the source's
+  // counts (A) and position, a wait until the target applied past it, the target's counts, the
+  // source's counts again (B); a row counts when A equals B and the target's count differs
+  for (let round = 0; settle !== undefined && round < 2 && counts.size > 0; round++) {
+    const before = await sideCounts(lane.source, t.source.hashCounts(), buckets)
+    const lsn = (await lane.source.query<{ lsn: string }>(CURRENT_LSN_SQL)).rows[0]?.lsn ?? '0/0'
+    await settle(lsn)
+    const target = await sideCounts(lane.target, t.target.hashCounts(), buckets)
+    const after = await sideCounts(lane.source, t.source.hashCounts(), buckets)
     const confirmed = new Map<string, { s: number; d: number }>()
-    for (const [h, c] of counts) {
-      const c2 = again.get(h) ?? { s: 0, d: 0 }
-      if (c.s !== c.d && c2.s === c.s && c2.s !== c2.d) confirmed.set(h, c2)
+    for (const h of counts.keys()) {
+      const a = before.get(h) ?? 0
+      const d = target.get(h) ?? 0
+      if (a === (after.get(h) ?? 0) && a !== d) confirmed.set(h, { s: a, d })
     }
     counts = confirmed
   }
@@ -137,6 +141,16 @@ async function narrow(
     })
   }
   return out
+}
+
+/** Each row hash's count on one side, in `buckets`. */
+async function sideCounts(
+  client: Lane['source'],
+  sql: string,
+  buckets: readonly number[],
+): Promise<Map<string, number>> {
+  const r = await client.query<{ h: string; n: number }>(sql, [buckets])
+  return new Map(r.rows.map((x) => [x.h, x.n]))
 }
 
 /** Each row hash's count on both sides, in `buckets`. */

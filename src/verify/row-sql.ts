@@ -5,6 +5,10 @@
  * row count and the sum of its rows' hashes: order-independent, so the server needs no sort, and a
  * changed, missing or extra row changes it (a sum collides only by chance, 2^-64).
  *
+ * Measured on 1M pgbench_accounts rows (PG 16): this sum costs about what printing the rows
+ * costs (0.6 s), a third of `md5(string_agg(… ORDER BY key))` (1.9 s), less than `bit_xor` (v14+
+ * only, 0.8 s) or a sum of md5 prefixes (1.9 s).
+ *
  * A chunk is a key range `(lo, hi]`, bounds as text cast back to the key's types, so one plan
  * reads the same rows on both sides by the key's index.
  */
@@ -19,13 +23,13 @@ export interface KeyRange {
 
 /** The statements of one table on one side. */
 export interface RowSql {
-  /** `$1…` lo, then hi (when present): n, s (hash sum), b (bytes). */
+  /** `$1…` lo, then hi (when present): n, s (hash sum). */
   chunk(range: KeyRange): { text: string; values: string[] }
   /** Each row's key texts (pgferry_k0…) and hash (h), in key order. */
   keyHashes(range: KeyRange): { text: string; values: string[] }
   /** Rows by key: `$1…` one text array per key column. Columns by name, plus pgferry_k0… */
   rowsByKey(): string
-  /** Keyless: per bucket (h & 255) n, s, b. */
+  /** Keyless: per bucket (h & 255) n, s. */
   buckets(): string
   /** Keyless: per hash h in buckets `$1::int[]`, its count n. */
   hashCounts(): string
@@ -42,9 +46,9 @@ export function rowSql(
   key: readonly RowKeyColumn[] | null,
 ): RowSql {
   const rowText = `ROW(${columns.map((c) => quoteIdent(c.name)).join(', ')})::text`
+  // OFFSET 0 keeps the subquery from being flattened, which would compute the hash once per use
   const hashed = (where: string): string =>
-    `SELECT hashtextextended(rt, 0) AS h, octet_length(rt) AS len
-       FROM (SELECT ${rowText} AS rt FROM ONLY ${qualified} ${where}) r`
+    `SELECT hashtextextended(${rowText}, 0) AS h FROM ONLY ${qualified} ${where} OFFSET 0`
   const k = key ?? []
   const tuple = `(${k.map((c) => quoteIdent(c.name)).join(', ')})`
   const order = k.map((c) => quoteIdent(c.name)).join(', ')
@@ -69,8 +73,8 @@ export function rowSql(
     chunk(range) {
       const w = where(range)
       return {
-        text: `SELECT count(*)::text AS n, coalesce(sum(h), 0)::text AS s, coalesce(sum(len), 0)::text AS b
-                 FROM (${hashed(w.sql)}) x`,
+        text: `SELECT count(*)::text AS n, coalesce(sum(hashtextextended(${rowText}, 0)), 0)::text AS s
+                 FROM ONLY ${qualified} ${w.sql}`,
         values: w.values,
       }
     },
@@ -90,7 +94,7 @@ export function rowSql(
                WHERE ${tuple} IN (SELECT ${cast} FROM unnest(${unnest}) AS u(${names}))`
     },
     buckets() {
-      return `SELECT (h & 255)::int AS bucket, count(*)::text AS n, sum(h)::text AS s, sum(len)::text AS b
+      return `SELECT (h & 255)::int AS bucket, count(*)::text AS n, sum(h)::text AS s
                 FROM (${hashed('')}) x GROUP BY 1`
     },
     hashCounts() {

@@ -15,6 +15,10 @@ export interface CheckedTable {
   readonly targetTable: string
   readonly columns: readonly string[]
   readonly key: readonly RowKeyColumn[] | null
+  /** Average bytes of a row on the source (table size ÷ rows), for progress. */
+  readonly rowBytes: number
+  /** Rows on the source as its statistics estimate them (`-1`: never analyzed). */
+  readonly estimatedRows: number
   /** Quoted `schema.table` on the source (chunk boundaries are read there). */
   readonly sourceQualified: string
   readonly source: RowSql
@@ -34,7 +38,7 @@ export interface CheckEnv {
    * a sync of this database runs, so a chunk read while writes continue is read again after it.
    */
   readonly settle: ((lsn: string) => Promise<void>) | undefined
-  /** A chunk was hashed: its rows and bytes on the source. */
+  /** A chunk was hashed: its rows and (estimated) bytes on the source. */
   onChunk(rows: number, bytes: number): void
   /** A table's chunk count became known. */
   onChunks(count: number): void

@@ -183,6 +183,8 @@ async function checkTable(
     targetTable: `${db.targetDatabase}.${t.targetSchema}.${t.name}`,
     columns: shape.columns.map((c) => c.name),
     key: shape.key,
+    rowBytes: shape.rowBytes,
+    estimatedRows: shape.estimatedRows,
     sourceQualified,
     source: rowSql(sourceQualified, shape.columns, shape.key),
     target: rowSql(targetQualified, shape.columns, shape.key),

@@ -230,16 +230,17 @@ describe('verify (16 → 16)', () => {
         // the writer wrote while verify read
         expect(writer.steps()).toBeGreaterThan(before)
 
-        // a row the writer never touches, and a row in the chunk it inserts into all the time
+        // a row the writer never touches, and one it never touches in a chunk it writes to all the
+        // time (it updates ident's ids 1-50 and inserts more; id 51 is its first insert)
         await pair.target.query(
           `UPDATE parent SET v = 'behind its back' WHERE id = 42;
-           UPDATE items SET name = 'behind its back' WHERE id = 2001`,
+           UPDATE ident SET v = 'behind its back' WHERE id = 51`,
           [],
           db,
         )
         const dirty = await task.verify({ chunkRows: 200 })
         expect(named(dirty)).toEqual([
-          'public.items changed {"id":"2001"}',
+          'public.ident changed {"id":"51"}',
           'public.parent changed {"id":"42"}',
         ])
       } finally {
