@@ -25,7 +25,7 @@ export interface VerifyOptions {
    * every table the task migrated, partitions included.
    */
   readonly tables?: readonly string[]
-  /** For `sample`: the percentage of chunks checked, 0 < sample ≤ 100. Defaults to 10. */
+  /** For `sample`: the percentage of chunks checked, above 0 and at most 100. Defaults to 10. */
   readonly sample?: number
   /** Rows per chunk. Defaults to 50 000. */
   readonly chunkRows?: number
