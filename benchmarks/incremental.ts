@@ -10,26 +10,29 @@
  * WAL, the same cost for both.
  *
  * Cases (env CASES, comma-separated, default all): bulk_{insert,update,update_key,delete}_{pk,full}
- * (bulk-cases.ts), small_txns (small-txns-case.ts), steady (steady-case.ts). Env ROWS (1 000 000),
- * REPS (2: each side runs each case REPS times, medians quoted), BULK_TIMEOUT_S (600, see
- * bulk-cases.ts), SMALL (100 000), STEADY_SECONDS
- * (60), SCALE (10), PGBENCH (path, else /usr/lib/postgresql/<major or 15>/bin/pgbench).
+ * (bulk-cases.ts), small_txns (small-txns-case.ts), small_txns_backlog
+ * (small-txns-backlog-case.ts), steady (steady-case.ts). Env ROWS (1 000 000), REPS (2: each side
+ * runs each case REPS times, medians quoted), BULK_TIMEOUT_S (600, see bulk-cases.ts), SMALL
+ * (100 000), STEADY_SECONDS (60), SCALE (10), PGBENCH (path, else
+ * /usr/lib/postgresql/<major or 15>/bin/pgbench).
  *
- * One `RESULT name=incremental case=… …` line per case; ratio = pgferry rows/s ÷ native rows/s; load1
- * is the 1-minute load average at the case's end (load1_start at its start) and rss_mb the peak RSS
- * of this process sampled every 100 ms while pgferry was the side being measured.
+ * pgferry runs in a child Node process (lib/ferry-child.ts), the benchmark's clients, pgbench and
+ * polling in this one. One `RESULT name=incremental case=… …` line per case; ratio = pgferry
+ * rows/s ÷ native rows/s; load1 is the 1-minute load average at the case's end (load1_start at its
+ * start); rss_mb is the peak RSS of pgferry's process, sampled every 100 ms while pgferry was the
+ * side being measured, with heap_mb (used/total), external_mb and buffers_mb at that peak.
  */
 import { startPair } from '../test/harness/cluster.js'
-import { startFerry } from './lib/ferry-task.js'
+import { FerryChild } from './lib/ferry-child.js'
 import { machineHeader } from './lib/machine-header.js'
 import { startNativeSubscription } from './lib/native-subscription.js'
 import { pgbenchVersion } from './lib/pgbench.js'
-import { RssSampler } from './lib/rss-sampler.js'
 import { sleep } from './lib/wait-for.js'
 import { load1, type BenchContext } from './incremental/bench-context.js'
 import { createNativeTargetDb, createSourceDb } from './incremental/bench-schema.js'
 import { BULK_KINDS, bulkCaseName, runBulkCases } from './incremental/bulk-cases.js'
-import { runSmallTxns } from './incremental/small-txns-case.js'
+import { runSmallTxns, SMALL } from './incremental/small-txns-case.js'
+import { runSmallTxnsBacklog } from './incremental/small-txns-backlog-case.js'
 import {
   runSteadyBaseline,
   runSteadySide,
@@ -41,6 +44,7 @@ import {
 const ALL_CASES = [
   ...(['pk', 'full'] as const).flatMap((t) => BULK_KINDS.map((k) => bulkCaseName(k, t))),
   'small_txns',
+  'small_txns_backlog',
   'steady',
 ]
 const cases = new Set(
@@ -67,15 +71,13 @@ const pair = await startPair(srcMajor as 16, tgtMajor as 16, {
   max_wal_size: '8GB',
   checkpoint_timeout: '30min',
 })
-const rss = new RssSampler()
-rss.start()
 let code = 0
 try {
   for (const line of await machineHeader({ source: pair.source, target: pair.target }))
     console.log(line)
   console.log(`pgbench: ${await pgbenchVersion(srcMajor)}`)
   console.log(
-    `settings: pair=${srcMajor}:${tgtMajor} rows=${ROWS} reps=${REPS} bulk_timeout_s=${BULK_TIMEOUT_S} steady_seconds=${STEADY_SECONDS} scale=${SCALE} cases=${[...cases].join(',')}`,
+    `settings: pair=${srcMajor}:${tgtMajor} rows=${ROWS} reps=${REPS} bulk_timeout_s=${BULK_TIMEOUT_S} small=${SMALL} steady_seconds=${STEADY_SECONDS} scale=${SCALE} cases=${[...cases].join(',')}`,
   )
 
   await createSourceDb(pair.source, 'ferry', scale)
@@ -87,16 +89,17 @@ try {
   const steadyStart = load1()
   if (steady) baselineTps = await runSteadyBaseline(pair.source, 'ferry')
 
-  const ferry = await startFerry(pair.source, pair.target, 'ferry')
+  // pgferry in its own process, so that rss_mb is pgferry's memory and not this benchmark's.
+  const ferry = await FerryChild.start(pair.source, pair.target, 'ferry')
   let ferryAborted = false
-  ferry.sync.done.catch((error: unknown) => {
-    if (!ferryAborted) console.error('pgferry incremental sync failed:', error)
-  })
+  ferry.onFailure = (error) => {
+    if (!ferryAborted) console.error(`pgferry incremental sync failed: ${error}`)
+  }
   const abortFerry = async (): Promise<void> => {
     if (ferryAborted) return
     ferryAborted = true
     console.log('  stopping pgferry for the rest of the run (a step timed out)')
-    const stopped = ferry.sync.stop().catch(() => undefined)
+    const stopped = ferry.pause().catch(() => undefined)
     // The apply's statement in flight may run for many minutes more; end it.
     await pair.target.query(
       `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'ferry' AND pid <> pg_backend_pid()`,
@@ -109,7 +112,7 @@ try {
     const ctx: BenchContext = {
       source: pair.source,
       target: pair.target,
-      rss,
+      ferry,
       rows: ROWS,
       reps: REPS,
       bulkTimeoutS: BULK_TIMEOUT_S,
@@ -121,26 +124,26 @@ try {
       },
     }
     if (steady) {
-      rss.takePeakMb()
+      ferry.takePeak()
       const ours = await runSteadySide(ctx, ctx.sides.pgferry)
-      const peak = rss.takePeakMb()
+      const peak = ferry.takePeak()
       const theirs = await runSteadySide(ctx, ctx.sides.native)
       console.log(steadyResult(ours, theirs, baselineTps, steadyStart, peak))
     }
     // small_txns before the FULL table, whose pgferry steps are the likeliest to time out.
     await runBulkCases(ctx, 'pk', cases)
     if (cases.has('small_txns')) await runSmallTxns(ctx)
+    if (cases.has('small_txns_backlog')) await runSmallTxnsBacklog(ctx)
     await runBulkCases(ctx, 'full', cases)
     await native.drop()
   } finally {
-    await ferry.sync.stop().catch(() => undefined)
-    await ferry.task.close()
+    await Promise.race([ferry.close(), sleep(120_000)])
+    ferry.kill()
   }
 } catch (error) {
   console.error(error)
   code = 1
 } finally {
-  rss.stop()
   await pair.stop()
 }
 process.exit(code)

@@ -1,7 +1,7 @@
-/** What every case of bench:incremental gets: the pair, the two replicated sides, the RSS sampler. */
+/** What every case of bench:incremental gets: the pair, the two replicated sides, pgferry's process. */
 import os from 'node:os'
 import type { Cluster } from '../../test/harness/cluster.js'
-import type { RssSampler } from '../lib/rss-sampler.js'
+import type { FerryChild } from '../lib/ferry-child.js'
 
 export type Who = 'pgferry' | 'native'
 
@@ -16,7 +16,8 @@ export interface Side {
 export interface BenchContext {
   readonly source: Cluster
   readonly target: Cluster
-  readonly rss: RssSampler
+  /** pgferry, running in its own process: its memory is what `rss_mb` reports. */
+  readonly ferry: FerryChild
   readonly sides: Readonly<Record<Who, Side>>
   readonly rows: number
   readonly reps: number
@@ -42,7 +43,7 @@ export function interleave(reps: number): Who[] {
 
 export const load1 = (): string => (os.loadavg()[0] ?? NaN).toFixed(2)
 
-/** Run `fn` for `side`, counting RSS towards the case's peak only while pgferry is the one working. */
+/** Run `fn` for `side`, counting pgferry's memory towards the case's peak while it is the one working. */
 export function onSide<T>(ctx: BenchContext, side: Side, fn: () => Promise<T>): Promise<T> {
-  return side.who === 'pgferry' ? ctx.rss.during(fn) : fn()
+  return side.who === 'pgferry' ? ctx.ferry.during(fn) : fn()
 }

@@ -14,6 +14,7 @@
  * for the CPU with every later measurement.
  */
 import type pg from 'pg'
+import { higherPeak, NO_PEAK, peakFields, type MemoryPeak } from '../lib/memory-peak.js'
 import { fmt, int, median } from '../lib/stats.js'
 import { waitFor, WaitTimeout } from '../lib/wait-for.js'
 import {
@@ -110,7 +111,7 @@ async function timeStep(
 interface KindRecord {
   seconds: number[]
   timedOut?: { rows: number; seconds: number }
-  rssMb: number
+  memory: MemoryPeak
 }
 
 /** One chain on one side; false when a step timed out (the side's table is then left as it is). */
@@ -128,12 +129,12 @@ async function chain(
     // INSERT always runs (the others need rows); the others only when asked for.
     for (const kind of BULK_KINDS) {
       if (kind !== 'insert' && !kinds.has(kind)) continue
-      ctx.rss.takePeakMb()
+      ctx.ferry.takePeak()
       const r = await onSide(ctx, side, () =>
         timeStep(src, tgt, s[kind], ctx.rows, ctx.bulkTimeoutS),
       )
       const rec = record[kind]
-      if (side.who === 'pgferry') rec.rssMb = Math.max(rec.rssMb, ctx.rss.takePeakMb())
+      if (side.who === 'pgferry') rec.memory = higherPeak(rec.memory, ctx.ferry.takePeak())
       if (r.timedOutRows !== undefined) {
         rec.timedOut = { rows: r.timedOutRows, seconds: r.seconds }
         console.log(
@@ -168,10 +169,9 @@ export async function runBulkCases(
   if (kinds.size === 0) return
   const start = load1()
   const record = (): Record<BulkKind, KindRecord> =>
-    Object.fromEntries(BULK_KINDS.map((k) => [k, { seconds: [], rssMb: 0 }])) as unknown as Record<
-      BulkKind,
-      KindRecord
-    >
+    Object.fromEntries(
+      BULK_KINDS.map((k) => [k, { seconds: [], memory: NO_PEAK }]),
+    ) as unknown as Record<BulkKind, KindRecord>
   const records: Record<Who, Record<BulkKind, KindRecord>> = {
     pgferry: record(),
     native: record(),
@@ -211,7 +211,7 @@ export async function runBulkCases(
     const runs = (who: Who): string =>
       records[who][kind].seconds.map((x) => fmt(x)).join('/') || 'none'
     console.log(
-      `RESULT name=incremental case=${bulkCaseName(kind, table)} rows=${ctx.rows} rows_per_s=${int(ours.rate)} native_rows_per_s=${int(theirs.rate)} ratio=${fmt(ours.rate / theirs.rate)} seconds=${fmt(ours.s)} native_seconds=${fmt(theirs.s)} runs_s=${runs('pgferry')} native_runs_s=${runs('native')}${ours.note}${theirs.note} load1_start=${start} load1=${load1()} rss_mb=${int(records.pgferry[kind].rssMb || NaN)}`,
+      `RESULT name=incremental case=${bulkCaseName(kind, table)} rows=${ctx.rows} rows_per_s=${int(ours.rate)} native_rows_per_s=${int(theirs.rate)} ratio=${fmt(ours.rate / theirs.rate)} seconds=${fmt(ours.s)} native_seconds=${fmt(theirs.s)} runs_s=${runs('pgferry')} native_runs_s=${runs('native')}${ours.note}${theirs.note} load1_start=${start} load1=${load1()} ${peakFields(records.pgferry[kind].memory)}`,
     )
   }
 }

@@ -13,6 +13,7 @@
  */
 import type pg from 'pg'
 import type { Cluster } from '../../test/harness/cluster.js'
+import { peakFields, type MemoryPeak } from '../lib/memory-peak.js'
 import { pgbench } from '../lib/pgbench.js'
 import { fmt, percentile } from '../lib/stats.js'
 import { sleep, waitFor } from '../lib/wait-for.js'
@@ -128,7 +129,7 @@ export function steadyResult(
   theirs: SteadyRun,
   baselineTps: number,
   start: string,
-  rssMb: number,
+  memory: MemoryPeak,
 ): string {
   const fields = (prefix: string, r: SteadyRun): string =>
     [
@@ -141,5 +142,5 @@ export function steadyResult(
       `${prefix}tps=${fmt(r.tps, 1)}`,
       `${prefix}samples=${r.lagS.length}`,
     ].join(' ')
-  return `RESULT name=incremental case=steady seconds=${STEADY_SECONDS} scale=${SCALE} ${fields('', ours)} ${fields('native_', theirs)} baseline_tps=${fmt(baselineTps, 1)} load1_start=${start} load1=${load1()} rss_mb=${Math.round(rssMb)}`
+  return `RESULT name=incremental case=steady seconds=${STEADY_SECONDS} scale=${SCALE} ${fields('', ours)} ${fields('native_', theirs)} baseline_tps=${fmt(baselineTps, 1)} load1_start=${start} load1=${load1()} ${peakFields(memory)}`
 }

@@ -1,0 +1,49 @@
+/**
+ * The peak of a process's resident memory, with `process.memoryUsage()`'s breakdown at that
+ * moment: when pgferry is over its budget, the breakdown says whether the V8 heap (objects,
+ * strings) or memory outside it (Buffers: socket reads, spool, COPY data) holds it.
+ */
+export interface MemoryPeak {
+  /** Resident set size, MB. */
+  readonly rssMb: number
+  /** V8 heap in use, MB. */
+  readonly heapUsedMb: number
+  /** V8 heap reserved, MB. */
+  readonly heapTotalMb: number
+  /** C++ objects bound to JS ones, Buffers included, MB. */
+  readonly externalMb: number
+  /** ArrayBuffers and Buffers (a part of `external`), MB. */
+  readonly arrayBuffersMb: number
+}
+
+export const NO_PEAK: MemoryPeak = {
+  rssMb: 0,
+  heapUsedMb: 0,
+  heapTotalMb: 0,
+  externalMb: 0,
+  arrayBuffersMb: 0,
+}
+
+const MB = 1048576
+
+/** This process's memory now. */
+export function memoryNow(): MemoryPeak {
+  const m = process.memoryUsage()
+  return {
+    rssMb: m.rss / MB,
+    heapUsedMb: m.heapUsed / MB,
+    heapTotalMb: m.heapTotal / MB,
+    externalMb: m.external / MB,
+    arrayBuffersMb: m.arrayBuffers / MB,
+  }
+}
+
+/** The higher of two peaks by RSS, breakdown included. */
+export const higherPeak = (a: MemoryPeak, b: MemoryPeak): MemoryPeak => (b.rssMb > a.rssMb ? b : a)
+
+/** RESULT fields: `rss_mb` and, at that peak, `heap_mb` (used/total) and `external_mb` (of which buffers). */
+export function peakFields(p: MemoryPeak): string {
+  if (p.rssMb === 0) return 'rss_mb=nan'
+  const r = (x: number): number => Math.round(x)
+  return `rss_mb=${r(p.rssMb)} heap_mb=${r(p.heapUsedMb)}/${r(p.heapTotalMb)} external_mb=${r(p.externalMb)} buffers_mb=${r(p.arrayBuffersMb)}`
+}
