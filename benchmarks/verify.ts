@@ -23,7 +23,7 @@ import { createTask, type Task } from '../src/index.js'
 import { startCluster, type Cluster } from '../test/harness/cluster.js'
 import { passPrecheck } from '../test/harness/pass-precheck.js'
 import { machineHeader } from './lib/machine-header.js'
-import { RssSampler } from './lib/rss-sampler.js'
+import { higherPeak, memoryNow, NO_PEAK, peakFields, type MemoryPeak } from './lib/memory-peak.js'
 import { fmt, median } from './lib/stats.js'
 
 const ROWS = Number(process.env.ROWS ?? 1_000_000)
@@ -78,10 +78,7 @@ async function naive(source: Cluster, target: Cluster, db: string): Promise<bool
   const lane = async (): Promise<void> => {
     for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
       const [table, order] = next
-      const [s, d] = await Promise.all([
-        digest(source, table, order),
-        digest(target, table, order),
-      ])
+      const [s, d] = await Promise.all([digest(source, table, order), digest(target, table, order)])
       if (s !== d) equal = false
     }
   }
@@ -94,8 +91,17 @@ async function main(): Promise<void> {
     startCluster({ major: MAJOR, settings: SETTINGS }),
     startCluster({ major: MAJOR, settings: SETTINGS }),
   ])
-  const rss = new RssSampler()
-  rss.start()
+  // pgferry runs in this process: its peak is sampled only while verify runs
+  let peak: MemoryPeak = NO_PEAK
+  const during = async <T>(fn: () => Promise<T>): Promise<T> => {
+    const timer = setInterval(() => (peak = higherPeak(peak, memoryNow())), 100)
+    try {
+      return await fn()
+    } finally {
+      clearInterval(timer)
+      peak = higherPeak(peak, memoryNow())
+    }
+  }
   let task: Task | undefined
   try {
     for (const line of await machineHeader({ source, target })) console.log(line)
@@ -106,7 +112,9 @@ async function main(): Promise<void> {
     await c.query(SEED(ROWS))
     // VACUUM cannot run in the implicit transaction of a multi-statement query
     await c.query('VACUUM ANALYZE')
-    const size = await c.query<{ s: string }>(`SELECT pg_database_size(current_database())::text AS s`)
+    const size = await c.query<{ s: string }>(
+      `SELECT pg_database_size(current_database())::text AS s`,
+    )
     await c.end()
     console.log(`dataset: ROWS=${ROWS} size_mb=${fmt(Number(size.rows[0]?.s) / 2 ** 20, 0)}`)
     task = await createTask({
@@ -126,7 +134,7 @@ async function main(): Promise<void> {
     const theirs: number[] = []
     const runOurs = async (): Promise<void> => {
       const t = performance.now()
-      const r = await rss.during(() => (task as Task).verify({ mode: 'checksum' }))
+      const r = await during(() => (task as Task).verify({ mode: 'checksum' }))
       ours.push((performance.now() - t) / 1000)
       if (!r.equal) throw new Error('verify found a difference on equal data')
       console.log(`pgferry verify ${fmt(ours.at(-1) ?? 0)} s load1=${fmt(os.loadavg()[0] ?? 0)}`)
@@ -151,10 +159,9 @@ async function main(): Promise<void> {
     const v = median(ours)
     const n = median(theirs)
     console.log(
-      `RESULT name=verify rows=${ROWS} verify_s=${fmt(v)} naive_s=${fmt(n)} ratio=${fmt(n / v)} fullload_s=${fmt(fullloadS)} vs_fullload=${fmt(v / fullloadS)} rss_mb=${fmt(rss.takePeakMb(), 0)} load1=${fmt(os.loadavg()[0] ?? 0)} runs_verify=${ours.map((x) => fmt(x)).join(',')} runs_naive=${theirs.map((x) => fmt(x)).join(',')}`,
+      `RESULT name=verify rows=${ROWS} verify_s=${fmt(v)} naive_s=${fmt(n)} ratio=${fmt(n / v)} fullload_s=${fmt(fullloadS)} vs_fullload=${fmt(v / fullloadS)} ${peakFields(peak)} load1=${fmt(os.loadavg()[0] ?? 0)} runs_verify=${ours.map((x) => fmt(x)).join(',')} runs_naive=${theirs.map((x) => fmt(x)).join(',')}`,
     )
   } finally {
-    rss.stop()
     await task?.close()
     await Promise.all([source.stop(), target.stop()])
   }
