@@ -25,6 +25,11 @@ export interface KeyRange {
 export interface RowSql {
   /** `$1…` lo, then hi (when present): n, s (hash sum). */
   chunk(range: KeyRange): { text: string; values: string[] }
+  /**
+   * A single-column key: every range's fingerprint in one pass (one scan, no index walk): `$1` the
+   * ranges' upper bounds as an array of the key's type; per range index `r` (0 … bounds), n and s.
+   */
+  ranges(): string
   /** Each row's key texts (pgferry_k0…) and hash (h), in key order. */
   keyHashes(range: KeyRange): { text: string; values: string[] }
   /** Rows by key: `$1…` one text array per key column. Columns by name, plus pgferry_k0… */
@@ -77,6 +82,18 @@ export function rowSql(
                  FROM ONLY ${qualified} ${w.sql}`,
         values: w.values,
       }
+    },
+    ranges() {
+      const col = quoteIdent(k[0]?.name ?? '')
+      const th = `$1::${k[0]?.type ?? 'text'}[]`
+      // width_bucket counts the bounds <= the key; a range is (lo, hi], so a key equal to a
+      // bound belongs to the range below it
+      const wb = `width_bucket(${col}, ${th})`
+      const range = `${wb} - CASE WHEN ${wb} > 0 AND (${th})[${wb}] = ${col} THEN 1 ELSE 0 END`
+      return `SELECT r, count(*)::text AS n, coalesce(sum(h), 0)::text AS s
+                FROM (SELECT ${range} AS r, hashtextextended(${rowText}, 0) AS h
+                        FROM ONLY ${qualified} OFFSET 0) x
+               GROUP BY r`
     },
     keyHashes(range) {
       const w = where(range)
