@@ -226,9 +226,10 @@ describe('verify (16 → 16)', () => {
         const before = writer.steps()
         // fullrows (no key, REPLICA IDENTITY FULL) is left out while the writer runs: in about one
         // run in four its confirmation reported rows that the target had not yet caught up on
-        // (they were gone once the writer stopped). A direct bracket on the whole table (source,
-        // waitFor, target, source) saw no such lag in 40 tries, so the fault is thought to be in
-        // keyless-table.ts's confirmation, not in the apply; open, see the verify branch's report.
+        // (they were gone once the writer stopped). Cause not found: a direct bracket on the whole
+        // table (source, waitFor, target, source) saw no such lag in 40 tries, which points at
+        // keyless-table.ts's confirmation but does not rule out a rarer lag in the apply; open, see
+        // the verify branch's report.
         // Keyless tables are checked at rest in the first test.
         const tables = [
           'items',
