@@ -17,13 +17,15 @@ const LAYERS = [
   // What a task migrates, resolved once from the catalog and stored (the manifest change of issue
   // 12 adds this folder); every stage folder reads it.
   { name: 'manifest', paths: ['^src/manifest/'] },
-  // The stage folders, in the order they build on each other: verify/ and schema/ need only the
-  // layers below; the full load runs the schema's post-data; the apply reads the load's manifest
-  // and sync points; complete drains the apply; the precheck, on top, checks what each of them
-  // will need (the publication coverage of the load, the cutover fence, the apply's origins).
-  { name: 'verify-schema', paths: ['^src/verify/', '^src/schema/'] },
+  // The stage folders, in the order they build on each other: schema/ needs only the layers
+  // below; the full load runs the schema's post-data; the apply reads the load's sync points;
+  // verify reads which tables the load finished; complete drains the apply and runs verify; the
+  // precheck, on top, checks what each of them will need (the publication coverage of the load,
+  // the cutover fence, the apply's origins).
+  { name: 'schema', paths: ['^src/schema/'] },
   { name: 'fullload', paths: ['^src/fullload/'] },
   { name: 'apply', paths: ['^src/apply/'] },
+  { name: 'verify', paths: ['^src/verify/'] },
   { name: 'complete', paths: ['^src/complete/'] },
   { name: 'precheck', paths: ['^src/precheck/'] },
   { name: 'stage', paths: ['^src/stage/'] },

@@ -82,6 +82,8 @@ export const ERROR_CODES = {
   PGFERRY_COMPLETE_LAG: code('internal', true),
   PGFERRY_COMPLETE_RELATION_DROPPED: code('source'),
   PGFERRY_VERIFY_MISMATCH: code('internal'),
+  PGFERRY_VERIFY_NOTHING_LOADED: code('internal'),
+  PGFERRY_VERIFY_TABLE_UNKNOWN: code('internal'),
   PGFERRY_INTERNAL: code('internal'),
 } as const satisfies Record<string, ErrorCodeInfo>
 

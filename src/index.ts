@@ -20,6 +20,7 @@ export {
   fullLoad,
   startIncremental,
   complete,
+  verify,
 } from './task/stage-functions.js'
 export { Task } from './task/task.js'
 export type { RunResult } from './task/task.js'
@@ -95,9 +96,17 @@ export type { FullLoadResult } from './fullload/full-load-result.js'
 export type { IncrementalSync } from './apply/incremental-sync.js'
 export type { IncrementalOptions } from './apply/apply-options.js'
 export type { LagSample } from './apply/database-apply.js'
-export type { CountMismatch } from './verify/row-counts.js'
 export type { FullLoadOptions } from './fullload/full-load-stage.js'
 export type { CompleteOptions, CompleteResult } from './complete/complete-result.js'
+export type { CompleteVerifyMode } from './verify/cutover-check.js'
+export type {
+  VerifyMode,
+  VerifyOptions,
+  VerifyRow,
+  VerifyDifference,
+  TableVerifyReport,
+  VerifyReport,
+} from './verify/verify-report.js'
 
 // precheck
 export {

@@ -32,6 +32,7 @@ Commands:
   status     show one task
   resume     continue a task (after an interruption, a failure, or a paused sync)
   complete   cut a full+incremental task over: drain, sequences, verify, drop the slot
+  verify     compare the target with the source: every row by checksum, a sample, or counts
   delete     delete a task and what it left on the servers (slot, publication, progress)
 
 Run 'pgferry <command> --help' for a command's flags.
@@ -120,8 +121,28 @@ ${EXITS}`
 const COMPLETE = `Usage: pgferry complete ID --source URL --target URL [--json]
 
 Cuts a full+incremental task over. Stop writes to the source first: complete drains the changes
-up to the source's current WAL position, sets sequences, verifies row counts, and drops the slot,
+up to the source's current WAL position, sets sequences, verifies every row by checksum (a
+difference fails it, naming the keys, before anything is dropped), and drops the slot,
 publication and replication origin.
+
+${CONNECTIONS}
+
+${EXITS}`
+
+const VERIFY = `Usage: pgferry verify ID --source URL --target URL [--mode MODE] [--sample PCT]
+       [--tables T,…] [--json]
+
+Compares the target with the source, table by table, over what the task migrated. Each server
+hashes its own rows in chunks of key ranges; only the rows of chunks that differ are fetched.
+Writes nothing; runs at any time after the full load. Exits 0 when equal, 1 on a difference
+(each printed with its table and key).
+
+Flags:
+  --mode MODE               checksum (default): every row; sample: a share of each table's
+                            chunks; count: row counts only
+  --sample PCT              sample: the percentage of chunks checked (default 10)
+  --tables T,…              only these tables, as schema.table or database.schema.table
+  --json                    the report as one JSON line
 
 ${CONNECTIONS}
 
@@ -151,6 +172,8 @@ export function helpText(command: CommandName | undefined): string {
       return RESUME
     case 'complete':
       return COMPLETE
+    case 'verify':
+      return VERIFY
     case 'delete':
       return DELETE
   }

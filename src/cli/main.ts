@@ -14,6 +14,7 @@ import { precheckCommand } from './commands/precheck-command.js'
 import { resumeCommand } from './commands/resume-command.js'
 import { runCommand } from './commands/run-command.js'
 import { statusCommand } from './commands/status-command.js'
+import { verifyCommand } from './commands/verify-command.js'
 import { EXIT } from './exit-codes.js'
 import { formatError } from './format-error.js'
 import { helpText } from './help-text.js'
@@ -28,6 +29,7 @@ const COMMAND_FUNCTIONS: Readonly<Record<CommandName, Command>> = {
   status: statusCommand,
   resume: resumeCommand,
   complete: completeCommand,
+  verify: verifyCommand,
   delete: deleteCommand,
 }
 

@@ -13,6 +13,7 @@ export const COMMANDS = [
   'status',
   'resume',
   'complete',
+  'verify',
   'delete',
 ] as const
 /** A command name. */
@@ -39,6 +40,9 @@ const FLAGS = {
   publication: { type: 'string' },
   skip: { type: 'string', multiple: true },
   'complete-after-sync': { type: 'boolean' },
+  mode: { type: 'string' },
+  sample: { type: 'string' },
+  tables: { type: 'string', multiple: true },
 } as const satisfies Record<string, FlagSpec>
 
 /** A flag name. */
@@ -62,6 +66,7 @@ const COMMAND_FLAGS: Readonly<Record<CommandName, readonly FlagName[]>> = {
   status: ['target', 'source', 'json'],
   resume: ['source', 'target', 'skip', 'complete-after-sync', 'json'],
   complete: ['source', 'target', 'json'],
+  verify: ['source', 'target', 'mode', 'sample', 'tables', 'json'],
   delete: ['source', 'target'],
 }
 /** How many positionals (the task id) each command takes. */
@@ -72,6 +77,7 @@ const POSITIONALS: Readonly<Record<CommandName, 0 | 1>> = {
   status: 1,
   resume: 1,
   complete: 1,
+  verify: 1,
   delete: 1,
 }
 

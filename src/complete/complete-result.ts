@@ -1,3 +1,5 @@
+import type { CompleteVerifyMode } from '../verify/cutover-check.js'
+
 /**
  * Options for `complete`.
  * @public
@@ -12,6 +14,13 @@ export interface CompleteOptions {
    * (the task stays resumable). Defaults to 600 000 ms.
    */
   readonly timeoutMs?: number
+  /**
+   * What to compare after the drain, before anything is dropped: `'checksum'` every row (see
+   * `verify`), `'count'` row counts only, `'none'` nothing. A difference fails `complete` with
+   * `PGFERRY_VERIFY_MISMATCH` naming the tables and keys; the slot stays, so the task can be fixed
+   * and completed again. Defaults to `'checksum'`.
+   */
+  readonly verify?: CompleteVerifyMode
 }
 
 /**
@@ -28,7 +37,10 @@ export interface CompleteResult {
    * dropped).
    */
   readonly publicationsDropped: number
-  /** Tables whose row counts were compared source against target (all equal, or it throws). */
+  /**
+   * Tables compared source against target by the `verify` option's mode (all equal, or it throws);
+   * 0 with `verify: 'none'`.
+   */
   readonly tablesVerified: number
   /** Large objects copied again at cutover. */
   readonly largeObjects: number

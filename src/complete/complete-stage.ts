@@ -8,8 +8,9 @@
  * 2. stop the streams;
  * 3. set sequences from the source and copy large objects again (what logical replication does
  *    not carry; fullload/sequences.ts and large-objects.ts);
- * 4. verify row counts per table, source against target — a mismatch fails the stage with
- *    `PGFERRY_VERIFY_MISMATCH` *before* anything is dropped, so the task can still resume — then
+ * 4. verify every row (verify/, `checksum` by default; `count` or `none` by the `verify` option),
+ *    source against target — a difference fails the stage with `PGFERRY_VERIFY_MISMATCH`, naming
+ *    tables and keys, *before* anything is dropped, so the task can still resume — then
  *    put every materialized view in the source's state (refresh-matviews.ts: REFRESH is not in
  *    the stream);
  * 5. drop the slot and publication on the source and the origin on the target.
@@ -34,7 +35,13 @@ import { slotExists } from '../fullload/snapshot.js'
 import { resolveApplyOptions } from '../apply/apply-options.js'
 import { activeRun, IncrementalRun } from '../apply/incremental-run.js'
 import { dropReplicationObjects } from '../apply/drop-replication-objects.js'
-import { compareRowCounts, type CountMismatch } from '../verify/row-counts.js'
+import {
+  checkCompleteVerifyMode,
+  checkMigratedTables,
+  type CompleteVerifyMode,
+  verifyMismatchError,
+} from '../verify/cutover-check.js'
+import type { TableVerifyReport } from '../verify/verify-report.js'
 import { formatLsn } from '../wal/lsn.js'
 import { writeCutoverFence } from './cutover-fence.js'
 import { withoutDroppedRelations } from './dropped-relations.js'
@@ -110,33 +117,22 @@ async function fenceAndDrain(
   }
 }
 
-/** Steps 3–4 for every pending database; fails before anything is dropped on a count mismatch. */
+/** Steps 3–4 for every pending database; fails before anything is dropped on a difference. */
 async function alignAll(
   ctx: StageContext,
   pending: readonly LoadedDatabase[],
 ): Promise<{ sequences: number; largeObjects: number; tables: number }> {
   const totals = { sequences: 0, largeObjects: 0, tables: 0 }
-  const mismatches: CountMismatch[] = []
+  const mismatches: TableVerifyReport[] = []
   for (const d of pending) {
     ctx.signal.throwIfAborted()
     const r = await alignDatabase(ctx, d)
     totals.sequences += r.sequences
     totals.largeObjects += r.largeObjects
     totals.tables += r.tables
-    for (const m of r.mismatches)
-      mismatches.push({ ...m, table: `${d.sourceDatabase}: ${m.table}` })
+    mismatches.push(...r.mismatches)
   }
-  if (mismatches.length > 0) {
-    throw new PgferryError(
-      'PGFERRY_VERIFY_MISMATCH',
-      `row counts differ after the drain: ${mismatches
-        .map((m) => `${m.table} source ${m.sourceRows} target ${m.targetRows}`)
-        .join('; ')}`,
-      {
-        fix: 'make sure nothing writes to the source or the target during complete; the slot is kept, so call startIncremental or complete again once found',
-      },
-    )
-  }
+  if (mismatches.length > 0) throw verifyMismatchError(mismatches)
   return totals
 }
 
@@ -197,7 +193,7 @@ async function realignLargeObjects(
   }
 }
 
-/** Sequences, large objects and the row-count check of one database, as its manifest names them. */
+/** Sequences, large objects and the consistency check of one database, as its manifest names them. */
 async function alignDatabase(
   ctx: StageContext,
   d: LoadedDatabase,
@@ -205,7 +201,7 @@ async function alignDatabase(
   sequences: number
   largeObjects: number
   tables: number
-  mismatches: CountMismatch[]
+  mismatches: TableVerifyReport[]
 }> {
   const manifest = await databaseManifest(ctx, d.sourceDatabase)
   const src = await ctx.connect('source', { database: d.sourceDatabase })
@@ -228,7 +224,13 @@ async function alignDatabase(
       manifest.database.schemas === undefined ? await realignLargeObjects(ctx, src, tgt) : 0
     // unlogged tables are copied by the full load but never in the WAL: not comparable here
     const tables = migrated.filter((r) => r.kind === 'r' && r.persistence === 'p')
-    const mismatches = await compareRowCounts(src, tgt, tables)
+    const mismatches = await checkMigratedTables(
+      ctx,
+      d,
+      tables,
+      // checked by checkOptions before the stage ran
+      (ctx.options.verify as CompleteVerifyMode | undefined) ?? 'checksum',
+    )
     // matviews read the tables: only once they are equal
     if (mismatches.length === 0)
       await refreshMatviews(
@@ -236,7 +238,8 @@ async function alignDatabase(
         tgt,
         migrated.filter((r) => r.kind === 'm'),
       )
-    return { sequences, largeObjects, tables: tables.length, mismatches }
+    const verified = ctx.options.verify === 'none' ? 0 : tables.length
+    return { sequences, largeObjects, tables: verified, mismatches }
   } finally {
     await Promise.all([src.end().catch(() => undefined), tgt.end().catch(() => undefined)])
   }
@@ -256,4 +259,5 @@ export const completeStage: Stage<CompleteResult, CompleteOptions> = {
   kind: 'cutover',
   state: 'completing',
   run,
+  checkOptions: (options) => checkCompleteVerifyMode(options.verify),
 }

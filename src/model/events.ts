@@ -261,6 +261,49 @@ export interface ApplyBatchEvent {
 }
 
 /**
+ * Payload of `verify:progress`: how far a `verify` (or `complete`'s check) has got.
+ * @public
+ */
+export interface VerifyProgressEvent {
+  /** The task that emitted the event. */
+  readonly taskId: string
+  /** Tables to check. */
+  readonly tables: number
+  /** Tables checked. */
+  readonly tablesDone: number
+  /** Chunks known so far (a table's count is known once its turn begins). */
+  readonly chunks: number
+  /** Chunks hashed on both sides. */
+  readonly chunksDone: number
+  /** Bytes of source table data hashed so far (rows × the table's average row size). */
+  readonly bytesHashed: number
+  /** Milliseconds since the check began. */
+  readonly elapsedMs: number
+  /** Estimated milliseconds left, from the chunks done; `null` until one is done. */
+  readonly etaMs: number | null
+}
+/**
+ * Payload of `verify:difference`: a row that differs, once its table is checked (and confirmed, while
+ * a sync runs).
+ * @public
+ */
+export interface VerifyDifferenceEvent {
+  /** The task that emitted the event. */
+  readonly taskId: string
+  /** Source database. */
+  readonly database: string
+  /** `schema.table` on the source. */
+  readonly table: string
+  /** `changed`, `missing` (on the source only) or `extra` (on the target only). */
+  readonly kind: 'changed' | 'missing' | 'extra'
+  /** The key's columns (the whole row for a table without a key). */
+  readonly key: Readonly<Record<string, string | null>>
+  /** The source's row, `null` when it has none. */
+  readonly source: Readonly<Record<string, string | null>> | null
+  /** The target's row, `null` when it has none. */
+  readonly target: Readonly<Record<string, string | null>> | null
+}
+/**
  * Every event a task emits, by name.
  * @public
  */
@@ -291,6 +334,10 @@ export interface PgferryEvents {
   'wal:retained': WalRetainedEvent
   /** The incremental sync, after each target transaction commits and is confirmed. */
   'apply:batch': ApplyBatchEvent
+  /** `verify` and `complete`'s check, as chunks are hashed. */
+  'verify:progress': VerifyProgressEvent
+  /** `verify` and `complete`'s check, for each row that differs. */
+  'verify:difference': VerifyDifferenceEvent
   /** Any stage, through `ctx.warn`: something to know that does not stop the stage. */
   warning: WarningEvent
   /** The runner when a stage fails, and a running sync when it fails in the background. */

@@ -10,6 +10,7 @@ import type { FullLoadOptions } from '../fullload/full-load-stage.js'
 import type { CompleteOptions, CompleteResult } from '../complete/complete-result.js'
 import type { StageCallOptions } from '../model/stage.js'
 import type { Task } from './task.js'
+import type { VerifyOptions, VerifyReport } from '../verify/verify-report.js'
 
 /**
  * Check source and target without writing anything. Never throws for a failing check.
@@ -52,4 +53,12 @@ export function startIncremental(
  */
 export function complete(task: Task, options?: CompleteOptions): Promise<CompleteResult> {
   return task.complete(options)
+}
+
+/**
+ * Compare the target with the source: row counts, every row by chunked checksums, or a sample.
+ * @public
+ */
+export function verify(task: Task, options?: VerifyOptions): Promise<VerifyReport> {
+  return task.verify(options)
 }

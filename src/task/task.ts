@@ -21,6 +21,8 @@ import type { CompleteOptions, CompleteResult } from '../complete/complete-resul
 import { taskPipeline } from './builtin-stages.js'
 import type { ResolvedTaskConfig } from '../model/resolved-config.js'
 import type { TaskState } from '../model/task-state.js'
+import type { VerifyOptions, VerifyReport } from '../verify/verify-report.js'
+import { verifyTask } from './verify-task.js'
 
 /**
  * What `task.run()` returns.
@@ -119,6 +121,22 @@ export class Task extends EventEmitter<PgferryListeners> {
   async complete(options: CompleteOptions = {}): Promise<CompleteResult> {
     const results = await this.#runner.cutover(options)
     return results.complete as CompleteResult
+  }
+
+  /**
+   * Compare the target with the source, table by table (`count`, `checksum` or `sample`; see
+   * {@link VerifyOptions}). Writes nothing and moves no state, so it runs at any time after the
+   * full load, beside a running sync too. Resolves with the report; a difference is data, not an
+   * error.
+   */
+  verify(options: VerifyOptions = {}): Promise<VerifyReport> {
+    if (this.#closed)
+      return Promise.reject(
+        new PgferryError('PGFERRY_TASK_CLOSED', `task ${this.id} is closed`, {
+          fix: 'reopen it with openTask(id)',
+        }),
+      )
+    return verifyTask(this.config, this.#store, this.#events.emit, this.#closing.signal, options)
   }
 
   /**

@@ -25,6 +25,11 @@ export async function typeFidelity(pair: ClusterPair): Promise<void> {
   try {
     const afterLoad = await typeTexts(pair.source, db, major)
     expect(await typeTexts(pair.target, db, major)).toEqual(afterLoad)
+    // verify's canonical row text hashes every type the same on both majors
+    const verified = await task.verify({ chunkRows: 3 })
+    expect(verified.tables.flatMap((t) => t.differences)).toEqual([])
+    expect(verified.equal).toBe(true)
+    expect(verified.tables.length).toBeGreaterThanOrEqual(TYPE_TABLES.length)
 
     const sync = await task.startIncremental()
     const n = typeFidelityRowCount(major)

@@ -348,4 +348,38 @@ describe('pgferry CLI (12 → 17)', () => {
       await task.close()
     }
   }, 180_000)
+
+  it('verify: exit 0 when equal; exit 1 on a row changed on the target, printed with its key; --json and --mode count', async () => {
+    const db = await pair.source.createDatabase('cli_verify')
+    await pair.source.query(INCREMENTAL_SCHEMA, [], db)
+    const task = await loadedTask(pair, db)
+    await task.close()
+    const args = ['verify', task.id, '--source', pair.source.url(db), '--target', pair.target.url()]
+    const equal = await cli(args)
+    expect(equal.code, equal.stdout + equal.stderr).toBe(0)
+    expect(equal.stdout).toMatch(/verify checksum: 9 tables equal/)
+    expect(equal.stdout).toMatch(/fullrows .*no key: compared as a multiset/)
+
+    await pair.target.query(`UPDATE items SET name = 'changed' WHERE id = 5`, [], db)
+    const differs = await cli(args)
+    expect(differs.code, differs.stdout + differs.stderr).toBe(1)
+    expect(differs.stdout).toMatch(/DIFFERENT .*public\.items/)
+    expect(differs.stdout).toMatch(
+      /changed id=5\n\s+source: .*"name":"item 5".*\n\s+target: .*"name":"changed"/,
+    )
+    const json = await cli([...args, '--json', '--tables', 'public.items,public.keyed'])
+    expect(json.code).toBe(1)
+    const report = JSON.parse(json.stdout) as {
+      equal: boolean
+      tables: { table: string; differences: { key: Record<string, string> }[] }[]
+    }
+    expect(report.tables.map((t) => t.table)).toEqual(['public.items', 'public.keyed'])
+    expect(report.tables[0]?.differences.map((d) => d.key)).toEqual([{ id: '5' }])
+    // the same row count on both sides: count mode sees no difference
+    const counted = await cli([...args, '--mode', 'count'])
+    expect(counted.code, counted.stdout).toBe(0)
+    const badMode = await cli([...args, '--mode', 'bogus'])
+    expect(badMode.code).toBe(2)
+    expect(badMode.stderr).toMatch(/--mode/)
+  })
 })

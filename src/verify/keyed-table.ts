@@ -1,0 +1,382 @@
+/**
+ * A table with a key: cut into key ranges of `chunkRows` rows (boundaries read on the source, one
+ * index-only pass), each range hashed on both servers at once. Only a range whose fingerprints
+ * differ is narrowed: both sides return each row's key and hash, and only the rows whose hashes
+ * differ are fetched.
+ *
+ * While a sync runs, a range that differs is read again once the target has applied past the
+ * source position read with it; it counts only if it still differs and its source side did not
+ * change in between (else it is read again, a bounded number of times). The rows found are
+ * confirmed the same way, so a steady writer gives no false alarm and a row changed on the target
+ * behind the sync's back is still found.
+ */
+import type { Lane } from './verify-lanes.js'
+import type { KeyRange } from './row-sql.js'
+import { boundariesSql } from './row-sql.js'
+import { quoteIdent } from '../pg/quote.js'
+import { formatLsn, parseLsn } from '../wal/lsn.js'
+import {
+  CURRENT_LSN_SQL,
+  noFindings,
+  rowOf,
+  sameRow,
+  type CheckEnv,
+  type CheckedTable,
+  type TableFindings,
+} from './table-check.js'
+import type { VerifyDifference, VerifyRow } from './verify-report.js'
+
+/** How often a range that keeps changing on the source is read again before it is reported. */
+const MAX_REREADS = 5
+
+interface Fingerprint {
+  readonly n: string
+  readonly s: string
+}
+
+/** A range and its last fingerprints. */
+interface RangeRead {
+  readonly range: KeyRange
+  s: Fingerprint
+  d: Fingerprint
+  lsn: string
+}
+
+/** Check a keyed table. */
+export async function checkKeyedTable(t: CheckedTable, env: CheckEnv): Promise<TableFindings> {
+  const bounds = await env.lanes.with((lane) => chunkBounds(t, env, lane))
+  const ranges: KeyRange[] = []
+  let lo: readonly string[] | null = null
+  for (const b of bounds) {
+    ranges.push({ lo, hi: b })
+    lo = b
+  }
+  ranges.push({ lo, hi: null })
+  const chosen = env.share >= 1 ? ranges : sampleRanges(ranges, env.share)
+  const found = noFindings()
+  found.chunks = ranges.length
+  found.chunksChecked = chosen.length
+  env.onChunks(chosen.length)
+  const reads =
+    chosen === ranges && t.key?.length === 1 && bounds.length > 0
+      ? await env.lanes.with((lane) => readAllRanges(t, env, lane, ranges, bounds))
+      : await Promise.all(
+          chosen.map((range) =>
+            env.lanes.with(async (lane): Promise<RangeRead> => {
+              env.signal.throwIfAborted()
+              const [s, d, lsn] = await fingerprints(t, env, lane, range)
+              env.onChunk(Number(s.n), Number(s.n) * t.rowBytes)
+              return { range, s, d, lsn }
+            }),
+          ),
+        )
+  const differing = await settleRanges(t, env, reads, found)
+  for (const r of reads) {
+    found.sourceRows += Number(r.s.n)
+    found.targetRows += Number(r.d.n)
+  }
+  for (const diff of await narrowRanges(t, env, differing)) {
+    found.differenceCount++
+    if (found.differences.length < env.maxDifferences) found.differences.push(diff)
+  }
+  return found
+}
+
+/**
+ * Every range's fingerprints of a single-column key in one pass per side: one sequential scan
+ * grouped by range beats a range scan per chunk by the key's index (measured on 1M rows, a
+ * pgbench_accounts-like table: … see benchmarks/verify.ts).
+ */
+async function readAllRanges(
+  t: CheckedTable,
+  env: CheckEnv,
+  lane: Lane,
+  ranges: readonly KeyRange[],
+  bounds: readonly string[][],
+): Promise<RangeRead[]> {
+  env.signal.throwIfAborted()
+  const th = [bounds.map((b) => b[0] ?? '')]
+  const [sr, dr] = await Promise.all([
+    lane.source.query<{ r: number } & Fingerprint>(t.source.ranges(), th),
+    lane.target.query<{ r: number } & Fingerprint>(t.target.ranges(), th),
+  ])
+  const lsn =
+    env.settle === undefined
+      ? ''
+      : ((await lane.source.query<{ lsn: string }>(CURRENT_LSN_SQL)).rows[0]?.lsn ?? '')
+  const empty: Fingerprint = { n: '0', s: '0' }
+  const byRange = (rows: ({ r: number } & Fingerprint)[]): Map<number, Fingerprint> =>
+    new Map(rows.map((x) => [x.r, { n: x.n, s: x.s }]))
+  const src = byRange(sr.rows)
+  const tgt = byRange(dr.rows)
+  return ranges.map((range, i) => {
+    const s = src.get(i) ?? empty
+    env.onChunk(Number(s.n), Number(s.n) * t.rowBytes)
+    return { range, s, d: tgt.get(i) ?? empty, lsn }
+  })
+}
+
+/**
+ * The ranges that differ. While a sync runs, those that differ are read again, all together, once
+ * the target has applied past the latest source position read with them (one wait for the table,
+ * no lane held meanwhile); a range whose source side did not change in between and still differs
+ * is kept, one whose source changed is read again, up to MAX_REREADS times.
+ */
+async function settleRanges(
+  t: CheckedTable,
+  env: CheckEnv,
+  reads: readonly RangeRead[],
+  found: TableFindings,
+): Promise<RangeRead[]> {
+  let pending = reads.filter((r) => !same(r.s, r.d))
+  const settle = env.settle
+  if (settle === undefined || pending.length === 0) return pending
+  found.chunksRechecked = pending.length
+  const kept: RangeRead[] = []
+  for (let i = 0; i < MAX_REREADS && pending.length > 0; i++) {
+    await settle(latest(pending.map((p) => p.lsn)))
+    const again = await Promise.all(
+      pending.map((p) => env.lanes.with((lane) => fingerprints(t, env, lane, p.range))),
+    )
+    const next: RangeRead[] = []
+    for (const [j, p] of pending.entries()) {
+      const [s2, d2, lsn2] = again[j] as [Fingerprint, Fingerprint, string]
+      const unchanged = same(p.s, s2)
+      p.s = s2
+      p.d = d2
+      p.lsn = lsn2
+      if (same(s2, d2)) continue
+      if (unchanged) kept.push(p)
+      else next.push(p)
+    }
+    pending = next
+  }
+  return [...kept, ...pending]
+}
+
+/** The highest of LSNs `X/Y`. */
+function latest(lsns: readonly string[]): string {
+  let best = 0n
+  for (const l of lsns) {
+    const v = parseLsn(l)
+    if (v > best) best = v
+  }
+  return formatLsn(best)
+}
+
+const INTEGER_TYPES = new Set(['smallint', 'integer', 'bigint'])
+
+/**
+ * The upper bounds of all chunks but the last. A single integer key is cut arithmetically between
+ * its min and max (two index probes) into as many ranges as the statistics' row count asks for:
+ * the exact cut, every `chunkRows`-th key, costs a pass over the key's index, about as long as
+ * hashing a narrow table (0.5 s per 1M rows). Gaps in the key only make some chunks smaller.
+ */
+async function chunkBounds(t: CheckedTable, env: CheckEnv, lane: Lane): Promise<string[][]> {
+  const key = t.key ?? []
+  const only = key.length === 1 ? key[0] : undefined
+  if (only !== undefined && INTEGER_TYPES.has(only.type) && t.estimatedRows > 0) {
+    const col = quoteIdent(only.name)
+    const r = await lane.source.query<{ lo: string | null; hi: string | null }>(
+      `SELECT min(${col})::text AS lo, max(${col})::text AS hi FROM ONLY ${t.sourceQualified}`,
+    )
+    const lo = r.rows[0]?.lo
+    const hi = r.rows[0]?.hi
+    if (lo === null || lo === undefined || hi === null || hi === undefined) return []
+    const chunks = BigInt(Math.max(1, Math.ceil(t.estimatedRows / env.chunkRows)))
+    const span = BigInt(hi) - BigInt(lo) + 1n
+    const out: string[][] = []
+    for (let i = 1n; i < chunks; i++) {
+      const b = BigInt(lo) - 1n + (span * i) / chunks
+      if (out.length === 0 || String(b) !== out[out.length - 1]?.[0]) out.push([String(b)])
+    }
+    return out
+  }
+  const r = await lane.source.query<Record<string, string>>(boundariesSql(t.sourceQualified, key), [
+    env.chunkRows,
+  ])
+  return r.rows.map((row) => key.map((_, i) => row[`pgferry_k${i}`] ?? ''))
+}
+
+/** A random share of the ranges, at least one. */
+function sampleRanges(ranges: readonly KeyRange[], share: number): KeyRange[] {
+  const picked = ranges.filter(() => Math.random() < share)
+  if (picked.length === 0 && ranges.length > 0)
+    picked.push(ranges[Math.floor(Math.random() * ranges.length)] as KeyRange)
+  return picked
+}
+
+function same(a: Fingerprint, b: Fingerprint): boolean {
+  return a.n === b.n && a.s === b.s
+}
+
+async function fingerprints(
+  t: CheckedTable,
+  env: CheckEnv,
+  lane: Lane,
+  range: KeyRange,
+): Promise<[Fingerprint, Fingerprint, string]> {
+  const s = t.source.chunk(range)
+  const d = t.target.chunk(range)
+  const [sr, dr] = await Promise.all([
+    lane.source.query<Fingerprint>(s.text, s.values),
+    lane.target.query<Fingerprint>(d.text, d.values),
+  ])
+  const lsn =
+    env.settle === undefined
+      ? ''
+      : ((await lane.source.query<{ lsn: string }>(CURRENT_LSN_SQL)).rows[0]?.lsn ?? '')
+  return [sr.rows[0] as Fingerprint, dr.rows[0] as Fingerprint, lsn]
+}
+
+/** A range's rows whose hashes differ, as first fetched. */
+interface Candidates {
+  readonly range: KeyRange
+  keys: string[][]
+  source: Map<string, VerifyRow>
+  target: Map<string, VerifyRow>
+}
+
+/**
+ * The rows of the differing ranges whose hashes differ, fetched from both sides. While a sync
+ * runs they are confirmed: after one wait until the target has caught up with the source as of
+ * now, a row must still differ and its source side must be what it was.
+ */
+async function narrowRanges(
+  t: CheckedTable,
+  env: CheckEnv,
+  ranges: readonly RangeRead[],
+): Promise<VerifyDifference[]> {
+  if (ranges.length === 0) return []
+  const found = (
+    await Promise.all(ranges.map((r) => env.lanes.with((lane) => candidates(t, lane, r.range))))
+  ).filter((c) => c.keys.length > 0)
+  const settle = env.settle
+  if (settle !== undefined && found.length > 0) {
+    // twice: a row changed and changed back within one bracket (an ABA) cannot fool both
+    for (let round = 0; round < CONFIRMATIONS; round++) {
+      await Promise.all(
+        found.map((c) =>
+          env.lanes.with(async (lane) => {
+            const r = await confirmRows(t, lane, c.keys, settle)
+            c.keys = r.keys
+            c.source = r.source
+            c.target = r.target
+          }),
+        ),
+      )
+    }
+  }
+  return found.flatMap((c) =>
+    c.keys.map((k): VerifyDifference => {
+      const id = JSON.stringify(k)
+      const source = c.source.get(id) ?? null
+      const target = c.target.get(id) ?? null
+      const key: Record<string, string> = {}
+      for (const [i, col] of (t.key ?? []).entries()) key[col.name] = k[i] ?? ''
+      return {
+        database: t.database,
+        table: t.table,
+        kind: source === null ? 'extra' : target === null ? 'missing' : 'changed',
+        key,
+        source,
+        target,
+      }
+    }),
+  )
+}
+
+/** The keys of `range` whose row hashes differ, and their rows on both sides. */
+async function candidates(t: CheckedTable, lane: Lane, range: KeyRange): Promise<Candidates> {
+  const s = t.source.keyHashes(range)
+  const d = t.target.keyHashes(range)
+  const [sr, dr] = await Promise.all([
+    lane.source.query<Record<string, string>>(s.text, s.values),
+    lane.target.query<Record<string, string>>(d.text, d.values),
+  ])
+  const width = t.key?.length ?? 0
+  const keyOf = (row: Record<string, string>): string[] =>
+    Array.from({ length: width }, (_, i) => row[`pgferry_k${i}`] ?? '')
+  const hashes = new Map<
+    string,
+    { key: string[]; s?: string | undefined; d?: string | undefined }
+  >()
+  for (const row of sr.rows) hashes.set(JSON.stringify(keyOf(row)), { key: keyOf(row), s: row.h })
+  for (const row of dr.rows) {
+    const id = JSON.stringify(keyOf(row))
+    const e = hashes.get(id)
+    if (e === undefined) hashes.set(id, { key: keyOf(row), d: row.h })
+    else e.d = row.h
+  }
+  const keys = [...hashes.values()].filter((e) => e.s !== e.d).map((e) => e.key)
+  if (keys.length === 0) return { range, keys, source: new Map(), target: new Map() }
+  const [source, target] = await fetchRows(t, lane, keys)
+  return { range, keys, source, target }
+}
+
+/** Confirmations of a row found while a sync runs. */
+const CONFIRMATIONS = 2
+
+/**
+ * Keep the keys whose rows still differ, bracketed: the source's rows (A) and its position, a wait
+ * until the target has applied past it, the target's rows, the source's rows again (B). A key
+ * counts when A equals B (no change on the source across the bracket) and the target differs: the
+ * target then holds every commit A saw and none that changed the row after.
+ */
+async function confirmRows(
+  t: CheckedTable,
+  lane: Lane,
+  keys: readonly string[][],
+  settle: (lsn: string) => Promise<void>,
+): Promise<{ keys: string[][]; source: Map<string, VerifyRow>; target: Map<string, VerifyRow> }> {
+  const width = t.key?.length ?? 0
+  const arrays = Array.from({ length: width }, (_, i) => keys.map((k) => k[i] ?? ''))
+  const before = await rowsByKey(t, lane.source, t.source.rowsByKey(), arrays)
+  const lsn = (await lane.source.query<{ lsn: string }>(CURRENT_LSN_SQL)).rows[0]?.lsn ?? '0/0'
+  await settle(lsn)
+  const target = await rowsByKey(t, lane.target, t.target.rowsByKey(), arrays)
+  const after = await rowsByKey(t, lane.source, t.source.rowsByKey(), arrays)
+  const kept = keys.filter((k) => {
+    const id = JSON.stringify(k)
+    const a = before.get(id) ?? null
+    return sameRow(a, after.get(id) ?? null) && !sameRow(a, target.get(id) ?? null)
+  })
+  return { keys: kept, source: after, target }
+}
+
+async function rowsByKey(
+  t: CheckedTable,
+  client: Lane['source'],
+  sql: string,
+  arrays: readonly string[][],
+): Promise<Map<string, VerifyRow>> {
+  const width = t.key?.length ?? 0
+  const r = await client.query<Record<string, string | null>>(sql, arrays as string[][])
+  return new Map(
+    r.rows.map((row) => [
+      JSON.stringify(Array.from({ length: width }, (_, i) => row[`pgferry_k${i}`] ?? '')),
+      rowOf(row, t.columns),
+    ]),
+  )
+}
+
+async function fetchRows(
+  t: CheckedTable,
+  lane: Lane,
+  keys: readonly string[][],
+): Promise<[Map<string, VerifyRow>, Map<string, VerifyRow>]> {
+  const width = t.key?.length ?? 0
+  const arrays = Array.from({ length: width }, (_, i) => keys.map((k) => k[i] ?? ''))
+  const [sr, dr] = await Promise.all([
+    lane.source.query<Record<string, string | null>>(t.source.rowsByKey(), arrays),
+    lane.target.query<Record<string, string | null>>(t.target.rowsByKey(), arrays),
+  ])
+  const byKey = (rows: Record<string, string | null>[]): Map<string, VerifyRow> =>
+    new Map(
+      rows.map((r) => [
+        JSON.stringify(Array.from({ length: width }, (_, i) => r[`pgferry_k${i}`] ?? '')),
+        rowOf(r, t.columns),
+      ]),
+    )
+  return [byKey(sr.rows), byKey(dr.rows)]
+}

@@ -1,0 +1,54 @@
+/**
+ * Which tables a check compares: what the task migrated, read from the store, never re-resolved
+ * against the live catalog (a table created on the source since is on neither the target nor in
+ * the stream). Leaf tables only (partitions included: a partitioned parent holds no rows of its
+ * own), permanent ones only: an unlogged table is not in the WAL, so the sync cannot keep it equal.
+ *
+ * The one place that reads the task's table list: the task's manifest (src/manifest/), as the full
+ * load left it (a table's oid refreshed when it was recreated before its copy).
+ */
+import { PgferryError } from '../errors.js'
+import type { ProgressStore } from '../model/progress-store.js'
+import { readLoadProgress } from '../fullload/load-progress.js'
+import { readManifests } from '../manifest/manifest-store.js'
+
+/** A table to compare: its source oid and names, and its schema on the target. */
+export interface VerifiedTable {
+  readonly oid: number
+  readonly schema: string
+  readonly name: string
+  readonly targetSchema: string
+}
+
+/** A source database, its name on the target and its tables. */
+export interface VerifiedDatabase {
+  readonly sourceDatabase: string
+  readonly targetDatabase: string
+  readonly tables: readonly VerifiedTable[]
+}
+
+/** The tables of every database the task migrated. */
+export async function readVerifiedTables(
+  store: ProgressStore,
+  taskId: string,
+): Promise<VerifiedDatabase[]> {
+  const progress = await readLoadProgress(store, taskId)
+  const manifests = new Map((await readManifests(store, taskId)).map((m) => [m.database.name, m]))
+  const out: VerifiedDatabase[] = []
+  for (const d of progress.databases.values()) {
+    const manifest = manifests.get(d.sourceDatabase)
+    if (manifest === undefined) continue
+    out.push({
+      sourceDatabase: d.sourceDatabase,
+      targetDatabase: d.targetDatabase,
+      tables: manifest.relations.filter((r) => r.kind === 'r' && r.persistence === 'p'),
+    })
+  }
+  if (out.length === 0)
+    throw new PgferryError(
+      'PGFERRY_VERIFY_NOTHING_LOADED',
+      `task ${taskId} has no loaded data to verify`,
+      { fix: 'run fullLoad (or run) first: verify compares what the full load migrated' },
+    )
+  return out
+}
