@@ -43,6 +43,8 @@ export const ERROR_CODES = {
   PGFERRY_TASK_CLOSED: code('internal'),
   PGFERRY_TASK_PRECHECK_FAILED: code('internal'),
   PGFERRY_TASK_BUSY: code('internal', true),
+  PGFERRY_TASK_LEASED: code('internal'),
+  PGFERRY_TASK_LEASE_LOST: code('internal'),
   // stages
   PGFERRY_STAGE_INVALID: code('internal'),
   PGFERRY_OPTIONS_INVALID: code('internal'),

@@ -80,6 +80,14 @@ export type {
   ProgressEntry,
   StoredEvent,
 } from './model/progress-store.js'
+export type {
+  TaskLease,
+  LeaseClaim,
+  LeaseAcquireOptions,
+  LeaseAcquireResult,
+  LeaseOptions,
+} from './model/lease.js'
+export { DEFAULT_LEASE_BEAT_MS, DEFAULT_LEASE_STALE_MS } from './model/lease.js'
 export { MemoryStore } from './store/memory-store.js'
 export { PgStore, DEFAULT_STORE_SCHEMA } from './store/pg-store.js'
 export type { PgStoreOptions } from './store/pg-store.js'

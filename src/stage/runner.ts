@@ -18,6 +18,7 @@ import { stageContext, type ContextDeps } from './stage-context.js'
 import { enterStage, gateFailed, gateResult, kindOf, leaveStage } from './stage-states.js'
 import type { TaskStatus } from './task-status.js'
 import { wrapStageError } from './wrap-stage-error.js'
+import type { TaskLeaseHolder } from './task-lease.js'
 
 /** Progress kind of a finished stage: key the stage's name. */
 const STAGE_DONE_KIND = 'stage'
@@ -32,6 +33,8 @@ export interface RunnerDeps {
   readonly emit: EmitFn
   /** Fired by `task.close()`: every call's signal follows it. */
   readonly closing: AbortSignal
+  /** The task's lease: held while a call runs or a stream it started lives. */
+  readonly lease: TaskLeaseHolder
 }
 
 export class StageRunner {
@@ -54,12 +57,7 @@ export class StageRunner {
   /** Call one stage by name (it must be in the pipeline). */
   call(name: string, options: StageCallOptions): Promise<unknown> {
     const { config } = this.#d
-    if (this.#d.closing.aborted)
-      return Promise.reject(
-        new PgferryError('PGFERRY_TASK_CLOSED', `task ${config.id} is closed`, {
-          fix: 'reopen it with openTask(id)',
-        }),
-      )
+    if (this.#d.closing.aborted) return Promise.reject(this.#closed())
     if (this.#running !== undefined) {
       if (this.#running.stage === name) return this.#running.promise
       return Promise.reject(
@@ -72,7 +70,11 @@ export class StageRunner {
     }
     const stage = this.#d.pipeline.find((s) => s.name === name)
     if (stage === undefined) return Promise.reject(this.#noStage(`'${name}'`))
-    const promise = this.#execute(stage, options).finally(() => {
+    const promise = this.#leased(
+      options,
+      () => this.#execute(stage, options),
+      kindOf(stage),
+    ).finally(() => {
       this.#running = undefined
     })
     this.#running = { stage: name, promise }
@@ -84,8 +86,12 @@ export class StageRunner {
    * stream is started again); after a passed gate, wait for `startAt`. Once a cutover has begun,
    * finish it instead. Returns each called stage's result by name.
    */
-  async run(options: StageCallOptions): Promise<Record<string, unknown>> {
-    if (await this.#cutoverBegun()) return this.cutover(options)
+  run(options: StageCallOptions): Promise<Record<string, unknown>> {
+    return this.#leased(options, () => this.#run(options))
+  }
+
+  async #run(options: StageCallOptions): Promise<Record<string, unknown>> {
+    if (await this.#cutoverBegun()) return this.#cutover(options)
     const { pipeline, store, config } = this.#d
     const end = pipeline.findIndex((s) => kindOf(s) === 'cutover')
     const done = new Set((await store.getProgress(config.id, STAGE_DONE_KIND)).map((e) => e.key))
@@ -103,7 +109,11 @@ export class StageRunner {
   }
 
   /** Run the first cutover stage and every stage after it; each result by name. */
-  async cutover(options: StageCallOptions): Promise<Record<string, unknown>> {
+  cutover(options: StageCallOptions): Promise<Record<string, unknown>> {
+    return this.#leased(options, () => this.#cutover(options))
+  }
+
+  async #cutover(options: StageCallOptions): Promise<Record<string, unknown>> {
     const { pipeline } = this.#d
     const first = pipeline.findIndex((s) => kindOf(s) === 'cutover')
     if (first === -1) throw this.#noStage('cutover')
@@ -111,6 +121,28 @@ export class StageRunner {
     for (const stage of pipeline.slice(first))
       results[stage.name] = await this.call(stage.name, options)
     return results
+  }
+
+  /**
+   * Run `fn` holding the task's lease, so the task is never moved by a caller that does not hold
+   * it: a refusal rejects before anything changed. A stream's handle keeps the lease until its
+   * `done` settles (the work outlives the call).
+   */
+  async #leased<T>(options: StageCallOptions, fn: () => Promise<T>, kind?: string): Promise<T> {
+    if (this.#d.closing.aborted) throw this.#closed()
+    const release = await this.#d.lease.hold(options.takeover === true)
+    let kept = false
+    try {
+      const result = await fn()
+      const done = kind === 'stream' ? (result as { done?: unknown } | null)?.done : undefined
+      if (done instanceof Promise) {
+        kept = true
+        done.then(release, release)
+      }
+      return result
+    } finally {
+      if (!kept) await release()
+    }
   }
 
   /** Undo what the stages left on the servers, last stage first. */
@@ -194,6 +226,12 @@ export class StageRunner {
   #signal(options: StageCallOptions): AbortSignal {
     const { closing } = this.#d
     return options.signal === undefined ? closing : AbortSignal.any([options.signal, closing])
+  }
+
+  #closed(): PgferryError {
+    return new PgferryError('PGFERRY_TASK_CLOSED', `task ${this.#d.config.id} is closed`, {
+      fix: 'reopen it with openTask(id)',
+    })
   }
 
   #noStage(what: string): PgferryError {

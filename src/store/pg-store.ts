@@ -16,6 +16,13 @@ import type {
   TaskPatch,
   TaskRecord,
 } from '../model/progress-store.js'
+import type {
+  LeaseAcquireOptions,
+  LeaseAcquireResult,
+  LeaseClaim,
+  TaskLease,
+} from '../model/lease.js'
+import * as lease from './pg-lease.js'
 
 /**
  * The schema {@link PgStore} keeps its tables in unless `PgStoreOptions.schema` names another.
@@ -51,6 +58,7 @@ const MIGRATIONS: readonly string[] = [
      name text NOT NULL,
      payload jsonb NOT NULL)`,
   `CREATE INDEX ON $S.event (task_id, id)`,
+  lease.LEASE_MIGRATION,
 ]
 
 /**
@@ -393,6 +401,32 @@ export class PgStore implements ProgressStore {
       [taskId],
     )
     return r.rows
+  }
+
+  readonly #q: lease.StoreQuery = (text, values) => this.#query(text, values)
+
+  /** {@inheritDoc ProgressStore.acquireLease} */
+  acquireLease(
+    taskId: string,
+    claim: LeaseClaim,
+    options: LeaseAcquireOptions,
+  ): Promise<LeaseAcquireResult> {
+    return lease.acquireLease(this.#q, taskId, claim, options)
+  }
+
+  /** {@inheritDoc ProgressStore.renewLease} */
+  renewLease(taskId: string, token: string): Promise<boolean> {
+    return lease.renewLease(this.#q, taskId, token)
+  }
+
+  /** {@inheritDoc ProgressStore.releaseLease} */
+  releaseLease(taskId: string, token: string): Promise<void> {
+    return lease.releaseLease(this.#q, taskId, token)
+  }
+
+  /** {@inheritDoc ProgressStore.getLease} */
+  getLease(taskId: string): Promise<TaskLease | undefined> {
+    return lease.getLease(this.#q, taskId)
   }
 
   /** {@inheritDoc ProgressStore.close} */

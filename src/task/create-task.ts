@@ -57,7 +57,7 @@ export async function createTask(config: TaskConfig): Promise<Task> {
     if (owns) await store.close().catch(() => undefined)
     throw error
   }
-  return new Task(resolved, store, 'created', owns)
+  return new Task(resolved, store, 'created', owns, config.lease)
 }
 
 /**
@@ -107,7 +107,7 @@ export async function openTask(id: string, options: OpenTaskOptions): Promise<Ta
         })
       }
       const config = deserializeConfig(record.config, options)
-      return new Task(config, store, record.state, owns)
+      return new Task(config, store, record.state, owns, options.lease)
     } catch (error) {
       if (owns) await store.close().catch(() => undefined)
       throw error

@@ -9,6 +9,8 @@ import type { PgferryListeners } from '../model/events.js'
 import type { ProgressStore } from '../model/progress-store.js'
 import { EventLog } from '../stage/event-log.js'
 import { StageRunner } from '../stage/runner.js'
+import { TaskLeaseHolder } from '../stage/task-lease.js'
+import type { LeaseOptions } from '../model/lease.js'
 import type { StageCallOptions } from '../model/stage.js'
 import { TaskStatus } from '../stage/task-status.js'
 import type { PrecheckOptions, PrecheckReport } from '../precheck/precheck-report.js'
@@ -47,6 +49,7 @@ export class Task extends EventEmitter<PgferryListeners> {
   readonly #status: TaskStatus
   readonly #events: EventLog
   readonly #runner: StageRunner
+  readonly #lease: TaskLeaseHolder
   #closed = false
   readonly #closing = new AbortController()
 
@@ -56,6 +59,7 @@ export class Task extends EventEmitter<PgferryListeners> {
     store: ProgressStore,
     state: TaskState,
     ownsStore: boolean,
+    lease: LeaseOptions = {},
   ) {
     super()
     this.id = config.id
@@ -67,6 +71,8 @@ export class Task extends EventEmitter<PgferryListeners> {
     })
     const emit = this.#events.emit
     this.#status = new TaskStatus(config.id, store, emit, state)
+    // taken over by another process: this Task stops its work, as if closed
+    this.#lease = new TaskLeaseHolder(config.id, store, emit, (e) => this.#closing.abort(e), lease)
     this.#runner = new StageRunner({
       config,
       store,
@@ -74,6 +80,7 @@ export class Task extends EventEmitter<PgferryListeners> {
       status: this.#status,
       emit,
       closing: this.#closing.signal,
+      lease: this.#lease,
     })
   }
 
@@ -93,7 +100,7 @@ export class Task extends EventEmitter<PgferryListeners> {
   }
 
   /** Check source and target without writing anything. Never throws for a failing check. */
-  precheck(options: PrecheckOptions = {}): Promise<PrecheckReport> {
+  precheck(options: PrecheckOptions & StageCallOptions = {}): Promise<PrecheckReport> {
     return this.#runner.call('precheck', options) as Promise<PrecheckReport>
   }
 
@@ -103,12 +110,12 @@ export class Task extends EventEmitter<PgferryListeners> {
   }
 
   /** Copy the data as of one snapshot, then build post-data objects. */
-  fullLoad(options: FullLoadOptions = {}): Promise<FullLoadResult> {
+  fullLoad(options: FullLoadOptions & StageCallOptions = {}): Promise<FullLoadResult> {
     return this.#runner.call('fullload', options) as Promise<FullLoadResult>
   }
 
   /** Start streaming changes; returns at once with a handle. */
-  startIncremental(options: IncrementalOptions = {}): Promise<IncrementalSync> {
+  startIncremental(options: IncrementalOptions & StageCallOptions = {}): Promise<IncrementalSync> {
     return this.#runner.call('incremental', options) as Promise<IncrementalSync>
   }
 
@@ -116,7 +123,7 @@ export class Task extends EventEmitter<PgferryListeners> {
    * Cut over: drain, align sequences, verify, drop the slot and publication. Runs the task's
    * cutover stages and every stage after them.
    */
-  async complete(options: CompleteOptions = {}): Promise<CompleteResult> {
+  async complete(options: CompleteOptions & StageCallOptions = {}): Promise<CompleteResult> {
     const results = await this.#runner.cutover(options)
     return results.complete as CompleteResult
   }
@@ -139,6 +146,7 @@ export class Task extends EventEmitter<PgferryListeners> {
     this.#closed = true
     this.#closing.abort(new PgferryError('PGFERRY_TASK_CLOSED', `task ${this.id} was closed`))
     await this.#runner.release()
+    await this.#lease.close()
     await this.#events.flush()
     if (this.#ownsStore) await this.#store.close()
   }
@@ -155,7 +163,14 @@ export class Task extends EventEmitter<PgferryListeners> {
         fix: 'abort it (signal) first',
       })
     }
-    await this.#runner.cleanup()
+    // a task another process runs is not deleted under it
+    const release = await this.#lease.hold()
+    try {
+      await this.#runner.cleanup()
+    } catch (error) {
+      await release()
+      throw error
+    }
     await this.#store.deleteTask(this.id)
     await this.close()
   }
