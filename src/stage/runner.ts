@@ -19,6 +19,7 @@ import { enterStage, gateFailed, gateResult, kindOf, leaveStage } from './stage-
 import type { TaskStatus } from './task-status.js'
 import { wrapStageError } from './wrap-stage-error.js'
 import type { TaskLeaseHolder } from './task-lease.js'
+import { credentialMistake } from './preflight.js'
 
 /** Progress kind of a finished stage: key the stage's name. */
 const STAGE_DONE_KIND = 'stage'
@@ -187,6 +188,11 @@ export class StageRunner {
       stage.checkOptions?.({ ...options })
     } catch (error) {
       throw wrapStageError(error, stage.name, signal)
+    }
+    // a gate reports a failed login itself, as one of its items
+    if (kindOf(stage) !== 'gate') {
+      const mistake = await credentialMistake(config)
+      if (mistake !== undefined) throw wrapStageError(mistake, stage.name, signal)
     }
     await status.refresh()
     const tracks = await enterStage(status, store, pipeline, stage)
