@@ -111,17 +111,26 @@ is not done, and a full+incremental task syncs again from its slot until SIGINT/
 Flags:
   --skip ID[,ID…]           precheck items to skip, if the precheck has not passed yet
   --complete-after-sync     full+incremental: complete as soon as the sync has caught up
+  --takeover                run the task even though another process holds its lease (only
+                            when that process is gone: killed, or on a host that went down)
   --json                    one JSON object per event line
+
+One process runs a task at a time: while another holds it (a live heartbeat), resume is refused
+with that process's pid and host.
 
 ${CONNECTIONS}
 
 ${EXITS}`
 
-const COMPLETE = `Usage: pgferry complete ID --source URL --target URL [--json]
+const COMPLETE = `Usage: pgferry complete ID --source URL --target URL [--takeover] [--json]
 
 Cuts a full+incremental task over. Stop writes to the source first: complete drains the changes
 up to the source's current WAL position, sets sequences, verifies row counts, and drops the slot,
-publication and replication origin.
+publication and replication origin. Stop the process that syncs the task (Ctrl-C) first.
+
+Flags:
+  --takeover                run the task even though another process holds its lease (only
+                            when that process is gone: killed, or on a host that went down)
 
 ${CONNECTIONS}
 

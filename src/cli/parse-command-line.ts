@@ -39,6 +39,7 @@ const FLAGS = {
   publication: { type: 'string' },
   skip: { type: 'string', multiple: true },
   'complete-after-sync': { type: 'boolean' },
+  takeover: { type: 'boolean' },
 } as const satisfies Record<string, FlagSpec>
 
 /** A flag name. */
@@ -60,8 +61,8 @@ const COMMAND_FLAGS: Readonly<Record<CommandName, readonly FlagName[]>> = {
   precheck: [...TASK_FLAGS, 'skip', 'json'],
   list: ['target', 'json'],
   status: ['target', 'source', 'json'],
-  resume: ['source', 'target', 'skip', 'complete-after-sync', 'json'],
-  complete: ['source', 'target', 'json'],
+  resume: ['source', 'target', 'skip', 'complete-after-sync', 'takeover', 'json'],
+  complete: ['source', 'target', 'takeover', 'json'],
   delete: ['source', 'target'],
 }
 /** How many positionals (the task id) each command takes. */

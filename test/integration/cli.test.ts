@@ -8,26 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type pg from 'pg'
 import { startPair, type Cluster, type ClusterPair } from '../harness/cluster.js'
 import { spawnTs, waitForLine } from '../harness/child.js'
+import { CLI, cli } from '../harness/cli.js'
 import { INCREMENTAL_SCHEMA, loadedTask } from '../harness/incremental-fixture.js'
 import { requirePassword } from '../harness/require-password.js'
-
-const CLI = 'src/cli/main.ts'
-
-interface CliResult {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
-
-/** Run the CLI to its exit. */
-function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  const child = spawnTs(CLI, args, env)
-  let stdout = ''
-  let stderr = ''
-  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()))
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()))
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })))
-}
 
 /** Count and md5 of every row in order, computed by SQL on that side. */
 async function digest(cluster: Cluster, db: string, table: string): Promise<string> {

@@ -1,0 +1,54 @@
+/**
+ * The CLI and the task lease (issue 14): `resume` and `complete` of a task another process runs
+ * are refused with its pid, host and the fix, and leave the task as it was; `--takeover` takes a
+ * lease whose holder is gone. The holder here is a process on another host, written into the store
+ * the way its heartbeat would.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startPair, type ClusterPair } from '../harness/cluster.js'
+import { cli } from '../harness/cli.js'
+import { INCREMENTAL_SCHEMA, digests, loadedTask } from '../harness/incremental-fixture.js'
+
+let pair: ClusterPair
+beforeAll(async () => {
+  pair = await startPair(16, 16)
+})
+afterAll(async () => {
+  await pair?.stop()
+})
+
+describe('pgferry CLI and the task lease (16 → 16)', () => {
+  it('resume and complete are refused while another host holds the task; complete --takeover completes it', async () => {
+    const db = await pair.source.createDatabase('cli_lease')
+    await pair.source.query(INCREMENTAL_SCHEMA, [], db)
+    const id = `cli-lease-${db}`
+    const task = await loadedTask(pair, db, { id })
+    await (await task.startIncremental()).stop()
+    await task.close()
+    await pair.target.query(
+      `INSERT INTO pgferry.lease (task_id, token, host, pid, started_at, beat_at)
+       VALUES ($1, 'remote', 'db-tools-1', 5643, now() - interval '5 minutes', now() + interval '1 hour')`,
+      [id],
+    )
+    const stored = async (): Promise<unknown> =>
+      (await pair.target.query(`SELECT state, stage, error FROM pgferry.task WHERE id = $1`, [id]))
+        .rows[0]
+    const before = await stored()
+    const conn = ['--source', pair.source.url(db), '--target', pair.target.url('postgres')]
+    for (const command of ['resume', 'complete']) {
+      const r = await cli([command, id, ...conn])
+      expect(r.code, r.stdout + r.stderr).toBe(1)
+      expect(r.stderr).toContain('PGFERRY_TASK_LEASED')
+      expect(r.stderr).toContain('pid 5643 on host db-tools-1 since')
+      expect(r.stderr).toContain('stop it (Ctrl-C) first, or pass --takeover')
+      expect(await stored()).toEqual(before)
+    }
+    const done = await cli(['complete', id, ...conn, '--takeover'])
+    expect(done.code, done.stdout + done.stderr).toBe(0)
+    expect(await stored()).toMatchObject({ state: 'completed' })
+    expect(await digests(pair.target, db)).toEqual(await digests(pair.source, db))
+    expect(
+      (await pair.target.query(`SELECT 1 FROM pgferry.lease WHERE task_id = $1`, [id])).rowCount,
+    ).toBe(0)
+  }, 240_000)
+})
