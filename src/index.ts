@@ -56,8 +56,14 @@ export type { ResolvedObjects, ResolvedDatabase, ResolvedSchema } from './model/
 export type { ReopenOptions } from './task/stored-config.js'
 export { TASK_TRANSITIONS } from './model/task-state.js'
 export type { TaskState } from './model/task-state.js'
-export { PgferryError, ERROR_CODES } from './errors.js'
-export type { ErrorCode, ErrorCodeInfo, ErrorSide, PgferryErrorOptions } from './errors.js'
+export { PgferryError, ERROR_CODES, WARNING_CODES } from './errors.js'
+export type {
+  ErrorCode,
+  ErrorCodeInfo,
+  ErrorSide,
+  PgferryErrorOptions,
+  WarningCode,
+} from './errors.js'
 export type * from './model/events.js'
 export type {
   Stage,

@@ -80,7 +80,7 @@ async function runSchema(ctx: StageContext): Promise<SchemaResult> {
     (database: string) =>
     (s: DdlStep): void =>
       ctx.warn(
-        'schema-object-exists',
+        'PGFERRY_SCHEMA_OBJECT_EXISTS',
         `${s.kind} ${s.name} already exists on the target${database === '' ? '' : ` (database ${database})`}: kept as it is`,
         s.name,
       )
@@ -172,7 +172,7 @@ async function runSchema(ctx: StageContext): Promise<SchemaResult> {
       }
       for (const r of plan.missingRoles)
         ctx.warn(
-          'schema-role-missing',
+          'PGFERRY_SCHEMA_ROLE_MISSING',
           `role ${r} does not exist on the target: ownership and grants naming it were left out`,
           r,
         )
