@@ -87,7 +87,10 @@ export interface TaskPatch {
  * @public
  */
 export interface ProgressStore {
-  /** Create what the store needs (idempotent). */
+  /**
+   * Create what the store needs (idempotent). Reads (`loadTask`, `listTasks`, `getProgress`,
+   * `listEvents`, `getLease`) of a store never created return nothing and create nothing.
+   */
   init(): Promise<void>
   /** Insert a new task; rejects with `PGFERRY_TASK_EXISTS` if the id is taken. */
   saveTask(record: TaskRecord): Promise<void>

@@ -99,7 +99,6 @@ async function withStore<T>(
 export async function openTask(id: string, options: OpenTaskOptions): Promise<Task> {
   return withStore(options, async (store, owns) => {
     try {
-      await store.init()
       const record = await store.loadTask(id)
       if (record === undefined) {
         throw new PgferryError('PGFERRY_TASK_NOT_FOUND', `no task with id ${id} in the store`, {
@@ -122,7 +121,7 @@ export async function openTask(id: string, options: OpenTaskOptions): Promise<Ta
 export async function listTasks(locator: StoreLocator): Promise<TaskRecord[]> {
   return withStore(locator, async (store, owns) => {
     try {
-      await store.init()
+      // reads create nothing: a server that has no store keeps having none
       return await store.listTasks()
     } finally {
       if (owns) await store.close()
@@ -137,7 +136,6 @@ export async function listTasks(locator: StoreLocator): Promise<TaskRecord[]> {
 export async function getTask(id: string, locator: StoreLocator): Promise<TaskRecord | undefined> {
   return withStore(locator, async (store, owns) => {
     try {
-      await store.init()
       return await store.loadTask(id)
     } finally {
       if (owns) await store.close()

@@ -1,5 +1,6 @@
 /**
- * The CLI and the task lease (issue 14): `resume` and `complete` of a task another process runs
+ * Operating a task from the CLI (issue 14). Read-only commands create nothing on a server they only
+ * look at. The task lease: `resume` and `complete` of a task another process runs
  * are refused with its pid, host and the fix, and leave the task as it was; `--takeover` takes a
  * lease whose holder is gone. The holder here is a process on another host, written into the store
  * the way its heartbeat would.
@@ -17,7 +18,23 @@ afterAll(async () => {
   await pair?.stop()
 })
 
-describe('pgferry CLI and the task lease (16 → 16)', () => {
+describe('pgferry CLI: operate a task (16 → 16)', () => {
+  it('list, status and a missing task leave no pgferry schema on a fresh target', async () => {
+    const db = await pair.target.createDatabase('fresh_target')
+    const target = pair.target.url(db)
+    const list = await cli(['list', '--target', target])
+    expect(list.code, list.stderr).toBe(0)
+    expect(list.stdout).toContain('no tasks')
+    const status = await cli(['status', 'no-such-task', '--target', target])
+    expect(status.code).toBe(1)
+    const schemas = await pair.target.query(
+      `SELECT nspname FROM pg_namespace WHERE nspname = 'pgferry'`,
+      [],
+      db,
+    )
+    expect(schemas.rows).toEqual([])
+  }, 120_000)
+
   it('resume and complete are refused while another host holds the task; complete --takeover completes it', async () => {
     const db = await pair.source.createDatabase('cli_lease')
     await pair.source.query(INCREMENTAL_SCHEMA, [], db)
