@@ -10,7 +10,10 @@ export {
   getTask,
   deleteTask,
   pgStore,
+  taskStatus,
+  taskEvents,
 } from './task/create-task.js'
+export type { TaskStatusReport, TaskRunner } from './task/task-report.js'
 export type { StoreLocator, OpenTaskOptions } from './task/create-task.js'
 export { taskSlots } from './task/task-slots.js'
 export type { TaskSlot } from './task/task-slots.js'

@@ -29,7 +29,8 @@ Commands:
   run        create a task, precheck it, and run its stages with progress
   precheck   check source and target for a migration, without writing anything
   list       list the tasks kept on a target
-  status     show one task
+  status     show one task: running or stopped, its stage, recent warnings and errors, what next
+  events     show a task's kept event log
   resume     continue a task (after an interruption, a failure, or a paused sync)
   complete   cut a full+incremental task over: drain, sequences, verify, drop the slot
   delete     delete a task and what it left on the servers (slot, publication, progress)
@@ -96,10 +97,18 @@ ${CONNECTIONS}`
 
 const STATUS = `Usage: pgferry status ID --target URL [--source URL] [--json]
 
-Shows one task: its state, the stage it is in or last ran, its last error, its servers. With
---source, also each replication slot it holds there and the WAL the source keeps for it (a slot
-'lost' means the task must load again).
-Exit 1 when no task has that ID.
+Shows one task: whether a process runs it now (the pid and host holding its lease) or it is
+stopped, its state, the stage it is in or last ran, its last error, recent warnings and errors, its
+servers, and the command to run next. With --source, also each replication slot it holds there and
+the WAL the source keeps for it (a slot 'lost' means the task must load again).
+Exit 1 when no task has that ID. Creates nothing on the target.
+
+${CONNECTIONS}`
+
+const EVENTS = `Usage: pgferry events ID --target URL [--json]
+
+Shows a task's kept events, oldest first: state changes, finished stages, warnings and errors.
+With --json, one JSON object per line. Creates nothing on the target.
 
 ${CONNECTIONS}`
 
@@ -156,6 +165,8 @@ export function helpText(command: CommandName | undefined): string {
       return LIST
     case 'status':
       return STATUS
+    case 'events':
+      return EVENTS
     case 'resume':
       return RESUME
     case 'complete':

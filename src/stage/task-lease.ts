@@ -111,16 +111,29 @@ export class TaskLeaseHolder {
     this.onLost(error)
   }
 
-  /** A holder that ran on this host and whose process is gone (killed) cannot beat again. */
   #holderDead(held: TaskLease): boolean {
-    if (held.host !== this.#claim.host || held.pid === process.pid) return false
-    try {
-      process.kill(held.pid, 0)
-      return false
-    } catch (error) {
-      return (error as NodeJS.ErrnoException).code === 'ESRCH'
-    }
+    return holderGone(held)
   }
+}
+
+/** A holder that ran on this host and whose process is gone (killed) cannot beat again. */
+export function holderGone(held: TaskLease): boolean {
+  if (held.host !== os.hostname() || held.pid === process.pid) return false
+  try {
+    process.kill(held.pid, 0)
+    return false
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH'
+  }
+}
+
+/** Whether `held` belongs to a process that runs the task now: beating, and not known dead. */
+export function leaseLive(
+  held: TaskLease,
+  staleAfterMs = DEFAULT_LEASE_STALE_MS,
+  now = Date.now(),
+): boolean {
+  return now - held.beatAt.getTime() <= staleAfterMs && !holderGone(held)
 }
 
 /** The refusal a second runner gets: who runs the task, since when, and what to do. */

@@ -11,6 +11,8 @@ import { type ResolvedTaskConfig } from '../model/resolved-config.js'
 import { deserializeConfig, serializeConfig, type ReopenOptions } from './stored-config.js'
 import type { ConnectionInput, TaskConfig } from '../model/task-config.js'
 import { Task } from './task.js'
+import { readTaskStatus, type TaskStatusReport } from './task-report.js'
+import type { StoredEvent } from '../model/progress-store.js'
 
 /**
  * A PostgreSQL progress store at the given connection (the default store is this, on the target).
@@ -137,6 +139,36 @@ export async function getTask(id: string, locator: StoreLocator): Promise<TaskRe
   return withStore(locator, async (store, owns) => {
     try {
       return await store.loadTask(id)
+    } finally {
+      if (owns) await store.close()
+    }
+  })
+}
+
+/**
+ * One task's status: whether a process runs it now (from its lease), its stored state and stage,
+ * recent warnings and errors, and the next command. Creates nothing.
+ * @public
+ */
+export async function taskStatus(id: string, locator: StoreLocator): Promise<TaskStatusReport> {
+  return withStore(locator, async (store, owns) => {
+    try {
+      return await readTaskStatus(store, id)
+    } finally {
+      if (owns) await store.close()
+    }
+  })
+}
+
+/**
+ * A task's kept events (warnings, errors, state changes, finished stages), oldest first. Creates
+ * nothing.
+ * @public
+ */
+export async function taskEvents(id: string, locator: StoreLocator): Promise<StoredEvent[]> {
+  return withStore(locator, async (store, owns) => {
+    try {
+      return await store.listEvents(id)
     } finally {
       if (owns) await store.close()
     }

@@ -21,6 +21,7 @@ import type { IncrementalOptions } from '../apply/apply-options.js'
 import type { FullLoadOptions } from '../fullload/full-load-stage.js'
 import type { CompleteOptions, CompleteResult } from '../complete/complete-result.js'
 import { taskPipeline } from './builtin-stages.js'
+import { readTaskStatus, type TaskStatusReport } from './task-report.js'
 import type { ResolvedTaskConfig } from '../model/resolved-config.js'
 import type { TaskState } from '../model/task-state.js'
 
@@ -97,6 +98,11 @@ export class Task extends EventEmitter<PgferryListeners> {
   /** Re-read the state from the store (another process may have moved the task). */
   refresh(): Promise<TaskState> {
     return this.#status.refresh()
+  }
+
+  /** Whether a process runs the task now, its state, recent warnings and errors, the next command. */
+  status(): Promise<TaskStatusReport> {
+    return readTaskStatus(this.#store, this.id)
   }
 
   /** Check source and target without writing anything. Never throws for a failing check. */

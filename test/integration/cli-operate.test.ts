@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startPair, type ClusterPair } from '../harness/cluster.js'
 import { cli } from '../harness/cli.js'
+import { spawnTs, waitForLine } from '../harness/child.js'
 import { INCREMENTAL_SCHEMA, digests, loadedTask } from '../harness/incremental-fixture.js'
 
 let pair: ClusterPair
@@ -27,6 +28,8 @@ describe('pgferry CLI: operate a task (16 → 16)', () => {
     expect(list.stdout).toContain('no tasks')
     const status = await cli(['status', 'no-such-task', '--target', target])
     expect(status.code).toBe(1)
+    const events = await cli(['events', 'no-such-task', '--target', target])
+    expect(events.code, events.stderr).toBe(0)
     const schemas = await pair.target.query(
       `SELECT nspname FROM pg_namespace WHERE nspname = 'pgferry'`,
       [],
@@ -67,5 +70,56 @@ describe('pgferry CLI: operate a task (16 → 16)', () => {
     expect(
       (await pair.target.query(`SELECT 1 FROM pgferry.lease WHERE task_id = $1`, [id])).rowCount,
     ).toBe(0)
+  }, 240_000)
+
+  it('status shows the running process and the next command; after a SIGKILL, stopped and resume; events as JSON lines', async () => {
+    const db = await pair.source.createDatabase('cli_status')
+    await pair.source.query(INCREMENTAL_SCHEMA, [], db)
+    const id = `cli-status-${db}`
+    const task = await loadedTask(pair, db, { id })
+    await task.close()
+    const target = ['--target', pair.target.url('postgres')]
+    const child = spawnTs('test/harness/incremental-child.ts', [id, pair.target.url('postgres')])
+    try {
+      await waitForLine(child, /STREAMING/, 60_000)
+      const text = await cli(['status', id, ...target])
+      expect(text.code, text.stderr).toBe(0)
+      expect(text.stdout).toMatch(
+        new RegExp(`runner +running: pid ${child.pid} on host \\S+ since`),
+      )
+      expect(text.stdout).toContain(`pgferry complete ${id}`)
+      const json = await cli(['status', id, ...target, '--json'])
+      const parsed = JSON.parse(json.stdout) as {
+        state: string
+        runState: string
+        runner: { pid: number; running: boolean }
+        next: string
+      }
+      expect(parsed).toMatchObject({
+        state: 'incremental_sync',
+        runState: 'running',
+        runner: { pid: child.pid, running: true },
+      })
+    } finally {
+      child.kill('SIGKILL')
+      await new Promise<void>((r) =>
+        child.exitCode !== null ? r() : child.once('exit', () => r()),
+      )
+    }
+    const after = await cli(['status', id, ...target, '--json'])
+    expect(JSON.parse(after.stdout)).toMatchObject({
+      runState: 'stopped',
+      runner: { running: false },
+      next: expect.stringContaining(`pgferry resume ${id}`) as unknown,
+    })
+    const events = await cli(['events', id, ...target, '--json'])
+    expect(events.code, events.stderr).toBe(0)
+    const lines = events.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event: string; to?: string })
+    expect(lines.filter((l) => l.event === 'task:state').map((l) => l.to)).toContain(
+      'incremental_sync',
+    )
   }, 240_000)
 })

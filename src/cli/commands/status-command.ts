@@ -1,7 +1,13 @@
 /**
  * `pgferry status ID`: one task as the store keeps it.
  */
-import { getTask, taskSlots, type TaskSlot } from '../../index.js'
+import {
+  PgferryError,
+  taskSlots,
+  taskStatus,
+  type TaskSlot,
+  type TaskStatusReport,
+} from '../../index.js'
 import { cliConnection } from '../cli-connection.js'
 import type { Command } from '../command-context.js'
 import { describeConnection } from '../describe-connection.js'
@@ -12,13 +18,36 @@ import { taskSummary } from '../task-summary.js'
 /** `pgferry status ID --target URL [--source URL] [--json]`. */
 export const statusCommand: Command = async ({ id, flags, out, secrets }) => {
   const target = cliConnection('target', flags.string('target'), secrets, 'status')
-  const record = await getTask(id ?? '', { target })
-  if (record === undefined) {
+  let report: TaskStatusReport | undefined
+  try {
+    report = await taskStatus(id ?? '', { target })
+  } catch (error) {
+    if (!(error instanceof PgferryError && error.code === 'PGFERRY_TASK_NOT_FOUND')) throw error
+  }
+  if (report === undefined) {
     out.error(`no task ${id ?? ''} in the store on ${describeConnection(target)}`)
     out.error(`  fix: 'pgferry list --target <target URL>' shows the tasks it has`)
     return EXIT.FAILED
   }
+  const record = report.task
   const s = taskSummary(record)
+  const runner = report.runner
+  const live = {
+    runState: report.runState,
+    runner:
+      runner === undefined
+        ? null
+        : {
+            running: runner.running,
+            pid: runner.pid,
+            host: runner.host,
+            since: runner.since.toISOString(),
+            lastBeat: runner.lastBeat.toISOString(),
+          },
+    warnings: report.warnings.map((e) => ({ at: e.at, ...e.payload })),
+    errors: report.errors.map((e) => ({ at: e.at, ...e.payload })),
+    next: report.next ?? null,
+  }
   const sourceUrl = flags.string('source')
   const slots: TaskSlot[] | undefined =
     sourceUrl === undefined
@@ -29,9 +58,10 @@ export const statusCommand: Command = async ({ id, flags, out, secrets }) => {
   if (out.json) {
     out.jsonLine(
       slots === undefined
-        ? s
+        ? { ...s, ...live }
         : {
             ...s,
+            ...live,
             slots: slots.map((x) => ({ ...x, retainedBytes: x.retainedBytes?.toString() ?? null })),
           },
     )
@@ -42,6 +72,12 @@ export const statusCommand: Command = async ({ id, flags, out, secrets }) => {
     ['name', s.name],
     ['type', s.type],
     ['state', s.state],
+    [
+      'runner',
+      runner === undefined
+        ? 'stopped (no process has run it)'
+        : `${report.runState}: pid ${runner.pid} on host ${runner.host} since ${iso(runner.since)}, last heartbeat ${iso(runner.lastBeat)}`,
+    ],
     ['stage', s.stage ?? '-'],
     ['source', s.source ?? '-'],
     ['target', s.target ?? '-'],
@@ -50,12 +86,23 @@ export const statusCommand: Command = async ({ id, flags, out, secrets }) => {
   ]
   if (s.skippedChecks.length > 0) rows.push(['skipped', s.skippedChecks.join(', ')])
   if (s.error !== undefined) rows.push(['error', s.error])
+  for (const w of report.warnings)
+    rows.push(['warning', `${iso(w.at)} ${String(w.payload.code)}: ${String(w.payload.message)}`])
+  for (const e of report.errors) {
+    const err = e.payload.error as { code?: unknown; message?: unknown } | undefined
+    rows.push(['error', `${iso(e.at)} ${String(err?.code)}: ${String(err?.message)}`])
+  }
   for (const x of slots ?? [])
     rows.push([
       'slot',
       `${x.slot} (${x.database}${x.active ? ', streaming' : ''}): retains ${x.retainedBytes === undefined ? '-' : formatBytes(x.retainedBytes)} of WAL on the source${x.walStatus === undefined ? '' : `, wal_status ${x.walStatus}`}`,
     ])
   if (slots !== undefined && slots.length === 0) rows.push(['slot', 'none on the source'])
+  rows.push(['next', report.next ?? 'nothing: the task is completed'])
   for (const [k, v] of rows) out.line(`${k.padEnd(8)} ${v}`)
   return EXIT.OK
+}
+
+function iso(d: Date): string {
+  return d.toISOString().replace(/\.\d+Z$/, 'Z')
 }
