@@ -57,7 +57,9 @@ export class TaskLeaseHolder {
     return async () => {
       if (released) return
       released = true
-      if (--this.#holds > 0) return
+      // close() may have dropped every hold already
+      this.#holds = Math.max(0, this.#holds - 1)
+      if (this.#holds > 0) return
       clearInterval(this.#timer)
       this.#timer = undefined
       await this.#inOrder(() => this.store.releaseLease(this.taskId, this.#claim.token)).catch(
