@@ -220,7 +220,8 @@ export class StageRunner {
         wrapped.code === 'PGFERRY_ABORTED' && canTransition(status.state, 'paused')
           ? 'paused'
           : 'failed'
-      if (tracks && canTransition(status.state, next))
+      // a Task whose lease was taken over leaves the state to the process that took it
+      if (tracks && !this.#d.lease.lost && canTransition(status.state, next))
         await status.set(next, { error: wrapped.message }).catch(() => undefined)
       throw wrapped
     } finally {

@@ -25,6 +25,7 @@ export class TaskLeaseHolder {
   readonly #beatMs: number
   readonly #staleMs: number
   #holds = 0
+  #lost = false
   #timer: NodeJS.Timeout | undefined
   // store calls in order, so a release and the next acquire of this holder never cross
   #serial: Promise<unknown> = Promise.resolve()
@@ -39,6 +40,11 @@ export class TaskLeaseHolder {
   ) {
     this.#beatMs = options.beatIntervalMs ?? DEFAULT_LEASE_BEAT_MS
     this.#staleMs = options.staleAfterMs ?? DEFAULT_LEASE_STALE_MS
+  }
+
+  /** Another process took the lease over: this Task must not write the task's state any more. */
+  get lost(): boolean {
+    return this.#lost
   }
 
   /** This holder's token (the store's `TaskLease.token`). */
@@ -104,6 +110,7 @@ export class TaskLeaseHolder {
     if (ok || this.#timer === undefined) return
     clearInterval(this.#timer)
     this.#timer = undefined
+    this.#lost = true
     const error = new PgferryError(
       'PGFERRY_TASK_LEASE_LOST',
       `task ${this.taskId} was taken over by another process; this one stops`,

@@ -4,13 +4,14 @@
  * holder's lease is taken over once stale, or at once with `takeover`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openTask, PgferryError } from '../../src/index.js'
+import { openTask, PgferryError, type Stage } from '../../src/index.js'
 import { spawnTs, waitForLine } from '../harness/child.js'
 import { startPair, type ClusterPair } from '../harness/cluster.js'
 import {
   INCREMENTAL_SCHEMA,
   digests,
   loadedTask,
+  structuredTask,
   writeStep,
 } from '../harness/incremental-fixture.js'
 
@@ -138,4 +139,52 @@ describe('task lease (16 → 16)', () => {
       await task.close()
     }
   }, 240_000)
+
+  it('a Task whose lease another process takes over stops its work and leaves the state to the taker', async () => {
+    const db = await pair.source.createDatabase('leaselost')
+    await pair.source.query(INCREMENTAL_SCHEMA, [], db)
+    let started = (): void => undefined
+    const running = new Promise<void>((r) => (started = r))
+    // runs until its signal fires
+    const hold: Stage = {
+      name: 'hold',
+      after: 'schema',
+      run: (ctx) =>
+        new Promise((_, reject) => {
+          started()
+          ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error), {
+            once: true,
+          })
+        }),
+    }
+    const task = await structuredTask(pair, db, {
+      config: { stages: [hold], lease: { beatIntervalMs: 100 } },
+    })
+    const warnings: string[] = []
+    task.on('warning', (w) => warnings.push(w.code))
+    try {
+      const call = task.run().then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+      await running
+      const before = await storedTask(task.id)
+      // another process takes the task over (what --takeover writes)
+      await pair.target.query(
+        `UPDATE pgferry.lease SET token = 'taker', host = 'db-tools-2', pid = 777, beat_at = now()
+         WHERE task_id = $1`,
+        [task.id],
+      )
+      expect(await call).toBeInstanceOf(PgferryError)
+      expect(warnings).toContain('PGFERRY_TASK_LEASE_LOST')
+      expect(await storedTask(task.id)).toEqual(before)
+      const lease = await pair.target.query<{ token: string }>(
+        `SELECT token FROM pgferry.lease WHERE task_id = $1`,
+        [task.id],
+      )
+      expect(lease.rows[0]?.token).toBe('taker')
+    } finally {
+      await task.close()
+    }
+  }, 120_000)
 })
