@@ -88,13 +88,17 @@ describe('pgferry CLI: operate a task (16 → 16)', () => {
         new RegExp(`runner +running: pid ${child.pid} on host \\S+ since`),
       )
       expect(text.stdout).toContain(`pgferry complete ${id}`)
-      const json = await cli(['status', id, ...target, '--json'])
+      const json = await cli(['status', id, ...target, '--source', pair.source.url(db), '--json'])
       const parsed = JSON.parse(json.stdout) as {
         state: string
         runState: string
         runner: { pid: number; running: boolean }
         next: string
+        slots: { lagBytes: string | null; retainedBytes: string | null }[]
       }
+      expect(parsed.slots).toHaveLength(1)
+      expect(BigInt(parsed.slots[0]?.lagBytes ?? '-1')).toBeGreaterThanOrEqual(0n)
+      expect(BigInt(parsed.slots[0]?.retainedBytes ?? '-1')).toBeGreaterThanOrEqual(0n)
       expect(parsed).toMatchObject({
         state: 'incremental_sync',
         runState: 'running',

@@ -62,7 +62,11 @@ export const statusCommand: Command = async ({ id, flags, out, secrets }) => {
         : {
             ...s,
             ...live,
-            slots: slots.map((x) => ({ ...x, retainedBytes: x.retainedBytes?.toString() ?? null })),
+            slots: slots.map((x) => ({
+              ...x,
+              retainedBytes: x.retainedBytes?.toString() ?? null,
+              lagBytes: x.lagBytes?.toString() ?? null,
+            })),
           },
     )
     return EXIT.OK
@@ -95,7 +99,7 @@ export const statusCommand: Command = async ({ id, flags, out, secrets }) => {
   for (const x of slots ?? [])
     rows.push([
       'slot',
-      `${x.slot} (${x.database}${x.active ? ', streaming' : ''}): retains ${x.retainedBytes === undefined ? '-' : formatBytes(x.retainedBytes)} of WAL on the source${x.walStatus === undefined ? '' : `, wal_status ${x.walStatus}`}`,
+      `${x.slot} (${x.database}${x.active ? ', streaming' : ''}): lag ${x.lagBytes === undefined ? '-' : formatBytes(x.lagBytes)}, retains ${x.retainedBytes === undefined ? '-' : formatBytes(x.retainedBytes)} of WAL on the source${x.walStatus === undefined ? '' : `, wal_status ${x.walStatus}`}`,
     ])
   if (slots !== undefined && slots.length === 0) rows.push(['slot', 'none on the source'])
   rows.push(['next', report.next ?? 'nothing: the task is completed'])
