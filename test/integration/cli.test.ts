@@ -299,7 +299,7 @@ describe('pgferry CLI (12 → 17)', () => {
       ])
       expect(text.stdout).toMatch(
         new RegExp(
-          `slot +pgferry_.*\\(${db}\\): retains .* of WAL on the source(, wal_status reserved)?$`,
+          `slot +pgferry_.*\\(${db}\\): lag .*, retains .* of WAL on the source(, wal_status reserved)?$`,
           'm',
         ),
       )
