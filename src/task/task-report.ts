@@ -44,8 +44,9 @@ export interface TaskStatusReport {
   /** The latest errors, oldest first. */
   readonly errors: readonly StoredEvent[]
   /**
-   * What to do next, as a `pgferry` command line without connection flags (e.g.
-   * `pgferry resume ID`), or a sentence when no command applies; undefined when the task is done.
+   * What to do next, as a `pgferry` command line with the task's servers as URLs without their
+   * passwords (e.g. `pgferry resume ID --source postgres://u@h:5432/db --target …`), or a sentence
+   * when no command applies; undefined when the task is done.
    */
   readonly next: string | undefined
 }
@@ -81,9 +82,26 @@ function toRunner(lease: TaskLease): TaskRunner {
   }
 }
 
+/**
+ * The stored connection as a URL for the command line: no password (the CLI reads it from
+ * PGFERRY_SOURCE_PASSWORD / PGFERRY_TARGET_PASSWORD), so the command can be shown and copied.
+ */
+function urlOf(stored: unknown): string | undefined {
+  if (typeof stored !== 'object' || stored === null) return undefined
+  const c = stored as { host?: unknown; port?: unknown; user?: unknown; database?: unknown }
+  if (typeof c.host !== 'string' || typeof c.user !== 'string') return undefined
+  const host = c.host.includes(':') ? `[${c.host}]` : c.host
+  return `postgres://${encodeURIComponent(c.user)}@${host}:${String(c.port)}/${encodeURIComponent(String(c.database))}`
+}
+
 /** The next step for a task in its state, run or not by a process now. */
 function nextCommand(task: TaskRecord, running: boolean): string | undefined {
-  const id = task.id
+  const source = urlOf(task.config.source)
+  const target = urlOf(task.config.target)
+  const id =
+    source === undefined || target === undefined
+      ? task.id
+      : `${task.id} --source ${source} --target ${target}`
   if (task.state === 'completed') return undefined
   if (running) {
     return task.state === 'incremental_sync'

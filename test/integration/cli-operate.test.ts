@@ -114,8 +114,12 @@ describe('pgferry CLI: operate a task (16 → 16)', () => {
     expect(JSON.parse(after.stdout)).toMatchObject({
       runState: 'stopped',
       runner: { running: false },
-      next: expect.stringContaining(`pgferry resume ${id}`) as unknown,
+      next: expect.stringContaining(`pgferry resume ${id} --source postgres://`) as unknown,
     })
+    // the next command names the task's real servers (no password: that comes from the environment)
+    const next = (JSON.parse(after.stdout) as { next: string }).next
+    expect(next).toContain(`:${pair.source.port}/${db} --target postgres://`)
+    expect(next).toContain(`:${pair.target.port}/postgres`)
     const events = await cli(['events', id, ...target, '--json'])
     expect(events.code, events.stderr).toBe(0)
     const lines = events.stdout
