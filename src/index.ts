@@ -95,6 +95,7 @@ export type {
   LeaseAcquireOptions,
   LeaseAcquireResult,
   LeaseOptions,
+  LiveFigures,
 } from './model/lease.js'
 export { DEFAULT_LEASE_BEAT_MS, DEFAULT_LEASE_STALE_MS } from './model/lease.js'
 export { MemoryStore } from './store/memory-store.js'

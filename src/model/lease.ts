@@ -19,6 +19,28 @@ export interface TaskLease {
   readonly startedAt: Date
   /** The holder's last heartbeat. */
   readonly beatAt: Date
+  /** What the holder last reported with a beat (lag, apply rate, load progress): {@link LiveFigures}. */
+  readonly live?: Readonly<Record<string, unknown>>
+}
+
+/**
+ * What a running Task reports with each heartbeat, for `pgferry status` in another process.
+ * @public
+ */
+export interface LiveFigures {
+  /** Per source database, the last lag sample: bytes and seconds behind the source. */
+  readonly lag?: Readonly<Record<string, { readonly bytes: number; readonly seconds: number }>>
+  /** Rows the sync applied per second since the previous beat. */
+  readonly appliedRowsPerSecond?: number
+  /** Source transactions the sync applied per second since the previous beat. */
+  readonly appliedTransactionsPerSecond?: number
+  /** The full load's last progress: percent of bytes, tables done of total. */
+  readonly load?: {
+    readonly percent: number
+    readonly tablesDone: number
+    readonly tablesTotal: number
+    readonly etaSeconds: number | null
+  }
 }
 
 /**

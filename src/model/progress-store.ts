@@ -126,8 +126,15 @@ export interface ProgressStore {
     claim: LeaseClaim,
     options: LeaseAcquireOptions,
   ): Promise<LeaseAcquireResult>
-  /** Record a heartbeat of `token`'s lease; false when `token` no longer holds it (taken over). */
-  renewLease(taskId: string, token: string): Promise<boolean>
+  /**
+   * Record a heartbeat of `token`'s lease, with the holder's live figures when given (kept until
+   * the next beat that gives some); false when `token` no longer holds it (taken over).
+   */
+  renewLease(
+    taskId: string,
+    token: string,
+    live?: Readonly<Record<string, unknown>>,
+  ): Promise<boolean>
   /** Drop the lease if `token` holds it. */
   releaseLease(taskId: string, token: string): Promise<void>
   /** The task's lease, live or stale, or undefined when no one holds it. */

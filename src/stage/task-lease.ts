@@ -37,6 +37,8 @@ export class TaskLeaseHolder {
     /** Called when another process took the lease over: this one must stop its work. */
     private readonly onLost: (error: PgferryError) => void,
     options: LeaseOptions = {},
+    /** The figures sent with each beat, for `status` in another process. */
+    private readonly live: () => Readonly<Record<string, unknown>> | undefined = () => undefined,
   ) {
     this.#beatMs = options.beatIntervalMs ?? DEFAULT_LEASE_BEAT_MS
     this.#staleMs = options.staleAfterMs ?? DEFAULT_LEASE_STALE_MS
@@ -106,7 +108,9 @@ export class TaskLeaseHolder {
   }
 
   async #beat(): Promise<void> {
-    const ok = await this.store.renewLease(this.taskId, this.#claim.token).catch(() => true)
+    const ok = await this.store
+      .renewLease(this.taskId, this.#claim.token, this.live())
+      .catch(() => true)
     if (ok || this.#timer === undefined) return
     clearInterval(this.#timer)
     this.#timer = undefined

@@ -129,10 +129,18 @@ export class MemoryStore implements ProgressStore {
   }
 
   /** {@inheritDoc ProgressStore.renewLease} */
-  async renewLease(taskId: string, token: string): Promise<boolean> {
+  async renewLease(
+    taskId: string,
+    token: string,
+    live?: Readonly<Record<string, unknown>>,
+  ): Promise<boolean> {
     const held = this.#leases.get(taskId)
     if (held?.token !== token) return false
-    this.#leases.set(taskId, { ...held, beatAt: new Date() })
+    this.#leases.set(taskId, {
+      ...held,
+      beatAt: new Date(),
+      ...(live === undefined ? {} : { live: structuredClone(live) }),
+    })
     return true
   }
 

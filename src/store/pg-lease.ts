@@ -24,7 +24,8 @@ export const LEASE_MIGRATION = `CREATE TABLE $S.lease (
      host text NOT NULL,
      pid int NOT NULL,
      started_at timestamptz NOT NULL DEFAULT now(),
-     beat_at timestamptz NOT NULL DEFAULT now())`
+     beat_at timestamptz NOT NULL DEFAULT now(),
+     live jsonb)`
 
 interface LeaseRow {
   token: string
@@ -32,6 +33,7 @@ interface LeaseRow {
   pid: number
   started_at: Date
   beat_at: Date
+  live: Record<string, unknown> | null
 }
 
 export async function acquireLease(
@@ -63,11 +65,13 @@ export async function renewLease(
   query: StoreQuery,
   taskId: string,
   token: string,
+  live?: Readonly<Record<string, unknown>>,
 ): Promise<boolean> {
-  const r = await query(`UPDATE $S.lease SET beat_at = now() WHERE task_id = $1 AND token = $2`, [
-    taskId,
-    token,
-  ])
+  const r = await query(
+    `UPDATE $S.lease SET beat_at = now(), live = coalesce($3::jsonb, live)
+      WHERE task_id = $1 AND token = $2`,
+    [taskId, token, live === undefined ? null : JSON.stringify(live)],
+  )
   return r.rowCount === 1
 }
 
@@ -81,7 +85,7 @@ export async function releaseLease(
 
 export async function getLease(query: StoreQuery, taskId: string): Promise<TaskLease | undefined> {
   const r = await query<LeaseRow>(
-    `SELECT token, host, pid, started_at, beat_at FROM $S.lease WHERE task_id = $1`,
+    `SELECT token, host, pid, started_at, beat_at, live FROM $S.lease WHERE task_id = $1`,
     [taskId],
   )
   const row = r.rows[0]
@@ -92,5 +96,6 @@ export async function getLease(query: StoreQuery, taskId: string): Promise<TaskL
     pid: row.pid,
     startedAt: row.started_at,
     beatAt: row.beat_at,
+    ...(row.live === null ? {} : { live: row.live }),
   }
 }

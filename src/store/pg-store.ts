@@ -428,8 +428,12 @@ export class PgStore implements ProgressStore {
   }
 
   /** {@inheritDoc ProgressStore.renewLease} */
-  renewLease(taskId: string, token: string): Promise<boolean> {
-    return lease.renewLease(this.#q, taskId, token)
+  renewLease(
+    taskId: string,
+    token: string,
+    live?: Readonly<Record<string, unknown>>,
+  ): Promise<boolean> {
+    return lease.renewLease(this.#q, taskId, token, live)
   }
 
   /** {@inheritDoc ProgressStore.releaseLease} */

@@ -4,7 +4,7 @@
  * nothing in the store.
  */
 import type { ProgressStore, StoredEvent, TaskRecord } from '../model/progress-store.js'
-import type { TaskLease } from '../model/lease.js'
+import type { LiveFigures, TaskLease } from '../model/lease.js'
 import { PgferryError } from '../errors.js'
 import { leaseLive } from '../stage/task-lease.js'
 
@@ -26,6 +26,8 @@ export interface TaskRunner {
   readonly since: Date
   /** Its last heartbeat. */
   readonly lastBeat: Date
+  /** What it reported with its last beat (lag, apply rate, load progress), if anything. */
+  readonly live: LiveFigures | undefined
 }
 
 /**
@@ -79,6 +81,7 @@ function toRunner(lease: TaskLease): TaskRunner {
     host: lease.host,
     since: lease.startedAt,
     lastBeat: lease.beatAt,
+    live: lease.live as LiveFigures | undefined,
   }
 }
 

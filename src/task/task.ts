@@ -10,6 +10,7 @@ import type { ProgressStore } from '../model/progress-store.js'
 import { EventLog } from '../stage/event-log.js'
 import { StageRunner } from '../stage/runner.js'
 import { TaskLeaseHolder } from '../stage/task-lease.js'
+import { LiveMeter } from '../stage/live-figures.js'
 import type { LeaseOptions } from '../model/lease.js'
 import type { StageCallOptions } from '../model/stage.js'
 import { TaskStatus } from '../stage/task-status.js'
@@ -67,13 +68,22 @@ export class Task extends EventEmitter<PgferryListeners> {
     this.config = config
     this.#store = store
     this.#ownsStore = ownsStore
+    const meter = new LiveMeter()
     this.#events = new EventLog(config.id, store, (name, event) => {
+      meter.observe(name, event)
       ;(this.emit as (n: string, e: unknown) => boolean)(name, event)
     })
     const emit = this.#events.emit
     this.#status = new TaskStatus(config.id, store, emit, state)
     // taken over by another process: this Task stops its work, as if closed
-    this.#lease = new TaskLeaseHolder(config.id, store, emit, (e) => this.#closing.abort(e), lease)
+    this.#lease = new TaskLeaseHolder(
+      config.id,
+      store,
+      emit,
+      (e) => this.#closing.abort(e),
+      lease,
+      () => ({ ...meter.snapshot() }),
+    )
     this.#runner = new StageRunner({
       config,
       store,

@@ -9,7 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startPair, type ClusterPair } from '../harness/cluster.js'
 import { cli } from '../harness/cli.js'
 import { spawnTs, waitForLine } from '../harness/child.js'
-import { INCREMENTAL_SCHEMA, digests, loadedTask } from '../harness/incremental-fixture.js'
+import {
+  INCREMENTAL_SCHEMA,
+  digests,
+  eventually,
+  loadedTask,
+  startWriter,
+} from '../harness/incremental-fixture.js'
 
 let pair: ClusterPair
 beforeAll(async () => {
@@ -79,10 +85,28 @@ describe('pgferry CLI: operate a task (16 → 16)', () => {
     const task = await loadedTask(pair, db, { id })
     await task.close()
     const target = ['--target', pair.target.url('postgres')]
-    const child = spawnTs('test/harness/incremental-child.ts', [id, pair.target.url('postgres')])
+    const child = spawnTs('test/harness/incremental-child.ts', [id, pair.target.url('postgres')], {
+      PGFERRY_TEST_BEAT_MS: '200',
+    })
+    const writerClient = await pair.source.client(db)
+    const writer = startWriter(writerClient)
     try {
       await waitForLine(child, /STREAMING/, 60_000)
+      // the running process's beats carry its lag and apply rate
+      let live: {
+        lag?: Record<string, { bytes: number; seconds: number }>
+        appliedRowsPerSecond?: number
+      } = {}
+      await eventually(async () => {
+        const r = await cli(['status', id, ...target, '--json'])
+        live = (JSON.parse(r.stdout) as { runner: { live: typeof live | null } }).runner.live ?? {}
+        return live.lag?.[db] !== undefined && (live.appliedRowsPerSecond ?? 0) > 0
+      }, 120_000)
+      expect(live.lag?.[db]?.bytes).toBeGreaterThanOrEqual(0)
+      expect(live.lag?.[db]?.seconds).toBeGreaterThanOrEqual(0)
       const text = await cli(['status', id, ...target])
+      expect(text.stdout).toMatch(new RegExp(`lag +${db}: .* behind`))
+      expect(text.stdout).toMatch(/applied +[\d.]+ rows\/s, [\d.]+ transactions\/s/)
       expect(text.code, text.stderr).toBe(0)
       expect(text.stdout).toMatch(
         new RegExp(`runner +running: pid ${child.pid} on host \\S+ since`),
@@ -105,6 +129,8 @@ describe('pgferry CLI: operate a task (16 → 16)', () => {
         runner: { pid: child.pid, running: true },
       })
     } finally {
+      await writer.stop()
+      await writerClient.end()
       child.kill('SIGKILL')
       await new Promise<void>((r) =>
         child.exitCode !== null ? r() : child.once('exit', () => r()),

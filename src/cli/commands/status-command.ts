@@ -7,6 +7,7 @@ import {
   taskStatus,
   type TaskSlot,
   type TaskStatusReport,
+  type LiveFigures,
 } from '../../index.js'
 import { cliConnection } from '../cli-connection.js'
 import type { Command } from '../command-context.js'
@@ -43,6 +44,7 @@ export const statusCommand: Command = async ({ id, flags, out, secrets }) => {
             host: runner.host,
             since: runner.since.toISOString(),
             lastBeat: runner.lastBeat.toISOString(),
+            live: runner.live ?? null,
           },
     warnings: report.warnings.map((e) => ({ at: e.at, ...e.payload })),
     errors: report.errors.map((e) => ({ at: e.at, ...e.payload })),
@@ -102,9 +104,30 @@ export const statusCommand: Command = async ({ id, flags, out, secrets }) => {
       `${x.slot} (${x.database}${x.active ? ', streaming' : ''}): lag ${x.lagBytes === undefined ? '-' : formatBytes(x.lagBytes)}, retains ${x.retainedBytes === undefined ? '-' : formatBytes(x.retainedBytes)} of WAL on the source${x.walStatus === undefined ? '' : `, wal_status ${x.walStatus}`}`,
     ])
   if (slots !== undefined && slots.length === 0) rows.push(['slot', 'none on the source'])
+  if (runner?.running === true) rows.push(...liveRows(runner.live))
   rows.push(['next', report.next ?? 'nothing: the task is completed'])
   for (const [k, v] of rows) out.line(`${k.padEnd(8)} ${v}`)
   return EXIT.OK
+}
+
+/** The running process's figures from its last heartbeat. */
+function liveRows(live: LiveFigures | undefined): [string, string][] {
+  const rows: [string, string][] = []
+  if (live?.load !== undefined) {
+    const l = live.load
+    rows.push([
+      'load',
+      `${l.percent.toFixed(1)} %, ${l.tablesDone}/${l.tablesTotal} tables${l.etaSeconds === null ? '' : `, ETA ${Math.round(l.etaSeconds)} s`}`,
+    ])
+  }
+  for (const [db, lag] of Object.entries(live?.lag ?? {}))
+    rows.push(['lag', `${db}: ${formatBytes(lag.bytes)} / ${lag.seconds.toFixed(1)} s behind`])
+  if (live?.appliedRowsPerSecond !== undefined)
+    rows.push([
+      'applied',
+      `${live.appliedRowsPerSecond.toFixed(1)} rows/s, ${(live.appliedTransactionsPerSecond ?? 0).toFixed(1)} transactions/s`,
+    ])
+  return rows
 }
 
 function iso(d: Date): string {
