@@ -43,6 +43,8 @@ export const ERROR_CODES = {
   PGFERRY_TASK_CLOSED: code('internal'),
   PGFERRY_TASK_PRECHECK_FAILED: code('internal'),
   PGFERRY_TASK_BUSY: code('internal', true),
+  PGFERRY_TASK_LEASED: code('internal'),
+  PGFERRY_TASK_LEASE_LOST: code('internal'),
   // stages
   PGFERRY_STAGE_INVALID: code('internal'),
   PGFERRY_OPTIONS_INVALID: code('internal'),
@@ -86,6 +88,58 @@ export const ERROR_CODES = {
   PGFERRY_VERIFY_TABLE_UNKNOWN: code('internal'),
   PGFERRY_INTERNAL: code('internal'),
 } as const satisfies Record<string, ErrorCodeInfo>
+
+/**
+ * Every warning code pgferry gives (a `warning` event's `code`), in the same registry and naming
+ * scheme as {@link ERROR_CODES}: stable, never reused. The value says what the warning means. A
+ * warning about what is also an error elsewhere (a relation dropped during the sync) uses the
+ * error's code.
+ * @public
+ */
+export const WARNING_CODES = {
+  // structure
+  PGFERRY_SCHEMA_OBJECT_EXISTS: 'an object already exists on the target; kept as it is',
+  PGFERRY_SCHEMA_ROLE_MISSING: 'a role named by ownership or grants does not exist on the target',
+  PGFERRY_SCHEMA_ROLE_PASSWORD: 'a role is created without its password (pg_authid unreadable)',
+  PGFERRY_SCHEMA_MEMBERSHIP_SKIPPED: 'a role membership was not created',
+  PGFERRY_SCHEMA_DEPENDENCY_CYCLE: 'a dependency cycle was broken',
+  PGFERRY_SCHEMA_EXTENSION_VERSION: "an extension's source version is not available on the target",
+  PGFERRY_SCHEMA_DATABASE_LOCALE: "a database was created without the source's locale",
+  PGFERRY_SCHEMA_USER_MAPPING_OPTIONS: 'a user mapping was created without its options',
+  PGFERRY_SCHEMA_UNSUPPORTED: 'an object pgferry does not migrate',
+  // full load
+  PGFERRY_FULLLOAD_CHUNK_RETRY: 'a chunk copy failed and is retried',
+  PGFERRY_FULLLOAD_FULL_ONLY: 'a table is copied by the full load only',
+  PGFERRY_FULLLOAD_LARGE_OBJECT: "a large object's owner or grantee is missing on the target",
+  PGFERRY_FULLLOAD_NEW_SNAPSHOT: 'an interrupted load continues under a new snapshot',
+  PGFERRY_FULLLOAD_NOT_MIGRATED: 'a relation created since the manifest was resolved is left out',
+  PGFERRY_FULLLOAD_NOT_SPLIT: 'a large table is copied in one piece',
+  PGFERRY_FULLLOAD_REPLICA_IDENTITY_SET: 'REPLICA IDENTITY FULL was set on a source table',
+  PGFERRY_FULLLOAD_REPLICA_ROLE: 'target triggers fire during the load',
+  PGFERRY_FULLLOAD_SLOT_LOST: 'the slot of an interrupted load is gone; the load starts again',
+  PGFERRY_FULLLOAD_SLOT_ORPHANED: 'a slot left by a stopped run is dropped and made again',
+  PGFERRY_FULLLOAD_TABLE_REWRITTEN: 'a table was rewritten during the load and is copied again',
+  PGFERRY_POSTDATA_EXISTS: 'a post-data object already exists on the target',
+  // incremental sync
+  PGFERRY_APPLY_EAGER_FALLBACK:
+    'a large transaction is applied at its commit instead of while it streams',
+  PGFERRY_APPLY_NEW_TABLE: 'a table created on the source after the full load is not replicated',
+  PGFERRY_APPLY_PROGRESS_TABLE: 'the apply progress table could not be used',
+  PGFERRY_APPLY_REPLICA_ROLE: 'target triggers and FK checks fire on replicated changes',
+  PGFERRY_WAL_RETAINED_HIGH: 'the replication slot holds back more WAL than the threshold',
+  // complete
+  PGFERRY_COMPLETE_LARGE_OBJECT: "a large object's owner or grantee is missing on the target",
+  PGFERRY_COMPLETE_NOT_MIGRATED: 'a relation created after the full load is left out',
+  PGFERRY_COMPLETE_RELATION_DROPPED: 'a relation dropped during the sync is left out',
+  // task
+  PGFERRY_TASK_LEASE_LOST: 'another process took the task over; this one stops',
+} as const satisfies Record<string, string>
+
+/**
+ * A stable warning code, `PGFERRY_<AREA>_<WHAT>`.
+ * @public
+ */
+export type WarningCode = keyof typeof WARNING_CODES
 
 /**
  * A stable error code, `PGFERRY_<AREA>_<WHAT>`.
@@ -152,6 +206,23 @@ export class PgferryError extends Error {
     this.sqlState =
       sqlStateOf(options.cause) ??
       (options.cause instanceof PgferryError ? options.cause.sqlState : undefined)
+  }
+
+  /**
+   * The error as plain JSON (an Error's own `message` and `name` are not enumerable, so
+   * `JSON.stringify` of an `error` event would otherwise lose them).
+   */
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      side: this.side,
+      retryable: this.retryable,
+      fix: this.fix,
+      stage: this.stage,
+      sqlState: this.sqlState,
+    }
   }
 }
 

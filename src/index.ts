@@ -10,7 +10,10 @@ export {
   getTask,
   deleteTask,
   pgStore,
+  taskStatus,
+  taskEvents,
 } from './task/create-task.js'
+export type { TaskStatusReport, TaskRunner } from './task/task-report.js'
 export type { StoreLocator, OpenTaskOptions } from './task/create-task.js'
 export { taskSlots } from './task/task-slots.js'
 export type { TaskSlot } from './task/task-slots.js'
@@ -57,8 +60,14 @@ export type { ResolvedObjects, ResolvedDatabase, ResolvedSchema } from './model/
 export type { ReopenOptions } from './task/stored-config.js'
 export { TASK_TRANSITIONS } from './model/task-state.js'
 export type { TaskState } from './model/task-state.js'
-export { PgferryError, ERROR_CODES } from './errors.js'
-export type { ErrorCode, ErrorCodeInfo, ErrorSide, PgferryErrorOptions } from './errors.js'
+export { PgferryError, ERROR_CODES, WARNING_CODES } from './errors.js'
+export type {
+  ErrorCode,
+  ErrorCodeInfo,
+  ErrorSide,
+  PgferryErrorOptions,
+  WarningCode,
+} from './errors.js'
 export type * from './model/events.js'
 export type {
   Stage,
@@ -81,6 +90,15 @@ export type {
   ProgressEntry,
   StoredEvent,
 } from './model/progress-store.js'
+export type {
+  TaskLease,
+  LeaseClaim,
+  LeaseAcquireOptions,
+  LeaseAcquireResult,
+  LeaseOptions,
+  LiveFigures,
+} from './model/lease.js'
+export { DEFAULT_LEASE_BEAT_MS, DEFAULT_LEASE_STALE_MS } from './model/lease.js'
 export { MemoryStore } from './store/memory-store.js'
 export { PgStore } from './store/pg-store.js'
 export { DEFAULT_STORE_SCHEMA } from './model/store-schema.js'

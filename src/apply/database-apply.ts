@@ -591,7 +591,12 @@ export class DatabaseApply {
     this.lag().then(
       (sample) => {
         const { retainedBytes: _retained, ...lag } = sample
-        this.#ctx.emit('wal:lag', { taskId: this.#ctx.taskId, ...lag })
+        // events carry numbers, not bigints, so they go through JSON.stringify (events.ts)
+        this.#ctx.emit('wal:lag', {
+          taskId: this.#ctx.taskId,
+          ...lag,
+          lagBytes: Number(lag.lagBytes),
+        })
         const lost =
           this.#lastRetention === undefined
             ? undefined

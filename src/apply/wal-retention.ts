@@ -61,10 +61,11 @@ export class WalRetention {
       taskId: this.#ctx.taskId,
       database: this.#database,
       slot: this.#slot,
-      retainedBytes: retained,
-      thresholdBytes: this.#threshold,
+      // numbers, not bigints, so the event goes through JSON.stringify (events.ts)
+      retainedBytes: Number(retained),
+      thresholdBytes: Number(this.#threshold),
       ...(sample.walStatus !== undefined ? { walStatus: sample.walStatus } : {}),
-      ...(sample.safeWalSize !== undefined ? { safeWalSize: sample.safeWalSize } : {}),
+      ...(sample.safeWalSize !== undefined ? { safeWalSize: Number(sample.safeWalSize) } : {}),
     })
     if (retained <= this.#threshold) {
       this.#warned = false

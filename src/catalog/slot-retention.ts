@@ -73,6 +73,7 @@ export interface TaskSlotRow {
   readonly database: string
   readonly active: boolean
   readonly retainedBytes: bigint | undefined
+  readonly lagBytes: bigint | undefined
   readonly walStatus: string | undefined
 }
 
@@ -90,10 +91,12 @@ export async function readSlotsByPrefix(
     database: string
     active: boolean
     retained: string | null
+    lag: string | null
     wal_status: string | null
   }>(
     `SELECT slot_name::text AS slot, database::text AS database, active,
             (pg_current_wal_lsn() - restart_lsn)::int8::text AS retained,
+            (pg_current_wal_lsn() - confirmed_flush_lsn)::int8::text AS lag,
             ${serverVersion >= 130000 ? 'wal_status' : 'NULL::text'} AS wal_status
        FROM pg_replication_slots WHERE starts_with(slot_name::text, $1) ORDER BY slot_name`,
     [prefix],
@@ -103,6 +106,7 @@ export async function readSlotsByPrefix(
     database: x.database,
     active: x.active,
     retainedBytes: x.retained === null ? undefined : BigInt(x.retained),
+    lagBytes: x.lag === null ? undefined : BigInt(x.lag),
     walStatus: x.wal_status ?? undefined,
   }))
 }

@@ -14,9 +14,10 @@ export async function completeAndReport(
   task: Task,
   shutdown: ShutdownSignals,
   out: CliOutput,
+  takeover = false,
 ): Promise<number> {
   try {
-    printCompleteResult(task, await task.complete({ signal: shutdown.signal }), out)
+    printCompleteResult(task, await task.complete({ signal: shutdown.signal, takeover }), out)
   } catch (error) {
     if (!shutdown.signal.aborted) throw error
     out.line(`interrupted: task ${task.id} is ${await task.refresh()}`)

@@ -20,6 +20,8 @@ const CAUGHT_UP_SAMPLES = 3
 export interface DriveOptions {
   readonly completeAfterSync: boolean
   readonly out: CliOutput
+  /** Take the task's lease from a holder that is gone (`--takeover`). */
+  readonly takeover?: boolean
 }
 
 /** Run `task` as far as the command asks; resolves with the exit code. */
@@ -29,7 +31,7 @@ export async function driveTask(task: Task, options: DriveOptions): Promise<numb
   try {
     let run: RunResult
     try {
-      run = await task.run({ signal: shutdown.signal })
+      run = await task.run({ signal: shutdown.signal, takeover: options.takeover === true })
     } catch (error) {
       if (!shutdown.signal.aborted) throw error
       out.clearStatus()

@@ -29,7 +29,8 @@ Commands:
   run        create a task, precheck it, and run its stages with progress
   precheck   check source and target for a migration, without writing anything
   list       list the tasks kept on a target
-  status     show one task
+  status     show one task: running or stopped, its stage, recent warnings and errors, what next
+  events     show a task's kept event log
   resume     continue a task (after an interruption, a failure, or a paused sync)
   complete   cut a full+incremental task over: drain, sequences, verify, drop the slot
   verify     compare the target with the source: every row by checksum, a sample, or counts
@@ -97,10 +98,18 @@ ${CONNECTIONS}`
 
 const STATUS = `Usage: pgferry status ID --target URL [--source URL] [--json]
 
-Shows one task: its state, the stage it is in or last ran, its last error, its servers. With
---source, also each replication slot it holds there and the WAL the source keeps for it (a slot
-'lost' means the task must load again).
-Exit 1 when no task has that ID.
+Shows one task: whether a process runs it now (the pid and host holding its lease) or it is
+stopped, its state, the stage it is in or last ran, its last error, recent warnings and errors, its
+servers, and the command to run next. With --source, also each replication slot it holds there and
+the WAL the source keeps for it (a slot 'lost' means the task must load again).
+Exit 1 when no task has that ID. Creates nothing on the target.
+
+${CONNECTIONS}`
+
+const EVENTS = `Usage: pgferry events ID --target URL [--json]
+
+Shows a task's kept events, oldest first: state changes, finished stages, warnings and errors.
+With --json, one JSON object per line. Creates nothing on the target.
 
 ${CONNECTIONS}`
 
@@ -112,18 +121,27 @@ is not done, and a full+incremental task syncs again from its slot until SIGINT/
 Flags:
   --skip ID[,ID…]           precheck items to skip, if the precheck has not passed yet
   --complete-after-sync     full+incremental: complete as soon as the sync has caught up
+  --takeover                run the task even though another process holds its lease (only
+                            when that process is gone: killed, or on a host that went down)
   --json                    one JSON object per event line
+
+One process runs a task at a time: while another holds it (a live heartbeat), resume is refused
+with that process's pid and host.
 
 ${CONNECTIONS}
 
 ${EXITS}`
 
-const COMPLETE = `Usage: pgferry complete ID --source URL --target URL [--json]
+const COMPLETE = `Usage: pgferry complete ID --source URL --target URL [--takeover] [--json]
 
 Cuts a full+incremental task over. Stop writes to the source first: complete drains the changes
 up to the source's current WAL position, sets sequences, verifies every row by checksum (a
 difference fails it, naming the keys, before anything is dropped), and drops the slot,
-publication and replication origin.
+publication and replication origin. Stop the process that syncs the task (Ctrl-C) first.
+
+Flags:
+  --takeover                run the task even though another process holds its lease (only
+                            when that process is gone: killed, or on a host that went down)
 
 ${CONNECTIONS}
 
@@ -168,6 +186,8 @@ export function helpText(command: CommandName | undefined): string {
       return LIST
     case 'status':
       return STATUS
+    case 'events':
+      return EVENTS
     case 'resume':
       return RESUME
     case 'complete':

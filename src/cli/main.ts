@@ -9,6 +9,7 @@ import { CliOutput } from './cli-output.js'
 import type { Command } from './command-context.js'
 import { completeCommand } from './commands/complete-command.js'
 import { deleteCommand } from './commands/delete-command.js'
+import { eventsCommand } from './commands/events-command.js'
 import { listCommand } from './commands/list-command.js'
 import { precheckCommand } from './commands/precheck-command.js'
 import { resumeCommand } from './commands/resume-command.js'
@@ -27,6 +28,7 @@ const COMMAND_FUNCTIONS: Readonly<Record<CommandName, Command>> = {
   precheck: precheckCommand,
   list: listCommand,
   status: statusCommand,
+  events: eventsCommand,
   resume: resumeCommand,
   complete: completeCommand,
   verify: verifyCommand,

@@ -11,6 +11,7 @@ export const COMMANDS = [
   'precheck',
   'list',
   'status',
+  'events',
   'resume',
   'complete',
   'verify',
@@ -43,6 +44,7 @@ const FLAGS = {
   mode: { type: 'string' },
   sample: { type: 'string' },
   tables: { type: 'string', multiple: true },
+  takeover: { type: 'boolean' },
 } as const satisfies Record<string, FlagSpec>
 
 /** A flag name. */
@@ -64,8 +66,9 @@ const COMMAND_FLAGS: Readonly<Record<CommandName, readonly FlagName[]>> = {
   precheck: [...TASK_FLAGS, 'skip', 'json'],
   list: ['target', 'json'],
   status: ['target', 'source', 'json'],
-  resume: ['source', 'target', 'skip', 'complete-after-sync', 'json'],
-  complete: ['source', 'target', 'json'],
+  events: ['target', 'json'],
+  resume: ['source', 'target', 'skip', 'complete-after-sync', 'takeover', 'json'],
+  complete: ['source', 'target', 'takeover', 'json'],
   verify: ['source', 'target', 'mode', 'sample', 'tables', 'json'],
   delete: ['source', 'target'],
 }
@@ -75,6 +78,7 @@ const POSITIONALS: Readonly<Record<CommandName, 0 | 1>> = {
   precheck: 0,
   list: 0,
   status: 1,
+  events: 1,
   resume: 1,
   complete: 1,
   verify: 1,

@@ -49,7 +49,7 @@ export interface StateChangeEvent {
 export interface WarningEvent {
   /** The task that emitted the event. */
   readonly taskId: string
-  /** What the warning is about, e.g. `PGFERRY_WAL_RETAINED_HIGH` or `schema-object-exists`. */
+  /** What the warning is about, e.g. `PGFERRY_WAL_RETAINED_HIGH` or `PGFERRY_SCHEMA_OBJECT_EXISTS`. */
   readonly code: string
   /** Human-readable text. */
   readonly message: string
@@ -200,6 +200,10 @@ export interface LoadProgressEvent {
 /**
  * Payload of `wal:lag`: one source database's lag, sampled every `lagIntervalMs` (default 1 s)
  * while the incremental sync runs.
+ *
+ * Byte counts in every event are `number`, not `bigint`, so that every payload goes through
+ * `JSON.stringify` (loggers, metrics exporters, `--json` output) as it is: a number holds byte
+ * counts exactly up to 2^53 (8 PiB), far beyond any WAL distance a sync can have.
  * @public
  */
 export interface WalLagEvent {
@@ -208,7 +212,7 @@ export interface WalLagEvent {
   /** The source database. */
   readonly database: string
   /** Bytes of WAL written on the source and not yet applied on the target. */
-  readonly lagBytes: bigint
+  readonly lagBytes: number
   /** Seconds between the last applied commit and now, 0 when idle and caught up. */
   readonly lagSeconds: number
   /** The end of the WAL received from the source, as LSN text (`0/16B3748`). */
@@ -218,7 +222,8 @@ export interface WalLagEvent {
 }
 /**
  * The WAL a task's replication slot holds back on the source
- * (`pg_current_wal_lsn() - restart_lsn`), sent with every lag sample.
+ * (`pg_current_wal_lsn() - restart_lsn`), sent with every lag sample. Bytes as `number`, as in
+ * {@link WalLagEvent}.
  * @public
  */
 export interface WalRetainedEvent {
@@ -229,13 +234,13 @@ export interface WalRetainedEvent {
   /** The replication slot's name. */
   readonly slot: string
   /** Bytes of WAL the slot holds back: `pg_current_wal_lsn() - restart_lsn`. */
-  readonly retainedBytes: bigint
+  readonly retainedBytes: number
   /** Above this, a `PGFERRY_WAL_RETAINED_HIGH` warning is given (`walRetainedWarnBytes`). */
-  readonly thresholdBytes: bigint
+  readonly thresholdBytes: number
   /** v13+: `reserved`, `extended` or `unreserved` (a `lost` slot fails the sync instead). */
   readonly walStatus?: string
   /** v13+, when `max_slot_wal_keep_size` is set: WAL that may still be written before the slot is lost. */
-  readonly safeWalSize?: bigint
+  readonly safeWalSize?: number
 }
 /**
  * Payload of `apply:batch`: one target transaction of the incremental apply committed (with its

@@ -5,6 +5,7 @@
  * knowing the stage; a stage that needs atomicity with its own target writes (a COPY chunk and its
  * "done" row) writes the entry itself in its transaction, in the table `progressTable()` names.
  */
+import type { LeaseAcquireOptions, LeaseAcquireResult, LeaseClaim, TaskLease } from './lease.js'
 import type { TaskState } from './task-state.js'
 
 /**
@@ -89,7 +90,10 @@ export interface TaskPatch {
  * @public
  */
 export interface ProgressStore {
-  /** Create what the store needs (idempotent). */
+  /**
+   * Create what the store needs (idempotent). Reads (`loadTask`, `listTasks`, `getProgress`,
+   * `listEvents`, `getLease`) of a store never created return nothing and create nothing.
+   */
   init(): Promise<void>
   /** Insert a new task; rejects with `PGFERRY_TASK_EXISTS` if the id is taken. */
   saveTask(record: TaskRecord): Promise<void>
@@ -114,6 +118,30 @@ export interface ProgressStore {
   appendEvent(taskId: string, event: StoredEvent): Promise<void>
   /** A task's kept events, in the order they were appended. */
   listEvents(taskId: string): Promise<StoredEvent[]>
+  /**
+   * Take task `taskId`'s lease for `claim`: when no one holds it, when `claim.token` already does,
+   * when the holder's last beat is older than `options.staleAfterMs` (by the store's clock), or when
+   * `options.replace` is the holder's token. Otherwise returns who holds it. Atomic: of two
+   * processes claiming at once, one wins.
+   */
+  acquireLease(
+    taskId: string,
+    claim: LeaseClaim,
+    options: LeaseAcquireOptions,
+  ): Promise<LeaseAcquireResult>
+  /**
+   * Record a heartbeat of `token`'s lease, with the holder's live figures when given (kept until
+   * the next beat that gives some); false when `token` no longer holds it (taken over).
+   */
+  renewLease(
+    taskId: string,
+    token: string,
+    live?: Readonly<Record<string, unknown>>,
+  ): Promise<boolean>
+  /** Drop the lease if `token` holds it. */
+  releaseLease(taskId: string, token: string): Promise<void>
+  /** The task's lease, live or stale, or undefined when no one holds it. */
+  getLease(taskId: string): Promise<TaskLease | undefined>
   /** Release connections. */
   close(): Promise<void>
 }

@@ -17,6 +17,12 @@ import type { TaskState } from './task-state.js'
 export interface StageCallOptions {
   /** Aborting stops the stage promptly; the task becomes `paused` and can resume. */
   readonly signal?: AbortSignal
+  /**
+   * Take the task's lease even while another process holds it (that process is gone, though its
+   * lease has not gone stale yet). Without it a call on a task another process runs is refused
+   * with `PGFERRY_TASK_LEASED`. Defaults to `false`.
+   */
+  readonly takeover?: boolean
 }
 
 /**
@@ -87,7 +93,8 @@ export interface StageContext<O extends object = AnyStageOptions> {
  *   the next run checks again). Stages that are not gates refuse to run before the gates passed.
  *   Once a stage that is not a gate has run, a gate is a read-only report that leaves the state.
  * - `stream`: starts long-running work and returns a handle to it, like `incremental`. Every
- *   `run()` calls it again, finished or not: the work lives in the process that started it.
+ *   `run()` calls it again, finished or not: the work lives in the process that started it. A
+ *   handle with a `done` promise keeps the task's lease held until it settles.
  * - `cutover`: the switch to the target, like `complete`. `run()` stops before the first one;
  *   `task.complete()` runs it and every stage after it. Once one has begun, `run()` finishes them
  *   (the sync cannot resume under a half-done cutover).

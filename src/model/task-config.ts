@@ -5,6 +5,7 @@
 import type { ConnectionOptions } from 'node:tls'
 import type { ProgressStore } from './progress-store.js'
 import type { Stage } from './stage.js'
+import type { LeaseOptions } from './lease.js'
 
 /**
  * The three migration types of the service.
@@ -202,4 +203,6 @@ export interface TaskConfig {
   readonly store?: StoreInput
   /** Custom stages, run in their declared place. Defaults to none. */
   readonly stages?: readonly Stage[]
+  /** Heartbeat and stale-after time of the task's lease (one runner per task); not stored. */
+  readonly lease?: LeaseOptions
 }

@@ -129,6 +129,18 @@ function rejectedError(
   conn: ResolvedConnection,
   opts: { readonly side: Side; readonly cause: unknown },
 ): PgferryError | undefined {
+  // the driver's own words when the server asks for a password and the connection has none
+  if (/client password must be a string|password must be a string/i.test(raw)) {
+    const side = opts.side
+    return new PgferryError(
+      'PGFERRY_CONFIG_SECRET_MISSING',
+      `${where}: the server asks user '${conn.user}' for a password and none was given`,
+      {
+        ...opts,
+        fix: `give the ${side} password: in PGFERRY_${side.toUpperCase()}_PASSWORD for the CLI, or ${side}.password (or PGPASSWORD, a .pgpass file) for the library`,
+      },
+    )
+  }
   if (state === '28P01' || (state === '28000' && /password|authentication/i.test(raw))) {
     return new PgferryError(
       'PGFERRY_CONNECT_AUTH_FAILED',

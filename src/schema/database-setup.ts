@@ -39,7 +39,7 @@ export async function ensureTargetDatabase(
     await target.query(base + encoding + locale)
   } catch (e) {
     warn(
-      'schema-database-locale',
+      'PGFERRY_SCHEMA_DATABASE_LOCALE',
       `database ${name}: the source's locale could not be used on the target (${messageOf(e)}); created with encoding ${source.encoding} and the target's default locale`,
       name,
     )

@@ -111,7 +111,7 @@ export function stepOptions(
       }),
     onExisting: (s: DdlStep) =>
       ctx.warn(
-        'schema-object-exists',
+        'PGFERRY_SCHEMA_OBJECT_EXISTS',
         `${s.kind} ${s.name} already exists on the target${database === '' ? '' : ` (database ${database})`}: kept as it is`,
         s.name,
       ),
@@ -170,7 +170,7 @@ function reportPlanGaps(run: StructureRun, database: string, plan: DatabasePlan)
   }
   for (const r of plan.missingRoles)
     run.ctx.warn(
-      'schema-role-missing',
+      'PGFERRY_SCHEMA_ROLE_MISSING',
       `role ${r} does not exist on the target: ownership and grants naming it were left out`,
       r,
     )

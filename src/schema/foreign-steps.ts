@@ -79,7 +79,7 @@ export function addForeignDataSteps(
     const who = m.user === null ? 'PUBLIC' : quoteIdent(m.user)
     if (m.options === null)
       warn(
-        'schema-user-mapping-options',
+        'PGFERRY_SCHEMA_USER_MAPPING_OPTIONS',
         `user mapping for ${m.user ?? 'PUBLIC'} on server ${m.server}: the source user cannot read its options, so it is created without them`,
         `${m.user ?? 'PUBLIC'}@${m.server}`,
       )

@@ -54,7 +54,7 @@ export function addExtensionSteps(
     if (versions.has(e.version)) version = ` VERSION ${quoteLiteral(e.version)}`
     else
       warn(
-        'schema-extension-version',
+        'PGFERRY_SCHEMA_EXTENSION_VERSION',
         `extension ${e.name} ${e.version} is not available on the target: its default version is installed`,
         e.name,
       )

@@ -86,7 +86,7 @@ export function planDatabase(
   splitPhases(plan)
   const sorted = sortSteps([...plan.steps.values()], (s) =>
     options.warn(
-      'schema-dependency-cycle',
+      'PGFERRY_SCHEMA_DEPENDENCY_CYCLE',
       `a dependency cycle was broken at ${s.kind} ${s.name}`,
       s.name,
     ),

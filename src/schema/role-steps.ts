@@ -51,7 +51,7 @@ export async function planRoles(
     const q = quoteIdent(r.name)
     if (!withPasswords && r.login)
       warn(
-        'schema-role-password',
+        'PGFERRY_SCHEMA_ROLE_PASSWORD',
         `role ${r.name}: the source user cannot read pg_authid, so the role is created without a password`,
         r.name,
       )
@@ -82,7 +82,7 @@ export async function planRoles(
   for (const m of await readMemberships(source, sourceMajor)) {
     if (!all.has(m.member) || !all.has(m.role)) {
       warn(
-        'schema-membership-skipped',
+        'PGFERRY_SCHEMA_MEMBERSHIP_SKIPPED',
         `membership of ${m.member} in ${m.role} not created: ${all.has(m.role) ? m.member : m.role} does not exist on the target`,
         `${m.role} → ${m.member}`,
       )

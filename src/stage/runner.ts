@@ -19,6 +19,8 @@ import { enterStage, gateFailed, gateResult, kindOf, leaveStage } from './stage-
 import type { TaskStatus } from './task-status.js'
 import { wrapStageError } from './wrap-stage-error.js'
 import { PROGRESS_KINDS } from '../model/progress-kinds.js'
+import type { TaskLeaseHolder } from './task-lease.js'
+import { credentialMistake } from './preflight.js'
 
 /** Progress kind of a finished stage: key the stage's name. */
 const STAGE_DONE_KIND = PROGRESS_KINDS.stage
@@ -33,6 +35,8 @@ export interface RunnerDeps {
   readonly emit: EmitFn
   /** Fired by `task.close()`: every call's signal follows it. */
   readonly closing: AbortSignal
+  /** The task's lease: held while a call runs or a stream it started lives. */
+  readonly lease: TaskLeaseHolder
 }
 
 export class StageRunner {
@@ -55,12 +59,7 @@ export class StageRunner {
   /** Call one stage by name (it must be in the pipeline). */
   call(name: string, options: StageCallOptions): Promise<unknown> {
     const { config } = this.#d
-    if (this.#d.closing.aborted)
-      return Promise.reject(
-        new PgferryError('PGFERRY_TASK_CLOSED', `task ${config.id} is closed`, {
-          fix: 'reopen it with openTask(id)',
-        }),
-      )
+    if (this.#d.closing.aborted) return Promise.reject(this.#closed())
     if (this.#running !== undefined) {
       if (this.#running.stage === name) return this.#running.promise
       return Promise.reject(
@@ -73,7 +72,11 @@ export class StageRunner {
     }
     const stage = this.#d.pipeline.find((s) => s.name === name)
     if (stage === undefined) return Promise.reject(this.#noStage(`'${name}'`))
-    const promise = this.#execute(stage, options).finally(() => {
+    const promise = this.#leased(
+      options,
+      () => this.#execute(stage, options),
+      kindOf(stage),
+    ).finally(() => {
       this.#running = undefined
     })
     this.#running = { stage: name, promise }
@@ -85,8 +88,12 @@ export class StageRunner {
    * stream is started again); after a passed gate, wait for `startAt`. Once a cutover has begun,
    * finish it instead. Returns each called stage's result by name.
    */
-  async run(options: StageCallOptions): Promise<Record<string, unknown>> {
-    if (await this.#cutoverBegun()) return this.cutover(options)
+  run(options: StageCallOptions): Promise<Record<string, unknown>> {
+    return this.#leased(options, () => this.#run(options))
+  }
+
+  async #run(options: StageCallOptions): Promise<Record<string, unknown>> {
+    if (await this.#cutoverBegun()) return this.#cutover(options)
     const { pipeline, store, config } = this.#d
     const end = pipeline.findIndex((s) => kindOf(s) === 'cutover')
     const done = new Set((await store.getProgress(config.id, STAGE_DONE_KIND)).map((e) => e.key))
@@ -104,7 +111,11 @@ export class StageRunner {
   }
 
   /** Run the first cutover stage and every stage after it; each result by name. */
-  async cutover(options: StageCallOptions): Promise<Record<string, unknown>> {
+  cutover(options: StageCallOptions): Promise<Record<string, unknown>> {
+    return this.#leased(options, () => this.#cutover(options))
+  }
+
+  async #cutover(options: StageCallOptions): Promise<Record<string, unknown>> {
     const { pipeline } = this.#d
     const first = pipeline.findIndex((s) => kindOf(s) === 'cutover')
     if (first === -1) throw this.#noStage('cutover')
@@ -112,6 +123,28 @@ export class StageRunner {
     for (const stage of pipeline.slice(first))
       results[stage.name] = await this.call(stage.name, options)
     return results
+  }
+
+  /**
+   * Run `fn` holding the task's lease, so the task is never moved by a caller that does not hold
+   * it: a refusal rejects before anything changed. A stream's handle keeps the lease until its
+   * `done` settles (the work outlives the call).
+   */
+  async #leased<T>(options: StageCallOptions, fn: () => Promise<T>, kind?: string): Promise<T> {
+    if (this.#d.closing.aborted) throw this.#closed()
+    const release = await this.#d.lease.hold(options.takeover === true)
+    let kept = false
+    try {
+      const result = await fn()
+      const done = kind === 'stream' ? (result as { done?: unknown } | null)?.done : undefined
+      if (done instanceof Promise) {
+        kept = true
+        done.then(release, release)
+      }
+      return result
+    } finally {
+      if (!kept) await release()
+    }
   }
 
   /** Undo what the stages left on the servers, last stage first. */
@@ -157,6 +190,11 @@ export class StageRunner {
     } catch (error) {
       throw wrapStageError(error, stage.name, signal)
     }
+    // a gate reports a failed login itself, as one of its items
+    if (kindOf(stage) !== 'gate') {
+      const mistake = await credentialMistake(config)
+      if (mistake !== undefined) throw wrapStageError(mistake, stage.name, signal)
+    }
     await status.refresh()
     const tracks = await enterStage(status, store, pipeline, stage)
     const { ctx, dispose } = stageContext(this.#ctx, stage, { ...options }, signal)
@@ -183,7 +221,8 @@ export class StageRunner {
         wrapped.code === 'PGFERRY_ABORTED' && canTransition(status.state, 'paused')
           ? 'paused'
           : 'failed'
-      if (tracks && canTransition(status.state, next))
+      // a Task whose lease was taken over leaves the state to the process that took it
+      if (tracks && !this.#d.lease.lost && canTransition(status.state, next))
         await status.set(next, { error: wrapped.message }).catch(() => undefined)
       throw wrapped
     } finally {
@@ -195,6 +234,12 @@ export class StageRunner {
   #signal(options: StageCallOptions): AbortSignal {
     const { closing } = this.#d
     return options.signal === undefined ? closing : AbortSignal.any([options.signal, closing])
+  }
+
+  #closed(): PgferryError {
+    return new PgferryError('PGFERRY_TASK_CLOSED', `task ${this.#d.config.id} is closed`, {
+      fix: 'reopen it with openTask(id)',
+    })
   }
 
   #noStage(what: string): PgferryError {

@@ -10,6 +10,12 @@ import type {
   TaskRecord,
 } from '../model/progress-store.js'
 import type { TaskState } from '../model/task-state.js'
+import type {
+  LeaseAcquireOptions,
+  LeaseAcquireResult,
+  LeaseClaim,
+  TaskLease,
+} from '../model/lease.js'
 
 /**
  * {@link ProgressStore} kept in memory.
@@ -19,6 +25,7 @@ export class MemoryStore implements ProgressStore {
   readonly #tasks = new Map<string, TaskRecord>()
   readonly #progress = new Map<string, Map<string, ProgressEntry>>()
   readonly #events = new Map<string, StoredEvent[]>()
+  readonly #leases = new Map<string, TaskLease>()
 
   /** {@inheritDoc ProgressStore.init} */
   async init(): Promise<void> {}
@@ -59,6 +66,7 @@ export class MemoryStore implements ProgressStore {
   async deleteTask(id: string): Promise<void> {
     this.#tasks.delete(id)
     this.#events.delete(id)
+    this.#leases.delete(id)
     for (const key of this.#progress.keys())
       if (key.startsWith(`${id}\0`)) this.#progress.delete(key)
   }
@@ -97,6 +105,54 @@ export class MemoryStore implements ProgressStore {
   /** {@inheritDoc ProgressStore.listEvents} */
   async listEvents(taskId: string): Promise<StoredEvent[]> {
     return (this.#events.get(taskId) ?? []).map((e) => structuredClone(e))
+  }
+
+  /** {@inheritDoc ProgressStore.acquireLease} */
+  async acquireLease(
+    taskId: string,
+    claim: LeaseClaim,
+    options: LeaseAcquireOptions,
+  ): Promise<LeaseAcquireResult> {
+    const held = this.#leases.get(taskId)
+    const now = new Date()
+    if (
+      held === undefined ||
+      held.token === claim.token ||
+      held.token === options.replace ||
+      now.getTime() - held.beatAt.getTime() > options.staleAfterMs
+    ) {
+      const startedAt = held?.token === claim.token ? held.startedAt : now
+      this.#leases.set(taskId, { ...claim, startedAt, beatAt: now })
+      return { acquired: true }
+    }
+    return { acquired: false, held: structuredClone(held) }
+  }
+
+  /** {@inheritDoc ProgressStore.renewLease} */
+  async renewLease(
+    taskId: string,
+    token: string,
+    live?: Readonly<Record<string, unknown>>,
+  ): Promise<boolean> {
+    const held = this.#leases.get(taskId)
+    if (held?.token !== token) return false
+    this.#leases.set(taskId, {
+      ...held,
+      beatAt: new Date(),
+      ...(live === undefined ? {} : { live: structuredClone(live) }),
+    })
+    return true
+  }
+
+  /** {@inheritDoc ProgressStore.releaseLease} */
+  async releaseLease(taskId: string, token: string): Promise<void> {
+    if (this.#leases.get(taskId)?.token === token) this.#leases.delete(taskId)
+  }
+
+  /** {@inheritDoc ProgressStore.getLease} */
+  async getLease(taskId: string): Promise<TaskLease | undefined> {
+    const held = this.#leases.get(taskId)
+    return held === undefined ? undefined : structuredClone(held)
   }
 
   /** {@inheritDoc ProgressStore.close} */

@@ -19,6 +19,13 @@ import type {
   TaskRecord,
 } from '../model/progress-store.js'
 import { DEFAULT_STORE_SCHEMA } from '../model/store-schema.js'
+import type {
+  LeaseAcquireOptions,
+  LeaseAcquireResult,
+  LeaseClaim,
+  TaskLease,
+} from '../model/lease.js'
+import * as lease from './pg-lease.js'
 
 /**
  * Where a {@link PgStore} lives.
@@ -154,6 +161,15 @@ export class PgStore implements ProgressStore {
     }
   }
 
+  /**
+   * True when the store was never created in this database: reads then return nothing and create
+   * nothing (`pgferry list` on a server it only looks at must leave it as it was).
+   */
+  async #absent(): Promise<boolean> {
+    if (this.#init !== undefined) return false
+    return (await this.#version()) === 0
+  }
+
   async #version(): Promise<number> {
     const r = await this.#run<{ v: number | null }>(
       `SELECT CASE WHEN to_regclass($1) IS NULL THEN 0 ELSE NULL END AS v`,
@@ -196,6 +212,7 @@ export class PgStore implements ProgressStore {
 
   /** {@inheritDoc ProgressStore.loadTask} */
   async loadTask(id: string): Promise<TaskRecord | undefined> {
+    if (await this.#absent()) return undefined
     const r = await this.#query<TaskRow>(`SELECT * FROM $S.task WHERE id = $1`, [id])
     const row = r.rows[0]
     return row === undefined ? undefined : toRecord(row)
@@ -203,6 +220,7 @@ export class PgStore implements ProgressStore {
 
   /** {@inheritDoc ProgressStore.listTasks} */
   async listTasks(): Promise<TaskRecord[]> {
+    if (await this.#absent()) return []
     const r = await this.#query<TaskRow>(`SELECT * FROM $S.task ORDER BY created_at, id`)
     return r.rows.map(toRecord)
   }
@@ -235,6 +253,7 @@ export class PgStore implements ProgressStore {
 
   /** {@inheritDoc ProgressStore.getProgress} */
   async getProgress(taskId: string, kind: string): Promise<ProgressEntry[]> {
+    if (await this.#absent()) return []
     const r = await this.#query<{ kind: string; key: string; value: unknown }>(
       `SELECT kind, key, value FROM $S.progress WHERE task_id = $1 AND kind = $2 ORDER BY key`,
       [taskId, kind],
@@ -280,11 +299,43 @@ export class PgStore implements ProgressStore {
 
   /** {@inheritDoc ProgressStore.listEvents} */
   async listEvents(taskId: string): Promise<StoredEvent[]> {
+    if (await this.#absent()) return []
     const r = await this.#query<{ at: Date; name: string; payload: Record<string, unknown> }>(
       `SELECT at, name, payload FROM $S.event WHERE task_id = $1 ORDER BY id`,
       [taskId],
     )
     return r.rows
+  }
+
+  readonly #q: lease.StoreQuery = (text, values) => this.#query(text, values)
+
+  /** {@inheritDoc ProgressStore.acquireLease} */
+  acquireLease(
+    taskId: string,
+    claim: LeaseClaim,
+    options: LeaseAcquireOptions,
+  ): Promise<LeaseAcquireResult> {
+    return lease.acquireLease(this.#q, taskId, claim, options)
+  }
+
+  /** {@inheritDoc ProgressStore.renewLease} */
+  renewLease(
+    taskId: string,
+    token: string,
+    live?: Readonly<Record<string, unknown>>,
+  ): Promise<boolean> {
+    return lease.renewLease(this.#q, taskId, token, live)
+  }
+
+  /** {@inheritDoc ProgressStore.releaseLease} */
+  releaseLease(taskId: string, token: string): Promise<void> {
+    return lease.releaseLease(this.#q, taskId, token)
+  }
+
+  /** {@inheritDoc ProgressStore.getLease} */
+  async getLease(taskId: string): Promise<TaskLease | undefined> {
+    if (await this.#absent()) return undefined
+    return lease.getLease(this.#q, taskId)
   }
 
   /** {@inheritDoc ProgressStore.close} */

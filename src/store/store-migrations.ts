@@ -6,6 +6,7 @@ import type pg from 'pg'
 import { PgferryError, sqlStateOf } from '../errors.js'
 import { quoteIdent } from '../pg/quote.js'
 import type { StoreLocation } from './store-denied.js'
+import { LEASE_MIGRATION } from './pg-lease.js'
 
 /** Store DDL by version; `$S` is the quoted schema name. Append only, never edit a shipped entry. */
 export const MIGRATIONS: readonly string[] = [
@@ -35,6 +36,7 @@ export const MIGRATIONS: readonly string[] = [
      name text NOT NULL,
      payload jsonb NOT NULL)`,
   `CREATE INDEX ON $S.event (task_id, id)`,
+  LEASE_MIGRATION,
 ]
 
 /** Bring the store schema to the newest version, on a client of its own. */

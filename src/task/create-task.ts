@@ -11,6 +11,8 @@ import type { ResolvedTaskConfig } from '../model/resolved-config.js'
 import { deserializeConfig, serializeConfig, type ReopenOptions } from './stored-config.js'
 import type { ConnectionInput, TaskConfig } from '../model/task-config.js'
 import { Task } from './task.js'
+import { readTaskStatus, type TaskStatusReport } from './task-report.js'
+import type { StoredEvent } from '../model/progress-store.js'
 
 /**
  * A PostgreSQL progress store at the given connection (the default store is this, on the target).
@@ -57,7 +59,7 @@ export async function createTask(config: TaskConfig): Promise<Task> {
     if (owns) await store.close().catch(() => undefined)
     throw error
   }
-  return new Task(resolved, store, 'created', owns)
+  return new Task(resolved, store, 'created', owns, config.lease)
 }
 
 /**
@@ -99,7 +101,6 @@ async function withStore<T>(
 export async function openTask(id: string, options: OpenTaskOptions): Promise<Task> {
   return withStore(options, async (store, owns) => {
     try {
-      await store.init()
       const record = await store.loadTask(id)
       if (record === undefined) {
         throw new PgferryError('PGFERRY_TASK_NOT_FOUND', `no task with id ${id} in the store`, {
@@ -107,7 +108,7 @@ export async function openTask(id: string, options: OpenTaskOptions): Promise<Ta
         })
       }
       const config = deserializeConfig(record.config, options)
-      return new Task(config, store, record.state, owns)
+      return new Task(config, store, record.state, owns, options.lease)
     } catch (error) {
       if (owns) await store.close().catch(() => undefined)
       throw error
@@ -122,7 +123,7 @@ export async function openTask(id: string, options: OpenTaskOptions): Promise<Ta
 export async function listTasks(locator: StoreLocator): Promise<TaskRecord[]> {
   return withStore(locator, async (store, owns) => {
     try {
-      await store.init()
+      // reads create nothing: a server that has no store keeps having none
       return await store.listTasks()
     } finally {
       if (owns) await store.close()
@@ -137,8 +138,37 @@ export async function listTasks(locator: StoreLocator): Promise<TaskRecord[]> {
 export async function getTask(id: string, locator: StoreLocator): Promise<TaskRecord | undefined> {
   return withStore(locator, async (store, owns) => {
     try {
-      await store.init()
       return await store.loadTask(id)
+    } finally {
+      if (owns) await store.close()
+    }
+  })
+}
+
+/**
+ * One task's status: whether a process runs it now (from its lease), its stored state and stage,
+ * recent warnings and errors, and the next command. Creates nothing.
+ * @public
+ */
+export async function taskStatus(id: string, locator: StoreLocator): Promise<TaskStatusReport> {
+  return withStore(locator, async (store, owns) => {
+    try {
+      return await readTaskStatus(store, id)
+    } finally {
+      if (owns) await store.close()
+    }
+  })
+}
+
+/**
+ * A task's kept events (warnings, errors, state changes, finished stages), oldest first. Creates
+ * nothing.
+ * @public
+ */
+export async function taskEvents(id: string, locator: StoreLocator): Promise<StoredEvent[]> {
+  return withStore(locator, async (store, owns) => {
+    try {
+      return await store.listEvents(id)
     } finally {
       if (owns) await store.close()
     }

@@ -5,6 +5,7 @@
  */
 import { PgferryError } from '../errors.js'
 import type { Stage } from '../model/stage.js'
+import type { LeaseOptions } from '../model/lease.js'
 import type { ConnectionConfig, ConnectionInput, MigrationType } from '../model/task-config.js'
 import { resolveConnection } from './resolve-connection.js'
 import type { ResolvedConnection } from '../model/resolved-connection.js'
@@ -69,6 +70,8 @@ export interface ReopenOptions {
   readonly target?: ConnectionInput
   /** The task's custom stages (code is not stored). Required when the task was created with some. */
   readonly stages?: readonly Stage[]
+  /** Heartbeat and stale-after time of the task's lease (one runner per task). */
+  readonly lease?: LeaseOptions
 }
 
 function reopenConnection(

@@ -23,6 +23,11 @@ export interface TaskSlot {
   readonly active: boolean
   /** `pg_current_wal_lsn() - restart_lsn`: WAL the source keeps for it; undefined if unreserved. */
   readonly retainedBytes: bigint | undefined
+  /**
+   * `pg_current_wal_lsn() - confirmed_flush_lsn`: WAL the source wrote that the task has not yet
+   * confirmed applied on the target (its lag in bytes); undefined before the slot is consistent.
+   */
+  readonly lagBytes: bigint | undefined
   /** v13+: `reserved`, `extended`, `unreserved` or `lost` (lost: the task must load again). */
   readonly walStatus: string | undefined
 }

@@ -9,6 +9,9 @@ import type { PgferryListeners } from '../model/events.js'
 import type { ProgressStore } from '../model/progress-store.js'
 import { EventLog } from '../stage/event-log.js'
 import { StageRunner } from '../stage/runner.js'
+import { TaskLeaseHolder } from '../stage/task-lease.js'
+import { LiveMeter } from '../stage/live-figures.js'
+import type { LeaseOptions } from '../model/lease.js'
 import type { StageCallOptions } from '../model/stage.js'
 import { TaskStatus } from '../stage/task-status.js'
 import type { PrecheckOptions, PrecheckReport } from '../precheck/precheck-report.js'
@@ -19,6 +22,7 @@ import type { IncrementalOptions } from '../apply/apply-options.js'
 import type { FullLoadOptions } from '../fullload/full-load-stage.js'
 import type { CompleteOptions, CompleteResult } from '../complete/complete-result.js'
 import { taskPipeline } from './builtin-stages.js'
+import { readTaskStatus, type TaskStatusReport } from './task-report.js'
 import type { ResolvedTaskConfig } from '../model/resolved-config.js'
 import type { TaskState } from '../model/task-state.js'
 import type { VerifyOptions, VerifyReport } from '../verify/verify-report.js'
@@ -49,6 +53,7 @@ export class Task extends EventEmitter<PgferryListeners> {
   readonly #status: TaskStatus
   readonly #events: EventLog
   readonly #runner: StageRunner
+  readonly #lease: TaskLeaseHolder
   #closed = false
   readonly #closing = new AbortController()
 
@@ -58,17 +63,29 @@ export class Task extends EventEmitter<PgferryListeners> {
     store: ProgressStore,
     state: TaskState,
     ownsStore: boolean,
+    lease: LeaseOptions = {},
   ) {
     super()
     this.id = config.id
     this.config = config
     this.#store = store
     this.#ownsStore = ownsStore
+    const meter = new LiveMeter()
     this.#events = new EventLog(config.id, store, (name, event) => {
+      meter.observe(name, event)
       ;(this.emit as (n: string, e: unknown) => boolean)(name, event)
     })
     const emit = this.#events.emit
     this.#status = new TaskStatus(config.id, store, emit, state)
+    // taken over by another process: this Task stops its work, as if closed
+    this.#lease = new TaskLeaseHolder(
+      config.id,
+      store,
+      emit,
+      (e) => this.#closing.abort(e),
+      lease,
+      () => ({ ...meter.snapshot() }),
+    )
     this.#runner = new StageRunner({
       config,
       store,
@@ -76,6 +93,7 @@ export class Task extends EventEmitter<PgferryListeners> {
       status: this.#status,
       emit,
       closing: this.#closing.signal,
+      lease: this.#lease,
     })
   }
 
@@ -94,8 +112,13 @@ export class Task extends EventEmitter<PgferryListeners> {
     return this.#status.refresh()
   }
 
+  /** Whether a process runs the task now, its state, recent warnings and errors, the next command. */
+  status(): Promise<TaskStatusReport> {
+    return readTaskStatus(this.#store, this.id)
+  }
+
   /** Check source and target without writing anything. Never throws for a failing check. */
-  precheck(options: PrecheckOptions = {}): Promise<PrecheckReport> {
+  precheck(options: PrecheckOptions & StageCallOptions = {}): Promise<PrecheckReport> {
     return this.#runner.call('precheck', options) as Promise<PrecheckReport>
   }
 
@@ -105,12 +128,12 @@ export class Task extends EventEmitter<PgferryListeners> {
   }
 
   /** Copy the data as of one snapshot, then build post-data objects. */
-  fullLoad(options: FullLoadOptions = {}): Promise<FullLoadResult> {
+  fullLoad(options: FullLoadOptions & StageCallOptions = {}): Promise<FullLoadResult> {
     return this.#runner.call('fullload', options) as Promise<FullLoadResult>
   }
 
   /** Start streaming changes; returns at once with a handle. */
-  startIncremental(options: IncrementalOptions = {}): Promise<IncrementalSync> {
+  startIncremental(options: IncrementalOptions & StageCallOptions = {}): Promise<IncrementalSync> {
     return this.#runner.call('incremental', options) as Promise<IncrementalSync>
   }
 
@@ -118,7 +141,7 @@ export class Task extends EventEmitter<PgferryListeners> {
    * Cut over: drain, align sequences, verify, drop the slot and publication. Runs the task's
    * cutover stages and every stage after them.
    */
-  async complete(options: CompleteOptions = {}): Promise<CompleteResult> {
+  async complete(options: CompleteOptions & StageCallOptions = {}): Promise<CompleteResult> {
     const results = await this.#runner.cutover(options)
     return results.complete as CompleteResult
   }
@@ -157,6 +180,7 @@ export class Task extends EventEmitter<PgferryListeners> {
     this.#closed = true
     this.#closing.abort(new PgferryError('PGFERRY_TASK_CLOSED', `task ${this.id} was closed`))
     await this.#runner.release()
+    await this.#lease.close()
     await this.#events.flush()
     if (this.#ownsStore) await this.#store.close()
   }
@@ -173,7 +197,14 @@ export class Task extends EventEmitter<PgferryListeners> {
         fix: 'abort it (signal) first',
       })
     }
-    await this.#runner.cleanup()
+    // a task another process runs is not deleted under it
+    const release = await this.#lease.hold()
+    try {
+      await this.#runner.cleanup()
+    } catch (error) {
+      await release()
+      throw error
+    }
     await this.#store.deleteTask(this.id)
     await this.close()
   }

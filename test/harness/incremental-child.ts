@@ -3,7 +3,12 @@
 import { openTask } from '../../src/index.js'
 
 const [id, targetUrl] = process.argv.slice(2) as [string, string]
-const task = await openTask(id, { target: targetUrl })
+// PGFERRY_TEST_BEAT_MS: a short lease heartbeat, for tests that read what the beats carry
+const beat = process.env.PGFERRY_TEST_BEAT_MS
+const task = await openTask(id, {
+  target: targetUrl,
+  ...(beat === undefined ? {} : { lease: { beatIntervalMs: Number(beat) } }),
+})
 task.on('apply:batch', (e) => console.log(`BATCH ${e.commitLsn} ${e.rows}`))
 await task.startIncremental()
 console.log('STREAMING')

@@ -4,31 +4,13 @@
  * CLI's output), passwords from the environment never printed, bad usage naming the flag.
  */
 import { randomBytes } from 'node:crypto'
-import { readFileSync, writeFileSync } from 'node:fs'
-import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type pg from 'pg'
 import { startPair, type Cluster, type ClusterPair } from '../harness/cluster.js'
 import { spawnTs, waitForLine } from '../harness/child.js'
+import { CLI, cli } from '../harness/cli.js'
 import { INCREMENTAL_SCHEMA, loadedTask } from '../harness/incremental-fixture.js'
-
-const CLI = 'src/cli/main.ts'
-
-interface CliResult {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
-
-/** Run the CLI to its exit. */
-function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  const child = spawnTs(CLI, args, env)
-  let stdout = ''
-  let stderr = ''
-  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()))
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()))
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })))
-}
+import { requirePassword } from '../harness/require-password.js'
 
 /** Count and md5 of every row in order, computed by SQL on that side. */
 async function digest(cluster: Cluster, db: string, table: string): Promise<string> {
@@ -47,17 +29,6 @@ const SHOP = `
     SELECT 'customer ' || g, ARRAY['t' || (g % 7)], date '1970-01-01' + g FROM generate_series(1, 500) g;
   INSERT INTO orders (customer_id, total, note)
     SELECT 1 + g % 500, (g % 900) / 7.0, jsonb_build_object('g', g) FROM generate_series(1, 5000) g;`
-
-/** Password auth (scram) for `user` on a trust cluster: a line before the trust lines, reloaded. */
-async function requirePassword(cluster: Cluster, user: string, password: string): Promise<void> {
-  // v12 still hashes with md5 by default, which a scram-sha-256 line refuses
-  await cluster.query(
-    `SET password_encryption = 'scram-sha-256'; CREATE ROLE ${user} LOGIN SUPERUSER PASSWORD '${password}'`,
-  )
-  const hba = path.join(cluster.dataDir, 'pg_hba.conf')
-  writeFileSync(hba, `host all ${user} 127.0.0.1/32 scram-sha-256\n` + readFileSync(hba, 'utf8'))
-  await cluster.query(`SELECT pg_reload_conf()`)
-}
 
 let pair: ClusterPair
 beforeAll(async () => {
@@ -328,7 +299,7 @@ describe('pgferry CLI (12 → 17)', () => {
       ])
       expect(text.stdout).toMatch(
         new RegExp(
-          `slot +pgferry_.*\\(${db}\\): retains .* of WAL on the source(, wal_status reserved)?$`,
+          `slot +pgferry_.*\\(${db}\\): lag .*, retains .* of WAL on the source(, wal_status reserved)?$`,
           'm',
         ),
       )

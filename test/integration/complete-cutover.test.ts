@@ -374,7 +374,7 @@ describe('complete and the sync edges (16 → 16)', () => {
       const [l] = await sync.lag()
       return l !== undefined && l.lagBytes === 0n && l.lagSeconds === 0
     })
-    await eventually(async () => lags.some((l) => l.lagBytes === 0n))
+    await eventually(async () => lags.some((l) => l.lagBytes === 0))
     expect(await digests(pair.target, db)).toEqual(await digests(pair.source, db))
     expect(warnings.filter((w) => w.code === 'PGFERRY_APPLY_NEW_TABLE')).toHaveLength(1)
     await task.delete()

@@ -97,7 +97,7 @@ describe('structure for an instance: roles, databases, settings', () => {
     })
     const warned: string[] = []
     task.on('warning', (w) => {
-      if (w.code === 'schema-role-password') warned.push(w.object ?? '')
+      if (w.code === 'PGFERRY_SCHEMA_ROLE_PASSWORD') warned.push(w.object ?? '')
     })
     try {
       await passPrecheck(task)

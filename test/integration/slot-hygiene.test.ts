@@ -117,8 +117,8 @@ describe('slot hygiene (16 → 16, max_slot_wal_keep_size)', () => {
       const e = retained.at(-1)
       expect(e?.slot).toBe(slot)
       expect(e?.database).toBe(db)
-      expect(e?.thresholdBytes).toBe(8n * 1024n * 1024n)
-      expect(e?.retainedBytes).toBeGreaterThanOrEqual(await bytesBetween(current0, held))
+      expect(e?.thresholdBytes).toBe(8 * 1024 * 1024)
+      expect(e?.retainedBytes).toBeGreaterThanOrEqual(Number(await bytesBetween(current0, held)))
       expect(['reserved', 'extended', 'unreserved']).toContain(e?.walStatus)
       expect(e?.safeWalSize).toBeDefined()
       // warned once, not at every sample
@@ -141,7 +141,7 @@ describe('slot hygiene (16 → 16, max_slot_wal_keep_size)', () => {
     try {
       await task.startIncremental({ lagIntervalMs: 100 })
       await eventually(async () => retained.length > 0)
-      expect(retained[0]?.thresholdBytes).toBe((BigInt(KEEP_MB) * 1024n * 1024n) / 10n)
+      expect(retained[0]?.thresholdBytes).toBe(Number((BigInt(KEEP_MB) * 1024n * 1024n) / 10n))
       await task.delete()
       expect(await leftovers(pair, db)).toEqual([])
     } finally {

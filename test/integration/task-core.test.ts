@@ -41,7 +41,7 @@ describe('task core against real clusters', () => {
         [],
         db,
       )
-      expect(v.rows[0]?.version).toBe(4)
+      expect(v.rows[0]?.version).toBe(5)
       const stored = await pair.target.query<{ config: unknown; state: string; tags: unknown }>(
         'SELECT config, state, tags FROM pgferry.task WHERE id = $1',
         [task.id],

@@ -47,4 +47,28 @@ describe('MemoryStore', () => {
     expect(await s.getProgress('a', 'chunk')).toEqual([])
     expect(await s.listEvents('a')).toEqual([])
   })
+
+  it('leases a task to one holder: refused while live, taken when stale or replaced, released by its holder only', async () => {
+    const s = new MemoryStore()
+    await s.saveTask(record('a'))
+    const one = { token: 'one', host: 'h1', pid: 1 }
+    const two = { token: 'two', host: 'h2', pid: 2 }
+    const live = { staleAfterMs: 60_000 }
+    expect(await s.acquireLease('a', one, live)).toEqual({ acquired: true })
+    expect(await s.acquireLease('a', one, live)).toEqual({ acquired: true })
+    const refused = await s.acquireLease('a', two, live)
+    expect(refused).toMatchObject({ acquired: false, held: { token: 'one', host: 'h1', pid: 1 } })
+    await s.releaseLease('a', 'two')
+    expect((await s.getLease('a'))?.token).toBe('one')
+    expect(await s.acquireLease('a', two, { ...live, replace: 'other' })).toMatchObject({
+      acquired: false,
+    })
+    expect(await s.acquireLease('a', two, { ...live, replace: 'one' })).toEqual({ acquired: true })
+    expect(await s.renewLease('a', 'one')).toBe(false)
+    expect(await s.renewLease('a', 'two')).toBe(true)
+    // any beat is older than -1 ms: stale without waiting
+    expect(await s.acquireLease('a', one, { staleAfterMs: -1 })).toEqual({ acquired: true })
+    await s.releaseLease('a', 'one')
+    expect(await s.getLease('a')).toBeUndefined()
+  })
 })

@@ -8,7 +8,7 @@ import type { Command } from '../command-context.js'
 import { attachProgress } from '../progress-reporter.js'
 import { ShutdownSignals } from '../shutdown-signals.js'
 
-/** `pgferry complete ID --source URL --target URL`. */
+/** `pgferry complete ID --source URL --target URL [--takeover]`. */
 export const completeCommand: Command = async ({ id, flags, out, secrets }) => {
   const source = cliConnection('source', flags.string('source'), secrets, 'complete')
   const target = cliConnection('target', flags.string('target'), secrets, 'complete')
@@ -19,7 +19,7 @@ export const completeCommand: Command = async ({ id, flags, out, secrets }) => {
     out.line(
       `completing task ${task.id} (state ${task.state}): drain, sequences, verify, drop slot`,
     )
-    return await completeAndReport(task, shutdown, out)
+    return await completeAndReport(task, shutdown, out, flags.has('takeover'))
   } finally {
     shutdown.dispose()
     detach()

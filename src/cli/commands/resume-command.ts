@@ -9,7 +9,7 @@ import { EXIT } from '../exit-codes.js'
 import { precheckGate, skipFromFlags } from '../precheck-gate.js'
 import { attachProgress } from '../progress-reporter.js'
 
-/** `pgferry resume ID --source URL --target URL […]`. */
+/** `pgferry resume ID --source URL --target URL [--takeover] […]`. */
 export const resumeCommand: Command = async ({ id, flags, out, secrets }) => {
   const source = cliConnection('source', flags.string('source'), secrets, 'resume')
   const target = cliConnection('target', flags.string('target'), secrets, 'resume')
@@ -25,7 +25,11 @@ export const resumeCommand: Command = async ({ id, flags, out, secrets }) => {
     if (task.state === 'created' || task.state === 'precheck_failed') {
       if (!(await precheckGate(task, skip, out))) return EXIT.FAILED
     }
-    return await driveTask(task, { completeAfterSync: flags.has('complete-after-sync'), out })
+    return await driveTask(task, {
+      completeAfterSync: flags.has('complete-after-sync'),
+      takeover: flags.has('takeover'),
+      out,
+    })
   } finally {
     detach()
     await task.close()
