@@ -62,6 +62,60 @@ export interface TargetTable {
   readonly rules: boolean
 }
 
+/** One row per column of the table (one row with null column fields when it has none). */
+interface TargetColumnRow {
+  partitioned: boolean
+  rules: boolean
+  root_schema: string | null
+  root_name: string | null
+  name: string
+  type: string
+  type_oid: number
+  type_mod: number
+  generated: boolean
+  identity: string
+  unique: boolean
+  indexed: boolean
+  text_equal: boolean
+}
+
+/** `$1` schema, `$2` name, `$3` TEXT_EQUAL_TYPES; `generated` the v12+ attgenerated test or 'false'. */
+function targetTableSql(generated: string): string {
+  return `SELECT c.relkind = 'p' AS partitioned, c.relhasrules AS rules, rn.nspname AS root_schema, rc.relname AS root_name,
+          a.attname AS name,
+          format_type(a.atttypid, a.atttypmod) AS type,
+          a.atttypid::int8::float8 AS type_oid, a.atttypmod AS type_mod,
+          ${generated} AS generated, a.attidentity::text AS identity,
+          EXISTS (SELECT 1 FROM pg_index i
+                   WHERE i.indrelid = c.oid AND (i.indisunique OR i.indisexclusion)
+                     AND i.indimmediate
+                     AND (a.attnum = ANY (i.indkey::int2[]) OR i.indexprs IS NOT NULL
+                          OR i.indpred IS NOT NULL)) AS unique,
+          EXISTS (SELECT 1 FROM pg_index i
+                    JOIN pg_class ic ON ic.oid = i.indexrelid
+                    JOIN pg_am am ON am.oid = ic.relam
+                    JOIN pg_opclass oc ON oc.oid = i.indclass[0]
+                    JOIN pg_type ty ON ty.oid = a.atttypid
+                   WHERE i.indrelid = c.oid AND i.indkey[0] = a.attnum AND i.indisvalid
+                     AND i.indpred IS NULL AND am.amname = 'btree' AND oc.opcdefault
+                     AND i.indcollation[0] = a.attcollation
+                     AND ty.typcategory <> 'A') AS indexed,
+          (a.atttypid::int8 = ANY ($3::int8[])
+           -- the database's default collation (oid 100), which the run's values cast to text
+           -- get as well: another collation would make the join's = ambiguous
+           AND (a.attcollation = 0
+                OR a.attcollation = 100 AND (SELECT co.collisdeterministic FROM pg_collation co
+                                              WHERE co.oid = a.attcollation))) AS text_equal
+     FROM pg_class c
+     JOIN pg_namespace n ON n.oid = c.relnamespace
+     -- a row with no column when the table has none (a zero-column table exists all the same)
+     LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+     LEFT JOIN pg_class rc ON c.relispartition AND rc.oid = pg_partition_root(c.oid)
+     LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
+    WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
+    ORDER BY a.attnum`
+}
+
 /** Read `schema.name` on the target; undefined when the table does not exist. */
 export async function readTargetTable(
   client: pg.Client,
@@ -71,56 +125,11 @@ export async function readTargetTable(
   const v = await versionNum(client)
   // attgenerated and pg_partition_root exist from v12, the oldest target (attidentity from v10)
   const generated = v >= 120000 ? `a.attgenerated <> ''` : 'false'
-  const r = await client.query<{
-    partitioned: boolean
-    rules: boolean
-    root_schema: string | null
-    root_name: string | null
-    name: string
-    type: string
-    type_oid: number
-    type_mod: number
-    generated: boolean
-    identity: string
-    unique: boolean
-    indexed: boolean
-    text_equal: boolean
-  }>(
-    `SELECT c.relkind = 'p' AS partitioned, c.relhasrules AS rules, rn.nspname AS root_schema, rc.relname AS root_name,
-            a.attname AS name,
-            format_type(a.atttypid, a.atttypmod) AS type,
-            a.atttypid::int8::float8 AS type_oid, a.atttypmod AS type_mod,
-            ${generated} AS generated, a.attidentity::text AS identity,
-            EXISTS (SELECT 1 FROM pg_index i
-                     WHERE i.indrelid = c.oid AND (i.indisunique OR i.indisexclusion)
-                       AND i.indimmediate
-                       AND (a.attnum = ANY (i.indkey::int2[]) OR i.indexprs IS NOT NULL
-                            OR i.indpred IS NOT NULL)) AS unique,
-            EXISTS (SELECT 1 FROM pg_index i
-                      JOIN pg_class ic ON ic.oid = i.indexrelid
-                      JOIN pg_am am ON am.oid = ic.relam
-                      JOIN pg_opclass oc ON oc.oid = i.indclass[0]
-                      JOIN pg_type ty ON ty.oid = a.atttypid
-                     WHERE i.indrelid = c.oid AND i.indkey[0] = a.attnum AND i.indisvalid
-                       AND i.indpred IS NULL AND am.amname = 'btree' AND oc.opcdefault
-                       AND i.indcollation[0] = a.attcollation
-                       AND ty.typcategory <> 'A') AS indexed,
-            (a.atttypid::int8 = ANY ($3::int8[])
-             -- the database's default collation (oid 100), which the run's values cast to text
-             -- get as well: another collation would make the join's = ambiguous
-             AND (a.attcollation = 0
-                  OR a.attcollation = 100 AND (SELECT co.collisdeterministic FROM pg_collation co
-                                                WHERE co.oid = a.attcollation))) AS text_equal
-       FROM pg_class c
-       JOIN pg_namespace n ON n.oid = c.relnamespace
-       -- a row with no column when the table has none (a zero-column table exists all the same)
-       LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-       LEFT JOIN pg_class rc ON c.relispartition AND rc.oid = pg_partition_root(c.oid)
-       LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
-      WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
-      ORDER BY a.attnum`,
-    [schema, name, TEXT_EQUAL_TYPES],
-  )
+  const r = await client.query<TargetColumnRow>(targetTableSql(generated), [
+    schema,
+    name,
+    TEXT_EQUAL_TYPES,
+  ])
   const first = r.rows[0]
   if (first === undefined) return undefined
   return {

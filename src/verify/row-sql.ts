@@ -57,21 +57,7 @@ export function rowSql(
   const k = key ?? []
   const tuple = `(${k.map((c) => quoteIdent(c.name)).join(', ')})`
   const order = k.map((c) => quoteIdent(c.name)).join(', ')
-  const bound = (offset: number): string =>
-    `(${k.map((c, i) => `$${offset + i}::${c.type}`).join(', ')})`
-  const where = (range: KeyRange): { sql: string; values: string[] } => {
-    const parts: string[] = []
-    const values: string[] = []
-    if (range.lo !== null) {
-      parts.push(`${tuple} > ${bound(values.length + 1)}`)
-      values.push(...range.lo)
-    }
-    if (range.hi !== null) {
-      parts.push(`${tuple} <= ${bound(values.length + 1)}`)
-      values.push(...range.hi)
-    }
-    return { sql: parts.length === 0 ? '' : `WHERE ${parts.join(' AND ')}`, values }
-  }
+  const where = (range: KeyRange): { sql: string; values: string[] } => rangeWhere(k, range)
   const keyTexts = k.map((c, i) => `${quoteIdent(c.name)}::text AS pgferry_k${i}`).join(', ')
   const columnTexts = columns.map((c) => `${quoteIdent(c.name)}::text AS ${quoteIdent(c.name)}`)
   return {
@@ -84,16 +70,7 @@ export function rowSql(
       }
     },
     ranges() {
-      const col = quoteIdent(k[0]?.name ?? '')
-      const th = `$1::${k[0]?.type ?? 'text'}[]`
-      // width_bucket counts the bounds <= the key; a range is (lo, hi], so a key equal to a
-      // bound belongs to the range below it
-      const wb = `width_bucket(${col}, ${th})`
-      const range = `${wb} - CASE WHEN ${wb} > 0 AND (${th})[${wb}] = ${col} THEN 1 ELSE 0 END`
-      return `SELECT r, count(*)::text AS n, coalesce(sum(h), 0)::text AS s
-                FROM (SELECT ${range} AS r, hashtextextended(${rowText}, 0) AS h
-                        FROM ONLY ${qualified} OFFSET 0) x
-               GROUP BY r`
+      return rangesSql(qualified, k, rowText)
     },
     keyHashes(range) {
       const w = where(range)
@@ -126,6 +103,41 @@ export function rowSql(
       return `SELECT count(*)::text AS n FROM ONLY ${qualified}`
     },
   }
+}
+
+/** `WHERE (key) > lo AND (key) <= hi` with the bounds as parameters `$1…` cast to the key's types. */
+function rangeWhere(
+  k: readonly RowKeyColumn[],
+  range: KeyRange,
+): { sql: string; values: string[] } {
+  const tuple = `(${k.map((c) => quoteIdent(c.name)).join(', ')})`
+  const bound = (offset: number): string =>
+    `(${k.map((c, i) => `$${offset + i}::${c.type}`).join(', ')})`
+  const parts: string[] = []
+  const values: string[] = []
+  if (range.lo !== null) {
+    parts.push(`${tuple} > ${bound(values.length + 1)}`)
+    values.push(...range.lo)
+  }
+  if (range.hi !== null) {
+    parts.push(`${tuple} <= ${bound(values.length + 1)}`)
+    values.push(...range.hi)
+  }
+  return { sql: parts.length === 0 ? '' : `WHERE ${parts.join(' AND ')}`, values }
+}
+
+/** A single-column key: every range's fingerprint in one pass (RowSql.ranges). */
+function rangesSql(qualified: string, k: readonly RowKeyColumn[], rowText: string): string {
+  const col = quoteIdent(k[0]?.name ?? '')
+  const th = `$1::${k[0]?.type ?? 'text'}[]`
+  // width_bucket counts the bounds <= the key; a range is (lo, hi], so a key equal to a
+  // bound belongs to the range below it
+  const wb = `width_bucket(${col}, ${th})`
+  const range = `${wb} - CASE WHEN ${wb} > 0 AND (${th})[${wb}] = ${col} THEN 1 ELSE 0 END`
+  return `SELECT r, count(*)::text AS n, coalesce(sum(h), 0)::text AS s
+            FROM (SELECT ${range} AS r, hashtextextended(${rowText}, 0) AS h
+                    FROM ONLY ${qualified} OFFSET 0) x
+           GROUP BY r`
 }
 
 /** The key boundaries of chunks of `rows` rows, in key order: every `rows`-th key. */

@@ -33,23 +33,7 @@ export const statusCommand: Command = async ({ id, flags, out, secrets }) => {
   const record = report.task
   const s = taskSummary(record)
   const runner = report.runner
-  const live = {
-    runState: report.runState,
-    runner:
-      runner === undefined
-        ? null
-        : {
-            running: runner.running,
-            pid: runner.pid,
-            host: runner.host,
-            since: runner.since.toISOString(),
-            lastBeat: runner.lastBeat.toISOString(),
-            live: runner.live ?? null,
-          },
-    warnings: report.warnings.map((e) => ({ at: e.at, ...e.payload })),
-    errors: report.errors.map((e) => ({ at: e.at, ...e.payload })),
-    next: report.next ?? null,
-  }
+  const live = liveJson(report)
   const sourceUrl = flags.string('source')
   const slots: TaskSlot[] | undefined =
     sourceUrl === undefined
@@ -98,16 +82,39 @@ export const statusCommand: Command = async ({ id, flags, out, secrets }) => {
     const err = e.payload.error as { code?: unknown; message?: unknown } | undefined
     rows.push(['error', `${iso(e.at)} ${String(err?.code)}: ${String(err?.message)}`])
   }
-  for (const x of slots ?? [])
-    rows.push([
-      'slot',
-      `${x.slot} (${x.database}${x.active ? ', streaming' : ''}): lag ${x.lagBytes === undefined ? '-' : formatBytes(x.lagBytes)}, retains ${x.retainedBytes === undefined ? '-' : formatBytes(x.retainedBytes)} of WAL on the source${x.walStatus === undefined ? '' : `, wal_status ${x.walStatus}`}`,
-    ])
+  for (const x of slots ?? []) rows.push(['slot', slotText(x)])
   if (slots !== undefined && slots.length === 0) rows.push(['slot', 'none on the source'])
   if (runner?.running === true) rows.push(...liveRows(runner.live))
   rows.push(['next', report.next ?? 'nothing: the task is completed'])
   for (const [k, v] of rows) out.line(`${k.padEnd(8)} ${v}`)
   return EXIT.OK
+}
+
+/** The runner, warnings, errors and next step, JSON-safe (dates as ISO text). */
+function liveJson(report: TaskStatusReport): Record<string, unknown> {
+  const runner = report.runner
+  return {
+    runState: report.runState,
+    runner:
+      runner === undefined
+        ? null
+        : {
+            running: runner.running,
+            pid: runner.pid,
+            host: runner.host,
+            since: runner.since.toISOString(),
+            lastBeat: runner.lastBeat.toISOString(),
+            live: runner.live ?? null,
+          },
+    warnings: report.warnings.map((e) => ({ at: e.at, ...e.payload })),
+    errors: report.errors.map((e) => ({ at: e.at, ...e.payload })),
+    next: report.next ?? null,
+  }
+}
+
+/** One replication slot of the task on the source. */
+function slotText(x: TaskSlot): string {
+  return `${x.slot} (${x.database}${x.active ? ', streaming' : ''}): lag ${x.lagBytes === undefined ? '-' : formatBytes(x.lagBytes)}, retains ${x.retainedBytes === undefined ? '-' : formatBytes(x.retainedBytes)} of WAL on the source${x.walStatus === undefined ? '' : `, wal_status ${x.walStatus}`}`
 }
 
 /** The running process's figures from its last heartbeat. */
