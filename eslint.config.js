@@ -39,23 +39,13 @@ export default tseslint.config(
   {
     // Still over 350 lines, being split by other helpers this session (issue 12). Remove a file
     // once it is under the limit; this list only shrinks.
-    files: [
-      'src/apply/change-writer.ts',
-      'src/apply/database-apply.ts',
-      'src/wal/replication-stream.ts',
-    ],
+    files: ['src/apply/database-apply.ts', 'src/wal/replication-stream.ts'],
     rules: { 'max-lines': 'off' },
   },
   {
     // Still holding a function over 80 lines, being split by other helpers this session
     // (issue 12). Remove a file once it passes; this list only shrinks.
-    files: [
-      'src/apply/relation-plan.ts',
-      'src/catalog/selection.ts',
-      'src/complete/complete-stage.ts',
-      'src/precheck/precheck-input.ts',
-      'src/schema/schema-stage.ts',
-    ],
+    files: ['src/apply/relation-plan.ts'],
     rules: { 'max-lines-per-function': 'off' },
   },
   {
