@@ -9,7 +9,7 @@
 import { PgferryError } from '../errors.js'
 import { quoteIdent, quoteQualified } from '../pg/quote.js'
 import type { RelationMessage } from '../wal/pgoutput-messages.js'
-import type { TargetTable } from './target-table.js'
+import type { TargetColumn, TargetTable } from './target-table.js'
 import type { SourceColumns } from '../catalog/column-names.js'
 import { replaysExactly } from './replay-retype.js'
 import { replayedColumns } from './replayed-columns.js'
@@ -121,31 +121,10 @@ export class RelationPlan {
       const name = now[i] ?? null
       const t = name === null ? undefined : byName.get(name)
       if (name !== null) published.add(name)
-      if (name === null) {
-        // dropped since on the source: its values are not written, but a key cannot go
-        if (col.isKey) problems.push(`key column ${col.name} was dropped`)
-      } else if (t === undefined) {
-        problems.push(`column ${name} is not on the target`)
-      } else if (t.generated) {
-        // computed by the target, never written: a v18+ source publishes stored generated columns
-        // (publish_generated_columns, snapshot.ts); a FULL identity's match leaves it out too
-      } else if (otherType(col, t)) {
-        const nowType = sourceNow?.types.get(name)
-        const retyped =
-          nowType !== undefined && nowType.typeOid === t.typeOid && nowType.typeMod === t.typeMod
-        if (!retyped) {
-          problems.push(`column ${name} has another type on the source (oid ${col.typeOid})`)
-        } else if (replaysExactly(col.typeOid, t.typeOid)) {
-          written.push(i)
-        } else {
-          problems.push(
-            `column ${name} was retyped (oid ${col.typeOid} to ${t.typeOid}) after this change was written, and its value cannot be converted as the source did`,
-          )
-          unreplayable = true
-        }
-      } else {
-        written.push(i)
-      }
+      const verdict = columnVerdict(col, name, t, sourceNow)
+      if (verdict.write) written.push(i)
+      if (verdict.problem !== undefined) problems.push(verdict.problem)
+      if (verdict.unreplayable) unreplayable = true
       types.push(t?.type ?? 'text')
       columns.push(quoteIdent(name ?? col.name))
       if (col.isKey) keys.push(i)
@@ -266,6 +245,49 @@ export class RelationPlan {
       parts.push(`${this.columns[i] ?? ''} = $${first + k}::${this.types[i] ?? 'text'}`)
     }
     return parts.join(' AND ')
+  }
+}
+
+/** Whether a published column is written, and the problem that stops its relation if any. */
+interface ColumnVerdict {
+  readonly write: boolean
+  readonly problem?: string
+  /** A problem the DDL on the target cannot solve: the message cannot be replayed. */
+  readonly unreplayable: boolean
+}
+
+/**
+ * One column of a Relation message against the target: `name` its name now (null: dropped since
+ * on the source), `t` the target column of that name (RelationPlan's constructor).
+ */
+function columnVerdict(
+  col: RelationMessage['columns'][number],
+  name: string | null,
+  t: TargetColumn | undefined,
+  sourceNow: SourceColumns | undefined,
+): ColumnVerdict {
+  const skip = { write: false, unreplayable: false }
+  // dropped since on the source: its values are not written, but a key cannot go
+  if (name === null)
+    return col.isKey ? { ...skip, problem: `key column ${col.name} was dropped` } : skip
+  if (t === undefined) return { ...skip, problem: `column ${name} is not on the target` }
+  // computed by the target, never written: a v18+ source publishes stored generated columns
+  // (publish_generated_columns, snapshot.ts); a FULL identity's match leaves it out too
+  if (t.generated) return skip
+  if (!otherType(col, t)) return { write: true, unreplayable: false }
+  const nowType = sourceNow?.types.get(name)
+  const retyped =
+    nowType !== undefined && nowType.typeOid === t.typeOid && nowType.typeMod === t.typeMod
+  if (!retyped)
+    return {
+      ...skip,
+      problem: `column ${name} has another type on the source (oid ${col.typeOid})`,
+    }
+  if (replaysExactly(col.typeOid, t.typeOid)) return { write: true, unreplayable: false }
+  return {
+    write: false,
+    unreplayable: true,
+    problem: `column ${name} was retyped (oid ${col.typeOid} to ${t.typeOid}) after this change was written, and its value cannot be converted as the source did`,
   }
 }
 
