@@ -39,7 +39,7 @@ export default tseslint.config(
   {
     // Still over 350 lines, being split by other helpers this session (issue 12). Remove a file
     // once it is under the limit; this list only shrinks.
-    files: ['src/apply/database-apply.ts', 'src/wal/replication-stream.ts'],
+    files: ['src/apply/database-apply.ts'],
     rules: { 'max-lines': 'off' },
   },
   {

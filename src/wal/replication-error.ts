@@ -63,3 +63,11 @@ export function replicationError(error: unknown, command: string): PgferryError 
     cause: error,
   })
 }
+
+/** A CopyData whose first byte is neither XLogData nor a keepalive. */
+export function unexpectedMessageError(kind: number | undefined): PgferryError {
+  return new PgferryError(
+    'PGFERRY_WAL_PROTOCOL',
+    `unexpected replication message 0x${(kind ?? 0).toString(16)} in CopyData`,
+  )
+}

@@ -14,96 +14,29 @@
  * replication commands again.
  */
 import type pg from 'pg'
-import { PgferryError } from '../errors.js'
 import { CopyBothFramer, BackendCode, FrameResult, type FrameSink } from './copy-both-framer.js'
 import { formatLsn, toLsn, type LsnString } from './lsn.js'
-import { MessageDispatcher, type ReplicationHandler } from './message-dispatcher.js'
-import {
-  negotiateProtocol,
-  startReplicationCommand,
-  type NegotiatedProtocol,
-  type ProtocolRequest,
-} from './protocol-options.js'
+import type { MessageDispatcher, ReplicationHandler } from './message-dispatcher.js'
+import type { NegotiatedProtocol } from './protocol-options.js'
 import {
   COPY_DONE,
   ReplicationCode,
   XLOGDATA_HEADER,
   encodeStandbyStatus,
 } from './standby-messages.js'
-import { replicationError } from './replication-error.js'
+import { replicationError, unexpectedMessageError } from './replication-error.js'
 import { DEFAULT_RECEIVE_TIMEOUT_MS, ReceiveWatchdog } from './receive-watchdog.js'
-import { statusIntervalFor } from './status-interval.js'
-import { StreamSpool, type StreamSpoolOptions } from './stream-spool.js'
+import type { StreamSpool } from './stream-spool.js'
+import { negotiateStart, type StreamStart } from './stream-start.js'
+import { streamDispatcher } from './stream-dispatcher.js'
+import { deferred, onAbort } from './deferred.js'
+import { markClientUsed, refuseUsedClient } from './used-clients.js'
+import type { ReplicationStreamOptions } from './replication-stream-options.js'
+import { handSocketBack, takeSocketSubmittable, type PgConnection } from './socket-takeover.js'
+import { receiveTimeoutError } from './receive-timeout-error.js'
 
 export type { ReplicationHandler } from './message-dispatcher.js'
-
-/** @public */
-export interface ReplicationStreamOptions extends ProtocolRequest {
-  /** The logical slot (pgoutput) to read. */
-  readonly slot: string
-  /** Publications to decode. */
-  readonly publications: readonly string[]
-  /** Where to start; `0/0` means the slot's confirmed_flush_lsn. Defaults to `0/0`. */
-  readonly startLsn?: bigint | LsnString
-  /**
-   * `'spool'`: streamed transactions are held (memory, then disk) and handed out only at Stream
-   * Commit / Stream Prepare, in order, followed by that message; Stream Start/Stop/Abort are not
-   * delivered. `'live'`: as `'spool'`, and each message of a streamed block (Stream Start, Stop and
-   * Abort included) is also delivered as it arrives, so the consumer can apply the transaction
-   * while it streams; at Stream Commit / Stream Prepare `replayStreamed` says whether the spooled
-   * messages are delivered again first. `'raw'`: every message as it arrives, nothing spooled.
-   * Defaults to `'spool'`.
-   */
-  readonly streamedTransactions?: 'spool' | 'live' | 'raw'
-  /**
-   * With `'live'`: called at a streamed transaction's Stream Commit / Stream Prepare; true to have
-   * its spooled messages delivered again before it (the consumer gave up what it was given live),
-   * false to drop them. Defaults to always true.
-   */
-  readonly replayStreamed?: (xid: number) => boolean
-  /** Limits of the spool. */
-  readonly spool?: StreamSpoolOptions
-  /**
-   * Interval of standby status updates. Defaults to half the server's wal_sender_timeout, at most
-   * 10 s.
-   */
-  readonly statusIntervalMs?: number
-  /**
-   * When everything delivered is confirmed and no transaction is open, confirm the walEnd of
-   * keepalives too, so an idle or filtered-out source does not pin WAL. Defaults to true.
-   */
-  readonly confirmIdle?: boolean
-  /**
-   * Milliseconds without a byte from the server after which the connection is taken for dead (a
-   * network path that drops packets, a host gone without closing it), as PostgreSQL's
-   * `wal_receiver_timeout`: at half of it a status update asks the server for a reply, which a live
-   * walsender sends at once; at the full timeout the socket is destroyed and the stream fails with
-   * a retryable `PGFERRY_CONNECTION_LOST`. Time while the handler holds reading paused does not
-   * count. 0 disables it. Defaults to 60 000.
-   */
-  readonly receiveTimeoutMs?: number
-  /** Stops the stream (as `stop()`) when aborted. */
-  readonly signal?: AbortSignal
-}
-
-/** The parts of pg's internal Connection the transport uses. */
-interface PgConnection {
-  readonly stream: NodeJS.ReadableStream & {
-    write(data: Buffer): boolean
-    destroy(): unknown
-    pause(): unknown
-    resume(): unknown
-    listeners(event: 'data'): ((chunk: Buffer) => void)[]
-  }
-  query(text: string): void
-}
-
-/**
- * Clients that have run a logical START_REPLICATION. A walsender keeps its copy-done flags after
- * the first logical stream ends, so a second START_REPLICATION on the same connection is ended by
- * the server at once (measured on v12–v17); refuse it up front instead of returning a dead stream.
- */
-const usedClients = new WeakSet<pg.Client>()
+export type { ReplicationStreamOptions } from './replication-stream-options.js'
 
 /**
  * A running logical replication stream.
@@ -128,7 +61,6 @@ export class ReplicationStream {
   readonly #onData: (chunk: Buffer) => void
   #timer: NodeJS.Timeout | undefined
   readonly #watchdog: ReceiveWatchdog
-
   #received = 0n
   #confirmed = 0n
   #started = false
@@ -136,42 +68,34 @@ export class ReplicationStream {
   #stopping = false
   #ended = false
   #error: unknown = undefined
-  #resolveStarted!: () => void
-  #rejectStarted!: (error: unknown) => void
-  readonly #startedPromise: Promise<void>
-  #resolveDone!: () => void
-  #rejectDone!: (error: unknown) => void
+  /** Settles when the server has entered copy-both mode, or the start failed. */
+  readonly #startup = deferred()
+  readonly #end = deferred()
 
   private constructor(
     client: pg.Client,
-    protocol: NegotiatedProtocol,
-    command: string,
+    start: StreamStart,
     options: ReplicationStreamOptions,
-    statusIntervalMs: number,
     handler: ReplicationHandler,
   ) {
     this.#client = client
-    this.protocol = protocol
-    this.command = command
-    this.#statusIntervalMs = statusIntervalMs
+    this.protocol = start.protocol
+    this.command = start.command
+    this.#statusIntervalMs = start.statusIntervalMs
     this.#confirmIdle = options.confirmIdle ?? true
-    const mode = options.streamedTransactions ?? 'spool'
-    const spool = mode === 'raw' ? undefined : new StreamSpool(options.spool)
-    this.#spool = spool
-    this.#dispatcher = new MessageDispatcher(handler, {
-      spool,
-      live: mode === 'live',
-      ...(options.replayStreamed !== undefined ? { replayStreamed: options.replayStreamed } : {}),
-      onResume: () => this.#resumeReading(),
-      onError: (error) => {
+    const { dispatcher, spool } = streamDispatcher(handler, options, {
+      resume: () => this.#resumeReading(),
+      fail: (error) => {
         this.#fail(error, true)
         this.#resumeReading()
       },
     })
-    const start = toLsn(options.startLsn ?? 0n)
-    this.#confirmed = start
-    this.#received = start
-    this.#dispatcher.mustConfirm = start
+    this.#dispatcher = dispatcher
+    this.#spool = spool
+    const startLsn = toLsn(options.startLsn ?? 0n)
+    this.#confirmed = startLsn
+    this.#received = startLsn
+    this.#dispatcher.mustConfirm = startLsn
     const sink: FrameSink = { frame: (code, buffer, s, e) => this.#frame(code, buffer, s, e) }
     this.#framer = new CopyBothFramer(sink)
     const receiveTimeoutMs = options.receiveTimeoutMs ?? DEFAULT_RECEIVE_TIMEOUT_MS
@@ -184,17 +108,8 @@ export class ReplicationStream {
       this.#watchdog.received()
       if (!this.#framer.push(chunk) && !this.#framer.detached) this.#connection?.stream.pause()
     }
-    this.#startedPromise = new Promise<void>((resolve, reject) => {
-      this.#resolveStarted = resolve
-      this.#rejectStarted = reject
-    })
-    this.#startedPromise.catch(() => undefined)
-    this.done = new Promise<void>((resolve, reject) => {
-      this.#resolveDone = resolve
-      this.#rejectDone = reject
-    })
-    // a caller that only uses stop() must not see an unhandled rejection
-    this.done.catch(() => undefined)
+    // a caller that only uses stop() must not see an unhandled rejection (deferred.ts)
+    this.done = this.#end.promise
   }
 
   /**
@@ -209,33 +124,13 @@ export class ReplicationStream {
     options: ReplicationStreamOptions,
     handler: ReplicationHandler,
   ): Promise<ReplicationStream> {
-    if (usedClients.has(client)) {
-      throw new PgferryError(
-        'PGFERRY_WAL_PROTOCOL',
-        'this connection has already run a replication stream',
-        {
-          fix: 'open a new replication connection for each START_REPLICATION (PostgreSQL ends a second one at once)',
-        },
-      )
-    }
-    const version = await client.query<{ server_version_num: string }>('SHOW server_version_num')
-    const protocol = negotiateProtocol(Number(version.rows[0]?.server_version_num), options)
-    let interval = options.statusIntervalMs
-    if (interval === undefined) {
-      const t = await client.query<{ wal_sender_timeout: string }>('SHOW wal_sender_timeout')
-      interval = statusIntervalFor(t.rows[0]?.wal_sender_timeout ?? '0')
-    }
-    const startLsn = formatLsn(toLsn(options.startLsn ?? 0n))
-    const command = startReplicationCommand(options.slot, startLsn, options.publications, protocol)
-    const stream = new ReplicationStream(client, protocol, command, options, interval, handler)
-    usedClients.add(client)
+    refuseUsedClient(client)
+    const start = await negotiateStart(client, options)
+    const stream = new ReplicationStream(client, start, options, handler)
+    markClientUsed(client)
     void client.query(stream.#submittable() as unknown as pg.QueryConfig)
-    await stream.#startedPromise
-    const signal = options.signal
-    if (signal !== undefined) {
-      if (signal.aborted) void stream.stop()
-      else signal.addEventListener('abort', () => void stream.stop(), { once: true })
-    }
+    await stream.#startup.promise
+    if (options.signal !== undefined) onAbort(options.signal, () => void stream.stop())
     return stream
   }
 
@@ -295,31 +190,16 @@ export class ReplicationStream {
 
   /** The object handed to `client.query`: pg calls `submit` when the connection is free. */
   #submittable(): object {
-    return {
-      submit: (connection: PgConnection) => {
+    return takeSocketSubmittable(this.command, this.#onData, {
+      attach: (connection, pgData) => {
         this.#connection = connection
-        const stream = connection.stream
-        // pg's parser is the first 'data' listener (attached at connect); others (taps) stay
-        const listeners = stream.listeners('data')
-        if (listeners.length === 0)
-          throw new PgferryError('PGFERRY_INTERNAL', 'pg connection has no data listener')
-        this.#pgData = listeners[0]
-        stream.removeListener('data', this.#pgData as (chunk: Buffer) => void)
-        stream.on('data', this.#onData)
-        connection.query(this.command)
+        this.#pgData = pgData
         // from here the server answers (CopyBothResponse or an error) or the connection is dead
         this.#watchdog.start()
       },
-      handleError: (error: unknown) => this.#fail(replicationError(error, this.command), false),
-      handleReadyForQuery: () => this.#finish(),
-      handleCommandComplete: () => undefined,
-      handleRowDescription: () => undefined,
-      handleDataRow: () => undefined,
-      handleEmptyQuery: () => undefined,
-      handlePortalSuspended: () => undefined,
-      handleCopyInResponse: () => undefined,
-      handleCopyData: () => undefined,
-    }
+      error: (error) => this.#fail(replicationError(error, this.command), false),
+      ready: () => this.#finish(),
+    })
   }
 
   #frame(code: number, buffer: Buffer, start: number, end: number): FrameResult {
@@ -344,13 +224,7 @@ export class ReplicationStream {
         if (buffer[start + 17] === 1) this.sendStatus()
         return FrameResult.Continue
       }
-      this.#fail(
-        new PgferryError(
-          'PGFERRY_WAL_PROTOCOL',
-          `unexpected replication message 0x${(kind ?? 0).toString(16)} in CopyData`,
-        ),
-        true,
-      )
+      this.#fail(unexpectedMessageError(kind), true)
       // #fail has set #stopping: read on (skipping data) until the server's CopyDone
       return FrameResult.Continue
     }
@@ -359,7 +233,7 @@ export class ReplicationStream {
         this.#started = true
         this.#timer = setInterval(() => this.sendStatus(), this.#statusIntervalMs)
         this.#timer.unref()
-        this.#resolveStarted()
+        this.#startup.resolve()
         return FrameResult.Continue
       case BackendCode.NoticeResponse:
       case BackendCode.ParameterStatus:
@@ -406,13 +280,9 @@ export class ReplicationStream {
       const connection = this.#connection
       const pgData = this.#pgData
       if (connection === undefined || pgData === undefined) return
-      let rest = this.#framer.takeRest()
-      if (skipFrame) rest = rest.subarray(5)
-      connection.stream.removeListener('data', this.#onData)
-      connection.stream.on('data', pgData)
+      const rest = this.#framer.takeRest()
       this.#stopTimer()
-      if (rest.length > 0) pgData(rest)
-      connection.stream.resume()
+      handSocketBack(connection, pgData, this.#onData, skipFrame ? rest.subarray(5) : rest)
     })
   }
 
@@ -428,21 +298,7 @@ export class ReplicationStream {
    * report of the closed connection finds the stream ended, and `client.end()` returns at once.
    */
   #timedOut(timeoutMs: number): void {
-    const silence = Object.assign(new Error(`no data within ${timeoutMs} ms`), {
-      code: 'ETIMEDOUT',
-    })
-    this.#fail(
-      new PgferryError(
-        'PGFERRY_CONNECTION_LOST',
-        `the replication connection received nothing from the source for ${timeoutMs} ms (receiveTimeoutMs), not even the reply a live walsender sends at once when asked: the network path or the source host is gone without closing the connection`,
-        {
-          side: 'source',
-          cause: silence,
-          fix: 'start the stream again on a new replication connection once the source is reachable: it resumes from the confirmed position, which the slot keeps (raise receiveTimeoutMs only if the network is known to stall that long)',
-        },
-      ),
-      false,
-    )
+    this.#fail(receiveTimeoutError(timeoutMs), false)
     this.#connection?.stream.destroy()
   }
 
@@ -456,8 +312,8 @@ export class ReplicationStream {
     if (!this.#started || !graceful) {
       this.#ended = true
       this.#cleanup()
-      this.#rejectStarted(error)
-      this.#rejectDone(error)
+      this.#startup.reject(error)
+      this.#end.reject(error)
       return
     }
     if (!this.#copyDoneSent && this.#connection !== undefined) {
@@ -471,15 +327,15 @@ export class ReplicationStream {
     if (this.#copyDoneSent) return // #finish settles `done` when the server has answered
     this.#ended = true
     this.#cleanup()
-    this.#rejectDone(error)
+    this.#end.reject(error)
   }
 
   #finish(): void {
     if (this.#ended) return
     this.#ended = true
     this.#cleanup()
-    if (this.#error !== undefined) this.#rejectDone(this.#error)
-    else this.#resolveDone()
+    if (this.#error !== undefined) this.#end.reject(this.#error)
+    else this.#end.resolve()
   }
 
   #cleanup(): void {
