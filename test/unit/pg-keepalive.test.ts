@@ -24,13 +24,23 @@ const connection = (port: number): ResolvedConnection => ({
   hasPassword: false,
 })
 
-/** The `tr` (active timer) field of the kernel's row for the TCP socket bound to `localPort`. */
-async function timerOf(localPort: number): Promise<string | undefined> {
+const hexPort = (port: number): string => port.toString(16).toUpperCase().padStart(4, '0')
+
+/**
+ * The `tr` (active timer) field of the kernel's row for the established TCP connection from
+ * `localPort` to `remotePort`. Only that row: an earlier connection that used the same ephemeral
+ * port can still sit in TIME_WAIT (timer 3) in the same table on a busy machine.
+ */
+async function timerOf(localPort: number, remotePort: number): Promise<string | undefined> {
   const table = await readFile('/proc/net/tcp', 'utf8')
-  const port = localPort.toString(16).toUpperCase().padStart(4, '0')
   for (const line of table.split('\n').slice(1)) {
-    const fields = line.trim().split(/\s+/)
-    if (fields[1]?.endsWith(`:${port}`)) return fields[5]?.split(':')[0]
+    const [, local, remote, state, , timer] = line.trim().split(/\s+/)
+    if (
+      local?.endsWith(`:${hexPort(localPort)}`) &&
+      remote?.endsWith(`:${hexPort(remotePort)}`) &&
+      state === '01' // ESTABLISHED
+    )
+      return timer?.split(':')[0]
   }
   return undefined
 }
@@ -56,6 +66,6 @@ describe('client sockets', () => {
     const client = await openClient(connection(port), 'source', options)
     clients.push(client)
     const localPort = socketOf(client).localPort ?? -1
-    expect(await timerOf(localPort)).toBe('02')
+    expect(await timerOf(localPort, port)).toBe('02')
   })
 })
