@@ -20,13 +20,22 @@ export class CliOutput {
   readonly live: boolean
   /** Whether the output is JSON lines. */
   readonly json: boolean
+  /** `--verbose`: also every event the default output leaves out. */
+  readonly verbose: boolean
   #status = ''
 
-  constructor(out: WritableText, err: WritableText, secrets: SecretFilter, json: boolean) {
+  constructor(
+    out: WritableText,
+    err: WritableText,
+    secrets: SecretFilter,
+    json: boolean,
+    verbose = false,
+  ) {
     this.#out = out
     this.#err = err
     this.#secrets = secrets
     this.json = json
+    this.verbose = verbose
     this.live = out.isTTY === true && !json
   }
 

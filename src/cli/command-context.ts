@@ -13,6 +13,8 @@ export interface CommandContext {
   readonly flags: Flags
   readonly out: CliOutput
   readonly secrets: SecretFilter
+  /** Tell the CLI which task the command works on (its errors' fixes then name it). */
+  noteTask(id: string): void
 }
 
 /** A command: resolves with the process exit code; rejects with a UsageError or a PgferryError. */

@@ -62,7 +62,7 @@ export async function driveTask(task: Task, options: DriveOptions): Promise<numb
       out.line('incremental sync running; completing once it has caught up')
       const caughtUp = await waitForCatchUp(sync, shutdown, ended)
       if (failure !== undefined) throw failure
-      if (!caughtUp) return await stopSync(task, sync, out)
+      if (!caughtUp) return await stopSync(task, sync, out, EXIT.INTERRUPTED)
       out.line('sync caught up: completing (fence, drain, sequences, verify, drop slot)')
       return await completeAndReport(task, shutdown, out)
     }
@@ -71,20 +71,26 @@ export async function driveTask(task: Task, options: DriveOptions): Promise<numb
     )
     const why = await Promise.race([shutdown.received().then(() => 'signal' as const), ended])
     if (why === 'failed') throw failure
-    return await stopSync(task, sync, out)
+    // Ctrl-C (or SIGTERM) ends the command like in every other stage: 130, the task resumable
+    return await stopSync(task, sync, out, why === 'signal' ? EXIT.INTERRUPTED : EXIT.OK)
   } finally {
     shutdown.dispose()
   }
 }
 
-/** Stop the stream (slot kept) and say how to go on. */
-async function stopSync(task: Task, sync: IncrementalSync, out: CliOutput): Promise<number> {
+/** Stop the stream (slot kept), say how to go on; resolves with `exitCode`. */
+async function stopSync(
+  task: Task,
+  sync: IncrementalSync,
+  out: CliOutput,
+  exitCode: number,
+): Promise<number> {
   out.clearStatus()
   out.line('stopping the sync (the replication slot is kept)…')
   await sync.stop()
   out.line(`sync stopped: task ${task.id} is ${await task.refresh()}`)
   printResumeHint(task, out)
-  return EXIT.OK
+  return exitCode
 }
 
 /** Poll the lag until every database has caught up; false when a signal came first. */

@@ -7,19 +7,39 @@ const CONNECTIONS = `Connections:
   --source URL              postgres://user@host:port/database (with ?sslmode=… if needed)
   --target URL              postgres://user@host:port/database (progress is kept in a 'pgferry'
                             schema of this database)
+  PGFERRY_SOURCE, PGFERRY_TARGET   the URLs, when the flags are not given
+  SSL: ?sslmode=disable|prefer|require|verify-ca|verify-full and &sslrootcert=FILE, as in libpq.
+  A task keeps its servers without passwords: resume, complete and delete need only the task ID
+  (or a unique prefix of it) and --target (where the task is kept).
   Passwords: in the URL (user:secret@host), or, to keep them out of the shell history and the
-  process list, in the environment:
-    PGFERRY_SOURCE_PASSWORD   password for --source when its URL has none
-    PGFERRY_TARGET_PASSWORD   password for --target when its URL has none
-  The output names servers as host:port/database only; passwords are never printed.`
+  process list, in the environment or a file (its first line):
+    PGFERRY_SOURCE_PASSWORD   --source-password-file FILE   password for the source
+    PGFERRY_TARGET_PASSWORD   --target-password-file FILE   password for the target
+  resume, complete and delete ask for a password the task needs on the terminal (not echoed).
+  The output names servers as host:port/database only; passwords are never printed or stored.`
 
-const SELECTION = `What to migrate (one of; default: the database named in --source):
+const SELECTION = `What to migrate (default: the database named in --source):
   --objects instance        every database, plus roles
   --database DB[:AS]        a whole database (renamed AS on the target); repeat for more
-  --config FILE.json        an object selection as JSON: "instance" or
-                            {"databases": {"shop": {"schemas": {"public": true}}}}`
+  --schema S[:AS]           only schema S of the database (renamed AS); repeat for more
+  --tables [S.]T,…          only these tables (schema public when not named)
+  --exclude-tables S.T,…    leave these tables of the --schema schemas out
+  --include-dependencies    add what the selection depends on (a view's tables, FK targets)
 
-const EXITS = `Exit codes: 0 done, 1 failed (precheck or migration), 2 bad usage, 130 interrupted.`
+Settings from a file:
+  --config FILE.json        the task's settings under their library names: {"type", "name",
+                            "objects", "parallelism", "throttle", "startAt", "tags",
+                            "replicaIdentity", "publication", "skip", "targetFreeBytes", …};
+                            or the selection alone: "instance" or {"databases": {…}}.
+                            Flags on the command line win over the file.`
+
+const EXITS = `Exit codes: 0 done, 1 failed (precheck or migration), 2 bad usage, 130 interrupted
+(Ctrl-C or SIGTERM, in any stage: the task stays resumable).`
+
+const OUTPUT = `Output:
+  --json                    one JSON object per event line instead of progress bars
+  --verbose, -v             also every object created, table started, apply batch, state move
+  --quiet, -q               nothing on stdout; errors on stderr, the exit code says the rest`
 
 const TOOL = `pgferry: migrate a PostgreSQL instance into another, online.
 
@@ -36,7 +56,7 @@ Commands:
   verify     compare the target with the source: every row by checksum, a sample, or counts
   delete     delete a task and what it left on the servers (slot, publication, progress)
 
-Run 'pgferry <command> --help' for a command's flags.
+Run 'pgferry <command> --help' for a command's flags; 'pgferry --version' for the version.
 
 ${CONNECTIONS}
 
@@ -54,6 +74,12 @@ Flags:
   --type TYPE               structure | full | full+incremental (required)
   --name NAME               a name for people (default: "<source> to <target>")
   --parallelism N           concurrent COPY and index workers (default: cores, 2 to 8)
+  --throttle RATE           cap the full load's reads of the source: 50MB (bytes per second;
+                            k, M, G) or 2000rows (rows per second)
+  --start-at TIME           start the work at this time (ISO 8601, e.g. 2026-12-24T22:00:00Z)
+  --tag KEY=VALUE           a label kept with the task; repeat for more
+  --target-free-bytes N     free bytes on the target's disk (PostgreSQL cannot tell): the
+                            free-space precheck then passes or fails instead of warning
   --replica-identity full-for-keyless
                             full+incremental: set REPLICA IDENTITY FULL on source tables without
                             a key for the task's life (restored at complete/delete); by default
@@ -62,7 +88,8 @@ Flags:
                             never dropped); default: pgferry creates and drops its own
   --skip ID[,ID…]           precheck items to skip (e.g. source.open-transactions)
   --complete-after-sync     full+incremental: complete as soon as the sync has caught up
-  --json                    one JSON object per event line instead of progress bars
+
+${OUTPUT}
 
 ${SELECTION}
 
@@ -79,7 +106,9 @@ Flags:
   --type TYPE               structure | full | full+incremental (required)
   --skip ID[,ID…]           items to skip
   --json                    print the report as JSON
+  --target-free-bytes N     as for 'run'
   --parallelism N           as for 'run' (checked against the servers' worker settings)
+  --throttle RATE           as for 'run' (the bandwidth estimate uses it)
   --replica-identity full-for-keyless
                             as for 'run'
   --publication NAME        as for 'run' (checked: it must cover the selection)
@@ -113,17 +142,20 @@ With --json, one JSON object per line. Creates nothing on the target.
 
 ${CONNECTIONS}`
 
-const RESUME = `Usage: pgferry resume ID --source URL --target URL [flags]
+const RESUME = `Usage: pgferry resume ID --target URL [flags]
 
 Continues a task where it stopped: stages already done are skipped, the full load copies only what
-is not done, and a full+incremental task syncs again from its slot until SIGINT/SIGTERM.
+is not done, and a full+incremental task syncs again from its slot until SIGINT/SIGTERM. The
+source is the one the task was created with (--source URL replaces it).
 
 Flags:
   --skip ID[,ID…]           precheck items to skip, if the precheck has not passed yet
+  --target-free-bytes N     as for 'run', if the precheck has not passed yet
   --complete-after-sync     full+incremental: complete as soon as the sync has caught up
   --takeover                run the task even though another process holds its lease (only
                             when that process is gone: killed, or on a host that went down)
-  --json                    one JSON object per event line
+
+${OUTPUT}
 
 One process runs a task at a time: while another holds it (a live heartbeat), resume is refused
 with that process's pid and host.
@@ -132,7 +164,7 @@ ${CONNECTIONS}
 
 ${EXITS}`
 
-const COMPLETE = `Usage: pgferry complete ID --source URL --target URL [--takeover] [--json]
+const COMPLETE = `Usage: pgferry complete ID --target URL [--takeover] [--json]
 
 Cuts a full+incremental task over. Stop writes to the source first: complete drains the changes
 up to the source's current WAL position, sets sequences, verifies every row by checksum (a
@@ -166,7 +198,7 @@ ${CONNECTIONS}
 
 ${EXITS}`
 
-const DELETE = `Usage: pgferry delete ID --source URL --target URL
+const DELETE = `Usage: pgferry delete ID --target URL
 
 Deletes a task: drops the replication slot and publication it created on the source, the origin
 on the target, and its progress rows. Migrated data on the target is left as it is.

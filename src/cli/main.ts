@@ -4,8 +4,9 @@
  * line, runs one command, prints errors (a PgferryError with its code and fix) and sets the exit
  * code: 0 done, 1 failed, 2 bad usage, 130 interrupted.
  */
+import { readFileSync } from 'node:fs'
 import { PgferryError } from '../index.js'
-import { CliOutput } from './cli-output.js'
+import { CliOutput, type WritableText } from './cli-output.js'
 import type { Command } from './command-context.js'
 import { completeCommand } from './commands/complete-command.js'
 import { deleteCommand } from './commands/delete-command.js'
@@ -42,6 +43,17 @@ const USAGE_CODES: ReadonlySet<string> = new Set([
   'PGFERRY_PRECHECK_ITEM_UNKNOWN',
 ])
 
+/** `--quiet`: stdout says nothing; errors still reach stderr and the exit code tells the outcome. */
+const SILENT: WritableText = { write: () => true }
+
+/** The version in pgferry's package.json. */
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string
+  }
+  return pkg.version
+}
+
 /** Give a process that still has a handle open (a server that does not answer) this long to end. */
 const EXIT_GRACE_MS = 3000
 
@@ -51,20 +63,34 @@ export async function main(argv: readonly string[]): Promise<number> {
   const usageOut = new CliOutput(process.stdout, process.stderr, secrets, false)
   let out = usageOut
   let command: CommandName | undefined
+  let taskId: string | undefined
   try {
     const line = parseCommandLine(argv)
+    if (line.kind === 'version') {
+      out.line(`pgferry ${version()}`)
+      return EXIT.OK
+    }
     if (line.kind === 'help') {
       out.line(helpText(line.command))
       return EXIT.OK
     }
     command = line.command
-    out = new CliOutput(process.stdout, process.stderr, secrets, line.flags.has('json'))
+    taskId = line.id
+    const { flags } = line
+    if (flags.has('quiet') && flags.has('verbose')) {
+      throw new UsageError('give only one of --quiet and --verbose', command)
+    }
+    const stdout = flags.has('quiet') ? SILENT : process.stdout
+    out = new CliOutput(stdout, process.stderr, secrets, flags.has('json'), flags.has('verbose'))
     return await COMMAND_FUNCTIONS[command]({
       command,
       id: line.id,
-      flags: line.flags,
+      flags,
       out,
       secrets,
+      noteTask: (id) => {
+        taskId = id
+      },
     })
   } catch (error) {
     out.clearStatus()
@@ -74,7 +100,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       out.error(`run 'pgferry${cmd === undefined ? '' : ` ${cmd}`} --help' for usage`)
       return EXIT.USAGE
     }
-    for (const text of formatError(error)) out.error(text)
+    for (const text of formatError(error, taskId)) out.error(text)
     return error instanceof PgferryError && USAGE_CODES.has(error.code) ? EXIT.USAGE : EXIT.FAILED
   }
 }

@@ -44,33 +44,68 @@ const FLAGS = {
   mode: { type: 'string' },
   sample: { type: 'string' },
   tables: { type: 'string', multiple: true },
+  'exclude-tables': { type: 'string', multiple: true },
+  schema: { type: 'string', multiple: true },
+  'include-dependencies': { type: 'boolean' },
+  'target-free-bytes': { type: 'string' },
+  throttle: { type: 'string' },
+  'start-at': { type: 'string' },
+  tag: { type: 'string', multiple: true },
   takeover: { type: 'boolean' },
+  'source-password-file': { type: 'string' },
+  'target-password-file': { type: 'string' },
+  verbose: { type: 'boolean', short: 'v' },
+  quiet: { type: 'boolean', short: 'q' },
 } as const satisfies Record<string, FlagSpec>
 
 /** A flag name. */
 export type FlagName = keyof typeof FLAGS
 
-const TASK_FLAGS = [
+/** Where the servers are and their passwords; every command that opens a task takes these. */
+const CONNECTION_FLAGS = [
   'source',
   'target',
+  'source-password-file',
+  'target-password-file',
+] as const
+const OUTPUT_FLAGS = ['json', 'verbose', 'quiet'] as const
+const TASK_FLAGS = [
+  ...CONNECTION_FLAGS,
   'type',
+  'name',
   'objects',
   'database',
+  'schema',
+  'tables',
+  'exclude-tables',
+  'include-dependencies',
   'config',
   'parallelism',
+  'throttle',
+  'start-at',
+  'tag',
   'replica-identity',
   'publication',
+  'skip',
+  'target-free-bytes',
 ] as const
 const COMMAND_FLAGS: Readonly<Record<CommandName, readonly FlagName[]>> = {
-  run: [...TASK_FLAGS, 'name', 'skip', 'complete-after-sync', 'json'],
-  precheck: [...TASK_FLAGS, 'skip', 'json'],
+  run: [...TASK_FLAGS, ...OUTPUT_FLAGS, 'complete-after-sync'],
+  precheck: [...TASK_FLAGS, ...OUTPUT_FLAGS],
   list: ['target', 'json'],
   status: ['target', 'source', 'json'],
   events: ['target', 'json'],
-  resume: ['source', 'target', 'skip', 'complete-after-sync', 'takeover', 'json'],
-  complete: ['source', 'target', 'takeover', 'json'],
-  verify: ['source', 'target', 'mode', 'sample', 'tables', 'json'],
-  delete: ['source', 'target'],
+  resume: [
+    ...CONNECTION_FLAGS,
+    ...OUTPUT_FLAGS,
+    'skip',
+    'target-free-bytes',
+    'complete-after-sync',
+    'takeover',
+  ],
+  complete: [...CONNECTION_FLAGS, ...OUTPUT_FLAGS, 'takeover'],
+  verify: [...CONNECTION_FLAGS, 'mode', 'sample', 'tables', 'json'],
+  delete: [...CONNECTION_FLAGS],
 }
 /** How many positionals (the task id) each command takes. */
 const POSITIONALS: Readonly<Record<CommandName, 0 | 1>> = {
@@ -137,6 +172,7 @@ export class Flags {
 /** What the command line asks for. */
 export type CommandLine =
   | { readonly kind: 'help'; readonly command: CommandName | undefined }
+  | { readonly kind: 'version' }
   | {
       readonly kind: 'command'
       readonly command: CommandName
@@ -152,6 +188,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   const [first, ...rest] = argv
   if (first === undefined) throw new UsageError('no command given')
   if (first === '--help' || first === '-h') return { kind: 'help', command: undefined }
+  if (first === '--version' || first === '-V' || first === 'version') return { kind: 'version' }
   if (first === 'help') {
     const topic = rest[0]
     if (topic !== undefined && !isCommand(topic)) throw new UsageError(`unknown command '${topic}'`)

@@ -2,18 +2,23 @@
  * `pgferry complete ID`: cut a full+incremental task over.
  */
 import { openTask } from '../../index.js'
-import { cliConnection } from '../cli-connection.js'
 import { completeAndReport } from '../complete-and-report.js'
 import type { Command } from '../command-context.js'
 import { attachProgress } from '../progress-reporter.js'
+import { attachVerbose } from '../verbose-events.js'
+import { withReopenOptions } from '../reopen-options.js'
 import { ShutdownSignals } from '../shutdown-signals.js'
 
-/** `pgferry complete ID --source URL --target URL [--takeover]`. */
-export const completeCommand: Command = async ({ id, flags, out, secrets }) => {
-  const source = cliConnection('source', flags.string('source'), secrets, 'complete')
-  const target = cliConnection('target', flags.string('target'), secrets, 'complete')
-  const task = await openTask(id ?? '', { source, target })
-  const detach = attachProgress(task, out)
+/** `pgferry complete ID [--target URL] [--takeover]`. */
+export const completeCommand: Command = async (ctx) => {
+  const { flags, out } = ctx
+  const { result: task } = await withReopenOptions(ctx, openTask)
+  const detachProgress = attachProgress(task, out)
+  const detachVerbose = attachVerbose(task, out)
+  const detach = (): void => {
+    detachProgress()
+    detachVerbose()
+  }
   const shutdown = new ShutdownSignals()
   try {
     out.line(

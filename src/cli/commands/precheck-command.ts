@@ -6,16 +6,16 @@ import { createTask } from '../../index.js'
 import type { Command } from '../command-context.js'
 import { EXIT } from '../exit-codes.js'
 import { formatPrecheckReport } from '../format-precheck-report.js'
-import { skipFromFlags } from '../precheck-gate.js'
+import { precheckOptionsFromFlags } from '../precheck-gate.js'
 import { taskConfigFromFlags } from '../task-config-from-flags.js'
 
 /** `pgferry precheck --source URL --target URL --type TYPE […]`. */
 export const precheckCommand: Command = async ({ flags, out, secrets }) => {
   const config = taskConfigFromFlags(flags, secrets, 'precheck', 'memory')
-  const skip = skipFromFlags(flags, 'precheck')
+  const options = precheckOptionsFromFlags(flags, 'precheck')
   const task = await createTask(config)
   try {
-    const report = await task.precheck(skip.length > 0 ? { skip } : {})
+    const report = await task.precheck(options)
     if (out.json) out.jsonLine(report)
     else for (const line of formatPrecheckReport(report, true)) out.line(line)
     return report.ok ? EXIT.OK : EXIT.FAILED

@@ -2,20 +2,25 @@
  * `pgferry resume ID`: continue a task where it stopped.
  */
 import { openTask } from '../../index.js'
-import { cliConnection } from '../cli-connection.js'
 import type { Command } from '../command-context.js'
 import { driveTask } from '../drive-task.js'
 import { EXIT } from '../exit-codes.js'
-import { precheckGate, skipFromFlags } from '../precheck-gate.js'
+import { precheckGate, precheckOptionsFromFlags } from '../precheck-gate.js'
 import { attachProgress } from '../progress-reporter.js'
+import { attachVerbose } from '../verbose-events.js'
+import { withReopenOptions } from '../reopen-options.js'
 
-/** `pgferry resume ID --source URL --target URL [--takeover] […]`. */
-export const resumeCommand: Command = async ({ id, flags, out, secrets }) => {
-  const source = cliConnection('source', flags.string('source'), secrets, 'resume')
-  const target = cliConnection('target', flags.string('target'), secrets, 'resume')
-  const skip = skipFromFlags(flags, 'resume')
-  const task = await openTask(id ?? '', { source, target })
-  const detach = attachProgress(task, out)
+/** `pgferry resume ID [--target URL] [--takeover] […]`. */
+export const resumeCommand: Command = async (ctx) => {
+  const { flags, out } = ctx
+  const precheck = precheckOptionsFromFlags(flags, 'resume')
+  const { result: task } = await withReopenOptions(ctx, openTask)
+  const detachProgress = attachProgress(task, out)
+  const detachVerbose = attachVerbose(task, out)
+  const detach = (): void => {
+    detachProgress()
+    detachVerbose()
+  }
   try {
     if (task.state === 'completed') {
       out.line(`task ${task.id} is already completed`)
@@ -23,7 +28,7 @@ export const resumeCommand: Command = async ({ id, flags, out, secrets }) => {
     }
     out.line(`resuming task ${task.id} (${task.config.type}), state ${task.state}`)
     if (task.state === 'created' || task.state === 'precheck_failed') {
-      if (!(await precheckGate(task, skip, out))) return EXIT.FAILED
+      if (!(await precheckGate(task, precheck, out))) return EXIT.FAILED
     }
     return await driveTask(task, {
       completeAfterSync: flags.has('complete-after-sync'),

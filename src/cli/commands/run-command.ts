@@ -6,25 +6,32 @@ import type { Command } from '../command-context.js'
 import { describeConnection } from '../describe-connection.js'
 import { driveTask } from '../drive-task.js'
 import { EXIT } from '../exit-codes.js'
-import { precheckGate, skipFromFlags } from '../precheck-gate.js'
+import { precheckGate, precheckOptionsFromFlags } from '../precheck-gate.js'
 import { attachProgress } from '../progress-reporter.js'
+import { attachVerbose } from '../verbose-events.js'
 import { taskConfigFromFlags } from '../task-config-from-flags.js'
 
 /** `pgferry run --source URL --target URL --type TYPE […]`. */
-export const runCommand: Command = async ({ flags, out, secrets }) => {
+export const runCommand: Command = async ({ flags, out, secrets, noteTask }) => {
   const config = taskConfigFromFlags(flags, secrets, 'run', 'target')
-  const skip = skipFromFlags(flags, 'run')
+  const precheck = precheckOptionsFromFlags(flags, 'run')
   const source = describeConnection(config.source)
   const target = describeConnection(config.target)
   const task = await createTask(config)
-  const detach = attachProgress(task, out)
+  noteTask(task.id)
+  const detachProgress = attachProgress(task, out)
+  const detachVerbose = attachVerbose(task, out)
+  const detach = (): void => {
+    detachProgress()
+    detachVerbose()
+  }
   try {
     if (out.json) {
       out.jsonLine({ event: 'task', taskId: task.id, type: config.type, source, target })
     } else {
       out.line(`task ${task.id} (${config.type}): ${source} → ${target}`)
     }
-    if (!(await precheckGate(task, skip, out))) {
+    if (!(await precheckGate(task, precheck, out))) {
       detach()
       // nothing was created on the servers yet: forget the task rather than leave it listed
       await task.delete().catch(() => undefined)

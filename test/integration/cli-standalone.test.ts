@@ -1,0 +1,212 @@
+/**
+ * A CLI that stands alone (issue 14), driven as a child process against real servers: the flags a
+ * fix names exist and reach the library (checked on the target and in the store by SQL); `resume`
+ * and `complete` need only the task id (or a unique prefix), where the task is kept, and a
+ * password from the environment or a file; no password reaches the store; Ctrl-C during the sync
+ * exits 130 and prints the real commands; fixes name CLI flags, never library calls; `--version`;
+ * stderr carries no driver warning.
+ */
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startPair, type ClusterPair } from '../harness/cluster.js'
+import { spawnTs, watchLines } from '../harness/child.js'
+import { CLI, cli } from '../harness/cli.js'
+import { digests, INCREMENTAL_SCHEMA } from '../harness/incremental-fixture.js'
+import { requirePassword } from '../harness/require-password.js'
+
+/** A fix in the words of the library, which a CLI user must never be shown. */
+const LIBRARY_CALL =
+  /\b(openTask|createTask|precheck|fullLoad|startIncremental|migrateSchema)\(|\.ssl = |targetFreeBytes|includeDependencies/
+/** Lines the driver (pg) prints on stderr when it is used in a deprecated way. */
+const DRIVER_WARNING = /DeprecationWarning|SECURITY WARNING|deprecated/i
+
+let pair: ClusterPair
+const dir = mkdtempSync(path.join(tmpdir(), 'pgferry-cli-standalone-'))
+beforeAll(async () => {
+  pair = await startPair(16, 16)
+})
+afterAll(async () => {
+  await pair?.stop()
+})
+
+describe('pgferry CLI stands alone (16 → 16)', () => {
+  it('--version prints the package version', async () => {
+    const r = await cli(['--version'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toMatch(/^pgferry \d+\.\d+\.\d+/)
+  })
+
+  it('the flags a fix names reach the library; fixes name flags, not library calls', async () => {
+    const db = await pair.source.createDatabase('cli_flags')
+    await pair.source.query(
+      `CREATE SCHEMA app;
+       CREATE TABLE app.parent (id int PRIMARY KEY);
+       CREATE TABLE app.child (id int PRIMARY KEY, parent_id int REFERENCES app.parent(id));
+       CREATE TABLE app.skipped (id int PRIMARY KEY);
+       INSERT INTO app.parent SELECT g FROM generate_series(1, 50) g;
+       INSERT INTO app.child SELECT g, g FROM generate_series(1, 50) g;`,
+      [],
+      db,
+    )
+    const conn = ['--source', pair.source.url(db), '--target', pair.target.url()]
+    const [noFree, tooLittle, missingDep] = await Promise.all([
+      cli(['precheck', ...conn, '--type', 'full']),
+      cli(['precheck', ...conn, '--type', 'full', '--target-free-bytes', '1']),
+      cli(['precheck', ...conn, '--type', 'full', '--tables', 'app.child']),
+    ])
+    expect(noFree.code, noFree.stdout + noFree.stderr).toBe(0)
+    expect(noFree.stdout).toMatch(/WARN target\.free-space/)
+    expect(noFree.stdout).toMatch(/fix: .*--target-free-bytes BYTES/)
+    expect(tooLittle.code).toBe(1)
+    expect(tooLittle.stdout).toMatch(/FAIL target\.free-space: .*only 1 bytes free/)
+    expect(missingDep.code).toBe(1)
+    expect(missingDep.stdout).toMatch(/FAIL selection\.dependencies/)
+    expect(missingDep.stdout).toMatch(/fix: .*--include-dependencies/)
+    for (const r of [noFree, tooLittle, missingDep]) {
+      expect(r.stdout + r.stderr).not.toMatch(LIBRARY_CALL)
+      expect(r.stderr).not.toMatch(DRIVER_WARNING)
+    }
+
+    // the rest of the settings from --config FILE; flags win over the file
+    const config = path.join(dir, 'task.json')
+    writeFileSync(
+      config,
+      JSON.stringify({ type: 'structure', tags: { team: 'file' }, parallelism: 3 }),
+    )
+    const tdb = `${db}_t`
+    const run = await cli([
+      'run',
+      ...conn,
+      '--config',
+      config,
+      '--type',
+      'full',
+      '--database',
+      `${db}:${tdb}`,
+      '--schema',
+      'app:moved',
+      '--tables',
+      'app.child',
+      '--include-dependencies',
+      '--tag',
+      'team=data',
+      '--tag',
+      'ticket=OPS-1',
+      '--throttle',
+      '100MB',
+      '--parallelism',
+      '2',
+      '--target-free-bytes',
+      String(2 ** 40),
+    ])
+    expect(run.code, run.stdout + run.stderr).toBe(0)
+    expect(run.stderr).not.toMatch(DRIVER_WARNING)
+    const id = /task ([0-9a-f-]{36}) \(full\)/.exec(run.stdout)?.[1] ?? ''
+    const tables = await pair.target.query<{ t: string; n: string }>(
+      `SELECT c.relname AS t, (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM moved.%I', c.relname), false, true, '')))[1]::text AS n
+         FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace
+        WHERE s.nspname = 'moved' AND c.relkind = 'r' ORDER BY 1`,
+      [],
+      tdb,
+    )
+    // child, and parent as its dependency; not skipped; under the renamed schema and database
+    expect(tables.rows).toEqual([
+      { t: 'child', n: '50' },
+      { t: 'parent', n: '50' },
+    ])
+    const stored = await pair.target.query<{ tags: unknown; config: Record<string, unknown> }>(
+      `SELECT tags, config FROM pgferry.task WHERE id = $1`,
+      [id],
+    )
+    expect(stored.rows[0]?.tags).toEqual({ team: 'data', ticket: 'OPS-1' })
+    expect(stored.rows[0]?.config).toMatchObject({
+      type: 'full',
+      parallelism: 2,
+      throttle: { bytesPerSecond: 100 * 1024 ** 2 },
+    })
+  }, 180_000)
+
+  it('resume and complete by id (a prefix) with only --target and passwords from the environment or a file; no password in the store; Ctrl-C in the sync exits 130 with the real commands', async () => {
+    const password = `Pw-${randomBytes(9).toString('hex')}`
+    await requirePassword(pair.source, 'cli_alone', password)
+    await requirePassword(pair.target, 'cli_alone', password)
+    const db = await pair.source.createDatabase('cli_alone')
+    await pair.source.query(INCREMENTAL_SCHEMA, [], db)
+    const source = `postgres://cli_alone@127.0.0.1:${pair.source.port}/${db}`
+    const target = `postgres://cli_alone@127.0.0.1:${pair.target.port}/postgres`
+    const env = { PGFERRY_SOURCE_PASSWORD: password, PGFERRY_TARGET_PASSWORD: password }
+    const child = spawnTs(
+      CLI,
+      ['run', '--source', source, '--target', target, '--type', 'full+incremental'],
+      env,
+    )
+    const lines = watchLines(child)
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)))
+    await lines.until((l) => /incremental sync running/.test(l), 180_000)
+    child.kill('SIGINT')
+    expect(await exited, lines.lines.join('\n') + lines.stderr()).toBe(130)
+    const out = lines.lines.join('\n')
+    const id = /task ([0-9a-f-]{36}) \(full\+incremental\)/.exec(out)?.[1] ?? ''
+    expect(out).toContain(`pgferry resume ${id} --target ${target}`)
+    expect(out).toContain(`pgferry complete ${id} --target ${target}`)
+    expect(out + lines.stderr()).not.toContain(password)
+    expect(lines.stderr()).not.toMatch(DRIVER_WARNING)
+
+    // nothing in the store holds the password
+    const store = await pair.target.query<{ row: string }>(
+      `SELECT t::text AS row FROM pgferry.task t WHERE id = $1
+       UNION ALL SELECT e::text FROM pgferry.event e WHERE task_id = $1`,
+      [id],
+    )
+    expect(store.rows.length).toBeGreaterThan(1)
+    for (const r of store.rows) expect(r.row).not.toContain(password)
+
+    // without a password (and no terminal to ask on): an error naming the CLI's ways to give it
+    const noPassword = await cli(['complete', id.slice(0, 8), '--target', target], {
+      PGFERRY_TARGET_PASSWORD: password,
+      PGFERRY_SOURCE_PASSWORD: '',
+    })
+    expect(noPassword.code, noPassword.stdout + noPassword.stderr).toBe(2)
+    expect(noPassword.stderr).toMatch(/PGFERRY_CONFIG_SECRET_MISSING/)
+    expect(noPassword.stderr).toMatch(/fix: .*PGFERRY_SOURCE_PASSWORD.*--source-password-file/)
+    expect(noPassword.stderr).not.toMatch(LIBRARY_CALL)
+
+    // resume by a prefix of the id, the target from PGFERRY_TARGET, the source password from a file
+    await pair.source.query(
+      `INSERT INTO items (name) SELECT 'late ' || g FROM generate_series(1, 20) g`,
+      [],
+      db,
+    )
+    const file = path.join(dir, 'source-password')
+    writeFileSync(file, `${password}\n`)
+    const resumed = await cli(
+      ['resume', id.slice(0, 8), '--source-password-file', file, '--complete-after-sync'],
+      { PGFERRY_TARGET: target, PGFERRY_TARGET_PASSWORD: password },
+    )
+    expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0)
+    expect(resumed.stdout).toMatch(/completed: drained/)
+    expect(resumed.stderr).not.toMatch(DRIVER_WARNING)
+    expect(await digests(pair.target, db)).toEqual(await digests(pair.source, db))
+  }, 300_000)
+
+  it('an ambiguous id prefix is refused, naming the tasks it matches', async () => {
+    const db = await pair.source.createDatabase('cli_prefix')
+    await pair.source.query(`CREATE TABLE t (id int PRIMARY KEY)`, [], db)
+    const conn = ['--source', pair.source.url(db), '--target', pair.target.url()]
+    // two tasks whose ids share a prefix: ids are random UUIDs, so make two with a chosen id
+    const config = path.join(dir, 'prefix.json')
+    writeFileSync(config, JSON.stringify({ type: 'structure' }))
+    await cli(['run', ...conn, '--config', config, '--name', 'a'])
+    await cli(['run', ...conn, '--config', config, '--name', 'b'])
+    const ids = (
+      await pair.target.query<{ id: string }>(`SELECT id FROM pgferry.task ORDER BY id`)
+    ).rows.map((r) => r.id)
+    const r = await cli(['resume', '', '--target', pair.target.url()])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/ambiguous/)
+    for (const id of ids) expect(r.stderr).toContain(id)
+  }, 180_000)
+})
