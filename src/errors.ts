@@ -33,6 +33,7 @@ export const ERROR_CODES = {
   PGFERRY_CONNECT_AUTH_FAILED: code('internal'),
   PGFERRY_CONNECT_DATABASE_MISSING: code('internal'),
   PGFERRY_CONNECT_SSL_REQUIRED: code('internal'),
+  PGFERRY_CONNECT_SSL_UNVERIFIED: code('internal'),
   PGFERRY_CONNECT_PRIVILEGE: code('internal'),
   PGFERRY_CONNECT_FAILED: code('internal', true),
   PGFERRY_CONNECTION_LOST: code('internal', true),

@@ -47,7 +47,7 @@ export {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_APPLICATION_NAME,
 } from './model/resolved-connection.js'
-export type { ResolvedConnection } from './model/resolved-connection.js'
+export type { ResolvedConnection, SslMode } from './model/resolved-connection.js'
 export {
   MIGRATION_TYPES,
   DEFAULT_OWNERSHIP,

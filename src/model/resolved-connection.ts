@@ -21,6 +21,14 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
 export const DEFAULT_APPLICATION_NAME = 'pgferry'
 
 /**
+ * libpq's `sslmode` values: `disable`/`allow` (no SSL), `prefer` (SSL when the server offers it),
+ * `require` (SSL, the certificate not checked), `verify-ca` (checked against `sslrootcert`),
+ * `verify-full` (checked, and it must name the host).
+ * @public
+ */
+export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full'
+
+/**
  * A connection with every default applied. The password is not a property: see `passwordOf`.
  * @public
  */
@@ -35,6 +43,10 @@ export interface ResolvedConnection {
   readonly database: string
   /** `false` (the default), `true`, or node's TLS options (frozen), as `pg` takes them. */
   readonly ssl: boolean | Readonly<Record<string, unknown>>
+  /** The `sslmode` the URL or config gave (which `ssl` was made from), else undefined. */
+  readonly sslMode?: SslMode | undefined
+  /** The `sslrootcert` file the URL or config gave, else undefined. */
+  readonly sslRootCert?: string | undefined
   /** Connect timeout in milliseconds; default 10 000. */
   readonly connectionTimeoutMillis: number
   /** The sessions' `application_name`; default `pgferry`. */

@@ -6,6 +6,7 @@ import type { ConnectionOptions } from 'node:tls'
 import type { ProgressStore } from './progress-store.js'
 import type { Stage } from './stage.js'
 import type { LeaseOptions } from './lease.js'
+import type { SslMode } from './resolved-connection.js'
 
 /**
  * The three migration types of the service.
@@ -32,8 +33,16 @@ export interface ConnectionConfig {
   readonly password?: string | (() => string | Promise<string>) | undefined
   /** The database to connect to. Defaults to `PGDATABASE`, then `postgres`. */
   readonly database?: string | undefined
-  /** `true`, `false` or tls options. Defaults to what the URL's `sslmode` says, else `false`. */
+  /** `true`, `false` or tls options. Defaults to what `sslmode` says, else `false`. */
   readonly ssl?: boolean | ConnectionOptions | undefined
+  /**
+   * SSL as libpq's `sslmode` means it (`require` encrypts without checking the certificate;
+   * `verify-full` checks it and the host name); used when `ssl` is not given. A URL's
+   * `?sslmode=` lands here. Defaults to none (then `ssl`, else no SSL).
+   */
+  readonly sslmode?: SslMode | undefined
+  /** The file with the CA certificate to check the server's against (libpq's `sslrootcert`). */
+  readonly sslrootcert?: string | undefined
   /** Defaults to 10 000 ms. */
   readonly connectionTimeoutMillis?: number | undefined
   /** Shown to the server as `application_name`. Defaults to `pgferry`. */

@@ -11,6 +11,7 @@ import type { ResolvedConnection } from '../model/resolved-connection.js'
 import type { ConnectOptions, Side } from '../model/stage.js'
 import { privilegeFix } from './privilege-fix.js'
 import { redact } from '../redact.js'
+import { serverAcceptsSsl } from './ssl-probe.js'
 
 /**
  * Idle time before TCP keepalive probes start on every client socket. Without keepalives a
@@ -42,21 +43,26 @@ export async function clientConfig(
   options: OpenOptions = {},
 ): Promise<pg.ClientConfig> {
   const password = await passwordOf(conn)
+  const ssl = conn.sslMode === 'prefer' && !(await serverAcceptsSsl(conn)) ? false : conn.ssl
   return {
     host: conn.host,
     port: conn.port,
     user: conn.user,
     database: options.database ?? conn.database,
-    ssl: conn.ssl as pg.ClientConfig['ssl'],
+    ssl: ssl as pg.ClientConfig['ssl'],
     connectionTimeoutMillis: conn.connectionTimeoutMillis,
     application_name: conn.applicationName,
     keepAlive: true,
     keepAliveInitialDelayMillis: KEEPALIVE_IDLE_MS,
     ...(password !== undefined ? { password } : {}),
     ...(options.replication !== undefined ? { replication: options.replication } : {}),
-    ...(options.socket !== undefined && conn.ssl === false ? { stream: options.socket } : {}),
+    ...(options.socket !== undefined && ssl === false ? { stream: options.socket } : {}),
   }
 }
+
+/** node's codes for a certificate TLS could not verify (self-signed, unknown CA, wrong host, expired). */
+const TLS_UNVERIFIED =
+  /^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|ERR_TLS_CERT_ALTNAME_INVALID|CERT_SIGNATURE_FAILURE|CERT_UNTRUSTED)$/
 
 /** Map a connection failure to a PgferryError with a cause and a fix. */
 export function connectError(
@@ -72,6 +78,16 @@ export function connectError(
   const opts = { side, cause: error } as const
   const rejected = rejectedError(state, raw, where, conn, opts)
   if (rejected !== undefined) return rejected
+  if (typeof sysCode === 'string' && TLS_UNVERIFIED.test(sysCode)) {
+    return new PgferryError(
+      'PGFERRY_CONNECT_SSL_UNVERIFIED',
+      `${where}: the server's SSL certificate could not be verified (${sysCode}: ${redact(raw)})`,
+      {
+        ...opts,
+        fix: `give the certificate of the CA that signed the server's: ?sslmode=verify-full&sslrootcert=/path/to/root.crt in the ${side} URL (sslmode=require encrypts without checking the certificate)`,
+      },
+    )
+  }
   if (state === '3D000') {
     return new PgferryError(
       'PGFERRY_CONNECT_DATABASE_MISSING',

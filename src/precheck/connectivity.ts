@@ -21,6 +21,7 @@ async function reach(ctx: StageContext, side: Side): Promise<PrecheckItem> {
       status: 'fail',
       message: messageOf(error),
       ...(isPgferryError(error) && error.fix !== undefined ? { fix: error.fix } : {}),
+      ...(isPgferryError(error) && error.cliFix !== undefined ? { cliFix: error.cliFix } : {}),
     }
   }
 }

@@ -12,7 +12,9 @@ import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_PORT,
   type ResolvedConnection,
+  type SslMode,
 } from '../model/resolved-connection.js'
+import { isSslMode, SSL_MODES, sslForMode } from './resolve-ssl.js'
 
 /** Resolve one connection; `field` is `source` or `target`. */
 export function resolveConnection(
@@ -59,13 +61,23 @@ export function resolveConnection(
       'pass the password as a string',
     )
   }
-  const ssl = cfg.ssl ?? false
+  if (cfg.sslmode !== undefined && !isSslMode(cfg.sslmode)) {
+    throw invalid(
+      `${field}.sslmode`,
+      `'${String(cfg.sslmode)}' is not an sslmode`,
+      `use one of ${SSL_MODES.join(', ')}`,
+    )
+  }
+  const ssl =
+    cfg.ssl ?? (cfg.sslmode === undefined ? false : sslForMode(cfg.sslmode, cfg.sslrootcert, field))
   const resolved: ResolvedConnection = Object.freeze({
     host: cfg.host ?? env.PGHOST ?? 'localhost',
     port,
     user: cfg.user ?? env.PGUSER ?? 'postgres',
     database: cfg.database ?? env.PGDATABASE ?? 'postgres',
     ssl: typeof ssl === 'object' ? Object.freeze({ ...ssl }) : ssl,
+    sslMode: cfg.ssl === undefined ? cfg.sslmode : undefined,
+    sslRootCert: cfg.ssl === undefined ? cfg.sslrootcert : undefined,
     connectionTimeoutMillis: timeout,
     applicationName: cfg.application_name ?? DEFAULT_APPLICATION_NAME,
     hasPassword: password !== undefined,
@@ -83,9 +95,22 @@ function fromUrl(input: string, field: string): ConnectionConfig {
       `use 'postgres://user:password@host:port/database'`,
     )
   }
+  // sslmode and sslrootcert are read here, with libpq's meaning (resolve-ssl.ts), not by the
+  // driver's parser, which gives them its own and warns about that on stderr
+  let sslmode: string | undefined
+  let sslrootcert: string | undefined
+  let rest = input
   let parsed: ReturnType<typeof parseUrl>
   try {
-    parsed = parseUrl(input)
+    const url = new URL(input)
+    sslmode = url.searchParams.get('sslmode') ?? undefined
+    sslrootcert = url.searchParams.get('sslrootcert') ?? undefined
+    if (sslmode !== undefined || sslrootcert !== undefined) {
+      url.searchParams.delete('sslmode')
+      url.searchParams.delete('sslrootcert')
+      rest = url.toString()
+    }
+    parsed = parseUrl(rest)
   } catch {
     throw invalid(
       field,
@@ -100,9 +125,11 @@ function fromUrl(input: string, field: string): ConnectionConfig {
     ...(parsed.user ? { user: decodeURIComponent(parsed.user) } : {}),
     ...(parsed.password ? { password: parsed.password } : {}),
     ...(parsed.database ? { database: parsed.database } : {}),
-    ...(parsed.ssl !== undefined && typeof parsed.ssl !== 'string'
+    ...(parsed.ssl !== undefined && typeof parsed.ssl !== 'string' && sslmode === undefined
       ? { ssl: parsed.ssl as boolean | Record<string, unknown> }
       : {}),
+    ...(sslmode !== undefined ? { sslmode: sslmode as SslMode } : {}),
+    ...(sslrootcert !== undefined ? { sslrootcert } : {}),
     ...(typeof parsed.application_name === 'string'
       ? { application_name: parsed.application_name }
       : {}),

@@ -8,7 +8,7 @@ import type { Stage } from '../model/stage.js'
 import type { LeaseOptions } from '../model/lease.js'
 import type { ConnectionConfig, ConnectionInput, MigrationType } from '../model/task-config.js'
 import { resolveConnection } from './resolve-connection.js'
-import type { ResolvedConnection } from '../model/resolved-connection.js'
+import type { ResolvedConnection, SslMode } from '../model/resolved-connection.js'
 import type { ResolvedObjects } from '../model/resolved-objects.js'
 import type { ResolvedTaskConfig } from '../model/resolved-config.js'
 
@@ -18,6 +18,9 @@ interface StoredConnection {
   user: string
   database: string
   ssl: boolean
+  /** Absent in tasks stored before sslmode was kept. */
+  sslMode?: SslMode | null
+  sslRootCert?: string | null
   connectionTimeoutMillis: number
   applicationName: string
   hasPassword: boolean
@@ -30,6 +33,8 @@ function storeConnection(c: ResolvedConnection): StoredConnection {
     user: c.user,
     database: c.database,
     ssl: c.ssl !== false,
+    sslMode: c.sslMode ?? null,
+    sslRootCert: c.sslRootCert ?? null,
     connectionTimeoutMillis: c.connectionTimeoutMillis,
     applicationName: c.applicationName,
     hasPassword: c.hasPassword,
@@ -86,7 +91,13 @@ function reopenConnection(
     port: stored.port,
     user: stored.user,
     database: stored.database,
-    ssl: stored.ssl,
+    // the stored sslmode rebuilds the same TLS options (a bare `ssl: true` would verify)
+    ...(stored.sslMode == null
+      ? { ssl: stored.ssl }
+      : {
+          sslmode: stored.sslMode,
+          ...(stored.sslRootCert == null ? {} : { sslrootcert: stored.sslRootCert }),
+        }),
     connectionTimeoutMillis: stored.connectionTimeoutMillis,
     application_name: stored.applicationName,
   }
