@@ -109,10 +109,14 @@ observe(task)
 let sync: IncrementalSync | undefined
 let cutover: Promise<void> | undefined
 
-async function shutdown(code: number): Promise<never> {
-  await task.close() // slots stay on the source unless the task completed: it can resume
-  server.close()
-  process.exit(code)
+let exiting: Promise<never> | undefined
+function shutdown(code: number): Promise<never> {
+  exiting ??= (async () => {
+    await task.close() // slots stay on the source unless the task completed: it can resume
+    server.close()
+    process.exit(code)
+  })()
+  return exiting
 }
 
 async function completeAndExit(): Promise<void> {

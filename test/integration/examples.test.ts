@@ -98,13 +98,16 @@ describe('examples/', () => {
             .rowCount === 1,
         120_000,
       )
-      const metrics = await (await fetch(`${base}/metrics`)).text()
+      // the apply:batch event follows the target's COMMIT: wait for the counter, do not race it
+      const scrape = async (): Promise<string> => (await fetch(`${base}/metrics`)).text()
+      const appliedRows = (text: string): number =>
+        Number(text.match(/^pgferry_applied_rows_total\{database="[^"]+"\} (\d+)$/m)?.[1] ?? 0)
+      await eventually(async () => appliedRows(await scrape()) > 0, 60_000)
+      const metrics = await scrape()
       expect(metrics).toContain('# TYPE pgferry_applied_rows_total counter')
       expect(metrics).toMatch(/^pgferry_task_state\{state="incremental_sync"\} 1$/m)
       // the full load copied the fixture's 2,000 items: the counter agrees with the source's SQL
       expect(metrics).toMatch(/^pgferry_copied_rows_total\{table="public\.items"\} 2000$/m)
-      const applied = metrics.match(/^pgferry_applied_rows_total\{database="[^"]+"\} (\d+)$/m)
-      expect(Number(applied?.[1])).toBeGreaterThan(0)
       expect(await (await fetch(`${base}/healthz`)).text()).toBe('incremental_sync')
 
       const cutover = await fetch(`${base}/cutover`, { method: 'POST' })
