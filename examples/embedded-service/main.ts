@@ -12,7 +12,7 @@
  *   PORT=9187 npx tsx examples/embedded-service/main.ts
  *
  * The database in SOURCE_URL is migrated under the same name; the database in TARGET_URL holds
- * pgferry's progress store. SIGTERM stops the sync and leaves the task resumable (see
+ * pgferry's progress store. SIGINT or SIGTERM stops the sync and leaves the task resumable (see
  * resumable-job.ts for picking a task up again after a restart).
  */
 import http from 'node:http'
@@ -149,7 +149,7 @@ const server = http.createServer((req, res) => {
 server.listen(Number(PORT), '127.0.0.1', () =>
   log('info', 'listening', { port: (server.address() as AddressInfo).port, task: task.id }),
 )
-process.once('SIGTERM', () => void shutdown(0))
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void shutdown(0))
 
 try {
   // precheck, structure, full load, then the sync: run() returns while the sync streams
