@@ -60,7 +60,9 @@ export class ApplyQueue {
       if (!this.#idle.ready() || this.#idle.failed()) return
       // its failure is the apply's, not a message's: the stream never sees this promise
       void this.run(() =>
-        this.#idle.ready() && !this.#idle.failed() ? this.#idle.watch(this.#idle.commit()) : undefined,
+        this.#idle.ready() && !this.#idle.failed()
+          ? this.#idle.watch(this.#idle.commit())
+          : undefined,
       )?.catch((error: unknown) => this.#idle.fail(error))
     }, this.#idleCommitMs)
   }
