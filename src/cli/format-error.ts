@@ -22,3 +22,10 @@ export function formatError(error: unknown, taskId?: string): string[] {
   }
   return [`error: ${error instanceof Error ? error.message : String(error)}`]
 }
+
+/** An error as the fields of a --json `error` line: code, message and fix when it has them. */
+export function errorFields(error: unknown): Record<string, unknown> {
+  if (error instanceof PgferryError)
+    return { code: error.code, message: error.message, fix: error.fix ?? null }
+  return { code: null, message: error instanceof Error ? error.message : String(error), fix: null }
+}
