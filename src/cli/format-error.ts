@@ -22,3 +22,11 @@ export function formatError(error: unknown, taskId?: string): string[] {
   }
   return [`error: ${error instanceof Error ? error.message : String(error)}`]
 }
+
+/** An error as the fields of a --json `error` line: code, message and fix when it has them. */
+export function errorFields(error: unknown, taskId?: string): Record<string, unknown> {
+  // the fix a person at the command line can act on: the CLI form where the library gave one
+  if (error instanceof PgferryError)
+    return { code: error.code, message: error.message, fix: cliFixOf(error, taskId) ?? null }
+  return { code: null, message: error instanceof Error ? error.message : String(error), fix: null }
+}

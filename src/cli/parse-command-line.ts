@@ -56,6 +56,9 @@ const FLAGS = {
   'target-password-file': { type: 'string' },
   verbose: { type: 'boolean', short: 'v' },
   quiet: { type: 'boolean', short: 'q' },
+  watch: { type: 'boolean' },
+  interval: { type: 'string' },
+  follow: { type: 'boolean' },
 } as const satisfies Record<string, FlagSpec>
 
 /** A flag name. */
@@ -93,8 +96,8 @@ const COMMAND_FLAGS: Readonly<Record<CommandName, readonly FlagName[]>> = {
   run: [...TASK_FLAGS, ...OUTPUT_FLAGS, 'complete-after-sync'],
   precheck: [...TASK_FLAGS, ...OUTPUT_FLAGS],
   list: ['target', 'json'],
-  status: ['target', 'source', 'json'],
-  events: ['target', 'json'],
+  status: ['target', 'source', 'watch', 'interval', 'json'],
+  events: ['target', 'follow', 'interval', 'json'],
   resume: [
     ...CONNECTION_FLAGS,
     ...OUTPUT_FLAGS,

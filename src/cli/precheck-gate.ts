@@ -53,7 +53,7 @@ export async function precheckGate(
 ): Promise<boolean> {
   const report = await task.precheck(options)
   if (out.json) {
-    out.jsonLine({ event: 'precheck', report })
+    out.jsonLine('precheck', report)
   } else {
     for (const line of formatPrecheckReport(report, false)) out.line(line)
     if (!report.ok) {

@@ -17,7 +17,7 @@ export function printResumeHint(task: Task, out: CliOutput, state: TaskState = t
   // complete drains a running sync: before the full load has finished there is nothing to complete
   const completable = state === 'incremental_sync' || state === 'completing'
   if (out.json) {
-    out.jsonLine({ event: 'paused', taskId: task.id, type: task.config.type, state, completable })
+    out.jsonLine('paused', { taskId: task.id, taskType: task.config.type, state, completable })
     return
   }
   const where = `--target ${connectionUrl(task.config.target)}`

@@ -4,7 +4,7 @@
  * again: passwords and custom stages.
  */
 import { PgferryError } from '../errors.js'
-import type { Stage } from '../model/stage.js'
+import type { Stage } from '../model/stage-contract.js'
 import type { LeaseOptions } from '../model/lease.js'
 import type { ConnectionConfig, ConnectionInput, MigrationType } from '../model/task-config.js'
 import { resolveConnection } from './resolve-connection.js'

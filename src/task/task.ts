@@ -181,6 +181,9 @@ export class Task extends EventEmitter<PgferryListeners> {
     this.#closed = true
     this.#closing.abort(new PgferryError('PGFERRY_TASK_CLOSED', `task ${this.id} was closed`))
     await this.#runner.release()
+    // kept events before the lease goes: a reader that sees the task stopped (`events --follow`)
+    // then reads all of them
+    await this.#events.flush()
     await this.#lease.close()
     await this.#events.flush()
     if (this.#ownsStore) await this.#store.close()
