@@ -33,6 +33,7 @@ import { slotLostError } from './wal-retention.js'
 import { EagerApply, type EagerHost } from './eager-apply.js'
 import { EAGER_LOCK_TIMEOUT_MS, EagerTransaction } from './eager-transaction.js'
 import { RelationPlans } from './relation-plans.js'
+import { RowWatches } from './row-watch.js'
 import { SourceTransaction } from './source-transaction.js'
 import { AppliedPosition, type LagSample } from './applied-position.js'
 import { ApplyMonitor, type MonitoredApply } from './apply-monitor.js'
@@ -66,6 +67,8 @@ export class DatabaseApply {
   readonly #position: AppliedPosition
   readonly #monitor: ApplyMonitor
   readonly #slot: string
+  /** Verify's watches on the rows this apply receives (row-watch.ts). */
+  readonly watches = new RowWatches()
 
   #stopping = false
   #ended = false
@@ -192,6 +195,7 @@ export class DatabaseApply {
 
   #onMessage = (message: PgoutputMessage, walStart: bigint): Promise<void> | undefined => {
     if (this.#stopping || this.#failure !== undefined) return undefined
+    this.watches.observe(message)
     return this.#queue.run(() => this.#handle(message, walStart))
   }
 

@@ -3,6 +3,7 @@
  * outlives the stage call that started it; `complete` finds it in this process through
  * {@link activeRun} to drain it to a fence, and `task.delete()` stops it before dropping the slot.
  */
+import type { RowWatch } from './row-watch.js'
 import { PgferryError } from '../errors.js'
 import type { StageContext } from '../model/stage.js'
 import { readLoadProgress } from '../fullload/load-progress.js'
@@ -119,6 +120,14 @@ export class IncrementalRun implements IncrementalSync {
 
   get ended(): boolean {
     return this.databases.every((d) => d.ended)
+  }
+
+  /**
+   * Record the changes the apply of `database` receives for the source table `oid` (row-watch.ts),
+   * until the watch is closed; `undefined` when this run does not sync that database.
+   */
+  watchRows(database: string, oid: number): RowWatch | undefined {
+    return this.databases.find((d) => d.database === database)?.watches.open(oid)
   }
 
   async lag(): Promise<LagSample[]> {

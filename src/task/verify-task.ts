@@ -35,12 +35,15 @@ export async function verifyTask(
         emit,
         signal,
         connect: (side, database) => openClient(config[side], side, { database }),
-        settle: (database) => {
+        sync: (database) => {
           const run = activeRun(config.id)
           if (run === undefined || !run.databases.some((d) => d.database === database))
             return undefined
-          return (lsn) =>
-            run.waitFor(new Map([[database, parseLsn(lsn)]]), signal, SETTLE_TIMEOUT_MS)
+          return {
+            settle: (lsn) =>
+              run.waitFor(new Map([[database, parseLsn(lsn)]]), signal, SETTLE_TIMEOUT_MS),
+            watch: (oid) => run.watchRows(database, oid),
+          }
         },
       },
       databases,

@@ -40,7 +40,7 @@ export async function checkMigratedTables(
       emit: ctx.emit,
       signal: ctx.signal,
       connect: (side, name) => ctx.connect(side, { database: name }),
-      settle: () => undefined,
+      sync: () => undefined,
     },
     [{ ...database, tables }],
     { mode },

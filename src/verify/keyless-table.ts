@@ -15,6 +15,8 @@ import {
   type TableFindings,
 } from './table-check.js'
 import type { VerifyDifference, VerifyRow } from './verify-report.js'
+import type { WatchedRow } from '../apply/row-watch.js'
+import { parseLsn } from '../wal/lsn.js'
 
 const MAX_REREADS = 5
 
@@ -103,24 +105,7 @@ async function narrow(
   buckets: readonly number[],
 ): Promise<VerifyDifference[]> {
   let counts = await hashCounts(t, lane, buckets)
-  const settle = env.settle
-  // while a sync runs, confirm twice, bracketed as keyed-table.ts confirmRows does: the source's
-  // counts (A) and position, a wait until the target applied past it, the target's counts, the
-  // source's counts again (B); a row counts when A equals B and the target's count differs
-  for (let round = 0; settle !== undefined && round < 2 && counts.size > 0; round++) {
-    const before = await sideCounts(lane.source, t.source.hashCounts(), buckets)
-    const lsn = (await lane.source.query<{ lsn: string }>(CURRENT_LSN_SQL)).rows[0]?.lsn ?? '0/0'
-    await settle(lsn)
-    const target = await sideCounts(lane.target, t.target.hashCounts(), buckets)
-    const after = await sideCounts(lane.source, t.source.hashCounts(), buckets)
-    const confirmed = new Map<string, { s: number; d: number }>()
-    for (const h of counts.keys()) {
-      const a = before.get(h) ?? 0
-      const d = target.get(h) ?? 0
-      if (a === (after.get(h) ?? 0) && a !== d) confirmed.set(h, { s: a, d })
-    }
-    counts = confirmed
-  }
+  if (env.settle !== undefined) counts = await confirmCounts(t, env, lane, buckets, counts)
   const out: VerifyDifference[] = []
   for (const [h, c] of counts) {
     if (c.s === c.d) continue
@@ -141,6 +126,85 @@ async function narrow(
     })
   }
   return out
+}
+
+/**
+ * While a sync runs, the row hashes whose counts differ for certain. Each round: the source's
+ * position (from), a wait until the target applied past it, the target's counts, the source's
+ * counts, the source's position again (to), a wait until the target applied past that. Every
+ * commit up to `from` is then in both reads, and none after `to` in either; the stream's record of
+ * the table's changes in between (row-watch.ts) names the rows that changed meanwhile. A hash
+ * whose counts differ and that no change in `(from, to]` touched differs for certain: its count on
+ * the source was one and the same at every position the two reads could stand at. One that
+ * changed is read again next round (a row the writer keeps changing is never reported: it cannot
+ * be told apart from lag). Two equal counts are no proof of "no change": a row inserted and
+ * deleted again between the source's reads leaves them equal while the target, read in between,
+ * holds it — the false alarm of the two-count rule this replaces.
+ */
+async function confirmCounts(
+  t: CheckedTable,
+  env: CheckEnv,
+  lane: Lane,
+  buckets: readonly number[],
+  first: ReadonlyMap<string, { s: number; d: number }>,
+): Promise<Map<string, { s: number; d: number }>> {
+  const settle = env.settle as (lsn: string) => Promise<void>
+  const confirmed = new Map<string, { s: number; d: number }>()
+  let open = new Set([...first].filter(([, c]) => c.s !== c.d).map(([h]) => h))
+  for (let round = 0; round < MAX_REREADS && open.size > 0; round++) {
+    env.signal.throwIfAborted()
+    const watch = env.watch?.(t.oid)
+    if (watch === undefined) return confirmed
+    try {
+      const from = await sourceLsn(lane)
+      await settle(from)
+      const target = await sideCounts(lane.target, t.target.hashCounts(), buckets)
+      const source = await sideCounts(lane.source, t.source.hashCounts(), buckets)
+      const to = await sourceLsn(lane)
+      await settle(to)
+      const seen = watch.between(parseLsn(from), parseLsn(to))
+      if (seen.opaque) continue
+      const changed = await hashesOf(t, lane, seen.rows)
+      if (changed === undefined) continue
+      const next = new Set<string>()
+      // a hash that differs now may be new to this round: a difference is one whatever round finds it
+      for (const h of new Set([...open, ...target.keys(), ...source.keys()])) {
+        const c = { s: source.get(h) ?? 0, d: target.get(h) ?? 0 }
+        if (c.s === c.d || confirmed.has(h)) continue
+        if (changed.has(h)) next.add(h)
+        else confirmed.set(h, c)
+      }
+      open = next
+    } finally {
+      watch.close()
+    }
+  }
+  return confirmed
+}
+
+async function sourceLsn(lane: Lane): Promise<string> {
+  return (await lane.source.query<{ lsn: string }>(CURRENT_LSN_SQL)).rows[0]?.lsn ?? '0/0'
+}
+
+/**
+ * The row hashes of `rows` (as the stream carried them), computed on the target as verify's own;
+ * `undefined` when a row lacks a column the check hashes (one the stream does not carry, such as a
+ * generated column) or a text does not read back: then any row may have changed.
+ */
+async function hashesOf(
+  t: CheckedTable,
+  lane: Lane,
+  rows: readonly WatchedRow[],
+): Promise<Set<string> | undefined> {
+  if (rows.length === 0) return new Set()
+  if (rows.some((r) => t.columns.some((c) => !(c in r)))) return undefined
+  const json = JSON.stringify(rows.map((r) => t.columns.map((c) => r[c] ?? null)))
+  try {
+    const r = await lane.target.query<{ h: string }>(t.target.hashRows(), [json])
+    return new Set(r.rows.map((x) => x.h))
+  } catch {
+    return undefined
+  }
 }
 
 /** Each row hash's count on one side, in `buckets`. */

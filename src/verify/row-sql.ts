@@ -40,6 +40,11 @@ export interface RowSql {
   hashCounts(): string
   /** Keyless: one row whose hash is `$1`. */
   rowByHash(): string
+  /**
+   * The hash (h) of each row of `$1`, a JSON array of rows, each an array of column texts in the
+   * table's column order (`null`: NULL): rows the stream carried, hashed as the table's own.
+   */
+  hashRows(): string
   /** Row count of the table alone. */
   count(): string
 }
@@ -101,6 +106,11 @@ export function rowSql(
     },
     count() {
       return `SELECT count(*)::text AS n FROM ONLY ${qualified}`
+    },
+    hashRows() {
+      const values = columns.map((c, i) => `(r->>${i})::${c.type}`).join(', ')
+      return `SELECT hashtextextended(ROW(${values})::text, 0)::text AS h
+                FROM jsonb_array_elements($1::jsonb) AS r`
     },
   }
 }

@@ -1,6 +1,7 @@
 /**
  * What checking one table needs, whether it has a key or not, and what it finds.
  */
+import type { RowWatch } from '../apply/row-watch.js'
 import type { RowKeyColumn } from '../catalog/row-key.js'
 import type { VerifyLanes } from './verify-lanes.js'
 import type { VerifyDifference, VerifyRow } from './verify-report.js'
@@ -8,6 +9,8 @@ import type { RowSql } from './row-sql.js'
 
 /** One table, both sides. */
 export interface CheckedTable {
+  /** The table's oid on the source. */
+  readonly oid: number
   readonly database: string
   /** `schema.table` on the source. */
   readonly table: string
@@ -38,6 +41,8 @@ export interface CheckEnv {
    * a sync of this database runs, so a chunk read while writes continue is read again after it.
    */
   readonly settle: ((lsn: string) => Promise<void>) | undefined
+  /** Set with `settle`: record the changes the sync receives for a source table (row-watch.ts). */
+  readonly watch: ((oid: number) => RowWatch | undefined) | undefined
   /** A chunk was hashed: its rows and (estimated) bytes on the source. */
   onChunk(rows: number, bytes: number): void
   /** A table's chunk count became known. */

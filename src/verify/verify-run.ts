@@ -5,6 +5,7 @@
  * `complete` fails on one, the CLI exits 1).
  */
 import type pg from 'pg'
+import type { RowWatch } from '../apply/row-watch.js'
 import { PgferryError } from '../errors.js'
 import type { EmitFn } from '../model/events.js'
 import type { Side } from '../model/stage.js'
@@ -37,10 +38,24 @@ export interface VerifyDeps {
   /** A normal connection to `database` on `side`; the check closes it. */
   connect(side: Side, database: string): Promise<pg.Client>
   /**
-   * While a sync of `database` runs: resolves once the target applied the source up to `lsn`.
+   * While a sync of `database` runs, what the check needs of it (see {@link SyncHooks});
    * `undefined` when nothing syncs it (the data is at rest; a difference is reported at once).
    */
-  settle(database: string): ((lsn: string) => Promise<void>) | undefined
+  sync(database: string): SyncHooks | undefined
+}
+
+/** What a check needs of the sync running beside it. */
+export interface SyncHooks {
+  /** Resolves once the target applied the source up to `lsn` (`X/Y`). */
+  settle(lsn: string): Promise<void>
+  /** Start recording the changes the sync receives for the source table `oid`. */
+  watch(oid: number): RowWatch | undefined
+}
+
+function syncOf(hooks: SyncHooks | undefined): Pick<CheckEnv, 'settle' | 'watch'> {
+  return hooks === undefined
+    ? { settle: undefined, watch: undefined }
+    : { settle: (lsn) => hooks.settle(lsn), watch: (oid) => hooks.watch(oid) }
 }
 
 /** Check the options; throws `PGFERRY_OPTIONS_INVALID` naming the bad one. */
@@ -100,7 +115,7 @@ export async function runVerify(
         chunkRows: options.chunkRows ?? DEFAULT_CHUNK_ROWS,
         share: mode === 'sample' ? (options.sample ?? DEFAULT_SAMPLE_PERCENT) / 100 : 1,
         maxDifferences: options.maxDifferences ?? DEFAULT_MAX_DIFFERENCES,
-        settle: deps.settle(db.sourceDatabase),
+        ...syncOf(deps.sync(db.sourceDatabase)),
         onChunk: (_rows, bytes) => {
           tally.chunksDone++
           tally.bytes += bytes
@@ -212,6 +227,7 @@ async function checkTable(
   const sourceQualified = quoteQualified(t.schema, t.name)
   const targetQualified = quoteQualified(t.targetSchema, t.name)
   const checked: CheckedTable = {
+    oid: t.oid,
     database: db.sourceDatabase,
     table: `${t.schema}.${t.name}`,
     targetTable: `${db.targetDatabase}.${t.targetSchema}.${t.name}`,
