@@ -53,6 +53,7 @@ export const ERROR_CODES = {
   // store
   PGFERRY_STORE_SCHEMA_VERSION: code('target'),
   PGFERRY_STORE_FAILED: code('target', true),
+  PGFERRY_STORE_RECORD_INVALID: code('internal'),
   // precheck
   PGFERRY_PRECHECK_ITEM_UNKNOWN: code('internal'),
   // structure

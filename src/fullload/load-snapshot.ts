@@ -25,6 +25,7 @@ import {
   slotName,
   type HeldSnapshot,
 } from './snapshot.js'
+import { readProgress } from '../store/progress-records.js'
 
 /** The snapshot a load holds. */
 export interface LoadSnapshot {
@@ -45,9 +46,9 @@ export async function holdLoadSnapshot(
   units: readonly { readonly rel: SelectedRelation }[],
   complete: Set<number>,
 ): Promise<LoadSnapshot> {
-  const stored = (await ctx.store.getProgress(ctx.taskId, LOADED_DATABASE_KIND)).find(
+  const stored = (await readProgress(ctx.store, ctx.taskId, LOADED_DATABASE_KIND)).find(
     (e) => e.key === db.name,
-  )?.value as LoadedDatabase | undefined
+  )?.value
   const info: LoadedDatabase = stored ?? {
     sourceDatabase: db.name,
     targetDatabase: db.as,
