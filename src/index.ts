@@ -14,6 +14,7 @@ export {
   taskEvents,
 } from './task/create-task.js'
 export type { TaskStatusReport, TaskRunner } from './task/task-report.js'
+export type { TableProgress } from './task/table-progress.js'
 export type { StoreLocator, OpenTaskOptions } from './task/create-task.js'
 export { taskSlots } from './task/task-slots.js'
 export type { TaskSlot } from './task/task-slots.js'
@@ -99,6 +100,7 @@ export type {
   LeaseAcquireResult,
   LeaseOptions,
   LiveFigures,
+  LiveTableCopy,
 } from './model/lease.js'
 export { DEFAULT_LEASE_BEAT_MS, DEFAULT_LEASE_STALE_MS } from './model/lease.js'
 export { MemoryStore } from './store/memory-store.js'

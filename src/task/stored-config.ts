@@ -100,6 +100,7 @@ function reopenConnection(
       `task ${id} was created with a ${side} password, which is never stored`,
       {
         fix: `pass it again: openTask('${id}', { ${side}: { password } }) (or set PGPASSWORD)`,
+        cliFix: `give it again: set PGFERRY_${side.toUpperCase()}_PASSWORD, or pass --${side}-password-file FILE, or run the command on a terminal to be asked for it`,
       },
     )
   }
@@ -139,6 +140,7 @@ export function deserializeConfig(
       `task ${s.id} has custom stages that were not given again: ${missing.join(', ')}`,
       {
         fix: `openTask('${s.id}', { stages: [...] }) with the same stages as createTask`,
+        cliFix: `this task runs custom stages, which live in the program that created it: continue it from that program (the pgferry command cannot run them)`,
       },
     )
   }
