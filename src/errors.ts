@@ -54,6 +54,7 @@ export const ERROR_CODES = {
   // store
   PGFERRY_STORE_SCHEMA_VERSION: code('target'),
   PGFERRY_STORE_FAILED: code('target', true),
+  PGFERRY_STORE_RECORD_INVALID: code('internal'),
   // precheck
   PGFERRY_PRECHECK_ITEM_UNKNOWN: code('internal'),
   // structure
@@ -112,7 +113,8 @@ export const WARNING_CODES = {
   PGFERRY_FULLLOAD_CHUNK_RETRY: 'a chunk copy failed and is retried',
   PGFERRY_FULLLOAD_FULL_ONLY: 'a table is copied by the full load only',
   PGFERRY_FULLLOAD_LARGE_OBJECT: "a large object's owner or grantee is missing on the target",
-  PGFERRY_FULLLOAD_NEW_SNAPSHOT: 'an interrupted load continues under a new snapshot',
+  PGFERRY_FULLLOAD_NEW_SNAPSHOT:
+    'tables are copied under a later snapshot than the finished ones (an interrupted load, or tables added to the task)',
   PGFERRY_FULLLOAD_NOT_MIGRATED: 'a relation created since the manifest was resolved is left out',
   PGFERRY_FULLLOAD_NOT_SPLIT: 'a large table is copied in one piece',
   PGFERRY_FULLLOAD_REPLICA_IDENTITY_SET: 'REPLICA IDENTITY FULL was set on a source table',

@@ -14,58 +14,23 @@
  */
 import { PgferryError } from '../errors.js'
 import { fullLoadStage } from '../fullload/full-load-stage.js'
-import { grownManifest, type TableName } from '../manifest/grow-manifest.js'
+import { grownManifest } from '../manifest/grow-manifest.js'
+import { checkTableRefs as checkAddTables, tablesByDatabase } from '../manifest/table-refs.js'
 import { saveManifest } from '../manifest/manifest-store.js'
 import { taskManifests } from '../manifest/resolve-manifest.js'
-import type { DatabaseManifest } from '../model/manifest.js'
+import type { DatabaseManifest, TableRef } from '../model/manifest.js'
 import { migrateDatabaseStructure, openStructureRun } from '../schema/database-structure.js'
 import type { StageContext } from '../model/stage.js'
 import { activeRun } from './incremental-run.js'
+
+export { checkAddTables }
 
 function invalid(message: string, fix: string): PgferryError {
   return new PgferryError('PGFERRY_MANIFEST_ADD_INVALID', message, { fix })
 }
 
-/** `names` by manifest: `schema.table`, or `database.schema.table` for a task of many databases. */
-function byDatabase(
-  manifests: readonly DatabaseManifest[],
-  names: readonly string[],
-): Map<DatabaseManifest, TableName[]> {
-  const out = new Map<DatabaseManifest, TableName[]>()
-  for (const n of names) {
-    const parts = n.split('.')
-    const [db, schema, name] = parts.length === 3 ? parts : [undefined, ...parts]
-    const m =
-      db === undefined && manifests.length === 1
-        ? manifests[0]
-        : manifests.find((x) => x.database.name === db)
-    if (m === undefined || schema === undefined || name === undefined || parts.length > 3)
-      throw invalid(
-        `cannot tell which table ${JSON.stringify(n)} names`,
-        `name each table as schema.table${manifests.length > 1 ? ', or database.schema.table (this task migrates several databases)' : ''}`,
-      )
-    out.set(m, [...(out.get(m) ?? []), { schema, name }])
-  }
-  return out
-}
-
-/**
- * Check the call's `addTables` before the task moves (the stage's checkOptions): a list of names,
- * or nothing.
- */
-export function checkAddTables(options: { readonly addTables?: unknown }): void {
-  const v = options.addTables
-  if (v === undefined) return
-  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || x === ''))
-    throw new PgferryError(
-      'PGFERRY_OPTIONS_INVALID',
-      `startIncremental({ addTables }): ${JSON.stringify(v)} is not a list of table names`,
-      { fix: `pass e.g. addTables: ['public.orders'], or leave it out` },
-    )
-}
-
 /** Add `names` to the task's manifest, create them on the target and copy them (see above). */
-export async function addTables(ctx: StageContext, names: readonly string[]): Promise<void> {
+export async function addTables(ctx: StageContext, names: readonly TableRef[]): Promise<void> {
   if (names.length === 0) return
   if (activeRun(ctx.taskId) !== undefined)
     throw invalid(
@@ -73,7 +38,7 @@ export async function addTables(ctx: StageContext, names: readonly string[]): Pr
       'await sync.stop(), then call startIncremental(task, { addTables }) again',
     )
   const grown: DatabaseManifest[] = []
-  for (const [m, tables] of byDatabase(await taskManifests(ctx), names)) {
+  for (const [m, tables] of tablesByDatabase(await taskManifests(ctx), names)) {
     const src = await ctx.connect('source', { database: m.database.name })
     try {
       const next = await grownManifest(src, m, tables)

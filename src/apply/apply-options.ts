@@ -4,6 +4,7 @@
  */
 import { PgferryError } from '../errors.js'
 import { DEFAULT_RECEIVE_TIMEOUT_MS } from '../wal/receive-watchdog.js'
+import type { TableRef } from '../model/manifest.js'
 
 /** Source rows per target transaction. */
 export const DEFAULT_BATCH_ROWS = 20_000
@@ -50,12 +51,13 @@ export interface IncrementalOptions {
   readonly receiveTimeoutMs?: number
   /**
    * Tables to add to what the task migrates before the stream starts, as `schema.table` (or
-   * `database.schema.table` when the task migrates several databases): typically tables created
+   * `database.schema.table` when the task migrates several databases; a part holding a dot in
+   * double quotes) or `{ schema, name }` objects ({@link TableRef}): typically tables created
    * on the source during the sync, which are otherwise left out. Each is created on the target,
    * copied as of a consistent point, and its changes streamed from then on. The sync must be
    * stopped first (`sync.stop()`). Defaults to none.
    */
-  readonly addTables?: readonly string[]
+  readonly addTables?: readonly TableRef[]
 }
 
 /** The options resolved. */

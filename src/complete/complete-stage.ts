@@ -48,6 +48,8 @@ import { withoutDroppedRelations } from './dropped-relations.js'
 import { refreshMatviews } from '../schema/refresh-matviews.js'
 import type { CompleteOptions, CompleteResult } from './complete-result.js'
 import { PROGRESS_KINDS } from '../model/progress-kinds.js'
+import type { CompleteMark } from '../model/progress-values.js'
+import { readProgress } from '../store/progress-records.js'
 
 /** Progress kind of the cutover: `<db>/drained` (value: fence) and `<db>/done`. */
 export const COMPLETE_KIND = PROGRESS_KINDS.complete
@@ -55,7 +57,7 @@ export const COMPLETE_KIND = PROGRESS_KINDS.complete
 /** How long the drain may take by default. */
 export const DEFAULT_COMPLETE_TIMEOUT_MS = 600_000
 
-type Marks = ReadonlyMap<string, unknown>
+type Marks = ReadonlyMap<string, CompleteMark>
 
 /** The databases whose slot still holds changes to drain; fails on a slot gone before its drain. */
 async function databasesToDrain(
@@ -139,15 +141,15 @@ async function alignAll(
 async function run(ctx: StageContext): Promise<CompleteResult> {
   const progress = await readLoadProgress(ctx.store, ctx.taskId)
   const marks: Marks = new Map(
-    (await ctx.store.getProgress(ctx.taskId, COMPLETE_KIND)).map((e) => [e.key, e.value]),
+    (await readProgress(ctx.store, ctx.taskId, COMPLETE_KIND)).map((e) => [e.key, e.value]),
   )
   const pending = [...progress.databases.values()].filter(
     (d) => !marks.has(`${d.sourceDatabase}/done`),
   )
   const fenceLsn: Record<string, string> = {}
   for (const d of progress.databases.values()) {
-    const f = marks.get(`${d.sourceDatabase}/drained`) as { fence?: string } | undefined
-    if (f?.fence !== undefined) fenceLsn[d.sourceDatabase] = f.fence
+    const f = marks.get(`${d.sourceDatabase}/drained`)
+    if (f !== undefined && 'fence' in f) fenceLsn[d.sourceDatabase] = f.fence
   }
   await fenceAndDrain(ctx, await databasesToDrain(ctx, pending, marks), fenceLsn)
   const aligned = await alignAll(ctx, pending)

@@ -18,10 +18,11 @@ import { notMigrated, notMigratedMessage } from '../manifest/not-migrated.js'
 import { COPY_DONE_TABLE, POST_DATA_DONE_TABLE } from './chunk-progress.js'
 import { loadDatabase, type DatabaseLoadResult } from './database-load.js'
 import type { FullLoadResult } from './full-load-result.js'
-import { LOADED_DATABASE_KIND, type LoadedDatabase } from './load-progress.js'
+import { LOADED_DATABASE_KIND } from './load-progress.js'
 import { LoadTracker } from './load-tracker.js'
 import { Throttle } from './throttle.js'
 import { removeLoadedObjects, removeSourceObjects } from './remove-source-objects.js'
+import { readProgress } from '../store/progress-records.js'
 
 /**
  * Options of a full load call, beyond the signal.
@@ -117,9 +118,8 @@ async function run(ctx: StageContext): Promise<FullLoadResult> {
 async function cleanup(ctx: StageContext): Promise<void> {
   // every recorded source object, also of databases whose load never got to write `info`
   await removeSourceObjects(ctx.config.source, ctx.store, ctx.taskId)
-  const entries = await ctx.store.getProgress(ctx.taskId, LOADED_DATABASE_KIND)
-  for (const e of entries) {
-    const info = e.value as LoadedDatabase
+  const entries = await readProgress(ctx.store, ctx.taskId, LOADED_DATABASE_KIND)
+  for (const { value: info } of entries) {
     await removeLoadedObjects(ctx, info)
     const tgt = await ctx
       .connect('target', { database: info.targetDatabase })

@@ -23,47 +23,15 @@
  */
 import type { ProgressStore } from '../model/progress-store.js'
 import { PROGRESS_KINDS } from '../model/progress-kinds.js'
+import type { LoadedDatabase, LoadedTable } from '../model/load-progress.js'
+import { readProgress } from '../store/progress-records.js'
 
 /** Progress kind of a database's load. */
 export const LOADED_DATABASE_KIND = PROGRESS_KINDS.loadedDatabase
 /** Progress kind of a table's load. */
 export const LOADED_TABLE_KIND = PROGRESS_KINDS.loadedTable
 
-/**
- * A database as the full load left it.
- * @public
- */
-export interface LoadedDatabase {
-  readonly sourceDatabase: string
-  readonly targetDatabase: string
-  /** Logical slot (`full+incremental`). */
-  readonly slot: string | null
-  /** Publication over the selected tables (`full+incremental`). */
-  readonly publication: string | null
-  /** The slot's consistent_point: the incremental stream's start LSN. */
-  readonly consistentPoint: string | null
-  /** All data, post-data, sequences and large objects are done. */
-  readonly complete: boolean
-}
-
-/**
- * A table whose data is loaded.
- * @public
- */
-export interface LoadedTable {
-  readonly sourceDatabase: string
-  readonly oid: number
-  readonly schema: string
-  readonly name: string
-  readonly targetSchema: string
-  readonly rows: number
-  readonly bytes: number
-  /**
-   * Skip this table's changes of transactions whose commit LSN (the Begin message's final LSN) is
-   * below this one; apply from it on. Null: nothing extra to skip.
-   */
-  readonly syncLsn: string | null
-}
+export type { LoadedDatabase, LoadedTable } from '../model/load-progress.js'
 
 /**
  * The full load's progress of a task: databases by source name, tables by `<db>/<oid>`.
@@ -73,11 +41,11 @@ export async function readLoadProgress(
   store: ProgressStore,
   taskId: string,
 ): Promise<{ databases: Map<string, LoadedDatabase>; tables: Map<string, LoadedTable> }> {
-  const dbs = await store.getProgress(taskId, LOADED_DATABASE_KIND)
-  const tables = await store.getProgress(taskId, LOADED_TABLE_KIND)
+  const dbs = await readProgress(store, taskId, LOADED_DATABASE_KIND)
+  const tables = await readProgress(store, taskId, LOADED_TABLE_KIND)
   return {
-    databases: new Map(dbs.map((e) => [e.key, e.value as LoadedDatabase])),
-    tables: new Map(tables.map((e) => [e.key, e.value as LoadedTable])),
+    databases: new Map(dbs.map((e) => [e.key, e.value])),
+    tables: new Map(tables.map((e) => [e.key, e.value])),
   }
 }
 

@@ -25,6 +25,7 @@ import {
   slotName,
   type HeldSnapshot,
 } from './snapshot.js'
+import { readProgress } from '../store/progress-records.js'
 
 /** The snapshot a load holds. */
 export interface LoadSnapshot {
@@ -45,9 +46,9 @@ export async function holdLoadSnapshot(
   units: readonly { readonly rel: SelectedRelation }[],
   complete: Set<number>,
 ): Promise<LoadSnapshot> {
-  const stored = (await ctx.store.getProgress(ctx.taskId, LOADED_DATABASE_KIND)).find(
+  const stored = (await readProgress(ctx.store, ctx.taskId, LOADED_DATABASE_KIND)).find(
     (e) => e.key === db.name,
-  )?.value as LoadedDatabase | undefined
+  )?.value
   const info: LoadedDatabase = stored ?? {
     sourceDatabase: db.name,
     targetDatabase: db.as,
@@ -60,16 +61,15 @@ export async function holdLoadSnapshot(
   if (ctx.config.type !== 'full+incremental') {
     if (pending === 0) return { snapshot: undefined, syncLsn: undefined, info }
     const snapshot = await exportSnapshot(ctx, db.name)
-    if (complete.size > 0) {
+    if (complete.size > 0)
       ctx.warn(
         'PGFERRY_FULLLOAD_NEW_SNAPSHOT',
-        `the snapshot of the interrupted load of ${db.name} is gone; ${pending} unfinished table(s) are copied again under a new snapshot, so they reflect a later moment than the ${complete.size} table(s) finished before`,
+        newSnapshotMessage(db.name, units, complete, undefined),
         db.name,
       )
-    }
     return { snapshot, syncLsn: undefined, info }
   }
-  const held = await holdSlotSnapshot(ctx, src, srcVersion, db, selection, info, complete, pending)
+  const held = await holdSlotSnapshot(ctx, src, srcVersion, db, selection, info, complete, units)
   if (held.syncLsn !== undefined) recopyWholeRoots(selection, units, complete)
   return held
 }
@@ -83,8 +83,9 @@ async function holdSlotSnapshot(
   selection: DatabaseObjects,
   info: LoadedDatabase,
   complete: Set<number>,
-  pending: number,
+  units: readonly { readonly rel: SelectedRelation }[],
 ): Promise<LoadSnapshot> {
+  const pending = units.filter((u) => !complete.has(u.rel.oid)).length
   // a slot PostgreSQL invalidated (wal_status 'lost') exists but can stream nothing: as if gone
   const haveSlot =
     info.slot !== null &&
@@ -116,10 +117,36 @@ async function holdSlotSnapshot(
   const syncLsn = snapshot.consistentPoint
   ctx.warn(
     'PGFERRY_FULLLOAD_NEW_SNAPSHOT',
-    `the snapshot of the interrupted load of ${db.name} is gone; ${pending} unfinished table(s) are copied again under a new snapshot with sync LSN ${syncLsn ?? '?'} (their changes up to it are skipped by the incremental stage)`,
+    newSnapshotMessage(db.name, units, complete, syncLsn ?? '?'),
     db.name,
   )
   return { snapshot, syncLsn, info }
+}
+
+/**
+ * The warning for tables copied under a snapshot later than the finished tables': worded for why,
+ * an interrupted load or tables added to the task since its load (`addTables`), or both.
+ */
+function newSnapshotMessage(
+  database: string,
+  units: readonly { readonly rel: SelectedRelation }[],
+  complete: ReadonlySet<number>,
+  syncLsn: string | undefined,
+): string {
+  const pending = units.filter((u) => !complete.has(u.rel.oid))
+  const added = pending.filter((u) => u.rel.reason === 'added').length
+  const unfinished = pending.length - added
+  const why = [
+    ...(unfinished > 0
+      ? [
+          `the snapshot of the interrupted load of ${database} is gone, so its ${unfinished} unfinished table(s) are copied again`,
+        ]
+      : []),
+    ...(added > 0 ? [`${added} table(s) added to the task (addTables) are copied`] : []),
+  ].join('; ')
+  return syncLsn === undefined
+    ? `${why} under a new snapshot, so they reflect a later moment than the ${complete.size} table(s) finished before`
+    : `${why} under a new snapshot with sync LSN ${syncLsn} (their changes up to it are skipped by the incremental stage)`
 }
 
 /** Publish the selection and create the task's slot with its snapshot; record both. */

@@ -12,6 +12,7 @@
 import type { DatabaseManifest } from '../model/manifest.js'
 import type { ProgressStore } from '../model/progress-store.js'
 import { PROGRESS_KINDS } from '../model/progress-kinds.js'
+import { readProgress } from '../store/progress-records.js'
 
 /** Progress kind of a database's manifest. */
 export const MANIFEST_KIND = PROGRESS_KINDS.manifest
@@ -32,6 +33,6 @@ export async function readManifests(
   store: ProgressStore,
   taskId: string,
 ): Promise<DatabaseManifest[]> {
-  const entries = await store.getProgress(taskId, MANIFEST_KIND)
-  return entries.map((e) => e.value as DatabaseManifest).sort((a, b) => a.position - b.position)
+  const entries = await readProgress(store, taskId, MANIFEST_KIND)
+  return entries.map((e) => e.value).sort((a, b) => a.position - b.position)
 }

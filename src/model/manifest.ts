@@ -93,3 +93,21 @@ export function wholeSchemasOf(m: DatabaseObjects): string[] {
     ? m.schemas.map((s) => s.name)
     : schemas.filter((s) => s.whole).map((s) => s.name)
 }
+
+/**
+ * A table named to `startIncremental(task, { addTables })`: as text, `schema.table` (or
+ * `database.schema.table` when the task migrates several databases), with a part in double quotes
+ * when it holds a dot or a quote (`"my.schema"."t.1"`, a quote inside doubled as in SQL); or as an
+ * object, which needs no quoting. Names are spelled as on the source, case included.
+ * @public
+ */
+export type TableRef =
+  | string
+  | {
+      /** The source database; needed only when the task migrates several. */
+      readonly database?: string
+      /** The table's schema on the source. */
+      readonly schema: string
+      /** The table's name on the source. */
+      readonly name: string
+    }

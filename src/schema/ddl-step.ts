@@ -7,33 +7,10 @@
  */
 import type { ProgressStore } from '../model/progress-store.js'
 import { PROGRESS_KINDS } from '../model/progress-kinds.js'
+import type { DdlStep } from '../model/ddl-step.js'
+import { readProgress } from '../store/progress-records.js'
 
-/** One object's DDL. */
-export interface DdlStep {
-  /** Stable and unique within the database, e.g. `index:"public"."orders_pkey"`; the progress key. */
-  readonly key: string
-  /** Object kind: `schema`, `table`, `index`, `constraint`, `foreign-key`, `trigger`, `matview-refresh`, … */
-  readonly kind: string
-  /** Qualified target name, for events and messages. */
-  readonly name: string
-  readonly phase: 'pre-data' | 'post-data'
-  /**
-   * Keys of steps that must be done before this one. In a saved post-data plan these are keys of
-   * other post-data steps only: every pre-data step is done before the load starts.
-   */
-  readonly dependsOn: readonly string[]
-  /** Source relation oids whose data must be loaded before this step runs (post-data). */
-  readonly relations: readonly number[]
-  /** Statements, run in order in one transaction unless `transactional` is false. */
-  readonly sql: readonly string[]
-  /** False for statements that cannot run in a transaction block. Defaults to true when absent. */
-  readonly transactional?: boolean
-  /**
-   * Literals in `sql` that hold secrets (the option values of a user mapping, which usually carry a
-   * password): run as they are, but never shown.
-   */
-  readonly secrets?: readonly string[]
-}
+export type { DdlStep } from '../model/ddl-step.js'
 
 /** The step's statements as they may be shown (errors, events, logs): every secret literal masked. */
 export function shownSql(step: DdlStep): string {
@@ -67,7 +44,7 @@ export async function loadPostDataPlan(
   store: ProgressStore,
   taskId: string,
   targetDatabase: string,
-): Promise<DdlStep[] | undefined> {
-  const entries = await store.getProgress(taskId, POST_DATA_PLAN_KIND)
-  return entries.find((e) => e.key === targetDatabase)?.value as DdlStep[] | undefined
+): Promise<readonly DdlStep[] | undefined> {
+  const entries = await readProgress(store, taskId, POST_DATA_PLAN_KIND)
+  return entries.find((e) => e.key === targetDatabase)?.value
 }

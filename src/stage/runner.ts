@@ -205,7 +205,7 @@ export class StageRunner {
       const result = await stage.run(ctx)
       signal.throwIfAborted()
       this.#results.set(stage.name, result)
-      if (tracks) await leaveStage(status, pipeline, stage, result)
+      await leaveStage(status, pipeline, stage, result, tracks)
       // a failed gate is not done: the next run checks again
       if (kindOf(stage) !== 'gate' || gateResult(stage, result).ok) {
         await store.putProgress(config.id, [
@@ -230,10 +230,16 @@ export class StageRunner {
     }
   }
 
-  /** A call's signal: the caller's, if any, and the task's own (fired by `close()`). */
+  /**
+   * A call's signal, its own: aborted by the caller's, if any, and the task's (fired by `close()`).
+   * Never the task's signal itself, which every call shares: a listener a stage leaves on
+   * `ctx.signal` for work that outlives the call (a stream's stop on abort) then goes with that
+   * call's signal instead of piling up on the task's, one more per `startIncremental()`.
+   * `AbortSignal.any` holds its sources' links weakly and adds no listener to them.
+   */
   #signal(options: StageCallOptions): AbortSignal {
     const { closing } = this.#d
-    return options.signal === undefined ? closing : AbortSignal.any([options.signal, closing])
+    return AbortSignal.any(options.signal === undefined ? [closing] : [options.signal, closing])
   }
 
   #closed(): PgferryError {

@@ -65,18 +65,26 @@ export async function enterStage(
   return true
 }
 
-/** Move the task for the success of `stage`: a gate to `ready` or `precheck_failed`, the last stage to `completed`. */
+/**
+ * Move the task for the success of `stage`: a gate that tracks the state to `ready` or
+ * `precheck_failed`; the pipeline's last stage to `completed`, whatever its kind (a passed gate at
+ * the very end is the task's last word, though it does not track the state).
+ */
 export async function leaveStage(
   status: TaskStatus,
   pipeline: readonly Stage[],
   stage: Stage,
   result: unknown,
+  tracks: boolean,
 ): Promise<void> {
-  if (kindOf(stage) === 'gate') {
-    await status.set(gateResult(stage, result).ok ? 'ready' : 'precheck_failed')
-  } else if (pipeline.at(-1) === stage) {
-    await status.set('completed')
+  const last = pipeline.at(-1) === stage
+  if (kindOf(stage) !== 'gate') {
+    if (last && tracks) await status.set('completed')
+    return
   }
+  const ok = gateResult(stage, result).ok
+  if (tracks) await status.set(ok ? 'ready' : 'precheck_failed')
+  else if (ok && last && canTransition(status.state, 'completed')) await status.set('completed')
 }
 
 /** A gate's result, checked: a gate that returns no `{ ok }` is a bug of the gate. */

@@ -10,34 +10,13 @@
  */
 import type { ProgressStore } from '../model/progress-store.js'
 import { PROGRESS_KINDS } from '../model/progress-kinds.js'
+import type { SourceObject } from '../model/source-object.js'
+import { readProgress } from './progress-records.js'
 
 /** Progress kind of the source-object records. */
 export const SOURCE_OBJECT_KIND = PROGRESS_KINDS.sourceObject
 
-/**
- * The replica identity a table had before pgferry set it to FULL: `d` default, `n` nothing, `i` an
- * index that is gone (which behaves as nothing, so it is restored as NOTHING).
- */
-export type OriginalIdentity = 'd' | 'n' | 'i'
-
-/**
- * One object pgferry creates (or changes) on the source.
- * @public
- */
-export type SourceObject =
-  | { readonly database: string; readonly kind: 'publication'; readonly name: string }
-  | { readonly database: string; readonly kind: 'slot'; readonly name: string }
-  | {
-      readonly database: string
-      readonly kind: 'replica-identity'
-      /** `schema.table`, for people; the table is found by `oid`. */
-      readonly name: string
-      readonly oid: number
-      readonly schema: string
-      readonly table: string
-      /** What to restore when the task completes or is deleted. */
-      readonly original: OriginalIdentity
-    }
+export type { OriginalIdentity, SourceObject } from '../model/source-object.js'
 
 function keyOf(o: SourceObject): string {
   return `${o.database}/${o.kind}/${o.name}`
@@ -61,9 +40,7 @@ export async function readSourceObjects(
   taskId: string,
   database?: string,
 ): Promise<SourceObject[]> {
-  const all = (await store.getProgress(taskId, SOURCE_OBJECT_KIND)).map(
-    (e) => e.value as SourceObject,
-  )
+  const all = (await readProgress(store, taskId, SOURCE_OBJECT_KIND)).map((e) => e.value)
   return database === undefined ? all : all.filter((o) => o.database === database)
 }
 

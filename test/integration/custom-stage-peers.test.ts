@@ -136,6 +136,45 @@ describe('custom stages are peers of the built-ins', () => {
     }
   }, 120_000)
 
+  it('a custom gate at the very end of the pipeline completes the task when it passes', async () => {
+    const src = await pair.source.createDatabase('endgate')
+    await pair.source.query(`CREATE TABLE endgate_t (id int PRIMARY KEY)`, [], src)
+    let passes = false
+    const gate: Stage = {
+      name: 'sign-off',
+      after: 'schema',
+      kind: 'gate',
+      run: async () => ({
+        ok: passes,
+        items: [{ id: 'signed', status: passes ? 'pass' : 'fail' }],
+      }),
+    }
+    const task = await createTask({
+      name: 'end gate',
+      source: pair.source.config(src),
+      target: pair.target.config('postgres'),
+      type: 'structure',
+      objects: { databases: { [src]: true } },
+      stages: [gate],
+    })
+    try {
+      await expect(task.run()).rejects.toMatchObject({ code: 'PGFERRY_TASK_PRECHECK_FAILED' })
+      expect(await storedTask(task.id)).not.toMatchObject({ state: 'completed' })
+      passes = true
+      await expect(task.run()).resolves.toMatchObject({ state: 'completed' })
+      expect(task.state).toBe('completed')
+      expect(await storedTask(task.id)).toMatchObject({ state: 'completed' })
+      const r = await pair.target.query<{ r: string | null }>(
+        `SELECT to_regclass('public.endgate_t')::text AS r`,
+        [],
+        src,
+      )
+      expect(r.rows[0]?.r).toBe('endgate_t')
+    } finally {
+      await task.close()
+    }
+  }, 120_000)
+
   it('a custom stream is started by every run like incremental, and a custom cutover waits for complete()', async () => {
     const db = await pair.source.createDatabase('streamed')
     await pair.source.query(INCREMENTAL_SCHEMA, [], db)

@@ -231,6 +231,49 @@ describe('the task manifest (16 → 16)', () => {
     }
   }, 180_000)
 
+  it('addTables names a table whose schema or name holds a dot, quoted or as an object; the warning says the tables were added, not that a load was interrupted', async () => {
+    const db = await pair.source.createDatabase('mf_adddots')
+    await pair.source.query(
+      `${INCREMENTAL_SCHEMA}; CREATE SCHEMA "my.schema"; CREATE TABLE "my.schema".keep (id int PRIMARY KEY)`,
+      [],
+      db,
+    )
+    const task = await loadedTask(pair, db, {
+      objects: { databases: { [db]: { schemas: { public: true, 'my.schema': true } } } },
+    })
+    const warnings = warningsOf(task)
+    const c = await pair.source.client(db)
+    try {
+      const sync = await task.startIncremental()
+      await c.query(
+        `CREATE TABLE "my.schema"."t.1" (id int PRIMARY KEY, v text);
+         INSERT INTO "my.schema"."t.1" SELECT g, 'a' || g FROM generate_series(1, 300) g;
+         CREATE TABLE public."o.2" (id int PRIMARY KEY, v text);
+         INSERT INTO public."o.2" SELECT g, 'b' || g FROM generate_series(1, 200) g;`,
+      )
+      await sync.stop()
+      await task.startIncremental({
+        addTables: ['"my.schema"."t.1"', { schema: 'public', name: 'o.2' }],
+      })
+      await c.query(`UPDATE "my.schema"."t.1" SET v = v || '!' WHERE id % 7 = 0`)
+      await c.query(`INSERT INTO public."o.2" VALUES (201, 'late')`)
+      await task.complete()
+      expect(task.state).toBe('completed')
+      for (const t of ['"my.schema"."t.1"', 'public."o.2"'])
+        expect(await tableDigest(pair.target, db, t)).toEqual(await tableDigest(pair.source, db, t))
+      expect(await storedManifest(task.id, db)).toEqual(
+        expect.arrayContaining(['my.schema.t.1', 'public.o.2']),
+      )
+      const snapshots = warnings.filter((w) => w.code === 'PGFERRY_FULLLOAD_NEW_SNAPSHOT')
+      expect(snapshots).toHaveLength(1)
+      expect(snapshots[0]?.message).toContain('2 table(s) added to the task')
+      expect(snapshots[0]?.message).not.toContain('interrupted')
+    } finally {
+      await c.end()
+      await task.close()
+    }
+  }, 240_000)
+
   it('a function body changed after the structure stage does not widen what a starting (or resumed) stream expects of the publication', async () => {
     const db = await pair.source.createDatabase('mf_closure')
     await pair.source.query(

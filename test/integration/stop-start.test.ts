@@ -28,6 +28,13 @@ describe('stop then start at once (16 → 16)', () => {
     const task = await loadedTask(pair, db)
     const errors: PgferryEvents['error'][] = []
     task.on('error', (e) => errors.push(e))
+    // each start's stream must not leave a listener on a signal the next start shares (Node warns
+    // at the 11th: MaxListenersExceededWarning)
+    const leaks: string[] = []
+    const onWarning = (w: Error): void => {
+      if (w.name === 'MaxListenersExceededWarning') leaks.push(w.message)
+    }
+    process.on('warning', onWarning)
     const c = await pair.source.client(db)
     try {
       let step = 0
@@ -42,7 +49,9 @@ describe('stop then start at once (16 → 16)', () => {
       expect(errors.map((e) => e.error.message)).toEqual([])
       expect(task.state).toBe('completed')
       expect(await digests(pair.target, db)).toEqual(await digests(pair.source, db))
+      expect(leaks).toEqual([])
     } finally {
+      process.off('warning', onWarning)
       await c.end()
       await task.close()
     }
