@@ -49,14 +49,12 @@ export async function guardedAwaited(
 
 /**
  * `guardedAwaited` as a unit of the pipe (statement-pipe.ts), so that a key-changing UPDATE run no
- * longer waits on each statement (issue 11): SAVEPOINT, the set-based statement and RELEASE are
- * queued at once, before the first `await`, so nothing else can run between them. Only if the
- * statement meets a unique or exclusion violation (RELEASE then fails too, in the aborted
- * transaction, and the savepoint stays) does the unit go on: back to the savepoint, and the run
- * row by row in the source's order. No other query was queued meanwhile (every other query on
- * the connection settles the pipe first), unless the transaction was dropped for a ROLLBACK
- * (`live` turns false): then the unit stops before queuing anything more, which would otherwise
- * run after that ROLLBACK.
+ * longer makes the writer wait on each statement (issue 11): the unit runs while the writer builds
+ * the next run, and every other query on the connection settles the pipe first, so nothing runs
+ * between its statements. Each statement is sent only once the one before it has answered (pg
+ * deprecates queuing a query behind another), and only while `live()`: a transaction dropped for
+ * a ROLLBACK (`RunSender.drop`) stops the unit before it queues anything more, which would
+ * otherwise run after that ROLLBACK.
  */
 export async function guardedUnit(
   client: pg.Client,
@@ -64,31 +62,27 @@ export async function guardedUnit(
   once: Once,
   live: () => boolean,
 ): Promise<number> {
-  const [saved, main, released] = await Promise.allSettled([
-    client.query('SAVEPOINT pgferry_run'),
-    once(run.columns, true),
-    client.query('RELEASE SAVEPOINT pgferry_run'),
-  ])
-  if (saved.status === 'rejected') throw applyFailed(run.plan.label, 'UPDATE', saved.reason)
-  if (main.status === 'fulfilled') {
-    if (released.status === 'rejected') throw applyFailed(run.plan.label, 'UPDATE', released.reason)
-    return main.value
+  const query = async (sql: string): Promise<void> => {
+    if (!live()) throw applyFailed(run.plan.label, 'UPDATE', new Error('rolled back'))
+    await client.query(sql)
   }
-  const code = (main.reason as { code?: unknown }).code
-  if (code !== UNIQUE_VIOLATION && code !== EXCLUSION_VIOLATION)
-    throw applyFailed(run.plan.label, 'UPDATE', main.reason)
-  const check = (): void => {
-    if (!live()) throw applyFailed(run.plan.label, 'UPDATE', main.reason)
+  await query('SAVEPOINT pgferry_run')
+  if (!live()) throw applyFailed(run.plan.label, 'UPDATE', new Error('rolled back'))
+  let found: number
+  try {
+    found = await once(run.columns, true)
+  } catch (error) {
+    const code = (error as { code?: unknown }).code
+    if (code !== UNIQUE_VIOLATION && code !== EXCLUSION_VIOLATION)
+      throw applyFailed(run.plan.label, 'UPDATE', error)
+    await query('ROLLBACK TO SAVEPOINT pgferry_run')
+    found = 0
+    for (const values of rowByRow(run)) {
+      if (!live()) throw applyFailed(run.plan.label, 'UPDATE', error)
+      found += await once(values, false)
+    }
   }
-  check()
-  await client.query('ROLLBACK TO SAVEPOINT pgferry_run')
-  let found = 0
-  for (const values of rowByRow(run)) {
-    check()
-    found += await once(values, false)
-  }
-  check()
-  await client.query('RELEASE SAVEPOINT pgferry_run')
+  await query('RELEASE SAVEPOINT pgferry_run')
   return found
 }
 
