@@ -45,6 +45,9 @@ const FLAGS = {
   sample: { type: 'string' },
   tables: { type: 'string', multiple: true },
   takeover: { type: 'boolean' },
+  watch: { type: 'boolean' },
+  interval: { type: 'string' },
+  follow: { type: 'boolean' },
 } as const satisfies Record<string, FlagSpec>
 
 /** A flag name. */
@@ -65,8 +68,8 @@ const COMMAND_FLAGS: Readonly<Record<CommandName, readonly FlagName[]>> = {
   run: [...TASK_FLAGS, 'name', 'skip', 'complete-after-sync', 'json'],
   precheck: [...TASK_FLAGS, 'skip', 'json'],
   list: ['target', 'json'],
-  status: ['target', 'source', 'json'],
-  events: ['target', 'json'],
+  status: ['target', 'source', 'watch', 'interval', 'json'],
+  events: ['target', 'follow', 'interval', 'json'],
   resume: ['source', 'target', 'skip', 'complete-after-sync', 'takeover', 'json'],
   complete: ['source', 'target', 'takeover', 'json'],
   verify: ['source', 'target', 'mode', 'sample', 'tables', 'json'],

@@ -69,7 +69,7 @@ export async function loadDatabase(
   const plan = await planLoad(ctx, src, tgt, srcVersion, db, selection)
   const { units, pending, snapshot, info } = plan
   for (const u of units) if (plan.complete.has(u.rel.oid)) tracker.skipped(u.bytes)
-  const { runner, steps } = await startPostData(ctx, tgt, db, selection, plan)
+  const { runner, steps } = await startPostData(ctx, tgt, db, selection, plan, tracker)
 
   const lanes = new LanePool(ctx, db.name, db.as)
   const copies: ChunkCopies =

@@ -60,6 +60,8 @@ export interface PostDataInput {
    * definitions under one naming the renamed schemas and replays them under their new names.
    */
   readonly searchPath: string
+  /** Called after each step this run finishes (the load's progress counts them). */
+  readonly onStepDone?: () => void
 }
 
 /**
@@ -254,6 +256,7 @@ export class PostDataRunner {
     ])
     this.#done.add(step.key)
     this.stepsRun++
+    this.#in.onStepDone?.()
     this.#ctx.emit('schema:object', {
       taskId: this.#ctx.taskId,
       database: this.#in.targetDb,

@@ -178,7 +178,8 @@ export interface TableCopiedEvent {
   readonly durationMs: number
 }
 /**
- * Payload of `load:progress`: the whole full load's progress, after every chunk that lands.
+ * Payload of `load:progress`: the whole full load's progress, while a chunk is in flight (with each
+ * `chunk:progress`), after every chunk that lands, and after every post-data step.
  * @public
  */
 export interface LoadProgressEvent {
@@ -189,16 +190,27 @@ export interface LoadProgressEvent {
   /** Tables the load copies. */
   readonly tablesTotal: number
   /**
-   * Bytes of source size done (a chunk counts as its share of its table's size), tables finished
-   * by earlier runs included.
+   * Bytes of source size done (a chunk counts as its share of its table's size, a chunk in flight
+   * as the COPY bytes it relayed so far, up to 95 % of that share), tables finished by earlier runs
+   * included.
    */
   readonly bytesDone: number
   /** The tables' source size in bytes (`pg_total_relation_size`). */
   readonly bytesTotal: number
   /** 0–100, of bytes. */
   readonly percent: number
-  /** Estimated seconds left at this run's rate; undefined until this run has copied something. */
+  /**
+   * Estimated seconds left of the copy at this run's rate; undefined until this run has copied
+   * something, and once every table's data is in (the post-data steps have no estimate).
+   */
   readonly etaSeconds: number | undefined
+  /**
+   * Post-data steps (indexes, keys, constraints, triggers) done, earlier runs' included, of the
+   * databases whose load has started.
+   */
+  readonly postDataDone: number
+  /** Post-data steps planned in the databases whose load has started. */
+  readonly postDataTotal: number
 }
 /**
  * Payload of `wal:lag`: one source database's lag, sampled every `lagIntervalMs` (default 1 s)
