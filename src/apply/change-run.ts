@@ -27,6 +27,12 @@ export interface ChangeRun {
    * and finds a row by its key as it was before the statement); F UPDATE: the new images.
    */
   seen: Set<string> | undefined
+  /**
+   * U with the key changed (shape `…:K`): the run's old keys. A change whose new key is one of them
+   * ends the run, so no row of a run takes a key another row of it still holds: the set-based
+   * statement cannot meet a key collision in between, whatever order it updates its rows in.
+   */
+  olds?: Set<string>
 }
 
 export const EMPTY: readonly number[] = []

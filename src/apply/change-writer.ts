@@ -3,8 +3,8 @@
  *
  * - INSERT: every published column (an insert never carries unchanged-TOAST values).
  * - UPDATE: the SET list leaves out columns sent as unchanged TOAST ('u' is not NULL); the row is
- *   found by the old key ('K'), the whole old row ('O', REPLICA IDENTITY FULL),
- *   or the new tuple's key columns when the key did not change (no old image).
+ *   found by the old key ('K'), the whole old row ('O', REPLICA IDENTITY FULL), or the new tuple's
+ *   key columns when the key did not change (no old image).
  * - DELETE: by the key, or for REPLICA IDENTITY FULL by every old column (text-compared, so types
  *   without an equality operator work) and one row per change, through its (tableoid, ctid).
  * - TRUNCATE: the listed tables in one statement, with the source's CASCADE / RESTART IDENTITY.
@@ -12,21 +12,20 @@
  *   inheritance child is a published table of its own, so its rows change only by its own changes.
  * - Every change kind is sent set-based, in runs of one kind, table and shape (ARCHITECTURE.md):
  *   INSERTs as one COPY per run (insert-run-copy.ts; a short run or a table with a rule as
- *   `INSERT … SELECT … FROM unnest($n::text[])`); UPDATEs with the same columns sent as `UPDATE … FROM unnest(…)` joined by the old
- *   key (the new row's key when the key was kept), a key seen twice (as an old or a new key) ending
- *   the run; DELETEs by key as `DELETE … WHERE key = ANY(…)` (delete-run-sql.ts); DELETEs and
- *   UPDATEs of a REPLICA IDENTITY FULL table by their old images as a multiset (full-run-sql.ts),
- *   an old image that is a new image of the run ending it. Where the rows' order can matter (a
- *   unique column set), a run that fails on a unique violation is replayed row by row in the
- *   source's order. Any other change flushes the run first, so the target sees the source's order.
+ *   `INSERT … SELECT … FROM unnest($n::text[])`); UPDATEs with the same columns sent as
+ *   `UPDATE … FROM unnest(…)` joined by the old key (the new row's key when the key was kept), a
+ *   key seen twice (as an old or a new key) or a new key that is an old key of the run ending it
+ *   (change-run.ts); DELETEs by key as `DELETE … WHERE key = ANY(…)` (delete-run-sql.ts); DELETEs
+ *   and UPDATEs of a REPLICA IDENTITY FULL table by their old images as a multiset
+ *   (full-run-sql.ts), an old image that is a new image of the run ending it. Where the rows'
+ *   order can matter (a unique column set), a run that fails on a unique violation is replayed
+ *   row by row in the source's order (guarded-run.ts). Any other change flushes the run first.
  * - A GENERATED ALWAYS identity column is set only where its value changed, relaxed for that
  *   transaction (update-run-sql.ts, identity-relaxer.ts); generated columns are never published
  *   and the target computes them.
  * - A run's statement is sent by run-sender.ts, which may leave it running while the next run is
  *   built (statement-pipe.ts); `flush` waits for it.
- *
- * A row that an UPDATE or DELETE does not find means the target diverged: that is an error, never
- * silently ignored.
+ * A row that an UPDATE or DELETE does not find means the target diverged: an error, never ignored.
  */
 import type pg from 'pg'
 import { PgferryError } from '../errors.js'
@@ -54,7 +53,6 @@ import { applyFailed, missingRow } from './write-errors.js'
 
 /** Rows in one set-based statement. */
 export const DEFAULT_RUN_ROWS = 2000
-
 /**
  * Rows in one set-based statement on a REPLICA IDENTITY FULL table, as a multiple of the run rows:
  * each such statement scans the whole table (no key to look rows up by), so fewer, longer runs.
@@ -116,7 +114,7 @@ export class ChangeWriter {
     this.#rows++
     const written = plan.written
     const n = written.length
-    const run = await this.#open('I', plan, 'IN', EMPTY, EMPTY, n, undefined)
+    const run = await this.#open('I', plan, 'IN', EMPTY, EMPTY, n)
     for (let k = 0; k < n; k++) {
       const i = written[k] as number
       const v = columnText(tuple, i)
@@ -132,8 +130,8 @@ export class ChangeWriter {
   }
 
   /**
-   * The run to add a change to: the current one if it has the same kind, table and shape and has
-   * not seen `id`, else (after sending that one) a new one with `width` columns.
+   * The run to add a change to: the current one if it has the same kind, table and shape, has not
+   * seen `id` and holds no `moved` as an old key, else (after sending it) one with `width` columns.
    */
   async #open(
     kind: ChangeRun['kind'],
@@ -142,7 +140,8 @@ export class ChangeWriter {
     sets: readonly number[],
     match: readonly number[],
     width: number,
-    id: string | undefined,
+    id?: string,
+    moved?: string,
   ): Promise<ChangeRun> {
     let run = this.#run
     if (
@@ -150,7 +149,8 @@ export class ChangeWriter {
       (run.kind !== kind ||
         run.plan !== plan ||
         run.shape !== shape ||
-        (id !== undefined && run.seen !== undefined && run.seen.has(id)))
+        (id !== undefined && run.seen !== undefined && run.seen.has(id)) ||
+        (moved !== undefined && run.olds !== undefined && run.olds.has(moved)))
     ) {
       await this.#send()
       run = undefined
@@ -160,6 +160,7 @@ export class ChangeWriter {
       for (let i = 0; i < width; i++) columns[i] = []
       const seen = kind === 'U' || (kind === 'F' && sets.length > 0) ? new Set<string>() : undefined
       run = { kind, plan, sets, shape, match, columns, rows: 0, seen }
+      if (moved !== undefined) run.olds = new Set<string>()
       this.#run = run
     }
     return run
@@ -268,11 +269,12 @@ export class ChangeWriter {
   ): Promise<void> {
     const id = key.length === 1 ? (key[0] as string) : key.join('\u0000')
     const width = sets.length + key.length
-    const run = await this.#open('U', plan, shape, sets, EMPTY, width, id)
+    const run = await this.#open('U', plan, shape, sets, EMPTY, width, id, moved)
     const seen = run.seen as Set<string>
     seen.add(id)
-    // a later change of the row by its new key must see this one done: it ends the run
+    // a later change of the row by its new key, or into its old key, ends the run (ChangeRun.olds)
     if (moved !== undefined) seen.add(moved)
+    run.olds?.add(id)
     let c = 0
     for (let k = 0; k < values.length; k++)
       (run.columns[c++] as (string | null)[]).push(values[k] ?? null)
@@ -309,7 +311,7 @@ export class ChangeWriter {
     this.#rows++
     if (m.oldKind !== 'O') {
       const key = keyValues(plan, m.oldTuple, 'DELETE')
-      const run = await this.#open('D', plan, 'DN', EMPTY, EMPTY, key.length, undefined)
+      const run = await this.#open('D', plan, 'DN', EMPTY, EMPTY, key.length)
       for (let k = 0; k < key.length; k++)
         (run.columns[k] as (string | null)[]).push(key[k] ?? null)
       await this.#added(run)

@@ -92,8 +92,25 @@ export class EagerTransaction {
     this.#started = Date.now()
   }
 
-  /** Apply one change of the followed transaction (`m.xid` is its subtransaction's xid). */
-  async change(m: EagerChange, plan: RelationPlan, observed: boolean): Promise<void> {
+  /**
+   * Apply one change of the followed transaction (`m.xid` is its subtransaction's xid). Returns
+   * nothing when the change is only held (the merger's or writer's run): the stream then reads on
+   * without a pause (issue 11), and the writer's one statement in flight bounds what is pending.
+   */
+  change(m: EagerChange, plan: RelationPlan, observed: boolean): Promise<void> | undefined {
+    const sub = m.xid
+    const merger = this.#merger
+    if (
+      !this.#open ||
+      merger === undefined ||
+      (sub !== undefined && sub !== this.#xid && !this.#savepoints.includes(sub))
+    ) {
+      return this.#changeAfterBegin(m, plan, observed)
+    }
+    return this.#apply(merger, m, plan, observed)
+  }
+
+  async #changeAfterBegin(m: EagerChange, plan: RelationPlan, observed: boolean): Promise<void> {
     const merger = await this.#begin()
     const sub = m.xid
     if (sub !== undefined && sub !== this.#xid && !this.#savepoints.includes(sub)) {
@@ -102,6 +119,15 @@ export class EagerTransaction {
       await this.#query(`SAVEPOINT ${savepoint(sub)}`)
       this.#savepoints.push(sub)
     }
+    await this.#apply(merger, m, plan, observed)
+  }
+
+  #apply(
+    merger: ChangeMerger,
+    m: EagerChange,
+    plan: RelationPlan,
+    observed: boolean,
+  ): Promise<void> | undefined {
     if (!this.#registered.has(plan)) {
       merger.register(plan, observed)
       this.#registered.add(plan)

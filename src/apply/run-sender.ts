@@ -2,7 +2,7 @@
  * Sends a ChangeWriter's runs as set-based statements, one run at a time, leaving the statement of
  * a run whose outcome needs no decision in flight while the writer builds the next one
  * (statement-pipe.ts): INSERT and DELETE-by-key runs, and UPDATE runs whose rows cannot conflict by
- * their order. A run that may need its row-by-row replay (`#guarded`) or an identity relaxed
+ * their order. A run that may need its row-by-row replay (guarded-run.ts) or an identity relaxed
  * after it runs awaited.
  */
 import type pg from 'pg'
@@ -14,15 +14,9 @@ import { fullRunSql } from './full-run-sql.js'
 import type { IdentityRelaxer } from './identity-relaxer.js'
 import type { RelationPlan } from './relation-plan.js'
 import { StatementPipe } from './statement-pipe.js'
+import { guardedAwaited, guardedUnit, type Once } from './guarded-run.js'
 import { updateRunSql, type UpdateRunSql } from './update-run-sql.js'
 import { applyFailed, missingRow } from './write-errors.js'
-
-/** SQLSTATEs of a violated unique index and exclusion constraint. */
-const UNIQUE_VIOLATION = '23505'
-const EXCLUSION_VIOLATION = '23P01'
-
-/** One statement of a run over `values`; `raw`: let the server's error through unwrapped. */
-type Once = (values: unknown[], raw: boolean) => Promise<number>
 
 /** The statements of one writer's runs, on its client. */
 export class RunSender {
@@ -33,6 +27,8 @@ export class RunSender {
   #moved = 0
   /** `enable_nestloop` may be off in the open transaction (`#nestloop`). */
   #nestloopOff = false
+  /** Counts `drop`s: a unit still running from a dropped transaction queues nothing more. */
+  #generation = 0
 
   constructor(client: pg.Client, identities: IdentityRelaxer) {
     this.#client = client
@@ -46,6 +42,7 @@ export class RunSender {
 
   /** The transaction was rolled back with whatever was in flight. */
   drop(): void {
+    this.#generation++
     this.#pipe.drop()
   }
 
@@ -142,11 +139,16 @@ export class RunSender {
     const plan = run.plan
     const sql = updateRunSql(plan, run.shape, run.sets)
     const guarded = run.rows > 1 && plan.orderMatters(sql.others)
-    if (!guarded && !sql.counted) {
+    if (!sql.counted) {
       // one statement and a row count: nothing to decide before the next run (the missing key's
-      // lookup, an error path, reads only: whatever was queued meanwhile cannot change its answer)
+      // lookup, an error path, reads only: whatever was queued meanwhile cannot change its answer);
+      // a guarded one decides in its unit, before the next unit is sent (guarded-run.ts)
+      const generation = this.#generation
+      const once: Once = (values, raw) => this.#runUpdate(run, sql, values, raw)
       return this.#pipe.send(async () => {
-        const found = await this.#runUpdate(run, sql, run.columns, false)
+        const found = guarded
+          ? await guardedUnit(this.#client, run, once, () => generation === this.#generation)
+          : await this.#runUpdate(run, sql, run.columns, false)
         if (found !== run.rows) await this.#updateMissed(run, found)
       })
     }
@@ -154,7 +156,7 @@ export class RunSender {
     this.#moved = 0
     const once: Once = (values, raw) => this.#runUpdate(run, sql, values, raw)
     const found = guarded
-      ? await this.#guarded(run, 'UPDATE', once, () => {
+      ? await guardedAwaited(this.#client, run, 'UPDATE', once, () => {
           this.#moved = 0
         })
       : await once(run.columns, false)
@@ -196,7 +198,7 @@ export class RunSender {
       const r = await this.#client.query({ name: st.name, text: st.text, values })
       return r.rowCount ?? 0
     }
-    const found = await this.#guarded(run, what, once, undefined)
+    const found = await guardedAwaited(this.#client, run, what, once, undefined)
     if (found !== run.rows) throw missingRow(plan, what, undefined, [run.rows - found, run.rows])
   }
 
@@ -231,46 +233,6 @@ export class RunSender {
     })
     const row = r.rows[0]
     return row === undefined ? undefined : names.map((n) => row[n] ?? null)
-  }
-
-  /**
-   * A run that sets a column of an immediate unique (or exclusion) index. A set-based statement
-   * changes the rows in the join's order, not the run's: when a value changes hands within the run
-   * (a swap, or keys shifted by one, done on the source in the one order the index allows) another
-   * order fails. The set-based statement (`once`) is tried under a savepoint; on a unique or
-   * exclusion violation the run is replayed row by row in the source's order, which either
-   * succeeds as on the source or fails on a row that really conflicts (a diverged target).
-   */
-  async #guarded(
-    run: ChangeRun,
-    what: string,
-    once: Once,
-    reset: (() => void) | undefined,
-  ): Promise<number> {
-    const client = this.#client
-    await client.query('SAVEPOINT pgferry_run')
-    let found: number
-    try {
-      found = await once(run.columns, true)
-    } catch (error) {
-      const code = (error as { code?: unknown }).code
-      if (code !== UNIQUE_VIOLATION && code !== EXCLUSION_VIOLATION) {
-        throw applyFailed(run.plan.label, what, error)
-      }
-      await client.query('ROLLBACK TO SAVEPOINT pgferry_run')
-      found = 0
-      reset?.()
-      const width = run.columns.length
-      const values: (string | null)[][] = new Array<(string | null)[]>(width)
-      for (let r = 0; r < run.rows; r++) {
-        for (let c = 0; c < width; c++) {
-          values[c] = [(run.columns[c] as (string | null)[])[r] ?? null]
-        }
-        found += await once(values, false)
-      }
-    }
-    await client.query('RELEASE SAVEPOINT pgferry_run')
-    return found
   }
 
   /**
