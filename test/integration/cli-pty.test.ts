@@ -179,6 +179,67 @@ describe('pgferry CLI in a terminal (16 → 16)', () => {
   )
 
   it(
+    'status --watch redraws until Ctrl-C; events --follow prints events as they are kept and ends with the run',
+    async () => {
+      const db = await pair.source.createDatabase('pty_watch')
+      await pair.source.query(INCREMENTAL_SCHEMA, [], db)
+      const conn = ['--source', pair.source.url(db), '--target', pair.target.url()]
+      const held = await holdSlotCreation(db)
+      const run = new PtyCli([
+        'run',
+        ...conn,
+        '--type',
+        'full+incremental',
+        '--database',
+        db,
+        '--skip',
+        'source.open-transactions',
+      ])
+      try {
+        const id = await taskIdOf(run)
+        await run.waitFor(/stage fullload: started/, LONG)
+        const target = ['--target', pair.target.url()]
+        const follow = new PtyCli([
+          'events',
+          id,
+          ...target,
+          '--follow',
+          '--json',
+          '--interval',
+          '0.2',
+        ])
+        await follow.waitFor(/"type":"task:state".*"to":"running_full_load"/, LONG)
+        const watch = new PtyCli(['status', id, ...target, '--watch', '--interval', '0.2'])
+        // two redraws, each on a cleared screen
+        const redraw = String.raw`\x1b\[2J[^]*runner +running`
+        await watch.waitFor(new RegExp(`${redraw}[^]*${redraw}`), LONG)
+        watch.interrupt()
+        expect((await watch.exited).exitCode, watch.output).toBe(130)
+
+        run.interrupt()
+        expect((await run.exited).exitCode, run.output).toBe(130)
+        // the pause was kept after follow started: it printed it, then ended as no process runs it
+        const end = await follow.exited
+        expect(end.exitCode, follow.output).toBe(0)
+        const lines = follow.output
+          .split(/\r?\n/)
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l) as { type: string; at: string; to?: string })
+        expect(lines.every((l) => typeof l.type === 'string' && typeof l.at === 'string')).toBe(
+          true,
+        )
+        expect(lines.filter((l) => l.type === 'task:state').map((l) => l.to)).toContain('paused')
+        await ptyRun(['delete', id, ...conn])
+      } finally {
+        await held.release()
+        run.kill('SIGKILL')
+        await run.exited
+      }
+    },
+    LONG,
+  )
+
+  it(
     'status after the runner was killed (SIGKILL) shows the task stopped and how to resume',
     async () => {
       const db = await pair.source.createDatabase('pty_kill')
