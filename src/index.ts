@@ -80,9 +80,11 @@ export type {
   AnyStageOptions,
   ConnectOptions,
   Side,
-} from './model/stage.js'
+  StageClient,
+  StageQueryResult,
+} from './model/stage-contract.js'
 export { BUILTIN_STAGE_NAMES } from './task/builtin-stage-names.js'
-export { STAGE_KINDS, STAGE_STATES } from './model/stage.js'
+export { STAGE_KINDS, STAGE_STATES } from './model/stage-contract.js'
 export type { BuiltinStageName } from './task/builtin-stage-names.js'
 export type {
   ProgressStore,

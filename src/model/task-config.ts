@@ -4,7 +4,7 @@
  */
 import type { ConnectionOptions } from 'node:tls'
 import type { ProgressStore } from './progress-store.js'
-import type { Stage } from './stage.js'
+import type { Stage } from './stage-contract.js'
 import type { LeaseOptions } from './lease.js'
 
 /**

@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os'
 import { randomUUID } from 'node:crypto'
 import type { ThrottleConfig, TaskConfig } from '../model/task-config.js'
 import type { ProgressStore } from '../model/progress-store.js'
-import { STAGE_KINDS, STAGE_STATES, type Stage } from '../model/stage.js'
+import { STAGE_KINDS, STAGE_STATES, type Stage } from '../model/stage-contract.js'
 import {
   DEFAULT_OWNERSHIP,
   DEFAULT_REPLICA_IDENTITY,

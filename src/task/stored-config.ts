@@ -4,7 +4,7 @@
  * again: passwords and custom stages.
  */
 import { PgferryError } from '../errors.js'
-import type { Stage } from '../model/stage.js'
+import type { Stage } from '../model/stage-contract.js'
 import type { LeaseOptions } from '../model/lease.js'
 import type { ConnectionConfig, ConnectionInput, MigrationType } from '../model/task-config.js'
 import { resolveConnection } from './resolve-connection.js'
@@ -100,6 +100,7 @@ function reopenConnection(
       `task ${id} was created with a ${side} password, which is never stored`,
       {
         fix: `pass it again: openTask('${id}', { ${side}: { password } }) (or set PGPASSWORD)`,
+        cliFix: `give it again: set PGFERRY_${side.toUpperCase()}_PASSWORD, or pass --${side}-password-file FILE, or run the command on a terminal to be asked for it`,
       },
     )
   }
@@ -139,6 +140,7 @@ export function deserializeConfig(
       `task ${s.id} has custom stages that were not given again: ${missing.join(', ')}`,
       {
         fix: `openTask('${s.id}', { stages: [...] }) with the same stages as createTask`,
+        cliFix: `this task runs custom stages, which live in the program that created it: continue it from that program (the pgferry command cannot run them)`,
       },
     )
   }

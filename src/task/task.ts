@@ -157,6 +157,7 @@ export class Task extends EventEmitter<PgferryListeners> {
       return Promise.reject(
         new PgferryError('PGFERRY_TASK_CLOSED', `task ${this.id} is closed`, {
           fix: 'reopen it with openTask(id)',
+          cliFix: 'pgferry resume <task id> continues it',
         }),
       )
     return verifyTask(this.config, this.#store, this.#events.emit, this.#closing.signal, options)
@@ -193,6 +194,7 @@ export class Task extends EventEmitter<PgferryListeners> {
     if (this.#closed)
       throw new PgferryError('PGFERRY_TASK_CLOSED', `task ${this.id} is closed`, {
         fix: 'delete it with deleteTask(id, …)',
+        cliFix: 'pgferry delete <task id>',
       })
     const running = this.#runner.running
     if (running !== undefined) {
