@@ -69,7 +69,7 @@ export function statusRows(
     [
       'runner',
       runner === undefined
-        ? 'stopped (no process has run it)'
+        ? 'stopped (no process runs it now)'
         : `${report.runState}: pid ${runner.pid} on host ${runner.host} since ${iso(runner.since)}, last heartbeat ${iso(runner.lastBeat)}`,
     ],
     ['stage', s.stage ?? '-'],
@@ -114,7 +114,7 @@ function tableRows(tables: readonly TableProgress[]): [string, string][] {
   const sorted = [...tables].sort((a, b) => STATE_ORDER[a.state] - STATE_ORDER[b.state])
   const rows: [string, string][] = sorted
     .slice(0, TABLE_ROWS)
-    .map((t) => ['table', tableText(t, tables.length > 1)])
+    .map((t) => ['table', tableText(t, new Set(tables.map((x) => x.database)).size > 1)])
   const rest = sorted.slice(TABLE_ROWS)
   if (rest.length > 0) {
     const by = new Map<string, number>()
