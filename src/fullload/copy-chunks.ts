@@ -55,7 +55,7 @@ export function copyChunks(input: CopyChunksInput): ChunkCopies {
         // after a failure, queued chunks do not start (running ones finish and commit)
         if (failedEarly !== undefined) throw failedEarly
         table.chunkStarting(ctx, database)
-        await landed(input, table, await chunk.run())
+        await chunkLanded(input, table, await chunk.run())
       }
       settled.push(
         scheduler.run(unit.rel.oid, run).catch((error: unknown) => {
@@ -69,8 +69,8 @@ export function copyChunks(input: CopyChunksInput): ChunkCopies {
 }
 
 /** A chunk committed: count it, and when it was its table's last, record and hand on the table. */
-async function landed(
-  input: CopyChunksInput,
+export async function chunkLanded(
+  input: Pick<CopyChunksInput, 'ctx' | 'database' | 'tracker' | 'runner' | 'syncLsn'>,
   table: TableCopy,
   result: ChunkJobResult,
 ): Promise<void> {

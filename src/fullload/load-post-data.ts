@@ -10,7 +10,12 @@ import { versionNum } from '../catalog/server-version.js'
 import { POST_DATA_DONE_KIND, loadPostDataPlan, type DdlStep } from '../schema/ddl-step.js'
 import { readPostDataDone } from './chunk-progress.js'
 import type { LoadPlan } from './load-plan.js'
-import { PostDataRunner, parsePostDataDoneKey, postDataSearchPath } from './post-data-runner.js'
+import {
+  PostDataRunner,
+  parsePostDataDoneKey,
+  postDataSearchPath,
+  type PostDataInput,
+} from './post-data-runner.js'
 
 /** The runner and the plan it runs. */
 export interface LoadPostData {
@@ -25,6 +30,7 @@ export async function startPostData(
   db: ResolvedDatabase,
   selection: DatabaseObjects,
   plan: LoadPlan,
+  execute?: PostDataInput['execute'],
 ): Promise<LoadPostData> {
   const { taskId, store } = ctx
   const { units, pending, complete } = plan
@@ -58,6 +64,7 @@ export async function startPostData(
     vacuum: (await versionNum(tgt)) < 130000,
     parallelism: ctx.config.parallelism,
     searchPath: postDataSearchPath(db.schemas),
+    ...(execute !== undefined ? { execute } : {}),
   })
   return { runner, steps }
 }

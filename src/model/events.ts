@@ -139,6 +139,25 @@ export interface TableStartEvent {
   readonly chunks: number
 }
 /**
+ * Payload of `worker:job`: a job of a task with workers (issue 15) was claimed by a worker, or
+ * finished there.
+ * @public
+ */
+export interface WorkerJobEvent {
+  /** The task that emitted the event. */
+  readonly taskId: string
+  /** The worker, `host:pid`. */
+  readonly worker: string
+  /** A chunk copy or a post-data step. */
+  readonly kind: 'chunk' | 'step'
+  /** The source database. */
+  readonly database: string
+  /** `schema.name chunk i/n`, or the post-data step's name. */
+  readonly name: string
+  /** `claimed` when a worker holds it, `done` when it committed there. */
+  readonly state: 'claimed' | 'done'
+}
+/**
  * Payload of `chunk:progress`: a chunk of a table is being copied (every 32 MiB relayed)
  * or has committed (`done`).
  * @public
@@ -287,6 +306,8 @@ export interface PgferryEvents {
   'schema:done': SchemaDoneEvent
   /** `fullLoad`, when a table's first chunk starts in this run. */
   'table:start': TableStartEvent
+  /** `fullLoad` with workers: a worker claimed a job, or finished it. */
+  'worker:job': WorkerJobEvent
   /** `fullLoad`, while a chunk streams (bytes so far) and when it commits (`done`). */
   'chunk:progress': ChunkProgressEvent
   /** `fullLoad`, when a table's last chunk commits. */
