@@ -35,6 +35,7 @@ Commands:
   complete   cut a full+incremental task over: drain, sequences, verify, drop the slot
   verify     compare the target with the source: every row by checksum, a sample, or counts
   delete     delete a task and what it left on the servers (slot, publication, progress)
+  worker     run full-load jobs from a job queue, for tasks created with workers
 
 Run 'pgferry <command> --help' for a command's flags.
 
@@ -105,6 +106,14 @@ the WAL the source keeps for it (a slot 'lost' means the task must load again).
 Exit 1 when no task has that ID. Creates nothing on the target.
 
 ${CONNECTIONS}`
+
+const WORKER = `Usage: pgferry worker --queue URL [--concurrency N] [--json]
+
+Runs the full-load jobs (chunk copies, index and constraint builds) of every task whose workers'
+queue is URL, N at a time (default 2), until SIGINT/SIGTERM; running jobs finish first. Start as
+many as you like, on any machine that reaches the queue, the source and the target. Each job
+names its task; the task's settings come from its store, the passwords from
+PGFERRY_SOURCE_PASSWORD and PGFERRY_TARGET_PASSWORD (the queue's from its URL).`
 
 const EVENTS = `Usage: pgferry events ID --target URL [--json]
 
@@ -196,5 +205,7 @@ export function helpText(command: CommandName | undefined): string {
       return VERIFY
     case 'delete':
       return DELETE
+    case 'worker':
+      return WORKER
   }
 }

@@ -16,6 +16,7 @@ export const COMMANDS = [
   'complete',
   'verify',
   'delete',
+  'worker',
 ] as const
 /** A command name. */
 export type CommandName = (typeof COMMANDS)[number]
@@ -45,6 +46,8 @@ const FLAGS = {
   sample: { type: 'string' },
   tables: { type: 'string', multiple: true },
   takeover: { type: 'boolean' },
+  queue: { type: 'string' },
+  concurrency: { type: 'string' },
 } as const satisfies Record<string, FlagSpec>
 
 /** A flag name. */
@@ -71,6 +74,7 @@ const COMMAND_FLAGS: Readonly<Record<CommandName, readonly FlagName[]>> = {
   complete: ['source', 'target', 'takeover', 'json'],
   verify: ['source', 'target', 'mode', 'sample', 'tables', 'json'],
   delete: ['source', 'target'],
+  worker: ['queue', 'concurrency', 'json'],
 }
 /** How many positionals (the task id) each command takes. */
 const POSITIONALS: Readonly<Record<CommandName, 0 | 1>> = {
@@ -83,6 +87,7 @@ const POSITIONALS: Readonly<Record<CommandName, 0 | 1>> = {
   complete: 1,
   verify: 1,
   delete: 1,
+  worker: 0,
 }
 
 /** The parsed flags of one command. */
