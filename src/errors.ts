@@ -162,6 +162,11 @@ export interface PgferryErrorOptions {
   readonly cause?: unknown
   /** What the caller should do about it: SQL to run, a setting to change. */
   readonly fix?: string
+  /**
+   * The fix for a person at the `pgferry` command line, where `fix` names a library call or a
+   * config field: the command or flag to use instead. `<task id>` stands for the task's id.
+   */
+  readonly cliFix?: string
   /** The stage that failed, when the error crossed the stage runner. */
   readonly stage?: string
 }
@@ -187,6 +192,11 @@ export class PgferryError extends Error {
    * is known.
    */
   readonly fix: string | undefined
+  /**
+   * The fix in the words of the `pgferry` command line (a command or flag), when `fix` names a
+   * library call; undefined when `fix` serves both. Passwords redacted.
+   */
+  readonly cliFix: string | undefined
   /** The stage that failed; set when the error crossed the stage runner, else undefined. */
   readonly stage: string | undefined
   /** SQLSTATE of the underlying server error, when there is one. */
@@ -195,7 +205,7 @@ export class PgferryError extends Error {
   /**
    * @param code - the stable code; its registered side and retryability are the defaults
    * @param message - what happened; passwords and connection strings in it are redacted
-   * @param options - side, retryable, cause, fix and stage
+   * @param options - side, retryable, cause, fix, cliFix and stage
    */
   constructor(code: ErrorCode, message: string, options: PgferryErrorOptions = {}) {
     super(redact(message), options.cause === undefined ? undefined : { cause: options.cause })
@@ -204,6 +214,7 @@ export class PgferryError extends Error {
     this.side = options.side ?? info.side
     this.retryable = options.retryable ?? info.retryable
     this.fix = options.fix === undefined ? undefined : redact(options.fix)
+    this.cliFix = options.cliFix === undefined ? undefined : redact(options.cliFix)
     this.stage = options.stage
     this.sqlState =
       sqlStateOf(options.cause) ??
@@ -222,6 +233,7 @@ export class PgferryError extends Error {
       side: this.side,
       retryable: this.retryable,
       fix: this.fix,
+      ...(this.cliFix === undefined ? {} : { cliFix: this.cliFix }),
       stage: this.stage,
       sqlState: this.sqlState,
     }

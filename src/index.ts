@@ -14,6 +14,7 @@ export {
   taskEvents,
 } from './task/create-task.js'
 export type { TaskStatusReport, TaskRunner } from './task/task-report.js'
+export type { TableProgress } from './task/table-progress.js'
 export type { StoreLocator, OpenTaskOptions } from './task/create-task.js'
 export { taskSlots } from './task/task-slots.js'
 export type { TaskSlot } from './task/task-slots.js'
@@ -38,6 +39,7 @@ export type {
   QueuedChunk,
   QueuedStep,
   QueuedJobOutput,
+  WorkerJobEvent,
 } from './model/workers.js'
 export type { RunResult } from './task/task.js'
 export type { StageOptions, StageResults } from './task/builtin-stages.js'
@@ -92,9 +94,11 @@ export type {
   AnyStageOptions,
   ConnectOptions,
   Side,
-} from './model/stage.js'
+  StageClient,
+  StageQueryResult,
+} from './model/stage-contract.js'
 export { BUILTIN_STAGE_NAMES } from './task/builtin-stage-names.js'
-export { STAGE_KINDS, STAGE_STATES } from './model/stage.js'
+export { STAGE_KINDS, STAGE_STATES } from './model/stage-contract.js'
 export type { BuiltinStageName } from './task/builtin-stage-names.js'
 export type {
   ProgressStore,
@@ -110,6 +114,7 @@ export type {
   LeaseAcquireResult,
   LeaseOptions,
   LiveFigures,
+  LiveTableCopy,
 } from './model/lease.js'
 export { DEFAULT_LEASE_BEAT_MS, DEFAULT_LEASE_STALE_MS } from './model/lease.js'
 export { MemoryStore } from './store/memory-store.js'

@@ -16,6 +16,7 @@
 import type pg from 'pg'
 import { higherPeak, NO_PEAK, peakFields, type MemoryPeak } from '../lib/memory-peak.js'
 import { fmt, int, median } from '../lib/stats.js'
+import { WaitSampler } from './wait-sampler.js'
 import { waitFor, WaitTimeout } from '../lib/wait-for.js'
 import {
   interleave,
@@ -114,6 +115,18 @@ interface KindRecord {
   memory: MemoryPeak
 }
 
+/** WAITS=1: a wait-event sampler on both servers (wait-sampler.ts), else undefined. */
+async function waitSampler(ctx: BenchContext, db: string): Promise<WaitSampler | undefined> {
+  if (process.env.WAITS !== '1') return undefined
+  return new WaitSampler(
+    [
+      { name: 'source', client: await ctx.source.client('postgres') },
+      { name: 'target', client: await ctx.target.client('postgres') },
+    ],
+    db,
+  )
+}
+
 /** One chain on one side; false when a step timed out (the side's table is then left as it is). */
 async function chain(
   ctx: BenchContext,
@@ -130,9 +143,11 @@ async function chain(
     for (const kind of BULK_KINDS) {
       if (kind !== 'insert' && !kinds.has(kind)) continue
       ctx.ferry.takePeak()
+      const sampler = side.who === 'pgferry' ? await waitSampler(ctx, side.db) : undefined
       const r = await onSide(ctx, side, () =>
         timeStep(src, tgt, s[kind], ctx.rows, ctx.bulkTimeoutS),
       )
+      if (sampler !== undefined) for (const line of await sampler.stop()) console.log(line)
       const rec = record[kind]
       if (side.who === 'pgferry') rec.memory = higherPeak(rec.memory, ctx.ferry.takePeak())
       if (r.timedOutRows !== undefined) {

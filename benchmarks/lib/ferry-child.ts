@@ -76,7 +76,11 @@ export class FerryChild {
     }
     const child = fork(await runnerBundle(), [], {
       cwd: ROOT,
-      execArgv: [],
+      // FERRY_CPU_PROF=<dir>: a V8 CPU profile of pgferry's process, written when it exits
+      execArgv:
+        process.env.FERRY_CPU_PROF === undefined
+          ? []
+          : ['--cpu-prof', `--cpu-prof-dir=${process.env.FERRY_CPU_PROF}`],
       env: { ...process.env, PGFERRY_BENCH_RUNNER: JSON.stringify(config) },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     })

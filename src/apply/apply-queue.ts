@@ -1,7 +1,9 @@
 /**
- * The work on one apply connection: each message's work, and the idle commit that a quiet stream
- * needs so it does not sit on rows. The idle commit runs only between messages (a message being
- * handled finishes first), and messages that arrive while it runs wait for it.
+ * The one serial queue of work on an apply connection (issues 11, 12): each message's work, and
+ * the idle commit that a quiet stream needs so it does not sit on rows. Every piece of work starts
+ * only after all work queued before it has settled, so the idle commit runs only between messages
+ * (a message being handled finishes first), and messages that arrive while it runs wait for it.
+ * `quiesce` waits for exactly what was queued, however it was queued.
  */
 
 /** What the idle commit asks of its apply. */
@@ -22,28 +24,32 @@ export class ApplyQueue {
   readonly #idleCommitMs: number
   readonly #idle: IdleCommit
   #idleTimer: NodeJS.Timeout | undefined
-  #tail: Promise<void> | undefined
-  #current: Promise<void> | undefined
+  /** Settles (never rejects) when the last work queued has settled. */
+  #tail: Promise<void> = Promise.resolve()
+  /** Work queued and not settled yet. */
+  #pending = 0
 
   constructor(idleCommitMs: number, idle: IdleCommit) {
     this.#idleCommitMs = idleCommitMs
     this.#idle = idle
   }
 
-  /** Run a message's work, after the idle commit in progress if any. */
+  /**
+   * Queue `work` behind everything queued before it; returns its outcome, or undefined when it ran
+   * at once and returned none (a change the merger only holds: the stream reads on without a
+   * pause, issue 11: many small transactions are a few messages each).
+   */
   run(work: () => Promise<void> | undefined): Promise<void> | undefined {
-    const tail = this.#tail
-    let p: Promise<void> | undefined
-    try {
-      // a change the merger only holds returns no promise, so the stream reads on without a pause
-      // (issue 11: many small transactions are a few messages each)
-      p = tail === undefined ? work() : tail.then(work)
-    } catch (error) {
-      p = Promise.reject(error)
+    if (this.#pending === 0) {
+      let p: Promise<void> | undefined
+      try {
+        p = work()
+      } catch (error) {
+        p = Promise.reject(error)
+      }
+      return p === undefined ? undefined : this.#track(p)
     }
-    if (p === undefined) return undefined
-    this.#current = p
-    return p
+    return this.#track(this.#tail.then(work))
   }
 
   /** Commit soon when no further source transaction comes. */
@@ -52,18 +58,12 @@ export class ApplyQueue {
     this.#idleTimer = setTimeout(() => {
       this.#idleTimer = undefined
       if (!this.#idle.ready() || this.#idle.failed()) return
-      // only between messages: a message being handled finishes first
-      const run = async (): Promise<void> => {
-        await this.#current
-        if (!this.#idle.ready()) return
-        await this.#idle.commit()
-      }
-      this.#tail = this.#idle
-        .watch(run())
-        .catch((error: unknown) => this.#idle.fail(error))
-        .finally(() => {
-          this.#tail = undefined
-        })
+      // its failure is the apply's, not a message's: the stream never sees this promise
+      void this.run(() =>
+        this.#idle.ready() && !this.#idle.failed()
+          ? this.#idle.watch(this.#idle.commit())
+          : undefined,
+      )?.catch((error: unknown) => this.#idle.fail(error))
     }, this.#idleCommitMs)
   }
 
@@ -72,11 +72,21 @@ export class ApplyQueue {
     this.#idleTimer = undefined
   }
 
-  /** Wait for the work in flight (a failed message's error is the stream's to report). */
+  /**
+   * Wait until no queued work is left, including work queued while waiting (a failed message's
+   * error is the stream's to report).
+   */
   async quiesce(): Promise<void> {
-    for (let i = 0; i < 3; i++) {
-      await this.#current?.catch(() => undefined)
-      await this.#tail
+    while (this.#pending > 0) await this.#tail
+  }
+
+  #track(p: Promise<void>): Promise<void> {
+    this.#pending++
+    // registered before the caller's own reaction, so the count is down when the caller goes on
+    const settled = (): void => {
+      this.#pending--
     }
+    this.#tail = p.then(settled, settled)
+    return p
   }
 }

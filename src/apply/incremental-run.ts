@@ -81,7 +81,10 @@ export class IncrementalRun implements IncrementalSync {
           throw new PgferryError(
             'PGFERRY_STAGE_FAILED',
             `the full load of ${loaded.sourceDatabase} is not complete`,
-            { fix: 'run fullLoad(task) to the end first' },
+            {
+              fix: 'run fullLoad(task) to the end first',
+              cliFix: 'pgferry resume <task id> runs the full load to the end first',
+            },
           )
         }
         const tables = [...progress.tables.values()].filter(
@@ -96,6 +99,7 @@ export class IncrementalRun implements IncrementalSync {
     if (started.length === 0) {
       throw new PgferryError('PGFERRY_STAGE_FAILED', 'the full load recorded no database to sync', {
         fix: 'run fullLoad(task) first',
+        cliFix: 'pgferry resume <task id> runs the full load first',
       })
     }
     const run = new IncrementalRun(ctx, started, keep)

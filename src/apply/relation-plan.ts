@@ -305,7 +305,7 @@ function otherType(
 
 /** The fix when the DDL is on both sides and a replayed change still cannot be written. */
 const UNREPLAYABLE_FIX =
-  'a source transaction changed this table between its writes in a way its earlier writes cannot be replayed through; migrate this database again (task.delete(), then a new task)'
+  'a source transaction changed this table between its writes in a way its earlier writes cannot be replayed through; migrate this database again (task.delete(), then a new task; pgferry delete <task id>, then pgferry run, at the command line)'
 
 /** The error for a relation whose columns no longer match the target table. */
 export function ddlDetected(table: string, detail: string, fix?: string): PgferryError {

@@ -26,6 +26,7 @@ export function syncFailure(error: unknown, database: string): unknown {
       side,
       cause: error,
       fix: `once the ${side} is reachable, call startIncremental(task) again (or complete(task), if it was completing): it resumes from the progress recorded on the target, with nothing lost or applied twice`,
+      cliFix: `once the ${side} is reachable, run pgferry resume <task id> (or pgferry complete <task id>, if it was completing): it resumes from the progress recorded on the target, with nothing lost or applied twice`,
     },
   )
 }

@@ -31,6 +31,7 @@ export function slotLostError(slot: string, database: string): PgferryError {
     `replication slot ${slot} of database ${database} was invalidated by PostgreSQL (wal_status 'lost': it held back more WAL than max_slot_wal_keep_size allows), so changes the target still needs are gone; the task must load again`,
     {
       fix: `delete this task (task.delete() drops the slot and publication) and run a new full+incremental task; keep the sync running, or raise max_slot_wal_keep_size on the source, so the new slot does not fall that far behind`,
+      cliFix: `pgferry delete <task id> (drops the slot and publication), then pgferry run a new full+incremental task; keep the sync running, or raise max_slot_wal_keep_size on the source, so the new slot does not fall that far behind`,
     },
   )
 }

@@ -2,8 +2,34 @@
  * Where the CLI writes. On a TTY (and without --json) one "live" line at the bottom is redrawn in
  * place (progress bars, lag); other lines are printed above it. Otherwise every update is a plain
  * line. Everything passes through the SecretFilter first.
+ *
+ * With --json every line on stdout, of every command, has one shape (README, "JSON output"):
+ * `{"type": KIND, "at": ISO-8601 time, ...fields}`. KIND is an event name (`load:progress`,
+ * `warning`, …) or what the command prints (`status`, `task`, `precheck`, `verify`, `message`,
+ * `error`, …); `at` is when it happened (a stored event's own time); bigints are decimal strings.
  */
 import type { SecretFilter } from './secret-filter.js'
+
+/** One --json line: its kind and time first, then its fields. */
+export interface JsonLine {
+  readonly type: string
+  readonly at: string
+  readonly [field: string]: unknown
+}
+
+/**
+ * The JSON line for `fields` of kind `type` at `at`. `type` and `at` win over fields of the same
+ * name, so no payload can change a line's shape.
+ */
+export function jsonLineOf(type: string, fields: object = {}, at: Date = new Date()): JsonLine {
+  const when = at.toISOString()
+  return Object.assign({ type, at: when }, fields, { type, at: when })
+}
+
+/** A JSON line as text: bigints as decimal strings, dates as ISO text. */
+export function jsonLineText(line: JsonLine): string {
+  return JSON.stringify(line, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))
+}
 
 /** The small part of a stream the CLI writes to. */
 export interface WritableText {
@@ -30,13 +56,18 @@ export class CliOutput {
     this.live = out.isTTY === true && !json
   }
 
-  /** A line on stdout (above the live line); with --json, a `{"message": …}` line. */
+  /** A line on stdout (above the live line); with --json, a `message` line `{"text": …}`. */
   line(text: string): void {
     if (this.json) {
-      this.jsonLine({ message: text })
+      this.jsonLine('message', { text })
       return
     }
     this.#write(this.#out, this.#secrets.clean(text) + '\n')
+  }
+
+  /** Control text for the terminal (a screen clear): written only when stdout is a live TTY. */
+  raw(text: string): void {
+    if (this.live) this.#out.write(text)
   }
 
   /** A line on stderr. */
@@ -44,11 +75,9 @@ export class CliOutput {
     this.#write(this.#err, this.#secrets.clean(text) + '\n')
   }
 
-  /** One JSON value on one stdout line (bigint as a decimal string). */
-  jsonLine(value: unknown): void {
-    const text = JSON.stringify(value, (_k, v: unknown) =>
-      typeof v === 'bigint' ? v.toString() : v,
-    )
+  /** One --json line of kind `type` (see {@link jsonLineOf}); `at` defaults to now. */
+  jsonLine(type: string, fields: object = {}, at?: Date): void {
+    const text = jsonLineText(jsonLineOf(type, fields, at))
     this.#write(this.#out, this.#secrets.clean(text) + '\n')
   }
 

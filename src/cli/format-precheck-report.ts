@@ -1,6 +1,6 @@
 /**
  * A precheck report as text: one line per item (or only the items that did not pass), with the
- * fix under each failing or warning item.
+ * fix under each failing or warning item (its command-line form, `cliFix`, where it has one).
  */
 import type { PrecheckReport } from '../index.js'
 
@@ -20,9 +20,7 @@ export function formatPrecheckReport(report: PrecheckReport, all: boolean): stri
       const fixLines =
         fixes !== undefined && fixes.length > 0
           ? fixes
-          : item.fix === undefined
-            ? []
-            : item.fix.split('\n')
+          : ((item.cliFix ?? item.fix)?.split('\n') ?? [])
       for (const [i, fix] of fixLines.entries())
         lines.push(`         ${i === 0 ? 'fix: ' : '     '}${fix}`)
     }

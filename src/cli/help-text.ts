@@ -97,13 +97,22 @@ Lists the tasks kept in the target's 'pgferry' schema: id, type, state, stage, l
 
 ${CONNECTIONS}`
 
-const STATUS = `Usage: pgferry status ID --target URL [--source URL] [--json]
+const STATUS = `Usage: pgferry status ID --target URL [--source URL] [--watch [--interval S]] [--json]
 
 Shows one task: whether a process runs it now (the pid and host holding its lease) or it is
-stopped, its state, the stage it is in or last ran, its last error, recent warnings and errors, its
-servers, and the command to run next. With --source, also each replication slot it holds there and
-the WAL the source keeps for it (a slot 'lost' means the task must load again).
+stopped, its state, the stage it is in or last ran, its last error, each table of its full load
+(waiting, copying, building indexes, done; rows and bytes), the load's percent and post-data
+steps, the sync's lag in bytes and seconds, the WAL its slot retains and the rows and
+transactions applied per second (from the running process's last heartbeat), recent warnings and
+errors, its servers, and the command to run next. With --source, also each replication slot it
+holds there, read from the source (a slot 'lost' means the task must load again).
 Exit 1 when no task has that ID. Creates nothing on the target.
+
+Flags:
+  --watch                   redraw the status every --interval seconds until Ctrl-C
+  --interval S              seconds between redraws (default 2)
+  --json                    the status as one JSON line ({"type":"status",…}); with --watch,
+                            one line per redraw
 
 ${CONNECTIONS}`
 
@@ -115,10 +124,16 @@ many as you like, on any machine that reaches the queue, the source and the targ
 names its task; the task's settings come from its store, the passwords from
 PGFERRY_SOURCE_PASSWORD and PGFERRY_TARGET_PASSWORD (the queue's from its URL).`
 
-const EVENTS = `Usage: pgferry events ID --target URL [--json]
+const EVENTS = `Usage: pgferry events ID --target URL [--follow [--interval S]] [--json]
 
 Shows a task's kept events, oldest first: state changes, finished stages, warnings and errors.
-With --json, one JSON object per line. Creates nothing on the target.
+Creates nothing on the target.
+
+Flags:
+  --follow                  keep reading new events as they are kept, until the task is completed
+                            or no process runs it, or Ctrl-C
+  --interval S              seconds between reads with --follow (default 1)
+  --json                    one JSON line per event ({"type": EVENT, "at": TIME, …})
 
 ${CONNECTIONS}`
 

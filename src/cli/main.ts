@@ -18,7 +18,7 @@ import { statusCommand } from './commands/status-command.js'
 import { verifyCommand } from './commands/verify-command.js'
 import { workerCommand } from './commands/worker-command.js'
 import { EXIT } from './exit-codes.js'
-import { formatError } from './format-error.js'
+import { errorFields, formatError } from './format-error.js'
 import { helpText } from './help-text.js'
 import { parseCommandLine, type CommandName } from './parse-command-line.js'
 import { SecretFilter } from './secret-filter.js'
@@ -70,6 +70,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     })
   } catch (error) {
     out.clearStatus()
+    // --json: the error as a line of the same shape as the rest (stderr keeps the text)
+    if (out.json) out.jsonLine('error', errorFields(error))
     if (error instanceof UsageError) {
       const cmd = error.command ?? command
       out.error(`pgferry${cmd === undefined ? '' : ` ${cmd}`}: ${error.message}`)

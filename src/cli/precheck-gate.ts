@@ -26,7 +26,7 @@ export function skipFromFlags(flags: Flags, command: string): string[] {
 export async function precheckGate(task: Task, skip: string[], out: CliOutput): Promise<boolean> {
   const report = await task.precheck(skip.length > 0 ? { skip } : {})
   if (out.json) {
-    out.jsonLine({ event: 'precheck', report })
+    out.jsonLine('precheck', report)
   } else {
     for (const line of formatPrecheckReport(report, false)) out.line(line)
     if (!report.ok) {

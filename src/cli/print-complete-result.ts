@@ -7,7 +7,7 @@ import type { CliOutput } from './cli-output.js'
 /** Print the result of `complete`. */
 export function printCompleteResult(task: Task, r: CompleteResult, out: CliOutput): void {
   if (out.json) {
-    out.jsonLine({ event: 'completed', taskId: task.id, result: r })
+    out.jsonLine('completed', { taskId: task.id, result: r })
     return
   }
   const fences = Object.entries(r.fenceLsn)

@@ -8,7 +8,7 @@ import type { CliOutput } from './cli-output.js'
 /** Print the commands that resume or complete `task`. */
 export function printResumeHint(task: Task, out: CliOutput): void {
   if (out.json) {
-    out.jsonLine({ event: 'paused', taskId: task.id, type: task.config.type })
+    out.jsonLine('paused', { taskId: task.id, taskType: task.config.type })
     return
   }
   const urls = '--source <source URL> --target <target URL>'

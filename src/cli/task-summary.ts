@@ -8,7 +8,8 @@ import type { TaskRecord } from '../index.js'
 export interface TaskSummary {
   readonly id: string
   readonly name: string
-  readonly type: string
+  /** The task's migration type (`full`, …): not `type`, which every --json line uses for its kind. */
+  readonly taskType: string
   readonly state: string
   readonly stage: string | undefined
   readonly error: string | undefined
@@ -30,7 +31,7 @@ export function taskSummary(r: TaskRecord): TaskSummary {
   return {
     id: r.id,
     name: r.name,
-    type: r.type,
+    taskType: r.type,
     state: r.state,
     stage: r.stage,
     error: r.error,

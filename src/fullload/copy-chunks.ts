@@ -10,6 +10,7 @@ import { ChunkScheduler } from './chunk-scheduler.js'
 import type { LanePool } from './copy-lanes.js'
 import { LOADED_TABLE_KIND, loadedTableKey } from './load-progress.js'
 import type { LoadTracker } from './load-tracker.js'
+import type { CopyJob } from './copy-pipe.js'
 import type { UnitJobs } from './plan-jobs.js'
 import type { PostDataRunner } from './post-data-runner.js'
 import type { HeldSnapshot } from './snapshot.js'
@@ -49,13 +50,20 @@ export function copyChunks(input: CopyChunksInput): ChunkCopies {
     const table = new TableCopy(unit, chunks.length)
     tables.push(table)
     for (const job of chunks) {
-      const chunk = new ChunkJob({ ...input, table: unit.key, job })
+      const id = chunkId(database, job)
+      const share = unit.bytes / chunks.length
+      const chunk = new ChunkJob({
+        ...input,
+        table: unit.key,
+        job,
+        onProgress: (relayed) => input.tracker.chunkCopying(id, relayed, share),
+      })
       const run = async (): Promise<void> => {
         ctx.signal.throwIfAborted()
         // after a failure, queued chunks do not start (running ones finish and commit)
         if (failedEarly !== undefined) throw failedEarly
         table.chunkStarting(ctx, database)
-        await chunkLanded(input, table, await chunk.run())
+        await chunkLanded(input, table, id, await chunk.run())
       }
       settled.push(
         scheduler.run(unit.rel.oid, run).catch((error: unknown) => {
@@ -72,11 +80,12 @@ export function copyChunks(input: CopyChunksInput): ChunkCopies {
 export async function chunkLanded(
   input: Pick<CopyChunksInput, 'ctx' | 'database' | 'tracker' | 'runner' | 'syncLsn'>,
   table: TableCopy,
+  id: string,
   result: ChunkJobResult,
 ): Promise<void> {
   const { ctx, database, tracker, runner } = input
   const last = table.chunkDone(result)
-  tracker.chunkDone(table.unit.bytes / table.chunks, last)
+  tracker.chunkDone(id, table.unit.bytes / table.chunks, last)
   if (!last) return
   table.emitCopied(ctx, database)
   const oid = table.unit.rel.oid
@@ -88,4 +97,9 @@ export async function chunkLanded(
     },
   ])
   runner.landed(oid)
+}
+
+/** A chunk's key in the load's progress: database, table oid, chunk index. */
+export function chunkId(database: string, job: CopyJob): string {
+  return `${database}/${job.relOid}/${job.chunk.index}`
 }

@@ -79,6 +79,7 @@ export async function loadDatabase(
     db,
     selection,
     plan,
+    tracker,
     workers === undefined ? undefined : queuedStep(ctx, db, workers),
   )
 

@@ -10,6 +10,7 @@ import { versionNum } from '../catalog/server-version.js'
 import { POST_DATA_DONE_KIND, loadPostDataPlan, type DdlStep } from '../schema/ddl-step.js'
 import { readPostDataDone } from './chunk-progress.js'
 import type { LoadPlan } from './load-plan.js'
+import type { LoadTracker } from './load-tracker.js'
 import {
   PostDataRunner,
   parsePostDataDoneKey,
@@ -30,6 +31,7 @@ export async function startPostData(
   db: ResolvedDatabase,
   selection: DatabaseObjects,
   plan: LoadPlan,
+  tracker: LoadTracker,
   execute?: PostDataInput['execute'],
 ): Promise<LoadPostData> {
   const { taskId, store } = ctx
@@ -54,6 +56,7 @@ export async function startPostData(
   for (const step of steps) {
     for (const rel of step.relations) if (!parentOf.has(rel)) unitsOf.set(rel, [...unitOids])
   }
+  tracker.postDataPlanned(steps.length, steps.filter((s) => doneKeys.has(s.key)).length)
   const runner = new PostDataRunner(ctx, {
     targetDb: db.as,
     steps,
@@ -64,6 +67,7 @@ export async function startPostData(
     vacuum: (await versionNum(tgt)) < 130000,
     parallelism: ctx.config.parallelism,
     searchPath: postDataSearchPath(db.schemas),
+    onStepDone: () => tracker.postDataStepDone(),
     ...(execute !== undefined ? { execute } : {}),
   })
   return { runner, steps }

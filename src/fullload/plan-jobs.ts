@@ -85,7 +85,12 @@ export async function planJobs(
       throw new PgferryError(
         'PGFERRY_FULLLOAD_COPY_FAILED',
         `table ${u.targetName} does not exist in target database ${db.as}`,
-        { side: 'target', retryable: false, fix: 'run migrateSchema(task) first' },
+        {
+          side: 'target',
+          retryable: false,
+          fix: 'run migrateSchema(task) first',
+          cliFix: 'pgferry resume <task id> creates the structure first',
+        },
       )
     }
     const format = chooseFormat(cols, targetCols)

@@ -64,6 +64,8 @@ export interface PostDataInput {
    * the runner still orders the steps and records them. Defaults to running it on a pooled session.
    */
   readonly execute?: (step: DdlStep, copying: boolean) => Promise<void>
+  /** Called after each step this run finishes (the load's progress counts them). */
+  readonly onStepDone?: () => void
 }
 
 /**
@@ -222,6 +224,7 @@ export class PostDataRunner {
     ])
     this.#done.add(step.key)
     this.stepsRun++
+    this.#in.onStepDone?.()
     this.#ctx.emit('schema:object', {
       taskId: this.#ctx.taskId,
       database: this.#in.targetDb,

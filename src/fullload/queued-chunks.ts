@@ -9,7 +9,7 @@ import type { StageContext } from '../model/stage.js'
 import type { StoreAddress } from '../model/workers.js'
 import { PgferryError } from '../errors.js'
 import { readDoneChunks } from './chunk-progress.js'
-import { chunkLanded, type ChunkCopies, type CopyChunksInput } from './copy-chunks.js'
+import { chunkId, chunkLanded, type ChunkCopies, type CopyChunksInput } from './copy-chunks.js'
 import type { JobWatcher } from './job-watcher.js'
 import { TableCopy } from './table-copy.js'
 
@@ -51,7 +51,7 @@ export function queueChunks(input: QueuedChunksInput): ChunkCopies {
             job.chunk.index,
             job.epoch,
           )
-          await chunkLanded(input, table, { relOid: job.relOid, ...done })
+          await chunkLanded(input, table, chunkId(database, job), { relOid: job.relOid, ...done })
         })(),
       )
     }

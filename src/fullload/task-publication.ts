@@ -47,6 +47,7 @@ export async function publishSelection(
         `database ${database}: ${names.length} table(s) have no primary key and no replica identity, so they are not published: ${names.slice(0, 20).join(', ')}${names.length > 20 ? ` … and ${names.length - 20} more` : ''}. If they were, ${KEYLESS_HARM}`,
         {
           fix: `on the source, in database ${database}: ${weak.map(identityFixSql).join(' ')} Or create the task with replicaIdentity: 'full-for-keyless', and pgferry sets REPLICA IDENTITY FULL itself and restores it when the task completes or is deleted`,
+          cliFix: `on the source, in database ${database}: ${weak.map(identityFixSql).join(' ')} Or create the task with --replica-identity full-for-keyless, and pgferry sets REPLICA IDENTITY FULL itself and restores it when the task completes or is deleted`,
         },
       )
     }

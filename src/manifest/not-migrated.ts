@@ -35,7 +35,7 @@ export function notMigratedMessage(rel: UnlistedRelation, database: string): str
   const kind = KIND_NAMES[rel.kind] ?? 'relation'
   const fix =
     rel.kind === 'r' || rel.kind === 'p'
-      ? `to migrate it, stop the sync (sync.stop()) and call startIncremental(task, { addTables: [${JSON.stringify(name)}] }) before complete: it is created on the target, copied as of a consistent point, and its changes streamed from then on`
-      : `only tables can be added to a running task (startIncremental(task, { addTables })); create it on the target yourself, or migrate it with a new task`
+      ? `to migrate it, stop the sync (sync.stop()) and call startIncremental(task, { addTables: [${JSON.stringify(name)}] }) before complete: it is created on the target, copied as of a consistent point, and its changes streamed from then on (the command line cannot add it to a running task: migrate it with a new task, pgferry run --tables)`
+      : `only tables can be added to a running task (startIncremental(task, { addTables })); create it on the target yourself, or migrate it with a new task (pgferry run)`
   return `${kind} ${name} of ${database} was created on the source after the task resolved what it migrates, so it is not migrated; ${fix}`
 }

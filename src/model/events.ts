@@ -2,6 +2,7 @@
  * The one typed event map. Names are `noun:verb`; each payload is one readonly object. Errors reach
  * callers as rejected promises; the `error` event is informational only.
  */
+import type { WorkerJobEvent } from './workers.js'
 import type { PgferryError } from '../errors.js'
 import type { TaskState } from './task-state.js'
 import type { VerifyDifferenceEvent, VerifyProgressEvent } from './verify-events.js'
@@ -139,25 +140,6 @@ export interface TableStartEvent {
   readonly chunks: number
 }
 /**
- * Payload of `worker:job`: a job of a task with workers (issue 15) was claimed by a worker, or
- * finished there.
- * @public
- */
-export interface WorkerJobEvent {
-  /** The task that emitted the event. */
-  readonly taskId: string
-  /** The worker, `host:pid`. */
-  readonly worker: string
-  /** A chunk copy or a post-data step. */
-  readonly kind: 'chunk' | 'step'
-  /** The source database. */
-  readonly database: string
-  /** `schema.name chunk i/n`, or the post-data step's name. */
-  readonly name: string
-  /** `claimed` when a worker holds it, `done` when it committed there. */
-  readonly state: 'claimed' | 'done'
-}
-/**
  * Payload of `chunk:progress`: a chunk of a table is being copied (every 32 MiB relayed)
  * or has committed (`done`).
  * @public
@@ -197,7 +179,8 @@ export interface TableCopiedEvent {
   readonly durationMs: number
 }
 /**
- * Payload of `load:progress`: the whole full load's progress, after every chunk that lands.
+ * Payload of `load:progress`: the whole full load's progress, while a chunk is in flight (with each
+ * `chunk:progress`), after every chunk that lands, and after every post-data step.
  * @public
  */
 export interface LoadProgressEvent {
@@ -208,16 +191,27 @@ export interface LoadProgressEvent {
   /** Tables the load copies. */
   readonly tablesTotal: number
   /**
-   * Bytes of source size done (a chunk counts as its share of its table's size), tables finished
-   * by earlier runs included.
+   * Bytes of source size done (a chunk counts as its share of its table's size, a chunk in flight
+   * as the COPY bytes it relayed so far, up to 95 % of that share), tables finished by earlier runs
+   * included.
    */
   readonly bytesDone: number
   /** The tables' source size in bytes (`pg_total_relation_size`). */
   readonly bytesTotal: number
   /** 0–100, of bytes. */
   readonly percent: number
-  /** Estimated seconds left at this run's rate; undefined until this run has copied something. */
+  /**
+   * Estimated seconds left of the copy at this run's rate; undefined until this run has copied
+   * something, and once every table's data is in (the post-data steps have no estimate).
+   */
   readonly etaSeconds: number | undefined
+  /**
+   * Post-data steps (indexes, keys, constraints, triggers) done, earlier runs' included, of the
+   * databases whose load has started.
+   */
+  readonly postDataDone: number
+  /** Post-data steps planned in the databases whose load has started. */
+  readonly postDataTotal: number
 }
 /**
  * Payload of `wal:lag`: one source database's lag, sampled every `lagIntervalMs` (default 1 s)

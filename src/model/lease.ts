@@ -34,13 +34,42 @@ export interface LiveFigures {
   readonly appliedRowsPerSecond?: number
   /** Source transactions the sync applied per second since the previous beat. */
   readonly appliedTransactionsPerSecond?: number
-  /** The full load's last progress: percent of bytes, tables done of total. */
+  /** The full load's last progress: percent of bytes, tables done of total, post-data steps. */
   readonly load?: {
     readonly percent: number
     readonly tablesDone: number
     readonly tablesTotal: number
     readonly etaSeconds: number | null
+    /** Post-data steps (indexes, keys, triggers) done; absent from runners before issue 14. */
+    readonly postDataDone?: number
+    /** Post-data steps planned so far. */
+    readonly postDataTotal?: number
   }
+  /** Tables the full load is copying now, with their COPY bytes relayed and rows committed. */
+  readonly copying?: readonly LiveTableCopy[]
+  /** Per source database, the WAL the task's slot holds back there (the last sample). */
+  readonly retained?: Readonly<
+    Record<string, { readonly bytes: number; readonly walStatus: string | null }>
+  >
+}
+
+/**
+ * A table the full load copies now, as a running Task reports it with its heartbeat.
+ * @public
+ */
+export interface LiveTableCopy {
+  /** The source database. */
+  readonly database: string
+  /** The source table, `schema.name`. */
+  readonly table: string
+  /** COPY bytes relayed so far, all its chunks together. */
+  readonly bytes: number
+  /** Rows of its chunks that have committed (a chunk's rows are known when it commits). */
+  readonly rows: number
+  /** Chunks committed, of `chunks`. */
+  readonly chunksDone: number
+  /** The chunks it is copied in. */
+  readonly chunks: number
 }
 
 /**

@@ -11,7 +11,7 @@ import type {
 } from './task-config.js'
 import type { ResolvedConnection } from './resolved-connection.js'
 import type { ResolvedObjects } from './resolved-objects.js'
-import type { Stage } from './stage.js'
+import type { Stage } from './stage-contract.js'
 import type { ResolvedWorkers } from './workers.js'
 
 /**

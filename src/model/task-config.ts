@@ -5,7 +5,7 @@
 import type { ConnectionOptions } from 'node:tls'
 import type { ProgressStore } from './progress-store.js'
 import type { WorkersConfig } from './workers.js'
-import type { Stage } from './stage.js'
+import type { Stage } from './stage-contract.js'
 import type { LeaseOptions } from './lease.js'
 
 /**

@@ -111,3 +111,23 @@ export interface QueuedJobOutput {
   /** Why the job was dropped without doing it (its task is gone or done, its snapshot is gone). */
   readonly dropped?: string
 }
+
+/**
+ * Payload of `worker:job`: a job of a task with workers (issue 15) was claimed by a worker, or
+ * finished there.
+ * @public
+ */
+export interface WorkerJobEvent {
+  /** The task that emitted the event. */
+  readonly taskId: string
+  /** The worker, `host:pid`. */
+  readonly worker: string
+  /** A chunk copy or a post-data step. */
+  readonly kind: 'chunk' | 'step'
+  /** The source database. */
+  readonly database: string
+  /** `schema.name chunk i/n`, or the post-data step's name. */
+  readonly name: string
+  /** `claimed` when a worker holds it, `done` when it committed there. */
+  readonly state: 'claimed' | 'done'
+}

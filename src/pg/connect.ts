@@ -158,6 +158,7 @@ function rejectedError(
       {
         ...opts,
         fix: `set ${opts.side}.ssl = true (or add ?sslmode=require to the URL)`,
+        cliFix: `add ?sslmode=require to the --${opts.side} URL`,
       },
     )
   }
@@ -168,6 +169,7 @@ function rejectedError(
       {
         ...opts,
         fix: `set ${opts.side}.ssl = false, or enable ssl on the server`,
+        cliFix: `use ?sslmode=disable (or prefer) in the --${opts.side} URL, or enable ssl on the server`,
       },
     )
   }

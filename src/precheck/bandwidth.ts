@@ -63,7 +63,10 @@ export async function checkBandwidth(input: PrecheckInput): Promise<PrecheckItem
       TITLE,
       'warn',
       `the source's send rate could not be measured: ${messageOf(error)}`,
-      `check the source connection (a COPY (SELECT …) TO STDOUT failed on it), or skip '${ID}' with precheck({ skip }) to go on without the estimate`,
+      {
+        fix: `check the source connection (a COPY (SELECT …) TO STDOUT failed on it), or skip '${ID}' with precheck({ skip }) to go on without the estimate`,
+        cliFix: `check the source connection (a COPY (SELECT …) TO STDOUT failed on it), or pass --skip ${ID} to go on without the estimate`,
+      },
     )
   }
   const cap = input.ctx.config.throttle?.bytesPerSecond
@@ -79,7 +82,10 @@ export async function checkBandwidth(input: PrecheckInput): Promise<PrecheckItem
     TITLE,
     'warn',
     `${measured}; ${estimate}, more than ${budget}: the source holds the copy's snapshot (vacuum cannot remove rows dead since it began)${input.incremental ? ' and the replication slot retains WAL' : ''} for that long`,
-    `${capped ? 'raise throttle.bytesPerSecond if the source can take it, or ' : ''}run the task on a host closer to the source or with a faster link to it (more parallelism helps only when one connection is held back by latency, not when the link is saturated); to accept the longer copy, raise precheck({ maxTransferSeconds }) or skip '${ID}' with precheck({ skip })`,
+    {
+      fix: `${capped ? 'raise throttle.bytesPerSecond if the source can take it, or ' : ''}run the task on a host closer to the source or with a faster link to it (more parallelism helps only when one connection is held back by latency, not when the link is saturated); to accept the longer copy, raise precheck({ maxTransferSeconds }) or skip '${ID}' with precheck({ skip })`,
+      cliFix: `${capped ? 'raise --throttle if the source can take it, or ' : ''}run the task on a host closer to the source or with a faster link to it (more --parallelism helps only when one connection is held back by latency, not when the link is saturated); to accept the longer copy, pass --skip ${ID}`,
+    },
     [formatRate(rate)],
   )
 }

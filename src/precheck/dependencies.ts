@@ -50,7 +50,7 @@ export async function checkDependencies(
         ID,
         TITLE,
         included
-          ? 'the selection includes its dependencies (includeDependencies)'
+          ? 'the selection includes its dependencies (includeDependencies, --include-dependencies)'
           : 'no selected object depends on an unselected one',
       ),
       closure: undefined,
@@ -62,7 +62,10 @@ export async function checkDependencies(
       TITLE,
       'fail',
       `missing dependencies: ${listNames(missing)}`,
-      `add them to the selection — report.closure is the selection that passes: ${JSON.stringify(closure)} — or create the task with objects: { …, includeDependencies: true }`,
+      {
+        fix: `add them to the selection — report.closure is the selection that passes: ${JSON.stringify(closure)} — or create the task with objects: { …, includeDependencies: true }`,
+        cliFix: `add them to the selection (--tables, or the "objects" of --config FILE; this selection passes: ${JSON.stringify(closure)}), or run again with --include-dependencies`,
+      },
       [...new Set(objects)],
     ),
     closure,

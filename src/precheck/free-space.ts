@@ -55,7 +55,10 @@ export async function checkFreeSpace(input: PrecheckInput): Promise<PrecheckItem
     TITLE,
     'warn',
     `${what}; the free disk space of the target could not be read (PostgreSQL does not report it)`,
-    `check that at least ${formatBytes(needed)} (${needed} bytes) is free on the target's disk${dir === undefined ? '' : ` (df -B1 ${dir})`}, then pass precheck({ targetFreeBytes }) to turn this into a pass or fail`,
+    {
+      fix: `check that at least ${formatBytes(needed)} (${needed} bytes) is free on the target's disk${dir === undefined ? '' : ` (df -B1 ${dir})`}, then pass precheck({ targetFreeBytes }) to turn this into a pass or fail`,
+      cliFix: `check that at least ${formatBytes(needed)} (${needed} bytes) is free on the target's disk${dir === undefined ? '' : ` (df -B1 ${dir})`}, then pass --target-free-bytes BYTES to turn this into a pass or fail`,
+    },
     [String(needed)],
   )
 }

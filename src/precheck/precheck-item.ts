@@ -47,17 +47,28 @@ export function fixText(fixes: readonly PrecheckFix[]): string {
   return out.join('\n')
 }
 
-/** A warn or fail item. `fix` is either statements to run, or a sentence when no SQL can help. */
+/** A sentence of fix for library callers, and the same in the words of the command line. */
+export interface FixTexts {
+  readonly fix: string
+  readonly cliFix: string
+}
+
+/**
+ * A warn or fail item. `fix` is statements to run, or a sentence when no SQL can help, or (when
+ * that sentence names a library option) the sentence with its command-line form.
+ */
 export function found(
   id: PrecheckItemId,
   title: string,
   status: Exclude<PrecheckStatus, 'pass' | 'skipped'>,
   message: string,
-  fix: readonly PrecheckFix[] | string,
+  fix: readonly PrecheckFix[] | string | FixTexts,
   objects?: readonly string[],
 ): PrecheckItem {
+  const texts = isFixTexts(fix) ? fix : undefined
+  const given = texts === undefined ? (fix as readonly PrecheckFix[] | string) : texts.fix
   // a role or object name can never carry a password, but redact() is the one rule for every text out
-  const clean = typeof fix === 'string' ? fix : fix.map((f) => ({ ...f, sql: redact(f.sql) }))
+  const clean = typeof given === 'string' ? given : given.map((f) => ({ ...f, sql: redact(f.sql) }))
   const text = typeof clean === 'string' ? clean : fixText(clean)
   return {
     id,
@@ -65,6 +76,7 @@ export function found(
     status,
     message: redact(message),
     fix: redact(text),
+    ...(texts === undefined ? {} : { cliFix: redact(texts.cliFix) }),
     ...(typeof clean === 'string' || clean.length === 0 ? {} : { fixes: clean }),
     ...(objects !== undefined && objects.length > 0 ? { objects } : {}),
   }
@@ -74,4 +86,8 @@ export function found(
 export function listNames(names: readonly string[], max = 20): string {
   if (names.length <= max) return names.join(', ')
   return `${names.slice(0, max).join(', ')} … and ${names.length - max} more`
+}
+
+function isFixTexts(fix: readonly PrecheckFix[] | string | FixTexts): fix is FixTexts {
+  return typeof fix === 'object' && !Array.isArray(fix)
 }

@@ -22,6 +22,11 @@ export interface PrecheckItem {
   readonly message: string
   /** SQL or setting that repairs it, for `warn` and `fail`. */
   readonly fix?: string
+  /**
+   * The fix in the words of the `pgferry` command line, where `fix` names a library call or option
+   * (`precheck({ skip })` → `--skip ID`); absent when `fix` serves both.
+   */
+  readonly cliFix?: string
   /** The objects concerned, qualified names. */
   readonly objects?: readonly string[]
   /** The fix as statements to run, each on the server and database it belongs to. */

@@ -70,6 +70,7 @@ function unchecked(id: string, error: unknown): PrecheckItem {
     status: 'fail',
     message: `could not be checked: ${messageOf(error)}`,
     fix: `give the ${id.split('.')[0] === 'target' ? 'target' : 'source'} user the rights to read the catalog this needs, or skip '${id}' with precheck({ skip })`,
+    cliFix: `give the ${id.split('.')[0] === 'target' ? 'target' : 'source'} user the rights to read the catalog this needs, or pass --skip ${id}`,
   }
 }
 
@@ -88,8 +89,11 @@ function checkSkip(value: unknown): Set<string> {
   if (unknown.length > 0)
     throw new PgferryError(
       'PGFERRY_PRECHECK_ITEM_UNKNOWN',
-      `precheck({ skip }) names unknown item(s): ${unknown.join(', ')}`,
-      { fix: `use ids from PRECHECK_ITEM_IDS: ${PRECHECK_ITEM_IDS.join(', ')}` },
+      `the precheck items to skip include unknown item(s): ${unknown.join(', ')}`,
+      {
+        fix: `use ids from PRECHECK_ITEM_IDS: ${PRECHECK_ITEM_IDS.join(', ')}`,
+        cliFix: `pass --skip with ids from: ${PRECHECK_ITEM_IDS.join(', ')}`,
+      },
     )
   return skip
 }
@@ -140,6 +144,7 @@ async function runPrecheck(ctx: StageContext<PrecheckOptions>): Promise<Precheck
       status: item.status,
       message: item.message,
       ...(item.fix !== undefined ? { fix: item.fix } : {}),
+      ...(item.cliFix !== undefined ? { cliFix: item.cliFix } : {}),
     })
   await ctx.store.updateTask(ctx.taskId, { skippedChecks: [...skip] })
   return {

@@ -39,13 +39,13 @@ export async function checkReplicaIdentity(input: PrecheckInput): Promise<Preche
     return passed(
       ID,
       TITLE,
-      `pgferry sets REPLICA IDENTITY FULL for the task's life on ${names.length} table(s) without a primary key or replica identity, and restores the original when the task completes or is deleted (replicaIdentity: 'full-for-keyless'): ${listNames(names)}`,
+      `pgferry sets REPLICA IDENTITY FULL for the task's life on ${names.length} table(s) without a primary key or replica identity, and restores the original when the task completes or is deleted (replicaIdentity: 'full-for-keyless', --replica-identity full-for-keyless): ${listNames(names)}`,
     )
   return found(
     ID,
     TITLE,
     'fail',
-    `no primary key and no REPLICA IDENTITY FULL/INDEX: ${listNames(names)}. The task publishes these tables, and ${KEYLESS_HARM}. Give each an identity (the statements below), or create the task with replicaIdentity: 'full-for-keyless' to let pgferry set REPLICA IDENTITY FULL for the task's life and restore it afterwards`,
+    `no primary key and no REPLICA IDENTITY FULL/INDEX: ${listNames(names)}. The task publishes these tables, and ${KEYLESS_HARM}. Give each an identity (the statements below), or create the task with replicaIdentity: 'full-for-keyless' (--replica-identity full-for-keyless) to let pgferry set REPLICA IDENTITY FULL for the task's life and restore it afterwards`,
     fixes,
     names,
   )

@@ -64,7 +64,7 @@ function dropSteps(plan: StepPlan, missing: ReadonlyMap<string, string>): void {
     plan.steps.delete(key)
     plan.unsupportedObject(
       `${s.kind} ${s.name}`,
-      `needs ${needs}, which is not part of the migration: select it (or set includeDependencies)`,
+      `needs ${needs}, which is not part of the migration: select it (or set includeDependencies: true; --include-dependencies at the command line)`,
     )
   }
 }

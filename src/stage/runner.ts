@@ -239,6 +239,7 @@ export class StageRunner {
   #closed(): PgferryError {
     return new PgferryError('PGFERRY_TASK_CLOSED', `task ${this.#d.config.id} is closed`, {
       fix: 'reopen it with openTask(id)',
+      cliFix: 'pgferry resume <task id> continues it',
     })
   }
 

@@ -53,6 +53,8 @@ export async function enterStage(
         : `task ${status.taskId} failed its precheck`,
       {
         fix: 'run precheck(task) and fix its failed items (or skip them by id) before running other stages',
+        cliFix:
+          'pgferry resume <task id> runs the precheck first: fix its failed items, or skip them with --skip ID[,ID…]',
       },
     )
   }
@@ -100,6 +102,8 @@ export function gateFailed(stage: Stage, gate: GateResult): PgferryError {
     `${stage.name} failed: ${failed.join(', ')}`,
     {
       fix: 'fix each failed item (report.items[].fix) and run again, or skip named items with precheck({ skip })',
+      cliFix:
+        'fix each failed item (its fix is printed with it) and run again, or skip them with --skip ID[,ID…]',
     },
   )
 }

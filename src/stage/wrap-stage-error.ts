@@ -21,6 +21,7 @@ export function wrapStageError(
       cause: error,
       stage,
       fix: 'call the stage (or task.run()) again to resume',
+      cliFix: 'pgferry resume <task id> continues it',
     })
   }
   if (error instanceof PgferryError) {
@@ -31,6 +32,7 @@ export function wrapStageError(
       cause: error.cause ?? error,
       stage,
       ...(error.fix !== undefined ? { fix: error.fix } : {}),
+      ...(error.cliFix !== undefined ? { cliFix: error.cliFix } : {}),
     })
   }
   const fix =
@@ -52,6 +54,7 @@ export function serializeError(error: PgferryError): Record<string, unknown> {
     side: error.side,
     retryable: error.retryable,
     fix: error.fix,
+    ...(error.cliFix !== undefined ? { cliFix: error.cliFix } : {}),
     stage: error.stage,
     sqlState: error.sqlState,
   }

@@ -35,6 +35,7 @@ export class MemoryStore implements ProgressStore {
     if (this.#tasks.has(record.id)) {
       throw new PgferryError('PGFERRY_TASK_EXISTS', `task ${record.id} already exists`, {
         fix: 'open it with openTask(id) or choose another id',
+        cliFix: 'pgferry resume <task id> continues it',
       })
     }
     this.#tasks.set(record.id, structuredClone(record))

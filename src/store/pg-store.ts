@@ -204,6 +204,7 @@ export class PgStore implements ProgressStore {
       if (sqlStateOf((error as Error).cause) === '23505') {
         throw new PgferryError('PGFERRY_TASK_EXISTS', `task ${t.id} already exists`, {
           fix: 'open it with openTask(id) or choose another id',
+          cliFix: 'pgferry resume <task id> continues it',
         })
       }
       throw error

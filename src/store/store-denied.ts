@@ -22,6 +22,12 @@ export function storeDenied(
 ): PgferryError {
   const schema = quoteIdent(where.schema)
   const user = quoteIdent(where.user)
+  const grants = [
+    `-- as ${owner === undefined ? 'the owner of the store schema' : quoteIdent(owner)} or a superuser, in database ${quoteIdent(where.database)}:`,
+    `GRANT USAGE ON SCHEMA ${schema} TO ${user};`,
+    `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${schema} TO ${user};`,
+    `GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${schema} TO ${user};`,
+  ]
   return new PgferryError(
     'PGFERRY_STORE_FAILED',
     `progress store ${where.schema} in database ${where.database}: ${(error as Error).message}${owner === undefined ? '' : ` (the schema belongs to ${owner})`}`,
@@ -29,12 +35,10 @@ export function storeDenied(
       cause: error,
       retryable: false,
       fix: [
-        `-- as ${owner === undefined ? 'the owner of the store schema' : quoteIdent(owner)} or a superuser, in database ${quoteIdent(where.database)}:`,
-        `GRANT USAGE ON SCHEMA ${schema} TO ${user};`,
-        `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${schema} TO ${user};`,
-        `GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${schema} TO ${user};`,
+        ...grants,
         `-- or give the task a store schema of its own: createTask({ store: new PgStore(target, { schema: ... }) })`,
       ].join('\n'),
+      cliFix: grants.join('\n'),
     },
   )
 }

@@ -105,6 +105,7 @@ export async function openTask(id: string, options: OpenTaskOptions): Promise<Ta
       if (record === undefined) {
         throw new PgferryError('PGFERRY_TASK_NOT_FOUND', `no task with id ${id} in the store`, {
           fix: 'listTasks() shows the tasks the store has',
+          cliFix: `'pgferry list --target URL' shows the tasks the store has`,
         })
       }
       const config = deserializeConfig(record.config, options)

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto'
 import type { ThrottleConfig, TaskConfig } from '../model/task-config.js'
 import type { ProgressStore } from '../model/progress-store.js'
 import { DEFAULT_JOB_TIMEOUT_SECONDS, type ResolvedWorkers } from '../model/workers.js'
-import { STAGE_KINDS, STAGE_STATES, type Stage } from '../model/stage.js'
+import { STAGE_KINDS, STAGE_STATES, type Stage } from '../model/stage-contract.js'
 import {
   DEFAULT_OWNERSHIP,
   DEFAULT_REPLICA_IDENTITY,

@@ -4,7 +4,7 @@
  * again: passwords and custom stages.
  */
 import { PgferryError } from '../errors.js'
-import type { Stage } from '../model/stage.js'
+import type { Stage } from '../model/stage-contract.js'
 import type { LeaseOptions } from '../model/lease.js'
 import type { ConnectionConfig, ConnectionInput, MigrationType } from '../model/task-config.js'
 import { resolveConnection } from './resolve-connection.js'
@@ -112,6 +112,7 @@ function reopenConnection(
           side === 'queue'
             ? `pass it again: openTask('${id}', { workers: { queue: { password } } }) (or set PGPASSWORD)`
             : `pass it again: openTask('${id}', { ${side}: { password } }) (or set PGPASSWORD)`,
+        cliFix: `give it again: set PGFERRY_${side.toUpperCase()}_PASSWORD, or pass --${side}-password-file FILE, or run the command on a terminal to be asked for it`,
       },
     )
   }
@@ -152,6 +153,7 @@ export function deserializeConfig(
       `task ${s.id} has custom stages that were not given again: ${missing.join(', ')}`,
       {
         fix: `openTask('${s.id}', { stages: [...] }) with the same stages as createTask`,
+        cliFix: `this task runs custom stages, which live in the program that created it: continue it from that program (the pgferry command cannot run them)`,
       },
     )
   }

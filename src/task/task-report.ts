@@ -7,6 +7,7 @@ import type { ProgressStore, StoredEvent, TaskRecord } from '../model/progress-s
 import type { LiveFigures, TaskLease } from '../model/lease.js'
 import { PgferryError } from '../errors.js'
 import { leaseLive } from '../stage/task-lease.js'
+import { readTableProgress, type TableProgress } from './table-progress.js'
 
 /** How many recent warnings and errors a report keeps. */
 const RECENT = 5
@@ -41,6 +42,11 @@ export interface TaskStatusReport {
   readonly runState: 'running' | 'stopped'
   /** The process holding (or last holding, if its lease is stale) the task; undefined if none. */
   readonly runner: TaskRunner | undefined
+  /**
+   * Every table of the task's full load: waiting, copying, post-data (indexes being built) or
+   * done, with rows and bytes; empty before the task resolved what it migrates.
+   */
+  readonly tables: readonly TableProgress[]
   /** The latest warnings, oldest first. */
   readonly warnings: readonly StoredEvent[]
   /** The latest errors, oldest first. */
@@ -68,6 +74,7 @@ export async function readTaskStatus(store: ProgressStore, id: string): Promise<
     task,
     runState: running ? 'running' : 'stopped',
     runner,
+    tables: await readTableProgress(store, id, running ? runner?.live : undefined),
     warnings: events.filter((e) => e.name === 'warning').slice(-RECENT),
     errors: events.filter((e) => e.name === 'error').slice(-RECENT),
     next: nextCommand(task, running),

@@ -157,6 +157,7 @@ export class Task extends EventEmitter<PgferryListeners> {
       return Promise.reject(
         new PgferryError('PGFERRY_TASK_CLOSED', `task ${this.id} is closed`, {
           fix: 'reopen it with openTask(id)',
+          cliFix: 'pgferry resume <task id> continues it',
         }),
       )
     return verifyTask(this.config, this.#store, this.#events.emit, this.#closing.signal, options)
@@ -180,6 +181,9 @@ export class Task extends EventEmitter<PgferryListeners> {
     this.#closed = true
     this.#closing.abort(new PgferryError('PGFERRY_TASK_CLOSED', `task ${this.id} was closed`))
     await this.#runner.release()
+    // kept events before the lease goes: a reader that sees the task stopped (`events --follow`)
+    // then reads all of them
+    await this.#events.flush()
     await this.#lease.close()
     await this.#events.flush()
     if (this.#ownsStore) await this.#store.close()
@@ -190,6 +194,7 @@ export class Task extends EventEmitter<PgferryListeners> {
     if (this.#closed)
       throw new PgferryError('PGFERRY_TASK_CLOSED', `task ${this.id} is closed`, {
         fix: 'delete it with deleteTask(id, …)',
+        cliFix: 'pgferry delete <task id>',
       })
     const running = this.#runner.running
     if (running !== undefined) {

@@ -24,7 +24,9 @@ const SETTINGS = [
   `SET statement_timeout = 0`,
 ].join('; ')
 
-/** Put `client` in the canonical session. */
-export async function canonicalSession(client: pg.Client): Promise<void> {
+/** Put `client` in the canonical session; returns its backend's pid (to cancel its statements). */
+export async function canonicalSession(client: pg.Client): Promise<number> {
   await client.query(SETTINGS)
+  const r = await client.query<{ pid: number }>(`SELECT pg_backend_pid() AS pid`)
+  return r.rows[0]?.pid ?? 0
 }

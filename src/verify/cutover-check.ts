@@ -69,6 +69,8 @@ export function verifyMismatchError(differing: readonly TableVerifyReport[]): Pg
     `the target differs from the source after the drain: ${tables.join(' | ')}`,
     {
       fix: 'make sure nothing writes to the source or the target during complete, and fix the rows named on the target (verify(task) lists them with both sides); the slot is kept, so call startIncremental or complete again once fixed',
+      cliFix:
+        'make sure nothing writes to the source or the target during complete, and fix the rows named on the target (pgferry verify <task id> lists them with both sides); the slot is kept, so run pgferry resume <task id> or pgferry complete <task id> again once fixed',
     },
   )
 }

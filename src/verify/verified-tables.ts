@@ -48,7 +48,11 @@ export async function readVerifiedTables(
     throw new PgferryError(
       'PGFERRY_VERIFY_NOTHING_LOADED',
       `task ${taskId} has no loaded data to verify`,
-      { fix: 'run fullLoad (or run) first: verify compares what the full load migrated' },
+      {
+        fix: 'run fullLoad (or run) first: verify compares what the full load migrated',
+        cliFix:
+          'pgferry resume <task id> runs the full load first: verify compares what it migrated',
+      },
     )
   return out
 }

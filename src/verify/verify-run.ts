@@ -93,10 +93,7 @@ export async function runVerify(
   const reports: TableVerifyReport[] = []
   for (const db of selected) {
     deps.signal.throwIfAborted()
-    const lanes = await VerifyLanes.open(VERIFY_LANES, (side) =>
-      deps.connect(side, side === 'source' ? db.sourceDatabase : db.targetDatabase),
-    )
-    try {
+    await withLanes(deps, db, async (lanes) => {
       const env: CheckEnv = {
         lanes,
         signal: deps.signal,
@@ -125,9 +122,7 @@ export async function runVerify(
         }),
       )
       reports.push(...results)
-    } finally {
-      await lanes.close()
-    }
+    })
   }
   progress(true)
   return {
@@ -135,6 +130,45 @@ export async function runVerify(
     equal: reports.every((r) => r.status === 'equal'),
     tables: reports,
     durationMs: Date.now() - started,
+  }
+}
+
+/**
+ * Run `work` on the lanes of `db`, closed after; an abort cancels the statements they run on both
+ * servers, so none runs on after verify has returned.
+ */
+async function withLanes(
+  deps: VerifyDeps,
+  db: VerifiedDatabase,
+  work: (lanes: VerifyLanes) => Promise<void>,
+): Promise<void> {
+  const dbOf = (side: Side): string => (side === 'source' ? db.sourceDatabase : db.targetDatabase)
+  const lanes = await VerifyLanes.open(VERIFY_LANES, (side) => deps.connect(side, dbOf(side)))
+  const onAbort = (): void =>
+    void lanes.abort(deps.signal.reason, (side, pids) =>
+      cancelBackends(() => deps.connect(side, dbOf(side)), pids),
+    )
+  deps.signal.addEventListener('abort', onAbort, { once: true })
+  try {
+    deps.signal.throwIfAborted()
+    await work(lanes)
+  } finally {
+    deps.signal.removeEventListener('abort', onAbort)
+    await lanes.close()
+  }
+}
+
+/** `pg_cancel_backend` of `pids` on a connection of its own (the lanes' own are busy). */
+async function cancelBackends(
+  connect: () => Promise<pg.Client>,
+  pids: readonly number[],
+): Promise<void> {
+  if (pids.length === 0) return
+  const c = await connect()
+  try {
+    await c.query(`SELECT pg_cancel_backend(pid) FROM unnest($1::int[]) AS pid`, [pids])
+  } finally {
+    await c.end().catch(() => undefined)
   }
 }
 

@@ -151,8 +151,8 @@ describe('pgferry CLI: operate a task (16 → 16)', () => {
     const lines = events.stdout
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as { event: string; to?: string })
-    expect(lines.filter((l) => l.event === 'task:state').map((l) => l.to)).toContain(
+      .map((l) => JSON.parse(l) as { type: string; to?: string })
+    expect(lines.filter((l) => l.type === 'task:state').map((l) => l.to)).toContain(
       'incremental_sync',
     )
   }, 240_000)

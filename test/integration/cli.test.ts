@@ -101,9 +101,19 @@ describe('pgferry CLI (12 → 17)', () => {
       cli(['status', id ?? '', '--target', pair.target.url(), '--json']),
     ])
     expect(list.code, list.stderr).toBe(0)
-    expect((JSON.parse(list.stdout) as { id: string }[]).map((t) => t.id)).toContain(id)
+    const listed = list.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; id: string })
+    expect(listed.every((t) => t.type === 'task')).toBe(true)
+    expect(listed.map((t) => t.id)).toContain(id)
     expect(status.code, status.stderr).toBe(0)
-    expect(JSON.parse(status.stdout)).toMatchObject({ id, state: 'completed', type: 'full' })
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      type: 'status',
+      id,
+      state: 'completed',
+      taskType: 'full',
+    })
   })
 
   it('run full+incremental --complete-after-sync carries rows written during the run; no slot is left', async () => {

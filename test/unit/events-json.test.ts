@@ -61,6 +61,8 @@ const one: { readonly [K in keyof PgferryEvents]: PgferryEvents[K] } = {
     bytesTotal: 18,
     percent: 50,
     etaSeconds: 1,
+    postDataDone: 3,
+    postDataTotal: 7,
   },
   'wal:lag': {
     taskId,

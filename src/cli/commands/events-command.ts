@@ -1,27 +1,46 @@
 /**
  * `pgferry events ID`: a task's kept event log (warnings, errors, state changes, finished stages).
- * Read-only: it creates nothing on the target.
+ * `--follow` keeps reading it as it grows, until the task is completed or no process runs it, or
+ * Ctrl-C. Read-only: it creates nothing on the target.
  */
-import { taskEvents } from '../../index.js'
+import { taskEvents, taskStatus, type StoredEvent } from '../../index.js'
 import { cliConnection } from '../cli-connection.js'
+import type { CliOutput } from '../cli-output.js'
 import type { Command } from '../command-context.js'
 import { EXIT } from '../exit-codes.js'
+import { intervalFromFlags, repeatUntilSignal } from '../repeat-until-signal.js'
 
-/** `pgferry events ID --target URL [--json]`. */
+/** `pgferry events ID --target URL [--follow [--interval S]] [--json]`. */
 export const eventsCommand: Command = async ({ id, flags, out, secrets }) => {
   const target = cliConnection('target', flags.string('target'), secrets, 'events')
-  const events = await taskEvents(id ?? '', { target })
-  for (const e of events) {
-    if (out.json) {
-      out.jsonLine({ at: e.at, event: e.name, ...e.payload })
-      continue
-    }
-    out.line(
-      `${e.at.toISOString().replace(/\.\d+Z$/, 'Z')}  ${e.name.padEnd(10)} ${describe(e.name, e.payload)}`,
-    )
+  const taskId = id ?? ''
+  const events = await taskEvents(taskId, { target })
+  for (const e of events) print(out, e)
+  if (!flags.has('follow')) {
+    if (events.length === 0 && !out.json) out.line(`no events for task ${taskId}`)
+    return EXIT.OK
   }
-  if (events.length === 0 && !out.json) out.line(`no events for task ${id ?? ''}`)
-  return EXIT.OK
+  let shown = events.length
+  // the runner writes its events before it lets its lease go, so the events read after a status
+  // that shows the task ended are all of them
+  const end = await repeatUntilSignal(intervalFromFlags(flags, 'events', 1), async () => {
+    const status = await taskStatus(taskId, { target })
+    const all = await taskEvents(taskId, { target })
+    for (const e of all.slice(shown)) print(out, e)
+    shown = Math.max(shown, all.length)
+    return status.task.state === 'completed' || status.runState === 'stopped'
+  })
+  return end === 'interrupted' ? EXIT.INTERRUPTED : EXIT.OK
+}
+
+function print(out: CliOutput, e: StoredEvent): void {
+  if (out.json) {
+    out.jsonLine(e.name, e.payload, e.at)
+    return
+  }
+  out.line(
+    `${e.at.toISOString().replace(/\.\d+Z$/, 'Z')}  ${e.name.padEnd(10)} ${describe(e.name, e.payload)}`,
+  )
 }
 
 function describe(name: string, p: Readonly<Record<string, unknown>>): string {

@@ -12,7 +12,7 @@ export const listCommand: Command = async ({ flags, out, secrets }) => {
   const target = cliConnection('target', flags.string('target'), secrets, 'list')
   const tasks = await listTasks({ target })
   if (out.json) {
-    out.jsonLine(tasks.map(taskSummary))
+    for (const t of tasks) out.jsonLine('task', taskSummary(t))
     return EXIT.OK
   }
   if (tasks.length === 0) {

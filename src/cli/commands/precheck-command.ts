@@ -16,7 +16,7 @@ export const precheckCommand: Command = async ({ flags, out, secrets }) => {
   const task = await createTask(config)
   try {
     const report = await task.precheck(skip.length > 0 ? { skip } : {})
-    if (out.json) out.jsonLine(report)
+    if (out.json) out.jsonLine('precheck', report)
     else for (const line of formatPrecheckReport(report, true)) out.line(line)
     return report.ok ? EXIT.OK : EXIT.FAILED
   } finally {

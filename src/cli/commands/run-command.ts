@@ -20,7 +20,7 @@ export const runCommand: Command = async ({ flags, out, secrets }) => {
   const detach = attachProgress(task, out)
   try {
     if (out.json) {
-      out.jsonLine({ event: 'task', taskId: task.id, type: config.type, source, target })
+      out.jsonLine('task', { taskId: task.id, taskType: config.type, source, target })
     } else {
       out.line(`task ${task.id} (${config.type}): ${source} → ${target}`)
     }

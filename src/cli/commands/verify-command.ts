@@ -55,7 +55,7 @@ export const verifyCommand: Command = async ({ id, flags, out, secrets }) => {
       ...(tables.length > 0 ? { tables } : {}),
     })
     out.clearStatus()
-    if (out.json) out.jsonLine(report)
+    if (out.json) out.jsonLine('verify', report)
     else printReport(report, out.line.bind(out))
     return report.equal ? EXIT.OK : EXIT.FAILED
   } finally {

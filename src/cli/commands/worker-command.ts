@@ -28,11 +28,11 @@ export const workerCommand: Command = async ({ flags, out, secrets }) => {
   try {
     const worker = await startWorker({ queue, concurrency })
     worker.on('worker:job', (e) => {
-      if (out.json) out.jsonLine({ event: 'worker:job', ...e })
+      if (out.json) out.jsonLine('worker:job', e)
       else out.line(`${e.worker} ${e.state} ${e.kind} ${e.name} (task ${e.taskId})`)
     })
     worker.on('warning', (e) => {
-      if (out.json) out.jsonLine({ event: 'warning', ...e })
+      if (out.json) out.jsonLine('warning', e)
       else out.line(`warning ${e.code}: ${e.message}`)
     })
     out.line(`worker ${worker.id} on the queue, ${concurrency} job(s) at a time`)
