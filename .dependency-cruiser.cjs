@@ -14,6 +14,9 @@ const LAYERS = [
   { name: 'errors', paths: ['^src/errors[.]ts$', '^src/redact[.]ts$'] },
   { name: 'pg', paths: ['^src/pg/'] },
   { name: 'catalog-wal-store', paths: ['^src/catalog/', '^src/wal/', '^src/store/'] },
+  // The workers' job queue (issue 15): an adapter over pg-boss that the full load's coordinator
+  // and the workers (task/start-worker.ts) share; it knows connections and the model's job types.
+  { name: 'queue', paths: ['^src/queue/'] },
   // What a task migrates, resolved once from the catalog and stored (the manifest change of issue
   // 12 adds this folder); every stage folder reads it.
   { name: 'manifest', paths: ['^src/manifest/'] },

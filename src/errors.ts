@@ -64,6 +64,8 @@ export const ERROR_CODES = {
   PGFERRY_FULLLOAD_SNAPSHOT_LOST: code('source', true),
   PGFERRY_FULLLOAD_SLOT_BLOCKED: code('source', true),
   PGFERRY_FULLLOAD_COPY_FAILED: code('internal', true),
+  PGFERRY_QUEUE_UNREACHABLE: code('internal', true),
+  PGFERRY_QUEUE_JOB_FAILED: code('internal', true),
   PGFERRY_FULLLOAD_TABLE_DROPPED: code('source'),
   PGFERRY_FULLLOAD_TABLE_REWRITTEN: code('source', true),
   PGFERRY_SOURCE_NO_REPLICA_IDENTITY: code('source'),

@@ -27,6 +27,20 @@ export {
   verify,
 } from './task/stage-functions.js'
 export { Task } from './task/task.js'
+export { startWorker, Worker } from './task/start-worker.js'
+export type { WorkerOptions } from './task/start-worker.js'
+export { DEFAULT_JOB_TIMEOUT_SECONDS } from './model/workers.js'
+export type {
+  WorkersConfig,
+  ResolvedWorkers,
+  StoreAddress,
+  QueuedJob,
+  QueuedJobBase,
+  QueuedChunk,
+  QueuedStep,
+  QueuedJobOutput,
+  WorkerJobEvent,
+} from './model/workers.js'
 export type { RunResult } from './task/task.js'
 export type { StageOptions, StageResults } from './task/builtin-stages.js'
 export type {

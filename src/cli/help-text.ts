@@ -55,6 +55,7 @@ Commands:
   complete   cut a full+incremental task over: drain, sequences, verify, drop the slot
   verify     compare the target with the source: every row by checksum, a sample, or counts
   delete     delete a task and what it left on the servers (slot, publication, progress)
+  worker     run full-load jobs from a job queue, for tasks created with workers
 
 Run 'pgferry <command> --help' for a command's flags; 'pgferry --version' for the version.
 
@@ -143,6 +144,14 @@ Flags:
                             one line per redraw
 
 ${CONNECTIONS}`
+
+const WORKER = `Usage: pgferry worker --queue URL [--concurrency N] [--json]
+
+Runs the full-load jobs (chunk copies, index and constraint builds) of every task whose workers'
+queue is URL, N at a time (default 2), until SIGINT/SIGTERM; running jobs finish first. Start as
+many as you like, on any machine that reaches the queue, the source and the target. Each job
+names its task; the task's settings come from its store, the passwords from
+PGFERRY_SOURCE_PASSWORD and PGFERRY_TARGET_PASSWORD (the queue's from its URL).`
 
 const EVENTS = `Usage: pgferry events ID --target URL [--follow [--interval S]] [--json]
 
@@ -243,5 +252,7 @@ export function helpText(command: CommandName | undefined): string {
       return VERIFY
     case 'delete':
       return DELETE
+    case 'worker':
+      return WORKER
   }
 }

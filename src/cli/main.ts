@@ -17,6 +17,7 @@ import { resumeCommand } from './commands/resume-command.js'
 import { runCommand } from './commands/run-command.js'
 import { statusCommand } from './commands/status-command.js'
 import { verifyCommand } from './commands/verify-command.js'
+import { workerCommand } from './commands/worker-command.js'
 import { EXIT } from './exit-codes.js'
 import { errorFields, formatError } from './format-error.js'
 import { helpText } from './help-text.js'
@@ -34,6 +35,7 @@ const COMMAND_FUNCTIONS: Readonly<Record<CommandName, Command>> = {
   complete: completeCommand,
   verify: verifyCommand,
   delete: deleteCommand,
+  worker: workerCommand,
 }
 
 /** Error codes that mean the command line (not the migration) was wrong. */

@@ -16,6 +16,7 @@ export const COMMANDS = [
   'complete',
   'verify',
   'delete',
+  'worker',
 ] as const
 /** A command name. */
 export type CommandName = (typeof COMMANDS)[number]
@@ -59,6 +60,8 @@ const FLAGS = {
   watch: { type: 'boolean' },
   interval: { type: 'string' },
   follow: { type: 'boolean' },
+  queue: { type: 'string' },
+  concurrency: { type: 'string' },
 } as const satisfies Record<string, FlagSpec>
 
 /** A flag name. */
@@ -109,6 +112,7 @@ const COMMAND_FLAGS: Readonly<Record<CommandName, readonly FlagName[]>> = {
   complete: [...CONNECTION_FLAGS, ...OUTPUT_FLAGS, 'takeover'],
   verify: [...CONNECTION_FLAGS, 'mode', 'sample', 'tables', 'json'],
   delete: [...CONNECTION_FLAGS],
+  worker: ['queue', 'concurrency', 'json'],
 }
 /** How many positionals (the task id) each command takes. */
 const POSITIONALS: Readonly<Record<CommandName, 0 | 1>> = {
@@ -121,6 +125,7 @@ const POSITIONALS: Readonly<Record<CommandName, 0 | 1>> = {
   complete: 1,
   verify: 1,
   delete: 1,
+  worker: 0,
 }
 
 /** The parsed flags of one command. */

@@ -134,7 +134,13 @@ export async function resetTable(
   }
 }
 
-/** Inside a chunk transaction: whether this chunk of this epoch is already committed. */
+/**
+ * Inside a chunk transaction: whether this chunk of this epoch is already committed. Takes the
+ * chunk's transaction-scoped advisory lock first, so that one copy of a chunk runs at a time,
+ * whoever runs it: a queued job that a worker still runs may be handed to another (issue 15: its
+ * heartbeat stopped reaching the queue). The second waits here for the first's commit, then finds
+ * the chunk done (a read-committed read after the wait) instead of adding its rows twice.
+ */
 export async function chunkIsDone(
   client: pg.Client,
   taskId: string,
@@ -143,6 +149,9 @@ export async function chunkIsDone(
   chunk: number,
   epoch: string,
 ): Promise<boolean> {
+  await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+    `pgferry.chunk ${taskId} ${sourceDb} ${relOid} ${chunk}`,
+  ])
   const r = await client.query(
     `SELECT 1 FROM ${COPY_DONE_TABLE} WHERE task_id = $1 AND source_db = $2 AND rel_oid = $3 AND chunk = $4 AND epoch = $5`,
     [taskId, sourceDb, relOid, chunk, epoch],

@@ -63,7 +63,7 @@ export function copyChunks(input: CopyChunksInput): ChunkCopies {
         // after a failure, queued chunks do not start (running ones finish and commit)
         if (failedEarly !== undefined) throw failedEarly
         table.chunkStarting(ctx, database)
-        await landed(input, table, id, await chunk.run())
+        await chunkLanded(input, table, id, await chunk.run())
       }
       settled.push(
         scheduler.run(unit.rel.oid, run).catch((error: unknown) => {
@@ -77,8 +77,8 @@ export function copyChunks(input: CopyChunksInput): ChunkCopies {
 }
 
 /** A chunk committed: count it, and when it was its table's last, record and hand on the table. */
-async function landed(
-  input: CopyChunksInput,
+export async function chunkLanded(
+  input: Pick<CopyChunksInput, 'ctx' | 'database' | 'tracker' | 'runner' | 'syncLsn'>,
   table: TableCopy,
   id: string,
   result: ChunkJobResult,
@@ -100,6 +100,6 @@ async function landed(
 }
 
 /** A chunk's key in the load's progress: database, table oid, chunk index. */
-function chunkId(database: string, job: CopyJob): string {
+export function chunkId(database: string, job: CopyJob): string {
   return `${database}/${job.relOid}/${job.chunk.index}`
 }

@@ -27,6 +27,9 @@ import { versionNum } from '../catalog/server-version.js'
 import type { DdlStep } from '../schema/ddl-step.js'
 import { ensureProgressTables, readDoneChunks } from './chunk-progress.js'
 import { copyChunks, type ChunkCopies } from './copy-chunks.js'
+import { queueChunks } from './queued-chunks.js'
+import type { LoadWorkers } from './load-workers.js'
+import { postDataSearchPath } from './post-data-runner.js'
 import { LanePool } from './copy-lanes.js'
 import { copyLargeObjects } from './large-objects.js'
 import { LOADED_DATABASE_KIND } from './load-progress.js'
@@ -59,6 +62,7 @@ export async function loadDatabase(
   selection: DatabaseObjects,
   throttle: Throttle,
   tracker: LoadTracker,
+  workers?: LoadWorkers,
 ): Promise<DatabaseLoadResult> {
   const { taskId, store } = ctx
   const src = await ctx.connect('source', { database: db.name })
@@ -69,13 +73,24 @@ export async function loadDatabase(
   const plan = await planLoad(ctx, src, tgt, srcVersion, db, selection)
   const { units, pending, snapshot, info } = plan
   for (const u of units) if (plan.complete.has(u.rel.oid)) tracker.skipped(u.bytes)
-  const { runner, steps } = await startPostData(ctx, tgt, db, selection, plan, tracker)
+  const { runner, steps } = await startPostData(
+    ctx,
+    tgt,
+    db,
+    selection,
+    plan,
+    tracker,
+    workers === undefined ? undefined : queuedStep(ctx, db, workers),
+  )
 
   const lanes = new LanePool(ctx, db.name, db.as)
+  const input = { ...plan, ctx, database: db.name, snapshot, tracker, runner }
   const copies: ChunkCopies =
-    snapshot === undefined
+    input.snapshot === undefined
       ? { settled: [], tables: [] }
-      : copyChunks({ ...plan, ctx, database: db.name, lanes, throttle, snapshot, tracker, runner })
+      : workers === undefined
+        ? copyChunks({ ...input, snapshot: input.snapshot, lanes, throttle })
+        : queueChunks({ ...input, snapshot: input.snapshot, ...workers, targetDb: db.as })
   const largeObjectsCopy =
     db.schemas === undefined ? largeObjects(ctx, src, tgt, snapshot) : Promise.resolve(0)
   const settled = await Promise.allSettled([...copies.settled, largeObjectsCopy])
@@ -114,6 +129,28 @@ export async function loadDatabase(
     postDataSteps: runner.stepsRun,
     sequences,
     largeObjects: await largeObjectsCopy,
+  }
+}
+
+/** A post-data step run by a worker: enqueued once it is ready, resolved once it committed. */
+function queuedStep(
+  ctx: StageContext,
+  db: ResolvedDatabase,
+  workers: LoadWorkers,
+): (step: DdlStep, copying: boolean) => Promise<void> {
+  return async (step, copying) => {
+    const job = {
+      v: 1 as const,
+      kind: 'step' as const,
+      taskId: ctx.taskId,
+      store: workers.store,
+      database: db.name,
+      targetDb: db.as,
+      step: { ...step },
+      searchPath: postDataSearchPath(db.schemas),
+      copying,
+    }
+    await workers.watcher.run(job, step.name)
   }
 }
 

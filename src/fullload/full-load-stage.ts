@@ -20,6 +20,7 @@ import { loadDatabase, type DatabaseLoadResult } from './database-load.js'
 import type { FullLoadResult } from './full-load-result.js'
 import { LOADED_DATABASE_KIND } from './load-progress.js'
 import { LoadTracker } from './load-tracker.js'
+import { dropQueuedJobs, openLoadWorkers } from './load-workers.js'
 import { Throttle } from './throttle.js'
 import { removeLoadedObjects, removeSourceObjects } from './remove-source-objects.js'
 import { readProgress } from '../store/progress-records.js'
@@ -96,15 +97,21 @@ async function run(ctx: StageContext): Promise<FullLoadResult> {
     largeObjects: 0,
   }
   const startLsn: Record<string, string> = {}
-  for (const m of manifests) {
-    ctx.signal.throwIfAborted()
-    const r = await loadRewrittenAgain(
-      () => loadDatabase(ctx, m.database, m, throttle, tracker),
-      (error) => ctx.warn('PGFERRY_FULLLOAD_TABLE_REWRITTEN', `${error.message}; copying it again`),
-      ctx.signal,
-    )
-    totals = addLoad(totals, r)
-    if (r.startLsn !== undefined) startLsn[m.database.name] = r.startLsn
+  const queued = await openLoadWorkers(ctx)
+  try {
+    for (const m of manifests) {
+      ctx.signal.throwIfAborted()
+      const r = await loadRewrittenAgain(
+        () => loadDatabase(ctx, m.database, m, throttle, tracker, queued?.workers),
+        (error) =>
+          ctx.warn('PGFERRY_FULLLOAD_TABLE_REWRITTEN', `${error.message}; copying it again`),
+        ctx.signal,
+      )
+      totals = addLoad(totals, r)
+      if (r.startLsn !== undefined) startLsn[m.database.name] = r.startLsn
+    }
+  } finally {
+    await queued?.close()
   }
   if (ctx.config.type === 'full') {
     ctx.warn(
@@ -116,6 +123,8 @@ async function run(ctx: StageContext): Promise<FullLoadResult> {
 }
 
 async function cleanup(ctx: StageContext): Promise<void> {
+  // jobs of a deleted task are dropped, not left for the workers
+  await dropQueuedJobs(ctx).catch(() => undefined)
   // every recorded source object, also of databases whose load never got to write `info`
   await removeSourceObjects(ctx.config.source, ctx.store, ctx.taskId)
   const entries = await readProgress(ctx.store, ctx.taskId, LOADED_DATABASE_KIND)

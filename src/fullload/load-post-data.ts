@@ -11,7 +11,12 @@ import { POST_DATA_DONE_KIND, loadPostDataPlan, type DdlStep } from '../schema/d
 import { readPostDataDone } from './chunk-progress.js'
 import type { LoadPlan } from './load-plan.js'
 import type { LoadTracker } from './load-tracker.js'
-import { PostDataRunner, parsePostDataDoneKey, postDataSearchPath } from './post-data-runner.js'
+import {
+  PostDataRunner,
+  parsePostDataDoneKey,
+  postDataSearchPath,
+  type PostDataInput,
+} from './post-data-runner.js'
 
 /** The runner and the plan it runs. */
 export interface LoadPostData {
@@ -27,6 +32,7 @@ export async function startPostData(
   selection: DatabaseObjects,
   plan: LoadPlan,
   tracker: LoadTracker,
+  execute?: PostDataInput['execute'],
 ): Promise<LoadPostData> {
   const { taskId, store } = ctx
   const { units, pending, complete } = plan
@@ -62,6 +68,7 @@ export async function startPostData(
     parallelism: ctx.config.parallelism,
     searchPath: postDataSearchPath(db.schemas),
     onStepDone: () => tracker.postDataStepDone(),
+    ...(execute !== undefined ? { execute } : {}),
   })
   return { runner, steps }
 }

@@ -11,12 +11,11 @@
  */
 import type pg from 'pg'
 import pLimit from 'p-limit'
-import { PgferryError, messageOf } from '../errors.js'
+import { PgferryError } from '../errors.js'
 import { POST_DATA_DONE_KIND, type DdlStep } from '../schema/ddl-step.js'
-import { alreadyExists } from '../schema/run-steps.js'
 import type { StageContext } from '../model/stage.js'
-import { markPostDataDone } from './chunk-progress.js'
 import { quoteIdent } from '../pg/quote.js'
+import { preparePostDataSession, runPostDataStep } from './post-data-step.js'
 
 /**
  * Store key of a done post-data step: `<targetDb>\u001f<key>`, as the structure stage writes its
@@ -60,6 +59,11 @@ export interface PostDataInput {
    * definitions under one naming the renamed schemas and replays them under their new names.
    */
   readonly searchPath: string
+  /**
+   * Run a step elsewhere (a worker, through the job queue) and resolve once it committed there;
+   * the runner still orders the steps and records them. Defaults to running it on a pooled session.
+   */
+  readonly execute?: (step: DdlStep, copying: boolean) => Promise<void>
   /** Called after each step this run finishes (the load's progress counts them). */
   readonly onStepDone?: () => void
 }
@@ -185,13 +189,7 @@ export class PostDataRunner {
     const free = this.#free.pop()
     if (free !== undefined) return free
     const client = await this.#ctx.connect('target', { database: this.#in.targetDb })
-    await client.query(
-      `SELECT set_config('search_path', coalesce(nullif($1, ''), current_setting('search_path')), false),
-              set_config('check_function_bodies', 'off', false),
-              set_config('client_min_messages', 'warning', false),
-              set_config('statement_timeout', '0', false)`,
-      [this.#in.searchPath],
-    )
+    await preparePostDataSession(client, this.#in.searchPath)
     return client
   }
 
@@ -206,46 +204,16 @@ export class PostDataRunner {
   }
 
   async #run(step: DdlStep): Promise<void> {
-    const client = await this.#connect()
-    let healthy = true
-    try {
-      if (step.transactional === false) {
-        for (const sql of step.sql) {
-          try {
-            await client.query(sql)
-          } catch (error) {
-            // A non-transactional step that a crashed run already finished: its object exists.
-            if (!alreadyExists(step, error)) throw error
-            this.#ctx.warn(
-              'PGFERRY_POSTDATA_EXISTS',
-              `${step.name} already exists (an earlier run made it); kept as it is`,
-              step.name,
-            )
-          }
-        }
-      } else {
-        await client.query(
-          this.#copying ? 'BEGIN; SET LOCAL max_parallel_maintenance_workers = 0' : 'BEGIN',
-        )
-        for (const sql of step.sql) await client.query(sql)
-        await markPostDataDone(client, this.#ctx.taskId, step.key)
-        await client.query('COMMIT')
+    if (this.#in.execute !== undefined) await this.#in.execute(step, this.#copying)
+    else {
+      const client = await this.#connect()
+      let healthy = false
+      try {
+        await runPostDataStep(client, this.#ctx, step, this.#in.targetDb, this.#copying)
+        healthy = true
+      } finally {
+        this.#release(client, healthy)
       }
-    } catch (error) {
-      healthy = await client.query('ROLLBACK').then(
-        () => true,
-        () => false,
-      )
-      throw new PgferryError(
-        'PGFERRY_SCHEMA_CREATE_FAILED',
-        `post-data ${step.kind} ${step.name} failed in database ${this.#in.targetDb}: ${messageOf(error)}`,
-        {
-          cause: error,
-          fix: 'fix the cause on the target and run the full load again; finished steps are not repeated',
-        },
-      )
-    } finally {
-      this.#release(client, healthy)
     }
     await this.#ctx.store.putProgress(this.#ctx.taskId, [
       {

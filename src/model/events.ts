@@ -2,6 +2,7 @@
  * The one typed event map. Names are `noun:verb`; each payload is one readonly object. Errors reach
  * callers as rejected promises; the `error` event is informational only.
  */
+import type { WorkerJobEvent } from './workers.js'
 import type { PgferryError } from '../errors.js'
 import type { TaskState } from './task-state.js'
 import type { VerifyDifferenceEvent, VerifyProgressEvent } from './verify-events.js'
@@ -299,6 +300,8 @@ export interface PgferryEvents {
   'schema:done': SchemaDoneEvent
   /** `fullLoad`, when a table's first chunk starts in this run. */
   'table:start': TableStartEvent
+  /** `fullLoad` with workers: a worker claimed a job, or finished it. */
+  'worker:job': WorkerJobEvent
   /** `fullLoad`, while a chunk streams (bytes so far) and when it commits (`done`). */
   'chunk:progress': ChunkProgressEvent
   /** `fullLoad`, when a table's last chunk commits. */

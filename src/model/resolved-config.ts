@@ -12,6 +12,7 @@ import type {
 import type { ResolvedConnection } from './resolved-connection.js'
 import type { ResolvedObjects } from './resolved-objects.js'
 import type { Stage } from './stage-contract.js'
+import type { ResolvedWorkers } from './workers.js'
 
 /**
  * The default `ownership`: keep the source's owners and grants.
@@ -82,4 +83,6 @@ export interface ResolvedTaskConfig {
   readonly store: 'target' | 'memory' | 'custom'
   /** The caller's custom stages, validated and frozen; empty when none. */
   readonly stages: readonly Stage[]
+  /** The job queue of the full load's workers; `undefined`: the load runs in-process. */
+  readonly workers: ResolvedWorkers | undefined
 }

@@ -4,6 +4,7 @@
  */
 import type { ConnectionOptions } from 'node:tls'
 import type { ProgressStore } from './progress-store.js'
+import type { WorkersConfig } from './workers.js'
 import type { Stage } from './stage-contract.js'
 import type { LeaseOptions } from './lease.js'
 import type { SslMode } from './resolved-connection.js'
@@ -214,4 +215,11 @@ export interface TaskConfig {
   readonly stages?: readonly Stage[]
   /** Heartbeat and stale-after time of the task's lease (one runner per task); not stored. */
   readonly lease?: LeaseOptions
+  /**
+   * Spread the full load's chunk copies and post-data steps over worker processes (`startWorker`,
+   * `pgferry worker`) through a PostgreSQL job queue; this process then coordinates (holds the
+   * snapshot, enqueues, waits). Needs the store in the target (`store: 'target'`), where workers
+   * read the task's settings. Defaults to none: the load runs in this process.
+   */
+  readonly workers?: WorkersConfig
 }

@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os'
 import { randomUUID } from 'node:crypto'
 import type { ThrottleConfig, TaskConfig } from '../model/task-config.js'
 import type { ProgressStore } from '../model/progress-store.js'
+import { DEFAULT_JOB_TIMEOUT_SECONDS, type ResolvedWorkers } from '../model/workers.js'
 import { STAGE_KINDS, STAGE_STATES, type Stage } from '../model/stage-contract.js'
 import {
   DEFAULT_OWNERSHIP,
@@ -149,8 +150,38 @@ export function resolveConfig(config: TaskConfig): {
     publication,
     store: storeKind,
     stages: resolveStages(config.stages),
+    workers: resolveWorkers(config.workers, storeKind),
   })
   return { config: resolved, store }
+}
+
+/** The workers' queue; they read the task from the store in the target, so no other store. */
+function resolveWorkers(
+  input: TaskConfig['workers'],
+  storeKind: ResolvedTaskConfig['store'],
+): ResolvedWorkers | undefined {
+  if (input === undefined) return undefined
+  if (!isRecord(input) || input.queue === undefined)
+    throw invalid('workers', 'must be { queue }', `e.g. { queue: 'postgres://user@host/queue' }`)
+  if (storeKind !== 'target') {
+    throw invalid(
+      'workers',
+      `needs the store in the target (store is '${storeKind}')`,
+      `leave store out (or set store: 'target'): workers on other machines read the task's settings there`,
+    )
+  }
+  const timeout = input.jobTimeoutSeconds ?? DEFAULT_JOB_TIMEOUT_SECONDS
+  if (!Number.isInteger(timeout) || timeout < 3 || timeout > 86_400) {
+    throw invalid(
+      'workers.jobTimeoutSeconds',
+      `${String(input.jobTimeoutSeconds)} is not an integer between 3 and 86400`,
+      `leave it out for ${DEFAULT_JOB_TIMEOUT_SECONDS} s`,
+    )
+  }
+  return Object.freeze({
+    queue: resolveConnection(input.queue, 'workers.queue'),
+    jobTimeoutSeconds: timeout,
+  })
 }
 
 function resolveStartAt(v: TaskConfig['startAt']): Date | undefined {

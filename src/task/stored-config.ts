@@ -61,6 +61,13 @@ export function serializeConfig(config: ResolvedTaskConfig): Record<string, unkn
     publication: config.publication ?? null,
     store: config.store,
     stages: config.stages.map((s) => ({ name: s.name, after: s.after ?? null })),
+    workers:
+      config.workers === undefined
+        ? null
+        : {
+            queue: storeConnection(config.workers.queue),
+            jobTimeoutSeconds: config.workers.jobTimeoutSeconds,
+          },
   }
 }
 
@@ -77,12 +84,14 @@ export interface ReopenOptions {
   readonly stages?: readonly Stage[]
   /** Heartbeat and stale-after time of the task's lease (one runner per task). */
   readonly lease?: LeaseOptions
+  /** Merged over the stored workers' queue connection (e.g. `{ queue: { password } }`). */
+  readonly workers?: { readonly queue?: ConnectionInput }
 }
 
 function reopenConnection(
   stored: StoredConnection,
   override: ConnectionInput | undefined,
-  side: 'source' | 'target',
+  side: 'source' | 'target' | 'queue',
   id: string,
 ): ResolvedConnection {
   if (typeof override === 'string') return resolveConnection(override, side)
@@ -110,7 +119,10 @@ function reopenConnection(
       'PGFERRY_CONFIG_SECRET_MISSING',
       `task ${id} was created with a ${side} password, which is never stored`,
       {
-        fix: `pass it again: openTask('${id}', { ${side}: { password } }) (or set PGPASSWORD)`,
+        fix:
+          side === 'queue'
+            ? `pass it again: openTask('${id}', { workers: { queue: { password } } }) (or set PGPASSWORD)`
+            : `pass it again: openTask('${id}', { ${side}: { password } }) (or set PGPASSWORD)`,
         cliFix: `give it again: set PGFERRY_${side.toUpperCase()}_PASSWORD, or pass --${side}-password-file FILE, or run the command on a terminal to be asked for it`,
       },
     )
@@ -140,6 +152,7 @@ export function deserializeConfig(
     publication?: string | null
     store: ResolvedTaskConfig['store']
     stages: { name: string; after: string | null }[]
+    workers?: { queue: StoredConnection; jobTimeoutSeconds: number } | null
   }
   const given = options.stages ?? []
   const missing = s.stages
@@ -172,6 +185,13 @@ export function deserializeConfig(
     publication: s.publication ?? undefined,
     store: s.store,
     stages: Object.freeze(s.stages.map((st) => given.find((g) => g.name === st.name) as Stage)),
+    workers:
+      s.workers == null
+        ? undefined
+        : Object.freeze({
+            queue: reopenConnection(s.workers.queue, options.workers?.queue, 'queue', s.id),
+            jobTimeoutSeconds: s.workers.jobTimeoutSeconds,
+          }),
   })
 }
 

@@ -35,6 +35,14 @@ const one: { readonly [K in keyof PgferryEvents]: PgferryEvents[K] } = {
   'schema:object': { taskId, database: 'd', kind: 'table', name: 'public.t', phase: 'pre-data' },
   'schema:done': { taskId, phase: 'all', counts: { table: 1 }, skipped: 0 },
   'table:start': { taskId, database: 'd', table: 'public.t', chunks: 2 },
+  'worker:job': {
+    taskId,
+    worker: 'host:42',
+    kind: 'chunk',
+    database: 'd',
+    name: 'public.t chunk 1/2',
+    state: 'claimed',
+  },
   'chunk:progress': {
     taskId,
     database: 'd',
