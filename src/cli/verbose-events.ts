@@ -4,6 +4,7 @@
  */
 import type { PgferryEvents, Task } from '../index.js'
 import type { CliOutput } from './cli-output.js'
+import { attachProgress } from './progress-reporter.js'
 
 const VERBOSE_EVENTS: readonly (keyof PgferryEvents)[] = [
   'task:state',
@@ -26,4 +27,17 @@ export function attachVerbose(task: Task, out: CliOutput): () => void {
     off.push(() => task.off(name, listener as never))
   }
   return () => off.forEach((f) => f())
+}
+
+/**
+ * Everything a command that drives `task` prints while it runs: the progress lines and, with
+ * `--verbose`, the extra events. Returns the function that unsubscribes both.
+ */
+export function attachOutput(task: Task, out: CliOutput): () => void {
+  const detachProgress = attachProgress(task, out)
+  const detachVerbose = attachVerbose(task, out)
+  return () => {
+    detachProgress()
+    detachVerbose()
+  }
 }

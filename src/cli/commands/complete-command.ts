@@ -4,8 +4,7 @@
 import { openTask } from '../../index.js'
 import { completeAndReport } from '../complete-and-report.js'
 import type { Command } from '../command-context.js'
-import { attachProgress } from '../progress-reporter.js'
-import { attachVerbose } from '../verbose-events.js'
+import { attachOutput } from '../verbose-events.js'
 import { withReopenOptions } from '../reopen-options.js'
 import { ShutdownSignals } from '../shutdown-signals.js'
 
@@ -13,12 +12,7 @@ import { ShutdownSignals } from '../shutdown-signals.js'
 export const completeCommand: Command = async (ctx) => {
   const { flags, out } = ctx
   const { result: task } = await withReopenOptions(ctx, openTask)
-  const detachProgress = attachProgress(task, out)
-  const detachVerbose = attachVerbose(task, out)
-  const detach = (): void => {
-    detachProgress()
-    detachVerbose()
-  }
+  const detach = attachOutput(task, out)
   const shutdown = new ShutdownSignals()
   try {
     out.line(

@@ -6,8 +6,7 @@ import type { Command } from '../command-context.js'
 import { driveTask } from '../drive-task.js'
 import { EXIT } from '../exit-codes.js'
 import { precheckGate, precheckOptionsFromFlags } from '../precheck-gate.js'
-import { attachProgress } from '../progress-reporter.js'
-import { attachVerbose } from '../verbose-events.js'
+import { attachOutput } from '../verbose-events.js'
 import { withReopenOptions } from '../reopen-options.js'
 
 /** `pgferry resume ID [--target URL] [--takeover] […]`. */
@@ -15,12 +14,7 @@ export const resumeCommand: Command = async (ctx) => {
   const { flags, out } = ctx
   const precheck = precheckOptionsFromFlags(flags, 'resume')
   const { result: task } = await withReopenOptions(ctx, openTask)
-  const detachProgress = attachProgress(task, out)
-  const detachVerbose = attachVerbose(task, out)
-  const detach = (): void => {
-    detachProgress()
-    detachVerbose()
-  }
+  const detach = attachOutput(task, out)
   try {
     if (task.state === 'completed') {
       out.line(`task ${task.id} is already completed`)

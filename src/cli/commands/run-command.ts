@@ -7,8 +7,7 @@ import { describeConnection } from '../describe-connection.js'
 import { driveTask } from '../drive-task.js'
 import { EXIT } from '../exit-codes.js'
 import { precheckGate, precheckOptionsFromFlags } from '../precheck-gate.js'
-import { attachProgress } from '../progress-reporter.js'
-import { attachVerbose } from '../verbose-events.js'
+import { attachOutput } from '../verbose-events.js'
 import { taskConfigFromFlags } from '../task-config-from-flags.js'
 
 /** `pgferry run --source URL --target URL --type TYPE […]`. */
@@ -19,12 +18,7 @@ export const runCommand: Command = async ({ flags, out, secrets, noteTask }) => 
   const target = describeConnection(config.target)
   const task = await createTask(config)
   noteTask(task.id)
-  const detachProgress = attachProgress(task, out)
-  const detachVerbose = attachVerbose(task, out)
-  const detach = (): void => {
-    detachProgress()
-    detachVerbose()
-  }
+  const detach = attachOutput(task, out)
   try {
     if (out.json) {
       out.jsonLine('task', { taskId: task.id, taskType: config.type, source, target })
