@@ -47,10 +47,15 @@ export interface ResolvedWorkers {
  * @public
  */
 export interface StoreAddress {
+  /** The target server's host name or address. */
   readonly host: string
+  /** The target server's port. */
   readonly port: number
+  /** The role the task connects to the target as. */
   readonly user: string
+  /** The target database whose `pgferry` schema holds the store. */
   readonly database: string
+  /** Whether the task connects to the target over SSL. */
   readonly ssl: boolean
 }
 
@@ -61,7 +66,9 @@ export interface StoreAddress {
 export interface QueuedJobBase {
   /** Payload version. */
   readonly v: 1
+  /** The task the job belongs to; a worker drops the job when that task is gone or done. */
   readonly taskId: string
+  /** Where the task's settings are kept. */
   readonly store: StoreAddress
   /** The source database, for events. */
   readonly database: string
@@ -74,6 +81,7 @@ export interface QueuedJobBase {
  * @public
  */
 export interface QueuedChunk extends QueuedJobBase {
+  /** Tells a chunk copy from a post-data step. */
   readonly kind: 'chunk'
   /** `schema.name` on the source. */
   readonly table: string
@@ -86,6 +94,7 @@ export interface QueuedChunk extends QueuedJobBase {
  * @public
  */
 export interface QueuedStep extends QueuedJobBase {
+  /** Tells a post-data step from a chunk copy. */
   readonly kind: 'step'
   /** The step (a `DdlStep`, JSON-safe). */
   readonly step: Readonly<Record<string, unknown>>

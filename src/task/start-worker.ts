@@ -61,7 +61,10 @@ export class Worker extends EventEmitter<PgferryListeners> {
     this.#queue = queue
   }
 
-  /** @internal */
+  /**
+   * Run one claimed job: load its task from the store, then copy the chunk or run the step.
+   * @internal
+   */
   async handle(jobId: string, job: QueuedJob): Promise<QueuedJobOutput> {
     const out = { worker: this.id }
     const store = this.#store(job)

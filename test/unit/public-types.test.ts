@@ -16,6 +16,14 @@ describe('public types', () => {
     expect(report).not.toMatch(/\bpg\.[A-Z]/)
   })
 
+  it('every exported symbol and member is documented (issue 12: 0 "(undocumented)")', () => {
+    const report = readFileSync('etc/pgferry.api.md', 'utf8')
+    const undocumented = report
+      .split('\n')
+      .flatMap((line, i, lines) => (line.includes('(undocumented)') ? [lines[i + 1]?.trim()] : []))
+    expect(undocumented).toEqual([])
+  })
+
   it('a pg client is a StageClient, so the built-ins and a custom stage share one context', () => {
     expectTypeOf<pg.Client>().toMatchTypeOf<StageClient>()
   })
