@@ -24,7 +24,15 @@
  * Each bench's output is echoed, prefixed with its revision and run.
  */
 import { execFile, spawn } from 'node:child_process'
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -188,8 +196,11 @@ async function main(): Promise<number> {
     return failed ? 1 : 0
   } finally {
     for (const r of revisions) {
-      // the symlink first, so that nothing can delete through it into this checkout's modules
-      rmSync(path.join(r.dir, 'node_modules'), { force: true })
+      // the symlink first, so that nothing can delete through it into this checkout's modules; a
+      // revision with another lock file has its own node_modules directory, removed whole
+      const modules = path.join(r.dir, 'node_modules')
+      const own = existsSync(modules) && !lstatSync(modules).isSymbolicLink()
+      rmSync(modules, { force: true, recursive: own })
       await git('worktree', 'remove', '--force', r.dir).catch((e: unknown) => console.error(e))
     }
     await git('worktree', 'prune').catch(() => undefined)
