@@ -39,6 +39,33 @@ async function holdSlotCreation(db: string): Promise<{ release: () => Promise<vo
   }
 }
 
+/**
+ * A full+incremental `run` in a terminal on a new database `name` holding the incremental schema,
+ * its slot creation held (so the run stays in the full load) until `held.release()`.
+ */
+async function startHeldRun(name: string): Promise<{
+  db: string
+  conn: string[]
+  held: { release: () => Promise<void> }
+  run: PtyCli
+}> {
+  const db = await pair.source.createDatabase(name)
+  await pair.source.query(INCREMENTAL_SCHEMA, [], db)
+  const conn = ['--source', pair.source.url(db), '--target', pair.target.url()]
+  const held = await holdSlotCreation(db)
+  const run = new PtyCli([
+    'run',
+    ...conn,
+    '--type',
+    'full+incremental',
+    '--database',
+    db,
+    '--skip',
+    'source.open-transactions',
+  ])
+  return { db, conn, held, run }
+}
+
 /** The task id `run` prints first. */
 async function taskIdOf(run: PtyCli): Promise<string> {
   const m = await run.waitFor(/task ([0-9a-f-]{36}) \(/, LONG)
@@ -121,21 +148,8 @@ describe('pgferry CLI in a terminal (16 → 16)', () => {
   it(
     'status while a run holds the task, a second runner refused, Ctrl-C exits 130, resume finishes',
     async () => {
-      const db = await pair.source.createDatabase('pty_int')
-      await pair.source.query(INCREMENTAL_SCHEMA, [], db)
-      const conn = ['--source', pair.source.url(db), '--target', pair.target.url()]
-      const held = await holdSlotCreation(db)
+      const { db, conn, held, run } = await startHeldRun('pty_int')
       let released = false
-      const run = new PtyCli([
-        'run',
-        ...conn,
-        '--type',
-        'full+incremental',
-        '--database',
-        db,
-        '--skip',
-        'source.open-transactions',
-      ])
       try {
         const id = await taskIdOf(run)
         await run.waitFor(/stage fullload: started/, LONG)
@@ -181,20 +195,7 @@ describe('pgferry CLI in a terminal (16 → 16)', () => {
   it(
     'status --watch redraws until Ctrl-C; events --follow prints events as they are kept and ends with the run',
     async () => {
-      const db = await pair.source.createDatabase('pty_watch')
-      await pair.source.query(INCREMENTAL_SCHEMA, [], db)
-      const conn = ['--source', pair.source.url(db), '--target', pair.target.url()]
-      const held = await holdSlotCreation(db)
-      const run = new PtyCli([
-        'run',
-        ...conn,
-        '--type',
-        'full+incremental',
-        '--database',
-        db,
-        '--skip',
-        'source.open-transactions',
-      ])
+      const { conn, held, run } = await startHeldRun('pty_watch')
       try {
         const id = await taskIdOf(run)
         await run.waitFor(/stage fullload: started/, LONG)
@@ -242,20 +243,7 @@ describe('pgferry CLI in a terminal (16 → 16)', () => {
   it(
     'status after the runner was killed (SIGKILL) shows the task stopped and how to resume',
     async () => {
-      const db = await pair.source.createDatabase('pty_kill')
-      await pair.source.query(INCREMENTAL_SCHEMA, [], db)
-      const conn = ['--source', pair.source.url(db), '--target', pair.target.url()]
-      const held = await holdSlotCreation(db)
-      const run = new PtyCli([
-        'run',
-        ...conn,
-        '--type',
-        'full+incremental',
-        '--database',
-        db,
-        '--skip',
-        'source.open-transactions',
-      ])
+      const { conn, held, run } = await startHeldRun('pty_kill')
       try {
         const id = await taskIdOf(run)
         await run.waitFor(/stage fullload: started/, LONG)
