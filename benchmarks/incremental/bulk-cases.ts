@@ -91,10 +91,12 @@ async function timeStep(
   step: Step,
   rows: number,
   timeoutS: number,
+  onCommit: () => void,
 ): Promise<StepResult> {
   await src.query('BEGIN')
   await src.query(step.sql)
   await src.query('COMMIT')
+  onCommit()
   const t0 = performance.now()
   const timeoutMs = timeoutS * 1000
   try {
@@ -117,6 +119,8 @@ interface KindRecord {
   seconds: number[]
   /** CPU seconds per process group of each run, from BEGIN until the target shows the step. */
   cpu: Record<string, number>[]
+  /** The part of `cpu` spent after the source's COMMIT returned. */
+  cpuAfterCommit: Record<string, number>[]
   timedOut?: { rows: number; seconds: number }
   memory: MemoryPeak
 }
@@ -177,10 +181,14 @@ async function chain(
       const sampler = side.who === 'pgferry' ? await waitSampler(ctx, side.db) : undefined
       const meter = cpuMeter(ctx)
       meter.start()
+      let atCommit: Record<string, number> = {}
       const r = await onSide(ctx, side, () =>
-        timeStep(src, tgt, s[kind], ctx.rows, ctx.bulkTimeoutS),
+        timeStep(src, tgt, s[kind], ctx.rows, ctx.bulkTimeoutS, () => (atCommit = meter.mark())),
       )
       const cpu = meter.stop()
+      const afterCommit = Object.fromEntries(
+        Object.entries(cpu).map(([g, v]) => [g, v - (atCommit[g] ?? 0)]),
+      )
       if (sampler !== undefined) for (const line of await sampler.stop()) console.log(line)
       const rec = record[kind]
       if (side.who === 'pgferry') rec.memory = higherPeak(rec.memory, ctx.ferry.takePeak())
@@ -193,8 +201,9 @@ async function chain(
       }
       rec.seconds.push(r.seconds)
       rec.cpu.push(cpu)
+      rec.cpuAfterCommit.push(afterCommit)
       console.log(
-        `  ${side.who} ${table} ${kind}: ${r.seconds.toFixed(2)} s; CPU s ${cpuText(cpu)}`,
+        `  ${side.who} ${table} ${kind}: ${r.seconds.toFixed(2)} s; CPU s from BEGIN ${cpuText(cpu)}, after COMMIT ${cpuText(afterCommit)}`,
       )
     }
     // A fresh table for the next chain: TRUNCATE replicates, and drops the dead tuples.
@@ -222,7 +231,7 @@ export async function runBulkCases(
   const start = load1()
   const record = (): Record<BulkKind, KindRecord> =>
     Object.fromEntries(
-      BULK_KINDS.map((k) => [k, { seconds: [], cpu: [], memory: NO_PEAK }]),
+      BULK_KINDS.map((k) => [k, { seconds: [], cpu: [], cpuAfterCommit: [], memory: NO_PEAK }]),
     ) as unknown as Record<BulkKind, KindRecord>
   const records: Record<Who, Record<BulkKind, KindRecord>> = {
     pgferry: record(),
@@ -263,7 +272,7 @@ export async function runBulkCases(
     const runs = (who: Who): string =>
       records[who][kind].seconds.map((x) => fmt(x)).join('/') || 'none'
     console.log(
-      `RESULT name=incremental case=${bulkCaseName(kind, table)} rows=${ctx.rows} rows_per_s=${int(ours.rate)} native_rows_per_s=${int(theirs.rate)} ratio=${fmt(ours.rate / theirs.rate)} seconds=${fmt(ours.s)} native_seconds=${fmt(theirs.s)} runs_s=${runs('pgferry')} native_runs_s=${runs('native')}${ours.note}${theirs.note} cpu_s=${cpuText(medianCpu(records.pgferry[kind].cpu))} native_cpu_s=${cpuText(medianCpu(records.native[kind].cpu))} load1_start=${start} load1=${load1()} ${peakFields(records.pgferry[kind].memory)}`,
+      `RESULT name=incremental case=${bulkCaseName(kind, table)} rows=${ctx.rows} rows_per_s=${int(ours.rate)} native_rows_per_s=${int(theirs.rate)} ratio=${fmt(ours.rate / theirs.rate)} seconds=${fmt(ours.s)} native_seconds=${fmt(theirs.s)} runs_s=${runs('pgferry')} native_runs_s=${runs('native')}${ours.note}${theirs.note} cpu_s=${cpuText(medianCpu(records.pgferry[kind].cpu))} native_cpu_s=${cpuText(medianCpu(records.native[kind].cpu))} cpu_after_commit_s=${cpuText(medianCpu(records.pgferry[kind].cpuAfterCommit))} native_cpu_after_commit_s=${cpuText(medianCpu(records.native[kind].cpuAfterCommit))} load1_start=${start} load1=${load1()} ${peakFields(records.pgferry[kind].memory)}`,
     )
   }
 }

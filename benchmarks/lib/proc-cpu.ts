@@ -40,10 +40,20 @@ export class ProcCpu {
     this.#timer.unref()
   }
 
+  /** CPU seconds per group since `start`, the span going on. */
+  mark(): Record<string, number> {
+    this.#sample()
+    return this.#totals()
+  }
+
   /** End the span: CPU seconds per group. */
   stop(): Record<string, number> {
     clearInterval(this.#timer)
     this.#sample()
+    return this.#totals()
+  }
+
+  #totals(): Record<string, number> {
     const out: Record<string, number> = {}
     for (const s of this.#seen.values()) out[s.group] = (out[s.group] ?? 0) + (s.last - s.first)
     return out
