@@ -9,10 +9,10 @@
  * process, then the full load timed with N worker children (`test/harness/worker-child.ts`, one
  * job at a time each).
  *
- * CPU seconds from /proc (lib/proc-cpu.ts): this coordinator (less what the sampler itself cost),
- * each worker, and each server's process tree sampled every 200 ms with each process's last
- * reading kept, so backends that ended during the run are counted (up to 200 ms each may be
- * missed). On a 2-core machine every figure is bound by the servers' CPU: workers add parallel
+ * CPU seconds from /proc (lib/proc-cpu.ts): this coordinator (process.cpuUsage, the sampling
+ * included), each worker, and each server's postmaster and children, sampled every 200 ms with each
+ * process's last reading kept, so backends that ended during the run are counted (up to 200 ms
+ * each may be missed). On a 2-core machine every figure is bound by the servers' CPU: workers add parallel
  * COPY sessions, not cores; the CPU figures are the ones to scale from.
  *
  * Prints a `RESULT name=scale …` line per run, then per worker count `MEDIAN name=scale workers=N
@@ -27,7 +27,7 @@ import { startCluster, type Cluster } from '../test/harness/cluster.js'
 import { spawnTs, watchLines } from '../test/harness/child.js'
 import { passPrecheck } from '../test/harness/pass-precheck.js'
 import { machineHeader } from './lib/machine-header.js'
-import { cpuOf, TreeCpuSampler } from './lib/proc-cpu.js'
+import { ProcCpu } from './lib/proc-cpu.js'
 import { fmt, median } from './lib/stats.js'
 import { ROWS_1_5_GB, SEED, SETTINGS } from './lib/verify-dataset.js'
 
@@ -93,21 +93,27 @@ async function run(
     await task.migrateSchema()
     workers = await startWorkers(queueUrl, n)
     const me = process.cpuUsage()
-    const w0 = workers.map((w) => cpuOf(w.pid ?? 0))
-    const servers = new TreeCpuSampler([source.pid, target.pid])
+    const workerPids = workers.map((w) => w.pid ?? 0)
+    const cpu = new ProcCpu((pid, ppid) => {
+      if (pid === source.pid || ppid === source.pid) return 'source'
+      if (pid === target.pid || ppid === target.pid) return 'target'
+      const i = workerPids.indexOf(pid)
+      return i < 0 ? undefined : `worker${i}`
+    }, 200)
+    cpu.start()
     const t0 = performance.now()
     const r = await task.fullLoad()
     const seconds = (performance.now() - t0) / 1000
-    const [src = NaN, tgt = NaN] = servers.stop()
+    const used = cpu.stop()
     const mine = process.cpuUsage(me)
     return {
       workers: n,
       seconds,
       rows: r.rows,
-      coordinator: (mine.user + mine.system - servers.selfMicros) / 1e6,
-      workerCpu: workers.map((x, i) => cpuOf(x.pid ?? 0) - (w0[i] ?? 0)),
-      source: src,
-      target: tgt,
+      coordinator: (mine.user + mine.system) / 1e6,
+      workerCpu: workerPids.map((_, i) => used[`worker${i}`] ?? 0),
+      source: used.source ?? 0,
+      target: used.target ?? 0,
       load1: os.loadavg()[0] ?? NaN,
     }
   } finally {

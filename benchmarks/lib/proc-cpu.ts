@@ -1,87 +1,74 @@
 /**
- * CPU seconds of processes from /proc (Linux): one process, or a server's whole process tree
- * including the backends that ended during the measurement. A backend's utime+stime vanishes with
- * it, so reading the live children at the start and the end misses every backend that came and
- * went in between (a COPY session of one chunk, a worker's connection): a floor. The sampler here
- * reads them every `intervalMs` (default 200) and keeps each process's last reading, keyed by pid
- * and start time (a reused pid is another process); what a backend spent after its last sample
- * (at most one interval) and a backend that lived less than one interval are still missed.
+ * CPU seconds of groups of processes over a span, read from /proc (Linux): utime + stime of every
+ * process a classifier puts in a group. Sampled every `intervalMs` while the span runs, keeping each
+ * process's last value, so a backend that ends within the span still counts (up to its last sample).
+ * A process already alive when the span starts counts from its value then; one born later from 0.
  */
 import { readFileSync, readdirSync } from 'node:fs'
 
-/** Clock ticks per second (USER_HZ; 100 on every Linux this runs on). */
-const TICK = 100
+const TICK = 100 // clock ticks per second on Linux
 
-interface Stat {
-  readonly ppid: number
-  readonly start: string
-  readonly cpu: number
+/** The group of a process (pid, parent pid, its command line as the kernel shows it), or undefined. */
+export type Classify = (pid: number, ppid: number, cmdline: string) => string | undefined
+
+interface Seen {
+  readonly group: string
+  readonly first: number
+  last: number
 }
 
-function statOf(pid: number): Stat | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    // fields after the name, counting from 0 = state: ppid 1, utime 11, stime 12, starttime 19
-    return { ppid: Number(f[1]), start: f[19] ?? '', cpu: (Number(f[11]) + Number(f[12])) / TICK }
-  } catch {
-    return undefined
-  }
-}
+export class ProcCpu {
+  readonly #classify: Classify
+  readonly #seen = new Map<number, Seen>()
+  #timer: NodeJS.Timeout | undefined
+  #started = false
 
-/** utime + stime of a process, in seconds (0 when it is gone). */
-export function cpuOf(pid: number): number {
-  return statOf(pid)?.cpu ?? 0
-}
-
-/** Samples the CPU of process trees (a postmaster and its children) until `stop()`. */
-export class TreeCpuSampler {
-  readonly #roots: readonly number[]
-  /** Per root: `pid:start` → [reading at the start (0 for a later process), last reading]. */
-  readonly #seen: Map<string, [number, number]>[]
-  readonly #timer: NodeJS.Timeout
-  /** CPU this process spent sampling (to take off its own figure). */
-  #selfMicros = 0
-
-  constructor(roots: readonly number[], intervalMs = 200) {
-    this.#roots = roots
-    this.#seen = roots.map(() => new Map())
-    this.#sample(true)
-    this.#timer = setInterval(() => this.#sample(false), intervalMs)
+  constructor(
+    classify: Classify,
+    readonly intervalMs = 100,
+  ) {
+    this.#classify = classify
   }
 
-  #sample(first: boolean): void {
-    const before = process.cpuUsage()
-    const rootIndex = new Map(this.#roots.map((r, i) => [r, i]))
+  /** Begin the span: every matching process alive now counts from its present value. */
+  start(): void {
+    this.#seen.clear()
+    this.#started = false
+    this.#sample()
+    this.#started = true
+    this.#timer = setInterval(() => this.#sample(), this.intervalMs)
+    this.#timer.unref()
+  }
+
+  /** End the span: CPU seconds per group. */
+  stop(): Record<string, number> {
+    clearInterval(this.#timer)
+    this.#sample()
+    const out: Record<string, number> = {}
+    for (const s of this.#seen.values()) out[s.group] = (out[s.group] ?? 0) + (s.last - s.first)
+    return out
+  }
+
+  #sample(): void {
     for (const d of readdirSync('/proc')) {
       if (!/^\d+$/.test(d)) continue
       const pid = Number(d)
-      const s = statOf(pid)
-      if (s === undefined) continue
-      const i = rootIndex.get(pid) ?? rootIndex.get(s.ppid)
-      if (i === undefined) continue
-      const seen = this.#seen[i] as Map<string, [number, number]>
-      const key = `${pid}:${s.start}`
-      const had = seen.get(key)
-      seen.set(key, [had?.[0] ?? (first ? s.cpu : 0), s.cpu])
+      try {
+        const stat = readFileSync(`/proc/${d}/stat`, 'utf8')
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+        const cpu = (Number(f[11]) + Number(f[12])) / TICK
+        const known = this.#seen.get(pid)
+        if (known !== undefined) {
+          known.last = cpu
+          continue
+        }
+        const cmdline = readFileSync(`/proc/${d}/cmdline`, 'utf8').replaceAll('\0', ' ')
+        const group = this.#classify(pid, Number(f[1]), cmdline)
+        if (group !== undefined)
+          this.#seen.set(pid, { group, first: this.#started ? 0 : cpu, last: cpu })
+      } catch {
+        /* gone between readdir and read */
+      }
     }
-    const used = process.cpuUsage(before)
-    this.#selfMicros += used.user + used.system
-  }
-
-  /** Stop sampling (after one last sample); CPU seconds per root since the sampler started. */
-  stop(): number[] {
-    clearInterval(this.#timer)
-    this.#sample(false)
-    return this.#seen.map((seen) => {
-      let sum = 0
-      for (const [start, last] of seen.values()) sum += last - start
-      return sum
-    })
-  }
-
-  /** Microseconds of CPU this process spent sampling. */
-  get selfMicros(): number {
-    return this.#selfMicros
   }
 }
