@@ -296,9 +296,12 @@ describe('full load over worker processes (16 → 16)', () => {
       for (const c of held) {
         const w = status?.workers.find((x) => x.worker === c.worker)
         expect(w).toMatchObject({ host: c.host, pid: c.pid, busy: true })
-        expect(w?.jobs.map((j) => `${j.kind} ${j.database} ${j.name}`)).toEqual([
+        // contain, not equal: pg-boss 10 stops waiting for a handler after the job's expireIn
+        // (10 s here) and fetches the next job while the held one still runs, so a worker may hold
+        // more than its concurrency (see the report of issue 15's last items)
+        expect(w?.jobs.map((j) => `${j.kind} ${j.database} ${j.name}`)).toContain(
           `chunk ${c.database} ${c.name}`,
-        ])
+        )
       }
       const shown = await cli(['status', id, '--target', pair.target.url(d1.tdb), '--json'])
       expect(shown.code).toBe(0)
@@ -308,7 +311,7 @@ describe('full load over worker processes (16 → 16)', () => {
       for (const c of held)
         expect(json.workers?.find((w) => w.worker === c.worker)).toMatchObject({
           pid: c.pid,
-          jobs: [{ name: c.name }],
+          jobs: expect.arrayContaining([expect.objectContaining({ name: c.name })]) as unknown,
         })
       for (const h of holds) await h.release()
       const result = await load
