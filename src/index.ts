@@ -14,6 +14,7 @@ export {
   taskEvents,
 } from './task/create-task.js'
 export type { TaskStatusReport, TaskRunner } from './task/task-report.js'
+export type { TaskWorker, TaskWorkerJob } from './task/task-workers.js'
 export type { TableProgress } from './task/table-progress.js'
 export type { StoreLocator, OpenTaskOptions } from './task/create-task.js'
 export { taskSlots } from './task/task-slots.js'
@@ -40,6 +41,9 @@ export type {
   QueuedStep,
   QueuedJobOutput,
   WorkerJobEvent,
+  WorkerIdentity,
+  WorkerJobRef,
+  WorkerBeat,
 } from './model/workers.js'
 export type { RunResult } from './task/task.js'
 export type { StageOptions, StageResults } from './task/builtin-stages.js'

@@ -38,7 +38,8 @@ const EXITS = `Exit codes: 0 done, 1 failed (precheck or migration), 2 bad usage
 
 const OUTPUT = `Output:
   --json                    one JSON object per event line instead of progress bars
-  --verbose, -v             also every object created, table started, apply batch, state move
+  --verbose, -v             also every object created, table started, apply batch, state move,
+                            and which worker claimed and finished each job (tasks with workers)
   --quiet, -q               nothing on stdout; errors on stderr, the exit code says the rest`
 
 const TOOL = `pgferry: migrate a PostgreSQL instance into another, online.
@@ -132,8 +133,9 @@ Shows one task: whether a process runs it now (the pid and host holding its leas
 stopped, its state, the stage it is in or last ran, its last error, each table of its full load
 (waiting, copying, building indexes, done; rows and bytes), the load's percent and post-data
 steps, the sync's lag in bytes and seconds, the WAL its slot retains and the rows and
-transactions applied per second (from the running process's last heartbeat), recent warnings and
-errors, its servers, and the command to run next. With --source, also each replication slot it
+transactions applied per second (from the running process's last heartbeat), the worker
+processes of a load with workers seen in the last 15 minutes (id, pid, host, the job each holds,
+last beat), recent warnings and errors, its servers, and the command to run next. With --source, also each replication slot it
 holds there, read from the source (a slot 'lost' means the task must load again).
 Exit 1 when no task has that ID. Creates nothing on the target.
 
@@ -151,7 +153,14 @@ Runs the full-load jobs (chunk copies, index and constraint builds) of every tas
 queue is URL, N at a time (default 2), until SIGINT/SIGTERM; running jobs finish first. Start as
 many as you like, on any machine that reaches the queue, the source and the target. Each job
 names its task; the task's settings come from its store, the passwords from
-PGFERRY_SOURCE_PASSWORD and PGFERRY_TARGET_PASSWORD (the queue's from its URL).`
+PGFERRY_SOURCE_PASSWORD and PGFERRY_TARGET_PASSWORD (the queue's from its URL). It prints a line
+per job it claims and finishes; 'pgferry status ID' lists a task's workers (id, pid, host, the job
+each holds, last beat).
+
+Flags:
+  --queue URL               the job queue database the tasks' workers.queue names (required)
+  --concurrency N           jobs run at once, 1 to 64 (default 2)
+  --json                    one JSON line per job event ({"type":"worker:job",…})`
 
 const EVENTS = `Usage: pgferry events ID --target URL [--follow [--interval S]] [--json]
 

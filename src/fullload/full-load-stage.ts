@@ -1,6 +1,7 @@
 /**
  * The built-in full load stage: every database of the task's manifest in turn (each with its own
- * snapshot and, for `full+incremental`, its own slot), see database-load.ts. It copies what the
+ * snapshot and, for `full+incremental`, its own slot), see database-load.ts; with workers, several
+ * databases at once, so that workers share all of their chunks. It copies what the
  * manifest names, never what the selection means in the live catalog now (the manifest is resolved
  * here only when the task starts with this stage). `cleanup` (task.delete) drops the
  * slots and publications it created and its target-side progress rows.
@@ -8,6 +9,7 @@
  * Stage call options (ctx.options): `slotTimeoutMs` — how long slot creation may wait for open
  * transactions (default 60 s).
  */
+import pLimit from 'p-limit'
 import { loadRewrittenAgain } from './rewrite-rounds.js'
 import { PgferryError } from '../errors.js'
 import type { Stage, StageContext } from '../model/stage.js'
@@ -59,6 +61,42 @@ async function currentManifests(ctx: StageContext): Promise<DatabaseManifest[]> 
   return out
 }
 
+/**
+ * With workers, the databases of an instance task are loaded this many at a time, so that their
+ * chunks are on the queue together and spread over every worker (one database after the other
+ * would leave workers idle at each database's tail: its last chunks and its post-data). Each
+ * database held at once costs the source its snapshot's replication connection and a few clients,
+ * so it is not all of them: 4 stays within the default max_wal_senders (10) beside the slots of a
+ * running sync. Without workers the load's lanes already fill the process: one database at a time.
+ */
+const DATABASES_AT_ONCE = 4
+
+/**
+ * Run `fn` over `items`, `n` at a time. After a failure no further item starts; the ones running
+ * finish (each commits what it copied), then the first failure is thrown.
+ */
+async function eachAtOnce<T>(
+  items: readonly T[],
+  n: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  const limit = pLimit(n)
+  let failed = false
+  const settled = await Promise.allSettled(
+    items.map((item) =>
+      limit(async () => {
+        if (failed) return
+        await fn(item).catch((error: unknown) => {
+          failed = true
+          throw error
+        })
+      }),
+    ),
+  )
+  const first = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected')
+  if (first !== undefined) throw first.reason
+}
+
 type Totals = Required<Omit<FullLoadResult, 'durationMs' | 'startLsn'>>
 
 function addLoad(t: Totals, r: DatabaseLoadResult): Totals {
@@ -98,18 +136,19 @@ async function run(ctx: StageContext): Promise<FullLoadResult> {
   }
   const startLsn: Record<string, string> = {}
   const queued = await openLoadWorkers(ctx)
+  const loadOne = async (m: DatabaseManifest): Promise<void> => {
+    ctx.signal.throwIfAborted()
+    const r = await loadRewrittenAgain(
+      () => loadDatabase(ctx, m.database, m, throttle, tracker, queued?.workers),
+      (error) => ctx.warn('PGFERRY_FULLLOAD_TABLE_REWRITTEN', `${error.message}; copying it again`),
+      ctx.signal,
+    )
+    totals = addLoad(totals, r)
+    if (r.startLsn !== undefined) startLsn[m.database.name] = r.startLsn
+  }
   try {
-    for (const m of manifests) {
-      ctx.signal.throwIfAborted()
-      const r = await loadRewrittenAgain(
-        () => loadDatabase(ctx, m.database, m, throttle, tracker, queued?.workers),
-        (error) =>
-          ctx.warn('PGFERRY_FULLLOAD_TABLE_REWRITTEN', `${error.message}; copying it again`),
-        ctx.signal,
-      )
-      totals = addLoad(totals, r)
-      if (r.startLsn !== undefined) startLsn[m.database.name] = r.startLsn
-    }
+    if (queued === undefined) for (const m of manifests) await loadOne(m)
+    else await eachAtOnce(manifests, DATABASES_AT_ONCE, loadOne)
   } finally {
     await queued?.close()
   }

@@ -159,6 +159,12 @@ export interface ChunkProgressEvent {
   readonly bytes: number
   /** True once the chunk and its done row committed on the target. */
   readonly done: boolean
+  /** With workers (issue 15), in the worker's events: the worker's id; absent in-process. */
+  readonly worker?: string
+  /** With workers: the worker's host. */
+  readonly host?: string
+  /** With workers: the worker's process id. */
+  readonly pid?: number
 }
 /**
  * Payload of `table:copied`: every chunk of a table committed on the target.

@@ -23,6 +23,8 @@ export const PROGRESS_KINDS = {
   complete: 'complete',
   /** An object pgferry created or changed on the source (slot, publication, replica identity). */
   sourceObject: 'source-object',
+  /** A worker of the task's full load (issue 15): its identity, last beat and current jobs; key: the worker's id. */
+  worker: 'worker',
 } as const
 
 /**

@@ -15,7 +15,7 @@ import PgBoss from 'pg-boss'
 import { PgferryError, messageOf } from '../errors.js'
 import { clientConfig } from '../pg/connect.js'
 import type { ResolvedConnection } from '../model/resolved-connection.js'
-import type { QueuedJob, QueuedJobOutput } from '../model/workers.js'
+import type { QueuedJob, QueuedJobOutput, WorkerIdentity } from '../model/workers.js'
 
 /** pg-boss's schema in the queue database. */
 export const QUEUE_SCHEMA = 'pgferry_queue'
@@ -27,7 +27,7 @@ const RETRY_LIMIT = 3
 /** A job's state as the coordinator follows it. */
 export interface JobState {
   readonly state: 'created' | 'retry' | 'active' | 'completed' | 'cancelled' | 'failed'
-  /** What the worker reported (on completion), or its heartbeat's `{ worker }` while active. */
+  /** What the worker reported (on completion), or its heartbeat's identity while active. */
   readonly output: (QueuedJobOutput & { readonly message?: string }) | null
 }
 
@@ -153,11 +153,12 @@ export class JobQueue {
   }
 
   /** A worker's heartbeat on a job it holds; false when the job is no longer its own. */
-  async heartbeat(id: string, worker: string): Promise<boolean> {
+  async heartbeat(id: string, who: WorkerIdentity): Promise<boolean> {
     const r = await this.#sql(
-      `UPDATE ${QUEUE_SCHEMA}.job SET started_on = now(), output = jsonb_build_object('worker', $3::text)
+      `UPDATE ${QUEUE_SCHEMA}.job SET started_on = now(),
+              output = jsonb_build_object('worker', $3::text, 'host', $4::text, 'pid', $5::int)
         WHERE name = $1 AND id = $2::uuid AND state = 'active' RETURNING 1`,
-      [LOAD_QUEUE, id, worker],
+      [LOAD_QUEUE, id, who.worker, who.host, who.pid],
     )
     return r.length > 0
   }

@@ -38,6 +38,8 @@ const one: { readonly [K in keyof PgferryEvents]: PgferryEvents[K] } = {
   'worker:job': {
     taskId,
     worker: 'host:42',
+    host: 'host',
+    pid: 42,
     kind: 'chunk',
     database: 'd',
     name: 'public.t chunk 1/2',
