@@ -125,6 +125,7 @@ export { MemoryStore } from './store/memory-store.js'
 export { PgStore } from './store/pg-store.js'
 export { DEFAULT_STORE_SCHEMA } from './model/store-schema.js'
 export type { PgStoreOptions } from './store/pg-store.js'
+export type { TargetLedger } from './model/target-ledger.js'
 export type {
   PrecheckReport,
   PrecheckItem,

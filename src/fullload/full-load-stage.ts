@@ -4,7 +4,7 @@
  * databases at once, so that workers share all of their chunks. It copies what the
  * manifest names, never what the selection means in the live catalog now (the manifest is resolved
  * here only when the task starts with this stage). `cleanup` (task.delete) drops the
- * slots and publications it created and its target-side progress rows.
+ * slots and publications it created and its rows of the target ledger (model/target-ledger.ts).
  *
  * Stage call options (ctx.options): `slotTimeoutMs` — how long slot creation may wait for open
  * transactions (default 60 s).
@@ -17,15 +17,14 @@ import type { DatabaseManifest } from '../model/manifest.js'
 import { taskManifests } from '../manifest/resolve-manifest.js'
 import { withCurrentRelations } from '../manifest/current-relations.js'
 import { notMigrated, notMigratedMessage } from '../manifest/not-migrated.js'
-import { COPY_DONE_TABLE, POST_DATA_DONE_TABLE } from './chunk-progress.js'
+import { releaseLedger } from '../store/target-ledger.js'
 import { loadDatabase, type DatabaseLoadResult } from './database-load.js'
 import type { FullLoadResult } from './full-load-result.js'
-import { LOADED_DATABASE_KIND } from './load-progress.js'
 import { LoadTracker } from './load-tracker.js'
 import { dropQueuedJobs, openLoadWorkers } from './load-workers.js'
 import { Throttle } from './throttle.js'
 import { removeLoadedObjects, removeSourceObjects } from './remove-source-objects.js'
-import { readProgress } from '../store/progress-records.js'
+import { readManifestState } from '../manifest/manifest-state.js'
 
 /**
  * Options of a full load call, beyond the signal.
@@ -166,23 +165,23 @@ async function cleanup(ctx: StageContext): Promise<void> {
   await dropQueuedJobs(ctx).catch(() => undefined)
   // every recorded source object, also of databases whose load never got to write `info`
   await removeSourceObjects(ctx.config.source, ctx.store, ctx.taskId)
-  const entries = await readProgress(ctx.store, ctx.taskId, LOADED_DATABASE_KIND)
-  for (const { value: info } of entries) {
-    await removeLoadedObjects(ctx, info)
+  // every database of the manifest: a load that failed before it recorded the database may have
+  // created the target ledger's tables there already
+  for (const d of (await readManifestState(ctx.store, ctx.taskId)).databases) {
+    if (d.load !== undefined) await removeLoadedObjects(ctx, d.load)
     const tgt = await ctx
-      .connect('target', { database: info.targetDatabase })
+      .connect('target', { database: d.targetDatabase })
       .catch((error: unknown) => {
         if (error instanceof PgferryError && error.code === 'PGFERRY_CONNECT_DATABASE_MISSING')
           return undefined
         throw error
       })
     if (tgt === undefined) continue
-    for (const table of [COPY_DONE_TABLE, POST_DATA_DONE_TABLE]) {
-      await tgt
-        .query(`DELETE FROM ${table} WHERE task_id = $1`, [ctx.taskId])
-        .catch(() => undefined)
+    try {
+      await releaseLedger(tgt, ctx.config.ledger, ctx.taskId, d.database)
+    } finally {
+      await tgt.end()
     }
-    await tgt.end()
   }
 }
 

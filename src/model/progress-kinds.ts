@@ -31,3 +31,20 @@ export const PROGRESS_KINDS = {
  * A progress kind of pgferry's own stages.
  */
 export type BuiltinProgressKind = (typeof PROGRESS_KINDS)[keyof typeof PROGRESS_KINDS]
+
+/**
+ * Store key of a done post-data step: `<targetDb>\u001f<key>`, as the structure stage writes its
+ * own (ddl-step.ts says `\u0000`, which jsonb, the PostgreSQL store, rejects). Other separators
+ * are accepted on read.
+ */
+export function postDataDoneKey(targetDb: string, key: string): string {
+  return `${targetDb}\u001f${key}`
+}
+
+/** The step key of a stored done entry of `targetDb`, or undefined for another database. */
+export function parsePostDataDoneKey(targetDb: string, stored: string): string | undefined {
+  for (const sep of ['\u001f', '/', '\u0000']) {
+    if (stored.startsWith(targetDb + sep)) return stored.slice(targetDb.length + 1)
+  }
+  return undefined
+}
