@@ -210,6 +210,55 @@ describe('full load over worker processes (16 → 16)', () => {
     }
   }, 600_000)
 
+  it('a chunk held past its job timeout stays with its live worker: not failed, not retried, and the worker claims nothing else meanwhile', async () => {
+    const { sdb, tdb } = await prepareDatabases(pair, 'scale_long')
+    const holder: pg.Client = await pair.target.client(tdb)
+    const watch: pg.Client = await pair.target.client(tdb)
+    const queue: pg.Client = await pair.target.client(queueDb)
+    const workers = await startWorkers(1)
+    const id = randomUUID()
+    const task: Task = await createTask(
+      scaleTask(id, pair.source.url(sdb), pair.target.url(tdb), sdb, tdb, queueUrl),
+    )
+    try {
+      await readyForFullLoad(task)
+      await saveScalePlan(task.store, id, pair.source.url(sdb), sdb, tdb)
+      const hold = await holdInserts(holder, 'nums')
+      const claims: PgferryEvents['worker:job'][] = []
+      task.on('worker:job', (e) => claims.push(e))
+      const load = task.fullLoad()
+      load.catch(() => undefined)
+      await waitForLockedBackend(watch, tdb, '%COPY%nums%', 180_000)
+      // three of the fixture's 10 s job timeouts pass on the queue's clock while the chunk is held
+      const since = await queue.query<{ t: string }>(`SELECT now()::text AS t`)
+      await eventually(async () => {
+        const r = await queue.query<{ ok: boolean }>(
+          `SELECT now() - $1::timestamptz > interval '35 seconds' AS ok`,
+          [since.rows[0]?.t],
+        )
+        return r.rows[0]?.ok === true
+      }, 180_000)
+      const jobs = await queue.query<{ state: string; retry_count: number }>(
+        `SELECT state, retry_count FROM pgferry_queue.job
+          WHERE data->>'taskId' = $1 AND state NOT IN ('created', 'completed')`,
+        [id],
+      )
+      expect(jobs.rows).toEqual([{ state: 'active', retry_count: 0 }])
+      const done = new Set(claims.filter((c) => c.state === 'done').map((c) => c.name))
+      const inFlight = claims.filter((c) => c.state === 'claimed' && !done.has(c.name))
+      expect(inFlight.map((c) => c.name)).toEqual([expect.stringMatching(/^public\.nums/)])
+      await hold.release()
+      const result = await load
+      expect(result.tables).toBe(TABLES.length - 1)
+      expect(await tableDigests(pair.target, tdb)).toEqual(await tableDigests(pair.source, sdb))
+      await expectOneChunkEach(tdb, id)
+    } finally {
+      await task.close()
+      await stopWorkers(workers)
+      await Promise.all([holder, watch, queue].map((c) => c.end()))
+    }
+  }, 600_000)
+
   it('two tasks share one queue: each job runs with its own task, both targets equal their sources', async () => {
     const a = await prepareDatabases(pair, 'scale_a')
     const b = await prepareDatabases(pair, 'scale_b')
