@@ -23,6 +23,11 @@ export const PROGRESS_KINDS = {
   complete: 'complete',
   /** An object pgferry created or changed on the source (slot, publication, replica identity). */
   sourceObject: 'source-object',
+  /**
+   * A request that the process running the task stop as on Ctrl-C (`pgferry pause`); key: the
+   * lease token of the holder it is meant for, so a later runner never acts on it.
+   */
+  pauseRequest: 'pause-request',
 } as const
 
 /**

@@ -8,6 +8,7 @@
  * Pure: types and checks, no I/O.
  */
 import type { DdlStep } from './ddl-step.js'
+import type { PauseRequest } from './lease.js'
 import type { LoadedDatabase, LoadedTable } from './load-progress.js'
 import type { DatabaseManifest } from './manifest.js'
 import { PROGRESS_KINDS } from './progress-kinds.js'
@@ -30,6 +31,7 @@ export interface ProgressValues {
   readonly [PROGRESS_KINDS.loadedTable]: LoadedTable
   readonly [PROGRESS_KINDS.complete]: CompleteMark
   readonly [PROGRESS_KINDS.sourceObject]: SourceObject
+  readonly [PROGRESS_KINDS.pauseRequest]: PauseRequest
 }
 
 /** A built-in kind's entry, its value typed. */
@@ -117,6 +119,8 @@ const CHECKS: { readonly [K in keyof ProgressValues]: (v: unknown) => string | u
     (isObject(v) && !['publication', 'slot', 'replica-identity'].includes(v.kind as string)
       ? 'kind'
       : undefined),
+  [PROGRESS_KINDS.pauseRequest]: (v) =>
+    wrongField(v, { requestedAt: 'string', host: 'string', pid: 'number' }),
 }
 
 /**
