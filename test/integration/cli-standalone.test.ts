@@ -251,7 +251,7 @@ describe('pgferry CLI stands alone (16 → 16)', () => {
     const both = await cli(['run', ...conn, '--type', 'full', '--quiet', '--verbose'])
     expect(both.code).toBe(2)
     expect(both.stderr).toContain('give only one of --quiet and --verbose')
-  }, 180_000)
+  }, 400_000)
 
   it('a password from the password file (PGPASSFILE, as libpq reads it) is used, with no driver warning on stderr', async () => {
     const password = `Pw-${randomBytes(9).toString('hex')}`
