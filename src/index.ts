@@ -17,6 +17,8 @@ export type { TaskStatusReport, TaskRunner } from './task/task-report.js'
 export type { TaskWorker, TaskWorkerJob } from './task/task-workers.js'
 export type { TableProgress } from './task/table-progress.js'
 export type { StoreLocator, OpenTaskOptions } from './task/create-task.js'
+export { pauseTask } from './task/pause-task.js'
+export type { PauseOptions, PauseResult } from './task/pause-task.js'
 export { taskSlots } from './task/task-slots.js'
 export type { TaskSlot } from './task/task-slots.js'
 export {
@@ -119,6 +121,7 @@ export type {
   LeaseOptions,
   LiveFigures,
   LiveTableCopy,
+  PauseRequest,
 } from './model/lease.js'
 export { DEFAULT_LEASE_BEAT_MS, DEFAULT_LEASE_STALE_MS } from './model/lease.js'
 export { MemoryStore } from './store/memory-store.js'

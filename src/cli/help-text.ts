@@ -33,8 +33,9 @@ Settings from a file:
                             or the selection alone: "instance" or {"databases": {…}}.
                             Flags on the command line win over the file.`
 
-const EXITS = `Exit codes: 0 done, 1 failed (precheck or migration), 2 bad usage, 130 interrupted
-(Ctrl-C or SIGTERM, in any stage: the task stays resumable).`
+const EXITS = `Exit codes: 0 done, 1 failed (precheck or migration), 2 bad usage, 3 paused by
+'pgferry pause' from elsewhere, 130 interrupted (Ctrl-C or SIGTERM, in any stage); paused or
+interrupted, the task stays resumable.`
 
 const OUTPUT = `Output:
   --json                    one JSON object per event line instead of progress bars
@@ -52,6 +53,7 @@ Commands:
   list       list the tasks kept on a target
   status     show one task: running or stopped, its stage, recent warnings and errors, what next
   events     show a task's kept event log
+  pause      stop a task that another process runs, as Ctrl-C there would; resumable
   resume     continue a task (after an interruption, a failure, or a paused sync)
   complete   cut a full+incremental task over: drain, sequences, verify, drop the slot
   verify     compare the target with the source: every row by checksum, a sample, or counts
@@ -175,6 +177,19 @@ Flags:
 
 ${CONNECTIONS}`
 
+const PAUSE = `Usage: pgferry pause ID --target URL [--json]
+
+Stops a task that another process runs (in another terminal, on another host, or a service that
+embeds pgferry) as Ctrl-C in its terminal would: its stage stops, its sync stops, the replication
+slot and the task's state are kept, and 'pgferry resume ID' continues it. The request is kept in
+the task's store; the running process sees it with its next heartbeat (every 5 s) and exits 3.
+pause waits until it has stopped; Ctrl-C stops the waiting only (the request stays).
+
+Exit codes: 0 the process stopped, 1 no process runs the task (nothing is changed; 'pgferry
+status ID' shows it), 2 bad usage, 130 interrupted while waiting.
+
+${CONNECTIONS}`
+
 const RESUME = `Usage: pgferry resume ID --target URL [flags]
 
 Continues a task where it stopped: stages already done are skipped, the full load copies only what
@@ -202,7 +217,8 @@ const COMPLETE = `Usage: pgferry complete ID --target URL [--takeover] [--json]
 Cuts a full+incremental task over. Stop writes to the source first: complete drains the changes
 up to the source's current WAL position, sets sequences, verifies every row by checksum (a
 difference fails it, naming the keys, before anything is dropped), and drops the slot,
-publication and replication origin. Stop the process that syncs the task (Ctrl-C) first.
+publication and replication origin. Stop the process that syncs the task first (Ctrl-C there,
+or 'pgferry pause ID').
 
 Flags:
   --takeover                run the task even though another process holds its lease (only
@@ -253,6 +269,8 @@ export function helpText(command: CommandName | undefined): string {
       return STATUS
     case 'events':
       return EVENTS
+    case 'pause':
+      return PAUSE
     case 'resume':
       return RESUME
     case 'complete':

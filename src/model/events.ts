@@ -6,8 +6,10 @@ import type { WorkerJobEvent } from './workers.js'
 import type { PgferryError } from '../errors.js'
 import type { TaskState } from './task-state.js'
 import type { VerifyDifferenceEvent, VerifyProgressEvent } from './verify-events.js'
+import type { TaskPausedEvent } from './pause-events.js'
 
 export type { VerifyDifferenceEvent, VerifyProgressEvent } from './verify-events.js'
+export type { TaskPausedEvent } from './pause-events.js'
 
 /**
  * Payload of `stage:start`: a stage (built-in or custom) is about to run.
@@ -298,6 +300,8 @@ export interface PgferryEvents {
   'stage:done': StageDoneEvent
   /** The task, whenever its stored state changes (e.g. `ready` → `loading`). */
   'task:state': StateChangeEvent
+  /** The runner when a stage call is aborted, or the task when a pause request stops its sync. */
+  'task:paused': TaskPausedEvent
   /** `precheck`, once per item after every item ran. */
   'precheck:item': PrecheckItemEvent
   /** `migrateSchema` for each pre-data object it creates; `fullLoad` for each post-data step. */
@@ -326,7 +330,10 @@ export interface PgferryEvents {
   'verify:difference': VerifyDifferenceEvent
   /** Any stage, through `ctx.warn`: something to know that does not stop the stage. */
   warning: WarningEvent
-  /** The runner when a stage fails, and a running sync when it fails in the background. */
+  /**
+   * The runner when a stage fails (not when it is aborted: that is `task:paused`), and a running
+   * sync when it fails in the background.
+   */
   error: ErrorEvent
 }
 

@@ -25,6 +25,11 @@ export const PROGRESS_KINDS = {
   sourceObject: 'source-object',
   /** A worker of the task's full load (issue 15): its identity, last beat and current jobs; key: the worker's id. */
   worker: 'worker',
+  /**
+   * A request that the process running the task stop as on Ctrl-C (`pgferry pause`); key: the
+   * lease token of the holder it is meant for, so a later runner never acts on it.
+   */
+  pauseRequest: 'pause-request',
 } as const
 
 /**

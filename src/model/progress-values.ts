@@ -8,6 +8,7 @@
  * Pure: types and checks, no I/O.
  */
 import type { DdlStep } from './ddl-step.js'
+import type { PauseRequest } from './lease.js'
 import type { LoadedDatabase, LoadedTable } from './load-progress.js'
 import type { DatabaseManifest } from './manifest.js'
 import { PROGRESS_KINDS } from './progress-kinds.js'
@@ -32,6 +33,7 @@ export interface ProgressValues {
   readonly [PROGRESS_KINDS.complete]: CompleteMark
   readonly [PROGRESS_KINDS.sourceObject]: SourceObject
   readonly [PROGRESS_KINDS.worker]: WorkerBeat
+  readonly [PROGRESS_KINDS.pauseRequest]: PauseRequest
 }
 
 /** A built-in kind's entry, its value typed. */
@@ -139,6 +141,8 @@ const CHECKS: { readonly [K in keyof ProgressValues]: (v: unknown) => string | u
     }
     return undefined
   },
+  [PROGRESS_KINDS.pauseRequest]: (v) =>
+    wrongField(v, { requestedAt: 'string', host: 'string', pid: 'number' }),
 }
 
 /**

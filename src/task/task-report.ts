@@ -123,8 +123,8 @@ function nextCommand(task: TaskRecord, running: boolean): string | undefined {
   if (task.state === 'completed') return undefined
   if (running) {
     return task.state === 'incremental_sync'
-      ? `to cut over: stop writes to the source, stop the running process (Ctrl-C), then pgferry complete ${id}`
-      : `wait: the task is running (stop it with Ctrl-C in its terminal)`
+      ? `to cut over: stop writes to the source, stop the running process (Ctrl-C, or pgferry pause ${task.id}), then pgferry complete ${id}`
+      : `wait: the task is running (stop it with Ctrl-C in its terminal, or pgferry pause ${task.id})`
   }
   if (task.state === 'completing') return `pgferry complete ${id}`
   if (task.state === 'incremental_sync')

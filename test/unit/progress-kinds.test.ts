@@ -16,6 +16,7 @@ describe('progress kinds', () => {
       complete: 'complete',
       sourceObject: 'source-object',
       worker: 'worker',
+      pauseRequest: 'pause-request',
     })
     const kinds = Object.values(PROGRESS_KINDS)
     expect(new Set(kinds).size).toBe(kinds.length)
