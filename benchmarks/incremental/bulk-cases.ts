@@ -14,7 +14,13 @@
  * for the CPU with every later measurement.
  */
 import type pg from 'pg'
-import { higherPeak, NO_PEAK, peakFields, type MemoryPeak } from '../lib/memory-peak.js'
+import {
+  higherPeak,
+  NO_PEAK,
+  peakFields,
+  spaceFields,
+  type MemoryPeak,
+} from '../lib/memory-peak.js'
 import { fmt, int, median } from '../lib/stats.js'
 import { WaitSampler } from './wait-sampler.js'
 import { waitFor, WaitTimeout } from '../lib/wait-for.js'
@@ -34,7 +40,7 @@ export const BULK_TABLES = { pk: 't_pk', full: 't_full' } as const
 export const bulkCaseName = (kind: BulkKind, table: keyof typeof BULK_TABLES): string =>
   `bulk_${kind}_${table}`
 
-interface Step {
+export interface Step {
   readonly sql: string
   /** A cheap index lookup that turns true at the statement's last row. */
   readonly probe: string
@@ -45,7 +51,7 @@ interface Step {
   readonly applied: string
 }
 
-function steps(table: string, rows: number): Record<BulkKind, Step> {
+export function steps(table: string, rows: number): Record<BulkKind, Step> {
   return {
     insert: {
       sql: `INSERT INTO ${table} SELECT g, 0, md5(g::text), timestamptz '2024-01-01' + g * interval '1 s' FROM generate_series(1, ${rows}) g`,
@@ -70,7 +76,7 @@ function steps(table: string, rows: number): Record<BulkKind, Step> {
   }
 }
 
-interface StepResult {
+export interface StepResult {
   readonly seconds: number
   /** Undefined: the whole step showed within the bound. */
   readonly timedOutRows?: number
@@ -81,7 +87,7 @@ interface StepResult {
  * exact count: counting a million rows every 25 ms would take CPU from the apply on 2 cores, and
  * the probe alone may turn true before an apply that commits in batches has finished.
  */
-async function timeStep(
+export async function timeStep(
   src: pg.Client,
   tgt: pg.Client,
   step: Step,
@@ -111,6 +117,8 @@ async function timeStep(
 
 interface KindRecord {
   seconds: number[]
+  /** pgferry's process: CPU seconds of each run (user + system). */
+  cpuS: number[]
   timedOut?: { rows: number; seconds: number }
   memory: MemoryPeak
 }
@@ -143,13 +151,17 @@ async function chain(
     for (const kind of BULK_KINDS) {
       if (kind !== 'insert' && !kinds.has(kind)) continue
       ctx.ferry.takePeak()
+      ctx.ferry.takeCpuS()
       const sampler = side.who === 'pgferry' ? await waitSampler(ctx, side.db) : undefined
       const r = await onSide(ctx, side, () =>
         timeStep(src, tgt, s[kind], ctx.rows, ctx.bulkTimeoutS),
       )
       if (sampler !== undefined) for (const line of await sampler.stop()) console.log(line)
       const rec = record[kind]
-      if (side.who === 'pgferry') rec.memory = higherPeak(rec.memory, ctx.ferry.takePeak())
+      if (side.who === 'pgferry') {
+        rec.memory = higherPeak(rec.memory, ctx.ferry.takePeak())
+        rec.cpuS.push(ctx.ferry.takeCpuS())
+      }
       if (r.timedOutRows !== undefined) {
         rec.timedOut = { rows: r.timedOutRows, seconds: r.seconds }
         console.log(
@@ -185,7 +197,7 @@ export async function runBulkCases(
   const start = load1()
   const record = (): Record<BulkKind, KindRecord> =>
     Object.fromEntries(
-      BULK_KINDS.map((k) => [k, { seconds: [], memory: NO_PEAK }]),
+      BULK_KINDS.map((k) => [k, { seconds: [], cpuS: [], memory: NO_PEAK }]),
     ) as unknown as Record<BulkKind, KindRecord>
   const records: Record<Who, Record<BulkKind, KindRecord>> = {
     pgferry: record(),
@@ -226,7 +238,7 @@ export async function runBulkCases(
     const runs = (who: Who): string =>
       records[who][kind].seconds.map((x) => fmt(x)).join('/') || 'none'
     console.log(
-      `RESULT name=incremental case=${bulkCaseName(kind, table)} rows=${ctx.rows} rows_per_s=${int(ours.rate)} native_rows_per_s=${int(theirs.rate)} ratio=${fmt(ours.rate / theirs.rate)} seconds=${fmt(ours.s)} native_seconds=${fmt(theirs.s)} runs_s=${runs('pgferry')} native_runs_s=${runs('native')}${ours.note}${theirs.note} load1_start=${start} load1=${load1()} ${peakFields(records.pgferry[kind].memory)}`,
+      `RESULT name=incremental case=${bulkCaseName(kind, table)} rows=${ctx.rows} rows_per_s=${int(ours.rate)} native_rows_per_s=${int(theirs.rate)} ratio=${fmt(ours.rate / theirs.rate)} seconds=${fmt(ours.s)} native_seconds=${fmt(theirs.s)} runs_s=${runs('pgferry')} native_runs_s=${runs('native')}${ours.note}${theirs.note} load1_start=${start} load1=${load1()} cpu_s=${fmt(median(records.pgferry[kind].cpuS))} ${peakFields(records.pgferry[kind].memory)} ${spaceFields(records.pgferry[kind].memory)}`,
     )
   }
 }
