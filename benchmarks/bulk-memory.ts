@@ -59,7 +59,9 @@ try {
           ferry.takePeak()
           ferry.takeCpuS()
           const start = load1()
-          const r = await ferry.during(() => timeStep(src, tgt, s[kind], ROWS, TIMEOUT_S))
+          const r = await ferry.during(() =>
+            timeStep(src, tgt, s[kind], ROWS, TIMEOUT_S, () => undefined),
+          )
           const peak = ferry.takePeak()
           const timedOut = r.timedOutRows === undefined ? '' : ` timed_out_rows=${r.timedOutRows}`
           console.log(

@@ -72,6 +72,11 @@ export class FerryChild {
    * Fork the runner, which prepares the task (precheck, schema, full load) and starts the
    * incremental sync; resolves when the sync runs.
    */
+  /** The child's process id (0 once it is gone). */
+  get pid(): number {
+    return this.#child.pid ?? 0
+  }
+
   static async start(source: Cluster, target: Cluster, db: string): Promise<FerryChild> {
     const config: RunnerConfig = {
       source: source.config(db),
