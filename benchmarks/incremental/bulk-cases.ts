@@ -17,7 +17,13 @@
  * for the CPU with every later measurement.
  */
 import type pg from 'pg'
-import { higherPeak, NO_PEAK, peakFields, type MemoryPeak } from '../lib/memory-peak.js'
+import {
+  higherPeak,
+  NO_PEAK,
+  peakFields,
+  spaceFields,
+  type MemoryPeak,
+} from '../lib/memory-peak.js'
 import { ProcCpu } from '../lib/proc-cpu.js'
 import { fmt, int, median } from '../lib/stats.js'
 import { WaitSampler } from './wait-sampler.js'
@@ -38,7 +44,7 @@ export const BULK_TABLES = { pk: 't_pk', full: 't_full' } as const
 export const bulkCaseName = (kind: BulkKind, table: keyof typeof BULK_TABLES): string =>
   `bulk_${kind}_${table}`
 
-interface Step {
+export interface Step {
   readonly sql: string
   /** A cheap index lookup that turns true at the statement's last row. */
   readonly probe: string
@@ -49,7 +55,7 @@ interface Step {
   readonly applied: string
 }
 
-function steps(table: string, rows: number): Record<BulkKind, Step> {
+export function steps(table: string, rows: number): Record<BulkKind, Step> {
   return {
     insert: {
       sql: `INSERT INTO ${table} SELECT g, 0, md5(g::text), timestamptz '2024-01-01' + g * interval '1 s' FROM generate_series(1, ${rows}) g`,
@@ -74,7 +80,7 @@ function steps(table: string, rows: number): Record<BulkKind, Step> {
   }
 }
 
-interface StepResult {
+export interface StepResult {
   readonly seconds: number
   /** Undefined: the whole step showed within the bound. */
   readonly timedOutRows?: number
@@ -85,7 +91,7 @@ interface StepResult {
  * exact count: counting a million rows every 25 ms would take CPU from the apply on 2 cores, and
  * the probe alone may turn true before an apply that commits in batches has finished.
  */
-async function timeStep(
+export async function timeStep(
   src: pg.Client,
   tgt: pg.Client,
   step: Step,
@@ -272,7 +278,7 @@ export async function runBulkCases(
     const runs = (who: Who): string =>
       records[who][kind].seconds.map((x) => fmt(x)).join('/') || 'none'
     console.log(
-      `RESULT name=incremental case=${bulkCaseName(kind, table)} rows=${ctx.rows} rows_per_s=${int(ours.rate)} native_rows_per_s=${int(theirs.rate)} ratio=${fmt(ours.rate / theirs.rate)} seconds=${fmt(ours.s)} native_seconds=${fmt(theirs.s)} runs_s=${runs('pgferry')} native_runs_s=${runs('native')}${ours.note}${theirs.note} cpu_s=${cpuText(medianCpu(records.pgferry[kind].cpu))} native_cpu_s=${cpuText(medianCpu(records.native[kind].cpu))} cpu_after_commit_s=${cpuText(medianCpu(records.pgferry[kind].cpuAfterCommit))} native_cpu_after_commit_s=${cpuText(medianCpu(records.native[kind].cpuAfterCommit))} load1_start=${start} load1=${load1()} ${peakFields(records.pgferry[kind].memory)}`,
+      `RESULT name=incremental case=${bulkCaseName(kind, table)} rows=${ctx.rows} rows_per_s=${int(ours.rate)} native_rows_per_s=${int(theirs.rate)} ratio=${fmt(ours.rate / theirs.rate)} seconds=${fmt(ours.s)} native_seconds=${fmt(theirs.s)} runs_s=${runs('pgferry')} native_runs_s=${runs('native')}${ours.note}${theirs.note} cpu_s=${cpuText(medianCpu(records.pgferry[kind].cpu))} native_cpu_s=${cpuText(medianCpu(records.native[kind].cpu))} cpu_after_commit_s=${cpuText(medianCpu(records.pgferry[kind].cpuAfterCommit))} native_cpu_after_commit_s=${cpuText(medianCpu(records.native[kind].cpuAfterCommit))} load1_start=${start} load1=${load1()} ${peakFields(records.pgferry[kind].memory)} ${spaceFields(records.pgferry[kind].memory)}`,
     )
   }
 }
