@@ -330,10 +330,7 @@ export interface PgferryEvents {
   'verify:difference': VerifyDifferenceEvent
   /** Any stage, through `ctx.warn`: something to know that does not stop the stage. */
   warning: WarningEvent
-  /**
-   * The runner when a stage fails (not when it is aborted: that is `task:paused`), and a running
-   * sync when it fails in the background.
-   */
+  /** The runner when a stage fails (not aborted: `task:paused`), or a background sync fails. */
   error: ErrorEvent
 }
 
