@@ -366,17 +366,27 @@ describe('pgferry CLI stands alone (16 → 16)', () => {
     const db = await pair.source.createDatabase('cli_prefix')
     await pair.source.query(`CREATE TABLE t (id int PRIMARY KEY)`, [], db)
     const conn = ['--source', pair.source.url(db), '--target', pair.target.url()]
-    // two tasks whose ids share a prefix: ids are random UUIDs, so make two with a chosen id
+    // two tasks whose ids share a prefix: ids are random UUIDs, so the second is a copy of the
+    // first's row under an id with the same first 8 characters
     const config = path.join(dir, 'prefix.json')
     writeFileSync(config, JSON.stringify({ type: 'structure' }))
-    await cli(['run', ...conn, '--config', config, '--name', 'a'])
-    await cli(['run', ...conn, '--config', config, '--name', 'b'])
-    const ids = (
-      await pair.target.query<{ id: string }>(`SELECT id FROM pgferry.task ORDER BY id`)
-    ).rows.map((r) => r.id)
-    const r = await cli(['resume', '', '--target', pair.target.url()])
-    expect(r.code).toBe(2)
+    const first = await cli(['run', ...conn, '--config', config, '--name', 'a'])
+    expect(first.code, first.stdout + first.stderr).toBe(0)
+    const id = /task ([0-9a-f-]{36}) \(structure\)/.exec(first.stdout)?.[1] ?? ''
+    const twin = `${id.slice(0, 8)}-0000-4000-8000-000000000000`
+    await pair.target.query(
+      `INSERT INTO pgferry.task (id, name, type, state, config, tags, stage)
+       SELECT $2, 'twin', type, state, config, tags, stage FROM pgferry.task WHERE id = $1`,
+      [id, twin],
+    )
+    const r = await cli(['resume', id.slice(0, 8), '--target', pair.target.url()])
+    expect(r.code, r.stdout + r.stderr).toBe(2)
     expect(r.stderr).toMatch(/ambiguous/)
-    for (const id of ids) expect(r.stderr).toContain(id)
+    expect(r.stderr).toContain(id)
+    expect(r.stderr).toContain(twin)
+    // one more character than they share picks one
+    const one = await cli(['status', id.slice(0, 10), '--target', pair.target.url(), '--json'])
+    expect(one.code, one.stdout + one.stderr).toBe(0)
+    expect(one.stdout).toContain(id)
   }, 180_000)
 })

@@ -11,11 +11,12 @@ import type { CliOutput } from '../cli-output.js'
 import type { Command } from '../command-context.js'
 import { EXIT } from '../exit-codes.js'
 import { intervalFromFlags, repeatUntilSignal } from '../repeat-until-signal.js'
+import { resolveTaskId } from '../reopen-options.js'
 
 /** `pgferry events ID --target URL [--follow [--interval S]] [--json]`. */
 export const eventsCommand: Command = async ({ id, flags, out, secrets }) => {
   const target = cliConnection('target', flags.string('target'), secrets, 'events')
-  const taskId = id ?? ''
+  const taskId = await resolveTaskId(id ?? '', target, 'events')
   const events = await taskEvents(taskId, { target })
   for (const e of events) print(out, e, taskId)
   if (!flags.has('follow')) {
