@@ -57,9 +57,9 @@ import { applyFailed, missingRow } from './write-errors.js'
 export const DEFAULT_RUN_ROWS = 2000
 /**
  * Rows in one set-based statement on a REPLICA IDENTITY FULL table, as a multiple of the run rows:
- * each such statement scans the whole table (no key to look rows up by), so fewer, longer runs.
+ * each such statement scans the whole table when no index narrows it (no key to look rows up by), so fewer, longer runs; 5, not 10: a 20,000-row run of old images and new values held in V8 old space took Node past 200 MB RSS on 1M-row FULL UPDATEs (benchmarks/results/bulk-memory-2026-12-02-full-runs.txt).
  */
-const FULL_RUN_FACTOR = 10
+const FULL_RUN_FACTOR = 5
 
 /** Writes changes with one client. */
 export class ChangeWriter {
