@@ -6,9 +6,9 @@
  *
  * While a sync runs, a range that differs is read again once the target has applied past the
  * source position read with it; it counts only if it still differs and its source side did not
- * change in between (else it is read again, a bounded number of times). The rows found are
- * confirmed the same way, so a steady writer gives no false alarm and a row changed on the target
- * behind the sync's back is still found.
+ * change in between (else it is read again, a bounded number of times). The rows found are then
+ * confirmed against the stream's record of their changes (confirm-rounds.ts), so a steady writer
+ * gives no false alarm and a row changed on the target behind the sync's back is still found.
  */
 import type { Lane } from './verify-lanes.js'
 import type { KeyRange } from './row-sql.js'

@@ -47,6 +47,11 @@ export interface RowSql {
   hashRows(): string
   /** Row count of the table alone. */
   count(): string
+  /**
+   * The key texts (pgferry_k0…, as `keyHashes` prints them) of `$1`, a JSON array of rows, each an
+   * array of key column texts: keys the stream carried, read back through the key's types.
+   */
+  keysOf(): string
 }
 
 /** Build the statements for `qualified` (already quoted) with these columns and key. */
@@ -106,6 +111,10 @@ export function rowSql(
     },
     count() {
       return `SELECT count(*)::text AS n FROM ONLY ${qualified}`
+    },
+    keysOf() {
+      const texts = k.map((c, i) => `(r->>${i})::${c.type}::text AS pgferry_k${i}`).join(', ')
+      return `SELECT ${texts} FROM jsonb_array_elements($1::jsonb) AS r`
     },
     hashRows() {
       const values = columns.map((c, i) => `(r->>${i})::${c.type}`).join(', ')
