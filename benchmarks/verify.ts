@@ -25,6 +25,7 @@ import { passPrecheck } from '../test/harness/pass-precheck.js'
 import { machineHeader } from './lib/machine-header.js'
 import { higherPeak, memoryNow, NO_PEAK, peakFields, type MemoryPeak } from './lib/memory-peak.js'
 import { fmt, median } from './lib/stats.js'
+import { SEED } from './lib/verify-data.js'
 
 const ROWS = Number(process.env.ROWS ?? 1_000_000)
 const REPS = Number(process.env.REPS ?? 2)
@@ -35,26 +36,6 @@ const SETTINGS: Record<string, string | number> = {
   max_wal_size: '4GB',
   checkpoint_timeout: '30min',
 }
-
-const SEED = (rows: number): string => `
-CREATE TABLE accounts (aid int PRIMARY KEY, bid int NOT NULL, abalance int NOT NULL, filler char(84));
-INSERT INTO accounts SELECT g, 1 + g / 100000, 0, '' FROM generate_series(1, ${rows}) g;
-CREATE TABLE wide_events (id bigint PRIMARY KEY, at timestamptz, day date, kind text, n numeric(14,4),
-  f float8, r real, flag boolean, tags text[], js jsonb, u uuid, b bytea, ip inet, dur interval,
-  small smallint, note varchar(64));
-INSERT INTO wide_events SELECT g, timestamptz '2024-01-01' + g * interval '1 second', date '2024-01-01' + g % 365,
-  'kind' || g % 17, g / 7.0, g / 3.0, g / 11.0, g % 2 = 0, ARRAY['a', g::text],
-  jsonb_build_object('g', g, 'k', g % 9), md5(g::text)::uuid, decode(md5(g::text), 'hex'),
-  ('10.0.' || g % 256 || '.' || g % 200)::inet, g * interval '1 minute', (g % 30000)::smallint, 'note ' || g
-  FROM generate_series(1, ${Math.round(rows / 4)}) g;
-CREATE TABLE nopk_log (at timestamptz, level text, msg text);
-INSERT INTO nopk_log SELECT timestamptz '2024-01-01' + g * interval '1 second', 'level' || g % 5, repeat('m', 40) || g
-  FROM generate_series(1, ${Math.round(rows / 8)}) g;
-CREATE TABLE docs_toast (id int PRIMARY KEY, body text);
-ALTER TABLE docs_toast ALTER COLUMN body SET STORAGE EXTERNAL;
-INSERT INTO docs_toast SELECT g, (SELECT string_agg(md5(g::text || x), '') FROM generate_series(1, 256) x)
-  FROM generate_series(1, ${Math.round(rows / 200)}) g;
-`
 
 /** Each table and its ORDER BY for the naive way. */
 const NAIVE: readonly [string, string][] = [

@@ -30,6 +30,13 @@ export interface RowSql {
    * ranges' upper bounds as an array of the key's type; per range index `r` (0 … bounds), n and s.
    */
   ranges(): string
+  /**
+   * A single integer key cut into ranges of equal width ({@link KeyGrid}): every range's
+   * fingerprint in one pass, the range of a row computed from its key by arithmetic. `$1` the
+   * first range's upper bound, `$2` the last range's lower bound, `$3` the grid's base + 1, `$4`
+   * the width, `$5` the last range's index (see {@link gridParams}); per range r: n and s.
+   */
+  gridRanges(): string
   /** Each row's key texts (pgferry_k0…) and hash (h), in key order. */
   keyHashes(range: KeyRange): { text: string; values: string[] }
   /** Rows by key: `$1…` one text array per key column. Columns by name, plus pgferry_k0… */
@@ -81,6 +88,15 @@ export function rowSql(
     },
     ranges() {
       return rangesSql(qualified, k, rowText)
+    },
+    gridRanges() {
+      const col = quoteIdent(k[0]?.name ?? '')
+      const r = `CASE WHEN ${col} <= $1::int8 THEN 0 WHEN ${col} > $2::int8 THEN $5::int8
+                      ELSE (${col} - $3::int8) / $4::int8 END`
+      return `SELECT r::int AS r, count(*)::text AS n, coalesce(sum(h), 0)::text AS s
+                FROM (SELECT ${r} AS r, hashtextextended(${rowText}, 0) AS h
+                        FROM ONLY ${qualified} OFFSET 0) x
+               GROUP BY r`
     },
     keyHashes(range) {
       const w = where(range)
@@ -143,6 +159,35 @@ function rangeWhere(
     values.push(...range.hi)
   }
   return { sql: parts.length === 0 ? '' : `WHERE ${parts.join(' AND ')}`, values }
+}
+
+/**
+ * Ranges of equal width over a single integer key: range r (0 … count - 1) holds the keys in
+ * (base + r·width, base + (r + 1)·width], the first one open below and the last open above.
+ */
+export interface KeyGrid {
+  readonly base: bigint
+  readonly width: bigint
+  readonly count: number
+}
+
+/** The upper bounds of a grid's ranges but the last, as {@link KeyRange} bounds. */
+export function gridBounds(grid: KeyGrid): string[][] {
+  return Array.from({ length: grid.count - 1 }, (_, i) => [
+    String(grid.base + BigInt(i + 1) * grid.width),
+  ])
+}
+
+/** The parameters of RowSql.gridRanges for `grid`. */
+export function gridParams(grid: KeyGrid): string[] {
+  const last = BigInt(grid.count - 1)
+  return [
+    String(grid.base + grid.width),
+    String(grid.base + last * grid.width),
+    String(grid.base + 1n),
+    String(grid.width),
+    String(last),
+  ]
 }
 
 /** A single-column key: every range's fingerprint in one pass (RowSql.ranges). */

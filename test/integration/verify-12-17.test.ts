@@ -22,5 +22,5 @@ describe('verify (12 → 17)', () => {
 
   it('during sync with a steady writer: no false alarm; rows changed on the target behind its back are found, exactly', async () => {
     await verifyDuringSync(pair)
-  }, 300_000)
+  }, 600_000)
 })

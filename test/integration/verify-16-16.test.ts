@@ -93,5 +93,5 @@ describe('verify (16 → 16)', () => {
 
   it('during sync with a steady writer: no false alarm; rows changed on the target behind its back are found, exactly', async () => {
     await verifyDuringSync(pair)
-  }, 300_000)
+  }, 600_000)
 })
