@@ -1,78 +1,85 @@
 /**
  * bench:scale — one full load spread over 1, 2 and 4 worker processes (issue 15), on this machine.
  *
- * Data like bench:verify's (accounts, wide_events, nopk_log, docs_toast; ROWS rows, default 200k),
- * tables split in SPLIT_MB chunks (default 8) so every worker has work. Per worker count: a fresh
- * target database, a `full` task with `workers`, precheck and structure in this process, then the
- * full load timed with N worker children (`test/harness/worker-child.ts`, one job at a time each).
- * CPU seconds of every process are read from /proc: this coordinator, each worker, and each
- * server's backends (children of its postmaster). On a 2-core machine every figure is bound by
- * the servers' CPU: workers add parallel COPY sessions, not cores.
+ * The data set of bench:verify (lib/verify-dataset.ts; default ROWS = 6 000 000, about 1.5 GB),
+ * tables split in SPLIT_MB chunks (default 64) so every worker has work. Each worker count
+ * (WORKERS, default `1,2,4`) runs REPS times (default 2), interleaved: 1 2 4 4 2 1 …, so no count
+ * always runs on warmer caches or a quieter moment. Per run: a fresh target database (a unique
+ * name, dropped after the run), a `full` task with `workers`, precheck and structure in this
+ * process, then the full load timed with N worker children (`test/harness/worker-child.ts`, one
+ * job at a time each).
  *
- * Prints `RESULT name=scale workers=N seconds=… rows_per_s=… cpu_coordinator_s=… cpu_workers_s=…
- * cpu_source_s=… cpu_target_s=… load1=…`.
+ * CPU seconds from /proc (lib/proc-cpu.ts): this coordinator (process.cpuUsage, the sampling
+ * included), each worker, and each server's postmaster and children, sampled every 200 ms with each
+ * process's last reading kept, so backends that ended during the run are counted (up to 200 ms
+ * each may be missed). On a 2-core machine every figure is bound by the servers' CPU: workers add parallel
+ * COPY sessions, not cores; the CPU figures are the ones to scale from.
+ *
+ * Prints a `RESULT name=scale …` line per run, then per worker count `MEDIAN name=scale workers=N
+ * runs=… seconds=… rows_per_s=… speedup=… cpu_…` (medians; speedup = the 1-worker median time ÷
+ * this one's).
  */
 import os from 'node:os'
-import { readFileSync, readdirSync } from 'node:fs'
 import type { ChildProcess } from 'node:child_process'
+import pg from 'pg'
 import { createTask } from '../src/index.js'
 import { startCluster, type Cluster } from '../test/harness/cluster.js'
 import { spawnTs, watchLines } from '../test/harness/child.js'
 import { passPrecheck } from '../test/harness/pass-precheck.js'
 import { machineHeader } from './lib/machine-header.js'
-import { fmt } from './lib/stats.js'
+import { ProcCpu } from './lib/proc-cpu.js'
+import { fmt, median } from './lib/stats.js'
+import { ROWS_1_5_GB, SEED, SETTINGS } from './lib/verify-dataset.js'
 
-const ROWS = Number(process.env.ROWS ?? 200_000)
-const SPLIT_MB = Number(process.env.SPLIT_MB ?? 8)
+const ROWS = Number(process.env.ROWS ?? ROWS_1_5_GB)
+const REPS = Number(process.env.REPS ?? 2)
+const SPLIT_MB = Number(process.env.SPLIT_MB ?? 64)
 const COUNTS = (process.env.WORKERS ?? '1,2,4').split(',').map(Number)
-const TICK = 100 // clock ticks per second on Linux
 
-const SEED = (rows: number): string => `
-CREATE TABLE accounts (aid int PRIMARY KEY, bid int NOT NULL, abalance int NOT NULL, filler char(84));
-INSERT INTO accounts SELECT g, 1 + g / 100000, 0, '' FROM generate_series(1, ${rows}) g;
-CREATE TABLE wide_events (id bigint PRIMARY KEY, at timestamptz, kind text, n numeric(14,4), js jsonb, u uuid, note varchar(64));
-INSERT INTO wide_events SELECT g, timestamptz '2024-01-01' + g * interval '1 second', 'kind' || g % 17, g / 7.0,
-  jsonb_build_object('g', g, 'k', g % 9), md5(g::text)::uuid, 'note ' || g FROM generate_series(1, ${Math.round(rows / 4)}) g;
-CREATE TABLE nopk_log (at timestamptz, level text, msg text);
-INSERT INTO nopk_log SELECT timestamptz '2024-01-01' + g * interval '1 second', 'level' || g % 5, repeat('m', 40) || g
-  FROM generate_series(1, ${Math.round(rows / 8)}) g;
-CREATE TABLE docs_toast (id int PRIMARY KEY, body text);
-INSERT INTO docs_toast SELECT g, (SELECT string_agg(md5(g::text || x), '') FROM generate_series(1, 64) x)
-  FROM generate_series(1, ${Math.round(rows / 200)}) g;
-ANALYZE;
-`
-
-/** utime + stime of a process, in seconds (0 when it is gone). */
-function cpuOf(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return (Number(f[11]) + Number(f[12])) / TICK
-  } catch {
-    return 0
-  }
+/** One run's figures. */
+interface Run {
+  readonly workers: number
+  readonly seconds: number
+  readonly rows: number
+  readonly coordinator: number
+  readonly workerCpu: readonly number[]
+  readonly source: number
+  readonly target: number
+  readonly load1: number
 }
 
-/** CPU seconds of a server: its postmaster's children that are alive now (backends, walwriter …). */
-function serverCpu(postmaster: number): number {
-  let sum = cpuOf(postmaster)
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8')
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-      if (ppid === postmaster) sum += cpuOf(Number(d))
-    } catch {
-      /* gone */
-    }
+async function startWorkers(queueUrl: string, n: number): Promise<ChildProcess[]> {
+  const workers: ChildProcess[] = []
+  for (let i = 0; i < n; i++) {
+    const child = spawnTs('test/harness/worker-child.ts', [queueUrl, '1'])
+    workers.push(child)
+    await watchLines(child).until((l) => l.startsWith('READY'), 120_000)
   }
-  return sum
+  return workers
 }
 
-async function run(source: Cluster, target: Cluster, queueUrl: string, n: number): Promise<string> {
-  const tdb = await target.createDatabase(`scale_w${n}`)
+async function stopWorkers(workers: readonly ChildProcess[]): Promise<void> {
+  // a worker of this run must not claim a job of the next one
+  await Promise.all(
+    workers.map(async (w) => {
+      if (w.exitCode !== null || w.signalCode !== null) return
+      const exited = new Promise<void>((r) => w.once('exit', () => r()))
+      w.kill('SIGTERM')
+      await exited
+    }),
+  )
+}
+
+async function run(
+  source: Cluster,
+  target: Cluster,
+  queueUrl: string,
+  n: number,
+  rep: number,
+): Promise<Run> {
+  const tdb = await target.createDatabase(`scale_w${n}_r${rep}`)
   const task = await createTask({
-    name: `bench-scale-${n}`,
+    name: `bench-scale-${n}-${rep}`,
     source: source.config('scale'),
     target: target.config(tdb),
     type: 'full',
@@ -80,52 +87,106 @@ async function run(source: Cluster, target: Cluster, queueUrl: string, n: number
     splitTablesLargerThan: SPLIT_MB * 1024 * 1024,
     workers: { queue: queueUrl },
   })
-  const workers: ChildProcess[] = []
+  let workers: ChildProcess[] = []
   try {
     await passPrecheck(task)
     await task.migrateSchema()
-    for (let i = 0; i < n; i++) {
-      const child = spawnTs('test/harness/worker-child.ts', [queueUrl, '1'])
-      workers.push(child)
-      await watchLines(child).until((l) => l.startsWith('READY'), 120_000)
-    }
-    // backends of earlier runs are gone; those of this run are counted while they live, so the
-    // servers' figures read before and after miss backends that ended in between: a floor
-    const before = {
-      me: process.cpuUsage(),
-      w: workers.map((w) => cpuOf(w.pid ?? 0)),
-      s: serverCpu(source.pid),
-      t: serverCpu(target.pid),
-    }
+    workers = await startWorkers(queueUrl, n)
+    const me = process.cpuUsage()
+    const workerPids = workers.map((w) => w.pid ?? 0)
+    const cpu = new ProcCpu((pid, ppid) => {
+      if (pid === source.pid || ppid === source.pid) return 'source'
+      if (pid === target.pid || ppid === target.pid) return 'target'
+      const i = workerPids.indexOf(pid)
+      return i < 0 ? undefined : `worker${i}`
+    }, 200)
+    cpu.start()
     const t0 = performance.now()
     const r = await task.fullLoad()
     const seconds = (performance.now() - t0) / 1000
-    const me = process.cpuUsage(before.me)
-    const w = workers.map((x, i) => cpuOf(x.pid ?? 0) - (before.w[i] ?? 0))
-    return (
-      `RESULT name=scale workers=${n} seconds=${fmt(seconds)} rows=${r.rows} rows_per_s=${fmt(r.rows / seconds, 0)}` +
-      ` cpu_coordinator_s=${fmt((me.user + me.system) / 1e6)} cpu_workers_s=${w.map((x) => fmt(x)).join('+')}` +
-      ` cpu_source_s>=${fmt(serverCpu(source.pid) - before.s)} cpu_target_s>=${fmt(serverCpu(target.pid) - before.t)}` +
-      ` load1=${fmt(os.loadavg()[0] ?? NaN)}`
+    const used = cpu.stop()
+    const mine = process.cpuUsage(me)
+    return {
+      workers: n,
+      seconds,
+      rows: r.rows,
+      coordinator: (mine.user + mine.system) / 1e6,
+      workerCpu: workerPids.map((_, i) => used[`worker${i}`] ?? 0),
+      source: used.source ?? 0,
+      target: used.target ?? 0,
+      load1: os.loadavg()[0] ?? NaN,
+    }
+  } finally {
+    await stopWorkers(workers)
+    await task.close()
+    await target.query(`DROP DATABASE IF EXISTS "${tdb}" WITH (FORCE)`)
+  }
+}
+
+function resultLine(r: Run): string {
+  return (
+    `RESULT name=scale workers=${r.workers} seconds=${fmt(r.seconds)} rows=${r.rows} rows_per_s=${fmt(r.rows / r.seconds, 0)}` +
+    ` cpu_coordinator_s=${fmt(r.coordinator)} cpu_workers_s=${r.workerCpu.map((x) => fmt(x)).join('+')}` +
+    ` cpu_source_s=${fmt(r.source)} cpu_target_s=${fmt(r.target)} load1=${fmt(r.load1)}`
+  )
+}
+
+function medianLine(runs: readonly Run[], n: number, oneWorkerSeconds: number): string {
+  const of = runs.filter((r) => r.workers === n)
+  const m = (f: (r: Run) => number): number => median(of.map(f))
+  const seconds = m((r) => r.seconds)
+  const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0)
+  return (
+    `MEDIAN name=scale workers=${n} runs=${of.length} seconds=${fmt(seconds)} rows_per_s=${fmt(
+      m((r) => r.rows / r.seconds),
+      0,
+    )}` +
+    ` speedup=${fmt(oneWorkerSeconds / seconds)} cpu_coordinator_s=${fmt(m((r) => r.coordinator))}` +
+    ` cpu_workers_total_s=${fmt(m((r) => sum(r.workerCpu)))} cpu_source_s=${fmt(m((r) => r.source))}` +
+    ` cpu_target_s=${fmt(m((r) => r.target))} load1=${of.map((r) => fmt(r.load1)).join(',')}`
+  )
+}
+
+async function seed(source: Cluster): Promise<void> {
+  await source.query('CREATE DATABASE scale')
+  const c = new pg.Client(source.config('scale'))
+  c.on('error', () => undefined)
+  await c.connect()
+  try {
+    await c.query(SEED(ROWS))
+    // VACUUM cannot run in the implicit transaction of a multi-statement query
+    await c.query('VACUUM ANALYZE')
+    const size = await c.query<{ s: string }>(`SELECT pg_database_size('scale')::text AS s`)
+    console.log(
+      `dataset: ROWS=${ROWS} size_mb=${fmt(Number(size.rows[0]?.s) / 2 ** 20, 0)} split_mb=${SPLIT_MB} reps=${REPS}`,
     )
   } finally {
-    for (const w of workers) w.kill('SIGTERM')
-    await task.close()
+    await c.end()
   }
 }
 
 async function main(): Promise<void> {
   const [source, target] = await Promise.all([
-    startCluster({ major: 16 }),
-    startCluster({ major: 16 }),
+    startCluster({ major: 16, settings: SETTINGS }),
+    startCluster({ major: 16, settings: SETTINGS }),
   ])
   try {
     for (const line of await machineHeader({ source, target })) console.log(line)
-    await source.query('CREATE DATABASE scale')
-    await source.query(SEED(ROWS), [], 'scale')
+    await seed(source)
     const queueUrl = target.url(await target.createDatabase('queue'))
-    console.log(`rows=${ROWS} split_mb=${SPLIT_MB}`)
-    for (const n of COUNTS) console.log(await run(source, target, queueUrl, n))
+    const runs: Run[] = []
+    for (let rep = 0; rep < REPS; rep++) {
+      // 1 2 4, then 4 2 1: each count runs early and late as often
+      const order = rep % 2 === 0 ? COUNTS : [...COUNTS].reverse()
+      for (const n of order) {
+        const r = await run(source, target, queueUrl, n, rep)
+        runs.push(r)
+        console.log(resultLine(r))
+      }
+    }
+    const first = COUNTS[0] ?? 1
+    const base = median(runs.filter((r) => r.workers === first).map((r) => r.seconds))
+    for (const n of COUNTS) console.log(medianLine(runs, n, base))
   } finally {
     await Promise.all([source.stop(), target.stop()])
   }

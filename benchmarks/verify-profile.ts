@@ -1,7 +1,7 @@
 /**
  * bench:verify:profile — where verify's time goes, in CPU seconds (issue 13: the machine is shared,
  * so wall time says little; the CPU a server's processes spend on a query says much more). Tables
- * and data as bench:verify's (lib/verify-data.ts, ROWS rows, default 1M). Two parts (PROFILE=
+ * and data as bench:verify's (lib/verify-dataset.ts, ROWS rows, default 1M). Two parts (PROFILE=
  * queries | run | all, default all):
  *
  * - queries: each candidate statement on ONE server, one backend, timed by the CPU seconds the
@@ -13,7 +13,8 @@
  *   arithmetic on an integer key), `naive_md5`. With parallel query off, then `chunk_parallel`
  *   with the server's default (2 workers per gather).
  * - run: two servers; pgferry's full load, then `verify` (checksum), each measured as the CPU
- *   seconds of each cluster (exited backends included) and of this Node process. With BASE=<a
+ *   seconds of each cluster (lib/proc-cpu.ts: postmaster and children, a backend that exits
+ *   counted up to its last 100 ms sample) and of this Node process. With BASE=<a
  *   checkout of another revision>, that revision's verify runs on the same data and task,
  *   interleaved with this one's (base, new, new, base, … REPS pairs). While verify runs, each
  *   server is sampled every 100 ms: `busy` is the share of samples with a statement of verify's
@@ -33,9 +34,9 @@ import { startCluster, type Cluster } from '../test/harness/cluster.js'
 import { eventually } from '../test/harness/incremental-fixture.js'
 import { passPrecheck } from '../test/harness/pass-precheck.js'
 import { machineHeader } from './lib/machine-header.js'
-import { clusterCpu, nodeCpu } from './lib/proc-cpu.js'
+import { ProcCpu } from './lib/proc-cpu.js'
 import { fmt, median } from './lib/stats.js'
-import { SEED } from './lib/verify-data.js'
+import { SEED, SETTINGS as DATASET_SETTINGS } from './lib/verify-dataset.js'
 
 const ROWS = Number(process.env.ROWS ?? 1_000_000)
 const REPS = Number(process.env.REPS ?? 2)
@@ -43,14 +44,23 @@ const PROFILE = process.env.PROFILE ?? 'all'
 const BASE = process.env.BASE
 const CHUNK_ROWS = 50_000
 const SETTINGS = {
-  shared_buffers: '512MB',
-  work_mem: '64MB',
-  max_wal_size: '4GB',
-  checkpoint_timeout: '30min',
+  ...DATASET_SETTINGS,
   // no autovacuum beside a measured phase
   autovacuum: 'off',
 }
 const load = (): string => fmt(os.loadavg()[0] ?? 0)
+
+/** CPU seconds of each named cluster's postmaster and children (backends, parallel workers). */
+function clusterMeter(clusters: Record<string, Cluster>): ProcCpu {
+  const entries = Object.entries(clusters)
+  return new ProcCpu((pid, ppid) => entries.find(([, c]) => pid === c.pid || ppid === c.pid)?.[0])
+}
+
+/** CPU seconds this Node process has used so far. */
+function nodeCpu(): number {
+  const u = process.cpuUsage()
+  return (u.user + u.system) / 1e6
+}
 
 /** The candidate statements of one table (see the header). */
 async function candidates(
@@ -100,17 +110,20 @@ async function profileQueries(): Promise<void> {
     await c.query('VACUUM ANALYZE', [], db)
     const client = await c.client(db)
     await canonicalSession(client)
+    const meter = clusterMeter({ server: c })
+    meter.start()
+    const serverCpu = (): number => meter.mark().server ?? 0
     for (const table of ['accounts', 'wide_events', 'nopk_log', 'docs_toast']) {
       const qs = await candidates(client, table)
       await client.query(`SELECT count(*) FROM ${table}`) // warm
       const cpu: Record<string, number[]> = {}
       const wall: Record<string, number[]> = {}
       const time = async (name: string, text: string, values: unknown[]): Promise<void> => {
-        const c0 = clusterCpu(c.pid)
+        const c0 = serverCpu()
         const t0 = performance.now()
         await client.query(text, values)
         ;(wall[name] ??= []).push((performance.now() - t0) / 1000)
-        ;(cpu[name] ??= []).push(clusterCpu(c.pid) - c0)
+        ;(cpu[name] ??= []).push(serverCpu() - c0)
       }
       const names = Object.keys(qs)
       for (const order of [names, [...names].reverse()]) {
@@ -126,15 +139,11 @@ async function profileQueries(): Promise<void> {
           `query table=${table} q=${q} cpu_s=${fmt(median(cpu[q] ?? []))} wall_s=${fmt(median(wall[q] ?? []))} cpu_runs=${(cpu[q] ?? []).map((x) => fmt(x)).join(',')} load1=${load()}`,
         )
     }
+    meter.stop()
     await client.end()
   } finally {
     await c.stop()
   }
-}
-
-/** CPU seconds of both clusters and this process, now. */
-function cpuNow(source: Cluster, target: Cluster): [number, number, number] {
-  return [clusterCpu(source.pid), clusterCpu(target.pid), nodeCpu()]
 }
 
 /** verify's statements running on `c` now. */
@@ -171,7 +180,9 @@ async function measure(
   fn: () => Promise<unknown>,
 ): Promise<Measured> {
   const idle = await Promise.all(monitors.map(connections))
-  const before = cpuNow(source, target)
+  const meter = clusterMeter({ source, target })
+  meter.start()
+  const node0 = nodeCpu()
   const samples: [number, number][] = []
   let sampling = true
   const sampler = (async () => {
@@ -186,19 +197,20 @@ async function measure(
   const wall = (performance.now() - t0) / 1000
   sampling = false
   await sampler
-  // the closed connections' backends exit and are reaped: their time moves to the postmaster's
+  // the closed connections' backends finish their exit before the last sample
   await eventually(
     async () => (await Promise.all(monitors.map(connections))).every((n, i) => n <= (idle[i] ?? 0)),
     60_000,
   )
-  const after = cpuNow(source, target)
+  const used = meter.stop()
+  const node = nodeCpu() - node0
   const busy = (i: 0 | 1): number =>
     samples.filter((s) => s[i] > 0).length / Math.max(1, samples.length)
   return {
     wall,
-    source: after[0] - before[0],
-    target: after[1] - before[1],
-    node: after[2] - before[2],
+    source: used.source ?? 0,
+    target: used.target ?? 0,
+    node,
     busySource: busy(0),
     busyTarget: busy(1),
   }

@@ -25,18 +25,11 @@ import { passPrecheck } from '../test/harness/pass-precheck.js'
 import { machineHeader } from './lib/machine-header.js'
 import { higherPeak, memoryNow, NO_PEAK, peakFields, type MemoryPeak } from './lib/memory-peak.js'
 import { fmt, median } from './lib/stats.js'
-import { SEED } from './lib/verify-data.js'
+import { SEED, SETTINGS } from './lib/verify-dataset.js'
 
 const ROWS = Number(process.env.ROWS ?? 1_000_000)
 const REPS = Number(process.env.REPS ?? 2)
 const MAJOR = Number(process.env.MAJOR ?? 16) as 16
-const SETTINGS: Record<string, string | number> = {
-  shared_buffers: '512MB',
-  work_mem: '64MB',
-  max_wal_size: '4GB',
-  checkpoint_timeout: '30min',
-}
-
 /** Each table and its ORDER BY for the naive way. */
 const NAIVE: readonly [string, string][] = [
   ['accounts', 'aid'],

@@ -46,6 +46,7 @@ export const ERROR_CODES = {
   PGFERRY_TASK_BUSY: code('internal', true),
   PGFERRY_TASK_LEASED: code('internal'),
   PGFERRY_TASK_LEASE_LOST: code('internal'),
+  PGFERRY_TASK_NOT_RUNNING: code('internal'),
   // stages
   PGFERRY_STAGE_INVALID: code('internal'),
   PGFERRY_OPTIONS_INVALID: code('internal'),

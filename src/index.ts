@@ -14,8 +14,11 @@ export {
   taskEvents,
 } from './task/create-task.js'
 export type { TaskStatusReport, TaskRunner } from './task/task-report.js'
+export type { TaskWorker, TaskWorkerJob } from './task/task-workers.js'
 export type { TableProgress } from './task/table-progress.js'
 export type { StoreLocator, OpenTaskOptions } from './task/create-task.js'
+export { pauseTask } from './task/pause-task.js'
+export type { PauseOptions, PauseResult } from './task/pause-task.js'
 export { taskSlots } from './task/task-slots.js'
 export type { TaskSlot } from './task/task-slots.js'
 export {
@@ -40,6 +43,9 @@ export type {
   QueuedStep,
   QueuedJobOutput,
   WorkerJobEvent,
+  WorkerIdentity,
+  WorkerJobRef,
+  WorkerBeat,
 } from './model/workers.js'
 export type { RunResult } from './task/task.js'
 export type { StageOptions, StageResults } from './task/builtin-stages.js'
@@ -115,12 +121,14 @@ export type {
   LeaseOptions,
   LiveFigures,
   LiveTableCopy,
+  PauseRequest,
 } from './model/lease.js'
 export { DEFAULT_LEASE_BEAT_MS, DEFAULT_LEASE_STALE_MS } from './model/lease.js'
 export { MemoryStore } from './store/memory-store.js'
 export { PgStore } from './store/pg-store.js'
 export { DEFAULT_STORE_SCHEMA } from './model/store-schema.js'
 export type { PgStoreOptions } from './store/pg-store.js'
+export type { TargetLedger } from './model/target-ledger.js'
 export type {
   PrecheckReport,
   PrecheckItem,

@@ -4,7 +4,10 @@
  * without one (`t_full`, with a plain index on id that the target may use for its lookups: without
  * any index every UPDATE/DELETE row would be a sequential scan, for native and pgferry alike).
  *
- * Time = from the source COMMIT returning until the target shows the whole effect. One "chain" of
+ * Time = from the source COMMIT returning until the target shows the whole effect. CPU seconds
+ * (`cpu_s`, `native_cpu_s`: medians per process group, read from /proc, proc-cpu.ts) = from BEGIN,
+ * since a streamed transaction is decoded and applied while it runs: they show where the work goes
+ * whatever the machine's load, where the seconds depend on it. One "chain" of
  * the statements runs on one side at a time, sides interleaved A B B A, and the table is TRUNCATEd
  * (replicated) after each chain, so every chain starts from an empty table.
  *
@@ -14,7 +17,14 @@
  * for the CPU with every later measurement.
  */
 import type pg from 'pg'
-import { higherPeak, NO_PEAK, peakFields, type MemoryPeak } from '../lib/memory-peak.js'
+import {
+  higherPeak,
+  NO_PEAK,
+  peakFields,
+  spaceFields,
+  type MemoryPeak,
+} from '../lib/memory-peak.js'
+import { ProcCpu } from '../lib/proc-cpu.js'
 import { fmt, int, median } from '../lib/stats.js'
 import { WaitSampler } from './wait-sampler.js'
 import { waitFor, WaitTimeout } from '../lib/wait-for.js'
@@ -34,7 +44,7 @@ export const BULK_TABLES = { pk: 't_pk', full: 't_full' } as const
 export const bulkCaseName = (kind: BulkKind, table: keyof typeof BULK_TABLES): string =>
   `bulk_${kind}_${table}`
 
-interface Step {
+export interface Step {
   readonly sql: string
   /** A cheap index lookup that turns true at the statement's last row. */
   readonly probe: string
@@ -45,7 +55,7 @@ interface Step {
   readonly applied: string
 }
 
-function steps(table: string, rows: number): Record<BulkKind, Step> {
+export function steps(table: string, rows: number): Record<BulkKind, Step> {
   return {
     insert: {
       sql: `INSERT INTO ${table} SELECT g, 0, md5(g::text), timestamptz '2024-01-01' + g * interval '1 s' FROM generate_series(1, ${rows}) g`,
@@ -70,7 +80,7 @@ function steps(table: string, rows: number): Record<BulkKind, Step> {
   }
 }
 
-interface StepResult {
+export interface StepResult {
   readonly seconds: number
   /** Undefined: the whole step showed within the bound. */
   readonly timedOutRows?: number
@@ -81,16 +91,18 @@ interface StepResult {
  * exact count: counting a million rows every 25 ms would take CPU from the apply on 2 cores, and
  * the probe alone may turn true before an apply that commits in batches has finished.
  */
-async function timeStep(
+export async function timeStep(
   src: pg.Client,
   tgt: pg.Client,
   step: Step,
   rows: number,
   timeoutS: number,
+  onCommit: () => void,
 ): Promise<StepResult> {
   await src.query('BEGIN')
   await src.query(step.sql)
   await src.query('COMMIT')
+  onCommit()
   const t0 = performance.now()
   const timeoutMs = timeoutS * 1000
   try {
@@ -111,8 +123,37 @@ async function timeStep(
 
 interface KindRecord {
   seconds: number[]
+  /** CPU seconds per process group of each run, from BEGIN until the target shows the step. */
+  cpu: Record<string, number>[]
+  /** The part of `cpu` spent after the source's COMMIT returned. */
+  cpuAfterCommit: Record<string, number>[]
   timedOut?: { rows: number; seconds: number }
   memory: MemoryPeak
+}
+
+const CPU_GROUPS = ['source', 'walsender', 'target', 'node'] as const
+
+/**
+ * CPU of the processes that do a step's work, from BEGIN on the source until the target shows it:
+ * the source's backends (the statement itself, the same for both sides), its walsenders (decoding),
+ * the target's backends (pgferry's apply sessions, or native's apply worker, plus the bench's
+ * probes) and pgferry's own process.
+ */
+function cpuMeter(ctx: BenchContext): ProcCpu {
+  const node = ctx.ferry.pid
+  return new ProcCpu((pid, ppid, cmdline) => {
+    if (pid === node) return 'node'
+    if (ppid === ctx.source.pid) return cmdline.includes('walsender') ? 'walsender' : 'source'
+    if (ppid === ctx.target.pid) return 'target'
+    return undefined
+  })
+}
+
+const cpuText = (cpu: Record<string, number>): string =>
+  CPU_GROUPS.map((g) => `${g}:${fmt(cpu[g] ?? 0)}`).join(',')
+
+function medianCpu(runs: readonly Record<string, number>[]): Record<string, number> {
+  return Object.fromEntries(CPU_GROUPS.map((g) => [g, median(runs.map((r) => r[g] ?? 0))]))
 }
 
 /** WAITS=1: a wait-event sampler on both servers (wait-sampler.ts), else undefined. */
@@ -144,8 +185,15 @@ async function chain(
       if (kind !== 'insert' && !kinds.has(kind)) continue
       ctx.ferry.takePeak()
       const sampler = side.who === 'pgferry' ? await waitSampler(ctx, side.db) : undefined
+      const meter = cpuMeter(ctx)
+      meter.start()
+      let atCommit: Record<string, number> = {}
       const r = await onSide(ctx, side, () =>
-        timeStep(src, tgt, s[kind], ctx.rows, ctx.bulkTimeoutS),
+        timeStep(src, tgt, s[kind], ctx.rows, ctx.bulkTimeoutS, () => (atCommit = meter.mark())),
+      )
+      const cpu = meter.stop()
+      const afterCommit = Object.fromEntries(
+        Object.entries(cpu).map(([g, v]) => [g, v - (atCommit[g] ?? 0)]),
       )
       if (sampler !== undefined) for (const line of await sampler.stop()) console.log(line)
       const rec = record[kind]
@@ -158,7 +206,11 @@ async function chain(
         return false
       }
       rec.seconds.push(r.seconds)
-      console.log(`  ${side.who} ${table} ${kind}: ${r.seconds.toFixed(2)} s`)
+      rec.cpu.push(cpu)
+      rec.cpuAfterCommit.push(afterCommit)
+      console.log(
+        `  ${side.who} ${table} ${kind}: ${r.seconds.toFixed(2)} s; CPU s from BEGIN ${cpuText(cpu)}, after COMMIT ${cpuText(afterCommit)}`,
+      )
     }
     // A fresh table for the next chain: TRUNCATE replicates, and drops the dead tuples.
     await src.query(`TRUNCATE ${table}`)
@@ -185,7 +237,7 @@ export async function runBulkCases(
   const start = load1()
   const record = (): Record<BulkKind, KindRecord> =>
     Object.fromEntries(
-      BULK_KINDS.map((k) => [k, { seconds: [], memory: NO_PEAK }]),
+      BULK_KINDS.map((k) => [k, { seconds: [], cpu: [], cpuAfterCommit: [], memory: NO_PEAK }]),
     ) as unknown as Record<BulkKind, KindRecord>
   const records: Record<Who, Record<BulkKind, KindRecord>> = {
     pgferry: record(),
@@ -226,7 +278,7 @@ export async function runBulkCases(
     const runs = (who: Who): string =>
       records[who][kind].seconds.map((x) => fmt(x)).join('/') || 'none'
     console.log(
-      `RESULT name=incremental case=${bulkCaseName(kind, table)} rows=${ctx.rows} rows_per_s=${int(ours.rate)} native_rows_per_s=${int(theirs.rate)} ratio=${fmt(ours.rate / theirs.rate)} seconds=${fmt(ours.s)} native_seconds=${fmt(theirs.s)} runs_s=${runs('pgferry')} native_runs_s=${runs('native')}${ours.note}${theirs.note} load1_start=${start} load1=${load1()} ${peakFields(records.pgferry[kind].memory)}`,
+      `RESULT name=incremental case=${bulkCaseName(kind, table)} rows=${ctx.rows} rows_per_s=${int(ours.rate)} native_rows_per_s=${int(theirs.rate)} ratio=${fmt(ours.rate / theirs.rate)} seconds=${fmt(ours.s)} native_seconds=${fmt(theirs.s)} runs_s=${runs('pgferry')} native_runs_s=${runs('native')}${ours.note}${theirs.note} cpu_s=${cpuText(medianCpu(records.pgferry[kind].cpu))} native_cpu_s=${cpuText(medianCpu(records.native[kind].cpu))} cpu_after_commit_s=${cpuText(medianCpu(records.pgferry[kind].cpuAfterCommit))} native_cpu_after_commit_s=${cpuText(medianCpu(records.native[kind].cpuAfterCommit))} load1_start=${start} load1=${load1()} ${peakFields(records.pgferry[kind].memory)} ${spaceFields(records.pgferry[kind].memory)}`,
     )
   }
 }

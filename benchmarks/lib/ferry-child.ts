@@ -49,9 +49,13 @@ function runnerBundle(): Promise<string> {
 
 export class FerryChild {
   readonly #child: ChildProcess
-  readonly #pending = new Map<number, { resolve(p?: MemoryPeak): void; reject(e: Error): void }>()
+  readonly #pending = new Map<
+    number,
+    { resolve(r?: { peak: MemoryPeak; cpuS: number }): void; reject(e: Error): void }
+  >()
   #next = 0
   #spanPeak = NO_PEAK
+  #spanCpuS = 0
   #exited = false
   /** Called when pgferry's sync fails in the child (a stream or apply error). */
   onFailure: (error: string) => void = (e) => console.error(`pgferry incremental sync failed: ${e}`)
@@ -68,6 +72,11 @@ export class FerryChild {
    * Fork the runner, which prepares the task (precheck, schema, full load) and starts the
    * incremental sync; resolves when the sync runs.
    */
+  /** The child's process id (0 once it is gone). */
+  get pid(): number {
+    return this.#child.pid ?? 0
+  }
+
   static async start(source: Cluster, target: Cluster, db: string): Promise<FerryChild> {
     const config: RunnerConfig = {
       source: source.config(db),
@@ -76,11 +85,14 @@ export class FerryChild {
     }
     const child = fork(await runnerBundle(), [], {
       cwd: ROOT,
-      // FERRY_CPU_PROF=<dir>: a V8 CPU profile of pgferry's process, written when it exits
-      execArgv:
-        process.env.FERRY_CPU_PROF === undefined
+      // FERRY_CPU_PROF=<dir>: a V8 CPU profile of pgferry's process, written when it exits;
+      // FERRY_NODE_ARGS: more Node flags for it, space-separated (e.g. --trace-gc)
+      execArgv: [
+        ...(process.env.FERRY_CPU_PROF === undefined
           ? []
-          : ['--cpu-prof', `--cpu-prof-dir=${process.env.FERRY_CPU_PROF}`],
+          : ['--cpu-prof', `--cpu-prof-dir=${process.env.FERRY_CPU_PROF}`]),
+        ...(process.env.FERRY_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''),
+      ],
       env: { ...process.env, PGFERRY_BENCH_RUNNER: JSON.stringify(config) },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     })
@@ -115,7 +127,7 @@ export class FerryChild {
     const p = this.#pending.get(m.id)
     this.#pending.delete(m.id)
     if (m.kind === 'error') p?.reject(new Error(`pgferry runner: ${m.error}`))
-    else p?.resolve(m.peak)
+    else p?.resolve(m.peak === undefined ? undefined : { peak: m.peak, cpuS: m.cpuS ?? NaN })
   }
 
   /** @internal */
@@ -126,7 +138,7 @@ export class FerryChild {
     this.#pending.clear()
   }
 
-  #call(cmd: RunnerCommand): Promise<MemoryPeak | undefined> {
+  #call(cmd: RunnerCommand): Promise<{ peak: MemoryPeak; cpuS: number } | undefined> {
     if (this.#exited) return Promise.reject(new Error('pgferry runner has exited'))
     const id = ++this.#next
     return new Promise((resolve, reject) => {
@@ -145,14 +157,20 @@ export class FerryChild {
     await this.#call('resume')
   }
 
-  /** Run `fn`, counting the child's memory towards the peak `takePeak` returns. */
+  /**
+   * Run `fn`, counting the child's memory towards the peak `takePeak` returns, and its CPU seconds
+   * towards `takeCpuS`.
+   */
   async during<T>(fn: () => Promise<T>): Promise<T> {
-    await this.#call('peak') // drops whatever the child reached outside the span
+    const before = await this.#call('peak') // drops whatever the child reached outside the span
     try {
       return await fn()
     } finally {
-      const p = await this.#call('peak').catch(() => undefined)
-      if (p !== undefined) this.#spanPeak = higherPeak(this.#spanPeak, p)
+      const after = await this.#call('peak').catch(() => undefined)
+      if (after !== undefined) {
+        this.#spanPeak = higherPeak(this.#spanPeak, after.peak)
+        if (before !== undefined) this.#spanCpuS += after.cpuS - before.cpuS
+      }
     }
   }
 
@@ -161,6 +179,13 @@ export class FerryChild {
     const p = this.#spanPeak
     this.#spanPeak = NO_PEAK
     return p
+  }
+
+  /** The child's CPU seconds (user + system) within `during` spans since the last call. */
+  takeCpuS(): number {
+    const s = this.#spanCpuS
+    this.#spanCpuS = 0
+    return s
   }
 
   /** Stop the sync, close the task and let the child exit. Idempotent. */

@@ -6,7 +6,8 @@
  * incremental sync and then obeys the parent's commands over IPC (ferry-child.ts).
  *
  * Memory is sampled every 100 ms (and at each `peak` command) with `process.memoryUsage()`; the
- * peak since the last `peak` command is returned with its breakdown.
+ * peak since the last `peak` command is returned with its breakdown, and with the process's CPU
+ * seconds so far (user + system), from which the parent takes what a span cost.
  */
 import type pg from 'pg'
 import type { IncrementalSync } from '../../src/index.js'
@@ -27,10 +28,20 @@ export interface RunnerRequest {
 export type RunnerMessage =
   | { readonly kind: 'ready' }
   | { readonly kind: 'failed'; readonly error: string }
-  | { readonly kind: 'reply'; readonly id: number; readonly peak?: MemoryPeak }
+  | {
+      readonly kind: 'reply'
+      readonly id: number
+      readonly peak?: MemoryPeak
+      /** The process's CPU seconds (user + system) since it started. */
+      readonly cpuS?: number
+    }
   | { readonly kind: 'error'; readonly id: number; readonly error: string }
 
 const send = (m: RunnerMessage): void => void process.send?.(m)
+const cpuSeconds = (): number => {
+  const u = process.cpuUsage()
+  return (u.user + u.system) / 1e6
+}
 const describe = (e: unknown): string => (e instanceof Error ? (e.stack ?? e.message) : String(e))
 
 let peak = NO_PEAK
@@ -87,7 +98,11 @@ process.on('message', (raw) => {
   const req = raw as RunnerRequest
   run(req.cmd).then(
     (p) => {
-      send(p === undefined ? { kind: 'reply', id: req.id } : { kind: 'reply', id: req.id, peak: p })
+      send(
+        p === undefined
+          ? { kind: 'reply', id: req.id }
+          : { kind: 'reply', id: req.id, peak: p, cpuS: cpuSeconds() },
+      )
       if (req.cmd === 'close') process.disconnect()
     },
     (error: unknown) => send({ kind: 'error', id: req.id, error: describe(error) }),

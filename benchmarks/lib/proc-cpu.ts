@@ -1,59 +1,84 @@
 /**
- * CPU seconds from /proc, for figures that a shared, loaded machine distorts less than wall time
- * (issue 13: "measure where the time goes with CPU seconds per server backend, not wall time").
- *
- * - {@link processCpu}: one process (a backend, by its pid), user + system.
- * - {@link clusterCpu}: a whole PostgreSQL cluster: the postmaster, the children it has reaped
- *   (their time is in its cutime/cstime: backends that exited count too) and its live children.
- *   Take it before and after a phase; the difference is what the cluster spent on the phase
- *   (background processes included: the WAL writer, the checkpointer).
+ * CPU seconds of groups of processes over a span, read from /proc (Linux): utime + stime of every
+ * process a classifier puts in a group. Sampled every `intervalMs` while the span runs, keeping each
+ * process's last value, so a backend that ends within the span still counts (up to its last sample).
+ * A process already alive when the span starts counts from its value then; one born later from 0.
  */
-import { readdirSync, readFileSync } from 'node:fs'
+import { readFileSync, readdirSync } from 'node:fs'
 
-/** Clock ticks per second of /proc's times (`getconf CLK_TCK`, 100 on Linux). */
-const TICKS = 100
+const TICK = 100 // clock ticks per second on Linux
 
-interface Stat {
-  readonly ppid: number
-  readonly own: number
-  readonly reaped: number
+/** The group of a process (pid, parent pid, its command line as the kernel shows it), or undefined. */
+export type Classify = (pid: number, ppid: number, cmdline: string) => string | undefined
+
+interface Seen {
+  readonly group: string
+  readonly first: number
+  last: number
 }
 
-function stat(pid: number): Stat | undefined {
-  let text: string
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  } catch {
-    return undefined
+export class ProcCpu {
+  readonly #classify: Classify
+  readonly #seen = new Map<number, Seen>()
+  #timer: NodeJS.Timeout | undefined
+  #started = false
+
+  constructor(
+    classify: Classify,
+    readonly intervalMs = 100,
+  ) {
+    this.#classify = classify
   }
-  // the command (field 2) may hold spaces and parentheses: the fields after its last ')'
-  const f = text.slice(text.lastIndexOf(')') + 2).split(' ')
-  const n = (i: number): number => Number(f[i] ?? 0)
-  // f[0] is field 3 (state): ppid is field 4, utime 14, stime 15, cutime 16, cstime 17
-  return { ppid: n(1), own: n(11) + n(12), reaped: n(13) + n(14) }
-}
 
-/** CPU seconds process `pid` has used so far (0 once it is gone). */
-export function processCpu(pid: number): number {
-  return (stat(pid)?.own ?? 0) / TICKS
-}
-
-/** CPU seconds the cluster whose postmaster is `pid` has used so far, exited backends included. */
-export function clusterCpu(pid: number): number {
-  const root = stat(pid)
-  if (root === undefined) return 0
-  let ticks = root.own + root.reaped
-  for (const name of readdirSync('/proc')) {
-    const child = Number(name)
-    if (!Number.isInteger(child) || child === pid) continue
-    const s = stat(child)
-    if (s?.ppid === pid) ticks += s.own
+  /** Begin the span: every matching process alive now counts from its present value. */
+  start(): void {
+    this.#seen.clear()
+    this.#started = false
+    this.#sample()
+    this.#started = true
+    this.#timer = setInterval(() => this.#sample(), this.intervalMs)
+    this.#timer.unref()
   }
-  return ticks / TICKS
-}
 
-/** CPU seconds this Node process has used so far. */
-export function nodeCpu(): number {
-  const u = process.cpuUsage()
-  return (u.user + u.system) / 1e6
+  /** CPU seconds per group since `start`, the span going on. */
+  mark(): Record<string, number> {
+    this.#sample()
+    return this.#totals()
+  }
+
+  /** End the span: CPU seconds per group. */
+  stop(): Record<string, number> {
+    clearInterval(this.#timer)
+    this.#sample()
+    return this.#totals()
+  }
+
+  #totals(): Record<string, number> {
+    const out: Record<string, number> = {}
+    for (const s of this.#seen.values()) out[s.group] = (out[s.group] ?? 0) + (s.last - s.first)
+    return out
+  }
+
+  #sample(): void {
+    for (const d of readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue
+      const pid = Number(d)
+      try {
+        const stat = readFileSync(`/proc/${d}/stat`, 'utf8')
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+        const cpu = (Number(f[11]) + Number(f[12])) / TICK
+        const known = this.#seen.get(pid)
+        if (known !== undefined) {
+          known.last = cpu
+          continue
+        }
+        const cmdline = readFileSync(`/proc/${d}/cmdline`, 'utf8').replaceAll('\0', ' ')
+        const group = this.#classify(pid, Number(f[1]), cmdline)
+        if (group !== undefined)
+          this.#seen.set(pid, { group, first: this.#started ? 0 : cpu, last: cpu })
+      } catch {
+        /* gone between readdir and read */
+      }
+    }
+  }
 }

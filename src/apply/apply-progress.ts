@@ -8,7 +8,8 @@
  *   transaction, so the commit record itself carries the progress and crash recovery restores it.
  *   Needs superuser (or EXECUTE granted on the origin functions, v14+).
  * - `table` (fallback when the origin functions are refused): an upsert of one row of
- *   `pgferry.apply_progress` in the target database, in the same transaction.
+ *   `apply_progress`, a table of the task's target ledger (model/target-ledger.ts) in the target
+ *   database, in the same transaction.
  *
  * The recorded position is the source transaction's *end* LSN (as the native worker records
  * `end_lsn`): START_REPLICATION from it makes the server skip every transaction whose commit
@@ -17,13 +18,11 @@
 import { createHash } from 'node:crypto'
 import type pg from 'pg'
 import { sqlStateOf } from '../errors.js'
-import { quoteIdent, quoteLiteral } from '../pg/quote.js'
+import { quoteLiteral } from '../pg/quote.js'
+import type { TargetLedger } from '../model/target-ledger.js'
+import { ensureLedger, ledgerTable } from '../store/target-ledger.js'
 import { ORIGINS_EXHAUSTED_SQLSTATE, originsExhausted } from './origins-exhausted.js'
-import { DEFAULT_STORE_SCHEMA } from '../model/store-schema.js'
 import { formatLsn, parseLsn } from '../wal/lsn.js'
-
-/** The target-side fallback progress table, qualified. */
-export const APPLY_PROGRESS_TABLE = `${quoteIdent(DEFAULT_STORE_SCHEMA)}.apply_progress`
 
 /** How progress is recorded. */
 export type ProgressMode = 'origin' | 'table'
@@ -52,25 +51,35 @@ export class ApplyProgress {
   readonly #taskId: string
   readonly #sourceDb: string
   readonly #origin: string
+  readonly #table: string
   readonly #recordSql: string
 
-  private constructor(client: pg.Client, mode: ProgressMode, taskId: string, sourceDb: string) {
+  private constructor(
+    client: pg.Client,
+    mode: ProgressMode,
+    ledger: TargetLedger,
+    taskId: string,
+    sourceDb: string,
+  ) {
     this.#client = client
     this.mode = mode
     this.#taskId = taskId
     this.#sourceDb = sourceDb
     this.#origin = originName(taskId, sourceDb)
-    this.#recordSql = `INSERT INTO ${APPLY_PROGRESS_TABLE} (task_id, source_db, end_lsn, commit_time)
+    this.#table = ledgerTable(ledger, 'applyProgress')
+    this.#recordSql = `INSERT INTO ${this.#table} (task_id, source_db, end_lsn, commit_time)
            VALUES ($3, $4, $1::pg_lsn, ${commitTsSql('$2')})
            ON CONFLICT (task_id, source_db) DO UPDATE SET end_lsn = EXCLUDED.end_lsn, commit_time = EXCLUDED.commit_time`
   }
 
   /**
    * Set up progress on `client` (the apply connection, outside a transaction): the origin when the
-   * server lets this user use it, else the table. `onFallback` says why the table is used.
+   * server lets this user use it, else the table of the task's target `ledger`. `onFallback` says
+   * why the table is used.
    */
   static async open(
     client: pg.Client,
+    ledger: TargetLedger,
     taskId: string,
     sourceDb: string,
     onFallback: (reason: string) => void,
@@ -93,15 +102,16 @@ export class ApplyProgress {
           await new Promise((r) => setTimeout(r, SETUP_RETRY_MS))
         }
       }
-      return new ApplyProgress(client, 'origin', taskId, sourceDb)
+      return new ApplyProgress(client, 'origin', ledger, taskId, sourceDb)
     } catch (error) {
       if (sqlStateOf(error) !== '42501') throw error
       onFallback(
-        `the target user may not use replication origins (superuser, or EXECUTE on pg_replication_origin_* on v14+); apply progress is kept in ${APPLY_PROGRESS_TABLE} instead`,
+        `the target user may not use replication origins (superuser, or EXECUTE on pg_replication_origin_* on v14+); apply progress is kept in ${ledgerTable(ledger, 'applyProgress')} instead`,
       )
     }
-    await ensureApplyProgressTable(client)
-    return new ApplyProgress(client, 'table', taskId, sourceDb)
+    // this apply connection uses the ledger until it ends (store/target-ledger.ts)
+    await ensureLedger(client, ledger, ['applyProgress'])
+    return new ApplyProgress(client, 'table', ledger, taskId, sourceDb)
   }
 
   /** The end LSN of the last applied source transaction; 0n when nothing was applied yet. */
@@ -113,7 +123,7 @@ export class ApplyProgress {
             [this.#origin],
           )
         : await this.#client.query<{ lsn: string | null }>(
-            `SELECT end_lsn::text AS lsn FROM ${APPLY_PROGRESS_TABLE} WHERE task_id = $1 AND source_db = $2`,
+            `SELECT end_lsn::text AS lsn FROM ${this.#table} WHERE task_id = $1 AND source_db = $2`,
             [this.#taskId, this.#sourceDb],
           )
     const lsn = r.rows[0]?.lsn
@@ -218,22 +228,15 @@ export class ApplyProgress {
   }
 }
 
-async function ensureApplyProgressTable(client: pg.Client): Promise<void> {
-  await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(DEFAULT_STORE_SCHEMA)}`)
-  await client.query(`CREATE TABLE IF NOT EXISTS ${APPLY_PROGRESS_TABLE} (
-     task_id text NOT NULL,
-     source_db text NOT NULL,
-     end_lsn pg_lsn NOT NULL,
-     commit_time timestamptz NOT NULL,
-     PRIMARY KEY (task_id, source_db))`)
-}
-
 /**
  * Remove the progress of a task in one source database from the target database `client` is on:
- * the origin (waiting briefly for a session that still holds it) and the fallback row. Idempotent.
+ * the origin (waiting briefly for a session that still holds it) and the fallback row of the
+ * task's target `ledger` (its table stays: store/target-ledger.ts `releaseLedger` drops the
+ * ledger's tables once no task uses them). Idempotent.
  */
 export async function dropApplyProgress(
   client: pg.Client,
+  ledger: TargetLedger,
   taskId: string,
   sourceDb: string,
 ): Promise<boolean> {
@@ -255,10 +258,10 @@ export async function dropApplyProgress(
     }
   }
   await client
-    .query(`DELETE FROM ${APPLY_PROGRESS_TABLE} WHERE task_id = $1 AND source_db = $2`, [
-      taskId,
-      sourceDb,
-    ])
+    .query(
+      `DELETE FROM ${ledgerTable(ledger, 'applyProgress')} WHERE task_id = $1 AND source_db = $2`,
+      [taskId, sourceDb],
+    )
     .catch((error: unknown) => {
       if (sqlStateOf(error) !== '42P01' && sqlStateOf(error) !== '3F000') throw error
     })

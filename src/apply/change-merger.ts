@@ -23,8 +23,9 @@
  *   order-observers.ts). A table that fails any of these is written in the source's order: every
  *   change that cannot be merged (a DELETE, a key change, REPLICA IDENTITY FULL, TRUNCATE, a change
  *   of such a table) first writes out everything held, so it lands after all that came before it.
- * - At most `maxRows` keys are held (memory stays bounded for a large transaction): past that, the
- *   held changes are written out, which is always allowed.
+ * - At most `maxRows` keys, or MERGE_BYTES of their row images, are held (memory stays bounded for
+ *   a large transaction, and for wide rows): past that, the held changes are written out, which is
+ *   always allowed.
  */
 import {
   columnText,
@@ -39,6 +40,8 @@ import type { RelationPlan } from './relation-plan.js'
 
 /** Keys held before they are written out (all tables together). */
 export const DEFAULT_MERGE_ROWS = 10_000
+/** Bytes of held row images before they are written out (10,000 rows of 100 kB would be 1 GB). */
+export const MERGE_BYTES = 4 * 1024 * 1024
 
 /** The net change of one key in this group. */
 interface Entry {
@@ -52,6 +55,8 @@ interface Entry {
 interface TableChanges {
   readonly plan: RelationPlan
   readonly rows: Map<string, Entry>
+  /** Bytes of the held row images. */
+  bytes: number
 }
 
 /** Merges changes in front of one ChangeWriter. */
@@ -64,6 +69,7 @@ export class ChangeMerger {
   readonly #unobserved = new WeakSet<RelationPlan>()
   readonly #tables = new Map<RelationPlan, TableChanges>()
   #held = 0
+  #heldBytes = 0
 
   constructor(writer: ChangeWriter, maxRows = DEFAULT_MERGE_ROWS) {
     this.#writer = writer
@@ -89,15 +95,17 @@ export class ChangeMerger {
       return this.#direct(plan, () => this.#writer.insert(plan, tuple))
     const id = keyId(plan, tuple)
     if (id === undefined) return this.#direct(plan, () => this.#writer.insert(plan, tuple))
-    const rows = this.#rowsOf(plan)
-    const known = rows.get(id)
+    const table = this.#tableOf(plan)
+    const known = table.rows.get(id)
     if (known !== undefined) {
       // the key is held already (it was inserted or updated in this group): the source could only
       // insert it again after a DELETE, which is never held; let the writer report what it finds
       return this.#direct(plan, () => this.#writer.insert(plan, tuple))
     }
-    rows.set(id, { insert: true, tuple: tuple.copy() })
-    return this.#added()
+    const copy = tuple.copy()
+    table.rows.set(id, { insert: true, tuple: copy })
+    this.#held++
+    return this.#grown(table, copy.buffer.length)
   }
 
   update(plan: RelationPlan, m: UpdateMessage): Promise<void> | undefined {
@@ -106,14 +114,17 @@ export class ChangeMerger {
       return this.#direct(plan, () => this.#writer.update(plan, m))
     const id = keyId(plan, m.newTuple)
     if (id === undefined) return this.#direct(plan, () => this.#writer.update(plan, m))
-    const rows = this.#rowsOf(plan)
-    const known = rows.get(id)
+    const table = this.#tableOf(plan)
+    const known = table.rows.get(id)
     if (known === undefined) {
-      rows.set(id, { insert: false, tuple: m.newTuple.copy() })
-      return this.#added()
+      const copy = m.newTuple.copy()
+      table.rows.set(id, { insert: false, tuple: copy })
+      this.#held++
+      return this.#grown(table, copy.buffer.length)
     }
+    const was = known.tuple.buffer.length
     known.tuple = mergeTuples(known.tuple, m.newTuple, plan.columns.length)
-    return undefined
+    return this.#grown(table, known.tuple.buffer.length - was)
   }
 
   delete(plan: RelationPlan, m: DeleteMessage): Promise<void> {
@@ -140,6 +151,7 @@ export class ChangeMerger {
   discard(): void {
     this.#tables.clear()
     this.#held = 0
+    this.#heldBytes = 0
     this.#writer.discard()
   }
 
@@ -154,18 +166,22 @@ export class ChangeMerger {
     await write()
   }
 
-  #rowsOf(plan: RelationPlan): Map<string, Entry> {
+  #tableOf(plan: RelationPlan): TableChanges {
     let t = this.#tables.get(plan)
     if (t === undefined) {
-      t = { plan, rows: new Map() }
+      t = { plan, rows: new Map(), bytes: 0 }
       this.#tables.set(plan, t)
     }
-    return t.rows
+    return t
   }
 
-  #added(): Promise<void> | undefined {
-    this.#held++
-    return this.#held >= this.#maxRows ? this.#writeHeld() : undefined
+  /** The held images of `table` grew by `bytes`: write everything out past a limit. */
+  #grown(table: TableChanges, bytes: number): Promise<void> | undefined {
+    table.bytes += bytes
+    this.#heldBytes += bytes
+    return this.#held >= this.#maxRows || this.#heldBytes >= MERGE_BYTES
+      ? this.#writeHeld()
+      : undefined
   }
 
   /**
@@ -179,12 +195,14 @@ export class ChangeMerger {
       tables = [...this.#tables.values()]
       this.#tables.clear()
       this.#held = 0
+      this.#heldBytes = 0
     } else {
       const t = this.#tables.get(only)
       if (t === undefined) return
       tables = [t]
       this.#tables.delete(only)
       this.#held -= t.rows.size
+      this.#heldBytes -= t.bytes
     }
     for (const { plan, rows } of tables) {
       const updates: { shape: string; tuple: TupleData }[] = []

@@ -22,6 +22,8 @@ export interface ChangeRun {
   match: readonly number[]
   columns: (string | null)[][]
   rows: number
+  /** Characters of the values in `columns` (pushValue): a run is sent once it holds RUN_BYTES. */
+  bytes: number
   /**
    * U: keys in the run, old and new (UPDATE … FROM would apply only one of two updates of a row,
    * and finds a row by its key as it was before the statement); F UPDATE: the new images.
@@ -33,6 +35,20 @@ export interface ChangeRun {
    * statement cannot meet a key collision in between, whatever order it updates its rows in.
    */
   olds?: Set<string>
+}
+
+/**
+ * A run is sent once its values hold this many characters, however few its rows (issue 11): its
+ * strings, pg's array literals of them and the Bind message each hold about as much again, for the
+ * run in flight and the one being built. 2,000 rows of 100 kB each would otherwise be 200 MB a run.
+ */
+export const RUN_BYTES = 2 * 1024 * 1024
+
+/** Add a value to column `c` of `run`, counting its characters. */
+export function pushValue(run: ChangeRun, c: number, v: string | null | undefined): void {
+  const value = v ?? null
+  ;(run.columns[c] as (string | null)[]).push(value)
+  if (value !== null) run.bytes += value.length
 }
 
 export const EMPTY: readonly number[] = []

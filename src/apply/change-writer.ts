@@ -46,6 +46,8 @@ import {
   newKeyId,
   NO_VALUES,
   presence,
+  pushValue,
+  RUN_BYTES,
   type ChangeRun,
 } from './change-run.js'
 import { RunSender } from './run-sender.js'
@@ -124,7 +126,7 @@ export class ChangeWriter {
           `an INSERT into ${plan.label} carries an unchanged-TOAST column (${plan.columns[i] ?? i})`,
         )
       }
-      ;(run.columns[k] as (string | null)[]).push(v)
+      pushValue(run, k, v)
     }
     await this.#added(run)
   }
@@ -159,18 +161,18 @@ export class ChangeWriter {
       const columns: (string | null)[][] = new Array<(string | null)[]>(width)
       for (let i = 0; i < width; i++) columns[i] = []
       const seen = kind === 'U' || (kind === 'F' && sets.length > 0) ? new Set<string>() : undefined
-      run = { kind, plan, sets, shape, match, columns, rows: 0, seen }
+      run = { kind, plan, sets, shape, match, columns, rows: 0, bytes: 0, seen }
       if (moved !== undefined) run.olds = new Set<string>()
       this.#run = run
     }
     return run
   }
 
-  /** A change was added to `run`: send it once it is long enough. */
+  /** A change was added to `run`: send it once it is long enough, in rows or in bytes. */
   async #added(run: ChangeRun): Promise<void> {
     run.rows++
     const limit = run.kind === 'F' ? this.#runRows * FULL_RUN_FACTOR : this.#runRows
-    if (run.rows >= limit) await this.#send()
+    if (run.rows >= limit || run.bytes >= RUN_BYTES) await this.#send()
   }
 
   /** Send the pending run, if any, without waiting for its statement. */
@@ -276,10 +278,8 @@ export class ChangeWriter {
     if (moved !== undefined) seen.add(moved)
     run.olds?.add(id)
     let c = 0
-    for (let k = 0; k < values.length; k++)
-      (run.columns[c++] as (string | null)[]).push(values[k] ?? null)
-    for (let k = 0; k < key.length; k++)
-      (run.columns[c++] as (string | null)[]).push(key[k] ?? null)
+    for (let k = 0; k < values.length; k++) pushValue(run, c++, values[k])
+    for (let k = 0; k < key.length; k++) pushValue(run, c++, key[k])
     await this.#added(run)
   }
 
@@ -301,9 +301,8 @@ export class ChangeWriter {
     // an UPDATE whose old image is this new one must find the row this one leaves: it ends the run
     if (run.seen !== undefined) run.seen.add(imageId(image, sets, values))
     let c = 0
-    for (let k = 0; k < values.length; k++)
-      (run.columns[c++] as (string | null)[]).push(values[k] ?? null)
-    for (const i of match) (run.columns[c++] as (string | null)[]).push(image[i] ?? null)
+    for (let k = 0; k < values.length; k++) pushValue(run, c++, values[k])
+    for (const i of match) pushValue(run, c++, image[i])
     await this.#added(run)
   }
 
@@ -312,8 +311,7 @@ export class ChangeWriter {
     if (m.oldKind !== 'O') {
       const key = keyValues(plan, m.oldTuple, 'DELETE')
       const run = await this.#open('D', plan, 'DN', EMPTY, EMPTY, key.length)
-      for (let k = 0; k < key.length; k++)
-        (run.columns[k] as (string | null)[]).push(key[k] ?? null)
+      for (let k = 0; k < key.length; k++) pushValue(run, k, key[k])
       await this.#added(run)
       return
     }

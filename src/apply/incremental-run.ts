@@ -6,7 +6,7 @@
 import type { RowWatch } from './row-watch.js'
 import { PgferryError } from '../errors.js'
 import type { StageContext } from '../model/stage.js'
-import { readLoadProgress } from '../fullload/load-progress.js'
+import { readManifestState } from '../manifest/manifest-state.js'
 import { formatLsn } from '../wal/lsn.js'
 import type { ResolvedApplyOptions } from './apply-options.js'
 import { DatabaseApply, type LagSample } from './database-apply.js'
@@ -73,10 +73,11 @@ export class IncrementalRun implements IncrementalSync {
     keep: boolean,
     only?: ReadonlySet<string>,
   ): Promise<IncrementalRun> {
-    const progress = await readLoadProgress(ctx.store, ctx.taskId)
+    const state = await readManifestState(ctx.store, ctx.taskId)
     const started: DatabaseApply[] = []
     try {
-      for (const loaded of progress.databases.values()) {
+      for (const { load: loaded, tables } of state.databases) {
+        if (loaded === undefined) continue
         if (only !== undefined && !only.has(loaded.sourceDatabase)) continue
         if (!loaded.complete) {
           throw new PgferryError(
@@ -88,10 +89,7 @@ export class IncrementalRun implements IncrementalSync {
             },
           )
         }
-        const tables = [...progress.tables.values()].filter(
-          (t) => t.sourceDatabase === loaded.sourceDatabase,
-        )
-        started.push(await DatabaseApply.start(ctx, loaded, tables, options, keep))
+        started.push(await DatabaseApply.start(ctx, loaded, [...tables.values()], options, keep))
       }
     } catch (error) {
       await Promise.all(started.map((d) => d.stop().catch(() => undefined)))

@@ -78,7 +78,7 @@ export async function openDatabaseApply<T>(
     const pid = await target.query<{ pid: number }>(`SELECT pg_backend_pid() AS pid`)
     const applyPid = pid.rows[0]?.pid ?? 0
     const mapping = await readApplyMapping(ctx, source, db, tables)
-    const progress = await ApplyProgress.open(target, ctx.taskId, db, (reason) =>
+    const progress = await ApplyProgress.open(target, ctx.config.ledger, ctx.taskId, db, (reason) =>
       ctx.warn('PGFERRY_APPLY_PROGRESS_TABLE', `${db}: ${reason}`),
     )
     const recorded = await progress.read()

@@ -48,6 +48,8 @@ export class CliOutput {
   readonly json: boolean
   /** `--verbose`: also every event the default output leaves out. */
   readonly verbose: boolean
+  /** `--quiet`: stdout says nothing, so what explains a failure goes to stderr. */
+  readonly quiet: boolean
   #status = ''
 
   constructor(
@@ -56,12 +58,14 @@ export class CliOutput {
     secrets: SecretFilter,
     json: boolean,
     verbose = false,
+    quiet = false,
   ) {
     this.#out = out
     this.#err = err
     this.#secrets = secrets
     this.json = json
     this.verbose = verbose
+    this.quiet = quiet
     this.live = out.isTTY === true && !json
   }
 

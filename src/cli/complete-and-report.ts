@@ -1,12 +1,12 @@
 /**
  * `task.complete()` as both `pgferry complete` and `run --complete-after-sync` end: the result
- * printed, or, when a signal interrupted it, the task's state and how to resume.
+ * printed, or, when a signal or a pause request stopped it, the task's state and how to resume.
  */
 import type { Task } from '../index.js'
 import type { CliOutput } from './cli-output.js'
 import { EXIT } from './exit-codes.js'
 import { printCompleteResult } from './print-complete-result.js'
-import { printResumeHint } from './resume-hint.js'
+import { reportStop } from './report-stop.js'
 import type { ShutdownSignals } from './shutdown-signals.js'
 
 /** Complete `task`; resolves with the exit code, rejects with a failure that no signal caused. */
@@ -19,10 +19,9 @@ export async function completeAndReport(
   try {
     printCompleteResult(task, await task.complete({ signal: shutdown.signal, takeover }), out)
   } catch (error) {
-    if (!shutdown.signal.aborted) throw error
-    out.line(`interrupted: task ${task.id} is ${await task.refresh()}`)
-    printResumeHint(task, out)
-    return EXIT.INTERRUPTED
+    const stopped = await reportStop(task, shutdown, out)
+    if (stopped === undefined) throw error
+    return stopped
   }
   return EXIT.OK
 }

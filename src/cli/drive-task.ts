@@ -2,12 +2,14 @@
  * Run a task's stages to the end the command asks for: `task.run()` (which skips stages already
  * done, so this also resumes), then, for full+incremental, either sync until SIGINT/SIGTERM (the
  * slot is kept; the task can be resumed or completed later) or complete once the sync caught up.
+ * A pause request from another process (`pgferry pause`) stops it as a signal does.
  */
 import type { CompleteResult, IncrementalSync, RunResult, Task } from '../index.js'
 import type { CliOutput } from './cli-output.js'
 import { completeAndReport } from './complete-and-report.js'
 import { EXIT } from './exit-codes.js'
 import { printCompleteResult } from './print-complete-result.js'
+import { printPausedBy, reportStop, stopCode } from './report-stop.js'
 import { printResumeHint } from './resume-hint.js'
 import { ShutdownSignals } from './shutdown-signals.js'
 
@@ -33,11 +35,9 @@ export async function driveTask(task: Task, options: DriveOptions): Promise<numb
     try {
       run = await task.run({ signal: shutdown.signal, takeover: options.takeover === true })
     } catch (error) {
-      if (!shutdown.signal.aborted) throw error
-      out.clearStatus()
-      out.line(`interrupted: task ${task.id} is ${await task.refresh()}`)
-      printResumeHint(task, out)
-      return EXIT.INTERRUPTED
+      const stopped = await reportStop(task, shutdown, out)
+      if (stopped === undefined) throw error
+      return stopped
     }
     if (task.config.type !== 'full+incremental') {
       out.line(`task ${task.id} ${run.state}`)
@@ -62,7 +62,10 @@ export async function driveTask(task: Task, options: DriveOptions): Promise<numb
       out.line('incremental sync running; completing once it has caught up')
       const caughtUp = await waitForCatchUp(sync, shutdown, ended)
       if (failure !== undefined) throw failure
-      if (!caughtUp) return await stopSync(task, sync, out, EXIT.INTERRUPTED)
+      // a pause request ends the stream too: it is no catch-up to complete on
+      const asked = stopCode(task, shutdown)
+      if (!caughtUp || asked !== undefined)
+        return await stopSync(task, sync, out, asked ?? EXIT.INTERRUPTED)
       out.line('sync caught up: completing (fence, drain, sequences, verify, drop slot)')
       return await completeAndReport(task, shutdown, out)
     }
@@ -71,8 +74,9 @@ export async function driveTask(task: Task, options: DriveOptions): Promise<numb
     )
     const why = await Promise.race([shutdown.received().then(() => 'signal' as const), ended])
     if (why === 'failed') throw failure
-    // Ctrl-C (or SIGTERM) ends the command like in every other stage: 130, the task resumable
-    return await stopSync(task, sync, out, why === 'signal' ? EXIT.INTERRUPTED : EXIT.OK)
+    // Ctrl-C (or SIGTERM) ends the command like in every other stage: 130, the task resumable;
+    // a pause request stopped the stream: 3
+    return await stopSync(task, sync, out, stopCode(task, shutdown) ?? EXIT.OK)
   } finally {
     shutdown.dispose()
   }
@@ -86,6 +90,7 @@ async function stopSync(
   exitCode: number,
 ): Promise<number> {
   out.clearStatus()
+  printPausedBy(task, out)
   out.line('stopping the sync (the replication slot is kept)…')
   await sync.stop()
   out.line(`sync stopped: task ${task.id} is ${await task.refresh()}`)

@@ -6,6 +6,11 @@ export const EXIT = {
   FAILED: 1,
   /** Bad usage: an unknown flag, a missing or invalid value. */
   USAGE: 2,
+  /**
+   * Paused by `pgferry pause` from another process (or terminal): stopped as on Ctrl-C, the task
+   * resumable.
+   */
+  PAUSED: 3,
   /** Interrupted (SIGINT/SIGTERM) before the task reached a resumable sync; it is paused. */
   INTERRUPTED: 130,
 } as const

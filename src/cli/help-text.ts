@@ -33,12 +33,14 @@ Settings from a file:
                             or the selection alone: "instance" or {"databases": {…}}.
                             Flags on the command line win over the file.`
 
-const EXITS = `Exit codes: 0 done, 1 failed (precheck or migration), 2 bad usage, 130 interrupted
-(Ctrl-C or SIGTERM, in any stage: the task stays resumable).`
+const EXITS = `Exit codes: 0 done, 1 failed (precheck or migration), 2 bad usage, 3 paused by
+'pgferry pause' from elsewhere, 130 interrupted (Ctrl-C or SIGTERM, in any stage); paused or
+interrupted, the task stays resumable.`
 
 const OUTPUT = `Output:
   --json                    one JSON object per event line instead of progress bars
-  --verbose, -v             also every object created, table started, apply batch, state move
+  --verbose, -v             also every object created, table started, apply batch, state move,
+                            and which worker claimed and finished each job (tasks with workers)
   --quiet, -q               nothing on stdout; errors on stderr, the exit code says the rest`
 
 const TOOL = `pgferry: migrate a PostgreSQL instance into another, online.
@@ -51,6 +53,7 @@ Commands:
   list       list the tasks kept on a target
   status     show one task: running or stopped, its stage, recent warnings and errors, what next
   events     show a task's kept event log
+  pause      stop a task that another process runs, as Ctrl-C there would; resumable
   resume     continue a task (after an interruption, a failure, or a paused sync)
   complete   cut a full+incremental task over: drain, sequences, verify, drop the slot
   verify     compare the target with the source: every row by checksum, a sample, or counts
@@ -132,8 +135,9 @@ Shows one task: whether a process runs it now (the pid and host holding its leas
 stopped, its state, the stage it is in or last ran, its last error, each table of its full load
 (waiting, copying, building indexes, done; rows and bytes), the load's percent and post-data
 steps, the sync's lag in bytes and seconds, the WAL its slot retains and the rows and
-transactions applied per second (from the running process's last heartbeat), recent warnings and
-errors, its servers, and the command to run next. With --source, also each replication slot it
+transactions applied per second (from the running process's last heartbeat), the worker
+processes of a load with workers seen in the last 15 minutes (id, pid, host, the job each holds,
+last beat), recent warnings and errors, its servers, and the command to run next. With --source, also each replication slot it
 holds there, read from the source (a slot 'lost' means the task must load again).
 Exit 1 when no task has that ID. Creates nothing on the target.
 
@@ -151,7 +155,14 @@ Runs the full-load jobs (chunk copies, index and constraint builds) of every tas
 queue is URL, N at a time (default 2), until SIGINT/SIGTERM; running jobs finish first. Start as
 many as you like, on any machine that reaches the queue, the source and the target. Each job
 names its task; the task's settings come from its store, the passwords from
-PGFERRY_SOURCE_PASSWORD and PGFERRY_TARGET_PASSWORD (the queue's from its URL).`
+PGFERRY_SOURCE_PASSWORD and PGFERRY_TARGET_PASSWORD (the queue's from its URL). It prints a line
+per job it claims and finishes; 'pgferry status ID' lists a task's workers (id, pid, host, the job
+each holds, last beat).
+
+Flags:
+  --queue URL               the job queue database the tasks' workers.queue names (required)
+  --concurrency N           jobs run at once, 1 to 64 (default 2)
+  --json                    one JSON line per job event ({"type":"worker:job",…})`
 
 const EVENTS = `Usage: pgferry events ID --target URL [--follow [--interval S]] [--json]
 
@@ -163,6 +174,19 @@ Flags:
                             or no process runs it, or Ctrl-C
   --interval S              seconds between reads with --follow (default 1)
   --json                    one JSON line per event ({"type": EVENT, "at": TIME, …})
+
+${CONNECTIONS}`
+
+const PAUSE = `Usage: pgferry pause ID --target URL [--json]
+
+Stops a task that another process runs (in another terminal, on another host, or a service that
+embeds pgferry) as Ctrl-C in its terminal would: its stage stops, its sync stops, the replication
+slot and the task's state are kept, and 'pgferry resume ID' continues it. The request is kept in
+the task's store; the running process sees it with its next heartbeat (every 5 s) and exits 3.
+pause waits until it has stopped; Ctrl-C stops the waiting only (the request stays).
+
+Exit codes: 0 the process stopped, 1 no process runs the task (nothing is changed; 'pgferry
+status ID' shows it), 2 bad usage, 130 interrupted while waiting.
 
 ${CONNECTIONS}`
 
@@ -193,7 +217,8 @@ const COMPLETE = `Usage: pgferry complete ID --target URL [--takeover] [--json]
 Cuts a full+incremental task over. Stop writes to the source first: complete drains the changes
 up to the source's current WAL position, sets sequences, verifies every row by checksum (a
 difference fails it, naming the keys, before anything is dropped), and drops the slot,
-publication and replication origin. Stop the process that syncs the task (Ctrl-C) first.
+publication and replication origin. Stop the process that syncs the task first (Ctrl-C there,
+or 'pgferry pause ID').
 
 Flags:
   --takeover                run the task even though another process holds its lease (only
@@ -244,6 +269,8 @@ export function helpText(command: CommandName | undefined): string {
       return STATUS
     case 'events':
       return EVENTS
+    case 'pause':
+      return PAUSE
     case 'resume':
       return RESUME
     case 'complete':

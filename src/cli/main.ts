@@ -2,7 +2,7 @@
 /**
  * `pgferry`: the command-line shell over the public API (src/index.ts only). Parses the command
  * line, runs one command, prints errors (a PgferryError with its code and fix) and sets the exit
- * code: 0 done, 1 failed, 2 bad usage, 130 interrupted.
+ * code: 0 done, 1 failed, 2 bad usage, 3 paused by `pgferry pause`, 130 interrupted.
  */
 import { readFileSync } from 'node:fs'
 import { PgferryError } from '../index.js'
@@ -12,6 +12,7 @@ import { completeCommand } from './commands/complete-command.js'
 import { deleteCommand } from './commands/delete-command.js'
 import { eventsCommand } from './commands/events-command.js'
 import { listCommand } from './commands/list-command.js'
+import { pauseCommand } from './commands/pause-command.js'
 import { precheckCommand } from './commands/precheck-command.js'
 import { resumeCommand } from './commands/resume-command.js'
 import { runCommand } from './commands/run-command.js'
@@ -31,6 +32,7 @@ const COMMAND_FUNCTIONS: Readonly<Record<CommandName, Command>> = {
   list: listCommand,
   status: statusCommand,
   events: eventsCommand,
+  pause: pauseCommand,
   resume: resumeCommand,
   complete: completeCommand,
   verify: verifyCommand,
@@ -82,8 +84,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (flags.has('quiet') && flags.has('verbose')) {
       throw new UsageError('give only one of --quiet and --verbose', command)
     }
-    const stdout = flags.has('quiet') ? SILENT : process.stdout
-    out = new CliOutput(stdout, process.stderr, secrets, flags.has('json'), flags.has('verbose'))
+    const quiet = flags.has('quiet')
+    const stdout = quiet ? SILENT : process.stdout
+    const [json, verbose] = [flags.has('json'), flags.has('verbose')]
+    out = new CliOutput(stdout, process.stderr, secrets, json, verbose, quiet)
     return await COMMAND_FUNCTIONS[command]({
       command,
       id: line.id,

@@ -12,6 +12,7 @@ export const COMMANDS = [
   'list',
   'status',
   'events',
+  'pause',
   'resume',
   'complete',
   'verify',
@@ -101,6 +102,7 @@ const COMMAND_FLAGS: Readonly<Record<CommandName, readonly FlagName[]>> = {
   list: ['target', 'json'],
   status: ['target', 'source', 'watch', 'interval', 'json'],
   events: ['target', 'follow', 'interval', 'json'],
+  pause: ['target', 'target-password-file', 'json'],
   resume: [
     ...CONNECTION_FLAGS,
     ...OUTPUT_FLAGS,
@@ -121,6 +123,7 @@ const POSITIONALS: Readonly<Record<CommandName, 0 | 1>> = {
   list: 0,
   status: 1,
   events: 1,
+  pause: 1,
   resume: 1,
   complete: 1,
   verify: 1,

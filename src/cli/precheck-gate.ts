@@ -52,7 +52,10 @@ export async function precheckGate(
   out: CliOutput,
 ): Promise<boolean> {
   const report = await task.precheck(options)
-  if (out.json) {
+  if (out.quiet && !report.ok) {
+    // --quiet silences stdout: a failed precheck still says why, on stderr
+    for (const line of formatPrecheckReport(report, false)) out.error(line)
+  } else if (out.json) {
     out.jsonLine('precheck', report)
   } else {
     for (const line of formatPrecheckReport(report, false)) out.line(line)

@@ -17,6 +17,7 @@ const JSON_EVENTS: readonly (keyof PgferryEvents)[] = [
   'stage:start',
   'stage:done',
   'task:state',
+  'task:paused',
   'precheck:item',
   'schema:done',
   'table:copied',

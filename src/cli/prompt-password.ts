@@ -11,8 +11,9 @@ export function canPrompt(): boolean {
 /** Read one line from the terminal with echo off; resolves with it. Ctrl-C exits 130. */
 export function promptPassword(question: string): Promise<string> {
   const stdin = process.stdin
-  process.stderr.write(question)
+  // echo off before the question shows: whatever is typed once it shows is never echoed
   stdin.setRawMode(true)
+  process.stderr.write(question)
   stdin.resume()
   return new Promise((resolve) => {
     let value = ''

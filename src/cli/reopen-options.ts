@@ -45,8 +45,8 @@ export async function withReopenOptions<T>(
 ): Promise<{ result: T; id: string }> {
   const { flags, secrets, command } = ctx
   let target = cliConnection('target', flags.string('target'), secrets, command, flags)
-  const id = await resolveTaskId(ctx.id ?? '', target, command)
-  ctx.noteTask(id)
+  // the id is resolved in the store, on the target: its password may be the first one asked for
+  let id: string | undefined
   const sourceUrl = flags.string('source')
   let source: OpenTaskOptions['source'] =
     sourceUrl !== undefined
@@ -59,13 +59,15 @@ export async function withReopenOptions<T>(
   const asked = new Set<string>()
   for (;;) {
     try {
+      id ??= await resolveTaskId(ctx.id ?? '', target, command)
+      ctx.noteTask(id)
       const result = await fn(id, { target, ...(source === undefined ? {} : { source }) })
       return { result, id }
     } catch (error) {
       const side = missingSide(error)
       if (side === undefined || asked.has(side) || !canPrompt()) throw error
       asked.add(side)
-      const password = await promptPassword(`${side} password for task ${id}: `)
+      const password = await promptPassword(`${side} password for task ${id ?? ctx.id ?? ''}: `)
       secrets.add(password)
       if (side === 'target') {
         const url = new URL(target)

@@ -3,7 +3,13 @@
  * source was given): the same content as text rows for a person and as one JSON object for
  * machines (`--json`, a `status` line).
  */
-import type { LiveFigures, TableProgress, TaskSlot, TaskStatusReport } from '../index.js'
+import type {
+  LiveFigures,
+  TableProgress,
+  TaskSlot,
+  TaskStatusReport,
+  TaskWorker,
+} from '../index.js'
 import { formatBytes, formatSeconds } from './format-units.js'
 import { taskSummary } from './task-summary.js'
 
@@ -39,6 +45,11 @@ export function statusJson(
             live: runner.live ?? null,
           },
     tables: report.tables,
+    workers: report.workers.map((w) => ({
+      ...w,
+      lastBeat: w.lastBeat.toISOString(),
+      jobs: w.jobs.map((j) => ({ ...j, since: j.since.toISOString() })),
+    })),
     warnings: report.warnings.map((e) => ({ at: e.at, ...e.payload })),
     errors: report.errors.map((e) => ({ at: e.at, ...e.payload })),
     next: report.next ?? null,
@@ -82,6 +93,7 @@ export function statusRows(
   if (s.error !== undefined) rows.push(['error', s.error])
   const live = runner?.running === true ? runner.live : undefined
   rows.push(...loadRows(live), ...tableRows(report.tables))
+  for (const w of report.workers) rows.push(['worker', workerText(w)])
   rows.push(...syncRows(live))
   for (const x of slots ?? []) rows.push(['slot', slotText(x)])
   if (slots !== undefined && slots.length === 0) rows.push(['slot', 'none on the source'])
@@ -138,6 +150,17 @@ function tableText(t: TableProgress, withDb: boolean): string {
     case 'done':
       return `${name}: done, ${t.rows} rows, ${formatBytes(t.bytes)}${steps}`
   }
+}
+
+/** One worker of the load: who, what it holds now, its last beat. */
+function workerText(w: TaskWorker): string {
+  const jobs = w.jobs.map((j) => `${j.kind} ${j.database}:${j.name} since ${iso(j.since)}`)
+  const doing = w.busy
+    ? jobs.join('; ')
+    : jobs.length > 0
+      ? `stopped beating while it held ${jobs.join('; ')} (handed to another worker after the job timeout)`
+      : 'idle for this task'
+  return `${w.worker} (pid ${w.pid} on ${w.host}): ${doing}, last beat ${iso(w.lastBeat)}`
 }
 
 /** Lag, WAL retained and apply rates from the running process's last heartbeat. */

@@ -1,6 +1,7 @@
 /**
  * `--verbose`: the events the default progress output leaves out, one line each (state moves,
- * every object created, tables starting, apply batches, the WAL a slot retains).
+ * every object created, tables starting, which worker claimed and finished which job of a load with
+ * workers, apply batches, the WAL a slot retains).
  */
 import type { PgferryEvents, Task } from '../index.js'
 import type { CliOutput } from './cli-output.js'
@@ -10,6 +11,7 @@ const VERBOSE_EVENTS: readonly (keyof PgferryEvents)[] = [
   'task:state',
   'schema:object',
   'table:start',
+  'worker:job',
   'apply:batch',
   'wal:retained',
 ]

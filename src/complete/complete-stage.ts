@@ -26,8 +26,9 @@ import type pg from 'pg'
 import { PgferryError } from '../errors.js'
 import type { Stage, StageContext } from '../model/stage.js'
 import { readLargeObjects } from '../catalog/large-objects.js'
-import { readLoadProgress, type LoadedDatabase } from '../fullload/load-progress.js'
+import type { LoadedDatabase } from '../fullload/load-progress.js'
 import { databaseManifest } from '../manifest/resolve-manifest.js'
+import { markCutoverDone, markDrained, readManifestState } from '../manifest/manifest-state.js'
 import { notMigrated, notMigratedMessage } from '../manifest/not-migrated.js'
 import { copySequences } from '../fullload/sequences.js'
 import { copyLargeObjects } from '../fullload/large-objects.js'
@@ -48,8 +49,6 @@ import { withoutDroppedRelations } from './dropped-relations.js'
 import { refreshMatviews } from '../schema/refresh-matviews.js'
 import type { CompleteOptions, CompleteResult } from './complete-result.js'
 import { PROGRESS_KINDS } from '../model/progress-kinds.js'
-import type { CompleteMark } from '../model/progress-values.js'
-import { readProgress } from '../store/progress-records.js'
 
 /** Progress kind of the cutover: `<db>/drained` (value: fence) and `<db>/done`. */
 export const COMPLETE_KIND = PROGRESS_KINDS.complete
@@ -57,13 +56,11 @@ export const COMPLETE_KIND = PROGRESS_KINDS.complete
 /** How long the drain may take by default. */
 export const DEFAULT_COMPLETE_TIMEOUT_MS = 600_000
 
-type Marks = ReadonlyMap<string, CompleteMark>
-
 /** The databases whose slot still holds changes to drain; fails on a slot gone before its drain. */
 async function databasesToDrain(
   ctx: StageContext,
   pending: readonly LoadedDatabase[],
-  marks: Marks,
+  drained: ReadonlySet<string>,
 ): Promise<Set<string>> {
   const toDrain = new Set<string>()
   for (const d of pending) {
@@ -71,7 +68,7 @@ async function databasesToDrain(
     const src = await ctx.connect('source', { database: d.sourceDatabase })
     const exists = await slotExists(src, d.slot).finally(() => src.end())
     if (exists) toDrain.add(d.sourceDatabase)
-    else if (!marks.has(`${d.sourceDatabase}/drained`)) {
+    else if (!drained.has(d.sourceDatabase)) {
       throw new PgferryError(
         'PGFERRY_WAL_SLOT_MISSING',
         `replication slot ${d.slot} of ${d.sourceDatabase} is gone before the cutover drained it: changes since the full load may be missing`,
@@ -105,13 +102,9 @@ async function fenceAndDrain(
         fences.set(db, await writeCutoverFence(src, ctx.taskId).finally(() => src.end()))
       }
       await live.waitFor(fences, ctx.signal, timeoutMs)
-      const entries = [...fences].map(([db, lsn]) => ({
-        kind: COMPLETE_KIND,
-        key: `${db}/drained`,
-        value: { fence: formatLsn(lsn), at: new Date().toISOString() },
-      }))
-      await ctx.store.putProgress(ctx.taskId, entries)
-      for (const [db, lsn] of fences) fenceLsn[db] = formatLsn(lsn)
+      const reached = new Map([...fences].map(([db, lsn]) => [db, formatLsn(lsn)]))
+      await markDrained(ctx.store, ctx.taskId, reached)
+      for (const [db, lsn] of reached) fenceLsn[db] = lsn
     }
     await live?.stop()
   } finally {
@@ -139,19 +132,17 @@ async function alignAll(
 }
 
 async function run(ctx: StageContext): Promise<CompleteResult> {
-  const progress = await readLoadProgress(ctx.store, ctx.taskId)
-  const marks: Marks = new Map(
-    (await readProgress(ctx.store, ctx.taskId, COMPLETE_KIND)).map((e) => [e.key, e.value]),
+  const state = (await readManifestState(ctx.store, ctx.taskId)).databases.filter(
+    (d) => d.load !== undefined,
   )
-  const pending = [...progress.databases.values()].filter(
-    (d) => !marks.has(`${d.sourceDatabase}/done`),
+  const pending = state.flatMap((d) =>
+    d.load !== undefined && d.marks.done === undefined ? [d.load] : [],
   )
   const fenceLsn: Record<string, string> = {}
-  for (const d of progress.databases.values()) {
-    const f = marks.get(`${d.sourceDatabase}/drained`)
-    if (f !== undefined && 'fence' in f) fenceLsn[d.sourceDatabase] = f.fence
-  }
-  await fenceAndDrain(ctx, await databasesToDrain(ctx, pending, marks), fenceLsn)
+  for (const d of state)
+    if (d.marks.drained !== undefined) fenceLsn[d.database] = d.marks.drained.fence
+  const drained = new Set(state.filter((d) => d.marks.drained !== undefined).map((d) => d.database))
+  await fenceAndDrain(ctx, await databasesToDrain(ctx, pending, drained), fenceLsn)
   const aligned = await alignAll(ctx, pending)
 
   // --- 5: remove what the sync left on the servers ------------------------------------------------
@@ -161,13 +152,7 @@ async function run(ctx: StageContext): Promise<CompleteResult> {
     const dropped = await dropReplicationObjects(ctx, d)
     if (dropped.slot) slotsDropped++
     if (dropped.publication) publicationsDropped++
-    await ctx.store.putProgress(ctx.taskId, [
-      {
-        kind: COMPLETE_KIND,
-        key: `${d.sourceDatabase}/done`,
-        value: { at: new Date().toISOString() },
-      },
-    ])
+    await markCutoverDone(ctx.store, ctx.taskId, d.sourceDatabase)
   }
   return {
     sequencesSet: aligned.sequences,

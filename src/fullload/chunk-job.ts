@@ -32,7 +32,7 @@ export interface ChunkJobInput {
   readonly onProgress?: (relayed: number) => void
 }
 
-/** What one chunk's copy did; it committed (with its pgferry.copy_done row) before this returns. */
+/** What one chunk's copy did; it committed (with its target ledger row) before this returns. */
 export interface ChunkJobResult {
   readonly relOid: number
   readonly rows: number

@@ -1,9 +1,9 @@
 /**
  * Exactly-once chunks (ARCHITECTURE.md): a chunk's "done" row commits in the same target
  * transaction as its rows. The task's store may live in another database than the data, so each
- * target database gets a small progress table of its own, `pgferry.copy_done`, created on first
- * use and read on resume. Post-data steps that run in a transaction are marked the same way
- * (`pgferry.postdata_done`), so a crash between a DDL commit and the store write cannot make a
+ * target database gets the full load's part of the task's target ledger (model/target-ledger.ts):
+ * `copy_done`, created on first use and read on resume. Post-data steps that run in a transaction
+ * are marked the same way (`postdata_done`), so a crash between a DDL commit and the store write cannot make a
  * resume run the DDL twice.
  *
  * A chunk row records the snapshot epoch it was copied under. A table is complete when all the
@@ -11,60 +11,33 @@
  * truncated and copied again, since rows copied under two snapshots need not fit together.
  */
 import type pg from 'pg'
-import { DEFAULT_STORE_SCHEMA } from '../model/store-schema.js'
-import { quoteIdent } from '../pg/quote.js'
+import type { CopyDoneRow, TargetLedger } from '../model/target-ledger.js'
+import { ensureLedger, ledgerTable } from '../store/target-ledger.js'
 
-const S = quoteIdent(DEFAULT_STORE_SCHEMA)
+/** A chunk as recorded on the target (a `copy_done` row of the task's target ledger). */
+export type DoneChunk = CopyDoneRow
 
-/** The target-side progress table, qualified. */
-export const COPY_DONE_TABLE = `${S}.copy_done`
-/** The target-side post-data progress table, qualified. */
-export const POST_DATA_DONE_TABLE = `${S}.postdata_done`
-
-/** A chunk as recorded on the target. */
-export interface DoneChunk {
-  readonly relOid: number
-  readonly chunk: number
-  readonly chunks: number
-  readonly epoch: string
-  readonly rows: number
-  readonly bytes: number
-  readonly syncLsn: string | undefined
+/**
+ * Create the full load's ledger tables in the target database `client` is connected to
+ * (idempotent); `client`'s session uses the ledger until it ends (store/target-ledger.ts).
+ */
+export async function ensureProgressTables(client: pg.Client, ledger: TargetLedger): Promise<void> {
+  await ensureLedger(client, ledger, ['copyDone', 'postDataDone'])
 }
 
-/** Create the progress tables in the target database `client` is connected to (idempotent). */
-export async function ensureProgressTables(client: pg.Client): Promise<void> {
-  await client.query('BEGIN')
-  try {
-    await client.query(`SELECT pg_advisory_xact_lock(hashtext('pgferry.copy_done'))`)
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${S}`)
-    await client.query(`CREATE TABLE IF NOT EXISTS ${COPY_DONE_TABLE} (
-       task_id text NOT NULL,
-       source_db text NOT NULL,
-       rel_oid bigint NOT NULL,
-       chunk int NOT NULL,
-       chunks int NOT NULL,
-       epoch text NOT NULL,
-       rows bigint NOT NULL,
-       bytes bigint NOT NULL,
-       sync_lsn text,
-       done_at timestamptz NOT NULL DEFAULT now(),
-       PRIMARY KEY (task_id, source_db, rel_oid, chunk))`)
-    await client.query(`CREATE TABLE IF NOT EXISTS ${POST_DATA_DONE_TABLE} (
-       task_id text NOT NULL,
-       step_key text NOT NULL,
-       done_at timestamptz NOT NULL DEFAULT now(),
-       PRIMARY KEY (task_id, step_key))`)
-    await client.query('COMMIT')
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined)
-    throw error
-  }
+/** A chunk of a task's table, as a copy job names it. */
+export interface ChunkOfTask {
+  readonly taskId: string
+  readonly sourceDb: string
+  readonly relOid: number
+  readonly chunk: { readonly index: number }
+  readonly epoch: string
 }
 
 /** Every chunk recorded for a task's source database, by source table oid. */
 export async function readDoneChunks(
   client: pg.Client,
+  ledger: TargetLedger,
   taskId: string,
   sourceDb: string,
 ): Promise<Map<number, DoneChunk[]>> {
@@ -78,7 +51,7 @@ export async function readDoneChunks(
     sync_lsn: string | null
   }>(
     `SELECT rel_oid::text, chunk, chunks, epoch, rows::text, bytes::text, sync_lsn
-       FROM ${COPY_DONE_TABLE} WHERE task_id = $1 AND source_db = $2 ORDER BY rel_oid, chunk`,
+       FROM ${ledgerTable(ledger, 'copyDone')} WHERE task_id = $1 AND source_db = $2 ORDER BY rel_oid, chunk`,
     [taskId, sourceDb],
   )
   const out = new Map<number, DoneChunk[]>()
@@ -114,6 +87,7 @@ export function completeEpoch(chunks: readonly DoneChunk[] | undefined): string 
 /** Empty a target table and forget its chunks, in one transaction (a re-copy from scratch). */
 export async function resetTable(
   client: pg.Client,
+  ledger: TargetLedger,
   taskId: string,
   sourceDb: string,
   relOid: number,
@@ -124,7 +98,7 @@ export async function resetTable(
     // ONLY: an inheritance parent's TRUNCATE would also empty its children (tables of their own).
     await client.query(`TRUNCATE ONLY ${qualifiedTarget}`)
     await client.query(
-      `DELETE FROM ${COPY_DONE_TABLE} WHERE task_id = $1 AND source_db = $2 AND rel_oid = $3`,
+      `DELETE FROM ${ledgerTable(ledger, 'copyDone')} WHERE task_id = $1 AND source_db = $2 AND rel_oid = $3`,
       [taskId, sourceDb, relOid],
     )
     await client.query('COMMIT')
@@ -143,17 +117,16 @@ export async function resetTable(
  */
 export async function chunkIsDone(
   client: pg.Client,
-  taskId: string,
-  sourceDb: string,
-  relOid: number,
-  chunk: number,
-  epoch: string,
+  ledger: TargetLedger,
+  job: ChunkOfTask,
 ): Promise<boolean> {
+  const { taskId, sourceDb, relOid, epoch } = job
+  const chunk = job.chunk.index
   await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
     `pgferry.chunk ${taskId} ${sourceDb} ${relOid} ${chunk}`,
   ])
   const r = await client.query(
-    `SELECT 1 FROM ${COPY_DONE_TABLE} WHERE task_id = $1 AND source_db = $2 AND rel_oid = $3 AND chunk = $4 AND epoch = $5`,
+    `SELECT 1 FROM ${ledgerTable(ledger, 'copyDone')} WHERE task_id = $1 AND source_db = $2 AND rel_oid = $3 AND chunk = $4 AND epoch = $5`,
     [taskId, sourceDb, relOid, chunk, epoch],
   )
   return (r.rowCount ?? 0) > 0
@@ -162,12 +135,13 @@ export async function chunkIsDone(
 /** Inside a chunk transaction, after its COPY: record it. */
 export async function markChunkDone(
   client: pg.Client,
+  ledger: TargetLedger,
   taskId: string,
   sourceDb: string,
   done: DoneChunk,
 ): Promise<void> {
   await client.query(
-    `INSERT INTO ${COPY_DONE_TABLE} (task_id, source_db, rel_oid, chunk, chunks, epoch, rows, bytes, sync_lsn)
+    `INSERT INTO ${ledgerTable(ledger, 'copyDone')} (task_id, source_db, rel_oid, chunk, chunks, epoch, rows, bytes, sync_lsn)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
      ON CONFLICT (task_id, source_db, rel_oid, chunk) DO UPDATE
        SET chunks = EXCLUDED.chunks, epoch = EXCLUDED.epoch, rows = EXCLUDED.rows,
@@ -187,9 +161,13 @@ export async function markChunkDone(
 }
 
 /** Post-data step keys already committed in this target database. */
-export async function readPostDataDone(client: pg.Client, taskId: string): Promise<Set<string>> {
+export async function readPostDataDone(
+  client: pg.Client,
+  ledger: TargetLedger,
+  taskId: string,
+): Promise<Set<string>> {
   const r = await client.query<{ step_key: string }>(
-    `SELECT step_key FROM ${POST_DATA_DONE_TABLE} WHERE task_id = $1`,
+    `SELECT step_key FROM ${ledgerTable(ledger, 'postDataDone')} WHERE task_id = $1`,
     [taskId],
   )
   return new Set(r.rows.map((x) => x.step_key))
@@ -198,11 +176,12 @@ export async function readPostDataDone(client: pg.Client, taskId: string): Promi
 /** Inside a post-data step's transaction: record it. */
 export async function markPostDataDone(
   client: pg.Client,
+  ledger: TargetLedger,
   taskId: string,
   key: string,
 ): Promise<void> {
   await client.query(
-    `INSERT INTO ${POST_DATA_DONE_TABLE} (task_id, step_key) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+    `INSERT INTO ${ledgerTable(ledger, 'postDataDone')} (task_id, step_key) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
     [taskId, key],
   )
 }

@@ -27,7 +27,15 @@ export async function runChunk(
     ctx.signal.throwIfAborted()
     const lane = await lanes.acquire()
     try {
-      const out = await copyChunk(lane.source, lane.target, job, throttle, ctx.signal, onBytes)
+      const out = await copyChunk(
+        lane.source,
+        lane.target,
+        job,
+        ctx.config.ledger,
+        throttle,
+        ctx.signal,
+        onBytes,
+      )
       lanes.release(lane, true)
       return out
     } catch (error) {

@@ -15,6 +15,7 @@ import { pipeline } from 'node:stream/promises'
 import pgCopy from 'pg-copy-streams'
 import { quoteIdent, quoteQualified } from '../pg/quote.js'
 import type { CopyColumn } from '../catalog/columns-for-copy.js'
+import type { TargetLedger } from '../model/target-ledger.js'
 import { chunkIsDone, markChunkDone } from './chunk-progress.js'
 import { framedCopyFrom, framedCopyTo } from './copy-relay.js'
 import { canRelayDirect, relayDirect } from './direct-relay.js'
@@ -91,6 +92,7 @@ export async function copyChunk(
   source: pg.Client,
   target: pg.Client,
   job: CopyJob,
+  ledger: TargetLedger,
   throttle: Throttle,
   signal: AbortSignal,
   onBytes?: (bytes: number) => void,
@@ -103,9 +105,7 @@ export async function copyChunk(
   try {
     signal.throwIfAborted()
     await target.query('BEGIN')
-    if (
-      await chunkIsDone(target, job.taskId, job.sourceDb, job.relOid, job.chunk.index, job.epoch)
-    ) {
+    if (await chunkIsDone(target, ledger, job)) {
       await target.query('ROLLBACK')
       return { rows: 0, bytes: 0, skipped: true }
     }
@@ -144,7 +144,7 @@ export async function copyChunk(
     }
     await assertNotRewritten(source, job.relOid)
     await source.query('COMMIT')
-    await markChunkDone(target, job.taskId, job.sourceDb, {
+    await markChunkDone(target, ledger, job.taskId, job.sourceDb, {
       relOid: job.relOid,
       chunk: job.chunk.index,
       chunks: job.chunk.count,

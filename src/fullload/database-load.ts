@@ -14,7 +14,7 @@
  *   temporary slot's snapshot and its consistent_point as their `syncLsn`; the incremental stage
  *   skips their changes committed before it, as PostgreSQL's tablesync does. All partitions of a
  *   partitioned root are re-copied together, so a root has one syncLsn. The syncLsn commits with
- *   each chunk (pgferry.copy_done) and the store's table entries are derived from those rows before
+ *   each chunk (the target ledger's copy_done) and the store's table entries are derived from those rows before
  *   the database is marked complete (sync-points.ts). If the slot itself is gone, changes since its
  *   consistent_point are lost: everything is copied again under a new slot.
  */
@@ -68,7 +68,7 @@ export async function loadDatabase(
   const src = await ctx.connect('source', { database: db.name })
   const tgt = await ctx.connect('target', { database: db.as })
   const srcVersion = await versionNum(src)
-  await ensureProgressTables(tgt)
+  await ensureProgressTables(tgt, ctx.config.ledger)
 
   const plan = await planLoad(ctx, src, tgt, srcVersion, db, selection)
   const { units, pending, snapshot, info } = plan
@@ -112,7 +112,7 @@ export async function loadDatabase(
       db.name,
       selection.relations,
       units.map((u) => u.rel),
-      await readDoneChunks(tgt, taskId, db.name),
+      await readDoneChunks(tgt, ctx.config.ledger, taskId, db.name),
     ),
   )
   await runner.finish().finally(() => runner.close())
@@ -121,6 +121,8 @@ export async function loadDatabase(
   await store.putProgress(taskId, [
     { kind: LOADED_DATABASE_KIND, key: db.name, value: { ...info, complete: true } },
   ])
+  // this session used the target ledger (ensureProgressTables) until now: it lets go of it
+  await tgt.end()
   return {
     tables: units.length,
     tablesSkipped: units.length - pending.length,

@@ -1,13 +1,15 @@
 /**
  * The built-in full load stage: every database of the task's manifest in turn (each with its own
- * snapshot and, for `full+incremental`, its own slot), see database-load.ts. It copies what the
+ * snapshot and, for `full+incremental`, its own slot), see database-load.ts; with workers, several
+ * databases at once, so that workers share all of their chunks. It copies what the
  * manifest names, never what the selection means in the live catalog now (the manifest is resolved
  * here only when the task starts with this stage). `cleanup` (task.delete) drops the
- * slots and publications it created and its target-side progress rows.
+ * slots and publications it created and its rows of the target ledger (model/target-ledger.ts).
  *
  * Stage call options (ctx.options): `slotTimeoutMs` — how long slot creation may wait for open
  * transactions (default 60 s).
  */
+import pLimit from 'p-limit'
 import { loadRewrittenAgain } from './rewrite-rounds.js'
 import { PgferryError } from '../errors.js'
 import type { Stage, StageContext } from '../model/stage.js'
@@ -15,15 +17,14 @@ import type { DatabaseManifest } from '../model/manifest.js'
 import { taskManifests } from '../manifest/resolve-manifest.js'
 import { withCurrentRelations } from '../manifest/current-relations.js'
 import { notMigrated, notMigratedMessage } from '../manifest/not-migrated.js'
-import { COPY_DONE_TABLE, POST_DATA_DONE_TABLE } from './chunk-progress.js'
+import { releaseLedger } from '../store/target-ledger.js'
 import { loadDatabase, type DatabaseLoadResult } from './database-load.js'
 import type { FullLoadResult } from './full-load-result.js'
-import { LOADED_DATABASE_KIND } from './load-progress.js'
 import { LoadTracker } from './load-tracker.js'
 import { dropQueuedJobs, openLoadWorkers } from './load-workers.js'
 import { Throttle } from './throttle.js'
 import { removeLoadedObjects, removeSourceObjects } from './remove-source-objects.js'
-import { readProgress } from '../store/progress-records.js'
+import { readManifestState } from '../manifest/manifest-state.js'
 
 /**
  * Options of a full load call, beyond the signal.
@@ -57,6 +58,42 @@ async function currentManifests(ctx: StageContext): Promise<DatabaseManifest[]> 
     }
   }
   return out
+}
+
+/**
+ * With workers, the databases of an instance task are loaded this many at a time, so that their
+ * chunks are on the queue together and spread over every worker (one database after the other
+ * would leave workers idle at each database's tail: its last chunks and its post-data). Each
+ * database held at once costs the source its snapshot's replication connection and a few clients,
+ * so it is not all of them: 4 stays within the default max_wal_senders (10) beside the slots of a
+ * running sync. Without workers the load's lanes already fill the process: one database at a time.
+ */
+const DATABASES_AT_ONCE = 4
+
+/**
+ * Run `fn` over `items`, `n` at a time. After a failure no further item starts; the ones running
+ * finish (each commits what it copied), then the first failure is thrown.
+ */
+async function eachAtOnce<T>(
+  items: readonly T[],
+  n: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  const limit = pLimit(n)
+  let failed = false
+  const settled = await Promise.allSettled(
+    items.map((item) =>
+      limit(async () => {
+        if (failed) return
+        await fn(item).catch((error: unknown) => {
+          failed = true
+          throw error
+        })
+      }),
+    ),
+  )
+  const first = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected')
+  if (first !== undefined) throw first.reason
 }
 
 type Totals = Required<Omit<FullLoadResult, 'durationMs' | 'startLsn'>>
@@ -98,18 +135,19 @@ async function run(ctx: StageContext): Promise<FullLoadResult> {
   }
   const startLsn: Record<string, string> = {}
   const queued = await openLoadWorkers(ctx)
+  const loadOne = async (m: DatabaseManifest): Promise<void> => {
+    ctx.signal.throwIfAborted()
+    const r = await loadRewrittenAgain(
+      () => loadDatabase(ctx, m.database, m, throttle, tracker, queued?.workers),
+      (error) => ctx.warn('PGFERRY_FULLLOAD_TABLE_REWRITTEN', `${error.message}; copying it again`),
+      ctx.signal,
+    )
+    totals = addLoad(totals, r)
+    if (r.startLsn !== undefined) startLsn[m.database.name] = r.startLsn
+  }
   try {
-    for (const m of manifests) {
-      ctx.signal.throwIfAborted()
-      const r = await loadRewrittenAgain(
-        () => loadDatabase(ctx, m.database, m, throttle, tracker, queued?.workers),
-        (error) =>
-          ctx.warn('PGFERRY_FULLLOAD_TABLE_REWRITTEN', `${error.message}; copying it again`),
-        ctx.signal,
-      )
-      totals = addLoad(totals, r)
-      if (r.startLsn !== undefined) startLsn[m.database.name] = r.startLsn
-    }
+    if (queued === undefined) for (const m of manifests) await loadOne(m)
+    else await eachAtOnce(manifests, DATABASES_AT_ONCE, loadOne)
   } finally {
     await queued?.close()
   }
@@ -127,23 +165,23 @@ async function cleanup(ctx: StageContext): Promise<void> {
   await dropQueuedJobs(ctx).catch(() => undefined)
   // every recorded source object, also of databases whose load never got to write `info`
   await removeSourceObjects(ctx.config.source, ctx.store, ctx.taskId)
-  const entries = await readProgress(ctx.store, ctx.taskId, LOADED_DATABASE_KIND)
-  for (const { value: info } of entries) {
-    await removeLoadedObjects(ctx, info)
+  // every database of the manifest: a load that failed before it recorded the database may have
+  // created the target ledger's tables there already
+  for (const d of (await readManifestState(ctx.store, ctx.taskId)).databases) {
+    if (d.load !== undefined) await removeLoadedObjects(ctx, d.load)
     const tgt = await ctx
-      .connect('target', { database: info.targetDatabase })
+      .connect('target', { database: d.targetDatabase })
       .catch((error: unknown) => {
         if (error instanceof PgferryError && error.code === 'PGFERRY_CONNECT_DATABASE_MISSING')
           return undefined
         throw error
       })
     if (tgt === undefined) continue
-    for (const table of [COPY_DONE_TABLE, POST_DATA_DONE_TABLE]) {
-      await tgt
-        .query(`DELETE FROM ${table} WHERE task_id = $1`, [ctx.taskId])
-        .catch(() => undefined)
+    try {
+      await releaseLedger(tgt, ctx.config.ledger, ctx.taskId, d.database)
+    } finally {
+      await tgt.end()
     }
-    await tgt.end()
   }
 }
 

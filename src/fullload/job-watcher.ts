@@ -6,8 +6,8 @@
  */
 import { PgferryError } from '../errors.js'
 import type { StageContext } from '../model/stage.js'
-import type { QueuedJob, QueuedJobOutput } from '../model/workers.js'
-import type { JobQueue } from '../queue/job-queue.js'
+import type { QueuedJob, QueuedJobOutput, WorkerIdentity } from '../model/workers.js'
+import type { JobQueue, JobState } from '../queue/job-queue.js'
 
 /** How often the coordinator reads its jobs' states. */
 const POLL_MS = 250
@@ -15,7 +15,7 @@ const POLL_MS = 250
 interface Watched {
   readonly job: QueuedJob
   readonly name: string
-  readonly onClaimed: ((worker: string) => void) | undefined
+  readonly onClaimed: ((worker: WorkerIdentity) => void) | undefined
   claimedBy: string | undefined
   resolve(out: QueuedJobOutput): void
   reject(error: unknown): void
@@ -40,7 +40,7 @@ export class JobWatcher {
   async run(
     job: QueuedJob,
     name: string,
-    onClaimed?: (worker: string) => void,
+    onClaimed?: (worker: WorkerIdentity) => void,
   ): Promise<QueuedJobOutput> {
     this.#ctx.signal.throwIfAborted()
     const [id] = await this.#queue.enqueue([job], this.#timeoutSeconds)
@@ -75,15 +75,16 @@ export class JobWatcher {
         const worker = s.output?.worker
         if (s.state === 'active' && worker !== undefined && worker !== w.claimedBy) {
           w.claimedBy = worker
-          this.#event(w, worker, 'claimed')
-          w.onClaimed?.(worker)
+          const who = identityOf(s.output)
+          this.#event(w, who, 'claimed')
+          w.onClaimed?.(who)
         } else if (s.state === 'completed') {
           this.#watched.delete(id)
-          const out = s.output ?? { worker: '?' }
+          const out = { ...s.output, ...identityOf(s.output) }
           if (out.dropped !== undefined)
             w.reject(jobFailed(w, `dropped by ${out.worker}: ${out.dropped}`))
           else {
-            this.#event(w, out.worker, 'done')
+            this.#event(w, out, 'done')
             w.resolve(out)
           }
         } else if (s.state === 'failed' || s.state === 'cancelled') {
@@ -102,10 +103,12 @@ export class JobWatcher {
     }
   }
 
-  #event(w: Watched, worker: string, state: 'claimed' | 'done'): void {
+  #event(w: Watched, who: WorkerIdentity, state: 'claimed' | 'done'): void {
     this.#ctx.emit('worker:job', {
       taskId: this.#ctx.taskId,
-      worker,
+      worker: who.worker,
+      host: who.host,
+      pid: who.pid,
       kind: w.job.kind,
       database: w.job.database,
       name: w.name,
@@ -119,6 +122,15 @@ function jobFailed(w: Watched, message: string): PgferryError {
     retryable: true,
     fix: "see the workers' output for the cause; run the full load again: what finished is kept",
   })
+}
+
+/** The worker a job's output names (a field missing, as an older worker writes it: `?`, 0). */
+function identityOf(output: JobState['output']): WorkerIdentity {
+  return {
+    worker: typeof output?.worker === 'string' ? output.worker : '?',
+    host: typeof output?.host === 'string' ? output.host : '?',
+    pid: typeof output?.pid === 'number' ? output.pid : 0,
+  }
 }
 
 /** The message a failed job carries: the worker's (`{ message }`) or pg-boss's (`{ value: … }`). */

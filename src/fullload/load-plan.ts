@@ -43,7 +43,7 @@ export async function planLoad(
       bytes: r.bytes,
       targetName: quoteQualified(r.targetSchema, r.name),
     }))
-  const done = await readDoneChunks(tgt, ctx.taskId, db.name)
+  const done = await readDoneChunks(tgt, ctx.config.ledger, ctx.taskId, db.name)
   const complete = new Set(
     units.filter((u) => completeEpoch(done.get(u.rel.oid)) !== undefined).map((u) => u.rel.oid),
   )

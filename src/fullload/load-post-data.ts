@@ -7,16 +7,13 @@ import type { StageContext } from '../model/stage.js'
 import type { ResolvedDatabase } from '../model/resolved-objects.js'
 import type { DatabaseObjects } from '../catalog/selection.js'
 import { versionNum } from '../catalog/server-version.js'
-import { POST_DATA_DONE_KIND, loadPostDataPlan, type DdlStep } from '../schema/ddl-step.js'
+import type { DdlStep } from '../schema/ddl-step.js'
+import { readManifestState } from '../manifest/manifest-state.js'
+import { databaseState } from '../model/manifest-state.js'
 import { readPostDataDone } from './chunk-progress.js'
 import type { LoadPlan } from './load-plan.js'
 import type { LoadTracker } from './load-tracker.js'
-import {
-  PostDataRunner,
-  parsePostDataDoneKey,
-  postDataSearchPath,
-  type PostDataInput,
-} from './post-data-runner.js'
+import { PostDataRunner, postDataSearchPath, type PostDataInput } from './post-data-runner.js'
 
 /** The runner and the plan it runs. */
 export interface LoadPostData {
@@ -36,13 +33,10 @@ export async function startPostData(
 ): Promise<LoadPostData> {
   const { taskId, store } = ctx
   const { units, pending, complete } = plan
-  const steps = (await loadPostDataPlan(store, taskId, db.as)) ?? []
-  const doneKeys = new Set<string>()
-  for (const e of await store.getProgress(taskId, POST_DATA_DONE_KIND)) {
-    const k = parsePostDataDoneKey(db.as, e.key)
-    if (k !== undefined) doneKeys.add(k)
-  }
-  for (const k of await readPostDataDone(tgt, taskId)) doneKeys.add(k)
+  const state = databaseState(await readManifestState(store, taskId), db.name)
+  const steps = state?.postDataPlan ?? []
+  const doneKeys = new Set<string>(state?.postDataDone)
+  for (const k of await readPostDataDone(tgt, ctx.config.ledger, taskId)) doneKeys.add(k)
   const unitsOf = new Map<number, number[]>()
   const unitOids = new Set(units.map((u) => u.rel.oid))
   const parentOf = new Map(selection.relations.map((r) => [r.oid, r.parentOid]))

@@ -14,11 +14,11 @@
  *   `statelsn <= remote_final_lsn`, worker.c should_apply_changes_for_rel). A partitioned table
  *   gets an entry too (same syncLsn as all its partitions, which are always re-copied together),
  *   since with `publish_via_partition_root` changes arrive under the root's oid. The sync LSN
- *   commits with the data, in the target's `pgferry.copy_done` rows; these entries are derived
+ *   commits with the data, in the target ledger's `copy_done` rows; these entries are derived
  *   from those rows at the end of every run, before the database is marked complete
  *   (sync-points.ts), so no failure or crash between a chunk's COMMIT and a store write loses one.
  *
- * The target side also keeps `pgferry.copy_done` / `pgferry.postdata_done` in each target
+ * The target side also keeps `copy_done` / `postdata_done` (its target ledger) in each target
  * database (chunk-progress.ts); those are the full load's own business.
  */
 import type { ProgressStore } from '../model/progress-store.js'

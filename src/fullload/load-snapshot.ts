@@ -25,7 +25,8 @@ import {
   slotName,
   type HeldSnapshot,
 } from './snapshot.js'
-import { readProgress } from '../store/progress-records.js'
+import { readManifestState } from '../manifest/manifest-state.js'
+import { databaseState } from '../model/manifest-state.js'
 
 /** The snapshot a load holds. */
 export interface LoadSnapshot {
@@ -46,9 +47,7 @@ export async function holdLoadSnapshot(
   units: readonly { readonly rel: SelectedRelation }[],
   complete: Set<number>,
 ): Promise<LoadSnapshot> {
-  const stored = (await readProgress(ctx.store, ctx.taskId, LOADED_DATABASE_KIND)).find(
-    (e) => e.key === db.name,
-  )?.value
+  const stored = databaseState(await readManifestState(ctx.store, ctx.taskId), db.name)?.load
   const info: LoadedDatabase = stored ?? {
     sourceDatabase: db.name,
     targetDatabase: db.as,

@@ -97,7 +97,7 @@ export async function planJobs(
     const info = split.get(u.rel.oid)
     const plan = await planUnit(ctx, src, srcVersion, u, info, splitSize)
     if ((done.get(u.rel.oid)?.length ?? 0) > 0 || plan.length > 1) {
-      await resetTable(tgt, ctx.taskId, db.name, u.rel.oid, u.targetName)
+      await resetTable(tgt, ctx.config.ledger, ctx.taskId, db.name, u.rel.oid, u.targetName)
     }
     const bytesPerRow = u.rel.estimatedRows > 0 ? u.bytes / u.rel.estimatedRows : 100
     jobs.push({

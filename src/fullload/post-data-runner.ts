@@ -7,7 +7,7 @@
  * (ANALYZE) on a target before v13, see `PostDataInput.vacuum`).
  *
  * A transactional step is marked done in the target database in its own transaction
- * (`pgferry.postdata_done`) and then in the store (`POST_DATA_DONE_KIND`); a resume skips both.
+ * (`postdata_done` of the target ledger) and then in the store (`POST_DATA_DONE_KIND`); a resume skips both.
  */
 import type pg from 'pg'
 import pLimit from 'p-limit'
@@ -17,22 +17,9 @@ import type { StageContext } from '../model/stage.js'
 import { quoteIdent } from '../pg/quote.js'
 import { preparePostDataSession, runPostDataStep } from './post-data-step.js'
 
-/**
- * Store key of a done post-data step: `<targetDb>\u001f<key>`, as the structure stage writes its
- * own (ddl-step.ts says `\u0000`, which jsonb, the PostgreSQL store, rejects). Other separators
- * are accepted on read.
- */
-export function postDataDoneKey(targetDb: string, key: string): string {
-  return `${targetDb}\u001f${key}`
-}
+import { postDataDoneKey } from '../model/progress-kinds.js'
 
-/** The step key of a stored done entry of `targetDb`, or undefined for another database. */
-export function parsePostDataDoneKey(targetDb: string, stored: string): string | undefined {
-  for (const sep of ['\u001f', '/', '\u0000']) {
-    if (stored.startsWith(targetDb + sep)) return stored.slice(targetDb.length + 1)
-  }
-  return undefined
-}
+export { parsePostDataDoneKey, postDataDoneKey } from '../model/progress-kinds.js'
 
 /** What the runner needs to know about the load. */
 export interface PostDataInput {

@@ -1,7 +1,7 @@
 /**
  * One post-data step on a target session, as the post-data runner runs it in-process and a worker
  * runs it from the job queue (issue 15): a transactional step commits with its
- * `pgferry.postdata_done` row; a non-transactional one (CREATE INDEX CONCURRENTLY …) that a
+ * `postdata_done` row (target ledger); a non-transactional one (CREATE INDEX CONCURRENTLY …) that a
  * crashed run already finished is kept.
  */
 import type pg from 'pg'
@@ -29,7 +29,7 @@ export async function preparePostDataSession(client: pg.Client, searchPath: stri
  */
 export async function runPostDataStep(
   client: pg.Client,
-  ctx: Pick<StageContext, 'taskId' | 'warn'>,
+  ctx: Pick<StageContext, 'taskId' | 'warn' | 'config'>,
   step: DdlStep,
   targetDb: string,
   copying: boolean,
@@ -54,7 +54,7 @@ export async function runPostDataStep(
         copying ? 'BEGIN; SET LOCAL max_parallel_maintenance_workers = 0' : 'BEGIN',
       )
       for (const sql of step.sql) await client.query(sql)
-      await markPostDataDone(client, ctx.taskId, step.key)
+      await markPostDataDone(client, ctx.config.ledger, ctx.taskId, step.key)
       await client.query('COMMIT')
     }
   } catch (error) {

@@ -1,7 +1,7 @@
 /**
  * The copy phase of one database's load when the task has workers (issue 15): every planned
  * chunk becomes a job on the queue instead of a ChunkJob here. Workers run it as ChunkJob runs it
- * here (worker-job.ts): same COPY, same `pgferry.copy_done` row in the same target transaction.
+ * here (worker-job.ts): same COPY, same `copy_done` row of the target ledger in the same target transaction.
  * A finished chunk is counted from its copy_done row (the truth, whichever worker wrote it), then
  * recorded and handed to the post-data runner exactly as in-process (copy-chunks.ts).
  */
@@ -70,7 +70,8 @@ async function committedChunk(
 ): Promise<{ rows: number; bytes: number }> {
   const tgt = await ctx.connect('target', { database: targetDb })
   try {
-    const done = (await readDoneChunks(tgt, ctx.taskId, sourceDb)).get(relOid) ?? []
+    const done =
+      (await readDoneChunks(tgt, ctx.config.ledger, ctx.taskId, sourceDb)).get(relOid) ?? []
     const row = done.find((c) => c.chunk === chunk && c.epoch === epoch)
     if (row === undefined) {
       throw new PgferryError(

@@ -1,5 +1,5 @@
 /**
- * Each loaded table's sync LSN, as the target's `pgferry.copy_done` rows record it. Those rows
+ * Each loaded table's sync LSN, as the target ledger's `copy_done` rows record it. Those rows
  * commit in the chunk's own target transaction, with the snapshot's LSN, so they are the truth;
  * the store's `fullload-table` entries (load-progress.ts) are derived from them at the end of every
  * run, before the database is marked complete (the incremental stage starts only after that mark).

@@ -6,8 +6,10 @@ import type { WorkerJobEvent } from './workers.js'
 import type { PgferryError } from '../errors.js'
 import type { TaskState } from './task-state.js'
 import type { VerifyDifferenceEvent, VerifyProgressEvent } from './verify-events.js'
+import type { TaskPausedEvent } from './pause-events.js'
 
 export type { VerifyDifferenceEvent, VerifyProgressEvent } from './verify-events.js'
+export type { TaskPausedEvent } from './pause-events.js'
 
 /**
  * Payload of `stage:start`: a stage (built-in or custom) is about to run.
@@ -159,6 +161,12 @@ export interface ChunkProgressEvent {
   readonly bytes: number
   /** True once the chunk and its done row committed on the target. */
   readonly done: boolean
+  /** With workers (issue 15), in the worker's events: the worker's id; absent in-process. */
+  readonly worker?: string
+  /** With workers: the worker's host. */
+  readonly host?: string
+  /** With workers: the worker's process id. */
+  readonly pid?: number
 }
 /**
  * Payload of `table:copied`: every chunk of a table committed on the target.
@@ -292,6 +300,8 @@ export interface PgferryEvents {
   'stage:done': StageDoneEvent
   /** The task, whenever its stored state changes (e.g. `ready` → `loading`). */
   'task:state': StateChangeEvent
+  /** The runner when a stage call is aborted, or the task when a pause request stops its sync. */
+  'task:paused': TaskPausedEvent
   /** `precheck`, once per item after every item ran. */
   'precheck:item': PrecheckItemEvent
   /** `migrateSchema` for each pre-data object it creates; `fullLoad` for each post-data step. */
@@ -320,7 +330,7 @@ export interface PgferryEvents {
   'verify:difference': VerifyDifferenceEvent
   /** Any stage, through `ctx.warn`: something to know that does not stop the stage. */
   warning: WarningEvent
-  /** The runner when a stage fails, and a running sync when it fails in the background. */
+  /** The runner when a stage fails (not aborted: `task:paused`), or a background sync fails. */
   error: ErrorEvent
 }
 

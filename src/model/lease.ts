@@ -73,6 +73,20 @@ export interface LiveTableCopy {
 }
 
 /**
+ * A request that the process holding a task's lease stop its work as on Ctrl-C (`pauseTask`,
+ * `pgferry pause`), kept in the store for that holder; the holder sees it with its next heartbeat.
+ * @public
+ */
+export interface PauseRequest {
+  /** When it was asked for (ISO 8601). */
+  readonly requestedAt: string
+  /** `os.hostname()` of the process that asked. */
+  readonly host: string
+  /** Process id of the process that asked. */
+  readonly pid: number
+}
+
+/**
  * What a process claims the lease with.
  * @public
  */

@@ -5,10 +5,11 @@
  * source later is not migrated unless the caller adds it (`startIncremental(task, { addTables })`),
  * and a function body changed since does not widen the dependency closure.
  *
- * Only the selection lives here. The other facts of the manifest keep their one record each: each
- * table's copy state and sync LSN (fullload/load-progress.ts, derived from the target's
- * pgferry.copy_done rows), the post-data plan (schema/ddl-step.ts), and the drain and cutover marks
- * (complete/complete-stage.ts).
+ * Only the selection lives in this record. The other facts of the manifest keep their one record
+ * each: each table's copy state and sync LSN (fullload/load-progress.ts, derived from the target
+ * ledger's `copy_done` rows), the post-data plan (schema/ddl-step.ts), and the drain and cutover
+ * marks (complete/complete-stage.ts); stages read them all joined per database through one typed
+ * view, `readManifestState` (manifest-state.ts here, and manifest/manifest-state.ts).
  *
  * Types and pure helpers (the model layer): no I/O, and no import outside `model/`.
  */

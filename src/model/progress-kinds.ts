@@ -23,9 +23,33 @@ export const PROGRESS_KINDS = {
   complete: 'complete',
   /** An object pgferry created or changed on the source (slot, publication, replica identity). */
   sourceObject: 'source-object',
+  /** A worker of the task's full load (issue 15): its identity, last beat and current jobs; key: the worker's id. */
+  worker: 'worker',
+  /**
+   * A request that the process running the task stop as on Ctrl-C (`pgferry pause`); key: the
+   * lease token of the holder it is meant for, so a later runner never acts on it.
+   */
+  pauseRequest: 'pause-request',
 } as const
 
 /**
  * A progress kind of pgferry's own stages.
  */
 export type BuiltinProgressKind = (typeof PROGRESS_KINDS)[keyof typeof PROGRESS_KINDS]
+
+/**
+ * Store key of a done post-data step: `<targetDb>\u001f<key>`, as the structure stage writes its
+ * own (ddl-step.ts says `\u0000`, which jsonb, the PostgreSQL store, rejects). Other separators
+ * are accepted on read.
+ */
+export function postDataDoneKey(targetDb: string, key: string): string {
+  return `${targetDb}\u001f${key}`
+}
+
+/** The step key of a stored done entry of `targetDb`, or undefined for another database. */
+export function parsePostDataDoneKey(targetDb: string, stored: string): string | undefined {
+  for (const sep of ['\u001f', '/', '\u0000']) {
+    if (stored.startsWith(targetDb + sep)) return stored.slice(targetDb.length + 1)
+  }
+  return undefined
+}

@@ -2,8 +2,9 @@
  * The progress store contract (ARCHITECTURE.md). The store is what makes every stage resumable and
  * what `listTasks()` reads. Progress entries are generic (`kind` + `key` → JSON value) so each stage
  * keeps what it needs (per-object DDL done, per-chunk copy done, apply LSN) without the store
- * knowing the stage; a stage that needs atomicity with its own target writes (a COPY chunk and its
- * "done" row) writes the entry itself in its transaction, in the table `progressTable()` names.
+ * knowing the stage. What must commit atomically with the stage's own target writes (a COPY chunk
+ * and its "done" row, the apply's position) is not here: it is the task's target ledger, in the
+ * target database (target-ledger.ts), in a schema named as this store's (`schemaName`).
  */
 import type { LeaseAcquireOptions, LeaseAcquireResult, LeaseClaim, TaskLease } from './lease.js'
 import type { TaskState } from './task-state.js'
@@ -90,6 +91,13 @@ export interface TaskPatch {
  * @public
  */
 export interface ProgressStore {
+  /**
+   * The PostgreSQL schema this store keeps its tables in, when it keeps them in one (a
+   * {@link PgStore}'s). A task's target ledger (the rows that must commit with the copied data,
+   * in each target database) lives in a schema of this name; a store that names none (the memory
+   * store) leaves it at `pgferry`.
+   */
+  readonly schemaName?: string
   /**
    * Create what the store needs (idempotent). Reads (`loadTask`, `listTasks`, `getProgress`,
    * `listEvents`, `getLease`) of a store never created return nothing and create nothing.

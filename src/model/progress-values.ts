@@ -8,10 +8,12 @@
  * Pure: types and checks, no I/O.
  */
 import type { DdlStep } from './ddl-step.js'
+import type { PauseRequest } from './lease.js'
 import type { LoadedDatabase, LoadedTable } from './load-progress.js'
 import type { DatabaseManifest } from './manifest.js'
 import { PROGRESS_KINDS } from './progress-kinds.js'
 import type { SourceObject } from './source-object.js'
+import type { WorkerBeat } from './workers.js'
 
 /** A step or stage marked done: only the key is read. */
 export type DoneMark = true | { readonly doneAt: string }
@@ -30,6 +32,8 @@ export interface ProgressValues {
   readonly [PROGRESS_KINDS.loadedTable]: LoadedTable
   readonly [PROGRESS_KINDS.complete]: CompleteMark
   readonly [PROGRESS_KINDS.sourceObject]: SourceObject
+  readonly [PROGRESS_KINDS.worker]: WorkerBeat
+  readonly [PROGRESS_KINDS.pauseRequest]: PauseRequest
 }
 
 /** A built-in kind's entry, its value typed. */
@@ -117,6 +121,28 @@ const CHECKS: { readonly [K in keyof ProgressValues]: (v: unknown) => string | u
     (isObject(v) && !['publication', 'slot', 'replica-identity'].includes(v.kind as string)
       ? 'kind'
       : undefined),
+  [PROGRESS_KINDS.worker]: (v) => {
+    const wrong = wrongField(v, {
+      worker: 'string',
+      host: 'string',
+      pid: 'number',
+      beatAt: 'string',
+      jobs: 'array',
+    })
+    if (wrong !== undefined) return wrong
+    for (const job of (v as { jobs: unknown[] }).jobs) {
+      const w = wrongField(job, {
+        kind: 'string',
+        database: 'string',
+        name: 'string',
+        since: 'string',
+      })
+      if (w !== undefined) return `a job's ${w}`
+    }
+    return undefined
+  },
+  [PROGRESS_KINDS.pauseRequest]: (v) =>
+    wrongField(v, { requestedAt: 'string', host: 'string', pid: 'number' }),
 }
 
 /**

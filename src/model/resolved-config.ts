@@ -3,6 +3,7 @@
  * (task/resolve-config.ts) makes once, in `createTask`, and every layer below reads. Pure types and
  * the defaults they are resolved with.
  */
+import type { TargetLedger } from './target-ledger.js'
 import type {
   MigrationType,
   Ownership,
@@ -81,6 +82,11 @@ export interface ResolvedTaskConfig {
   readonly publication: string | undefined
   /** Where progress lives: a schema in the target, memory, or a store the caller passed. */
   readonly store: 'target' | 'memory' | 'custom'
+  /**
+   * Where the task's target ledger lives: the rows that commit with the copied rows and applied
+   * changes in each target database, in a schema named as the store's (model/target-ledger.ts).
+   */
+  readonly ledger: TargetLedger
   /** The caller's custom stages, validated and frozen; empty when none. */
   readonly stages: readonly Stage[]
   /** The job queue of the full load's workers; `undefined`: the load runs in-process. */

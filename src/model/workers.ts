@@ -111,14 +111,52 @@ export interface QueuedStep extends QueuedJobBase {
 export type QueuedJob = QueuedChunk | QueuedStep
 
 /**
- * What a worker reports when it finishes a job.
+ * Who a worker is: its id (`host:pid` unless `startWorker` was given one), host and process id.
  * @public
  */
-export interface QueuedJobOutput {
-  /** `host:pid` of the worker. */
+export interface WorkerIdentity {
+  /** The worker's id: `host:pid`, or the id `startWorker` was given. */
   readonly worker: string
+  /** The host name of the machine it runs on. */
+  readonly host: string
+  /** Its process id on that host. */
+  readonly pid: number
+}
+
+/**
+ * What a worker writes on a job it holds (with each heartbeat) and when it finishes it.
+ * @public
+ */
+export interface QueuedJobOutput extends WorkerIdentity {
   /** Why the job was dropped without doing it (its task is gone or done, its snapshot is gone). */
   readonly dropped?: string
+}
+
+/**
+ * A job a worker runs now, as its record in the task's store and `status` show it.
+ * @public
+ */
+export interface WorkerJobRef {
+  /** A chunk copy or a post-data step. */
+  readonly kind: 'chunk' | 'step'
+  /** The source database. */
+  readonly database: string
+  /** `schema.name chunk i/n`, or the post-data step's name. */
+  readonly name: string
+  /** When the worker claimed it (ISO 8601, the worker's clock). */
+  readonly since: string
+}
+
+/**
+ * A worker's record in a task's store (progress kind `worker`, key: the worker's id), written by
+ * the worker when it claims a job of the task, with each heartbeat, and when the job ends.
+ * @public
+ */
+export interface WorkerBeat extends WorkerIdentity {
+  /** Its last write (ISO 8601, the worker's clock). */
+  readonly beatAt: string
+  /** The task's jobs it runs now; empty when it runs none. */
+  readonly jobs: readonly WorkerJobRef[]
 }
 
 /**
@@ -126,11 +164,9 @@ export interface QueuedJobOutput {
  * finished there.
  * @public
  */
-export interface WorkerJobEvent {
+export interface WorkerJobEvent extends WorkerIdentity {
   /** The task that emitted the event. */
   readonly taskId: string
-  /** The worker, `host:pid`. */
-  readonly worker: string
   /** A chunk copy or a post-data step. */
   readonly kind: 'chunk' | 'step'
   /** The source database. */

@@ -7,6 +7,7 @@ import pg from 'pg'
 import { PgferryError, sqlStateOf } from '../errors.js'
 import { quoteIdent } from './quote.js'
 import { passwordOf } from './passwords.js'
+import { pgpassPassword } from './pgpass.js'
 import type { ResolvedConnection } from '../model/resolved-connection.js'
 import type { ConnectOptions, Side } from '../model/stage.js'
 import { privilegeFix } from './privilege-fix.js'
@@ -42,13 +43,19 @@ export async function clientConfig(
   conn: ResolvedConnection,
   options: OpenOptions = {},
 ): Promise<pg.ClientConfig> {
-  const password = await passwordOf(conn)
+  const database = options.database ?? conn.database
+  // PGPASSWORD is the driver's own; the password file is read here, not by pg (see pgpass.ts)
+  const password =
+    (await passwordOf(conn)) ??
+    (process.env.PGPASSWORD === undefined
+      ? pgpassPassword({ host: conn.host, port: conn.port, database, user: conn.user })
+      : undefined)
   const ssl = conn.sslMode === 'prefer' && !(await serverAcceptsSsl(conn)) ? false : conn.ssl
   return {
     host: conn.host,
     port: conn.port,
     user: conn.user,
-    database: options.database ?? conn.database,
+    database,
     ssl: ssl as pg.ClientConfig['ssl'],
     connectionTimeoutMillis: conn.connectionTimeoutMillis,
     application_name: conn.applicationName,

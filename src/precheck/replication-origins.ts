@@ -27,7 +27,7 @@ export async function checkReplicationOrigins(input: PrecheckInput): Promise<Pre
     return passed(
       ID,
       TITLE,
-      `not needed: target user '${input.targetRole.name}' may not use replication origins, so the apply keeps its progress in a table`,
+      `not needed: target user '${input.targetRole.name}' may not use replication origins, so the apply keeps its progress in the table apply_progress of the task's target ledger (schema ${input.ctx.config.ledger.schema} of each target database)`,
     )
   let use: Awaited<ReturnType<typeof readOriginUse>>
   try {

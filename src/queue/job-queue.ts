@@ -11,11 +11,12 @@
  * These two statements and the state reads are the only SQL here on pg-boss's own tables; the
  * version is pinned so that they stay true (the queue test covers them).
  */
+import { setTimeout as delay } from 'node:timers/promises'
 import PgBoss from 'pg-boss'
 import { PgferryError, messageOf } from '../errors.js'
 import { clientConfig } from '../pg/connect.js'
 import type { ResolvedConnection } from '../model/resolved-connection.js'
-import type { QueuedJob, QueuedJobOutput } from '../model/workers.js'
+import type { QueuedJob, QueuedJobOutput, WorkerIdentity } from '../model/workers.js'
 
 /** pg-boss's schema in the queue database. */
 export const QUEUE_SCHEMA = 'pgferry_queue'
@@ -23,11 +24,15 @@ export const QUEUE_SCHEMA = 'pgferry_queue'
 export const LOAD_QUEUE = 'pgferry-load'
 /** A job that failed is tried again this many times (by any worker) before the load fails. */
 const RETRY_LIMIT = 3
+/** An idle claim loop polls the queue this often. */
+const POLL_MS = 500
+/** A graceful stop waits this long for running jobs. */
+const STOP_WAIT_MS = 30_000
 
 /** A job's state as the coordinator follows it. */
 export interface JobState {
   readonly state: 'created' | 'retry' | 'active' | 'completed' | 'cancelled' | 'failed'
-  /** What the worker reported (on completion), or its heartbeat's `{ worker }` while active. */
+  /** What the worker reported (on completion), or its heartbeat's identity while active. */
   readonly output: (QueuedJobOutput & { readonly message?: string }) | null
 }
 
@@ -47,6 +52,8 @@ export class JobQueue {
   readonly #options: JobQueueOptions
   #boss: PgBoss | undefined
   #starting: Promise<PgBoss> | undefined
+  #stopping: AbortController | undefined
+  readonly #loops: Promise<void>[] = []
 
   constructor(conn: ResolvedConnection, options: JobQueueOptions) {
     this.#conn = conn
@@ -153,11 +160,12 @@ export class JobQueue {
   }
 
   /** A worker's heartbeat on a job it holds; false when the job is no longer its own. */
-  async heartbeat(id: string, worker: string): Promise<boolean> {
+  async heartbeat(id: string, who: WorkerIdentity): Promise<boolean> {
     const r = await this.#sql(
-      `UPDATE ${QUEUE_SCHEMA}.job SET started_on = now(), output = jsonb_build_object('worker', $3::text)
+      `UPDATE ${QUEUE_SCHEMA}.job SET started_on = now(),
+              output = jsonb_build_object('worker', $3::text, 'host', $4::text, 'pid', $5::int)
         WHERE name = $1 AND id = $2::uuid AND state = 'active' RETURNING 1`,
-      [LOAD_QUEUE, id, worker],
+      [LOAD_QUEUE, id, who.worker, who.host, who.pid],
     )
     return r.length > 0
   }
@@ -165,26 +173,49 @@ export class JobQueue {
   /**
    * Claim and run jobs, `concurrency` at a time, until `stop()`. `handle` resolves with the job's
    * output (the job completes) or rejects (the job fails, and is retried by any worker).
+   *
+   * The claim loop is ours, on pg-boss's `fetch`: pg-boss's own `work()` stops waiting for a
+   * handler after the job's `expire_in` and fails the job while it still runs, then claims the
+   * next one. With the heartbeat above a live job may run far longer than that, so `work()` would
+   * break the concurrency limit and spend the job's retries on a chunk that is still copying.
    */
   async work(
     concurrency: number,
     handle: (id: string, job: QueuedJob) => Promise<QueuedJobOutput>,
   ): Promise<void> {
     const boss = this.#b()
-    for (let i = 0; i < concurrency; i++) {
-      await boss.work<QueuedJob>(
-        LOAD_QUEUE,
-        { batchSize: 1, pollingIntervalSeconds: 0.5 },
-        async ([job]) => {
-          if (job === undefined) return
-          try {
-            const output = await handle(job.id, job.data)
-            await boss.complete(LOAD_QUEUE, job.id, output)
-          } catch (error) {
-            await boss.fail(LOAD_QUEUE, job.id, { message: messageOf(error) })
-          }
-        },
-      )
+    const stopping = (this.#stopping ??= new AbortController())
+    for (let i = 0; i < concurrency; i++)
+      this.#loops.push(this.#claimLoop(boss, stopping.signal, handle))
+    return Promise.resolve()
+  }
+
+  /** One claim at a time: fetch a job, run it to its end, complete or fail it; poll when idle. */
+  async #claimLoop(
+    boss: PgBoss,
+    signal: AbortSignal,
+    handle: (id: string, job: QueuedJob) => Promise<QueuedJobOutput>,
+  ): Promise<void> {
+    while (!signal.aborted) {
+      let job: PgBoss.Job<QueuedJob> | undefined
+      try {
+        ;[job] = await boss.fetch<QueuedJob>(LOAD_QUEUE, { batchSize: 1 })
+      } catch {
+        // the queue database unreachable for a moment: poll again (a job not claimed is not lost)
+        job = undefined
+      }
+      if (job === undefined) {
+        await delay(POLL_MS, undefined, { signal }).catch(() => undefined)
+        continue
+      }
+      try {
+        const output = await handle(job.id, job.data)
+        await boss.complete(LOAD_QUEUE, job.id, output)
+      } catch (error) {
+        // a failure that cannot even be recorded leaves the job active: its missing heartbeat
+        // hands it to another worker after the timeout
+        await boss.fail(LOAD_QUEUE, job.id, { message: messageOf(error) }).catch(() => undefined)
+      }
     }
   }
 
@@ -193,6 +224,17 @@ export class JobQueue {
     const boss = this.#boss
     this.#boss = undefined
     this.#starting = undefined
+    this.#stopping?.abort()
+    this.#stopping = undefined
+    const loops = this.#loops.splice(0)
+    if (graceful) {
+      const waited = new AbortController()
+      await Promise.race([
+        Promise.allSettled(loops),
+        delay(STOP_WAIT_MS, undefined, { signal: waited.signal }).catch(() => undefined),
+      ])
+      waited.abort()
+    }
     if (boss !== undefined) await boss.stop({ graceful, wait: true, timeout: 30_000 })
   }
 }

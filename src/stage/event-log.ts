@@ -7,7 +7,13 @@ import type { ProgressStore } from '../model/progress-store.js'
 import { serializeError } from './wrap-stage-error.js'
 
 /** Kept events: what an operator wants to read back later. */
-const KEPT_EVENTS = new Set<keyof PgferryEvents>(['warning', 'error', 'task:state', 'stage:done'])
+const KEPT_EVENTS = new Set<keyof PgferryEvents>([
+  'warning',
+  'error',
+  'task:state',
+  'task:paused',
+  'stage:done',
+])
 
 export class EventLog {
   #writes: Promise<void> = Promise.resolve()

@@ -7,7 +7,7 @@
  * A call made while the same stage runs shares the in-flight promise (pg-boss's lifecycle rule).
  */
 import type pg from 'pg'
-import { PgferryError } from '../errors.js'
+import { PgferryError, messageOf } from '../errors.js'
 import type { EmitFn } from '../model/events.js'
 import type { ProgressStore } from '../model/progress-store.js'
 import type { ResolvedTaskConfig } from '../model/resolved-config.js'
@@ -216,14 +216,20 @@ export class StageRunner {
       return result
     } catch (error) {
       const wrapped = wrapStageError(error, stage.name, signal, config.source.user)
-      emit('error', { taskId: config.id, stage: stage.name, error: wrapped })
-      const next =
-        wrapped.code === 'PGFERRY_ABORTED' && canTransition(status.state, 'paused')
-          ? 'paused'
-          : 'failed'
+      const aborted = wrapped.code === 'PGFERRY_ABORTED'
+      // a stop the caller asked for is not a failure: kept as such, never among the errors
+      if (aborted) {
+        emit('task:paused', { taskId: config.id, stage: stage.name, reason: abortReason(signal) })
+      } else {
+        emit('error', { taskId: config.id, stage: stage.name, error: wrapped })
+      }
+      const next = aborted && canTransition(status.state, 'paused') ? 'paused' : 'failed'
       // a Task whose lease was taken over leaves the state to the process that took it
+      // the record's error is a failure's: a pause leaves none (status would show it as one)
       if (tracks && !this.#d.lease.lost && canTransition(status.state, next))
-        await status.set(next, { error: wrapped.message }).catch(() => undefined)
+        await status
+          .set(next, next === 'paused' ? {} : { error: wrapped.message })
+          .catch(() => undefined)
       throw wrapped
     } finally {
       await dispose()
@@ -257,4 +263,10 @@ export class StageRunner {
       { fix: `the stages of this task are: ${pipeline.map((s) => s.name).join(', ')}` },
     )
   }
+}
+
+/** Why a call's signal fired, as text: its reason's message (`received SIGINT` in the CLI). */
+function abortReason(signal: AbortSignal): string {
+  const reason: unknown = signal.reason
+  return reason === undefined ? 'aborted by the caller' : messageOf(reason)
 }

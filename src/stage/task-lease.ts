@@ -39,6 +39,12 @@ export class TaskLeaseHolder {
     options: LeaseOptions = {},
     /** The figures sent with each beat, for `status` in another process. */
     private readonly live: () => Readonly<Record<string, unknown>> | undefined = () => undefined,
+    /**
+     * Called after each beat that kept the lease, with this holder's token: the task's own look at
+     * the store (a pause request for this holder). Its failure is ignored; the next beat calls it
+     * again.
+     */
+    private readonly onBeat: (token: string) => Promise<void> = async () => undefined,
   ) {
     this.#beatMs = options.beatIntervalMs ?? DEFAULT_LEASE_BEAT_MS
     this.#staleMs = options.staleAfterMs ?? DEFAULT_LEASE_STALE_MS
@@ -111,7 +117,11 @@ export class TaskLeaseHolder {
     const ok = await this.store
       .renewLease(this.taskId, this.#claim.token, this.live())
       .catch(() => true)
-    if (ok || this.#timer === undefined) return
+    if (ok) {
+      if (this.#timer !== undefined) await this.onBeat(this.#claim.token).catch(() => undefined)
+      return
+    }
+    if (this.#timer === undefined) return
     clearInterval(this.#timer)
     this.#timer = undefined
     this.#lost = true

@@ -45,7 +45,8 @@ export interface PgStoreOptions {
 export class PgStore implements ProgressStore {
   readonly #conn: ResolvedConnection
   readonly #database: string
-  readonly #schema: string
+  /** The schema's name, unquoted: the task's target ledger takes the same (model/target-ledger.ts). */
+  readonly schemaName: string
   #pool: pg.Pool | undefined
   #init: Promise<void> | undefined
 
@@ -57,12 +58,12 @@ export class PgStore implements ProgressStore {
   constructor(connection: ResolvedConnection, options: PgStoreOptions = {}) {
     this.#conn = connection
     this.#database = options.database ?? connection.database
-    this.#schema = options.schema ?? DEFAULT_STORE_SCHEMA
+    this.schemaName = options.schema ?? DEFAULT_STORE_SCHEMA
   }
 
   /** The quoted schema, for stages that write progress rows inside their own transactions. */
   get schema(): string {
-    return quoteIdent(this.#schema)
+    return quoteIdent(this.schemaName)
   }
 
   /** The database the store lives in. */
@@ -107,7 +108,7 @@ export class PgStore implements ProgressStore {
       if (sqlStateOf(error) === '42501') throw await this.#denied(error)
       throw new PgferryError(
         'PGFERRY_STORE_FAILED',
-        `progress store ${this.#schema}: ${(error as Error).message}`,
+        `progress store ${this.schemaName}: ${(error as Error).message}`,
         { cause: error },
       )
     }
@@ -118,7 +119,7 @@ export class PgStore implements ProgressStore {
     const owner = await this.#pool
       ?.query<{ owner: string }>(
         `SELECT r.rolname AS owner FROM pg_namespace n JOIN pg_roles r ON r.oid = n.nspowner WHERE n.nspname = $1`,
-        [this.#schema],
+        [this.schemaName],
       )
       .then((r) => r.rows[0]?.owner)
       .catch(() => undefined)
@@ -126,7 +127,7 @@ export class PgStore implements ProgressStore {
   }
 
   #where(): StoreLocation {
-    return { schema: this.#schema, database: this.#database, user: this.#conn.user }
+    return { schema: this.schemaName, database: this.#database, user: this.#conn.user }
   }
 
   /** {@inheritDoc ProgressStore.init} */
@@ -145,7 +146,7 @@ export class PgStore implements ProgressStore {
     if (current > MIGRATIONS.length) {
       throw new PgferryError(
         'PGFERRY_STORE_SCHEMA_VERSION',
-        `progress store ${this.#schema} is at version ${current}, newer than this pgferry (${MIGRATIONS.length})`,
+        `progress store ${this.schemaName} is at version ${current}, newer than this pgferry (${MIGRATIONS.length})`,
         {
           fix: 'upgrade pgferry, or point the store at another schema',
         },

@@ -79,7 +79,8 @@ export interface StoreLocator {
  */
 export interface OpenTaskOptions extends StoreLocator, ReopenOptions {}
 
-async function withStore<T>(
+/** Run `fn` with the store `locator` names, closing it after when it was opened here. */
+export async function withStore<T>(
   locator: StoreLocator,
   fn: (store: ProgressStore, owns: boolean) => Promise<T>,
 ): Promise<T> {

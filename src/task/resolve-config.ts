@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os'
 import { randomUUID } from 'node:crypto'
 import type { ThrottleConfig, TaskConfig } from '../model/task-config.js'
 import type { ProgressStore } from '../model/progress-store.js'
+import { ledgerOf } from '../model/target-ledger.js'
 import { DEFAULT_JOB_TIMEOUT_SECONDS, type ResolvedWorkers } from '../model/workers.js'
 import { STAGE_KINDS, STAGE_STATES, type Stage } from '../model/stage-contract.js'
 import {
@@ -149,6 +150,7 @@ export function resolveConfig(config: TaskConfig): {
     replicaIdentity,
     publication,
     store: storeKind,
+    ledger: Object.freeze(ledgerOf(store?.schemaName)),
     stages: resolveStages(config.stages),
     workers: resolveWorkers(config.workers, storeKind),
   })
@@ -251,6 +253,13 @@ function resolveStore(input: TaskConfig['store']): {
   else if (isProgressStore(storeInput)) {
     storeKind = 'custom'
     store = storeInput
+    const schema: unknown = store.schemaName
+    if (schema !== undefined && !nonEmptyString(schema))
+      throw invalid(
+        'store',
+        `names its schema ${JSON.stringify(schema)}, which is not a schema name`,
+        `give the store a schemaName (the target ledger takes its name), or none for 'pgferry'`,
+      )
   } else
     throw invalid(
       'store',

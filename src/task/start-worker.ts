@@ -13,10 +13,12 @@ import {
   DEFAULT_JOB_TIMEOUT_SECONDS,
   type QueuedJob,
   type QueuedJobOutput,
+  type WorkerIdentity,
 } from '../model/workers.js'
 import { JobQueue } from '../queue/job-queue.js'
 import { WorkerJobs } from '../fullload/worker-job.js'
 import { resolveConnection } from './resolve-connection.js'
+import { WorkerBeacon } from './worker-beacon.js'
 import { workerConfig, workerContext, workerStore } from './worker-task.js'
 
 /**
@@ -30,7 +32,7 @@ export interface WorkerOptions {
   readonly concurrency?: number
   /** Seconds between this worker's checks for jobs whose worker stopped beating. Defaults to 10. */
   readonly maintenanceSeconds?: number
-  /** The worker's id in events and `status`. Defaults to `host:pid`. */
+  /** The worker's id in events and `status` (beside its host and pid). Defaults to `host:pid`. */
   readonly id?: string
 }
 
@@ -42,23 +44,36 @@ interface TaskJobs {
 
 /**
  * A running worker: emits the events of the jobs it runs (`worker:job`, `chunk:progress`,
- * `warning`).
+ * `warning`), and keeps its record (identity, last beat, current jobs) in each task's store, which
+ * `status` shows.
  * @public
  */
 export class Worker extends EventEmitter<PgferryListeners> {
   /** `host:pid`, or the id given. */
   readonly id: string
+  /** The host name of the machine it runs on. */
+  readonly host: string
+  /** Its process id. */
+  readonly pid: number
   readonly #queue: JobQueue
+  readonly #beacon: WorkerBeacon
   readonly #stores = new Map<string, ProgressStore>()
   readonly #tasks = new Map<string, Promise<TaskJobs>>()
   readonly #abort = new AbortController()
   #stopping: Promise<void> | undefined
 
   /** @internal */
-  constructor(id: string, queue: JobQueue) {
+  constructor(who: WorkerIdentity, queue: JobQueue) {
     super()
-    this.id = id
+    this.id = who.worker
+    this.host = who.host
+    this.pid = who.pid
     this.#queue = queue
+    this.#beacon = new WorkerBeacon(who)
+  }
+
+  #identity(): WorkerIdentity {
+    return { worker: this.id, host: this.host, pid: this.pid }
   }
 
   /**
@@ -66,7 +81,7 @@ export class Worker extends EventEmitter<PgferryListeners> {
    * @internal
    */
   async handle(jobId: string, job: QueuedJob): Promise<QueuedJobOutput> {
-    const out = { worker: this.id }
+    const out = this.#identity()
     const store = this.#store(job)
     const record = await store.loadTask(job.taskId)
     if (record === undefined) return { ...out, dropped: 'its task is deleted' }
@@ -79,19 +94,18 @@ export class Worker extends EventEmitter<PgferryListeners> {
       taskJobs.catch(() => this.#tasks.delete(job.taskId))
     }
     const t = await taskJobs
-    await this.#queue.heartbeat(jobId, this.id)
-    const beat = setInterval(
-      () => void this.#queue.heartbeat(jobId, this.id).catch(() => undefined),
-      t.beatMs,
-    )
+    await this.#queue.heartbeat(jobId, out)
+    const beat = setInterval(() => {
+      void this.#queue.heartbeat(jobId, out).catch(() => undefined)
+      this.#beacon.beat(job.taskId)
+    }, t.beatMs)
     const name = job.kind === 'chunk' ? chunkName(job) : String(job.step.name)
-    const event = {
-      taskId: job.taskId,
-      worker: this.id,
-      kind: job.kind,
-      database: job.database,
-      name,
-    }
+    const ref = { kind: job.kind, database: job.database, name }
+    await this.#beacon.claimed(job.taskId, store, jobId, {
+      ...ref,
+      since: new Date().toISOString(),
+    })
+    const event = { taskId: job.taskId, ...out, ...ref }
     this.emit('worker:job', { ...event, state: 'claimed' })
     try {
       const dropped = await t.jobs.run(job)
@@ -100,6 +114,7 @@ export class Worker extends EventEmitter<PgferryListeners> {
       return out
     } finally {
       clearInterval(beat)
+      await this.#beacon.ended(job.taskId, jobId)
     }
   }
 
@@ -115,8 +130,11 @@ export class Worker extends EventEmitter<PgferryListeners> {
 
   async #open(record: Parameters<typeof workerConfig>[0], store: ProgressStore): Promise<TaskJobs> {
     const config = workerConfig(record)
+    const who = this.#identity()
     const emit = (name: keyof PgferryListeners, e: unknown): void => {
-      ;(this.emit as (n: string, e: unknown) => boolean)(name, e)
+      // a chunk's progress says which worker copies it, as its `worker:job` events do
+      const payload = name === 'chunk:progress' ? { ...(e as object), ...who } : e
+      ;(this.emit as (n: string, e: unknown) => boolean)(name, payload)
     }
     const { ctx, close } = workerContext(config, store, emit, this.#abort.signal)
     const jobs = new WorkerJobs(ctx)
@@ -162,7 +180,9 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     poolSize: concurrency + 2,
   })
   await queue.start()
-  const worker = new Worker(options.id ?? `${os.hostname()}:${process.pid}`, queue)
+  const host = os.hostname()
+  const who = { worker: options.id ?? `${host}:${process.pid}`, host, pid: process.pid }
+  const worker = new Worker(who, queue)
   await queue.work(concurrency, (id, job) => worker.handle(id, job))
   return worker
 }

@@ -3,6 +3,7 @@
  * task (in another process) rebuilds a ResolvedTaskConfig from it plus what the caller supplies
  * again: passwords and custom stages.
  */
+import { ledgerOf } from '../model/target-ledger.js'
 import { PgferryError } from '../errors.js'
 import type { Stage } from '../model/stage-contract.js'
 import type { LeaseOptions } from '../model/lease.js'
@@ -60,6 +61,7 @@ export function serializeConfig(config: ResolvedTaskConfig): Record<string, unkn
     replicaIdentity: config.replicaIdentity,
     publication: config.publication ?? null,
     store: config.store,
+    ledger: { schema: config.ledger.schema },
     stages: config.stages.map((s) => ({ name: s.name, after: s.after ?? null })),
     workers:
       config.workers === undefined
@@ -151,6 +153,8 @@ export function deserializeConfig(
     replicaIdentity?: ResolvedTaskConfig['replicaIdentity']
     publication?: string | null
     store: ResolvedTaskConfig['store']
+    /** Absent in tasks stored before the ledger was named: theirs is in `pgferry`. */
+    ledger?: { schema: string } | null
     stages: { name: string; after: string | null }[]
     workers?: { queue: StoredConnection; jobTimeoutSeconds: number } | null
   }
@@ -184,6 +188,7 @@ export function deserializeConfig(
     replicaIdentity: s.replicaIdentity ?? 'require',
     publication: s.publication ?? undefined,
     store: s.store,
+    ledger: Object.freeze(ledgerOf(s.ledger?.schema)),
     stages: Object.freeze(s.stages.map((st) => given.find((g) => g.name === st.name) as Stage)),
     workers:
       s.workers == null

@@ -4,13 +4,11 @@
  * plan and the steps done) and what the running process last reported (the tables it copies now).
  * Read-only.
  */
-import { readLoadProgress } from '../fullload/load-progress.js'
-import { parsePostDataDoneKey } from '../fullload/post-data-runner.js'
-import { readManifests } from '../manifest/manifest-store.js'
+import { readManifestState } from '../manifest/manifest-state.js'
 import type { LiveFigures } from '../model/lease.js'
 import type { DatabaseManifest, SelectedRelation } from '../model/manifest.js'
 import type { ProgressStore } from '../model/progress-store.js'
-import { POST_DATA_DONE_KIND, loadPostDataPlan, type DdlStep } from '../schema/ddl-step.js'
+import type { DdlStep } from '../model/ddl-step.js'
 
 /**
  * One table's full load.
@@ -45,24 +43,17 @@ export async function readTableProgress(
   taskId: string,
   live: LiveFigures | undefined,
 ): Promise<TableProgress[]> {
-  const manifests = await readManifests(store, taskId)
-  if (manifests.length === 0) return []
-  const { tables: loaded } = await readLoadProgress(store, taskId)
-  const doneEntries = await store.getProgress(taskId, POST_DATA_DONE_KIND)
+  const state = await readManifestState(store, taskId)
   const copying = new Map((live?.copying ?? []).map((c) => [`${c.database}.${c.table}`, c]))
   const out: TableProgress[] = []
-  for (const m of manifests) {
-    const steps = (await loadPostDataPlan(store, taskId, m.database.as)) ?? []
-    const done = new Set<string>()
-    for (const e of doneEntries) {
-      const k = parsePostDataDoneKey(m.database.as, e.key)
-      if (k !== undefined) done.add(k)
-    }
+  for (const { manifest: m, tables: loaded, postDataPlan, postDataDone: done } of state.databases) {
+    if (m === undefined) continue
+    const steps = postDataPlan ?? []
     for (const rel of copiedRelations(m)) {
       const name = `${rel.schema}.${rel.name}`
       const own = steps.filter((s) => names(s, rel))
       const stepsDone = own.filter((s) => done.has(s.key)).length
-      const data = loaded.get(`${m.database.name}/${rel.oid}`)
+      const data = loaded.get(rel.oid)
       const now = copying.get(`${m.database.name}.${name}`)
       const base = {
         database: m.database.name,

@@ -8,6 +8,7 @@ import type { LiveFigures, TaskLease } from '../model/lease.js'
 import { PgferryError } from '../errors.js'
 import { leaseLive } from '../stage/task-lease.js'
 import { readTableProgress, type TableProgress } from './table-progress.js'
+import { readTaskWorkers, type TaskWorker } from './task-workers.js'
 
 /** How many recent warnings and errors a report keeps. */
 const RECENT = 5
@@ -47,6 +48,12 @@ export interface TaskStatusReport {
    * done, with rows and bytes; empty before the task resolved what it migrates.
    */
   readonly tables: readonly TableProgress[]
+  /**
+   * With `workers` (issue 15): the worker processes seen in the last 15 minutes, each with its
+   * host, pid, last beat and the jobs of this task it holds (chunk or post-data step); busy ones
+   * first. Empty for a task without workers.
+   */
+  readonly workers: readonly TaskWorker[]
   /** The latest warnings, oldest first. */
   readonly warnings: readonly StoredEvent[]
   /** The latest errors, oldest first. */
@@ -75,6 +82,7 @@ export async function readTaskStatus(store: ProgressStore, id: string): Promise<
     runState: running ? 'running' : 'stopped',
     runner,
     tables: await readTableProgress(store, id, running ? runner?.live : undefined),
+    workers: await readTaskWorkers(store, task),
     warnings: events.filter((e) => e.name === 'warning').slice(-RECENT),
     errors: events.filter((e) => e.name === 'error').slice(-RECENT),
     next: nextCommand(task, running),
@@ -115,8 +123,8 @@ function nextCommand(task: TaskRecord, running: boolean): string | undefined {
   if (task.state === 'completed') return undefined
   if (running) {
     return task.state === 'incremental_sync'
-      ? `to cut over: stop writes to the source, stop the running process (Ctrl-C), then pgferry complete ${id}`
-      : `wait: the task is running (stop it with Ctrl-C in its terminal)`
+      ? `to cut over: stop writes to the source, stop the running process (Ctrl-C, or pgferry pause ${task.id}), then pgferry complete ${id}`
+      : `wait: the task is running (stop it with Ctrl-C in its terminal, or pgferry pause ${task.id})`
   }
   if (task.state === 'completing') return `pgferry complete ${id}`
   if (task.state === 'incremental_sync')

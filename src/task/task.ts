@@ -11,7 +11,8 @@ import { EventLog } from '../stage/event-log.js'
 import { StageRunner } from '../stage/runner.js'
 import { TaskLeaseHolder } from '../stage/task-lease.js'
 import { LiveMeter } from '../stage/live-figures.js'
-import type { LeaseOptions } from '../model/lease.js'
+import type { LeaseOptions, PauseRequest } from '../model/lease.js'
+import { takePauseRequest } from '../store/pause-request.js'
 import type { StageCallOptions } from '../model/stage.js'
 import { TaskStatus } from '../stage/task-status.js'
 import type { PrecheckOptions, PrecheckReport } from '../precheck/precheck-report.js'
@@ -56,6 +57,10 @@ export class Task extends EventEmitter<PgferryListeners> {
   readonly #lease: TaskLeaseHolder
   #closed = false
   readonly #closing = new AbortController()
+  // aborted (and replaced) when a pause request for this Task's lease arrives: every stage call
+  // and the stream it started stop as on the caller's own signal
+  #pausing = new AbortController()
+  #pauseRequest: PauseRequest | undefined
 
   /** @internal */
   constructor(
@@ -85,6 +90,7 @@ export class Task extends EventEmitter<PgferryListeners> {
       (e) => this.#closing.abort(e),
       lease,
       () => ({ ...meter.snapshot() }),
+      (token) => this.#checkPause(token),
     )
     this.#runner = new StageRunner({
       config,
@@ -107,6 +113,14 @@ export class Task extends EventEmitter<PgferryListeners> {
     return this.#store
   }
 
+  /**
+   * The last pause request (`pauseTask`, `pgferry pause` in another process) that stopped this
+   * Task's work, if any: its calls then rejected with `PGFERRY_ABORTED`, or its sync stopped.
+   */
+  get pauseRequest(): PauseRequest | undefined {
+    return this.#pauseRequest
+  }
+
   /** Re-read the state from the store (another process may have moved the task). */
   refresh(): Promise<TaskState> {
     return this.#status.refresh()
@@ -119,22 +133,22 @@ export class Task extends EventEmitter<PgferryListeners> {
 
   /** Check source and target without writing anything. Never throws for a failing check. */
   precheck(options: PrecheckOptions & StageCallOptions = {}): Promise<PrecheckReport> {
-    return this.#runner.call('precheck', options) as Promise<PrecheckReport>
+    return this.#runner.call('precheck', this.#pausable(options)) as Promise<PrecheckReport>
   }
 
   /** Create the selected objects on the target (pre-data; for `structure` tasks, everything). */
   migrateSchema(options: StageCallOptions = {}): Promise<SchemaResult> {
-    return this.#runner.call('schema', options) as Promise<SchemaResult>
+    return this.#runner.call('schema', this.#pausable(options)) as Promise<SchemaResult>
   }
 
   /** Copy the data as of one snapshot, then build post-data objects. */
   fullLoad(options: FullLoadOptions & StageCallOptions = {}): Promise<FullLoadResult> {
-    return this.#runner.call('fullload', options) as Promise<FullLoadResult>
+    return this.#runner.call('fullload', this.#pausable(options)) as Promise<FullLoadResult>
   }
 
   /** Start streaming changes; returns at once with a handle. */
   startIncremental(options: IncrementalOptions & StageCallOptions = {}): Promise<IncrementalSync> {
-    return this.#runner.call('incremental', options) as Promise<IncrementalSync>
+    return this.#runner.call('incremental', this.#pausable(options)) as Promise<IncrementalSync>
   }
 
   /**
@@ -142,7 +156,7 @@ export class Task extends EventEmitter<PgferryListeners> {
    * cutover stages and every stage after them.
    */
   async complete(options: CompleteOptions & StageCallOptions = {}): Promise<CompleteResult> {
-    const results = await this.#runner.cutover(options)
+    const results = await this.#runner.cutover(this.#pausable(options))
     return results.complete as CompleteResult
   }
 
@@ -171,8 +185,30 @@ export class Task extends EventEmitter<PgferryListeners> {
    * finishes it: the sync cannot resume under a half-done cutover, and `complete` resumes.
    */
   async run(options: StageCallOptions = {}): Promise<RunResult> {
-    const results = await this.#runner.run(options)
+    const results = await this.#runner.run(this.#pausable(options))
     return { state: this.#status.state, results }
+  }
+
+  /** `options` with a signal that also follows this Task's pause requests. */
+  #pausable<O extends StageCallOptions>(options: O): O {
+    const pause = this.#pausing.signal
+    const signal = options.signal === undefined ? pause : AbortSignal.any([options.signal, pause])
+    return { ...options, signal }
+  }
+
+  /** After a heartbeat: stop as on Ctrl-C when a pause request for this holder is in the store. */
+  async #checkPause(token: string): Promise<void> {
+    const request = await takePauseRequest(this.#store, this.id, token)
+    if (request === undefined) return
+    this.#pauseRequest = request
+    const pausing = this.#pausing
+    this.#pausing = new AbortController()
+    const reason = `paused by pid ${request.pid} on host ${request.host} (pgferry pause)`
+    // a stage call in flight reports its own stop (the runner); a running stream has none
+    if (this.#runner.running === undefined) {
+      this.#events.emit('task:paused', { taskId: this.id, reason })
+    }
+    pausing.abort(new PgferryError('PGFERRY_ABORTED', `task ${this.id} was ${reason}`))
   }
 
   /** Release every connection. Slots stay, so the task can resume later. Idempotent. */

@@ -9,8 +9,7 @@
  */
 import { PgferryError } from '../errors.js'
 import type { ProgressStore } from '../model/progress-store.js'
-import { readLoadProgress } from '../fullload/load-progress.js'
-import { readManifests } from '../manifest/manifest-store.js'
+import { readManifestState } from '../manifest/manifest-state.js'
 
 /** A table to compare: its source oid and names, and its schema on the target. */
 export interface VerifiedTable {
@@ -32,15 +31,12 @@ export async function readVerifiedTables(
   store: ProgressStore,
   taskId: string,
 ): Promise<VerifiedDatabase[]> {
-  const progress = await readLoadProgress(store, taskId)
-  const manifests = new Map((await readManifests(store, taskId)).map((m) => [m.database.name, m]))
   const out: VerifiedDatabase[] = []
-  for (const d of progress.databases.values()) {
-    const manifest = manifests.get(d.sourceDatabase)
-    if (manifest === undefined) continue
+  for (const { load, manifest } of (await readManifestState(store, taskId)).databases) {
+    if (load === undefined || manifest === undefined) continue
     out.push({
-      sourceDatabase: d.sourceDatabase,
-      targetDatabase: d.targetDatabase,
+      sourceDatabase: load.sourceDatabase,
+      targetDatabase: load.targetDatabase,
       tables: manifest.relations.filter((r) => r.kind === 'r' && r.persistence === 'p'),
     })
   }

@@ -2,8 +2,8 @@
  * Holding area for streamed (in-progress) transactions. With `streaming` on, the server sends a
  * large transaction in blocks before it commits; nothing of it may be applied until Stream Commit,
  * and it may still abort whole or lose subtransactions. Each transaction's raw pgoutput messages are
- * kept in memory until the spool as a whole passes its memory limit, then that transaction moves to
- * a file and grows there.
+ * kept in memory (framed, in a few large chunks) until the spool as a whole passes its memory
+ * limit, then the largest transaction moves to a file and grows there through one write batch.
  *
  * A subtransaction abort discards from the subtransaction's first change on, the rule of
  * PostgreSQL's own apply worker (worker.c, subxact_info_add): a subtransaction's changes are
@@ -22,52 +22,27 @@ import {
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { PgferryError, messageOf } from '../errors.js'
+import {
+  CHUNK,
+  LENGTH_PREFIX,
+  SpooledTransaction,
+  type SubxactMark,
+} from './spooled-transaction.js'
 
 /**
- * Defaults to 8 MiB. Messages are held one Buffer each, and a row change is ~100 bytes: at 64 MiB a
- * 1M-row transaction kept ~650k Buffers, and Node's RSS peaked at 376 MB (issue 11: budget 200 MB);
- * at 8 MiB, 195 MB. Past the limit a transaction spills to its file at sequential-write speed.
+ * Defaults to 8 MiB. At 64 MiB a 1M-row transaction's messages (~100 bytes each) filled the spool
+ * first, and Node's RSS peaked at 376 MB (issue 11: budget 200 MB); at 8 MiB, 195 MB. Past the limit
+ * a transaction spills to its file at sequential-write speed.
  */
 export const DEFAULT_SPOOL_MEMORY_LIMIT = 8 * 1024 * 1024
-/** Writes to the spill file are batched to this size; one sync write of it takes well under 1 ms. */
-const WRITE_BATCH = 256 * 1024
-/** Spill files are read back in chunks of this size. */
+/** Spill files are read back through one buffer of this size (larger only for a larger message). */
 const READ_CHUNK = 1024 * 1024
-/** Each spooled message is framed by its int32 length. */
-const LENGTH_PREFIX = 4
-
 /** @public */
 export interface StreamSpoolOptions {
   /** Bytes held in memory across all open transactions before spilling to disk. Defaults to 8 MiB. */
   readonly memoryLimit?: number
   /** Where spill files go. Defaults to the OS temporary directory. */
   readonly directory?: string
-}
-
-interface SubxactMark {
-  readonly subXid: number
-  readonly count: number
-  readonly bytes: number
-}
-
-/** One streamed transaction's messages. */
-class SpooledTransaction {
-  readonly xid: number
-  memory: Buffer[] = []
-  /** Framed size of every message so far (the spill file's length once spilled). */
-  bytes = 0
-  count = 0
-  marks: SubxactMark[] = []
-  file: string | undefined
-  fd = -1
-  /** Bytes already written to the spill file. */
-  fileBytes = 0
-  batch: Buffer[] = []
-  batchBytes = 0
-
-  constructor(xid: number) {
-    this.xid = xid
-  }
 }
 
 /** Spooled streamed transactions, by top-level xid. @public */
@@ -116,19 +91,16 @@ export class StreamSpool {
     if (subXid !== xid && !txn.marks.some((m) => m.subXid === subXid)) {
       txn.marks.push({ subXid, count: txn.count, bytes: txn.bytes })
     }
-    const size = end - start
     // the input is a view of a socket chunk: keep our own copy (bytes retained past the callback)
-    const copy = Buffer.allocUnsafe(LENGTH_PREFIX + size)
-    copy.writeUInt32BE(size, 0)
-    buffer.copy(copy, LENGTH_PREFIX, start, end)
+    const framed = LENGTH_PREFIX + end - start
     txn.count++
-    txn.bytes += copy.length
+    txn.bytes += framed
     if (txn.file === undefined) {
-      txn.memory.push(copy)
-      this.#memoryBytes += copy.length
+      txn.hold(buffer, start, end)
+      this.#memoryBytes += framed
       if (this.#memoryBytes > this.#memoryLimit) this.#spill(this.#largest())
     } else {
-      this.#write(txn, copy)
+      this.#write(txn, buffer, start, end)
     }
   }
 
@@ -145,9 +117,8 @@ export class StreamSpool {
     const mark = txn.marks[at] as SubxactMark
     txn.marks.length = at
     if (txn.file === undefined) {
-      for (let i = mark.count; i < txn.memory.length; i++)
-        this.#memoryBytes -= (txn.memory[i] as Buffer).length
-      txn.memory.length = mark.count
+      this.#memoryBytes -= txn.bytes - mark.bytes
+      txn.cut(mark.bytes)
     } else {
       this.#flush(txn)
       this.#io(() => ftruncateSync(txn.fd, mark.bytes), txn)
@@ -166,38 +137,19 @@ export class StreamSpool {
     if (txn === undefined) return
     try {
       if (txn.file === undefined) {
-        for (let i = 0; i < txn.memory.length; i++)
-          yield (txn.memory[i] as Buffer).subarray(LENGTH_PREFIX)
+        for (let i = 0; i < txn.chunks.length; i++) {
+          const chunk = txn.chunks[i] as Buffer
+          const used = txn.used[i] as number
+          for (let at = 0; at < used;) {
+            const size = chunk.readUInt32BE(at)
+            yield chunk.subarray(at + LENGTH_PREFIX, at + LENGTH_PREFIX + size)
+            at += LENGTH_PREFIX + size
+          }
+        }
         return
       }
       this.#flush(txn)
-      let chunk = Buffer.allocUnsafe(READ_CHUNK)
-      let position = 0
-      let filled = 0
-      let at = 0
-      while (position < txn.bytes || at < filled) {
-        if (filled - at < LENGTH_PREFIX || filled - at < LENGTH_PREFIX + chunk.readUInt32BE(at)) {
-          // move the partial message to the front and read more behind it
-          const need =
-            filled - at >= LENGTH_PREFIX ? LENGTH_PREFIX + chunk.readUInt32BE(at) : READ_CHUNK
-          const next = Buffer.allocUnsafe(Math.max(READ_CHUNK, need))
-          chunk.copy(next, 0, at, filled)
-          filled -= at
-          at = 0
-          chunk = next
-          const n = this.#io(
-            () => readSync(txn.fd, chunk, filled, chunk.length - filled, position),
-            txn,
-          )
-          if (n === 0) throw new Error(`spill file of transaction ${xid} ended early`)
-          position += n
-          filled += n
-          continue
-        }
-        const size = chunk.readUInt32BE(at)
-        yield chunk.subarray(at + LENGTH_PREFIX, at + LENGTH_PREFIX + size)
-        at += LENGTH_PREFIX + size
-      }
+      yield* this.#readBack(txn)
     } finally {
       this.#drop(txn)
     }
@@ -208,6 +160,44 @@ export class StreamSpool {
     for (const txn of [...this.#open.values()]) this.#drop(txn)
     if (this.#dir !== undefined) rmSync(this.#dir, { recursive: true, force: true })
     this.#dir = undefined
+  }
+
+  /**
+   * A spilled transaction's messages, read through one buffer: a message yielded before is no
+   * longer valid once the next is asked for, so the next read may overwrite it.
+   */
+  *#readBack(txn: SpooledTransaction): Generator<Buffer, void, undefined> {
+    let chunk = Buffer.allocUnsafeSlow(READ_CHUNK)
+    let position = 0
+    let filled = 0
+    let at = 0
+    while (position < txn.bytes || at < filled) {
+      const left = filled - at
+      const need = left >= LENGTH_PREFIX ? LENGTH_PREFIX + chunk.readUInt32BE(at) : LENGTH_PREFIX
+      if (left < need) {
+        // move the partial message to the front and read more behind it
+        if (need > chunk.length) {
+          const larger = Buffer.allocUnsafeSlow(need)
+          chunk.copy(larger, 0, at, filled)
+          chunk = larger
+        } else {
+          chunk.copyWithin(0, at, filled)
+        }
+        filled = left
+        at = 0
+        const into = chunk
+        const n = this.#io(
+          () => readSync(txn.fd, into, filled, into.length - filled, position),
+          txn,
+        )
+        if (n === 0) throw new Error(`spill file of transaction ${txn.xid} ended early`)
+        position += n
+        filled += n
+        continue
+      }
+      yield chunk.subarray(at + LENGTH_PREFIX, at + need)
+      at += need
+    }
   }
 
   #largest(): SpooledTransaction {
@@ -223,26 +213,45 @@ export class StreamSpool {
     const file = path.join(this.#dir, `xid-${txn.xid}`)
     txn.fd = this.#io(() => openSync(file, 'w+', 0o600), txn)
     txn.file = file
-    const held = txn.memory
-    txn.memory = []
-    for (const b of held) {
-      this.#memoryBytes -= b.length
-      this.#write(txn, b)
+    this.#memoryBytes -= txn.bytes
+    const { chunks, used } = txn
+    txn.chunks = []
+    txn.used = []
+    for (let i = 0; i < chunks.length; i++)
+      this.#writeAt(txn, (chunks[i] as Buffer).subarray(0, used[i]))
+  }
+
+  /** A message of a spilled transaction: into its batch, written out when the batch is full. */
+  #write(txn: SpooledTransaction, buffer: Buffer, start: number, end: number): void {
+    const framed = LENGTH_PREFIX + end - start
+    if (framed > CHUNK) {
+      // larger than a batch: the batch, then the message's length and bytes straight from the input
+      this.#flush(txn)
+      const prefix = Buffer.allocUnsafe(LENGTH_PREFIX)
+      prefix.writeUInt32BE(end - start, 0)
+      this.#writeAt(txn, prefix)
+      this.#writeAt(txn, buffer.subarray(start, end))
+      return
     }
+    if (txn.chunks.length === 0) {
+      txn.chunks.push(Buffer.allocUnsafeSlow(CHUNK))
+      txn.used.push(0)
+    } else if ((txn.used[0] as number) + framed > CHUNK) {
+      this.#flush(txn)
+    }
+    txn.copyFramed(0, buffer, start, end)
   }
 
-  #write(txn: SpooledTransaction, framed: Buffer): void {
-    txn.batch.push(framed)
-    txn.batchBytes += framed.length
-    if (txn.batchBytes >= WRITE_BATCH) this.#flush(txn)
-  }
-
+  /** Write a spilled transaction's batch to its file; the batch's buffer is used again. */
   #flush(txn: SpooledTransaction): void {
-    if (txn.batchBytes === 0) return
-    const data =
-      txn.batch.length === 1 ? (txn.batch[0] as Buffer) : Buffer.concat(txn.batch, txn.batchBytes)
-    txn.batch = []
-    txn.batchBytes = 0
+    const used = txn.used[0]
+    if (used === undefined || used === 0) return
+    this.#writeAt(txn, (txn.chunks[0] as Buffer).subarray(0, used))
+    txn.used[0] = 0
+  }
+
+  /** Append `data` to the transaction's spill file. */
+  #writeAt(txn: SpooledTransaction, data: Buffer): void {
     const at = txn.fileBytes
     txn.fileBytes += data.length
     this.#io(() => {
@@ -254,8 +263,9 @@ export class StreamSpool {
 
   #drop(txn: SpooledTransaction): void {
     if (!this.#open.delete(txn.xid)) return
-    for (const b of txn.memory) this.#memoryBytes -= b.length
-    txn.memory = []
+    if (txn.file === undefined) this.#memoryBytes -= txn.bytes
+    txn.chunks = []
+    txn.used = []
     if (txn.fd >= 0) {
       closeSync(txn.fd)
       txn.fd = -1

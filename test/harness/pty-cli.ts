@@ -84,6 +84,11 @@ export class PtyCli {
     })
   }
 
+  /** Type `text` into the terminal (`\r` is Enter). */
+  type(text: string): void {
+    this.#pty.write(text)
+  }
+
   /** Type Ctrl-C into the terminal. */
   interrupt(): void {
     this.#pty.write('\x03')

@@ -17,6 +17,9 @@ import {
   startWriter,
 } from '../harness/incremental-fixture.js'
 
+/** What the driver (pg) or Node prints on stderr for a deprecated use: never, in any command. */
+const DRIVER_WARNING = /DeprecationWarning|\(node:\d+\)|SECURITY WARNING/
+
 let pair: ClusterPair
 beforeAll(async () => {
   pair = await startPair(16, 16)
@@ -36,6 +39,7 @@ describe('pgferry CLI: operate a task (16 → 16)', () => {
     expect(status.code).toBe(1)
     const events = await cli(['events', 'no-such-task', '--target', target])
     expect(events.code, events.stderr).toBe(0)
+    for (const r of [list, status, events]) expect(r.stderr).not.toMatch(DRIVER_WARNING)
     const schemas = await pair.target.query(
       `SELECT nspname FROM pg_namespace WHERE nspname = 'pgferry'`,
       [],
@@ -67,10 +71,12 @@ describe('pgferry CLI: operate a task (16 → 16)', () => {
       expect(r.stderr).toContain('PGFERRY_TASK_LEASED')
       expect(r.stderr).toContain('pid 5643 on host db-tools-1 since')
       expect(r.stderr).toContain('stop it (Ctrl-C) first, or pass --takeover')
+      expect(r.stderr).not.toMatch(DRIVER_WARNING)
       expect(await stored()).toEqual(before)
     }
     const done = await cli(['complete', id, ...conn, '--takeover'])
     expect(done.code, done.stdout + done.stderr).toBe(0)
+    expect(done.stderr).not.toMatch(DRIVER_WARNING)
     expect(await stored()).toMatchObject({ state: 'completed' })
     expect(await digests(pair.target, db)).toEqual(await digests(pair.source, db))
     expect(
@@ -105,6 +111,7 @@ describe('pgferry CLI: operate a task (16 → 16)', () => {
       expect(live.lag?.[db]?.bytes).toBeGreaterThanOrEqual(0)
       expect(live.lag?.[db]?.seconds).toBeGreaterThanOrEqual(0)
       const text = await cli(['status', id, ...target])
+      expect(text.stderr).not.toMatch(DRIVER_WARNING)
       expect(text.stdout).toMatch(new RegExp(`lag +${db}: .* behind`))
       expect(text.stdout).toMatch(/applied +[\d.]+ rows\/s, [\d.]+ transactions\/s/)
       expect(text.code, text.stderr).toBe(0)
@@ -148,6 +155,7 @@ describe('pgferry CLI: operate a task (16 → 16)', () => {
     expect(next).toContain(`:${pair.target.port}/postgres`)
     const events = await cli(['events', id, ...target, '--json'])
     expect(events.code, events.stderr).toBe(0)
+    expect(events.stderr).not.toMatch(DRIVER_WARNING)
     const lines = events.stdout
       .trim()
       .split('\n')

@@ -9,11 +9,15 @@
  * wait for it (CREATE_REPLICATION_SLOT waits for running transactions), so the run sits in stage
  * fullload until the test ends that transaction.
  */
+import { randomBytes } from 'node:crypto'
 import type pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createTask } from '../../src/index.js'
 import { startPair, type ClusterPair } from '../harness/cluster.js'
 import { INCREMENTAL_SCHEMA, digests } from '../harness/incremental-fixture.js'
+import { passPrecheck } from '../harness/pass-precheck.js'
 import { PtyCli, ptyRun } from '../harness/pty-cli.js'
+import { requirePassword } from '../harness/require-password.js'
 
 /** Generous bounds for a run on a loaded 2-core machine. */
 const LONG = 180_000
@@ -168,11 +172,30 @@ describe('pgferry CLI in a terminal (16 → 16)', () => {
         run.interrupt()
         const exit = await run.exited
         expect(exit.exitCode, run.output).toBe(130)
+        // interrupted in the full load: resume is offered, complete is not (nothing to cut over)
+        const after = run.output.slice(run.output.indexOf('interrupted:'))
+        expect(after).toContain(`pgferry resume ${id} --target postgres://`)
+        expect(after).not.toMatch(/complete/)
         await held.release()
         released = true
 
         const stopped = await ptyRun(['status', id, '--target', pair.target.url()])
         expect(stopped.output).toMatch(/runner +stopped \(no process runs it now\)/)
+        // the Ctrl-C is kept as a pause, not as an error
+        expect(stopped.output).not.toMatch(/^error /m)
+        const events = await ptyRun(['events', id, '--target', pair.target.url(), '--json'])
+        const kept = events.output
+          .split(/\r?\n/)
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l) as { type: string; stage?: string; reason?: string })
+        expect(kept.filter((e) => e.type === 'error')).toEqual([])
+        expect(kept).toContainEqual(
+          expect.objectContaining({
+            type: 'task:paused',
+            stage: 'fullload',
+            reason: 'received SIGINT',
+          }),
+        )
         await pair.source.query(
           `INSERT INTO items (id, name) VALUES (100001, 'after Ctrl-C')`,
           [],
@@ -262,5 +285,73 @@ describe('pgferry CLI in a terminal (16 → 16)', () => {
       }
     },
     LONG,
+  )
+
+  it(
+    'resume asks for each password on the terminal without echoing it; a wrong one is refused with the task left as it was',
+    async () => {
+      const password = `Pw-${randomBytes(9).toString('hex')}`
+      const wrong = `Wrong-${randomBytes(9).toString('hex')}`
+      await requirePassword(pair.source, 'pty_pw', password)
+      await requirePassword(pair.target, 'pty_pw', password)
+      const db = await pair.source.createDatabase('pty_prompt')
+      await pair.source.query(
+        `CREATE TABLE t (id int PRIMARY KEY, v text);
+         INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 500) g`,
+        [],
+        db,
+      )
+      // a task past its precheck, created with passwords (which are never stored)
+      const task = await createTask({
+        name: 'prompt',
+        source: `postgres://pty_pw:${password}@127.0.0.1:${pair.source.port}/${db}`,
+        target: `postgres://pty_pw:${password}@127.0.0.1:${pair.target.port}/postgres`,
+        type: 'full',
+      })
+      await passPrecheck(task)
+      const id = task.id
+      await task.close()
+      const stored = async (): Promise<unknown> =>
+        (
+          await pair.target.query(
+            `SELECT state, stage, error, updated_at FROM pgferry.task WHERE id = $1`,
+            [id],
+          )
+        ).rows[0]
+      const before = await stored()
+      const target = `postgres://pty_pw@127.0.0.1:${pair.target.port}/postgres`
+      const noPasswords = { PGFERRY_SOURCE_PASSWORD: '', PGFERRY_TARGET_PASSWORD: '' }
+      /** `resume` in a terminal, typing `sourcePassword` at the source's prompt. */
+      const resume = async (sourcePassword: string): Promise<PtyCli> => {
+        const r = new PtyCli(['resume', id.slice(0, 8), '--target', target], noPasswords)
+        await r.waitFor(/target password for task \S+: /, LONG)
+        r.type(`${password}\r`)
+        await r.waitFor(/source password for task \S+: /, LONG)
+        r.type(`${sourcePassword}\r`)
+        await r.exited
+        return r
+      }
+
+      const refused = await resume(wrong)
+      expect((await refused.exited).exitCode, refused.output).toBe(1)
+      expect(refused.output).toMatch(
+        /PGFERRY_CONNECT_AUTH_FAILED: .*password authentication failed for user 'pty_pw'/,
+      )
+      expect(refused.output).not.toContain(wrong)
+      expect(refused.output).not.toContain(password)
+      expect(await stored()).toEqual(before)
+
+      const resumed = await resume(password)
+      expect((await resumed.exited).exitCode, resumed.output).toBe(0)
+      expect(resumed.output).not.toContain(password)
+      const digest = `SELECT count(*)::int AS n, md5(string_agg(id || ':' || v, ',' ORDER BY id)) AS h FROM t`
+      const [source, copied] = await Promise.all([
+        pair.source.query(digest, [], db),
+        pair.target.query(digest, [], db),
+      ])
+      expect(copied.rows).toEqual(source.rows)
+      expect(copied.rows[0]).toMatchObject({ n: 500 })
+    },
+    2 * LONG,
   )
 })

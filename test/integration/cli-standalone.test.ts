@@ -13,7 +13,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startPair, type ClusterPair } from '../harness/cluster.js'
 import { spawnTs, watchLines } from '../harness/child.js'
-import { CLI, cli } from '../harness/cli.js'
+import { CLI, cli, type CliResult } from '../harness/cli.js'
 import { digests, INCREMENTAL_SCHEMA } from '../harness/incremental-fixture.js'
 import { requirePassword } from '../harness/require-password.js'
 
@@ -21,7 +21,7 @@ import { requirePassword } from '../harness/require-password.js'
 const LIBRARY_CALL =
   /\b(openTask|createTask|precheck|fullLoad|startIncremental|migrateSchema)\(|\.ssl = |targetFreeBytes|includeDependencies/
 /** Lines the driver (pg) prints on stderr when it is used in a deprecated way. */
-const DRIVER_WARNING = /DeprecationWarning|SECURITY WARNING|deprecated/i
+const DRIVER_WARNING = /DeprecationWarning|SECURITY WARNING|deprecated|\(node:\d+\)/i
 
 let pair: ClusterPair
 const dir = mkdtempSync(path.join(tmpdir(), 'pgferry-cli-standalone-'))
@@ -191,6 +191,104 @@ describe('pgferry CLI stands alone (16 → 16)', () => {
     expect(resumed.stderr).not.toMatch(DRIVER_WARNING)
     expect(await digests(pair.target, db)).toEqual(await digests(pair.source, db))
   }, 300_000)
+
+  it('--verbose adds every state move and object created; --quiet prints nothing on stdout, and a failed precheck still says why on stderr', async () => {
+    const db = await pair.source.createDatabase('cli_verbosity')
+    await pair.source.query(
+      `CREATE TABLE kept (id int PRIMARY KEY, v text);
+       INSERT INTO kept SELECT g, 'v' || g FROM generate_series(1, 100) g`,
+      [],
+      db,
+    )
+    const conn = ['--source', pair.source.url(db), '--target', pair.target.url()]
+    const full = (as: string, ...more: string[]): Promise<CliResult> =>
+      cli(['run', ...conn, '--type', 'full', '--database', `${db}:${as}`, ...more])
+    const [plain, verbose, quiet] = await Promise.all([
+      full(`${db}_plain`),
+      full(`${db}_verbose`, '--verbose'),
+      full(`${db}_quiet`, '--quiet'),
+    ])
+    for (const r of [plain, verbose, quiet]) {
+      expect(r.code, r.stdout + r.stderr).toBe(0)
+      expect(r.stderr).toBe('')
+    }
+    // --verbose: the events the default output leaves out, one line each
+    expect(verbose.stdout).toMatch(/^ {2}task:state \{"from":"created","to":"prechecking"\}$/m)
+    expect(verbose.stdout).toMatch(
+      /^ {2}task:state \{"from":"running_full_load","to":"completed"\}$/m,
+    )
+    expect(verbose.stdout).toMatch(/^ {2}schema:object \{.*"kind":"table".*kept/m)
+    expect(verbose.stdout).toMatch(/^ {2}table:start \{"database":/m)
+    expect(plain.stdout).not.toMatch(/task:state|schema:object|table:start/)
+    expect(plain.stdout).toMatch(/task [0-9a-f-]{36} \(full\)/)
+    // --quiet: nothing on stdout; the data came over all the same
+    expect(quiet.stdout).toBe('')
+    for (const as of [`${db}_plain`, `${db}_verbose`, `${db}_quiet`]) {
+      const n = await pair.target.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM kept`,
+        [],
+        as,
+      )
+      expect(n.rows).toEqual([{ n: 100 }])
+    }
+    // a failed precheck under --quiet: stdout stays empty, stderr names the item and its fix
+    await pair.source.query(`CREATE TABLE keyless (v int)`, [], db)
+    for (const command of ['run', 'precheck']) {
+      const failed = await cli([
+        command,
+        ...conn,
+        '--type',
+        'full+incremental',
+        '--database',
+        `${db}:${db}_failed`,
+        '--quiet',
+      ])
+      expect(failed.code, failed.stdout + failed.stderr).toBe(1)
+      expect(failed.stdout).toBe('')
+      expect(failed.stderr).toMatch(/FAIL source\.replica-identity: .*public\.keyless/)
+      expect(failed.stderr).toMatch(/fix: .*REPLICA IDENTITY/)
+    }
+    const both = await cli(['run', ...conn, '--type', 'full', '--quiet', '--verbose'])
+    expect(both.code).toBe(2)
+    expect(both.stderr).toContain('give only one of --quiet and --verbose')
+  }, 400_000)
+
+  it('a password from the password file (PGPASSFILE, as libpq reads it) is used, with no driver warning on stderr', async () => {
+    const password = `Pw-${randomBytes(9).toString('hex')}`
+    await requirePassword(pair.source, 'cli_pgpass', password)
+    await requirePassword(pair.target, 'cli_pgpass', password)
+    const db = await pair.source.createDatabase('cli_pgpass')
+    await pair.source.query(
+      `CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 30)`,
+      [],
+      db,
+    )
+    const file = path.join(dir, 'pgpass')
+    writeFileSync(
+      file,
+      `# host:port:database:user:password\n` +
+        `127.0.0.1:${pair.source.port}:*:cli_pgpass:${password}\n` +
+        `127.0.0.1:${pair.target.port}:*:cli_pgpass:${password}\n`,
+      { mode: 0o600 },
+    )
+    const r = await cli(
+      [
+        'run',
+        '--source',
+        `postgres://cli_pgpass@127.0.0.1:${pair.source.port}/${db}`,
+        '--target',
+        `postgres://cli_pgpass@127.0.0.1:${pair.target.port}/postgres`,
+        '--type',
+        'full',
+      ],
+      { PGPASSFILE: file, PGFERRY_SOURCE_PASSWORD: '', PGFERRY_TARGET_PASSWORD: '' },
+    )
+    expect(r.code, r.stdout + r.stderr).toBe(0)
+    expect(r.stderr).not.toMatch(DRIVER_WARNING)
+    expect(r.stdout + r.stderr).not.toContain(password)
+    const n = await pair.target.query<{ n: number }>(`SELECT count(*)::int AS n FROM t`, [], db)
+    expect(n.rows).toEqual([{ n: 30 }])
+  }, 180_000)
 
   it('an ambiguous id prefix is refused, naming the tasks it matches', async () => {
     const db = await pair.source.createDatabase('cli_prefix')

@@ -8,6 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import pg from 'pg'
 import { startCluster, type Cluster } from '../harness/cluster.js'
 import { ApplyProgress, dropApplyProgress, originName } from '../../src/apply/apply-progress.js'
+import { ledgerOf } from '../../src/model/target-ledger.js'
+
+/** The ledger of a task whose store names no schema: `pgferry`. */
+const LEDGER = ledgerOf(undefined)
 
 let target: Cluster
 beforeAll(async () => {
@@ -31,7 +35,7 @@ async function roundTrip(
   expected: 'origin' | 'table',
 ): Promise<void> {
   const reasons: string[] = []
-  const progress = await ApplyProgress.open(c, taskId, 'srcdb', (r) => reasons.push(r))
+  const progress = await ApplyProgress.open(c, LEDGER, taskId, 'srcdb', (r) => reasons.push(r))
   expect(progress.mode).toBe(expected)
   expect(reasons.length).toBe(expected === 'table' ? 1 : 0)
   expect(await progress.read()).toBe(0n)
@@ -72,8 +76,8 @@ describe('apply progress (16)', () => {
         [originName('task-origin', 'srcdb')],
       )
       expect(r.rows[0]?.lsn).toBe('1/400')
-      expect(await dropApplyProgress(c, 'task-origin', 'srcdb')).toBe(true)
-      expect(await dropApplyProgress(c, 'task-origin', 'srcdb')).toBe(false)
+      expect(await dropApplyProgress(c, LEDGER, 'task-origin', 'srcdb')).toBe(true)
+      expect(await dropApplyProgress(c, LEDGER, 'task-origin', 'srcdb')).toBe(false)
       expect((await target.query(`SELECT roname FROM pg_replication_origin`)).rows).toEqual([])
     } finally {
       await c.end()
@@ -92,8 +96,8 @@ describe('apply progress (16)', () => {
         db,
       )
       expect(r.rows).toEqual([{ end_lsn: '1/400' }])
-      await dropApplyProgress(c, 'task-table', 'srcdb')
-      await dropApplyProgress(c, 'task-table', 'srcdb')
+      await dropApplyProgress(c, LEDGER, 'task-table', 'srcdb')
+      await dropApplyProgress(c, LEDGER, 'task-table', 'srcdb')
       expect((await target.query(`SELECT * FROM pgferry.apply_progress`, [], db)).rows).toEqual([])
     } finally {
       await c.end()

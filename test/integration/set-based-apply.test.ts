@@ -564,6 +564,47 @@ describe('set-based apply (16 → 16)', () => {
     }
   }, 180_000)
 
+  it('runs and held merges are bounded by bytes, not only by rows: 300 rows of 20 kB (a keyed table applied while it streams, a FULL one replayed at commit) leave in several statements each, and arrive as on the source (issue 11)', async () => {
+    const db = await pair.source.createDatabase('setwide')
+    await pair.source.query(
+      `CREATE TABLE w (id int PRIMARY KEY, big text, v int);
+       CREATE TABLE wf (big text, v int);
+       ALTER TABLE wf REPLICA IDENTITY FULL;`,
+      [],
+      db,
+    )
+    const task = await loadedTask(pair, db)
+    await countStatements(db, ['w', 'wf'])
+    const c = await pair.source.client(db)
+    try {
+      const sync = await task.startIncremental()
+      // 6 MB each (hex that does not compress: the walsender counts TOAST as stored), past the
+      // walsender's 4 MB: streamed; w's applied while it streams, wf's (REPLICA IDENTITY FULL)
+      // replayed from the spool at its commit
+      const WIDE = `(SELECT string_agg(md5(g::text || '-' || i), '') FROM generate_series(1, 640) i)`
+      await c.query(`INSERT INTO w SELECT g, ${WIDE}, g FROM generate_series(1, 300) g`)
+      await c.query(`INSERT INTO wf SELECT ${WIDE}, g FROM generate_series(1, 300) g`)
+      await caughtUp(sync, pair.source)
+      for (const t of ['w', 'wf'])
+        expect(await tableDigest(pair.target, db, t)).toBe(await tableDigest(pair.source, db, t))
+      const inserts = await takeStatements(db)
+      // by rows alone each would be one statement (2,000 rows a run); by bytes, ~100 rows a run
+      expect(inserts['w:COPY']).toBeGreaterThanOrEqual(3)
+      expect(inserts['wf:COPY']).toBeGreaterThanOrEqual(3)
+      await c.query(`UPDATE w SET big = big || 'x'`)
+      await c.query(`UPDATE wf SET v = v + 1`)
+      await caughtUp(sync, pair.source)
+      for (const t of ['w', 'wf'])
+        expect(await tableDigest(pair.target, db, t)).toBe(await tableDigest(pair.source, db, t))
+      const updates = await takeStatements(db)
+      expect(updates['w:UPDATE']).toBeGreaterThanOrEqual(3)
+      expect(updates['wf:UPDATE']).toBeGreaterThanOrEqual(3)
+    } finally {
+      await c.end()
+      await task.close()
+    }
+  }, 180_000)
+
   it('a set-based DELETE or UPDATE that does not find every row, or an INSERT run (COPY) that meets a row of its key, stops the sync: the target diverged, and nothing of the transaction is applied', async () => {
     // table, key, what is changed on the target behind the task, the source's change, rows the
     // failed transaction would have changed, how many of them the target holds, the error's words

@@ -75,6 +75,7 @@ describe('COPY rows', () => {
         [null, 'x\r\ny\\', '\\.'],
       ],
       rows: 3,
+      bytes: 0,
       seen: undefined,
     }
     expect(copyRows(run).toString()).toBe('a\\tb\t\\N\n\\\\N\tx\\r\\ny\\\\\n\t\\\\.\n')

@@ -10,6 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import ts from 'typescript'
 import { describe, expect, it } from 'vitest'
+import { CLI_FORM, LIBRARY_FORMS } from './library-forms.js'
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -22,19 +23,6 @@ function sources(dir: string): string[] {
         : [],
   )
 }
-
-/** Library-call forms: an API call, a method on a task, a config field set in code. */
-const LIBRARY_FORMS: readonly RegExp[] = [
-  /\b(createTask|openTask|listTasks|getTask|deleteTask|precheck|migrateSchema|fullLoad|startIncremental|complete|verify|taskStatus|taskEvents|taskSlots)\s*\(/,
-  /\btask\.(run|close|delete|complete|precheck|resume|refresh)\b/,
-  /(\b(source|target)|\$\{…\})\.(ssl|password) =/,
-  /\b(PRECHECK_ITEM_IDS|report\.items|report\.closure)\b/,
-  /\(\{ *(skip|targetFreeBytes|maxTransferSeconds|store) *\}\)|set includeDependencies|\(includeDependencies\)/,
-  /\bobjects: \{|\breplicaIdentity: '/,
-]
-/** A CLI form: a pgferry command or a --flag. */
-const CLI_FORM =
-  /\bpgferry (run|precheck|list|status|events|resume|complete|verify|delete|pause)\b|(^|[\s(`'])--[a-z][a-z-]+/
 
 /** Files whose errors a CLI user cannot reach, with why. */
 const NOT_REACHABLE: Readonly<Record<string, string>> = {

@@ -9,10 +9,19 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { ERROR_CODES, PRECHECK_ITEM_IDS, TASK_TRANSITIONS, WARNING_CODES } from '../../src/index.js'
+import { libraryFormLines } from './library-forms.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const read = (file: string): string => readFileSync(path.join(ROOT, file), 'utf8')
 const sorted = (xs: Iterable<string>): string[] => [...new Set(xs)].sort()
+
+/** The part of `text` from the line `from` up to the line `to` (or the end). */
+const section = (text: string, from: string, to?: string): string => {
+  const start = text.indexOf(`\n${from}\n`)
+  expect(start, `a '${from}' heading`).toBeGreaterThanOrEqual(0)
+  const end = to === undefined ? -1 : text.indexOf(`\n${to}\n`, start + 1)
+  return end === -1 ? text.slice(start) : text.slice(start, end)
+}
 
 /** First-column entries of the markdown table rows of `text`: `| \`x\` | …` → x. */
 const tableKeys = (text: string, pattern: RegExp): string[] =>
@@ -31,8 +40,21 @@ describe('docs/ against the code', () => {
     const sections = [...text.matchAll(/^### `(PGFERRY_[A-Z_]+)`$/gm)].map((m) => m[1] as string)
     expect(sorted(sections)).toEqual(sorted(Object.keys(ERROR_CODES)))
     expect(sections.length).toBe(new Set(sections).size)
-    const warnings = tableKeys(text.slice(text.indexOf('## Warnings')), /^PGFERRY_/)
+    const warnings = tableKeys(section(text, '## Warnings', '## Library callers'), /^PGFERRY_/)
     expect(sorted(warnings)).toEqual(sorted(Object.keys(WARNING_CODES)))
+  })
+
+  it("troubleshooting.md and the README's command-line part give fixes in CLI form only; library forms stay in their own section", () => {
+    const text = read('docs/troubleshooting.md')
+    const cut = text.indexOf('\n## Library callers\n')
+    expect(cut).toBeGreaterThan(0)
+    expect(libraryFormLines(text.slice(0, cut))).toEqual([])
+    // the library callers' section is where those forms go (the scan does see them)
+    expect(libraryFormLines(text.slice(cut)).length).toBeGreaterThan(5)
+    const readme = read('README.md')
+    expect(
+      libraryFormLines(section(readme, '### Command line', '### One runner per task')),
+    ).toEqual([])
   })
 
   it("lifecycle.md's diagram has exactly the moves of TASK_TRANSITIONS", () => {

@@ -31,6 +31,7 @@ const one: { readonly [K in keyof PgferryEvents]: PgferryEvents[K] } = {
   },
   'stage:done': { taskId, stage: 'fullload', durationMs: 12 },
   'task:state': { taskId, from: 'ready', to: 'running_structure' },
+  'task:paused': { taskId, stage: 'fullload', reason: 'received SIGINT' },
   'precheck:item': { taskId, id: 'wal-level', status: 'fail', message: 'm', fix: 'f' },
   'schema:object': { taskId, database: 'd', kind: 'table', name: 'public.t', phase: 'pre-data' },
   'schema:done': { taskId, phase: 'all', counts: { table: 1 }, skipped: 0 },
@@ -38,6 +39,8 @@ const one: { readonly [K in keyof PgferryEvents]: PgferryEvents[K] } = {
   'worker:job': {
     taskId,
     worker: 'host:42',
+    host: 'host',
+    pid: 42,
     kind: 'chunk',
     database: 'd',
     name: 'public.t chunk 1/2',

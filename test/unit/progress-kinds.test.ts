@@ -15,6 +15,8 @@ describe('progress kinds', () => {
       loadedTable: 'fullload-table',
       complete: 'complete',
       sourceObject: 'source-object',
+      worker: 'worker',
+      pauseRequest: 'pause-request',
     })
     const kinds = Object.values(PROGRESS_KINDS)
     expect(new Set(kinds).size).toBe(kinds.length)

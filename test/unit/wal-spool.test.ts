@@ -1,6 +1,8 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import v8 from 'node:v8'
+import vm from 'node:vm'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { StreamSpool } from '../../src/wal/stream-spool.js'
 import { feed, loadFixture } from './wal-fixture-reader.js'
@@ -21,8 +23,9 @@ function msg(xid: number, text: string): Buffer {
   b.write(text, 5)
   return b
 }
+/** Each message read as it is handed out: it is valid only until the next one is asked for. */
 const texts = (spool: StreamSpool, xid: number): string[] =>
-  [...spool.release(xid)].map((b) => b.toString('utf8', 5))
+  Array.from(spool.release(xid), (b) => b.toString('utf8', 5))
 
 describe('stream spool', () => {
   for (const memoryLimit of [1 << 20, 64]) {
@@ -115,5 +118,55 @@ describe('stream spool', () => {
       expect(onDisk).toEqual(inMemory)
       expect(existsSync(dir) && readdirSync(dir)).toEqual([])
     }
+  })
+
+  for (const [memoryLimit, where] of [
+    [64 << 20, 'in memory'],
+    [2 << 20, 'spilled while in the subtransaction'],
+    [64, 'on disk'],
+  ] as const) {
+    it(`${where}: a subtransaction abort cuts back to its first change across chunks and batches`, () => {
+      // ~2.9 MB of messages: many of the spool's chunks (up to 256 KiB) and spill batches, with
+      // one message larger than a chunk; the subtransaction begins in the middle of them
+      const spool = new StreamSpool({ memoryLimit, directory: dir })
+      const expected: string[] = []
+      const add = (sub: number, t: string, keep: boolean): void => {
+        const b = msg(sub, t)
+        spool.append(9, sub, b, 0, b.length)
+        if (keep) expected.push(t)
+      }
+      for (let i = 0; i < 20_000; i++) add(9, `top-${i}-`.padEnd(40 + (i % 50), 'x'), true)
+      add(9, 'huge-'.padEnd(300_000, 'h'), true)
+      for (let i = 0; i < 10_000; i++) add(10, `sub-${i}-`.padEnd(60, 'y'), false)
+      add(10, 'huge-sub-'.padEnd(400_000, 's'), false)
+      spool.abort(9, 10)
+      for (let i = 0; i < 5_000; i++) add(9, `after-${i}`, true)
+      expect(spool.isSpilled(9)).toBe(where !== 'in memory')
+      expect(spool.count(9)).toBe(expected.length)
+      expect(texts(spool, 9)).toEqual(expected)
+      expect(spool.memoryBytes).toBe(0)
+      spool.close()
+      expect(readdirSync(dir)).toEqual([])
+    })
+  }
+
+  it('holds small messages in a few chunks, not one heap object each (issue 11)', () => {
+    // a full collection before each reading: what is left on the heap is what the spool holds
+    v8.setFlagsFromString('--expose-gc')
+    const gc = vm.runInNewContext('gc') as () => void
+    const heapUsed = (): number => {
+      gc()
+      return process.memoryUsage().heapUsed
+    }
+    const spool = new StreamSpool({ directory: dir })
+    const b = msg(11, 'a delete key') // ~30 bytes, like a DELETE by key
+    const before = heapUsed()
+    for (let i = 0; i < 200_000; i++) spool.append(11, 11, b, 0, b.length)
+    const held = heapUsed() - before
+    expect(spool.isSpilled(11)).toBe(false)
+    // one Buffer per message held ~20 MB of heap here (~100 bytes each)
+    expect(held).toBeLessThan(2 * 1024 * 1024)
+    expect(spool.count(11)).toBe(200_000)
+    spool.close()
   })
 })

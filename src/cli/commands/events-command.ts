@@ -1,5 +1,6 @@
 /**
- * `pgferry events ID`: a task's kept event log (warnings, errors, state changes, finished stages).
+ * `pgferry events ID`: a task's kept event log (warnings, errors, state changes, pauses, finished
+ * stages).
  * `--follow` keeps reading it as it grows, until the task is completed or no process runs it, or
  * Ctrl-C. Read-only: it creates nothing on the target.
  */
@@ -52,6 +53,8 @@ function describe(name: string, p: Readonly<Record<string, unknown>>): string {
       return `${s(p.stage)} done in ${s(p.durationMs)} ms`
     case 'warning':
       return `${s(p.code)}: ${s(p.message)}`
+    case 'task:paused':
+      return `${p.stage === undefined ? 'the sync' : `stage ${s(p.stage)}`} stopped: ${s(p.reason)}`
     case 'error': {
       const e = p.error as { code?: unknown; message?: unknown } | undefined
       return `${s(e?.code)}: ${s(e?.message)}`

@@ -16,7 +16,9 @@ export const precheckCommand: Command = async ({ flags, out, secrets }) => {
   const task = await createTask(config)
   try {
     const report = await task.precheck(options)
-    if (out.json) out.jsonLine('precheck', report)
+    if (out.quiet && !report.ok)
+      for (const line of formatPrecheckReport(report, false)) out.error(line)
+    else if (out.json) out.jsonLine('precheck', report)
     else for (const line of formatPrecheckReport(report, true)) out.line(line)
     return report.ok ? EXIT.OK : EXIT.FAILED
   } finally {

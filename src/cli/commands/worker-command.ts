@@ -13,7 +13,10 @@ import { UsageError } from '../usage-error.js'
 
 /** `pgferry worker --queue URL [--concurrency N] [--json]`. */
 export const workerCommand: Command = async ({ flags, out, secrets }) => {
-  const queue = flags.required('queue', 'the job queue database, a postgres:// URL')
+  const queue = flags.required(
+    'queue',
+    "the job queue database the tasks' workers.queue names, e.g. --queue postgres://user@queue-host/queue",
+  )
   if (!/^postgres(ql)?:\/\//i.test(queue))
     throw new UsageError('--queue must be a postgres:// URL', 'worker')
   const pw = new URL(queue).password
@@ -29,13 +32,15 @@ export const workerCommand: Command = async ({ flags, out, secrets }) => {
     const worker = await startWorker({ queue, concurrency })
     worker.on('worker:job', (e) => {
       if (out.json) out.jsonLine('worker:job', e)
-      else out.line(`${e.worker} ${e.state} ${e.kind} ${e.name} (task ${e.taskId})`)
+      else out.line(`${e.worker} ${e.state} ${e.kind} ${e.database}:${e.name} (task ${e.taskId})`)
     })
     worker.on('warning', (e) => {
       if (out.json) out.jsonLine('warning', e)
       else out.line(`warning ${e.code}: ${e.message}`)
     })
-    out.line(`worker ${worker.id} on the queue, ${concurrency} job(s) at a time`)
+    out.line(
+      `worker ${worker.id} (pid ${worker.pid} on ${worker.host}) on the queue, ${concurrency} job(s) at a time`,
+    )
     await signals.received()
     await worker.stop()
     return EXIT.OK
