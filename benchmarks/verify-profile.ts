@@ -43,6 +43,10 @@ const REPS = Number(process.env.REPS ?? 2)
 const PROFILE = process.env.PROFILE ?? 'all'
 const BASE = process.env.BASE
 const CHUNK_ROWS = 50_000
+/** PROFILE=queries: the tables and candidates to time (comma lists; default all) and passes. */
+const TABLES = (process.env.TABLES ?? 'accounts,wide_events,nopk_log,docs_toast').split(',')
+const QUERIES = process.env.QUERIES?.split(',')
+const PASSES = Number(process.env.PASSES ?? 2)
 const SETTINGS = {
   ...DATASET_SETTINGS,
   // no autovacuum beside a measured phase
@@ -62,6 +66,19 @@ function nodeCpu(): number {
   return (u.user + u.system) / 1e6
 }
 
+const INTS = new Set(['smallint', 'integer', 'bigint'])
+
+/** XOR of each column's hash (seeded by its position, NULL a constant); integers hashed as such. */
+function perColumn(columns: readonly { name: string; type: string }[], ints: boolean): string {
+  return columns
+    .map((c, i) =>
+      ints && INTS.has(c.type)
+        ? `coalesce(hashint8extended(${c.name}::int8, ${i + 1}), ${i + 1})`
+        : `coalesce(hashtextextended(${c.name}::text, ${i + 1}), ${i + 1})`,
+    )
+    .join(' # ')
+}
+
 /** The candidate statements of one table (see the header). */
 async function candidates(
   c: pg.Client,
@@ -76,7 +93,26 @@ async function candidates(
     count: [`SELECT count(*) FROM ONLY ${table}`, []],
     text: [`SELECT sum(length(ROW(${cols})::text)) FROM ONLY ${table}`, []],
     wholerow: [`SELECT count(*), sum(hashtextextended(t::text, 0)) FROM ONLY ${table} t`, []],
+    percol: [`SELECT count(*), sum(${perColumn(shape.columns, false)}) FROM ONLY ${table}`, []],
+    percol_int: [`SELECT count(*), sum(${perColumn(shape.columns, true)}) FROM ONLY ${table}`, []],
   }
+  const st = await c.query<{ name: string; storage: string }>(
+    `SELECT attname AS name, attstorage AS storage FROM pg_attribute
+      WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+    [oid],
+  )
+  const wrapped = st.rows
+    .map((x) => (['x', 'e'].includes(x.storage) ? `hashtextextended(${x.name}::text, 0)` : x.name))
+    .join(', ')
+  const wrapHash = `hashtextextended(ROW(${wrapped})::text, 0)`
+  const castCols = shape.columns
+    .map((x) => (/^character(\(|$)/.test(x.type) ? `${x.name}::text` : x.name))
+    .join(', ')
+  out.bpchar_text = [
+    `SELECT count(*), sum(hashtextextended(ROW(${castCols})::text, 0)) FROM ONLY ${table}`,
+    [],
+  ]
+  out.wrapx = [`SELECT count(*), sum(${wrapHash}) FROM ONLY ${table}`, []]
   const key = shape.key?.[0]?.name
   if (shape.key === null || key === undefined) {
     out.buckets = [sql.buckets(), []]
@@ -97,6 +133,12 @@ async function candidates(
   )
   out.ranges_bounds = [sql.ranges(), [bounds]]
   out.ranges_grid = [sql.gridRanges(), gridParams(grid)]
+  const r = `CASE WHEN ${key} <= $1::int8 THEN 0 WHEN ${key} > $2::int8 THEN $5::int8
+                  ELSE (${key} - $3::int8) / $4::int8 END`
+  const flat = (h: string): string =>
+    `SELECT ${r} AS r, count(*), sum(${h}) FROM ONLY ${table} GROUP BY 1`
+  out.grid_flat = [flat(`hashtextextended(ROW(${cols})::text, 0)`), gridParams(grid)]
+  out.wrapx_grid_flat = [flat(wrapHash), gridParams(grid)]
   out.naive_md5 = [`SELECT md5(string_agg(t::text, '' ORDER BY ${key})) FROM ONLY ${table} t`, []]
   return out
 }
@@ -113,7 +155,7 @@ async function profileQueries(): Promise<void> {
     const meter = clusterMeter({ server: c })
     meter.start()
     const serverCpu = (): number => meter.mark().server ?? 0
-    for (const table of ['accounts', 'wide_events', 'nopk_log', 'docs_toast']) {
+    for (const table of TABLES) {
       const qs = await candidates(client, table)
       await client.query(`SELECT count(*) FROM ${table}`) // warm
       const cpu: Record<string, number[]> = {}
@@ -125,11 +167,17 @@ async function profileQueries(): Promise<void> {
         ;(wall[name] ??= []).push((performance.now() - t0) / 1000)
         ;(cpu[name] ??= []).push(serverCpu() - c0)
       }
-      const names = Object.keys(qs)
-      for (const order of [names, [...names].reverse()]) {
+      const names = Object.keys(qs).filter((q) => QUERIES === undefined || QUERIES.includes(q))
+      const orders = Array.from({ length: PASSES }, (_, i) =>
+        i % 2 === 0 ? names : [...names].reverse(),
+      )
+      for (const order of orders) {
         await client.query(`SET max_parallel_workers_per_gather = 0`)
         for (const q of order) await time(q, ...(qs[q] as [string, unknown[]]))
-        if (qs.chunk !== undefined) {
+        if (
+          qs.chunk !== undefined &&
+          (QUERIES === undefined || QUERIES.includes('chunk_parallel'))
+        ) {
           await client.query(`RESET max_parallel_workers_per_gather`)
           await time('chunk_parallel', ...qs.chunk)
         }

@@ -12,11 +12,19 @@ import type { ClusterPair } from './cluster.js'
 import { seededRandom } from './seeded-random.js'
 import { INCREMENTAL_SCHEMA, eventually, loadedTask, startWriter } from './incremental-fixture.js'
 
-/** Values whose text is the trap: NaN, 0 (to become -0), bytea, json whose key order is kept. */
+/**
+ * Values whose text is the trap: NaN, 0 (to become -0), bytea, json whose key order is kept; and
+ * `blobs`, a table without a key whose rows are long (its column hashed apart from the row's text,
+ * row-sql.ts, once analyzed).
+ */
 const ODD_SCHEMA = `
 CREATE TABLE odd (id int PRIMARY KEY, f float8, b bytea, j json);
 INSERT INTO odd VALUES (1, 'NaN', '\\x01', '{"a": 1}'), (2, 0, '\\x02', '{"a": 1}'),
                        (3, 1.5, '\\x0102', '{"a": 1}'), (4, 2, '\\x04', '{"a": 1, "b": 2}');
+CREATE TABLE blobs (b text);
+ALTER TABLE blobs REPLICA IDENTITY FULL;
+ALTER TABLE blobs ALTER COLUMN b SET STORAGE EXTERNAL;
+INSERT INTO blobs SELECT repeat(chr(97 + g), 3000) FROM generate_series(0, 4) g;
 `
 
 /** The differences of a report, each as `table kind key`, sorted. */
@@ -74,10 +82,11 @@ export async function verifyDifferences(pair: ClusterPair): Promise<void> {
   const db = await pair.source.createDatabase('verify')
   await pair.source.query(INCREMENTAL_SCHEMA + ODD_SCHEMA, [], db)
   const task = await loadedTask(pair, db)
-  // statistics on two tables: their integer keys are cut into a grid (a row's range found by
+  // statistics on items and child: their integer keys are cut into a grid (a row's range found by
   // arithmetic); the others', never analyzed unless autovacuum got there first, by their keys'
-  // values (a search of the bounds)
-  await pair.source.query(`ANALYZE items, child`, [], db)
+  // values (a search of the bounds). toasty's and blobs' long rows: their long columns are hashed
+  // apart from the row's text
+  await pair.source.query(`ANALYZE items, child, toasty, blobs`, [], db)
   try {
     const progress: unknown[] = []
     task.on('verify:progress', (e) => progress.push(e))
@@ -88,6 +97,7 @@ export async function verifyDifferences(pair: ClusterPair): Promise<void> {
     const tables = equal.tables.map((t) => t.table).sort()
     expect(tables).toEqual(
       [
+        'blobs',
         'child',
         'fullrows',
         'ident',
@@ -105,7 +115,7 @@ export async function verifyDifferences(pair: ClusterPair): Promise<void> {
     expect(items?.chunks).toBeGreaterThan(100)
     expect(equal.tables.find((t) => t.table === 'public.fullrows')?.keyed).toBe(false)
     expect(progress.length).toBeGreaterThan(0)
-    expect(JSON.parse(JSON.stringify(progress.at(-1)))).toMatchObject({ tablesDone: 10 })
+    expect(JSON.parse(JSON.stringify(progress.at(-1)))).toMatchObject({ tablesDone: 11 })
 
     await pair.target.query(
       `UPDATE items SET name = 'changed' WHERE id = 5;
@@ -113,6 +123,8 @@ export async function verifyDifferences(pair: ClusterPair): Promise<void> {
        INSERT INTO keyed VALUES (1000, 'k1000', 'added');
        INSERT INTO fullrows SELECT * FROM fullrows WHERE a = 3 LIMIT 1;
        UPDATE toasty SET big = big || 'x' WHERE id = 9;
+       UPDATE toasty SET big = NULL WHERE id = 10;
+       INSERT INTO blobs SELECT * FROM blobs WHERE b LIKE 'c%';
        UPDATE parts SET v = 'zz' WHERE id = 4;
        UPDATE odd SET f = NULL WHERE id = 1;
        UPDATE odd SET f = '-0' WHERE id = 2;
@@ -132,6 +144,8 @@ export async function verifyDifferences(pair: ClusterPair): Promise<void> {
         'public.keyed extra {"k1":"1000","k2":"k1000"}',
         'public.fullrows extra {"a":"3","b":"row 3","j":"{\\"x\\" : 3}"}',
         'public.toasty changed {"id":"9"}',
+        'public.toasty changed {"id":"10"}',
+        `public.blobs extra ${JSON.stringify({ b: 'c'.repeat(3000) })}`,
         'public.parts_eu changed {"id":"4","region":"eu"}',
         'public.odd changed {"id":"1"}',
         'public.odd changed {"id":"2"}',
@@ -139,7 +153,7 @@ export async function verifyDifferences(pair: ClusterPair): Promise<void> {
         'public.odd changed {"id":"4"}',
       ].sort(),
     )
-    expect(found).toHaveLength(10)
+    expect(found).toHaveLength(12)
     const diffs = report.tables.flatMap((t) => t.differences)
     const odd = (id: string): VerifyDifference | undefined =>
       diffs.find((d) => d.table === 'public.odd' && d.key.id === id)
@@ -148,6 +162,11 @@ export async function verifyDifferences(pair: ClusterPair): Promise<void> {
     expect([odd('3')?.source?.b, odd('3')?.target?.b]).toEqual(['\\x0102', '\\x0103'])
     const dup = diffs.find((d) => d.table === 'public.fullrows')
     expect([dup?.sourceCount, dup?.targetCount]).toEqual([4, 5])
+    const blob = diffs.find((d) => d.table === 'public.blobs')
+    expect([blob?.sourceCount, blob?.targetCount]).toEqual([1, 2])
+    const nulled = diffs.find((d) => d.table === 'public.toasty' && d.key.id === '10')
+    expect(nulled?.target?.big).toBeNull()
+    expect(nulled?.source?.big).toHaveLength(6400)
     const child = diffs.find((d) => d.table === 'public.child')
     expect(child?.target).toBeNull()
     expect(child?.source).toMatchObject({ id: '7', v: 'c7' })
@@ -165,7 +184,7 @@ export async function verifyDifferences(pair: ClusterPair): Promise<void> {
         .filter((t) => t.status === 'different')
         .map((t) => t.table)
         .sort(),
-    ).toEqual(['public.child', 'public.fullrows', 'public.keyed'])
+    ).toEqual(['public.blobs', 'public.child', 'public.fullrows', 'public.keyed'])
     const sampled = await verify(task, { mode: 'sample', sample: 100, chunkRows: 7 })
     expect(named(sampled)).toEqual(named(report))
     const one = await verify(task, { tables: ['public.items'] })
@@ -185,6 +204,8 @@ export async function verifyDuringSync(pair: ClusterPair): Promise<void> {
   const db = await pair.source.createDatabase('verifysync')
   await pair.source.query(INCREMENTAL_SCHEMA, [], db)
   const task = await loadedTask(pair, db)
+  // toasty's long rows: its TOASTed column is hashed apart from the row's text while it changes
+  await pair.source.query(`ANALYZE toasty`, [], db)
   const c = await pair.source.client(db)
   try {
     await task.startIncremental()
