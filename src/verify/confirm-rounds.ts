@@ -4,8 +4,10 @@
  *
  * Each round: the source's position (from), a wait until the target applied past it, the target's
  * side, the source's side, the source's position again (to), a wait until the target applied past
- * that. Both reads then stand at positions in [from, to]: the target holds every commit up to from
- * and none the source had not made when it was read. The stream's record of the table's changes in
+ * that (the next round's `from` is this round's `to`, already applied past: one wait per round,
+ * each as long as the sync's backlog then takes to apply). Both reads then stand at positions in
+ * [from, to]: the target holds every commit up to from and none the source had not made when it
+ * was read. The stream's record of the table's changes in
  * (from, to] (apply/row-watch.ts) names the rows that changed in between. A row that differs and
  * that no change in (from, to] touched differs for certain: its source side was one and the same
  * at every position either read could stand at. One that changed is read again next round (a row
@@ -16,7 +18,7 @@
  * changed back between them (an ABA) leaves them equal while the target, read in between, holds
  * the middle state, the false alarm of the bracket rule this replaces (test: verify-forced.test.ts).
  */
-import type { WatchedChanges } from '../apply/row-watch.js'
+import type { RowWatch, WatchedChanges } from '../apply/row-watch.js'
 import { parseLsn } from '../wal/lsn.js'
 import type { Lane } from './verify-lanes.js'
 import { CURRENT_LSN_SQL, type CheckEnv, type CheckedTable } from './table-check.js'
@@ -51,32 +53,43 @@ export async function confirmRounds<V>(
   const settle = env.settle
   const confirmed = new Map<string, ConfirmedPair<V>>()
   let open = new Set(ids)
-  for (let round = 0; round < MAX_CONFIRM_ROUNDS && open.size > 0; round++) {
-    env.signal.throwIfAborted()
-    const watch = env.watch?.(t.oid)
-    if (settle === undefined || watch === undefined) break
-    try {
-      const from = await sourceLsn(lane)
-      await settle(from)
+  // each round's watch is opened before the round's `from` is read, so it holds every change
+  // after `from`; a round starts where the last one ended (`to`, which the target has applied
+  // past): one wait for the sync per round
+  let watch = settle === undefined ? undefined : env.watch?.(t.oid)
+  let next: RowWatch | undefined
+  let from: string | undefined
+  try {
+    for (let round = 0; round < MAX_CONFIRM_ROUNDS && open.size > 0; round++) {
+      env.signal.throwIfAborted()
+      if (settle === undefined || watch === undefined) break
+      if (from === undefined) {
+        from = await sourceLsn(lane)
+        await settle(from)
+      }
       const target = await sides.read(lane, 'target', [...open])
       const source = await sides.read(lane, 'source', [...open])
+      next = env.watch?.(t.oid)
       const to = await sourceLsn(lane)
       await settle(to)
       const seen = watch.between(parseLsn(from), parseLsn(to))
+      watch.close()
+      ;[watch, next, from] = [next, undefined, to]
       const touched = seen.opaque ? undefined : await sides.touched(lane, seen)
       if (touched === undefined) continue
-      const next = new Set<string>()
+      const again = new Set<string>()
       // a row that differs now may be new to this round: a difference is one whatever round finds it
       for (const id of new Set([...open, ...target.keys(), ...source.keys()])) {
         const pair = { source: source.get(id), target: target.get(id) }
         if (confirmed.has(id) || sides.same(pair.source, pair.target)) continue
-        if (touched.has(id)) next.add(id)
+        if (touched.has(id)) again.add(id)
         else confirmed.set(id, pair)
       }
-      open = next
-    } finally {
-      watch.close()
+      open = again
     }
+  } finally {
+    watch?.close()
+    next?.close()
   }
   return confirmed
 }

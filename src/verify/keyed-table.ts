@@ -5,10 +5,9 @@
  * differ are fetched.
  *
  * While a sync runs, a range that differs is read again once the target has applied past the
- * source position read with it; it counts only if it still differs and its source side did not
- * change in between (else it is read again, a bounded number of times). The rows found are then
- * confirmed against the stream's record of their changes (confirm-rounds.ts), so a steady writer
- * gives no false alarm and a row changed on the target behind the sync's back is still found.
+ * source position read with it; if it still differs, its rows are narrowed down and confirmed
+ * against the stream's record of their changes (confirm-rounds.ts), so a steady writer gives no
+ * false alarm and a row changed on the target behind the sync's back is still found.
  */
 import type { Lane } from './verify-lanes.js'
 import {
@@ -29,9 +28,6 @@ import {
   type TableFindings,
 } from './table-check.js'
 import { narrowRanges } from './keyed-rows.js'
-
-/** How often a range that keeps changing on the source is read again before it is reported. */
-const MAX_REREADS = 5
 
 interface Fingerprint {
   readonly n: string
@@ -128,8 +124,10 @@ async function readAllRanges(
 /**
  * The ranges that differ. While a sync runs, those that differ are read again, all together, once
  * the target has applied past the latest source position read with them (one wait for the table,
- * no lane held meanwhile); a range whose source side did not change in between and still differs
- * is kept, one whose source changed is read again, up to MAX_REREADS times.
+ * no lane held meanwhile): a range that only lagged then agrees; one that still differs goes on to
+ * be narrowed to rows, whose confirmation (confirm-rounds.ts) tells a row that kept changing from
+ * one that differs. Reading a range again until its source side stops changing would wait for the
+ * sync once more per read, in vain under a steady writer.
  */
 async function settleRanges(
   t: CheckedTable,
@@ -137,30 +135,21 @@ async function settleRanges(
   reads: readonly RangeRead[],
   found: TableFindings,
 ): Promise<RangeRead[]> {
-  let pending = reads.filter((r) => !same(r.s, r.d))
+  const pending = reads.filter((r) => !same(r.s, r.d))
   const settle = env.settle
   if (settle === undefined || pending.length === 0) return pending
   found.chunksRechecked = pending.length
-  const kept: RangeRead[] = []
-  for (let i = 0; i < MAX_REREADS && pending.length > 0; i++) {
-    await settle(latest(pending.map((p) => p.lsn)))
-    const again = await Promise.all(
-      pending.map((p) => env.lanes.with((lane) => fingerprints(t, env, lane, p.range))),
-    )
-    const next: RangeRead[] = []
-    for (const [j, p] of pending.entries()) {
-      const [s2, d2, lsn2] = again[j] as [Fingerprint, Fingerprint, string]
-      const unchanged = same(p.s, s2)
-      p.s = s2
-      p.d = d2
-      p.lsn = lsn2
-      if (same(s2, d2)) continue
-      if (unchanged) kept.push(p)
-      else next.push(p)
-    }
-    pending = next
-  }
-  return [...kept, ...pending]
+  await settle(latest(pending.map((p) => p.lsn)))
+  const again = await Promise.all(
+    pending.map((p) => env.lanes.with((lane) => fingerprints(t, env, lane, p.range))),
+  )
+  return pending.filter((p, j) => {
+    const [s2, d2, lsn2] = again[j] as [Fingerprint, Fingerprint, string]
+    p.s = s2
+    p.d = d2
+    p.lsn = lsn2
+    return !same(s2, d2)
+  })
 }
 
 /** The highest of LSNs `X/Y`. */
