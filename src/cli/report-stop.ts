@@ -38,7 +38,11 @@ export async function reportStop(
   out.clearStatus()
   printPausedBy(task, out)
   const state = await task.refresh()
+  const completable = await task.status().then(
+    (r) => r.completable,
+    () => undefined,
+  )
   out.line(`${code === EXIT.PAUSED ? '' : 'interrupted: '}task ${task.id} is ${state}`)
-  printResumeHint(task, out)
+  printResumeHint(task, out, state, completable)
   return code
 }

@@ -12,10 +12,17 @@ export function connectionUrl(c: Task['config']['target']): string {
   return `postgres://${encodeURIComponent(c.user)}@${host}:${c.port}/${encodeURIComponent(c.database)}`
 }
 
-/** Print the commands that resume (and, once the sync has run, complete) `task` in `state`. */
-export function printResumeHint(task: Task, out: CliOutput, state: TaskState = task.state): void {
+/**
+ * Print the commands that resume (and, once the sync has run, complete) `task` in `state`;
+ * `completable` as the task's status report says (by default: syncing or completing).
+ */
+export function printResumeHint(
+  task: Task,
+  out: CliOutput,
+  state: TaskState = task.state,
   // complete drains a running sync: before the full load has finished there is nothing to complete
-  const completable = state === 'incremental_sync' || state === 'completing'
+  completable = state === 'incremental_sync' || state === 'completing',
+): void {
   if (out.json) {
     out.jsonLine('paused', { taskId: task.id, taskType: task.config.type, state, completable })
     return

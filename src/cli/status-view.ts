@@ -53,6 +53,7 @@ export function statusJson(
     warnings: report.warnings.map((e) => ({ at: e.at, ...e.payload })),
     errors: report.errors.map((e) => ({ at: e.at, ...e.payload })),
     next: report.next ?? null,
+    completable: report.completable,
     ...(slots === undefined
       ? {}
       : {

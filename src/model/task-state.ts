@@ -58,3 +58,15 @@ export function canTransition(from: TaskState, to: TaskState): boolean {
 export function isTerminal(state: TaskState): boolean {
   return state === 'completed'
 }
+
+/**
+ * Whether `complete` applies to a task in `state` whose last stage was `stage`: its sync has run,
+ * and it is syncing, completing, or was stopped in the sync or in `complete` itself (a Ctrl-C
+ * there leaves it `paused`). Never before the full load has finished.
+ */
+export function completable(state: TaskState, stage: string | undefined): boolean {
+  if (state === 'incremental_sync' || state === 'completing') return true
+  return (
+    (state === 'paused' || state === 'failed') && (stage === 'incremental' || stage === 'complete')
+  )
+}

@@ -5,7 +5,7 @@
  */
 import type pg from 'pg'
 import type { DatabaseInfo } from '../catalog/databases.js'
-import { messageOf } from '../errors.js'
+import { messageOf, sqlStateOf } from '../errors.js'
 import { quoteIdent, quoteLiteral } from '../pg/quote.js'
 
 /** Whether a database exists on the server `client` is connected to. */
@@ -38,6 +38,8 @@ export async function ensureTargetDatabase(
   try {
     await target.query(base + encoding + locale)
   } catch (e) {
+    // only the locale may be at fault: a cancel (Ctrl-C), a lost connection or a lock is not
+    if (!localeRejected(e)) throw e
     warn(
       'PGFERRY_SCHEMA_DATABASE_LOCALE',
       `database ${name}: the source's locale could not be used on the target (${messageOf(e)}); created with encoding ${source.encoding} and the target's default locale`,
@@ -46,4 +48,14 @@ export async function ensureTargetDatabase(
     await target.query(base + encoding)
   }
   return true
+}
+
+/**
+ * Whether `CREATE DATABASE` failed on its locale clauses: the server names a locale it lacks
+ * (42809), one incompatible with the template or encoding (22023), or a provider it was not built
+ * with (0A000), each a class 22, 42 or 0A error.
+ */
+function localeRejected(error: unknown): boolean {
+  const state = sqlStateOf(error)
+  return state !== undefined && /^(22|42|0A)/.test(state)
 }

@@ -5,6 +5,7 @@
 import type pg from 'pg'
 import type { EmitFn } from '../model/events.js'
 import { openClient } from '../pg/connect.js'
+import { StatementCanceller, cancelBackends } from '../pg/statement-cancel.js'
 import type { ProgressStore } from '../model/progress-store.js'
 import type { ResolvedTaskConfig } from '../model/resolved-config.js'
 import { canTransition } from '../model/task-state.js'
@@ -33,6 +34,7 @@ export function stageContext(
   const scoped = new Set<pg.Client>()
   const { config, emit, status } = deps
   const taskId = config.id
+  const canceller = contextCanceller(config, signal)
   const ctx: StageContext = {
     taskId,
     stage: stage.name,
@@ -45,6 +47,7 @@ export function stageContext(
       signal.throwIfAborted()
       const client = await openClient(config[side], side, opts)
       ;(opts.keep === true ? deps.kept : scoped).add(client)
+      canceller.add(client, side)
       return client
     },
     warn: (code, message, object) => {
@@ -69,4 +72,18 @@ export function stageContext(
     await Promise.all([...scoped].map((c) => c.end().catch(() => undefined)))
   }
   return { ctx, dispose }
+}
+
+/**
+ * Cancels the statements of a context's connections when its call is aborted (pg/statement-cancel.ts),
+ * each from a new connection to the same server: kept connections too, whose stream stops on the
+ * same signal.
+ */
+export function contextCanceller(
+  config: ResolvedTaskConfig,
+  signal: AbortSignal,
+): StatementCanceller {
+  return new StatementCanceller(signal, (side, pids) =>
+    cancelBackends(() => openClient(config[side], side), pids),
+  )
 }

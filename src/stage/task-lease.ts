@@ -169,7 +169,8 @@ export function leasedError(taskId: string, held: TaskLease): PgferryError {
     'PGFERRY_TASK_LEASED',
     `task ${taskId} is being run by pid ${held.pid} on host ${held.host} since ${since} (last heartbeat ${held.beatAt.toISOString()})`,
     {
-      fix: 'stop it (Ctrl-C) first, or pass --takeover if that process is gone (takeover: true in the library)',
+      fix: `stop it (Ctrl-C) first, or pauseTask('${taskId}', { target }) from here; pass takeover: true if that process is gone`,
+      cliFix: `stop it (Ctrl-C) first, or pgferry pause ${taskId} from here; pass --takeover if that process is gone`,
     },
   )
 }

@@ -6,6 +6,7 @@
 import type { ProgressStore, StoredEvent, TaskRecord } from '../model/progress-store.js'
 import type { LiveFigures, TaskLease } from '../model/lease.js'
 import { PgferryError } from '../errors.js'
+import { completable } from '../model/task-state.js'
 import { leaseLive } from '../stage/task-lease.js'
 import { readTableProgress, type TableProgress } from './table-progress.js'
 import { readTaskWorkers, type TaskWorker } from './task-workers.js'
@@ -64,6 +65,11 @@ export interface TaskStatusReport {
    * when no command applies; undefined when the task is done.
    */
   readonly next: string | undefined
+  /**
+   * Whether `complete` applies now: the task is syncing or completing, or was stopped in its sync or
+   * in `complete` (never before its full load finished).
+   */
+  readonly completable: boolean
 }
 
 /** The status of task `id` in `store`; rejects with PGFERRY_TASK_NOT_FOUND when there is none. */
@@ -86,6 +92,7 @@ export async function readTaskStatus(store: ProgressStore, id: string): Promise<
     warnings: events.filter((e) => e.name === 'warning').slice(-RECENT),
     errors: events.filter((e) => e.name === 'error').slice(-RECENT),
     next: nextCommand(task, running),
+    completable: completable(task.state, task.stage),
   }
 }
 
@@ -127,7 +134,7 @@ function nextCommand(task: TaskRecord, running: boolean): string | undefined {
       : `wait: the task is running (stop it with Ctrl-C in its terminal, or pgferry pause ${task.id})`
   }
   if (task.state === 'completing') return `pgferry complete ${id}`
-  if (task.state === 'incremental_sync')
+  if (completable(task.state, task.stage))
     return `pgferry resume ${id} (sync again), or pgferry complete ${id} (after stopping writes to the source)`
   return `pgferry resume ${id}`
 }

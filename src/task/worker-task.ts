@@ -11,6 +11,7 @@ import type { ResolvedTaskConfig } from '../model/resolved-config.js'
 import type { Stage, StageContext } from '../model/stage.js'
 import type { StoreAddress } from '../model/workers.js'
 import { PgStore } from '../store/pg-store.js'
+import { contextCanceller } from '../stage/stage-context.js'
 import { resolveConnection } from './resolve-connection.js'
 import { deserializeConfig } from './stored-config.js'
 
@@ -48,6 +49,7 @@ export function workerContext(
 ): { ctx: StageContext; close: () => Promise<void> } {
   const opened = new Set<pg.Client>()
   const taskId = config.id
+  const canceller = contextCanceller(config, signal)
   const ctx: StageContext = {
     taskId,
     stage: 'fullload',
@@ -60,6 +62,7 @@ export function workerContext(
       signal.throwIfAborted()
       const client = await openClient(config[side], side, opts)
       opened.add(client)
+      canceller.add(client, side)
       client.once('end', () => opened.delete(client))
       return client
     },
@@ -76,6 +79,7 @@ export function workerContext(
     fail: async () => undefined,
   }
   const close = async (): Promise<void> => {
+    canceller.close()
     await Promise.all([...opened].map((c) => c.end().catch(() => undefined)))
   }
   return { ctx, close }

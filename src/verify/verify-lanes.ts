@@ -10,6 +10,7 @@
  * table then ends at once instead of running on after verify has returned.
  */
 import type pg from 'pg'
+import type { CancelBackends } from '../pg/statement-cancel.js'
 import { canonicalSession } from './canonical-session.js'
 
 /** One connection per side. */
@@ -17,9 +18,6 @@ export interface Lane {
   readonly source: pg.Client
   readonly target: pg.Client
 }
-
-/** Cancel the statements of these backends on `side`. */
-export type CancelBackends = (side: 'source' | 'target', pids: readonly number[]) => Promise<void>
 
 /** How often an abort cancels again while a lane is still in use. */
 const CANCEL_EVERY_MS = 250

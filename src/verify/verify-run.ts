@@ -10,6 +10,7 @@ import { PgferryError } from '../errors.js'
 import type { EmitFn } from '../model/events.js'
 import type { Side } from '../model/stage.js'
 import { quoteQualified } from '../pg/quote.js'
+import { cancelBackends } from '../pg/statement-cancel.js'
 import { readRowKeyShape } from '../catalog/row-key.js'
 import { checkKeyedTable } from './keyed-table.js'
 import { checkKeylessTable } from './keyless-table.js'
@@ -170,20 +171,6 @@ async function withLanes(
   } finally {
     deps.signal.removeEventListener('abort', onAbort)
     await lanes.close()
-  }
-}
-
-/** `pg_cancel_backend` of `pids` on a connection of its own (the lanes' own are busy). */
-async function cancelBackends(
-  connect: () => Promise<pg.Client>,
-  pids: readonly number[],
-): Promise<void> {
-  if (pids.length === 0) return
-  const c = await connect()
-  try {
-    await c.query(`SELECT pg_cancel_backend(pid) FROM unnest($1::int[]) AS pid`, [pids])
-  } finally {
-    await c.end().catch(() => undefined)
   }
 }
 

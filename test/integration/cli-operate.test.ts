@@ -70,7 +70,9 @@ describe('pgferry CLI: operate a task (16 → 16)', () => {
       expect(r.code, r.stdout + r.stderr).toBe(1)
       expect(r.stderr).toContain('PGFERRY_TASK_LEASED')
       expect(r.stderr).toContain('pid 5643 on host db-tools-1 since')
-      expect(r.stderr).toContain('stop it (Ctrl-C) first, or pass --takeover')
+      expect(r.stderr).toContain(
+        `stop it (Ctrl-C) first, or pgferry pause ${id} from here; pass --takeover`,
+      )
       expect(r.stderr).not.toMatch(DRIVER_WARNING)
       expect(await stored()).toEqual(before)
     }
