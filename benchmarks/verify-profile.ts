@@ -5,13 +5,17 @@
  * queries | run | all, default all):
  *
  * - queries: each candidate statement on ONE server, one backend, timed by the CPU seconds the
- *   whole cluster spent on it (parallel workers included), A B … B A (two passes in opposite
- *   order, the median kept). The statements are verify's own (src/verify/row-sql.ts) beside
- *   variants: `text` (the row text alone), `wholerow` (`t::text` instead of listing columns),
- *   `chunk` (one range's fingerprint: text, hash, sum), `ranges_bounds` (every range in one pass,
- *   a row's range found by a search of the bounds), `ranges_grid` (the same, a row's range by
- *   arithmetic on an integer key), `naive_md5`. With parallel query off, then `chunk_parallel`
- *   with the server's default (2 workers per gather).
+ *   whole cluster spent on it (parallel workers included), A B … B A (PASSES passes in
+ *   alternating order, default 2, the median kept; TABLES= and QUERIES= comma lists narrow it).
+ *   The statements are verify's own (src/verify/row-sql.ts: `chunk`, one range's fingerprint;
+ *   `ranges_bounds`, every range in one pass, a row's range found by a search of the bounds;
+ *   `ranges_grid`, the same by arithmetic on an integer key; `buckets` of a keyless table) beside
+ *   variants: `text` (the row text alone), `wholerow` (`t::text`), `percol` (each column's text
+ *   hashed apart, XORed), `percol_int` (the same, integers hashed as integers), `bpchar_text`
+ *   (char(n) columns cast to text in the row), `wrapx` (out-of-line columns' hashes inside the
+ *   row's text), `grid_flat` and `wrapx_grid_flat` (the grid without the subquery), `naive_md5`.
+ *   With parallel query off, then `chunk_parallel` with the server's default (2 workers per
+ *   gather).
  * - run: two servers; pgferry's full load, then `verify` (checksum), each measured as the CPU
  *   seconds of each cluster (lib/proc-cpu.ts: postmaster and children, a backend that exits
  *   counted up to its last 100 ms sample) and of this Node process. With BASE=<a
@@ -29,7 +33,7 @@ import type pg from 'pg'
 import * as current from '../src/index.js'
 import { readRowKeyShape } from '../src/catalog/row-key.js'
 import { canonicalSession } from '../src/verify/canonical-session.js'
-import { gridParams, rowSql, type KeyGrid } from '../src/verify/row-sql.js'
+import { columnsApart, gridParams, rowSql, type KeyGrid } from '../src/verify/row-sql.js'
 import { startCluster, type Cluster } from '../test/harness/cluster.js'
 import { eventually } from '../test/harness/incremental-fixture.js'
 import { passPrecheck } from '../test/harness/pass-precheck.js'
@@ -87,7 +91,13 @@ async function candidates(
   const oid = (await c.query<{ oid: number }>(`SELECT $1::regclass::oid AS oid`, [table])).rows[0]
     ?.oid as number
   const shape = await readRowKeyShape(c, oid)
-  const sql = rowSql(table, shape.columns, shape.key)
+  const st = await c.query<{ name: string; storage: string }>(
+    `SELECT attname AS name, attstorage AS storage FROM pg_attribute
+      WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+    [oid],
+  )
+  // verify's own statements: long columns hashed apart as verify-run.ts decides
+  const sql = rowSql(table, shape.columns, shape.key, columnsApart(st.rows, shape.rowBytes))
   const cols = shape.columns.map((x) => x.name).join(', ')
   const out: Record<string, [string, unknown[]]> = {
     count: [`SELECT count(*) FROM ONLY ${table}`, []],
@@ -96,11 +106,6 @@ async function candidates(
     percol: [`SELECT count(*), sum(${perColumn(shape.columns, false)}) FROM ONLY ${table}`, []],
     percol_int: [`SELECT count(*), sum(${perColumn(shape.columns, true)}) FROM ONLY ${table}`, []],
   }
-  const st = await c.query<{ name: string; storage: string }>(
-    `SELECT attname AS name, attstorage AS storage FROM pg_attribute
-      WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
-    [oid],
-  )
   const wrapped = st.rows
     .map((x) => (['x', 'e'].includes(x.storage) ? `hashtextextended(${x.name}::text, 0)` : x.name))
     .join(', ')
