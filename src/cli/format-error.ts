@@ -30,3 +30,37 @@ export function errorFields(error: unknown, taskId?: string): Record<string, unk
     return { code: error.code, message: error.message, fix: cliFixOf(error, taskId) ?? null }
   return { code: null, message: error instanceof Error ? error.message : String(error), fix: null }
 }
+
+/**
+ * A kept or emitted event's payload as the command line shows it: a failure's fix in the command
+ * line's words (`cliFix`, with `<task id>` filled in) in place of the library's, as for an error
+ * the command itself hit; any other payload as it is.
+ */
+export function cliEventPayload(
+  payload: Readonly<Record<string, unknown>>,
+  taskId?: string,
+): Readonly<Record<string, unknown>> {
+  const error = payload.error
+  if (typeof error !== 'object' || error === null) return payload
+  const { cliFix, ...rest } = error as Record<string, unknown>
+  const fix = typeof cliFix === 'string' ? cliFix : rest.fix
+  if (typeof fix !== 'string') return payload
+  return {
+    ...payload,
+    error: { ...rest, fix: taskId === undefined ? fix : fix.split('<task id>').join(taskId) },
+  }
+}
+
+/** A kept failure's fix as the command line shows it, if it has one. */
+export function cliEventFix(payload: Readonly<Record<string, unknown>>): string | undefined {
+  const fix = (cliEventPayload(payload).error as { fix?: unknown } | undefined)?.fix
+  return typeof fix === 'string' ? fix : undefined
+}
+
+/** `item` with its fix in the command line's words: its `cliFix` in place of `fix`, where it has one. */
+export function withCliFix<T extends { readonly fix?: string; readonly cliFix?: string }>(
+  item: T,
+): Omit<T, 'cliFix'> {
+  const { cliFix, ...rest } = item
+  return cliFix === undefined ? rest : { ...rest, fix: cliFix }
+}

@@ -3,6 +3,7 @@
  * fix under each failing or warning item (its command-line form, `cliFix`, where it has one).
  */
 import type { PrecheckReport } from '../index.js'
+import { withCliFix } from './format-error.js'
 
 const MARK = { pass: 'ok  ', warn: 'WARN', fail: 'FAIL', skipped: 'skip' } as const
 
@@ -29,4 +30,9 @@ export function formatPrecheckReport(report: PrecheckReport, all: boolean): stri
   const summary = `${count('pass')} passed, ${count('warn')} warned, ${count('fail')} failed, ${count('skipped')} skipped`
   lines.push(report.ok ? `precheck passed (${summary})` : `precheck FAILED (${summary})`)
   return lines
+}
+
+/** The report as a --json line gives it: each item's fix in the command line's words. */
+export function cliPrecheckReport(report: PrecheckReport): Record<string, unknown> {
+  return { ...report, items: report.items.map(withCliFix) }
 }

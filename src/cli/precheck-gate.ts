@@ -4,7 +4,7 @@
  */
 import { PRECHECK_ITEM_IDS, type PrecheckOptions, type Task } from '../index.js'
 import type { CliOutput } from './cli-output.js'
-import { formatPrecheckReport } from './format-precheck-report.js'
+import { cliPrecheckReport, formatPrecheckReport } from './format-precheck-report.js'
 import type { Flags } from './parse-command-line.js'
 import { positiveInt, readConfigFile } from './task-config-from-flags.js'
 import { UsageError } from './usage-error.js'
@@ -56,7 +56,7 @@ export async function precheckGate(
     // --quiet silences stdout: a failed precheck still says why, on stderr
     for (const line of formatPrecheckReport(report, false)) out.error(line)
   } else if (out.json) {
-    out.jsonLine('precheck', report)
+    out.jsonLine('precheck', cliPrecheckReport(report))
   } else {
     for (const line of formatPrecheckReport(report, false)) out.line(line)
     if (!report.ok) {

@@ -6,6 +6,7 @@
  */
 import type { PgferryEvents, Task } from '../index.js'
 import type { CliOutput } from './cli-output.js'
+import { withCliFix } from './format-error.js'
 import { formatBytes, formatSeconds } from './format-units.js'
 import { progressBar } from './progress-bar.js'
 
@@ -150,6 +151,7 @@ class ApplyRate {
 
 /** An event as a --json line, without the task id the `task` line already gave. */
 function jsonEvent(out: CliOutput, name: keyof PgferryEvents, e: unknown): void {
-  const { taskId: _id, ...rest } = e as Record<string, unknown>
-  out.jsonLine(name, rest)
+  const { taskId: _id, ...rest } = e as { taskId?: unknown; fix?: string; cliFix?: string }
+  // a precheck item's fix in the command line's words
+  out.jsonLine(name, withCliFix(rest))
 }

@@ -5,14 +5,18 @@
  * terminal, a prompt that does not echo. `--source URL` replaces the stored source connection.
  * The id may be a unique prefix of one.
  */
-import { listTasks, PgferryError, type OpenTaskOptions } from '../index.js'
+import { listTasks, PgferryError, type ConnectionInput, type OpenTaskOptions } from '../index.js'
 import { cliConnection, givenPassword } from './cli-connection.js'
 import type { CommandContext } from './command-context.js'
 import { canPrompt, promptPassword } from './prompt-password.js'
 import { UsageError } from './usage-error.js'
 
 /** The full id a (possibly shortened) `id` names among the tasks in the store at `target`. */
-export async function resolveTaskId(id: string, target: string, command: string): Promise<string> {
+export async function resolveTaskId(
+  id: string,
+  target: string | ConnectionInput,
+  command: string,
+): Promise<string> {
   const ids = (await listTasks({ target })).map((t) => t.id)
   if (ids.includes(id)) return id
   const matches = ids.filter((x) => x.startsWith(id))

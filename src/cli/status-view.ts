@@ -10,6 +10,7 @@ import type {
   TaskStatusReport,
   TaskWorker,
 } from '../index.js'
+import { cliEventFix, cliEventPayload } from './format-error.js'
 import { formatBytes, formatSeconds } from './format-units.js'
 import { taskSummary } from './task-summary.js'
 
@@ -51,7 +52,7 @@ export function statusJson(
       jobs: w.jobs.map((j) => ({ ...j, since: j.since.toISOString() })),
     })),
     warnings: report.warnings.map((e) => ({ at: e.at, ...e.payload })),
-    errors: report.errors.map((e) => ({ at: e.at, ...e.payload })),
+    errors: report.errors.map((e) => ({ at: e.at, ...cliEventPayload(e.payload, report.task.id) })),
     next: report.next ?? null,
     completable: report.completable,
     ...(slots === undefined
@@ -103,6 +104,8 @@ export function statusRows(
   for (const e of report.errors) {
     const err = e.payload.error as { code?: unknown; message?: unknown } | undefined
     rows.push(['error', `${iso(e.at)} ${String(err?.code)}: ${String(err?.message)}`])
+    const fix = cliEventFix(cliEventPayload(e.payload, report.task.id))
+    if (fix !== undefined) rows.push(['', `fix: ${fix}`])
   }
   rows.push(['next', report.next ?? 'nothing: the task is completed'])
   return rows

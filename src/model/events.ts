@@ -80,8 +80,7 @@ export interface ErrorEvent {
   readonly error: PgferryError
 }
 /**
- * Payload of `precheck:item`: one precheck item's outcome, emitted for every item once the
- * precheck has run them all, in the order of `PRECHECK_ITEM_IDS`.
+ * Payload of `precheck:item`: one item's outcome, for every item once all ran, in ID order.
  * @public
  */
 export interface PrecheckItemEvent {
@@ -93,8 +92,10 @@ export interface PrecheckItemEvent {
   readonly status: 'pass' | 'warn' | 'fail' | 'skipped'
   /** What was found. */
   readonly message: string
-  /** The fix (SQL or setting), for a warn or fail. */
+  /** The fix (SQL or setting), for a warn or fail; `cliFix` in the `pgferry` command line's words. */
   readonly fix?: string
+  /** See `fix`: present where `fix` names a library call. */
+  readonly cliFix?: string
 }
 /**
  * Payload of `schema:object`: one object was created on the target (pre-data by `migrateSchema`,

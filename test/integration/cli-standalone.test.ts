@@ -290,21 +290,103 @@ describe('pgferry CLI stands alone (16 → 16)', () => {
     expect(n.rows).toEqual([{ n: 30 }])
   }, 180_000)
 
+  it('--exclude-tables, --start-at and --replica-identity reach the library; precheck --json gives the fixes in CLI words', async () => {
+    const db = await pair.source.createDatabase('cli_more_flags')
+    await pair.source.query(
+      `CREATE SCHEMA app;
+       CREATE TABLE app.kept (id int PRIMARY KEY);
+       CREATE TABLE app.audit (id int PRIMARY KEY);
+       CREATE TABLE app.nokey (v int);
+       INSERT INTO app.kept SELECT g FROM generate_series(1, 20) g;
+       INSERT INTO app.audit SELECT g FROM generate_series(1, 20) g;`,
+      [],
+      db,
+    )
+    const conn = ['--source', pair.source.url(db), '--target', pair.target.url()]
+    const inc = [...conn, '--type', 'full+incremental', '--skip', 'source.open-transactions']
+    const [required, allowed, json] = await Promise.all([
+      cli(['precheck', ...inc]),
+      cli(['precheck', ...inc, '--replica-identity', 'full-for-keyless']),
+      cli(['precheck', ...conn, '--type', 'full', '--json']),
+    ])
+    // the keyless table fails the check unless the flag lets pgferry set REPLICA IDENTITY FULL
+    expect(required.stdout, required.stderr).toMatch(/FAIL source\.replica-identity/)
+    expect(required.stdout).toMatch(/--replica-identity full-for-keyless/)
+    expect(allowed.stdout, allowed.stderr).toMatch(/ok {3}source\.replica-identity: pgferry sets/)
+    const report = json.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { type?: string; items?: Record<string, unknown>[] })
+      .find((l) => l.type === 'precheck')
+    const free = report?.items?.find((i) => i.id === 'target.free-space')
+    expect(free?.fix, json.stdout).toMatch(/--target-free-bytes BYTES/)
+    expect(free).not.toHaveProperty('cliFix')
+    expect(JSON.stringify(report)).not.toMatch(LIBRARY_CALL)
+
+    // --exclude-tables leaves a table out; --start-at is kept and waited for
+    const startAt = new Date(Date.now() + 1000).toISOString()
+    const run = await cli([
+      'run',
+      ...conn,
+      '--type',
+      'full',
+      '--database',
+      `${db}:${db}_x`,
+      '--schema',
+      'app',
+      '--exclude-tables',
+      'app.audit',
+      '--start-at',
+      startAt,
+    ])
+    expect(run.code, run.stdout + run.stderr).toBe(0)
+    const id = /task ([0-9a-f-]{36}) \(full\)/.exec(run.stdout)?.[1] ?? ''
+    const tables = await pair.target.query<{ t: string }>(
+      `SELECT relname AS t FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace
+        WHERE s.nspname = 'app' AND c.relkind = 'r' ORDER BY 1`,
+      [],
+      `${db}_x`,
+    )
+    expect(tables.rows).toEqual([{ t: 'kept' }, { t: 'nokey' }])
+    const stored = await pair.target.query<{ config: Record<string, unknown> }>(
+      `SELECT config FROM pgferry.task WHERE id = $1`,
+      [id],
+    )
+    expect(stored.rows[0]?.config).toMatchObject({ startAt })
+    const structure = await pair.target.query<{ at: Date }>(
+      `SELECT min(at) AS at FROM pgferry.event WHERE task_id = $1 AND name = 'task:state'
+          AND payload->>'to' = 'running_structure'`,
+      [id],
+    )
+    // nothing ran before the start time
+    expect(structure.rows[0]?.at.getTime()).toBeGreaterThanOrEqual(Date.parse(startAt))
+  }, 180_000)
+
   it('an ambiguous id prefix is refused, naming the tasks it matches', async () => {
     const db = await pair.source.createDatabase('cli_prefix')
     await pair.source.query(`CREATE TABLE t (id int PRIMARY KEY)`, [], db)
     const conn = ['--source', pair.source.url(db), '--target', pair.target.url()]
-    // two tasks whose ids share a prefix: ids are random UUIDs, so make two with a chosen id
+    // two tasks whose ids share a prefix: ids are random UUIDs, so the second is a copy of the
+    // first's row under an id with the same first 8 characters
     const config = path.join(dir, 'prefix.json')
     writeFileSync(config, JSON.stringify({ type: 'structure' }))
-    await cli(['run', ...conn, '--config', config, '--name', 'a'])
-    await cli(['run', ...conn, '--config', config, '--name', 'b'])
-    const ids = (
-      await pair.target.query<{ id: string }>(`SELECT id FROM pgferry.task ORDER BY id`)
-    ).rows.map((r) => r.id)
-    const r = await cli(['resume', '', '--target', pair.target.url()])
-    expect(r.code).toBe(2)
+    const first = await cli(['run', ...conn, '--config', config, '--name', 'a'])
+    expect(first.code, first.stdout + first.stderr).toBe(0)
+    const id = /task ([0-9a-f-]{36}) \(structure\)/.exec(first.stdout)?.[1] ?? ''
+    const twin = `${id.slice(0, 8)}-0000-4000-8000-000000000000`
+    await pair.target.query(
+      `INSERT INTO pgferry.task (id, name, type, state, config, tags, stage)
+       SELECT $2, 'twin', type, state, config, tags, stage FROM pgferry.task WHERE id = $1`,
+      [id, twin],
+    )
+    const r = await cli(['resume', id.slice(0, 8), '--target', pair.target.url()])
+    expect(r.code, r.stdout + r.stderr).toBe(2)
     expect(r.stderr).toMatch(/ambiguous/)
-    for (const id of ids) expect(r.stderr).toContain(id)
+    expect(r.stderr).toContain(id)
+    expect(r.stderr).toContain(twin)
+    // one more character than they share picks one
+    const one = await cli(['status', id.slice(0, 10), '--target', pair.target.url(), '--json'])
+    expect(one.code, one.stdout + one.stderr).toBe(0)
+    expect(one.stdout).toContain(id)
   }, 180_000)
 })

@@ -8,7 +8,9 @@ import { describe, expect, it } from 'vitest'
 import { CliOutput, jsonLineOf, type WritableText } from '../../src/cli/cli-output.js'
 import { attachProgress } from '../../src/cli/progress-reporter.js'
 import { SecretFilter } from '../../src/cli/secret-filter.js'
-import type { Task } from '../../src/index.js'
+import type { StoredEvent, Task, TaskStatusReport } from '../../src/index.js'
+import { statusJson, statusRows } from '../../src/cli/status-view.js'
+import { cliEventPayload } from '../../src/cli/format-error.js'
 
 class Sink implements WritableText {
   text = ''
@@ -115,5 +117,62 @@ describe('the run progress line', () => {
     })
     expect(stdout.text).toMatch(/sync lag: d 2\.0 KiB \/ 0\.5s; \d+ rows\/s, \d+ transactions\/s/)
     detach()
+  })
+})
+
+describe('status and events show a kept failure with its fix in CLI words', () => {
+  const id = '7d3c1e0a-0000-4000-8000-000000000001'
+  const at = new Date('2026-12-02T12:00:00Z')
+  const failure: StoredEvent = {
+    at,
+    name: 'error',
+    payload: {
+      stage: 'fullload',
+      error: {
+        code: 'PGFERRY_STAGE_FAILED',
+        message: 'the full load stopped',
+        fix: 'call fullLoad(task) again',
+        cliFix: 'pgferry resume <task id> continues it',
+      },
+    },
+  }
+  const report: TaskStatusReport = {
+    task: {
+      id,
+      name: 'n',
+      type: 'full',
+      state: 'failed',
+      config: {},
+      tags: {},
+      stage: 'fullload',
+      error: 'the full load stopped',
+      skippedChecks: [],
+      createdAt: at,
+      updatedAt: at,
+    },
+    runState: 'stopped',
+    runner: undefined,
+    tables: [],
+    workers: [],
+    warnings: [],
+    errors: [failure],
+    next: `pgferry resume ${id}`,
+    completable: false,
+  }
+
+  it('status text and JSON give the CLI fix with the task id, never the library call', () => {
+    const rows = statusRows(report, undefined)
+    expect(rows).toContainEqual(['', `fix: pgferry resume ${id} continues it`])
+    const json = statusJson(report, undefined) as { errors: { error: Record<string, unknown> }[] }
+    expect(json.errors[0]?.error).toMatchObject({ fix: `pgferry resume ${id} continues it` })
+    expect(json.errors[0]?.error).not.toHaveProperty('cliFix')
+    expect(JSON.stringify(json) + JSON.stringify(rows)).not.toMatch(/fullLoad\(/)
+  })
+
+  it('an event payload without a CLI fix keeps its own fix; other payloads are left as they are', () => {
+    const plain = { error: { code: 'X', message: 'm', fix: 'GRANT …' } }
+    expect(cliEventPayload(plain)).toEqual(plain)
+    const warning = { code: 'PGFERRY_W', message: 'w' }
+    expect(cliEventPayload(warning)).toBe(warning)
   })
 })

@@ -6,17 +6,19 @@
  */
 import { taskEvents, taskStatus, type StoredEvent } from '../../index.js'
 import { cliConnection } from '../cli-connection.js'
+import { cliEventFix, cliEventPayload } from '../format-error.js'
 import type { CliOutput } from '../cli-output.js'
 import type { Command } from '../command-context.js'
 import { EXIT } from '../exit-codes.js'
 import { intervalFromFlags, repeatUntilSignal } from '../repeat-until-signal.js'
+import { resolveTaskId } from '../reopen-options.js'
 
 /** `pgferry events ID --target URL [--follow [--interval S]] [--json]`. */
 export const eventsCommand: Command = async ({ id, flags, out, secrets }) => {
   const target = cliConnection('target', flags.string('target'), secrets, 'events')
-  const taskId = id ?? ''
+  const taskId = await resolveTaskId(id ?? '', target, 'events')
   const events = await taskEvents(taskId, { target })
-  for (const e of events) print(out, e)
+  for (const e of events) print(out, e, taskId)
   if (!flags.has('follow')) {
     if (events.length === 0 && !out.json) out.line(`no events for task ${taskId}`)
     return EXIT.OK
@@ -27,16 +29,16 @@ export const eventsCommand: Command = async ({ id, flags, out, secrets }) => {
   const end = await repeatUntilSignal(intervalFromFlags(flags, 'events', 1), async () => {
     const status = await taskStatus(taskId, { target })
     const all = await taskEvents(taskId, { target })
-    for (const e of all.slice(shown)) print(out, e)
+    for (const e of all.slice(shown)) print(out, e, taskId)
     shown = Math.max(shown, all.length)
     return status.task.state === 'completed' || status.runState === 'stopped'
   })
   return end === 'interrupted' ? EXIT.INTERRUPTED : EXIT.OK
 }
 
-function print(out: CliOutput, e: StoredEvent): void {
+function print(out: CliOutput, e: StoredEvent, taskId: string): void {
   if (out.json) {
-    out.jsonLine(e.name, e.payload, e.at)
+    out.jsonLine(e.name, cliEventPayload(e.payload, taskId), e.at)
     return
   }
   out.line(
@@ -57,7 +59,8 @@ function describe(name: string, p: Readonly<Record<string, unknown>>): string {
       return `${p.stage === undefined ? 'the sync' : `stage ${s(p.stage)}`} stopped: ${s(p.reason)}`
     case 'error': {
       const e = p.error as { code?: unknown; message?: unknown } | undefined
-      return `${s(e?.code)}: ${s(e?.message)}`
+      const fix = cliEventFix(p)
+      return `${s(e?.code)}: ${s(e?.message)}${fix === undefined ? '' : ` (fix: ${fix})`}`
     }
     default:
       return JSON.stringify(p)

@@ -5,7 +5,7 @@
 import { createTask } from '../../index.js'
 import type { Command } from '../command-context.js'
 import { EXIT } from '../exit-codes.js'
-import { formatPrecheckReport } from '../format-precheck-report.js'
+import { cliPrecheckReport, formatPrecheckReport } from '../format-precheck-report.js'
 import { precheckOptionsFromFlags } from '../precheck-gate.js'
 import { taskConfigFromFlags } from '../task-config-from-flags.js'
 
@@ -18,7 +18,7 @@ export const precheckCommand: Command = async ({ flags, out, secrets }) => {
     const report = await task.precheck(options)
     if (out.quiet && !report.ok)
       for (const line of formatPrecheckReport(report, false)) out.error(line)
-    else if (out.json) out.jsonLine('precheck', report)
+    else if (out.json) out.jsonLine('precheck', cliPrecheckReport(report))
     else for (const line of formatPrecheckReport(report, true)) out.line(line)
     return report.ok ? EXIT.OK : EXIT.FAILED
   } finally {

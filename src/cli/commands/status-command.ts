@@ -16,6 +16,7 @@ import type { CliOutput } from '../cli-output.js'
 import { describeConnection } from '../describe-connection.js'
 import { EXIT } from '../exit-codes.js'
 import { intervalFromFlags, repeatUntilSignal } from '../repeat-until-signal.js'
+import { resolveTaskId } from '../reopen-options.js'
 import { statusJson, statusRows } from '../status-view.js'
 
 /** Clear a terminal and put the cursor home (the `--watch` redraw). */
@@ -27,10 +28,11 @@ export const statusCommand: Command = async ({ id, flags, out, secrets }) => {
   const sourceUrl = flags.string('source')
   const source =
     sourceUrl === undefined ? undefined : cliConnection('source', sourceUrl, secrets, 'status')
+  const taskId = await resolveTaskId(id ?? '', target, 'status')
   const show = async (): Promise<boolean> => {
-    const report = await readReport(id ?? '', target)
+    const report = await readReport(taskId, target)
     if (report === undefined) {
-      out.error(`no task ${id ?? ''} in the store on ${describeConnection(target)}`)
+      out.error(`no task ${taskId} in the store on ${describeConnection(target)}`)
       out.error(`  fix: 'pgferry list --target <target URL>' shows the tasks it has`)
       return false
     }

@@ -8,6 +8,7 @@ import type { Command } from '../command-context.js'
 import { EXIT } from '../exit-codes.js'
 import { formatBytes, formatSeconds } from '../format-units.js'
 import { progressBar } from '../progress-bar.js'
+import { resolveTaskId } from '../reopen-options.js'
 import { UsageError } from '../usage-error.js'
 
 const MODES: readonly VerifyMode[] = ['checksum', 'sample', 'count']
@@ -27,7 +28,7 @@ export const verifyCommand: Command = async ({ id, flags, out, secrets }) => {
   if (sample !== undefined && !(sample > 0 && sample <= 100))
     throw new UsageError(`--sample ${sampleText ?? ''}: a percentage in (0, 100]`, 'verify')
   const tables = flags.list('tables')
-  const task = await openTask(id ?? '', { source, target })
+  const task = await openTask(await resolveTaskId(id ?? '', target, 'verify'), { source, target })
   let lastPlain = 0
   const onProgress = (e: {
     tables: number
