@@ -41,17 +41,22 @@ const PG_EPOCH_MS = 946_684_800_000
 export class AppliedPosition {
   readonly #ctx: StageContext
   readonly #database: string
-  readonly #stream: () => ReplicationStream
+  readonly #stream: () => ReplicationStream | undefined
+  /** A confirmation made before the stream was known (its first messages), to pass on to it. */
+  #early = 0n
   #end: bigint
   /** Unix ms of the last applied source commit; 0 before the first. */
   #commitMs = 0
 
-  /** `stream`: the apply's replication stream, once started. */
+  /**
+   * `stream`: the apply's replication stream, once started: `undefined` while its start has not
+   * returned, when its first messages may already be handled (ReplicationStream.start).
+   */
   constructor(
     ctx: StageContext,
     database: string,
     startFrom: bigint,
-    stream: () => ReplicationStream,
+    stream: () => ReplicationStream | undefined,
   ) {
     this.#ctx = ctx
     this.#database = database
@@ -66,20 +71,37 @@ export class AppliedPosition {
 
   /** Everything up to here is committed on the target (and confirmed, or confirmable). */
   get appliedLsn(): bigint {
-    const c = parseLsn(this.#stream().confirmedLsn)
+    const stream = this.#known()
+    const c = stream === undefined ? 0n : parseLsn(stream.confirmedLsn)
     return c > this.#end ? c : this.#end
+  }
+
+  /** The stream, once known, with any confirmation made before it passed on. */
+  #known(): ReplicationStream | undefined {
+    const stream = this.#stream()
+    if (stream !== undefined && this.#early > 0n) {
+      stream.confirm(this.#early)
+      this.#early = 0n
+    }
+    return stream
+  }
+
+  #confirm(lsn: bigint): void {
+    const stream = this.#known()
+    if (stream !== undefined) stream.confirm(lsn)
+    else if (lsn > this.#early) this.#early = lsn
   }
 
   /** A source transaction with nothing to write (empty, skipped, or before its tables' sync). */
   nothingWritten(endLsn: bigint, commitTime: bigint, skipped: boolean): void {
-    this.#stream().confirm(endLsn)
+    this.#confirm(endLsn)
     if (endLsn > this.#end) this.#end = endLsn
     if (!skipped) this.#commitMs = commitMs(commitTime)
   }
 
   /** The apply connection's target transaction is committed with its progress. */
   batchCommitted(done: CommittedBatch): void {
-    this.#stream().confirm(done.endLsn)
+    this.#confirm(done.endLsn)
     this.#end = done.endLsn
     this.#commitMs = commitMs(done.commitTime)
     this.#emit(done.transactions, done.rows, done.endLsn, done.durationMs)
@@ -87,7 +109,7 @@ export class AppliedPosition {
 
   /** The eager transaction ending at `endLsn` is committed. */
   eagerCommitted(endLsn: bigint, commitTime: bigint, done: EagerCommit): void {
-    this.#stream().confirm(endLsn)
+    this.#confirm(endLsn)
     if (endLsn > this.#end) this.#end = endLsn
     this.#commitMs = commitMs(commitTime)
     this.#emit(1, done.rows, endLsn, done.durationMs)
@@ -96,11 +118,11 @@ export class AppliedPosition {
   /** The gap to `current`; `busy`: a source or target transaction is open. */
   sample(current: bigint, retainedBytes: bigint | undefined, busy: boolean): LagSample {
     const applied = this.appliedLsn
-    const stream = this.#stream()
+    const received = this.#stream()?.receivedLsn ?? formatLsn(applied)
     const lagBytes = current > applied ? current - applied : 0n
     // everything received is applied: the bytes left are WAL the server has not decoded for us
     // yet (often other databases' or nothing of ours), not a delay of our apply
-    const caughtUp = applied >= parseLsn(stream.receivedLsn) && !busy
+    const caughtUp = applied >= parseLsn(received) && !busy
     const lagSeconds =
       lagBytes === 0n || caughtUp || this.#commitMs === 0
         ? 0
@@ -109,7 +131,7 @@ export class AppliedPosition {
       database: this.#database,
       lagBytes,
       lagSeconds,
-      receivedLsn: stream.receivedLsn,
+      receivedLsn: received,
       appliedLsn: formatLsn(applied),
       retainedBytes,
     }

@@ -8,9 +8,12 @@
  *
  * A watch records, for one source table, each change's old and new row images (column texts by
  * name) under the end LSN of its transaction, from the moment it is opened until it is closed; it
- * costs nothing for tables nobody watches. What it cannot record as text (a binary column, an
- * unchanged TOAST value, a transaction applied while it streams, a TRUNCATE) makes the span it
- * falls in `opaque`: the caller must then treat every row as changed.
+ * costs nothing for tables nobody watches. What it cannot place (a transaction applied while it
+ * streams, a TRUNCATE) makes the span it falls in `opaque`: the caller must then treat every row as
+ * changed. An image lacks what was not sent as text (an unchanged TOAST value, a binary column)
+ * and an UPDATE without an old image (the key did not change) has only its new one: the span is
+ * then `incomplete`, which a whole-row (keyless) comparison must treat as opaque, while a keyed
+ * one still reads each changed row's key from the images (a key column is always sent).
  */
 import {
   MessageType,
@@ -26,7 +29,12 @@ export type WatchedRow = Readonly<Record<string, string | null>>
 export interface WatchedChanges {
   /** Something in the span could not be recorded: every row may have changed. */
   readonly opaque: boolean
-  /** Every old and new row image of the span's changes. */
+  /**
+   * An image of the span lacks a column (not sent as text), or an UPDATE came without its old
+   * image: the old rows are not all known as whole rows, only by the columns each image holds.
+   */
+  readonly incomplete: boolean
+  /** Every old and new row image of the span's changes (columns not sent as text left out). */
   readonly rows: readonly WatchedRow[]
 }
 
@@ -41,7 +49,7 @@ export interface RowWatch {
 interface Entry {
   readonly endLsn: bigint
   readonly rows: WatchedRow[]
-  readonly opaque: boolean
+  readonly incomplete: boolean
 }
 
 class Watch implements RowWatch {
@@ -55,7 +63,8 @@ class Watch implements RowWatch {
   between(from: bigint, to: bigint): WatchedChanges {
     const inSpan = this.entries.filter((e) => e.endLsn > from && e.endLsn <= to)
     return {
-      opaque: this.opaqueFrom !== undefined || inSpan.some((e) => e.opaque),
+      opaque: this.opaqueFrom !== undefined,
+      incomplete: inSpan.some((e) => e.incomplete),
       rows: inSpan.flatMap((e) => e.rows),
     }
   }
@@ -68,7 +77,7 @@ class Watch implements RowWatch {
 export class RowWatches {
   readonly #byOid = new Map<number, Set<Watch>>()
   /** Row images of the open transaction, per watched table. */
-  #pending = new Map<number, { rows: WatchedRow[]; opaque: boolean }>()
+  #pending = new Map<number, { rows: WatchedRow[]; incomplete: boolean }>()
 
   /** Start recording the changes of the source table `oid`. */
   open(oid: number): RowWatch {
@@ -99,11 +108,11 @@ export class RowWatches {
         ]
         for (const tuple of images) {
           if (tuple === undefined) continue
-          const row = rowOf(m.relation.columns, tuple)
-          if (row === undefined) p.opaque = true
-          else p.rows.push(row)
+          const { row, whole } = rowOf(m.relation.columns, tuple)
+          if (!whole) p.incomplete = true
+          p.rows.push(row)
         }
-        if (m.type === MessageType.Update && m.oldTuple === undefined) p.opaque = true
+        if (m.type === MessageType.Update && m.oldTuple === undefined) p.incomplete = true
         return
       }
       case MessageType.Truncate:
@@ -116,10 +125,10 @@ export class RowWatches {
     }
   }
 
-  #pendingOf(oid: number): { rows: WatchedRow[]; opaque: boolean } {
+  #pendingOf(oid: number): { rows: WatchedRow[]; incomplete: boolean } {
     let p = this.#pending.get(oid)
     if (p === undefined) {
-      p = { rows: [], opaque: false }
+      p = { rows: [], incomplete: false }
       this.#pending.set(oid, p)
     }
     return p
@@ -137,18 +146,21 @@ export class RowWatches {
   }
 }
 
-/** A tuple's column texts by name; `undefined` when one is not text (binary, unchanged TOAST). */
+/**
+ * A tuple's column texts by name, those not sent as text (binary, unchanged TOAST, past its end)
+ * left out; `whole` when none was.
+ */
 function rowOf(
   columns: readonly { readonly name: string }[],
   tuple: TupleData,
-): WatchedRow | undefined {
+): { row: WatchedRow; whole: boolean } {
   const row: Record<string, string | null> = {}
+  let whole = true
   for (const [i, c] of columns.entries()) {
-    if (i >= tuple.length) return undefined
-    const kind = tuple.kind(i)
+    const kind = i < tuple.length ? tuple.kind(i) : undefined
     if (kind === TupleKind.Null) row[c.name] = null
     else if (kind === TupleKind.Text) row[c.name] = tuple.text(i) ?? null
-    else return undefined
+    else whole = false
   }
-  return row
+  return { row, whole }
 }

@@ -1,11 +1,13 @@
 /**
  * A keyed table's differing ranges narrowed to rows (keyed-table.ts): both sides return each row's
  * key and hash, only the rows whose hashes differ are fetched, and while a sync runs each is
- * confirmed across a wait for the target to catch up.
+ * confirmed across waits for the target to catch up (confirm-rounds.ts).
  */
 import type { Lane } from './verify-lanes.js'
 import type { KeyRange } from './row-sql.js'
-import { CURRENT_LSN_SQL, rowOf, sameRow, type CheckedTable, type CheckEnv } from './table-check.js'
+import type { WatchedRow } from '../apply/row-watch.js'
+import { confirmRounds, type ConfirmedPair } from './confirm-rounds.js'
+import { rowOf, sameRow, type CheckedTable, type CheckEnv } from './table-check.js'
 import type { VerifyDifference, VerifyRow } from './verify-report.js'
 
 /** A range's rows whose hashes differ, as first fetched. */
@@ -18,8 +20,8 @@ interface Candidates {
 
 /**
  * The rows of the differing ranges whose hashes differ, fetched from both sides. While a sync
- * runs they are confirmed: after one wait until the target has caught up with the source as of
- * now, a row must still differ and its source side must be what it was.
+ * runs they are confirmed (confirm-rounds.ts): a row counts once it differs across a round in
+ * which the stream carried no change to it.
  */
 export async function narrowRanges(
   t: CheckedTable,
@@ -27,42 +29,70 @@ export async function narrowRanges(
   ranges: readonly { readonly range: KeyRange }[],
 ): Promise<VerifyDifference[]> {
   if (ranges.length === 0) return []
-  const found = (
-    await Promise.all(ranges.map((r) => env.lanes.with((lane) => candidates(t, lane, r.range))))
-  ).filter((c) => c.keys.length > 0)
-  const settle = env.settle
-  if (settle !== undefined && found.length > 0) {
-    // twice: a row changed and changed back within one bracket (an ABA) cannot fool both
-    for (let round = 0; round < CONFIRMATIONS; round++) {
-      await Promise.all(
-        found.map((c) =>
-          env.lanes.with(async (lane) => {
-            const r = await confirmRows(t, lane, c.keys, settle)
-            c.keys = r.keys
-            c.source = r.source
-            c.target = r.target
-          }),
-        ),
-      )
-    }
-  }
-  return found.flatMap((c) =>
-    c.keys.map((k): VerifyDifference => {
-      const id = JSON.stringify(k)
-      const source = c.source.get(id) ?? null
-      const target = c.target.get(id) ?? null
-      const key: Record<string, string> = {}
-      for (const [i, col] of (t.key ?? []).entries()) key[col.name] = k[i] ?? ''
-      return {
-        database: t.database,
-        table: t.table,
-        kind: source === null ? 'extra' : target === null ? 'missing' : 'changed',
-        key,
-        source,
-        target,
-      }
-    }),
+  const found = await Promise.all(
+    ranges.map((r) => env.lanes.with((lane) => candidates(t, lane, r.range))),
   )
+  let rows = new Map<string, ConfirmedPair<VerifyRow>>()
+  for (const c of found)
+    for (const k of c.keys) {
+      const id = JSON.stringify(k)
+      rows.set(id, { source: c.source.get(id), target: c.target.get(id) })
+    }
+  if (env.settle !== undefined && rows.size > 0) {
+    const ids = [...rows.keys()]
+    rows = await env.lanes.with((lane) =>
+      confirmRounds(t, env, lane, ids, {
+        read: (l, side, keys) => rowsByKey(t, l[side], t[side].rowsByKey(), keyArrays(t, keys)),
+        touched: (l, seen) => keysOf(t, l, seen.rows),
+        same: (s, d) => sameRow(s ?? null, d ?? null),
+      }),
+    )
+  }
+  return [...rows].map(([id, pair]): VerifyDifference => {
+    const k = JSON.parse(id) as string[]
+    const source = pair.source ?? null
+    const target = pair.target ?? null
+    const key: Record<string, string> = {}
+    for (const [i, col] of (t.key ?? []).entries()) key[col.name] = k[i] ?? ''
+    return {
+      database: t.database,
+      table: t.table,
+      kind: source === null ? 'extra' : target === null ? 'missing' : 'changed',
+      key,
+      source,
+      target,
+    }
+  })
+}
+
+/** Keys (each `JSON.stringify` of its texts) as one text array per key column. */
+function keyArrays(t: CheckedTable, ids: readonly string[]): string[][] {
+  const keys = ids.map((id) => JSON.parse(id) as string[])
+  return (t.key ?? []).map((_, i) => keys.map((k) => k[i] ?? ''))
+}
+
+/**
+ * The keys (as `keyHashes` prints them) of the rows the stream changed, read back through the key's
+ * types on the source in the canonical session; `undefined` when an image lacks a key column (a
+ * replica identity other than the key) or a text does not read back: then any row may have changed.
+ */
+async function keysOf(
+  t: CheckedTable,
+  lane: Lane,
+  rows: readonly WatchedRow[],
+): Promise<Set<string> | undefined> {
+  if (rows.length === 0) return new Set()
+  const key = t.key ?? []
+  if (rows.some((r) => key.some((c) => !(c.name in r)))) return undefined
+  const json = JSON.stringify(rows.map((r) => key.map((c) => r[c.name] ?? null)))
+  try {
+    const r = await lane.source.query<Record<string, string>>(t.source.keysOf(), [json])
+    return new Set(
+      r.rows.map((row) => JSON.stringify(key.map((_, i) => row[`pgferry_k${i}`] ?? ''))),
+    )
+  } catch {
+    return undefined
+  }
 }
 
 /** The keys of `range` whose row hashes differ, and their rows on both sides. */
@@ -93,36 +123,6 @@ async function candidates(t: CheckedTable, lane: Lane, range: KeyRange): Promise
   return { range, keys, source, target }
 }
 
-/** Confirmations of a row found while a sync runs. */
-const CONFIRMATIONS = 2
-
-/**
- * Keep the keys whose rows still differ, bracketed: the source's rows (A) and its position, a wait
- * until the target has applied past it, the target's rows, the source's rows again (B). A key
- * counts when A equals B (no change on the source across the bracket) and the target differs: the
- * target then holds every commit A saw and none that changed the row after.
- */
-async function confirmRows(
-  t: CheckedTable,
-  lane: Lane,
-  keys: readonly string[][],
-  settle: (lsn: string) => Promise<void>,
-): Promise<{ keys: string[][]; source: Map<string, VerifyRow>; target: Map<string, VerifyRow> }> {
-  const width = t.key?.length ?? 0
-  const arrays = Array.from({ length: width }, (_, i) => keys.map((k) => k[i] ?? ''))
-  const before = await rowsByKey(t, lane.source, t.source.rowsByKey(), arrays)
-  const lsn = (await lane.source.query<{ lsn: string }>(CURRENT_LSN_SQL)).rows[0]?.lsn ?? '0/0'
-  await settle(lsn)
-  const target = await rowsByKey(t, lane.target, t.target.rowsByKey(), arrays)
-  const after = await rowsByKey(t, lane.source, t.source.rowsByKey(), arrays)
-  const kept = keys.filter((k) => {
-    const id = JSON.stringify(k)
-    const a = before.get(id) ?? null
-    return sameRow(a, after.get(id) ?? null) && !sameRow(a, target.get(id) ?? null)
-  })
-  return { keys: kept, source: after, target }
-}
-
 async function rowsByKey(
   t: CheckedTable,
   client: Lane['source'],
@@ -144,18 +144,12 @@ async function fetchRows(
   lane: Lane,
   keys: readonly string[][],
 ): Promise<[Map<string, VerifyRow>, Map<string, VerifyRow>]> {
-  const width = t.key?.length ?? 0
-  const arrays = Array.from({ length: width }, (_, i) => keys.map((k) => k[i] ?? ''))
-  const [sr, dr] = await Promise.all([
-    lane.source.query<Record<string, string | null>>(t.source.rowsByKey(), arrays),
-    lane.target.query<Record<string, string | null>>(t.target.rowsByKey(), arrays),
+  const arrays = keyArrays(
+    t,
+    keys.map((k) => JSON.stringify(k)),
+  )
+  return Promise.all([
+    rowsByKey(t, lane.source, t.source.rowsByKey(), arrays),
+    rowsByKey(t, lane.target, t.target.rowsByKey(), arrays),
   ])
-  const byKey = (rows: Record<string, string | null>[]): Map<string, VerifyRow> =>
-    new Map(
-      rows.map((r) => [
-        JSON.stringify(Array.from({ length: width }, (_, i) => r[`pgferry_k${i}`] ?? '')),
-        rowOf(r, t.columns),
-      ]),
-    )
-  return [byKey(sr.rows), byKey(dr.rows)]
 }

@@ -5,14 +5,19 @@
  * differ are fetched.
  *
  * While a sync runs, a range that differs is read again once the target has applied past the
- * source position read with it; it counts only if it still differs and its source side did not
- * change in between (else it is read again, a bounded number of times). The rows found are
- * confirmed the same way, so a steady writer gives no false alarm and a row changed on the target
- * behind the sync's back is still found.
+ * source position read with it; if it still differs, its rows are narrowed down and confirmed
+ * against the stream's record of their changes (confirm-rounds.ts), so a steady writer gives no
+ * false alarm and a row changed on the target behind the sync's back is still found.
  */
 import type { Lane } from './verify-lanes.js'
-import type { KeyRange } from './row-sql.js'
-import { boundariesSql } from './row-sql.js'
+import {
+  boundariesSql,
+  gridBounds,
+  gridParams,
+  type KeyGrid,
+  type KeyRange,
+  type RowSql,
+} from './row-sql.js'
 import { quoteIdent } from '../pg/quote.js'
 import { formatLsn, parseLsn } from '../wal/lsn.js'
 import {
@@ -23,9 +28,6 @@ import {
   type TableFindings,
 } from './table-check.js'
 import { narrowRanges } from './keyed-rows.js'
-
-/** How often a range that keeps changing on the source is read again before it is reported. */
-const MAX_REREADS = 5
 
 interface Fingerprint {
   readonly n: string
@@ -42,7 +44,7 @@ interface RangeRead {
 
 /** Check a keyed table. */
 export async function checkKeyedTable(t: CheckedTable, env: CheckEnv): Promise<TableFindings> {
-  const bounds = await env.lanes.with((lane) => chunkBounds(t, env, lane))
+  const { bounds, grid } = await env.lanes.with((lane) => chunkBounds(t, env, lane))
   const ranges: KeyRange[] = []
   let lo: readonly string[] | null = null
   for (const b of bounds) {
@@ -57,7 +59,7 @@ export async function checkKeyedTable(t: CheckedTable, env: CheckEnv): Promise<T
   env.onChunks(chosen.length)
   const reads =
     chosen === ranges && t.key?.length === 1 && bounds.length > 0
-      ? await env.lanes.with((lane) => readAllRanges(t, env, lane, ranges, bounds))
+      ? await env.lanes.with((lane) => readAllRanges(t, env, lane, ranges, bounds, grid))
       : await Promise.all(
           chosen.map((range) =>
             env.lanes.with(async (lane): Promise<RangeRead> => {
@@ -83,7 +85,8 @@ export async function checkKeyedTable(t: CheckedTable, env: CheckEnv): Promise<T
 /**
  * Every range's fingerprints of a single-column key in one pass per side: one sequential scan
  * grouped by range beats a range scan per chunk by the key's index (measured on 1M rows, a
- * pgbench_accounts-like table: … see benchmarks/verify.ts).
+ * pgbench_accounts-like table: … see benchmarks/verify.ts). An integer key's grid gives a row's
+ * range by arithmetic, cheaper than a search of the bounds (benchmarks/verify-profile.ts).
  */
 async function readAllRanges(
   t: CheckedTable,
@@ -91,12 +94,16 @@ async function readAllRanges(
   lane: Lane,
   ranges: readonly KeyRange[],
   bounds: readonly string[][],
+  grid: KeyGrid | undefined,
 ): Promise<RangeRead[]> {
   env.signal.throwIfAborted()
-  const th = [bounds.map((b) => b[0] ?? '')]
+  const [sql, params] =
+    grid === undefined
+      ? [(s: RowSql) => s.ranges(), [bounds.map((b) => b[0] ?? '')]]
+      : [(s: RowSql) => s.gridRanges(), gridParams(grid)]
   const [sr, dr] = await Promise.all([
-    lane.source.query<{ r: number } & Fingerprint>(t.source.ranges(), th),
-    lane.target.query<{ r: number } & Fingerprint>(t.target.ranges(), th),
+    lane.source.query<{ r: number } & Fingerprint>(sql(t.source), params),
+    lane.target.query<{ r: number } & Fingerprint>(sql(t.target), params),
   ])
   const lsn =
     env.settle === undefined
@@ -117,8 +124,10 @@ async function readAllRanges(
 /**
  * The ranges that differ. While a sync runs, those that differ are read again, all together, once
  * the target has applied past the latest source position read with them (one wait for the table,
- * no lane held meanwhile); a range whose source side did not change in between and still differs
- * is kept, one whose source changed is read again, up to MAX_REREADS times.
+ * no lane held meanwhile): a range that only lagged then agrees; one that still differs goes on to
+ * be narrowed to rows, whose confirmation (confirm-rounds.ts) tells a row that kept changing from
+ * one that differs. Reading a range again until its source side stops changing would wait for the
+ * sync once more per read, in vain under a steady writer.
  */
 async function settleRanges(
   t: CheckedTable,
@@ -126,30 +135,21 @@ async function settleRanges(
   reads: readonly RangeRead[],
   found: TableFindings,
 ): Promise<RangeRead[]> {
-  let pending = reads.filter((r) => !same(r.s, r.d))
+  const pending = reads.filter((r) => !same(r.s, r.d))
   const settle = env.settle
   if (settle === undefined || pending.length === 0) return pending
   found.chunksRechecked = pending.length
-  const kept: RangeRead[] = []
-  for (let i = 0; i < MAX_REREADS && pending.length > 0; i++) {
-    await settle(latest(pending.map((p) => p.lsn)))
-    const again = await Promise.all(
-      pending.map((p) => env.lanes.with((lane) => fingerprints(t, env, lane, p.range))),
-    )
-    const next: RangeRead[] = []
-    for (const [j, p] of pending.entries()) {
-      const [s2, d2, lsn2] = again[j] as [Fingerprint, Fingerprint, string]
-      const unchanged = same(p.s, s2)
-      p.s = s2
-      p.d = d2
-      p.lsn = lsn2
-      if (same(s2, d2)) continue
-      if (unchanged) kept.push(p)
-      else next.push(p)
-    }
-    pending = next
-  }
-  return [...kept, ...pending]
+  await settle(latest(pending.map((p) => p.lsn)))
+  const again = await Promise.all(
+    pending.map((p) => env.lanes.with((lane) => fingerprints(t, env, lane, p.range))),
+  )
+  return pending.filter((p, j) => {
+    const [s2, d2, lsn2] = again[j] as [Fingerprint, Fingerprint, string]
+    p.s = s2
+    p.d = d2
+    p.lsn = lsn2
+    return !same(s2, d2)
+  })
 }
 
 /** The highest of LSNs `X/Y`. */
@@ -164,13 +164,21 @@ function latest(lsns: readonly string[]): string {
 
 const INTEGER_TYPES = new Set(['smallint', 'integer', 'bigint'])
 
+/** A key span this wide or wider is cut by the general path (its arithmetic would overflow). */
+const GRID_SPAN_MAX = 2n ** 62n
+
 /**
- * The upper bounds of all chunks but the last. A single integer key is cut arithmetically between
- * its min and max (two index probes) into as many ranges as the statistics' row count asks for:
- * the exact cut, every `chunkRows`-th key, costs a pass over the key's index, about as long as
- * hashing a narrow table (0.5 s per 1M rows). Gaps in the key only make some chunks smaller.
+ * The upper bounds of all chunks but the last. A single integer key is cut between its min and
+ * max (two index probes) into ranges of equal width, as many as the statistics' row count asks
+ * for (the grid, whose range a row's key gives by arithmetic): the exact cut, every
+ * `chunkRows`-th key, costs a pass over the key's index, about as long as hashing a narrow table
+ * (0.5 s per 1M rows). Gaps in the key only make some chunks smaller.
  */
-async function chunkBounds(t: CheckedTable, env: CheckEnv, lane: Lane): Promise<string[][]> {
+async function chunkBounds(
+  t: CheckedTable,
+  env: CheckEnv,
+  lane: Lane,
+): Promise<{ bounds: string[][]; grid?: KeyGrid }> {
   const key = t.key ?? []
   const only = key.length === 1 ? key[0] : undefined
   if (only !== undefined && INTEGER_TYPES.has(only.type) && t.estimatedRows > 0) {
@@ -180,20 +188,19 @@ async function chunkBounds(t: CheckedTable, env: CheckEnv, lane: Lane): Promise<
     )
     const lo = r.rows[0]?.lo
     const hi = r.rows[0]?.hi
-    if (lo === null || lo === undefined || hi === null || hi === undefined) return []
-    const chunks = BigInt(Math.max(1, Math.ceil(t.estimatedRows / env.chunkRows)))
+    if (lo === null || lo === undefined || hi === null || hi === undefined) return { bounds: [] }
     const span = BigInt(hi) - BigInt(lo) + 1n
-    const out: string[][] = []
-    for (let i = 1n; i < chunks; i++) {
-      const b = BigInt(lo) - 1n + (span * i) / chunks
-      if (out.length === 0 || String(b) !== out[out.length - 1]?.[0]) out.push([String(b)])
+    if (span < GRID_SPAN_MAX) {
+      const chunks = BigInt(Math.max(1, Math.ceil(t.estimatedRows / env.chunkRows)))
+      const width = (span + chunks - 1n) / chunks
+      const grid = { base: BigInt(lo) - 1n, width, count: Number((span + width - 1n) / width) }
+      return { bounds: gridBounds(grid), grid }
     }
-    return out
   }
   const r = await lane.source.query<Record<string, string>>(boundariesSql(t.sourceQualified, key), [
     env.chunkRows,
   ])
-  return r.rows.map((row) => key.map((_, i) => row[`pgferry_k${i}`] ?? ''))
+  return { bounds: r.rows.map((row) => key.map((_, i) => row[`pgferry_k${i}`] ?? '')) }
 }
 
 /** A random share of the ranges, at least one. */

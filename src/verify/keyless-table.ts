@@ -16,9 +16,7 @@ import {
 } from './table-check.js'
 import type { VerifyDifference, VerifyRow } from './verify-report.js'
 import type { WatchedRow } from '../apply/row-watch.js'
-import { parseLsn } from '../wal/lsn.js'
-
-const MAX_REREADS = 5
+import { confirmRounds } from './confirm-rounds.js'
 
 interface Bucket {
   readonly bucket: number
@@ -33,22 +31,17 @@ export async function checkKeylessTable(t: CheckedTable, env: CheckEnv): Promise
   env.onChunks(1)
   await env.lanes.with(async (lane) => {
     env.signal.throwIfAborted()
-    let [s, d, lsn] = await readBuckets(t, env, lane)
+    const first = await readBuckets(t, env, lane)
+    let [s, d] = first
     env.onChunk(total(s), total(s) * t.rowBytes)
     let differing = differingBuckets(s, d)
     if (differing.length > 0 && env.settle !== undefined) {
+      // read again once the target applied past the first read: buckets that only lagged agree;
+      // the rows of those that still differ are confirmed one by one (narrow, confirm-rounds.ts)
       found.chunksRechecked++
-      for (let i = 0; i < MAX_REREADS && differing.length > 0; i++) {
-        await env.settle(lsn)
-        const [s2, d2, lsn2] = await readBuckets(t, env, lane)
-        // only the buckets that differed matter: the rest of the table may change meanwhile
-        const unchanged = differing.every(
-          (b) => s.get(b)?.s === s2.get(b)?.s && s.get(b)?.n === s2.get(b)?.n,
-        )
-        ;[s, d, lsn] = [s2, d2, lsn2]
-        differing = differingBuckets(s, d)
-        if (unchanged) break
-      }
+      await env.settle(first[2])
+      ;[s, d] = await readBuckets(t, env, lane)
+      differing = differingBuckets(s, d)
     }
     found.chunksChecked = 1
     found.sourceRows = total(s)
@@ -105,7 +98,17 @@ async function narrow(
   buckets: readonly number[],
 ): Promise<VerifyDifference[]> {
   let counts = await hashCounts(t, lane, buckets)
-  if (env.settle !== undefined) counts = await confirmCounts(t, env, lane, buckets, counts)
+  if (env.settle !== undefined) {
+    // while a sync runs, only the row hashes whose counts differ for certain (confirm-rounds.ts)
+    const open = [...counts].filter(([, c]) => c.s !== c.d).map(([h]) => h)
+    const sure = await confirmRounds(t, env, lane, open, {
+      read: (l, side) => sideCounts(l[side], t[side].hashCounts(), buckets),
+      // a whole-row comparison needs whole old rows
+      touched: async (l, seen) => (seen.incomplete ? undefined : hashesOf(t, l, seen.rows)),
+      same: (s, d) => (s ?? 0) === (d ?? 0),
+    })
+    counts = new Map([...sure].map(([h, p]) => [h, { s: p.source ?? 0, d: p.target ?? 0 }]))
+  }
   const out: VerifyDifference[] = []
   for (const [h, c] of counts) {
     if (c.s === c.d) continue
@@ -126,64 +129,6 @@ async function narrow(
     })
   }
   return out
-}
-
-/**
- * While a sync runs, the row hashes whose counts differ for certain. Each round: the source's
- * position (from), a wait until the target applied past it, the target's counts, the source's
- * counts, the source's position again (to), a wait until the target applied past that. Every
- * commit up to `from` is then in both reads, and none after `to` in either; the stream's record of
- * the table's changes in between (row-watch.ts) names the rows that changed meanwhile. A hash
- * whose counts differ and that no change in `(from, to]` touched differs for certain: its count on
- * the source was one and the same at every position the two reads could stand at. One that
- * changed is read again next round (a row the writer keeps changing is never reported: it cannot
- * be told apart from lag). Two equal counts are no proof of "no change": a row inserted and
- * deleted again between the source's reads leaves them equal while the target, read in between,
- * holds it — the false alarm of the two-count rule this replaces.
- */
-async function confirmCounts(
-  t: CheckedTable,
-  env: CheckEnv,
-  lane: Lane,
-  buckets: readonly number[],
-  first: ReadonlyMap<string, { s: number; d: number }>,
-): Promise<Map<string, { s: number; d: number }>> {
-  const settle = env.settle as (lsn: string) => Promise<void>
-  const confirmed = new Map<string, { s: number; d: number }>()
-  let open = new Set([...first].filter(([, c]) => c.s !== c.d).map(([h]) => h))
-  for (let round = 0; round < MAX_REREADS && open.size > 0; round++) {
-    env.signal.throwIfAborted()
-    const watch = env.watch?.(t.oid)
-    if (watch === undefined) return confirmed
-    try {
-      const from = await sourceLsn(lane)
-      await settle(from)
-      const target = await sideCounts(lane.target, t.target.hashCounts(), buckets)
-      const source = await sideCounts(lane.source, t.source.hashCounts(), buckets)
-      const to = await sourceLsn(lane)
-      await settle(to)
-      const seen = watch.between(parseLsn(from), parseLsn(to))
-      if (seen.opaque) continue
-      const changed = await hashesOf(t, lane, seen.rows)
-      if (changed === undefined) continue
-      const next = new Set<string>()
-      // a hash that differs now may be new to this round: a difference is one whatever round finds it
-      for (const h of new Set([...open, ...target.keys(), ...source.keys()])) {
-        const c = { s: source.get(h) ?? 0, d: target.get(h) ?? 0 }
-        if (c.s === c.d || confirmed.has(h)) continue
-        if (changed.has(h)) next.add(h)
-        else confirmed.set(h, c)
-      }
-      open = next
-    } finally {
-      watch.close()
-    }
-  }
-  return confirmed
-}
-
-async function sourceLsn(lane: Lane): Promise<string> {
-  return (await lane.source.query<{ lsn: string }>(CURRENT_LSN_SQL)).rows[0]?.lsn ?? '0/0'
 }
 
 /**

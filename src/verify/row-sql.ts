@@ -1,13 +1,18 @@
 /**
- * The SQL of the check, built once per table. A row's canonical text is `ROW(c1, c2, …)::text`
- * over the columns by name (the two sides' physical column order may differ), hashed on the server
- * by `hashtextextended(text, 0)` (v11+, a 64-bit hash over the bytes). A chunk's fingerprint is its
- * row count and the sum of its rows' hashes: order-independent, so the server needs no sort, and a
- * changed, missing or extra row changes it (a sum collides only by chance, 2^-64).
+ * The SQL of the check, built once per table. A row's hash is computed on the server from its
+ * columns by name (the two sides' physical column order may differ): `hashtextextended(ROW(c1,
+ * …)::text, 0)` (v11+, the 64-bit hash hash partitioning uses, stable across majors) over the
+ * row's canonical text, except for the columns hashed apart, long values (see
+ * {@link rowHashSql}). A chunk's fingerprint is its row count and the sum of its rows' hashes:
+ * order-independent, so the server needs no sort, and a changed, missing or extra row changes it
+ * (a sum collides only by chance, 2^-64).
  *
- * Measured on 1M pgbench_accounts rows (PG 16): this sum costs about what printing the rows
- * costs (0.6 s), a third of `md5(string_agg(… ORDER BY key))` (1.9 s), less than `bit_xor` (v14+
- * only, 0.8 s) or a sum of md5 prefixes (1.9 s).
+ * Measured in CPU seconds per 1M rows on one PG 16 server (bench:verify:profile PROFILE=queries):
+ * the row's text costs about what printing the rows costs and a third of `md5(string_agg(… ORDER
+ * BY key))`. Printing a row as a composite (record_out) copies and scans every byte for quoting:
+ * for 8 KB TOASTed texts hashing the column's own text instead costs a tenth (0.05 against 0.50
+ * per 5,000 rows), while for short columns hashing each apart costs more than the row's text
+ * (1.3 against 0.7 on a narrow integer table: a call per column), hence long columns only.
  *
  * A chunk is a key range `(lo, hi]`, bounds as text cast back to the key's types, so one plan
  * reads the same rows on both sides by the key's index.
@@ -30,6 +35,13 @@ export interface RowSql {
    * ranges' upper bounds as an array of the key's type; per range index `r` (0 … bounds), n and s.
    */
   ranges(): string
+  /**
+   * A single integer key cut into ranges of equal width ({@link KeyGrid}): every range's
+   * fingerprint in one pass, the range of a row computed from its key by arithmetic. `$1` the
+   * first range's upper bound, `$2` the last range's lower bound, `$3` the grid's base + 1, `$4`
+   * the width, `$5` the last range's index (see {@link gridParams}); per range r: n and s.
+   */
+  gridRanges(): string
   /** Each row's key texts (pgferry_k0…) and hash (h), in key order. */
   keyHashes(range: KeyRange): { text: string; values: string[] }
   /** Rows by key: `$1…` one text array per key column. Columns by name, plus pgferry_k0… */
@@ -47,18 +59,29 @@ export interface RowSql {
   hashRows(): string
   /** Row count of the table alone. */
   count(): string
+  /**
+   * The key texts (pgferry_k0…, as `keyHashes` prints them) of `$1`, a JSON array of rows, each an
+   * array of key column texts: keys the stream carried, read back through the key's types.
+   */
+  keysOf(): string
 }
 
-/** Build the statements for `qualified` (already quoted) with these columns and key. */
+/**
+ * Build the statements for `qualified` (already quoted) with these columns and key; the columns
+ * named in `apart` are hashed apart from the row's text (see {@link rowHashSql}). Both sides must
+ * be built with the same columns and `apart`.
+ */
 export function rowSql(
   qualified: string,
   columns: readonly RowKeyColumn[],
   key: readonly RowKeyColumn[] | null,
+  apart: ReadonlySet<string> = new Set(),
 ): RowSql {
-  const rowText = `ROW(${columns.map((c) => quoteIdent(c.name)).join(', ')})::text`
+  const names = columns.map((c) => quoteIdent(c.name))
+  const rowHash = rowHashSql(columns, names, apart)
   // OFFSET 0 keeps the subquery from being flattened, which would compute the hash once per use
   const hashed = (where: string): string =>
-    `SELECT hashtextextended(${rowText}, 0) AS h FROM ONLY ${qualified} ${where} OFFSET 0`
+    `SELECT ${rowHash} AS h FROM ONLY ${qualified} ${where} OFFSET 0`
   const k = key ?? []
   const tuple = `(${k.map((c) => quoteIdent(c.name)).join(', ')})`
   const order = k.map((c) => quoteIdent(c.name)).join(', ')
@@ -69,18 +92,27 @@ export function rowSql(
     chunk(range) {
       const w = where(range)
       return {
-        text: `SELECT count(*)::text AS n, coalesce(sum(hashtextextended(${rowText}, 0)), 0)::text AS s
+        text: `SELECT count(*)::text AS n, coalesce(sum(${rowHash}), 0)::text AS s
                  FROM ONLY ${qualified} ${w.sql}`,
         values: w.values,
       }
     },
     ranges() {
-      return rangesSql(qualified, k, rowText)
+      return rangesSql(qualified, k, rowHash)
+    },
+    gridRanges() {
+      const col = quoteIdent(k[0]?.name ?? '')
+      const r = `CASE WHEN ${col} <= $1::int8 THEN 0 WHEN ${col} > $2::int8 THEN $5::int8
+                      ELSE (${col} - $3::int8) / $4::int8 END`
+      return `SELECT r::int AS r, count(*)::text AS n, coalesce(sum(h), 0)::text AS s
+                FROM (SELECT ${r} AS r, ${rowHash} AS h
+                        FROM ONLY ${qualified} OFFSET 0) x
+               GROUP BY r`
     },
     keyHashes(range) {
       const w = where(range)
       return {
-        text: `SELECT ${keyTexts}, hashtextextended(${rowText}, 0)::text AS h
+        text: `SELECT ${keyTexts}, ${rowHash}::text AS h
                  FROM ONLY ${qualified} ${w.sql} ORDER BY ${order}`,
         values: w.values,
       }
@@ -102,14 +134,18 @@ export function rowSql(
     },
     rowByHash() {
       return `SELECT ${columnTexts.join(', ')} FROM ONLY ${qualified}
-               WHERE hashtextextended(${rowText}, 0) = $1::int8 LIMIT 1`
+               WHERE ${rowHash} = $1::int8 LIMIT 1`
     },
     count() {
       return `SELECT count(*)::text AS n FROM ONLY ${qualified}`
     },
+    keysOf() {
+      const texts = k.map((c, i) => `(r->>${i})::${c.type}::text AS pgferry_k${i}`).join(', ')
+      return `SELECT ${texts} FROM jsonb_array_elements($1::jsonb) AS r`
+    },
     hashRows() {
-      const values = columns.map((c, i) => `(r->>${i})::${c.type}`).join(', ')
-      return `SELECT hashtextextended(ROW(${values})::text, 0)::text AS h
+      const values = columns.map((c, i) => `(r->>${i})::${c.type}`)
+      return `SELECT ${rowHashSql(columns, values, apart)}::text AS h
                 FROM jsonb_array_elements($1::jsonb) AS r`
     },
   }
@@ -136,8 +172,78 @@ function rangeWhere(
   return { sql: parts.length === 0 ? '' : `WHERE ${parts.join(' AND ')}`, values }
 }
 
+/**
+ * Ranges of equal width over a single integer key: range r (0 … count - 1) holds the keys in
+ * (base + r·width, base + (r + 1)·width], the first one open below and the last open above.
+ */
+export interface KeyGrid {
+  readonly base: bigint
+  readonly width: bigint
+  readonly count: number
+}
+
+/** The upper bounds of a grid's ranges but the last, as {@link KeyRange} bounds. */
+export function gridBounds(grid: KeyGrid): string[][] {
+  return Array.from({ length: grid.count - 1 }, (_, i) => [
+    String(grid.base + BigInt(i + 1) * grid.width),
+  ])
+}
+
+/** The parameters of RowSql.gridRanges for `grid`. */
+export function gridParams(grid: KeyGrid): string[] {
+  const last = BigInt(grid.count - 1)
+  return [
+    String(grid.base + grid.width),
+    String(grid.base + last * grid.width),
+    String(grid.base + 1n),
+    String(grid.width),
+    String(last),
+  ]
+}
+
+/**
+ * The hash of a row whose column `columns[i]` has the value `values[i]` (an SQL expression), an
+ * int8: `hashtextextended(ROW(…)::text, 0)` over the columns not in `apart`, XOR each column of
+ * `apart` hashed apart: its own text (`::text`, the canonical session's) by `hashtextextended`
+ * with its position as the seed, a NULL a constant of its position. A long value is then hashed
+ * once, without being copied into a composite and scanned for quoting by record_out.
+ */
+export function rowHashSql(
+  columns: readonly RowKeyColumn[],
+  values: readonly string[],
+  apart: ReadonlySet<string>,
+): string {
+  const inRow: string[] = []
+  const hashes: string[] = []
+  for (const [i, c] of columns.entries()) {
+    const v = values[i] ?? 'NULL'
+    if (apart.has(c.name))
+      hashes.push(`coalesce(hashtextextended((${v})::text, ${i + 1}), ${i + 1})`)
+    else inRow.push(v)
+  }
+  if (inRow.length > 0 || hashes.length === 0)
+    hashes.unshift(`hashtextextended(ROW(${inRow.join(', ')})::text, 0)`)
+  return hashes.length === 1 ? (hashes[0] as string) : `(${hashes.join(' # ')})`
+}
+
+/**
+ * The columns to hash apart (rowHashSql): those that may be stored out of line (storage
+ * `extended` or `external`), when the table's rows are long on average (TOAST included: the
+ * source's size ÷ its estimated rows). A table of short rows is hashed by its rows' text alone.
+ */
+export function columnsApart(
+  columns: readonly { readonly name: string; readonly storage: string }[],
+  rowBytes: number,
+): Set<string> {
+  if (rowBytes < LONG_ROW_BYTES) return new Set()
+  return new Set(columns.filter((c) => c.storage === 'x' || c.storage === 'e').map((c) => c.name))
+}
+
+/** Average row bytes from which columnsApart hashes out-of-line columns apart. */
+export const LONG_ROW_BYTES = 1024
+
 /** A single-column key: every range's fingerprint in one pass (RowSql.ranges). */
-function rangesSql(qualified: string, k: readonly RowKeyColumn[], rowText: string): string {
+function rangesSql(qualified: string, k: readonly RowKeyColumn[], rowHash: string): string {
   const col = quoteIdent(k[0]?.name ?? '')
   const th = `$1::${k[0]?.type ?? 'text'}[]`
   // width_bucket counts the bounds <= the key; a range is (lo, hi], so a key equal to a
@@ -145,7 +251,7 @@ function rangesSql(qualified: string, k: readonly RowKeyColumn[], rowText: strin
   const wb = `width_bucket(${col}, ${th})`
   const range = `${wb} - CASE WHEN ${wb} > 0 AND (${th})[${wb}] = ${col} THEN 1 ELSE 0 END`
   return `SELECT r, count(*)::text AS n, coalesce(sum(h), 0)::text AS s
-            FROM (SELECT ${range} AS r, hashtextextended(${rowText}, 0) AS h
+            FROM (SELECT ${range} AS r, ${rowHash} AS h
                     FROM ONLY ${qualified} OFFSET 0) x
            GROUP BY r`
 }

@@ -14,7 +14,7 @@ import { cancelBackends } from '../pg/statement-cancel.js'
 import { readRowKeyShape } from '../catalog/row-key.js'
 import { checkKeyedTable } from './keyed-table.js'
 import { checkKeylessTable } from './keyless-table.js'
-import { rowSql } from './row-sql.js'
+import { columnsApart, rowSql } from './row-sql.js'
 import { noFindings, type CheckEnv, type CheckedTable, type TableFindings } from './table-check.js'
 import type { VerifiedDatabase, VerifiedTable } from './verified-tables.js'
 import { VerifyLanes } from './verify-lanes.js'
@@ -210,7 +210,11 @@ async function checkTable(
   env: CheckEnv,
   mode: VerifyMode,
 ): Promise<{ checked: CheckedTable; found: TableFindings }> {
-  const shape = await env.lanes.with((lane) => readRowKeyShape(lane.source, t.oid))
+  const [shape, storage] = await env.lanes.with(
+    async (lane) =>
+      [await readRowKeyShape(lane.source, t.oid), await columnStorage(lane.source, t.oid)] as const,
+  )
+  const apart = columnsApart(storage, shape.rowBytes)
   const sourceQualified = quoteQualified(t.schema, t.name)
   const targetQualified = quoteQualified(t.targetSchema, t.name)
   const checked: CheckedTable = {
@@ -223,8 +227,8 @@ async function checkTable(
     rowBytes: shape.rowBytes,
     estimatedRows: shape.estimatedRows,
     sourceQualified,
-    source: rowSql(sourceQualified, shape.columns, shape.key),
-    target: rowSql(targetQualified, shape.columns, shape.key),
+    source: rowSql(sourceQualified, shape.columns, shape.key, apart),
+    target: rowSql(targetQualified, shape.columns, shape.key, apart),
   }
   if (mode === 'count') {
     const found = noFindings()
@@ -241,6 +245,19 @@ async function checkTable(
   const found =
     shape.key === null ? await checkKeylessTable(checked, env) : await checkKeyedTable(checked, env)
   return { checked, found }
+}
+
+/** Each live column's storage (`attstorage`: p, m, x or e) on the source. */
+async function columnStorage(
+  client: pg.Client,
+  oid: number,
+): Promise<{ name: string; storage: string }[]> {
+  const r = await client.query<{ name: string; storage: string }>(
+    `SELECT attname AS name, attstorage AS storage FROM pg_attribute
+      WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+    [oid],
+  )
+  return r.rows
 }
 
 function report(
