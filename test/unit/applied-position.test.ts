@@ -29,12 +29,12 @@ function fakeStream(): { stream: ReplicationStream; confirmed: () => bigint } {
 describe('AppliedPosition before the stream is known', () => {
   it('a transaction confirmed before start returned is passed on to the stream once known', () => {
     const ctx = { taskId: 't', emit: () => undefined } as unknown as StageContext
-    let stream: ReplicationStream | undefined
-    const position = new AppliedPosition(ctx, 'db', 0x100n, () => stream)
+    const known: { stream?: ReplicationStream } = {}
+    const position = new AppliedPosition(ctx, 'db', 0x100n, () => known.stream)
     expect(() => position.nothingWritten(0x200n, 0n, true)).not.toThrow()
     expect(position.appliedLsn).toBe(0x200n)
     const fake = fakeStream()
-    stream = fake.stream
+    known.stream = fake.stream
     expect(position.appliedLsn).toBe(0x200n)
     expect(fake.confirmed()).toBe(0x200n)
     position.nothingWritten(0x250n, 0n, true)
