@@ -92,6 +92,8 @@ Flags:
                             never dropped); default: pgferry creates and drops its own
   --skip ID[,ID…]           precheck items to skip (e.g. source.open-transactions)
   --complete-after-sync     full+incremental: complete as soon as the sync has caught up
+  --lease-stale-after S     take over the task's lease from a holder with no heartbeat for S
+                            seconds (default 30; a holder gone from this host at once)
 
 ${OUTPUT}
 
@@ -202,6 +204,8 @@ Flags:
   --complete-after-sync     full+incremental: complete as soon as the sync has caught up
   --takeover                run the task even though another process holds its lease (only
                             when that process is gone: killed, or on a host that went down)
+  --lease-stale-after S     take over the task's lease from a holder with no heartbeat for S
+                            seconds (default 30; a holder gone from this host at once)
 
 ${OUTPUT}
 
@@ -212,7 +216,7 @@ ${CONNECTIONS}
 
 ${EXITS}`
 
-const COMPLETE = `Usage: pgferry complete ID --target URL [--takeover] [--json]
+const COMPLETE = `Usage: pgferry complete ID --target URL [--takeover] [--lease-stale-after S] [--json]
 
 Cuts a full+incremental task over. Stop writes to the source first: complete drains the changes
 up to the source's current WAL position, sets sequences, verifies every row by checksum (a
@@ -223,6 +227,8 @@ or 'pgferry pause ID').
 Flags:
   --takeover                run the task even though another process holds its lease (only
                             when that process is gone: killed, or on a host that went down)
+  --lease-stale-after S     take over the task's lease from a holder with no heartbeat for S
+                            seconds (default 30; a holder gone from this host at once)
 
 ${CONNECTIONS}
 

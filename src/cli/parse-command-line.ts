@@ -54,6 +54,7 @@ const FLAGS = {
   'start-at': { type: 'string' },
   tag: { type: 'string', multiple: true },
   takeover: { type: 'boolean' },
+  'lease-stale-after': { type: 'string' },
   'source-password-file': { type: 'string' },
   'target-password-file': { type: 'string' },
   verbose: { type: 'boolean', short: 'v' },
@@ -95,6 +96,7 @@ const TASK_FLAGS = [
   'publication',
   'skip',
   'target-free-bytes',
+  'lease-stale-after',
 ] as const
 const COMMAND_FLAGS: Readonly<Record<CommandName, readonly FlagName[]>> = {
   run: [...TASK_FLAGS, ...OUTPUT_FLAGS, 'complete-after-sync'],
@@ -110,8 +112,9 @@ const COMMAND_FLAGS: Readonly<Record<CommandName, readonly FlagName[]>> = {
     'target-free-bytes',
     'complete-after-sync',
     'takeover',
+    'lease-stale-after',
   ],
-  complete: [...CONNECTION_FLAGS, ...OUTPUT_FLAGS, 'takeover'],
+  complete: [...CONNECTION_FLAGS, ...OUTPUT_FLAGS, 'takeover', 'lease-stale-after'],
   verify: [...CONNECTION_FLAGS, 'mode', 'sample', 'tables', 'json'],
   delete: [...CONNECTION_FLAGS],
   worker: ['queue', 'concurrency', 'json'],

@@ -9,6 +9,7 @@ import { listTasks, PgferryError, type ConnectionInput, type OpenTaskOptions } f
 import { cliConnection, givenPassword } from './cli-connection.js'
 import type { CommandContext } from './command-context.js'
 import { canPrompt, promptPassword } from './prompt-password.js'
+import { leaseFromFlags } from './task-config-from-flags.js'
 import { UsageError } from './usage-error.js'
 
 /** The full id a (possibly shortened) `id` names among the tasks in the store at `target`. */
@@ -60,12 +61,17 @@ export async function withReopenOptions<T>(
     const password = givenPassword('source', secrets, command, flags)
     if (password !== undefined) source = { password }
   }
+  const lease = leaseFromFlags(flags, command)
   const asked = new Set<string>()
   for (;;) {
     try {
       id ??= await resolveTaskId(ctx.id ?? '', target, command)
       ctx.noteTask(id)
-      const result = await fn(id, { target, ...(source === undefined ? {} : { source }) })
+      const result = await fn(id, {
+        target,
+        ...(source === undefined ? {} : { source }),
+        ...(lease === undefined ? {} : { lease }),
+      })
       return { result, id }
     } catch (error) {
       const side = missingSide(error)

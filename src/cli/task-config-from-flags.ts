@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs'
 import {
   MIGRATION_TYPES,
+  type LeaseOptions,
   type MigrationType,
   type ObjectsInput,
   type TaskConfig,
@@ -40,6 +41,7 @@ const FILE_KEYS = new Set([
   'ownership',
   'skip',
   'targetFreeBytes',
+  'lease',
 ])
 
 /** What --config FILE holds, as settings by their library names. */
@@ -189,6 +191,7 @@ export function taskConfigFromFlags(
   const startAt = startAtFromFlag(flags.string('start-at'), command)
   const tags = tagsFromFlags(flags, command)
   const publication = flags.string('publication')
+  const lease = leaseFromFlags(flags, command)
   const name =
     flags.string('name') ??
     (typeof file.name === 'string' ? file.name : undefined) ??
@@ -211,5 +214,15 @@ export function taskConfigFromFlags(
     ...(startAt === undefined ? {} : { startAt }),
     ...(tags === undefined ? {} : { tags }),
     ...(publication === undefined ? {} : { publication }),
+    ...(lease === undefined ? {} : { lease }),
   }
+}
+
+/**
+ * `--lease-stale-after SECONDS`: how long a lease whose holder stopped beating is still respected
+ * before this process takes it over (default 30 s); for run, resume and complete.
+ */
+export function leaseFromFlags(flags: Flags, command: string): LeaseOptions | undefined {
+  const seconds = positiveInt(flags.string('lease-stale-after'), 'lease-stale-after', command)
+  return seconds === undefined ? undefined : { staleAfterMs: seconds * 1000 }
 }

@@ -86,6 +86,30 @@ describe('pgferry CLI: operate a task (16 → 16)', () => {
     ).toBe(0)
   }, 240_000)
 
+  it('a lease whose holder stopped beating is taken over once older than --lease-stale-after, not before', async () => {
+    const db = await pair.source.createDatabase('cli_stale')
+    await pair.source.query(INCREMENTAL_SCHEMA, [], db)
+    const id = `cli-stale-${db}`
+    const task = await loadedTask(pair, db, { id })
+    await (await task.startIncremental()).stop()
+    await task.close()
+    // a holder on another host whose last beat was 2 minutes ago
+    await pair.target.query(
+      `INSERT INTO pgferry.lease (task_id, token, host, pid, started_at, beat_at)
+       VALUES ($1, 'remote', 'db-tools-2', 7001, now() - interval '1 hour', now() - interval '2 minutes')`,
+      [id],
+    )
+    const conn = ['--source', pair.source.url(db), '--target', pair.target.url('postgres')]
+    const refused = await cli(['complete', id, ...conn, '--lease-stale-after', '600'])
+    expect(refused.code, refused.stdout + refused.stderr).toBe(1)
+    expect(refused.stderr).toContain('pid 7001 on host db-tools-2')
+    const done = await cli(['complete', id, ...conn, '--lease-stale-after', '60'])
+    expect(done.code, done.stdout + done.stderr).toBe(0)
+    const state = await pair.target.query(`SELECT state FROM pgferry.task WHERE id = $1`, [id])
+    expect(state.rows).toEqual([{ state: 'completed' }])
+    expect(await digests(pair.target, db)).toEqual(await digests(pair.source, db))
+  }, 240_000)
+
   it('status shows the running process and the next command; after a SIGKILL, stopped and resume; events as JSON lines', async () => {
     const db = await pair.source.createDatabase('cli_status')
     await pair.source.query(INCREMENTAL_SCHEMA, [], db)
