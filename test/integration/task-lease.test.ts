@@ -65,7 +65,11 @@ describe('task lease (16 → 16)', () => {
           expect(e.code).toBe('PGFERRY_TASK_LEASED')
           expect(e.message).toContain(`pid ${child.pid}`)
           expect(e.message).toMatch(/on host \S+ since \d{4}-\d\d-\d\d/)
-          expect(e.fix).toContain('--takeover')
+          // the library's fix names the library's option and call, the CLI's its flag and command
+          expect(e.fix).toContain('takeover: true')
+          expect(e.fix).toContain(`pauseTask('${id}'`)
+          expect(e.cliFix).toContain('--takeover')
+          expect(e.cliFix).toContain(`pgferry pause ${id}`)
         }
         expect(await storedTask(id)).toEqual(before)
         expect(await digests(pair.target, db)).toEqual(targetBefore)
