@@ -9,7 +9,12 @@ import { PgferryError } from '../index.js'
 /** The fix a person at the command line should read for `error`, or undefined. */
 export function cliFixOf(error: PgferryError, taskId?: string): string | undefined {
   const fix = error.cliFix ?? error.fix
-  return taskId === undefined ? fix : fix?.split('<task id>').join(taskId)
+  return fix === undefined ? undefined : withTaskId(fix, taskId)
+}
+
+/** `fix` with its `<task id>` placeholders filled in, when the task is known. */
+function withTaskId(fix: string, taskId: string | undefined): string {
+  return taskId === undefined ? fix : fix.split('<task id>').join(taskId)
 }
 
 /** The lines to print for `error`; `taskId` fills in the fix's `<task id>`. */
@@ -45,15 +50,15 @@ export function cliEventPayload(
   const { cliFix, ...rest } = error as Record<string, unknown>
   const fix = typeof cliFix === 'string' ? cliFix : rest.fix
   if (typeof fix !== 'string') return payload
-  return {
-    ...payload,
-    error: { ...rest, fix: taskId === undefined ? fix : fix.split('<task id>').join(taskId) },
-  }
+  return { ...payload, error: { ...rest, fix: withTaskId(fix, taskId) } }
 }
 
 /** A kept failure's fix as the command line shows it, if it has one. */
-export function cliEventFix(payload: Readonly<Record<string, unknown>>): string | undefined {
-  const fix = (cliEventPayload(payload).error as { fix?: unknown } | undefined)?.fix
+export function cliEventFix(
+  payload: Readonly<Record<string, unknown>>,
+  taskId?: string,
+): string | undefined {
+  const fix = (cliEventPayload(payload, taskId).error as { fix?: unknown } | undefined)?.fix
   return typeof fix === 'string' ? fix : undefined
 }
 

@@ -104,7 +104,7 @@ export function statusRows(
   for (const e of report.errors) {
     const err = e.payload.error as { code?: unknown; message?: unknown } | undefined
     rows.push(['error', `${iso(e.at)} ${String(err?.code)}: ${String(err?.message)}`])
-    const fix = cliEventFix(cliEventPayload(e.payload, report.task.id))
+    const fix = cliEventFix(e.payload, report.task.id)
     if (fix !== undefined) rows.push(['', `fix: ${fix}`])
   }
   rows.push(['next', report.next ?? 'nothing: the task is completed'])

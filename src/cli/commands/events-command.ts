@@ -42,11 +42,11 @@ function print(out: CliOutput, e: StoredEvent, taskId: string): void {
     return
   }
   out.line(
-    `${e.at.toISOString().replace(/\.\d+Z$/, 'Z')}  ${e.name.padEnd(10)} ${describe(e.name, e.payload)}`,
+    `${e.at.toISOString().replace(/\.\d+Z$/, 'Z')}  ${e.name.padEnd(10)} ${describe(e.name, e.payload, taskId)}`,
   )
 }
 
-function describe(name: string, p: Readonly<Record<string, unknown>>): string {
+function describe(name: string, p: Readonly<Record<string, unknown>>, taskId: string): string {
   const s = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v))
   switch (name) {
     case 'task:state':
@@ -59,7 +59,7 @@ function describe(name: string, p: Readonly<Record<string, unknown>>): string {
       return `${p.stage === undefined ? 'the sync' : `stage ${s(p.stage)}`} stopped: ${s(p.reason)}`
     case 'error': {
       const e = p.error as { code?: unknown; message?: unknown } | undefined
-      const fix = cliEventFix(p)
+      const fix = cliEventFix(p, taskId)
       return `${s(e?.code)}: ${s(e?.message)}${fix === undefined ? '' : ` (fix: ${fix})`}`
     }
     default:
