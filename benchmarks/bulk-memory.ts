@@ -19,7 +19,7 @@ import { machineHeader } from './lib/machine-header.js'
 import { peakFields, spaceFields } from './lib/memory-peak.js'
 import { fmt } from './lib/stats.js'
 import { waitFor } from './lib/wait-for.js'
-import { load1 } from './incremental/bench-context.js'
+import { BULK_SERVER_SETTINGS, load1 } from './incremental/bench-context.js'
 import { createSourceDb } from './incremental/bench-schema.js'
 import { BULK_KINDS, BULK_TABLES, bulkCaseName, steps, timeStep } from './incremental/bulk-cases.js'
 
@@ -32,11 +32,7 @@ const REPS = Number(process.env.REPS ?? 1)
 const TABLES = (process.env.TABLES ?? 'pk,full').split(',') as (keyof typeof BULK_TABLES)[]
 const TIMEOUT_S = Number(process.env.BULK_TIMEOUT_S ?? 600)
 
-const pair = await startPair(srcMajor as 16, tgtMajor as 16, {
-  shared_buffers: '256MB',
-  max_wal_size: '8GB',
-  checkpoint_timeout: '30min',
-})
+const pair = await startPair(srcMajor as 16, tgtMajor as 16, BULK_SERVER_SETTINGS)
 let code = 0
 try {
   for (const line of await machineHeader({ source: pair.source, target: pair.target }))

@@ -28,7 +28,7 @@ import { machineHeader } from './lib/machine-header.js'
 import { startNativeSubscription } from './lib/native-subscription.js'
 import { pgbenchVersion } from './lib/pgbench.js'
 import { sleep } from './lib/wait-for.js'
-import { load1, type BenchContext } from './incremental/bench-context.js'
+import { BULK_SERVER_SETTINGS, load1, type BenchContext } from './incremental/bench-context.js'
 import { createNativeTargetDb, createSourceDb } from './incremental/bench-schema.js'
 import { BULK_KINDS, bulkCaseName, runBulkCases } from './incremental/bulk-cases.js'
 import { runSmallTxns, SMALL } from './incremental/small-txns-case.js'
@@ -65,12 +65,7 @@ const BULK_TIMEOUT_S = Number(process.env.BULK_TIMEOUT_S ?? 600)
 const steady = cases.has('steady')
 const scale = steady ? SCALE : undefined
 
-// Room for a million-row transaction without checkpoints in the middle of a measurement.
-const pair = await startPair(srcMajor as 16, tgtMajor as 16, {
-  shared_buffers: '256MB',
-  max_wal_size: '8GB',
-  checkpoint_timeout: '30min',
-})
+const pair = await startPair(srcMajor as 16, tgtMajor as 16, BULK_SERVER_SETTINGS)
 let code = 0
 try {
   for (const line of await machineHeader({ source: pair.source, target: pair.target }))

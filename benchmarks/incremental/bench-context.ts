@@ -41,6 +41,16 @@ export function interleave(reps: number): Who[] {
   return order
 }
 
+/**
+ * Server settings of the bulk benchmarks' pair: room for a million-row transaction without
+ * checkpoints in the middle of a measurement.
+ */
+export const BULK_SERVER_SETTINGS = {
+  shared_buffers: '256MB',
+  max_wal_size: '8GB',
+  checkpoint_timeout: '30min',
+} as const
+
 export const load1 = (): string => (os.loadavg()[0] ?? NaN).toFixed(2)
 
 /** Run `fn` for `side`, counting pgferry's memory towards the case's peak while it is the one working. */
