@@ -10,8 +10,10 @@
  *   The statements are verify's own (src/verify/row-sql.ts: `chunk`, one range's fingerprint;
  *   `ranges_bounds`, every range in one pass, a row's range found by a search of the bounds;
  *   `ranges_grid`, the same by arithmetic on an integer key; `buckets` of a keyless table) beside
- *   variants: `text` (the row text alone), `wholerow` (`t::text`), `percol` (each column's text
- *   hashed apart, XORed), `percol_int` (the same, integers hashed as integers), `bpchar_text`
+ *   variants: `text` (the row text alone), `wholerow` (`t::text`), `rowtext` (the row's text
+ *   hashed: verify's row hash until the typed per-column hash), `send_hex` (the row's binary
+ *   send form, as hex text, hashed), `send_len` (the send form alone), `percol` (each column's
+ *   text hashed apart, XORed), `percol_int` (the same, integers cast to int8), `bpchar_text`
  *   (char(n) columns cast to text in the row), `wrapx` (out-of-line columns' hashes inside the
  *   row's text), `grid_flat` and `wrapx_grid_flat` (the grid without the subquery), `naive_md5`.
  *   With parallel query off, then `chunk_parallel` with the server's default (2 workers per
@@ -33,7 +35,7 @@ import type pg from 'pg'
 import * as current from '../src/index.js'
 import { readRowKeyShape } from '../src/catalog/row-key.js'
 import { canonicalSession } from '../src/verify/canonical-session.js'
-import { columnsApart, gridParams, rowSql, type KeyGrid } from '../src/verify/row-sql.js'
+import { gridParams, rowSql, type KeyGrid } from '../src/verify/row-sql.js'
 import { startCluster, type Cluster } from '../test/harness/cluster.js'
 import { eventually } from '../test/harness/incremental-fixture.js'
 import { passPrecheck } from '../test/harness/pass-precheck.js'
@@ -96,8 +98,8 @@ async function candidates(
       WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
     [oid],
   )
-  // verify's own statements: long columns hashed apart as verify-run.ts decides
-  const sql = rowSql(table, shape.columns, shape.key, columnsApart(st.rows, shape.rowBytes))
+  // verify's own statements
+  const sql = rowSql(table, shape.columns, shape.key)
   const cols = shape.columns.map((x) => x.name).join(', ')
   const out: Record<string, [string, unknown[]]> = {
     count: [`SELECT count(*) FROM ONLY ${table}`, []],
@@ -105,6 +107,15 @@ async function candidates(
     wholerow: [`SELECT count(*), sum(hashtextextended(t::text, 0)) FROM ONLY ${table} t`, []],
     percol: [`SELECT count(*), sum(${perColumn(shape.columns, false)}) FROM ONLY ${table}`, []],
     percol_int: [`SELECT count(*), sum(${perColumn(shape.columns, true)}) FROM ONLY ${table}`, []],
+    send_hex: [
+      `SELECT count(*), sum(hashtextextended(record_send(ROW(${cols}))::text, 0)) FROM ONLY ${table}`,
+      [],
+    ],
+    rowtext: [
+      `SELECT count(*), sum(hashtextextended(ROW(${cols})::text, 0)) FROM ONLY ${table}`,
+      [],
+    ],
+    send_len: [`SELECT count(*), sum(length(record_send(ROW(${cols})))) FROM ONLY ${table}`, []],
   }
   const wrapped = st.rows
     .map((x) => (['x', 'e'].includes(x.storage) ? `hashtextextended(${x.name}::text, 0)` : x.name))

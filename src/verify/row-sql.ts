@@ -1,18 +1,16 @@
 /**
- * The SQL of the check, built once per table. A row's hash is computed on the server from its
- * columns by name (the two sides' physical column order may differ): `hashtextextended(ROW(c1,
- * …)::text, 0)` (v11+, the 64-bit hash hash partitioning uses, stable across majors) over the
- * row's canonical text, except for the columns hashed apart, long values (see
- * {@link rowHashSql}). A chunk's fingerprint is its row count and the sum of its rows' hashes:
- * order-independent, so the server needs no sort, and a changed, missing or extra row changes it
- * (a sum collides only by chance, 2^-64).
+ * The SQL of the check, built once per table and side. A row's hash is computed on the server from
+ * its columns by name (the two sides' physical column order may differ), each column hashed by its
+ * type's own 64-bit hash where that is exact, else by its canonical text (see {@link rowHashSql}).
+ * A chunk's fingerprint is its row count and the sum of its rows' hashes: order-independent, so
+ * the server needs no sort, and a changed, missing or extra row changes it (a sum collides only by
+ * chance, 2^-64).
  *
- * Measured in CPU seconds per 1M rows on one PG 16 server (bench:verify:profile PROFILE=queries):
- * the row's text costs about what printing the rows costs and a third of `md5(string_agg(… ORDER
- * BY key))`. Printing a row as a composite (record_out) copies and scans every byte for quoting:
- * for 8 KB TOASTed texts hashing the column's own text instead costs a tenth (0.05 against 0.50
- * per 5,000 rows), while for short columns hashing each apart costs more than the row's text
- * (1.3 against 0.7 on a narrow integer table: a call per column), hence long columns only.
+ * Measured in CPU seconds per 1M rows on one PG 16 server (bench:verify:profile PROFILE=queries,
+ * benchmarks/results/verify-profile-2026-12-02-typed.txt): the row's text as one composite
+ * (`hashtextextended(ROW(…)::text, 0)`, record_out copying and scanning every byte for quoting)
+ * cost 0.52 on a pgbench_accounts-like table; each column hashed by its type's hash, 0.16. Casting
+ * each column to text first (0.62) had made per-column hashing look dearer than the row's text.
  *
  * A chunk is a key range `(lo, hi]`, bounds as text cast back to the key's types, so one plan
  * reads the same rows on both sides by the key's index.
@@ -67,18 +65,18 @@ export interface RowSql {
 }
 
 /**
- * Build the statements for `qualified` (already quoted) with these columns and key; the columns
- * named in `apart` are hashed apart from the row's text (see {@link rowHashSql}). Both sides must
- * be built with the same columns and `apart`.
+ * Build the statements for `qualified` (already quoted) with these columns (this side's types) and
+ * key; the columns named in `plain` are hashed by their text (see {@link plainColumns}). Both sides
+ * must be built with the same column names in the same order, and the same `plain`.
  */
 export function rowSql(
   qualified: string,
   columns: readonly RowKeyColumn[],
   key: readonly RowKeyColumn[] | null,
-  apart: ReadonlySet<string> = new Set(),
+  plain: ReadonlySet<string> = new Set(),
 ): RowSql {
   const names = columns.map((c) => quoteIdent(c.name))
-  const rowHash = rowHashSql(columns, names, apart)
+  const rowHash = rowHashSql(columns, names, plain)
   // OFFSET 0 keeps the subquery from being flattened, which would compute the hash once per use
   const hashed = (where: string): string =>
     `SELECT ${rowHash} AS h FROM ONLY ${qualified} ${where} OFFSET 0`
@@ -145,7 +143,7 @@ export function rowSql(
     },
     hashRows() {
       const values = columns.map((c, i) => `(r->>${i})::${c.type}`)
-      return `SELECT ${rowHashSql(columns, values, apart)}::text AS h
+      return `SELECT ${rowHashSql(columns, values, plain)}::text AS h
                 FROM jsonb_array_elements($1::jsonb) AS r`
     },
   }
@@ -202,45 +200,81 @@ export function gridParams(grid: KeyGrid): string[] {
 }
 
 /**
+ * How a column's value is hashed: by its type's own 64-bit hash where that hash tells apart
+ * exactly the values the value's text tells apart, else by its text (`out`). Integers (`int`: the
+ * int2, int4 and int8 hashes agree on equal values), text and varchar (`text`) and char(n)
+ * (`bpchar`, which ignores trailing blanks as char(n) equality does) in the "C" collation
+ * (bytewise: a nondeterministic collation's hash would make 'A' equal 'a'), `uuid`. Not floats
+ * (the float hash makes -0 equal 0), numeric (its hash ignores the scale: 1.0 equals 1.00),
+ * jsonb (its numbers likewise), timestamps and the rest: their canonical text.
+ */
+export type HashKind = 'int' | 'text' | 'bpchar' | 'uuid' | 'out'
+
+/** The hash kind of a type as `format_type` prints it. */
+export function hashKind(type: string): HashKind {
+  if (type === 'smallint' || type === 'integer' || type === 'bigint') return 'int'
+  if (type === 'text' || /^character varying(\(\d+\))?$/.test(type)) return 'text'
+  if (/^character(\(\d+\))?$/.test(type)) return 'bpchar'
+  if (type === 'uuid') return 'uuid'
+  return 'out'
+}
+
+const INT_HASH: Record<string, string> = {
+  smallint: 'hashint2extended',
+  integer: 'hashint4extended',
+  bigint: 'hashint8extended',
+}
+
+/**
  * The hash of a row whose column `columns[i]` has the value `values[i]` (an SQL expression), an
- * int8: `hashtextextended(ROW(…)::text, 0)` over the columns not in `apart`, XOR each column of
- * `apart` hashed apart: its own text (`::text`, the canonical session's) by `hashtextextended`
- * with its position as the seed, a NULL a constant of its position. A long value is then hashed
- * once, without being copied into a composite and scanned for quoting by record_out.
+ * int8: the XOR of each column's hash ({@link hashKind}: its type's own, or its canonical text's
+ * by `hashtextextended`), seeded by its position, a NULL a constant of its position. The columns
+ * named in `plain` are hashed by their text whatever their type (the two sides' types differ).
+ * The hash functions are v11+ and stable across majors (hash partitioning relies on them).
  */
 export function rowHashSql(
   columns: readonly RowKeyColumn[],
   values: readonly string[],
-  apart: ReadonlySet<string>,
+  plain: ReadonlySet<string> = new Set(),
 ): string {
-  const inRow: string[] = []
-  const hashes: string[] = []
-  for (const [i, c] of columns.entries()) {
+  const hashes = columns.map((c, i) => {
     const v = values[i] ?? 'NULL'
-    if (apart.has(c.name))
-      hashes.push(`coalesce(hashtextextended((${v})::text, ${i + 1}), ${i + 1})`)
-    else inRow.push(v)
-  }
-  if (inRow.length > 0 || hashes.length === 0)
-    hashes.unshift(`hashtextextended(ROW(${inRow.join(', ')})::text, 0)`)
+    const seed = i + 1
+    const kind = plain.has(c.name) ? 'out' : hashKind(c.type)
+    const h =
+      kind === 'int'
+        ? `${INT_HASH[c.type] ?? 'hashint8extended'}(${v}, ${seed})`
+        : kind === 'text'
+          ? `hashtextextended((${v}) COLLATE "C", ${seed})`
+          : kind === 'bpchar'
+            ? `hashbpcharextended((${v}) COLLATE "C", ${seed})`
+            : kind === 'uuid'
+              ? `uuid_hash_extended(${v}, ${seed})`
+              : `hashtextextended((${v})::text COLLATE "C", ${seed})`
+    return `coalesce(${h}, ${seed})`
+  })
+  if (hashes.length === 0) return '0::int8'
   return hashes.length === 1 ? (hashes[0] as string) : `(${hashes.join(' # ')})`
 }
 
 /**
- * The columns to hash apart (rowHashSql): those that may be stored out of line (storage
- * `extended` or `external`), when the table's rows are long on average (TOAST included: the
- * source's size ÷ its estimated rows). A table of short rows is hashed by its rows' text alone.
+ * The columns to hash by their text on both sides: those whose {@link hashKind} differs between
+ * the source's and the target's type (or that the target lacks), so both sides hash alike.
  */
-export function columnsApart(
-  columns: readonly { readonly name: string; readonly storage: string }[],
-  rowBytes: number,
+export function plainColumns(
+  source: readonly RowKeyColumn[],
+  target: readonly RowKeyColumn[],
 ): Set<string> {
-  if (rowBytes < LONG_ROW_BYTES) return new Set()
-  return new Set(columns.filter((c) => c.storage === 'x' || c.storage === 'e').map((c) => c.name))
+  const there = new Map(target.map((c) => [c.name, c.type]))
+  return new Set(
+    source
+      .filter((c) => {
+        const t = there.get(c.name)
+        return t === undefined || hashKind(t) !== hashKind(c.type)
+      })
+      .map((c) => c.name),
+  )
 }
-
-/** Average row bytes from which columnsApart hashes out-of-line columns apart. */
-export const LONG_ROW_BYTES = 1024
 
 /** A single-column key: every range's fingerprint in one pass (RowSql.ranges). */
 function rangesSql(qualified: string, k: readonly RowKeyColumn[], rowHash: string): string {

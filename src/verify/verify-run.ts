@@ -11,10 +11,10 @@ import type { EmitFn } from '../model/events.js'
 import type { Side } from '../model/stage.js'
 import { quoteQualified } from '../pg/quote.js'
 import { cancelBackends } from '../pg/statement-cancel.js'
-import { readRowKeyShape } from '../catalog/row-key.js'
+import { readRowKeyShape, type RowKeyColumn } from '../catalog/row-key.js'
 import { checkKeyedTable } from './keyed-table.js'
 import { checkKeylessTable } from './keyless-table.js'
-import { columnsApart, rowSql } from './row-sql.js'
+import { plainColumns, rowSql } from './row-sql.js'
 import { noFindings, type CheckEnv, type CheckedTable, type TableFindings } from './table-check.js'
 import type { VerifiedDatabase, VerifiedTable } from './verified-tables.js'
 import { VerifyLanes } from './verify-lanes.js'
@@ -210,13 +210,25 @@ async function checkTable(
   env: CheckEnv,
   mode: VerifyMode,
 ): Promise<{ checked: CheckedTable; found: TableFindings }> {
-  const [shape, storage] = await env.lanes.with(
-    async (lane) =>
-      [await readRowKeyShape(lane.source, t.oid), await columnStorage(lane.source, t.oid)] as const,
-  )
-  const apart = columnsApart(storage, shape.rowBytes)
   const sourceQualified = quoteQualified(t.schema, t.name)
   const targetQualified = quoteQualified(t.targetSchema, t.name)
+  const [shape, targetTypes] = await env.lanes.with(
+    async (lane) =>
+      [
+        await readRowKeyShape(lane.source, t.oid),
+        await columnTypes(lane.target, targetQualified),
+      ] as const,
+  )
+  // the target's columns in the source's order, by name, with the target's types
+  const onTarget = (c: RowKeyColumn): RowKeyColumn => ({
+    name: c.name,
+    type: targetTypes.get(c.name) ?? c.type,
+  })
+  const targetColumns = shape.columns.map(onTarget)
+  const plain = plainColumns(
+    shape.columns,
+    shape.columns.filter((c) => targetTypes.has(c.name)).map(onTarget),
+  )
   const checked: CheckedTable = {
     oid: t.oid,
     database: db.sourceDatabase,
@@ -227,8 +239,8 @@ async function checkTable(
     rowBytes: shape.rowBytes,
     estimatedRows: shape.estimatedRows,
     sourceQualified,
-    source: rowSql(sourceQualified, shape.columns, shape.key, apart),
-    target: rowSql(targetQualified, shape.columns, shape.key, apart),
+    source: rowSql(sourceQualified, shape.columns, shape.key, plain),
+    target: rowSql(targetQualified, targetColumns, shape.key?.map(onTarget) ?? null, plain),
   }
   if (mode === 'count') {
     const found = noFindings()
@@ -247,17 +259,14 @@ async function checkTable(
   return { checked, found }
 }
 
-/** Each live column's storage (`attstorage`: p, m, x or e) on the source. */
-async function columnStorage(
-  client: pg.Client,
-  oid: number,
-): Promise<{ name: string; storage: string }[]> {
-  const r = await client.query<{ name: string; storage: string }>(
-    `SELECT attname AS name, attstorage AS storage FROM pg_attribute
-      WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
-    [oid],
+/** Each live column's type (as `format_type` prints it) of table `qualified`, by name. */
+async function columnTypes(client: pg.Client, qualified: string): Promise<Map<string, string>> {
+  const r = await client.query<{ name: string; type: string }>(
+    `SELECT attname AS name, format_type(atttypid, atttypmod) AS type FROM pg_attribute
+      WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped`,
+    [qualified],
   )
-  return r.rows
+  return new Map(r.rows.map((c) => [c.name, c.type]))
 }
 
 function report(

@@ -13,9 +13,9 @@ import { seededRandom } from './seeded-random.js'
 import { INCREMENTAL_SCHEMA, eventually, loadedTask, startWriter } from './incremental-fixture.js'
 
 /**
- * Values whose text is the trap: NaN, 0 (to become -0), bytea, json whose key order is kept; and
- * `blobs`, a table without a key whose rows are long (its column hashed apart from the row's text,
- * row-sql.ts, once analyzed).
+ * Values whose text is the trap: NaN, 0 (to become -0), bytea, json whose key order is kept;
+ * `blobs`, a table without a key whose rows are long; and `typed`, whose columns are hashed by
+ * their types' own hashes (row-sql.ts hashKind): integers, varchar, char(n), uuid, text.
  */
 const ODD_SCHEMA = `
 CREATE TABLE odd (id int PRIMARY KEY, f float8, b bytea, j json);
@@ -25,6 +25,9 @@ CREATE TABLE blobs (b text);
 ALTER TABLE blobs REPLICA IDENTITY FULL;
 ALTER TABLE blobs ALTER COLUMN b SET STORAGE EXTERNAL;
 INSERT INTO blobs SELECT repeat(chr(97 + g), 3000) FROM generate_series(0, 4) g;
+CREATE TABLE typed (id bigint PRIMARY KEY, s smallint, v varchar(20), c char(8), u uuid, t text);
+INSERT INTO typed SELECT g, g, 'Abc' || g, 'c' || g, md5(g::text)::uuid, 'Text ' || g
+  FROM generate_series(1, 6) g;
 `
 
 /** The differences of a report, each as `table kind key`, sorted. */
@@ -87,6 +90,13 @@ export async function verifyDifferences(pair: ClusterPair): Promise<void> {
   // values (a search of the bounds). toasty's and blobs' long rows: their long columns are hashed
   // apart from the row's text
   await pair.source.query(`ANALYZE items, child, toasty, blobs`, [], db)
+  // a target column of another integer type hashes alike (hashint2extended, hashint8extended);
+  // one of another family (char(8) on the source, text here) is hashed by its text on both sides
+  await pair.target.query(
+    `ALTER TABLE typed ALTER COLUMN s TYPE bigint, ALTER COLUMN c TYPE text`,
+    [],
+    db,
+  )
   try {
     const progress: unknown[] = []
     task.on('verify:progress', (e) => progress.push(e))
@@ -108,6 +118,7 @@ export async function verifyDifferences(pair: ClusterPair): Promise<void> {
         'parts_eu',
         'parts_us',
         'toasty',
+        'typed',
       ].map((t) => `public.${t}`),
     )
     const items = equal.tables.find((t) => t.table === 'public.items')
@@ -115,7 +126,7 @@ export async function verifyDifferences(pair: ClusterPair): Promise<void> {
     expect(items?.chunks).toBeGreaterThan(100)
     expect(equal.tables.find((t) => t.table === 'public.fullrows')?.keyed).toBe(false)
     expect(progress.length).toBeGreaterThan(0)
-    expect(JSON.parse(JSON.stringify(progress.at(-1)))).toMatchObject({ tablesDone: 11 })
+    expect(JSON.parse(JSON.stringify(progress.at(-1)))).toMatchObject({ tablesDone: 12 })
 
     await pair.target.query(
       `UPDATE items SET name = 'changed' WHERE id = 5;
@@ -129,7 +140,12 @@ export async function verifyDifferences(pair: ClusterPair): Promise<void> {
        UPDATE odd SET f = NULL WHERE id = 1;
        UPDATE odd SET f = '-0' WHERE id = 2;
        UPDATE odd SET b = '\\x0103' WHERE id = 3;
-       UPDATE odd SET j = '{"b": 2, "a": 1}' WHERE id = 4;`,
+       UPDATE odd SET j = '{"b": 2, "a": 1}' WHERE id = 4;
+       UPDATE typed SET s = 20 WHERE id = 1;
+       UPDATE typed SET v = 'abc2' WHERE id = 2;
+       UPDATE typed SET c = 'c3x' WHERE id = 3;
+       UPDATE typed SET u = md5('x')::uuid WHERE id = 4;
+       UPDATE typed SET t = 'text 5' WHERE id = 5;`,
       [],
       db,
     )
@@ -151,9 +167,10 @@ export async function verifyDifferences(pair: ClusterPair): Promise<void> {
         'public.odd changed {"id":"2"}',
         'public.odd changed {"id":"3"}',
         'public.odd changed {"id":"4"}',
+        ...[1, 2, 3, 4, 5].map((id) => `public.typed changed {"id":"${id}"}`),
       ].sort(),
     )
-    expect(found).toHaveLength(12)
+    expect(found).toHaveLength(17)
     const diffs = report.tables.flatMap((t) => t.differences)
     const odd = (id: string): VerifyDifference | undefined =>
       diffs.find((d) => d.table === 'public.odd' && d.key.id === id)
