@@ -5,16 +5,20 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { nodeArgsFor } from './child-bundles.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
-/** Start `script` (path relative to the repo root) with tsx; argv and env are passed through. */
+/**
+ * Start `script` (path relative to the repo root): its bundle from this test run, or with tsx
+ * (child-bundles.ts); argv and env are passed through.
+ */
 export function spawnTs(
   script: string,
   args: string[] = [],
   env: NodeJS.ProcessEnv = {},
 ): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, script), ...args], {
+  return spawn(process.execPath, [...nodeArgsFor(script), ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,5 +1,5 @@
 /**
- * The `pgferry` CLI as a child process (src/cli/main.ts under tsx), for tests that drive it.
+ * The `pgferry` CLI as a child process (src/cli/main.ts, bundled for the run: child-bundles.ts), for tests that drive it.
  */
 import { spawnTs } from './child.js'
 

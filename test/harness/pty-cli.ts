@@ -8,6 +8,7 @@
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { spawn, type IPty } from '@lydell/node-pty'
+import { nodeArgsFor } from './child-bundles.js'
 import { CLI } from './cli.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
@@ -27,7 +28,7 @@ export class PtyCli {
   readonly exited: Promise<PtyExit>
 
   constructor(args: readonly string[], env: NodeJS.ProcessEnv = {}) {
-    this.#pty = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, CLI), ...args], {
+    this.#pty = spawn(process.execPath, [...nodeArgsFor(CLI), ...args], {
       name: 'xterm',
       cols: 200,
       rows: 50,
