@@ -373,7 +373,9 @@ describe('pgferry CLI stands alone (16 → 16)', () => {
     const first = await cli(['run', ...conn, '--config', config, '--name', 'a'])
     expect(first.code, first.stdout + first.stderr).toBe(0)
     const id = /task ([0-9a-f-]{36}) \(structure\)/.exec(first.stdout)?.[1] ?? ''
-    const twin = `${id.slice(0, 8)}-0000-4000-8000-000000000000`
+    // its 10th character differs from the first's, so 10 characters pick one (a fixed '0' there
+    // collided with 1 random id in 16)
+    const twin = `${id.slice(0, 8)}-${id[9] === '0' ? '1' : '0'}000-4000-8000-000000000000`
     await pair.target.query(
       `INSERT INTO pgferry.task (id, name, type, state, config, tags, stage)
        SELECT $2, 'twin', type, state, config, tags, stage FROM pgferry.task WHERE id = $1`,
