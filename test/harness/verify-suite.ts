@@ -87,8 +87,7 @@ export async function verifyDifferences(pair: ClusterPair): Promise<void> {
   const task = await loadedTask(pair, db)
   // statistics on items and child: their integer keys are cut into a grid (a row's range found by
   // arithmetic); the others', never analyzed unless autovacuum got there first, by their keys'
-  // values (a search of the bounds). toasty's and blobs' long rows: their long columns are hashed
-  // apart from the row's text
+  // values (a search of the bounds)
   await pair.source.query(`ANALYZE items, child, toasty, blobs`, [], db)
   // a target column of another integer type hashes alike (hashint2extended, hashint8extended);
   // one of another family (char(8) on the source, text here) is hashed by its text on both sides
@@ -221,7 +220,7 @@ export async function verifyDuringSync(pair: ClusterPair): Promise<void> {
   const db = await pair.source.createDatabase('verifysync')
   await pair.source.query(INCREMENTAL_SCHEMA, [], db)
   const task = await loadedTask(pair, db)
-  // toasty's long rows: its TOASTed column is hashed apart from the row's text while it changes
+  // statistics on toasty: its integer key is cut into a grid while its TOASTed rows change
   await pair.source.query(`ANALYZE toasty`, [], db)
   const c = await pair.source.client(db)
   try {
