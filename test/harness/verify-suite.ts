@@ -15,7 +15,8 @@ import { INCREMENTAL_SCHEMA, eventually, loadedTask, startWriter } from './incre
 /**
  * Values whose text is the trap: NaN, 0 (to become -0), bytea, json whose key order is kept;
  * `blobs`, a table without a key whose rows are long; and `typed`, whose columns are hashed by
- * their types' own hashes (row-sql.ts hashKind): integers, varchar, char(n), uuid, text.
+ * their types' own hashes (row-sql.ts hashKind): integers, varchar, char(n), uuid, and text in a
+ * case-insensitive collation (whose own hash would make 'Text 5' equal 'text 5').
  */
 const ODD_SCHEMA = `
 CREATE TABLE odd (id int PRIMARY KEY, f float8, b bytea, j json);
@@ -25,7 +26,9 @@ CREATE TABLE blobs (b text);
 ALTER TABLE blobs REPLICA IDENTITY FULL;
 ALTER TABLE blobs ALTER COLUMN b SET STORAGE EXTERNAL;
 INSERT INTO blobs SELECT repeat(chr(97 + g), 3000) FROM generate_series(0, 4) g;
-CREATE TABLE typed (id bigint PRIMARY KEY, s smallint, v varchar(20), c char(8), u uuid, t text);
+CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+CREATE TABLE typed (id bigint PRIMARY KEY, s smallint, v varchar(20), c char(8), u uuid,
+  t text COLLATE ci);
 INSERT INTO typed SELECT g, g, 'Abc' || g, 'c' || g, md5(g::text)::uuid, 'Text ' || g
   FROM generate_series(1, 6) g;
 `
