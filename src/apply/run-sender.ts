@@ -11,6 +11,7 @@ import { fullLead, fullTyped } from './change-run.js'
 import { deleteRunSql, keyUnnest } from './delete-run-sql.js'
 import { COPY_MIN_ROWS, copyInsertSql, copyInto, copyRows } from './insert-run-copy.js'
 import { fullRunSql } from './full-run-sql.js'
+import { fullProbeSql } from './full-probe-sql.js'
 import type { IdentityRelaxer } from './identity-relaxer.js'
 import type { RelationPlan } from './relation-plan.js'
 import { StatementPipe } from './statement-pipe.js'
@@ -180,7 +181,12 @@ export class RunSender {
   async #full(run: ChangeRun): Promise<void> {
     const plan = run.plan
     const what = run.sets.length > 0 ? 'UPDATE' : 'DELETE'
-    const st = fullRunSql(plan, run.shape, run.sets, run.match, fullLead(run), fullTyped(run))
+    const lead = fullLead(run)
+    // an indexed column without NULL in the run: one index probe per image (full-probe-sql.ts)
+    const st =
+      lead !== undefined && !lead.nulls
+        ? fullProbeSql(plan, run.shape, run.sets, run.match, lead.k, fullTyped(run))
+        : fullRunSql(plan, run.shape, run.sets, run.match, lead, fullTyped(run))
     const guarded = run.rows > 1 && run.sets.length > 0 && plan.orderMatters(run.sets)
     if (guarded || plan.setsAlwaysIdentity(run.sets)) {
       await this.#pipe.settle()
