@@ -34,7 +34,13 @@ try {
   await c.query(`CREATE TABLE t_full (id int NOT NULL, a int NOT NULL, b text, c timestamptz);
     CREATE INDEX t_full_id ON t_full (id);
     INSERT INTO t_full SELECT g, 0, md5(g::text), timestamptz '2024-01-01' + g * interval '1 s' FROM generate_series(1, ${ROWS}) g`)
-  await c.query(process.env.ANALYZE === '0' ? 'VACUUM t_full' : 'VACUUM ANALYZE t_full')
+  const vacuum = (): string =>
+    process.env.ANALYZE === 'none'
+      ? 'SELECT 1'
+      : process.env.ANALYZE === '0'
+        ? 'VACUUM t_full'
+        : 'VACUUM ANALYZE t_full'
+  await c.query(vacuum())
   const table = await readTargetTable(c, 'public', 't_full')
   if (table === undefined) throw new Error('no table')
   const relation = {
@@ -70,6 +76,9 @@ try {
     const sets = what === 'UPDATE' ? [1] : []
     await c.query('BEGIN')
     await c.query('SET LOCAL enable_nestloop = off')
+    // as the apply sends a probing run (run-sender.ts #planner); `probe-planner`: the planner's choice
+    if (variant === 'probe')
+      await c.query('SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off')
     const t0 = cpuOf(pid)
     for (const cols of runs) {
       const columns =
@@ -85,10 +94,9 @@ try {
         bytes: 0,
         seen: undefined,
       } as unknown as ChangeRun
-      const st =
-        variant === 'probe'
-          ? fullProbeSql(plan, run.shape, run.sets, run.match, 0, fullTyped(run))
-          : fullRunSql(plan, run.shape, run.sets, run.match, fullLead(run), fullTyped(run))
+      const st = variant.startsWith('probe')
+        ? fullProbeSql(plan, run.shape, run.sets, run.match, 0, fullTyped(run))
+        : fullRunSql(plan, run.shape, run.sets, run.match, fullLead(run), fullTyped(run))
       if (process.env.EXPLAIN === '1' && cols === runs[1]) {
         await c.query('SAVEPOINT e')
         const e = await c.query({ text: `EXPLAIN (ANALYZE, BUFFERS) ${st.text}`, values: columns })
@@ -104,6 +112,8 @@ try {
     }
     const t1 = cpuOf(pid)
     await c.query('ROLLBACK')
+    // the rolled-back versions would otherwise slow every later measurement
+    await c.query(vacuum())
     return t1 - t0
   }
   for (let i = 0; i < REPS; i++) {
