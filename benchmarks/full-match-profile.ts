@@ -1,10 +1,14 @@
 /**
- * bench:full-match — the target backend's CPU seconds for REPLICA IDENTITY FULL runs (issue 11),
- * without replication: one 16 cluster, a table like bench:incremental's `t_full` (id int with a
- * plain index, a int, b text, c timestamptz) of ROWS rows, and the FULL run statements that the
- * apply sends (full-run-sql.ts) over runs of RUN rows, each UPDATE (SET a) and DELETE measured in
- * a transaction that is rolled back. CPU = the backend's utime + stime from /proc, read before and
- * after. EXPLAIN=1 prints `EXPLAIN (ANALYZE, BUFFERS)` of one run of each.
+ * The target backend's CPU seconds for REPLICA IDENTITY FULL runs alone (issue 11), without
+ * replication: `npx tsx benchmarks/full-match-profile.ts`. One 16 cluster, a table like
+ * bench:incremental's `t_full` (id int with a plain index, a int, b text, c timestamptz) of ROWS
+ * rows, and the statements the apply sends for FULL runs of RUN rows (ORDER, comma-separated, in
+ * that order: `run` full-run-sql.ts's hashed form, `probe` full-probe-sql.ts with the apply's
+ * planner settings, `probe-planner` the probes with the planner's own choice of scan), each UPDATE
+ * (SET a) and DELETE over the whole table measured in a transaction that is rolled back, then the
+ * table vacuumed. ANALYZE: `1` (default) VACUUM ANALYZE, `0` VACUUM only (no statistics), `none`
+ * neither (a fresh table, as the apply often meets it). CPU = the backend's utime + stime from
+ * /proc before and after. EXPLAIN=1 prints `EXPLAIN (ANALYZE, BUFFERS)` of one run of each.
  */
 import { readFileSync } from 'node:fs'
 import os from 'node:os'

@@ -17,7 +17,7 @@
  * different rows. Equal images have equal lead values (text-equal implies equal for a type with a
  * btree opclass, full-run-sql.ts), so the probe never misses a row the text rule matches.
  *
- * What it saves over full-run-sql.ts's hashed form (bench:full-match, 1M-row table, runs of 10,000):
+ * What it saves over full-run-sql.ts's hashed form (benchmarks/full-match-profile.ts, 1M-row table, runs of 10,000):
  * the table's candidate rows are no longer numbered by a window function over a sort of their whole
  * image, nor the run's images hashed twice against them; each probe stops at its row (LIMIT).
  *

@@ -213,7 +213,7 @@ export class RunSender {
    * `full`: no nested loop. `probe` (full-probe-sql.ts): no nested loop besides the probes', and
    * each probe a plain index scan: on a table not analyzed yet (the apply's tables often are) the
    * planner picked a bitmap scan per probe, which cost more than the hashed statement it replaces
-   * (bench:full-match, 200k rows never vacuumed: target CPU 2.46 s hashed, 3.08 bitmap probes,
+   * (benchmarks/full-match-profile.ts, 200k rows never vacuumed: target CPU 2.46 s hashed, 3.08 bitmap probes,
    * 2.27 index probes), and a sequential scan stopped by LIMIT would read the table per image.
    *
    * Nested loops: a FULL run's join of its
