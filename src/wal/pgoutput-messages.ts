@@ -125,7 +125,10 @@ export class TupleData {
       if (layout[k] === TupleKind.Text || layout[k] === TupleKind.Binary)
         layout[k + 1] = (layout[k + 1] as number) - first
     }
-    return new TupleData(Buffer.from(this.buffer.subarray(first, last)), this.length, layout)
+    // allocUnsafe takes small copies from its shared pool: no ArrayBuffer of its own per row
+    const bytes = Buffer.allocUnsafe(last - first)
+    this.buffer.copy(bytes, 0, first, last)
+    return new TupleData(bytes, this.length, layout)
   }
 }
 

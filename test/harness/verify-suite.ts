@@ -15,7 +15,8 @@ import { INCREMENTAL_SCHEMA, eventually, loadedTask, startWriter } from './incre
 /**
  * Values whose text is the trap: NaN, 0 (to become -0), bytea, json whose key order is kept;
  * `blobs`, a table without a key whose rows are long; and `typed`, whose columns are hashed by
- * their types' own hashes (row-sql.ts hashKind): integers, varchar, char(n), uuid, text.
+ * their types' own hashes (row-sql.ts hashKind): integers, varchar, char(n), uuid, and text in a
+ * case-insensitive collation (whose own hash would make 'Text 5' equal 'text 5').
  */
 const ODD_SCHEMA = `
 CREATE TABLE odd (id int PRIMARY KEY, f float8, b bytea, j json);
@@ -25,7 +26,9 @@ CREATE TABLE blobs (b text);
 ALTER TABLE blobs REPLICA IDENTITY FULL;
 ALTER TABLE blobs ALTER COLUMN b SET STORAGE EXTERNAL;
 INSERT INTO blobs SELECT repeat(chr(97 + g), 3000) FROM generate_series(0, 4) g;
-CREATE TABLE typed (id bigint PRIMARY KEY, s smallint, v varchar(20), c char(8), u uuid, t text);
+CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+CREATE TABLE typed (id bigint PRIMARY KEY, s smallint, v varchar(20), c char(8), u uuid,
+  t text COLLATE ci);
 INSERT INTO typed SELECT g, g, 'Abc' || g, 'c' || g, md5(g::text)::uuid, 'Text ' || g
   FROM generate_series(1, 6) g;
 `
@@ -87,8 +90,7 @@ export async function verifyDifferences(pair: ClusterPair): Promise<void> {
   const task = await loadedTask(pair, db)
   // statistics on items and child: their integer keys are cut into a grid (a row's range found by
   // arithmetic); the others', never analyzed unless autovacuum got there first, by their keys'
-  // values (a search of the bounds). toasty's and blobs' long rows: their long columns are hashed
-  // apart from the row's text
+  // values (a search of the bounds)
   await pair.source.query(`ANALYZE items, child, toasty, blobs`, [], db)
   // a target column of another integer type hashes alike (hashint2extended, hashint8extended);
   // one of another family (char(8) on the source, text here) is hashed by its text on both sides
@@ -221,7 +223,7 @@ export async function verifyDuringSync(pair: ClusterPair): Promise<void> {
   const db = await pair.source.createDatabase('verifysync')
   await pair.source.query(INCREMENTAL_SCHEMA, [], db)
   const task = await loadedTask(pair, db)
-  // toasty's long rows: its TOASTed column is hashed apart from the row's text while it changes
+  // statistics on toasty: its integer key is cut into a grid while its TOASTed rows change
   await pair.source.query(`ANALYZE toasty`, [], db)
   const c = await pair.source.client(db)
   try {

@@ -139,6 +139,57 @@ describe('apply merge 16 → 16', () => {
     }
   }, 120_000)
 
+  it('a bulk transaction past the held limit (its changes then go straight to the writer) lands exactly: keys updated twice in it, unchanged TOAST, inserts, and a hot-row transaction after it in the same group', async () => {
+    const db = await pair.source.createDatabase('bulk')
+    await pair.source.query(
+      `CREATE TABLE t (id int PRIMARY KEY, n int NOT NULL, big text);
+       ALTER TABLE t ALTER COLUMN big SET STORAGE EXTERNAL;
+       INSERT INTO t SELECT g, 0, CASE WHEN g % 5000 = 0
+         THEN (SELECT string_agg(md5(g::text || x), '') FROM generate_series(1, 100) x) END
+         FROM generate_series(1, 25000) g;
+       CREATE TABLE hot (id int PRIMARY KEY, n int NOT NULL);
+       INSERT INTO hot VALUES (1, 0);`,
+      [],
+      db,
+    )
+    const task = await loadedTask(pair, db)
+    const c = await pair.source.client(db)
+    try {
+      // 25,000 distinct keys (past DEFAULT_MERGE_ROWS), then every key again in the same
+      // transaction, some inserts, and an update that sends the TOASTed column as unchanged
+      await c.query(
+        `BEGIN;
+         UPDATE t SET n = n + 1;
+         UPDATE t SET n = n * 10 WHERE id % 3 = 0;
+         INSERT INTO t SELECT g, g, NULL FROM generate_series(25001, 37000) g;
+         UPDATE t SET n = -n WHERE id % 5000 = 0;
+         UPDATE hot SET n = n + 1 WHERE id = 1;
+         COMMIT`,
+      )
+      for (let i = 0; i < 50; i++) await c.query(`UPDATE hot SET n = n + 1 WHERE id = 1`)
+      const sync = await task.startIncremental(GROUPED)
+      await caughtUp(sync)
+      await sameTables(db, ['t', 'hot'])
+      const r = await pair.target.query<{
+        rows: number
+        sum: string
+        toasted: number
+        hot: number
+      }>(
+        `SELECT count(*)::int AS rows, sum(n)::text AS sum,
+                count(*) FILTER (WHERE length(big) = 3200)::int AS toasted,
+                (SELECT n FROM hot WHERE id = 1) AS hot
+           FROM t`,
+        [],
+        db,
+      )
+      expect(r.rows[0]).toMatchObject({ rows: 37000, toasted: 5, hot: 51 })
+    } finally {
+      await c.end()
+      await task.close()
+    }
+  }, 180_000)
+
   it('values of a UNIQUE column changing hands across the transactions of one group keep the source order', async () => {
     const db = await pair.source.createDatabase('uswap')
     await pair.source.query(
