@@ -16,7 +16,7 @@ import { startCluster } from '../test/harness/cluster.js'
 import { fullRunSql } from '../src/apply/full-run-sql.js'
 import { RelationPlan } from '../src/apply/relation-plan.js'
 import { readTargetTable } from '../src/apply/target-table.js'
-import { fullProbeSql } from '../src/apply/full-probe-sql.js'
+import { fullProbeSql } from './lib/full-probe-sql.js'
 import { fullLead, fullTyped, type ChangeRun } from '../src/apply/change-run.js'
 import type { RelationMessage } from '../src/wal/pgoutput-messages.js'
 

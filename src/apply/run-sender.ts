@@ -11,7 +11,6 @@ import { fullLead, fullTyped } from './change-run.js'
 import { deleteRunSql, keyUnnest } from './delete-run-sql.js'
 import { COPY_MIN_ROWS, copyInsertSql, copyInto, copyRows } from './insert-run-copy.js'
 import { fullRunSql } from './full-run-sql.js'
-import { fullProbeSql } from './full-probe-sql.js'
 import type { IdentityRelaxer } from './identity-relaxer.js'
 import type { RelationPlan } from './relation-plan.js'
 import { StatementPipe } from './statement-pipe.js'
@@ -26,8 +25,8 @@ export class RunSender {
   readonly #pipe = new StatementPipe()
   /** Rows of the UPDATE run being sent whose ALWAYS identity value differs (update-run-sql.ts). */
   #moved = 0
-  /** A planner setting may be off in the open transaction (`#planner`). */
-  #tuned = false
+  /** `enable_nestloop` may be off in the open transaction (`#nestloop`). */
+  #nestloopOff = false
   /** Counts `drop`s: a unit still running from a dropped transaction queues nothing more. */
   #generation = 0
 
@@ -51,11 +50,11 @@ export class RunSender {
   send(run: ChangeRun): Promise<void> {
     switch (run.kind) {
       case 'I':
-        return this.#planner('key').then(() => this.#pipe.send(() => this.#insert(run)))
+        return this.#nestloop(true).then(() => this.#pipe.send(() => this.#insert(run)))
       case 'D':
-        return this.#planner('key').then(() => this.#pipe.send(() => this.#delete(run)))
+        return this.#nestloop(true).then(() => this.#pipe.send(() => this.#delete(run)))
       case 'U':
-        return this.#planner('key').then(() => this.#update(run))
+        return this.#nestloop(true).then(() => this.#update(run))
       case 'F':
         return this.#full(run)
     }
@@ -181,18 +180,13 @@ export class RunSender {
   async #full(run: ChangeRun): Promise<void> {
     const plan = run.plan
     const what = run.sets.length > 0 ? 'UPDATE' : 'DELETE'
-    const lead = fullLead(run)
-    // an indexed column without NULL in the run: one index probe per image (full-probe-sql.ts)
-    const probe = lead !== undefined && !lead.nulls
-    const st = probe
-      ? fullProbeSql(plan, run.shape, run.sets, run.match, lead.k, fullTyped(run))
-      : fullRunSql(plan, run.shape, run.sets, run.match, lead, fullTyped(run))
+    const st = fullRunSql(plan, run.shape, run.sets, run.match, fullLead(run), fullTyped(run))
     const guarded = run.rows > 1 && run.sets.length > 0 && plan.orderMatters(run.sets)
     if (guarded || plan.setsAlwaysIdentity(run.sets)) {
       await this.#pipe.settle()
       if (plan.setsAlwaysIdentity(run.sets)) await this.#identities.relax(plan)
     }
-    await this.#planner(probe ? 'probe' : 'full')
+    await this.#nestloop(false)
     if (!guarded) {
       return this.#pipe.send(async () => {
         const n = await this.exec(plan, what, st.name, st.text, run.columns)
@@ -209,31 +203,22 @@ export class RunSender {
   }
 
   /**
-   * The planner settings of a run's statement, for the transaction from here. `key`: the defaults.
-   * `full`: no nested loop. `probe` (full-probe-sql.ts): no nested loop besides the probes', and
-   * each probe a plain index scan: on a table not analyzed yet (the apply's tables often are) the
-   * planner picked a bitmap scan per probe, which cost more than the hashed statement it replaces
-   * (benchmarks/full-match-profile.ts, 200k rows never vacuumed: target CPU 2.46 s hashed, 3.08 bitmap probes,
-   * 2.27 index probes), and a sequential scan stopped by LIMIT would read the table per image.
-   *
-   * Nested loops: a FULL run's join of its
+   * Allow nested loops (`on`) or not, for the transaction from here. A FULL run's join of its
    * images with the table's rows is estimated at a row or two (nine clauses of unknown selectivity,
    * often on a table not analyzed yet): a nested loop over them compared every row with every image
    * (measured: 5 s for 3,000 rows, 0.1 s hashed). Kept off with an index too: the index narrows
    * both sides by `= ANY` (full-run-sql.ts), which needs no nested loop, while the images' join
    * would still risk the quadratic one. A run by key wants them back (an index lookup per key).
    * Set awaited, never queued behind a statement in flight (pg deprecates its query queue); a
-   * FULL run sets its settings every time, since a commit or rollback puts them back unseen.
+   * FULL run sets it off every time, since a commit or rollback puts it back unseen.
    */
-  async #planner(mode: 'key' | 'full' | 'probe'): Promise<void> {
-    if (mode === 'key' && !this.#tuned) return
+  async #nestloop(on: boolean): Promise<void> {
+    if (on && !this.#nestloopOff) return
     await this.#pipe.settle()
-    const scans = mode === 'probe' ? '= off' : 'TO DEFAULT'
     await this.#client.query(
-      `SET LOCAL enable_nestloop ${mode === 'key' ? 'TO DEFAULT' : '= off'};
-       SET LOCAL enable_bitmapscan ${scans}; SET LOCAL enable_seqscan ${scans}`,
+      on ? 'SET LOCAL enable_nestloop TO DEFAULT' : 'SET LOCAL enable_nestloop = off',
     )
-    this.#tuned = mode !== 'key'
+    this.#nestloopOff = !on
   }
 
   /** The first key of an UPDATE run that is not on the target (an error path only). */

@@ -54,8 +54,8 @@ export function tortureSizes(rnd: SeededRandom, scale: number): TortureSizes {
 
 /**
  * An index on ledger's `a` for every other seed (by the parity of its size, so the seeds' draws are
- * those they always were): the apply matches a REPLICA IDENTITY FULL table with an index by index
- * probes (full-probe-sql.ts), one without by a hashed statement (full-run-sql.ts); the loop runs both.
+ * those they always were): the apply narrows a REPLICA IDENTITY FULL run by an indexed column
+ * (full-run-sql.ts, `= ANY` through the index) and scans a table without one; the loop runs both.
  */
 const ledgerIndex = (sizes: TortureSizes): string =>
   sizes.ledger % 2 === 0 ? 'CREATE INDEX ledger_a_idx ON ledger (a);' : ''

@@ -1,4 +1,10 @@
 /**
+ * A CANDIDATE, not what the apply sends (issue 11; benchmarks/results/full-match-2026-12-02.txt):
+ * measured alone it cost the target less CPU than full-run-sql.ts's hashed statement, but in
+ * bench:incremental it did not (1M-row FULL UPDATE, target CPU-s after COMMIT 13.41/11.78 hashed vs
+ * 14.62/14.53 probing, loaded machine), so src/apply keeps the hashed statement. With the apply's
+ * planner settings for it: enable_nestloop, enable_bitmapscan and enable_seqscan off.
+ *
  * The statement of a REPLICA IDENTITY FULL run (DELETEs or UPDATEs, each naming its row by its
  * whole old image) on a table where a matched column leads a btree index: each image finds its row
  * by one probe of that index, as PostgreSQL's own apply worker does (issue 11).
@@ -27,7 +33,7 @@
  *
  * Parameters: for an UPDATE one text array per SET column, then one per matched old column.
  */
-import type { PlannedStatement, RelationPlan } from './relation-plan.js'
+import type { PlannedStatement, RelationPlan } from '../../src/apply/relation-plan.js'
 
 /**
  * Build (once per plan and shape) the probing statement of a FULL run; it returns the rows changed.
