@@ -29,7 +29,7 @@
  * - Writing a change as it comes is always allowed too. When the held limit is reached with one
  *   table held and not one of its keys changed twice (a bulk statement: 1M distinct rows), holding
  *   its changes only costs (a copy, a map entry and a sort per row: 3 of Node's 8 CPU-s per 1M-row
- *   UPDATE, benchmarks/results/merger-bypass-2026-12-02.txt); that table's changes then go straight
+ *   UPDATE, bench:merger: 2.9 -> 0.75, benchmarks/results/merger-bypass-2026-12-03.txt); that table's changes then go straight
  *   to the writer, whose set-based runs take consecutive changes of one table as they come, until
  *   the next flush (COMMIT, a plan change).
  */
