@@ -99,13 +99,18 @@ export class StageRunner {
     const done = new Set((await store.getProgress(config.id, STAGE_DONE_KIND)).map((e) => e.key))
     const results: Record<string, unknown> = {}
     for (const stage of end === -1 ? pipeline : pipeline.slice(0, end)) {
-      if (done.has(stage.name) && kindOf(stage) !== 'stream') continue
-      const result = await this.call(stage.name, options)
-      results[stage.name] = result
-      if (kindOf(stage) !== 'gate') continue
-      const gate = gateResult(stage, result)
-      if (!gate.ok) throw gateFailed(stage, gate)
-      if (config.startAt !== undefined) await waitUntil(config.startAt, this.#signal(options))
+      if (!done.has(stage.name) || kindOf(stage) === 'stream') {
+        const result = await this.call(stage.name, options)
+        results[stage.name] = result
+        if (kindOf(stage) === 'gate') {
+          const gate = gateResult(stage, result)
+          if (!gate.ok) throw gateFailed(stage, gate)
+        }
+      }
+      // a gate passed by an earlier call (the CLI's precheck before run) waits too: startAt
+      // holds back the stages after the gate, however the gate was passed
+      if (kindOf(stage) === 'gate' && config.startAt !== undefined)
+        await waitUntil(config.startAt, this.#signal(options))
     }
     return results
   }

@@ -317,4 +317,36 @@ describe('run mode', () => {
       }
     }
   })
+
+  it('waits for startAt when the precheck was passed by an earlier call (as the CLI does before run)', async () => {
+    const db = await freshTargetDb()
+    let ran = false
+    const task = await createTask({
+      name: 'scheduled, prechecked first',
+      source: pair.source.config(),
+      target: pair.target.config(db),
+      type: 'structure',
+      startAt: new Date(Date.now() + 3_600_000),
+      stages: [{ name: 'mark', after: 'precheck', run: async () => void (ran = true) }],
+    })
+    try {
+      await expect(task.precheck()).resolves.toMatchObject({ ok: true })
+      // the run must wait an hour: it is aborted while waiting, and nothing after the gate ran
+      const ac = new AbortController()
+      const timer = setTimeout(() => ac.abort(), 2_000)
+      await expect(task.run({ signal: ac.signal })).rejects.toMatchObject({
+        code: 'PGFERRY_ABORTED',
+      })
+      clearTimeout(timer)
+      expect(ran).toBe(false)
+      const tables = await pair.target.query(
+        `SELECT 1 FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema', 'pgferry')`,
+        [],
+        db,
+      )
+      expect(tables.rowCount).toBe(0)
+    } finally {
+      await task.close()
+    }
+  })
 })
