@@ -208,6 +208,12 @@ export class DatabaseApply {
     ) {
       return this.#eager.handle(m, walStart)
     }
+    const yielding = this.#eager.yieldTo(m)
+    if (yielding !== undefined) return yielding.then(() => this.#applyWatched(m, walStart))
+    return this.#applyWatched(m, walStart)
+  }
+
+  #applyWatched(m: PgoutputMessage, walStart: bigint): Promise<void> | undefined {
     const work = this.#handleApply(m, walStart)
     return work === undefined ? undefined : this.#eager.watch(work)
   }

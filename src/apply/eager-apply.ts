@@ -27,12 +27,25 @@
  *   apply connection's);
  * - TRUNCATE (ACCESS EXCLUSIVE: every later change of the table on the apply connection waits);
  * - a GENERATED ALWAYS identity column (relaxing it is an ALTER TABLE, ACCESS EXCLUSIVE too);
- * - a REPLICA IDENTITY FULL table: a row is found by its values, so the apply connection and this
- *   one may pick the same one of identical rows, which the source never does;
  * - a table whose change order the target observes (a trigger or rule firing on replicas, or FK
  *   checks when the replica role could not be set): it may write or lock other rows.
  * And whenever something goes wrong while it is open: a lock wait longer than
  * EAGER_LOCK_TIMEOUT_MS, or any error (the replay meets a real error again, and reports it).
+ *
+ * REPLICA IDENTITY FULL tables are applied while they stream too. A row of theirs is found by its
+ * values, so of two identical rows the target may pick another one than the source did. Within one
+ * connection that changes nothing (identical rows are interchangeable), but the source's row locks
+ * no longer keep the two connections apart: the apply connection may pick a row this transaction
+ * holds, and wait on it. So:
+ * - this connection never waits on the apply connection: every segment starts with the apply
+ *   connection's group committed (above), and within a segment the stream carries only this
+ *   transaction's changes;
+ * - before the apply connection UPDATEs or DELETEs in a FULL table this transaction has UPDATEd or
+ *   DELETEd in (`yieldTo`), this transaction gives up, so the apply connection never meets one of
+ *   its locks there. Relying on `watch` instead would cost EAGER_LOCK_TIMEOUT_MS per such wait, and
+ *   a merged change that waits only when the next segment's Stream Start flushes it is not watched.
+ *   A transaction that streams while small ones change the same FULL table is applied at commit,
+ *   as before; one that has the table to itself (the bulk case) is not.
  */
 import {
   MessageType,
@@ -77,6 +90,8 @@ export class EagerApply {
   readonly #tx: EagerTransaction
   /** The xid of the streamed block being received (Stream Start … Stream Stop). */
   #block: number | undefined
+  /** REPLICA IDENTITY FULL tables (relation oids) the followed transaction UPDATEd or DELETEd in. */
+  #matched = new Set<number>()
 
   constructor(host: EagerHost, tx: EagerTransaction) {
     this.#host = host
@@ -107,8 +122,10 @@ export class EagerApply {
     switch (m.type) {
       case MessageType.StreamStart:
         this.#block = m.xid
-        if (tx.xid === undefined && m.firstSegment && walStart >= this.#host.startFrom)
+        if (tx.xid === undefined && m.firstSegment && walStart >= this.#host.startFrom) {
           tx.follow(m.xid)
+          this.#matched.clear()
+        }
         // an apply connection that cannot commit fails the apply, as it would without eagerness
         return tx.follows(m.xid) ? this.#host.commitApply() : undefined
       case MessageType.StreamStop: {
@@ -142,6 +159,8 @@ export class EagerApply {
           plan === undefined ? 'a change before its Relation' : this.#unsafe(plan, walStart)
         if (unsafe !== undefined || plan === undefined)
           return this.#fallBack(xid, unsafe ?? 'unknown relation')
+        if (m.type !== MessageType.Insert && plan.relation.replicaIdentity === 'f')
+          this.#matched.add(plan.relation.relationOid)
         return this.#guard(xid, tx.change(m, plan, this.#host.observed(plan)))
       }
       case MessageType.Truncate:
@@ -149,6 +168,24 @@ export class EagerApply {
       default:
         return undefined
     }
+  }
+
+  /**
+   * A message for the apply connection: when it UPDATEs or DELETEs in a REPLICA IDENTITY FULL table
+   * the followed transaction changed rows of by their values, give that transaction up first (see
+   * above), so that neither connection can take one of the other's rows. Undefined when nothing
+   * needs doing.
+   */
+  yieldTo(m: PgoutputMessage): Promise<void> | undefined {
+    if (m.type !== MessageType.Update && m.type !== MessageType.Delete) return undefined
+    const xid = this.#tx.xid
+    if (xid === undefined || !this.#tx.follows(xid) || !this.#matched.has(m.relation.relationOid))
+      return undefined
+    const { schema, name } = m.relation
+    return this.#fallBack(
+      xid,
+      `a transaction committed meanwhile changes rows of ${schema}.${name}, a REPLICA IDENTITY FULL table it changes too`,
+    )
   }
 
   /**
@@ -187,7 +224,6 @@ export class EagerApply {
     // a change's position (its own LSN) past the sync LSN means a commit past it too
     if (plan.syncLsn !== 0n && walStart <= plan.syncLsn)
       return `${plan.label} is still before its full-load sync position`
-    if (plan.relation.replicaIdentity === 'f') return `${plan.label} has REPLICA IDENTITY FULL`
     if (plan.alwaysIdentity.length > 0) return `${plan.label} has a GENERATED ALWAYS identity`
     if (this.#host.observed(plan))
       return `the target observes the order of ${plan.label}'s changes (a trigger, rule or FK check fires)`

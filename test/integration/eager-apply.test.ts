@@ -4,8 +4,10 @@
  * them, uncommitted, before the source commits. Seen without trusting pgferry: a target backend
  * other than ours holds RowExclusiveLock on the table and the table's heap has grown, while no row
  * is visible yet. Aborts of the whole transaction and of a subtransaction, interleaved small
- * transactions, a lock wait on the target (falls back to the replay at commit) and a SIGKILL with
- * the eager transaction open all end with the target equal to the source, by SQL.
+ * transactions, a REPLICA IDENTITY FULL table of identical rows (applied while it streams; given up
+ * when a small transaction changes the same table meanwhile), a lock wait on the target (falls back
+ * to the replay at commit) and a SIGKILL with the eager transaction open all end with the target
+ * equal to the source, by SQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type pg from 'pg'
@@ -14,6 +16,7 @@ import { startPair, type ClusterPair } from '../harness/cluster.js'
 import { caughtUp } from '../harness/caught-up.js'
 import { spawnTs, waitForLine } from '../harness/child.js'
 import { eventually, loadedTask, tableDigest } from '../harness/incremental-fixture.js'
+import { seededRandom } from '../harness/seeded-random.js'
 
 let pair: ClusterPair
 beforeAll(async () => {
@@ -29,7 +32,34 @@ const SCHEMA = `CREATE TABLE big (id int PRIMARY KEY, v text NOT NULL);
   INSERT INTO side SELECT generate_series(1, 10);
   CREATE TABLE fullrows (a int, b text);
   ALTER TABLE fullrows REPLICA IDENTITY FULL;
-  INSERT INTO fullrows SELECT g % 5, 'r' || (g % 5) FROM generate_series(1, 20) g;`
+  INSERT INTO fullrows SELECT g % 5, 'r' || (g % 5) FROM generate_series(1, 20) g;
+  CREATE TABLE fullbulk (a int, b text);
+  ALTER TABLE fullbulk REPLICA IDENTITY FULL;
+  INSERT INTO fullbulk SELECT g % 100, 'r' || (g % 100) FROM generate_series(1, 2000) g;
+  CREATE TABLE fullmix (a int, b text, c int);
+  ALTER TABLE fullmix REPLICA IDENTITY FULL;
+  INSERT INTO fullmix SELECT g % 40, 'm' || (g % 40), 0 FROM generate_series(1, 2400) g;`
+
+/** The first `n` physical rows of fullbulk: for n <= 1000, n / 100 of the 20 copies of each row. */
+const fullbulkFirst = (n: number): string =>
+  `ctid = ANY (ARRAY(SELECT ctid FROM fullbulk ORDER BY ctid LIMIT ${n}))`
+
+/**
+ * Some backend of the target other than the test's holds fullbulk open for writing while no row the
+ * large transaction changes ('+' appended, a moved past 1000) is visible: a REPLICA IDENTITY FULL
+ * table's changes applied while they stream.
+ */
+async function fullEagerWritten(db: string): Promise<boolean> {
+  const r = await pair.target.query<{ locked: boolean; visible: number }>(
+    `SELECT EXISTS (SELECT 1 FROM pg_locks l
+                     WHERE l.relation = 'fullbulk'::regclass AND l.mode = 'RowExclusiveLock'
+                       AND l.granted AND l.pid <> pg_backend_pid()) AS locked,
+            (SELECT count(*)::int FROM fullbulk WHERE b LIKE '%+' OR a >= 1000) AS visible`,
+    [],
+    db,
+  )
+  return r.rows[0]?.locked === true && r.rows[0]?.visible === 0
+}
 
 /** Rows 1000 + [from, to) of the large transaction. */
 const bigInsert = (from: number, to: number): string =>
@@ -213,19 +243,164 @@ describe('a large transaction is applied while it streams (16 → 16)', () => {
     }
   }, 180_000)
 
-  it('a TRUNCATE or a REPLICA IDENTITY FULL table inside it is applied at commit instead: equal', async () => {
+  it('a REPLICA IDENTITY FULL table is applied while it streams: identical rows updated and deleted, equal after COMMIT', async () => {
+    const { db, task, fallbacks } = await prepared('eager_full')
+    const big = await sourceClient(db)
+    const small = await sourceClient(db)
+    try {
+      const sync = await task.startIncremental()
+      await big.query('BEGIN')
+      // half the copies of every row changed, a tenth of them deleted, by their whole values
+      await big.query(`UPDATE fullbulk SET b = b || '+' WHERE ${fullbulkFirst(1000)}`)
+      await big.query(`DELETE FROM fullbulk WHERE a % 10 = 3 AND b NOT LIKE '%+'`)
+      await big.query(`UPDATE fullbulk SET a = a + 1000 WHERE a % 10 = 4 AND b LIKE '%+'`)
+      await big.query(bigInsert(0, 5_000))
+      await eventually(() => fullEagerWritten(db), 60_000)
+      // another table's rows, committed while it is open, do not make it give up
+      for (let i = 1; i <= 10; i++)
+        await small.query(`UPDATE big SET v = v || '+' WHERE id = $1`, [i])
+      await small.query(`INSERT INTO fullbulk VALUES (7, 'r7')`)
+      await eventually(async () => {
+        const r = await pair.target.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM big WHERE v LIKE '%+'`,
+          [],
+          db,
+        )
+        return r.rows[0]?.n === 10
+      }, 60_000)
+      expect(await fullEagerWritten(db)).toBe(true)
+      await big.query('COMMIT')
+      await caughtUp(sync, pair.source)
+      for (const t of ['big', 'fullbulk'])
+        expect(await tableDigest(pair.target, db, t)).toBe(await tableDigest(pair.source, db, t))
+      expect(fallbacks).toEqual([])
+    } finally {
+      await big.end()
+      await small.end()
+      await task.close()
+    }
+  }, 180_000)
+
+  it('a transaction committed meanwhile that changes the same FULL table makes it give up first, without waiting: equal', async () => {
+    const { db, task, fallbacks } = await prepared('eager_full_shared')
+    const big = await sourceClient(db)
+    const small = await sourceClient(db)
+    try {
+      const sync = await task.startIncremental()
+      await big.query('BEGIN')
+      // copies 1-10 of each row; the source locks those, the target may pick any copy
+      await big.query(`UPDATE fullbulk SET b = b || '+' WHERE ${fullbulkFirst(1000)}`)
+      await big.query(bigInsert(0, 5_000))
+      await eventually(() => fullEagerWritten(db), 60_000)
+      // the last copy of (7, r7) and of (8, r8), which the large transaction did not lock
+      for (const a of [7, 8])
+        await small.query(
+          `DELETE FROM fullbulk WHERE ctid = (SELECT ctid FROM fullbulk WHERE a = $1 AND b NOT LIKE '%+' ORDER BY ctid DESC LIMIT 1)`,
+          [a],
+        )
+      await eventually(async () => fallbacks.length > 0, 60_000)
+      expect(fallbacks[0]).toMatch(/committed meanwhile changes rows of public\.fullbulk/)
+      // applied while the large transaction is still open on the source
+      await eventually(async () => {
+        const r = await pair.target.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM fullbulk WHERE a IN (7, 8)`,
+          [],
+          db,
+        )
+        return r.rows[0]?.n === 38
+      }, 60_000)
+      await big.query(`UPDATE fullbulk SET b = b || '!' WHERE a = 7 AND b LIKE '%+'`)
+      await big.query('COMMIT')
+      await caughtUp(sync, pair.source)
+      for (const t of ['big', 'fullbulk'])
+        expect(await tableDigest(pair.target, db, t)).toBe(await tableDigest(pair.source, db, t))
+    } finally {
+      await big.end()
+      await small.end()
+      await task.close()
+    }
+  }, 180_000)
+
+  it('seeded rounds: large transactions on a FULL table of identical rows while small ones change the same rows or others; equal after every round', async () => {
+    const { db, task, fallbacks } = await prepared('eager_full_rounds')
+    const big = await sourceClient(db)
+    const small = await sourceClient(db)
+    const rnd = seededRandom(11)
+    // one of the rows the round's values share, not locked by the large transaction on the source
+    const pickMix = (r: number): string =>
+      `ctid = (SELECT ctid FROM fullmix WHERE a % 8 = ${r} ORDER BY ctid OFFSET ${rnd.int(0, 40)} LIMIT 1 FOR UPDATE SKIP LOCKED)`
+    try {
+      const sync = await task.startIncremental()
+      let yielded = 0
+      for (let round = 0; round < 8; round++) {
+        const r = round % 8
+        const shares = round % 2 === 1
+        const mark = `#${round}`
+        await big.query('BEGIN')
+        await big.query(
+          `UPDATE fullmix SET b = b || '${mark}' WHERE ctid = ANY (ARRAY(SELECT ctid FROM fullmix WHERE a % 8 = ${r} ORDER BY ctid LIMIT ${rnd.int(60, 200)}))`,
+        )
+        await big.query(
+          `DELETE FROM fullmix WHERE ctid = ANY (ARRAY(SELECT ctid FROM fullmix WHERE a % 8 = ${r} AND b NOT LIKE '%${mark}' ORDER BY ctid DESC LIMIT ${rnd.int(5, 30)}))`,
+        )
+        await big.query(bigInsert(100_000 * (round + 1), 100_000 * (round + 1) + 5_000))
+        // its FULL rows are on the target, uncommitted, before anything else changes
+        await eventually(async () => {
+          const q = await pair.target.query<{ locked: boolean; visible: number }>(
+            `SELECT EXISTS (SELECT 1 FROM pg_locks l
+                             WHERE l.relation = 'fullmix'::regclass AND l.mode = 'RowExclusiveLock'
+                               AND l.granted AND l.pid <> pg_backend_pid()) AS locked,
+                    (SELECT count(*)::int FROM fullmix WHERE b LIKE $1) AS visible`,
+            [`%${mark}`],
+            db,
+          )
+          return q.rows[0]?.locked === true && q.rows[0]?.visible === 0
+        }, 60_000)
+        for (let k = 0; k < 10; k++) {
+          const ops = rnd.int(1, 2)
+          if (ops > 1) await small.query('BEGIN')
+          for (let o = 0; o < ops; o++) {
+            const op = k === 0 && o === 0 ? 0 : rnd.int(0, 2)
+            if (!shares)
+              await small.query(`UPDATE big SET v = v || '+' WHERE id = $1`, [rnd.int(1, 100)])
+            else if (op === 0) await small.query(`UPDATE fullmix SET c = c + 1 WHERE ${pickMix(r)}`)
+            else if (op === 1) await small.query(`DELETE FROM fullmix WHERE ${pickMix(r)}`)
+            else {
+              const a = 8 * rnd.int(0, 4) + r
+              await small.query(`INSERT INTO fullmix VALUES ($1, 'm' || $1::int, 0)`, [a])
+            }
+          }
+          if (ops > 1) await small.query('COMMIT')
+        }
+        // more of it after the small ones, a subtransaction undone, then its end
+        await big.query('SAVEPOINT s')
+        await big.query(`UPDATE fullmix SET c = c - 1 WHERE a % 8 = ${r} AND b LIKE '%${mark}'`)
+        if (rnd.chance(0.5)) await big.query('ROLLBACK TO SAVEPOINT s')
+        await big.query(rnd.chance(0.25) ? 'ROLLBACK' : 'COMMIT')
+        await caughtUp(sync, pair.source)
+        for (const t of ['big', 'fullmix'])
+          expect(await tableDigest(pair.target, db, t), `round ${round}, ${t}`).toBe(
+            await tableDigest(pair.source, db, t),
+          )
+        // it gave up exactly when a small transaction changed rows of the same FULL table
+        if (shares) yielded++
+        expect(fallbacks.length, `round ${round}: ${fallbacks.join('; ')}`).toBe(yielded)
+      }
+      for (const f of fallbacks)
+        expect(f).toMatch(/committed meanwhile changes rows of public\.fullmix/)
+    } finally {
+      await big.end()
+      await small.end()
+      await task.close()
+    }
+  }, 300_000)
+
+  it('a TRUNCATE inside it is applied at commit instead: equal', async () => {
     const { db, task, fallbacks } = await prepared('eager_unsafe')
     const c = await sourceClient(db)
     try {
       const sync = await task.startIncremental()
-      for (const [unsafe, reason] of [
-        [`TRUNCATE side`, /truncates/],
-        // identical rows: either connection could pick the same one
-        [
-          `DELETE FROM fullrows WHERE ctid = (SELECT ctid FROM fullrows WHERE a = 1 LIMIT 1)`,
-          /FULL/,
-        ],
-      ] as const) {
+      for (const [unsafe, reason] of [[`TRUNCATE side`, /truncates/]] as const) {
         const before = fallbacks.length
         // past the rows and pages of the round before
         const from = 100_000 * (before + 1)
