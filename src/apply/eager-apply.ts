@@ -53,7 +53,7 @@ import {
   type RelationMessage,
   type StreamCommitMessage,
 } from '../wal/pgoutput-messages.js'
-import { messageOf } from '../errors.js'
+import { PgferryError, messageOf } from '../errors.js'
 import type { ApplyProgress } from './apply-progress.js'
 import {
   EAGER_LOCK_TIMEOUT_MS,
@@ -92,6 +92,8 @@ export class EagerApply {
   #block: number | undefined
   /** REPLICA IDENTITY FULL tables (relation oids) the followed transaction UPDATEd or DELETEd in. */
   #matched = new Set<number>()
+  /** The xid whose spool the transport let go at its Stream Commit: this connection must commit it. */
+  #promised: number | undefined
 
   constructor(host: EagerHost, tx: EagerTransaction) {
     this.#host = host
@@ -105,15 +107,21 @@ export class EagerApply {
 
   /** The transport asks at Stream Commit: replay the spool unless all of it is applied here. */
   replayStreamed = (xid: number): boolean => {
-    if (this.#tx.follows(xid)) return false
+    if (this.#tx.follows(xid)) {
+      this.#promised = xid
+      return false
+    }
     // given up on earlier: the replay applies it, and another transaction may be followed next
     if (this.#tx.xid === xid) void this.#tx.forget()
     return true
   }
 
-  /** A Stream Commit of the followed transaction (no replay precedes it). */
+  /**
+   * A Stream Commit of the followed transaction (no replay precedes it), or of one whose spool was
+   * let go though it was given up since (#commit fails it).
+   */
   follows(m: StreamCommitMessage): boolean {
-    return this.#tx.follows(m.xid)
+    return this.#tx.follows(m.xid) || this.#promised === m.xid
   }
 
   /** Stream Start/Stop/Abort, a message inside a streamed block, or the followed Stream Commit. */
@@ -127,7 +135,7 @@ export class EagerApply {
           this.#matched.clear()
         }
         // an apply connection that cannot commit fails the apply, as it would without eagerness
-        return tx.follows(m.xid) ? this.#host.commitApply() : undefined
+        return tx.follows(m.xid) ? this.watch(this.#host.commitApply()) : undefined
       case MessageType.StreamStop: {
         const xid = this.#block
         this.#block = undefined
@@ -230,8 +238,31 @@ export class EagerApply {
     return undefined
   }
 
+  /**
+   * The followed transaction's Stream Commit. The apply connection commits its group first; were
+   * it to wait on this transaction's locks meanwhile (a target-only unique index orders them
+   * otherwise), `watch` gives this transaction up, and as the transport has let its spool go, no
+   * replay can apply it any more: the apply fails instead of recording the position past it, and
+   * the next start streams it again from the recorded progress (as a transaction that began before
+   * that position, it is then replayed at its commit).
+   */
   async #commit(m: StreamCommitMessage): Promise<void> {
-    await this.#host.commitApply()
+    try {
+      await this.watch(this.#host.commitApply())
+    } finally {
+      if (this.#promised === m.xid) this.#promised = undefined
+    }
+    if (!this.#tx.follows(m.xid)) {
+      throw new PgferryError(
+        'PGFERRY_APPLY_FAILED',
+        `streamed transaction ${m.xid} was given up at its commit, after its spooled copy was released; nothing of it is on the target and the position was not moved past it`,
+        {
+          fix: 'call startIncremental(task) again: the stream resumes from the progress recorded on the target and applies the transaction at its commit',
+          cliFix:
+            'run pgferry resume <task id>: the stream resumes from the progress recorded on the target and applies the transaction at its commit',
+        },
+      )
+    }
     const done = await this.#tx.commit(
       this.#host.progress,
       m.endLsn,
