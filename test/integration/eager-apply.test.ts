@@ -110,12 +110,42 @@ async function sourceClient(db: string): Promise<pg.Client> {
   return pair.source.client(db)
 }
 
+/** What a test with a large transaction and small ones beside it works with. */
+interface Writers {
+  readonly db: string
+  readonly task: Task
+  readonly fallbacks: string[]
+  /** The source connection of the large transaction. */
+  readonly big: pg.Client
+  /** The source connection of the small transactions committed meanwhile. */
+  readonly small: pg.Client
+}
+
+/** `prepared(name)` and two source connections for `body`; all closed after it. */
+async function withWriters(name: string, body: (w: Writers) => Promise<void>): Promise<void> {
+  const { db, task, fallbacks } = await prepared(name)
+  const big = await sourceClient(db)
+  const small = await sourceClient(db)
+  try {
+    await body({ db, task, fallbacks, big, small })
+  } finally {
+    await big.end()
+    await small.end()
+    await task.close()
+  }
+}
+
+/** Each of `tables` is the same on the target as on the source, by SQL. */
+async function tablesEqual(db: string, tables: readonly string[], label = ''): Promise<void> {
+  for (const t of tables)
+    expect(await tableDigest(pair.target, db, t), `${label}${t}`).toBe(
+      await tableDigest(pair.source, db, t),
+    )
+}
+
 describe('a large transaction is applied while it streams (16 → 16)', () => {
   it('is partly on the target before the source commits; small transactions meanwhile are applied at once; equal after COMMIT', async () => {
-    const { db, task, fallbacks } = await prepared('eager_commit')
-    const big = await sourceClient(db)
-    const small = await sourceClient(db)
-    try {
+    await withWriters('eager_commit', async ({ db, task, fallbacks, big, small }) => {
       const sync = await task.startIncremental()
       await big.query('BEGIN')
       await big.query(bigInsert(0, 20_000))
@@ -138,11 +168,7 @@ describe('a large transaction is applied while it streams (16 → 16)', () => {
       await caughtUp(sync, pair.source)
       await equal(db)
       expect(fallbacks).toEqual([])
-    } finally {
-      await big.end()
-      await small.end()
-      await task.close()
-    }
+    })
   }, 180_000)
 
   it('a Stream Abort of the whole transaction and of a subtransaction leaves exactly the committed rows', async () => {
@@ -215,12 +241,9 @@ describe('a large transaction is applied while it streams (16 → 16)', () => {
   }, 180_000)
 
   it('an apply connection waiting on the eager transaction (a target-only unique index) makes it fall back instead of hanging', async () => {
-    const { db, task, fallbacks } = await prepared('eager_waits')
-    // the target alone has it: a later source transaction's row then waits on the eager one's
-    await pair.target.query(`CREATE UNIQUE INDEX big_v_target_only ON big (v)`, [], db)
-    const big = await sourceClient(db)
-    const small = await sourceClient(db)
-    try {
+    await withWriters('eager_waits', async ({ db, task, fallbacks, big, small }) => {
+      // the target alone has it: a later source transaction's row then waits on the eager one's
+      await pair.target.query(`CREATE UNIQUE INDEX big_v_target_only ON big (v)`, [], db)
       const sync = await task.startIncremental()
       await big.query('BEGIN')
       await big.query(`UPDATE big SET v = 'dup' WHERE id = 5`)
@@ -236,18 +259,11 @@ describe('a large transaction is applied while it streams (16 → 16)', () => {
       await big.query('ROLLBACK')
       await caughtUp(sync, pair.source)
       await equal(db)
-    } finally {
-      await big.end()
-      await small.end()
-      await task.close()
-    }
+    })
   }, 180_000)
 
   it('a REPLICA IDENTITY FULL table is applied while it streams: identical rows updated and deleted, equal after COMMIT', async () => {
-    const { db, task, fallbacks } = await prepared('eager_full')
-    const big = await sourceClient(db)
-    const small = await sourceClient(db)
-    try {
+    await withWriters('eager_full', async ({ db, task, fallbacks, big, small }) => {
       const sync = await task.startIncremental()
       await big.query('BEGIN')
       // half the copies of every row changed, a tenth of them deleted, by their whole values
@@ -271,21 +287,13 @@ describe('a large transaction is applied while it streams (16 → 16)', () => {
       expect(await fullEagerWritten(db)).toBe(true)
       await big.query('COMMIT')
       await caughtUp(sync, pair.source)
-      for (const t of ['big', 'fullbulk'])
-        expect(await tableDigest(pair.target, db, t)).toBe(await tableDigest(pair.source, db, t))
+      await tablesEqual(db, ['big', 'fullbulk'])
       expect(fallbacks).toEqual([])
-    } finally {
-      await big.end()
-      await small.end()
-      await task.close()
-    }
+    })
   }, 180_000)
 
   it('a transaction committed meanwhile that changes the same FULL table makes it give up first, without waiting: equal', async () => {
-    const { db, task, fallbacks } = await prepared('eager_full_shared')
-    const big = await sourceClient(db)
-    const small = await sourceClient(db)
-    try {
+    await withWriters('eager_full_shared', async ({ db, task, fallbacks, big, small }) => {
       const sync = await task.startIncremental()
       await big.query('BEGIN')
       // copies 1-10 of each row; the source locks those, the target may pick any copy
@@ -312,24 +320,16 @@ describe('a large transaction is applied while it streams (16 → 16)', () => {
       await big.query(`UPDATE fullbulk SET b = b || '!' WHERE a = 7 AND b LIKE '%+'`)
       await big.query('COMMIT')
       await caughtUp(sync, pair.source)
-      for (const t of ['big', 'fullbulk'])
-        expect(await tableDigest(pair.target, db, t)).toBe(await tableDigest(pair.source, db, t))
-    } finally {
-      await big.end()
-      await small.end()
-      await task.close()
-    }
+      await tablesEqual(db, ['big', 'fullbulk'])
+    })
   }, 180_000)
 
   it('seeded rounds: large transactions on a FULL table of identical rows while small ones change the same rows or others; equal after every round', async () => {
-    const { db, task, fallbacks } = await prepared('eager_full_rounds')
-    const big = await sourceClient(db)
-    const small = await sourceClient(db)
-    const rnd = seededRandom(11)
-    // one of the rows the round's values share, not locked by the large transaction on the source
-    const pickMix = (r: number): string =>
-      `ctid = (SELECT ctid FROM fullmix WHERE a % 8 = ${r} ORDER BY ctid OFFSET ${rnd.int(0, 40)} LIMIT 1 FOR UPDATE SKIP LOCKED)`
-    try {
+    await withWriters('eager_full_rounds', async ({ db, task, fallbacks, big, small }) => {
+      const rnd = seededRandom(11)
+      // one of the rows the round's values share, not locked by the large transaction on the source
+      const pickMix = (r: number): string =>
+        `ctid = (SELECT ctid FROM fullmix WHERE a % 8 = ${r} ORDER BY ctid OFFSET ${rnd.int(0, 40)} LIMIT 1 FOR UPDATE SKIP LOCKED)`
       const sync = await task.startIncremental()
       let yielded = 0
       for (let round = 0; round < 8; round++) {
@@ -378,21 +378,14 @@ describe('a large transaction is applied while it streams (16 → 16)', () => {
         if (rnd.chance(0.5)) await big.query('ROLLBACK TO SAVEPOINT s')
         await big.query(rnd.chance(0.25) ? 'ROLLBACK' : 'COMMIT')
         await caughtUp(sync, pair.source)
-        for (const t of ['big', 'fullmix'])
-          expect(await tableDigest(pair.target, db, t), `round ${round}, ${t}`).toBe(
-            await tableDigest(pair.source, db, t),
-          )
+        await tablesEqual(db, ['big', 'fullmix'], `round ${round}, `)
         // it gave up exactly when a small transaction changed rows of the same FULL table
         if (shares) yielded++
         expect(fallbacks.length, `round ${round}: ${fallbacks.join('; ')}`).toBe(yielded)
       }
       for (const f of fallbacks)
         expect(f).toMatch(/committed meanwhile changes rows of public\.fullmix/)
-    } finally {
-      await big.end()
-      await small.end()
-      await task.close()
-    }
+    })
   }, 300_000)
 
   it('a TRUNCATE inside it is applied at commit instead: equal', async () => {
@@ -419,8 +412,7 @@ describe('a large transaction is applied while it streams (16 → 16)', () => {
         expect(fallbacks[before]).toMatch(reason)
         await c.query('COMMIT')
         await caughtUp(sync, pair.source)
-        for (const t of ['big', 'side', 'fullrows'])
-          expect(await tableDigest(pair.target, db, t)).toBe(await tableDigest(pair.source, db, t))
+        await tablesEqual(db, ['big', 'side', 'fullrows'])
       }
     } finally {
       await c.end()
