@@ -195,25 +195,22 @@ export class ChangeWriter {
     const tuple = m.newTuple
     // shape: which new columns are sent, and how the row is found
     let mask = ''
-    const [values, sets]: [(string | null)[], number[]] = [[], []]
+    const values: (string | null)[] = []
+    const sets: number[] = []
     // without an old image the key did not change: leaving it out of SET also lets a GENERATED
     // ALWAYS identity key through (it "can only be updated to DEFAULT"); with an old image, a
     // column whose old and new text are the same is left out for the same reason
     const keyKept = m.oldKind === undefined
     const before = m.oldTuple
     const whole = m.oldKind === 'O'
-    // a whole old image (FULL) is decoded once, to compare here and to find the row by; `was` is
-    // the old text where it is compared (undefined never equals v, a value or NULL, there)
-    const image = whole && before !== undefined ? fullRowValues(plan, before) : undefined
     for (let i = 0; i < n; i++) {
       const v = columnText(tuple, i)
-      const was =
-        image !== undefined
-          ? image[i]
-          : before !== undefined && plan.isKey(i)
-            ? columnText(before, i)
-            : undefined
-      if (v === undefined || !plan.isWritten(i) || (keyKept && plan.isKey(i)) || was === v) {
+      if (
+        v === undefined ||
+        !plan.isWritten(i) ||
+        (keyKept && plan.isKey(i)) ||
+        (before !== undefined && (whole || plan.isKey(i)) && columnText(before, i) === v)
+      ) {
         mask += 'u'
         continue
       }
@@ -233,7 +230,8 @@ export class ChangeWriter {
         await this.#queueUpdate(plan, `${mask}:K`, sets, values, key, newKeyId(plan, tuple, key))
         return
       }
-    } else if (image !== undefined) {
+    } else if (whole && before !== undefined) {
+      const image = fullRowValues(plan, before)
       if (image.some((v) => v !== undefined)) {
         await this.#queueFull(plan, `F${mask}:${presence(image)}`, sets, values, image)
         return
