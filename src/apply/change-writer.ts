@@ -37,7 +37,7 @@ import {
 } from '../wal/pgoutput-messages.js'
 import type { RelationPlan } from './relation-plan.js'
 import { IdentityRelaxer } from './identity-relaxer.js'
-import { fullDelete, fullUpdate, imageHash, type FullChange } from './full-change.js'
+import { fullDelete, fullUpdate, type FullChange } from './full-change.js'
 import { rowUpdateSql } from './row-update-sql.js'
 import {
   EMPTY,
@@ -219,8 +219,7 @@ export class ChangeWriter {
     if (plan.relation.replicaIdentity === 'f' && m.oldKind === 'O' && m.oldTuple !== undefined) {
       const change = fullUpdate(plan, m.oldTuple, tuple)
       if (change === undefined) return undefined // only unchanged values: the row stays as it is
-      if (change.shape.match.length > 0)
-        return this.#queueFull(plan, change, imageHash(change.image))
+      if (change.shape.match.length > 0) return this.#queueFull(plan, change, change.old)
     }
     const { mask, sets, values } = updateSets(plan, m)
     const before = m.oldTuple
@@ -294,7 +293,7 @@ export class ChangeWriter {
     const run = this.#open('F', plan, shape.shape, sets, match, sets.length + match.length, old)
     if (run === undefined) return this.#sendThen(() => this.#queueFull(plan, change, old))
     // an UPDATE whose old image is this new one must find the row this one leaves: it ends the run
-    if (run.seen !== undefined) run.seen.add(imageHash(image, sets, values))
+    if (run.seen !== undefined) run.seen.add(change.made)
     let c = 0
     for (let k = 0; k < values.length; k++) pushValue(run, c++, values[k])
     for (let k = 0; k < match.length; k++) pushValue(run, c++, image[match[k] as number])

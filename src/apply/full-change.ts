@@ -6,7 +6,8 @@
  * source's COMMIT is what a 1M-row FULL UPDATE waits on), so it decodes each value it needs once:
  * old and new columns are compared as sent (kind and bytes), the old image is decoded once, and the
  * change's shape (its SET and matched columns, the statement's key) comes from a per-plan cache
- * keyed by a number built from the two masks, not from strings and arrays built for every row.
+ * keyed by a number built from the two masks, not from strings and arrays built for every row, and
+ * its images are named by small numbers (imageNumbers).
  */
 import { TupleKind, type TupleData } from '../wal/pgoutput-messages.js'
 import type { FullShape, RelationPlan } from './relation-plan.js'
@@ -18,7 +19,12 @@ export interface FullChange {
   readonly values: (string | null)[]
   /** By column index: the old value (null: NULL), or undefined where not matched (not sent). */
   readonly image: (string | null | undefined)[]
+  /** An UPDATE's old and new images as numbers (imageNumbers); 0 for a DELETE. */
+  readonly old: number
+  readonly made: number
 }
+
+const FNV_PRIME = 0x01000193
 
 /** Masks of up to this many columns make a numeric cache key (two masks in 2^52). */
 const NUMERIC_MASK_COLUMNS = 26
@@ -120,46 +126,76 @@ export function fullUpdate(
   }
   if (values.length === 0) return undefined
   const { image, held } = oldImage(plan, before)
-  return { shape: shapeOf(plan, 'U', setMask, setBits, image, held), values, image }
+  const shape = shapeOf(plan, 'U', setMask, setBits, image, held)
+  const { old, made } = imageNumbers(image, shape.sets, values)
+  return { shape, values, image, old, made }
 }
 
 /** A DELETE with the whole old row (`shape.match` empty: no column to match by). */
 export function fullDelete(plan: RelationPlan, before: TupleData): FullChange {
   const { image, held } = oldImage(plan, before)
-  return { shape: shapeOf(plan, 'D', [], 0, image, held), values: [], image }
+  return { shape: shapeOf(plan, 'D', [], 0, image, held), values: [], image, old: 0, made: 0 }
 }
 
 /**
- * A number for an image (`sets` replaced by `values`: an UPDATE's new image), for a run to tell
- * whether a later change's old image is a new image it holds (ChangeRun.seen). Equal images always
- * give equal numbers; unequal ones give the same number so rarely (53 bits) that the cost of one,
- * a run ended early, never shows. A number allocates nothing per value, where the joined string it
- * replaces copied every value once more.
+ * The numbers of an UPDATE's old image and of its new one (the image with `sets` replaced by
+ * `values`), for a run to tell whether a later change's old image is a new image it holds
+ * (ChangeRun.seen): equal images always give equal numbers. Unequal ones give the same number
+ * rarely (31 bits: a 10,000-row run meets one by chance about once in 40 runs), and the cost of
+ * one is a run ended early, never a wrong row. Both come from one pass over the values, as small
+ * integers that a Set holds without allocating, where joined strings copied every value twice more.
  */
-export function imageHash(
+function imageNumbers(
   image: readonly (string | null | undefined)[],
-  sets?: readonly number[],
-  values?: readonly (string | null)[],
-): number {
-  let h1 = 0x811c9dc5
-  let h2 = 0x9e3779b9
+  sets: readonly number[],
+  values: readonly (string | null)[],
+): { old: number; made: number } {
+  let old = 0x811c9dc5
+  let made = 0x811c9dc5
   let k = 0
   for (let i = 0; i < image.length; i++) {
-    let v = image[i]
-    if (sets !== undefined && sets[k] === i) {
-      if (v !== undefined) v = values?.[k] ?? null
+    const v = image[i]
+    let w = v
+    if (sets[k] === i) {
+      if (v !== undefined) w = values[k] ?? null
       k++
     }
+    if (w !== v) {
+      old = mix(old, v)
+      made = mix(made, w)
+      continue
+    }
+    // the same value in both images (every column an UPDATE does not set): one pass for both
     const tag = v === undefined ? 1 : v === null ? 2 : 3 + v.length
-    h1 = Math.imul(h1 ^ tag, 0x01000193)
-    h2 = Math.imul(h2 ^ tag, 0x5bd1e995)
+    old = Math.imul(old ^ tag, FNV_PRIME)
+    made = Math.imul(made ^ tag, FNV_PRIME)
     if (typeof v !== 'string') continue
     for (let j = 0; j < v.length; j++) {
       const c = v.charCodeAt(j)
-      h1 = Math.imul(h1 ^ c, 0x01000193)
-      h2 = Math.imul(h2 ^ c, 0x5bd1e995)
-      h2 ^= h2 >>> 13
+      old = Math.imul(old ^ c, FNV_PRIME)
+      made = Math.imul(made ^ c, FNV_PRIME)
     }
   }
-  return (h1 >>> 0) * 0x200000 + ((h2 >>> 0) & 0x1fffff)
+  return { old: finish(old), made: finish(made) }
+}
+
+/** FNV-1a over a value: its kind and length, then its characters. */
+function mix(h: number, v: string | null | undefined): number {
+  h = Math.imul(h ^ (v === undefined ? 1 : v === null ? 2 : 3 + v.length), FNV_PRIME)
+  if (typeof v !== 'string') return h
+  for (let j = 0; j < v.length; j++) h = Math.imul(h ^ v.charCodeAt(j), FNV_PRIME)
+  return h
+}
+
+/** Spread the bits, and keep 31 of them: a small integer (Smi) on every V8 build. */
+function finish(h: number): number {
+  h ^= h >>> 16
+  h = Math.imul(h, 0x85ebca6b)
+  h ^= h >>> 13
+  return h >> 1
+}
+
+/** The number of an image alone (imageNumbers' old image), for tests and DELETE-free checks. */
+export function imageNumber(image: readonly (string | null | undefined)[]): number {
+  return imageNumbers(image, [], []).old
 }
