@@ -17,6 +17,7 @@ import { StatementPipe } from './statement-pipe.js'
 import { guardedAwaited, guardedUnit, type Once } from './guarded-run.js'
 import { updateRunSql, type UpdateRunSql } from './update-run-sql.js'
 import { applyFailed, missingRow } from './write-errors.js'
+import { textArrayParams } from '../pg/text-array.js'
 
 /** The statements of one writer's runs, on its client. */
 export class RunSender {
@@ -69,7 +70,7 @@ export class RunSender {
     values: unknown[],
   ): Promise<number> {
     try {
-      const r = await this.#client.query({ name, text, values })
+      const r = await this.#client.query({ name, text, values: textArrayParams(values) })
       return r.rowCount ?? 0
     } catch (error) {
       throw applyFailed(plan.label, what, error)
@@ -209,7 +210,11 @@ export class RunSender {
     }
     const once: Once = async (values, raw) => {
       if (!raw) return this.exec(plan, what, st.name, st.text, values)
-      const r = await this.#client.query({ name: st.name, text: st.text, values })
+      const r = await this.#client.query({
+        name: st.name,
+        text: st.text,
+        values: textArrayParams(values),
+      })
       return r.rowCount ?? 0
     }
     const found = await guardedAwaited(this.#client, run, what, once, undefined)
@@ -265,7 +270,7 @@ export class RunSender {
       r = await this.#client.query<{ found: number; moved: number }>({
         name: st.name,
         text: st.text,
-        values,
+        values: textArrayParams(values),
       })
     } catch (error) {
       if (raw) throw error
