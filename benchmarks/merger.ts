@@ -6,27 +6,20 @@
  *
  *   npm run bench:merger -- [<rev> …]    (default: this checkout's src only)
  *
- * Each named revision's `src/` is exported once (`git archive`) into a temporary directory under
- * this checkout's temp/ (so its imports resolve to this node_modules), and measured in a child process of
- * its own; revisions are interleaved A B B A … (env ROUNDS rounds, default 2), each child running
- * REPS (default 3) passes and reporting its median. `.` stands for this checkout's working `src/`.
- * One line per revision:
- *   RESULT name=merger rev=… rows=… cpu_s=<median over rounds> runs_s=… load1=…
- * and the generation-only cost (making the messages, with no merger) on its own line, which the
- * figures above include.
+ * Revisions are measured as lib/src-revisions.ts says (interleaved A B B A …, env ROUNDS, default
+ * 2), each child running REPS (default 3) passes and reporting its median. One line per revision:
+ *   RESULT name=merger rev=… rows=… cpu_s=<median over rounds> cpu_s_runs=… gen_s=… gen_s_runs=… load1=…
+ * where gen_s is the generation-only cost (making the messages, with no merger), which cpu_s
+ * includes.
  */
-import { execFileSync, spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type * as MergerModule from '../src/apply/change-merger.js'
 import type * as MessagesModule from '../src/wal/pgoutput-messages.js'
-import { fmt, median } from './lib/stats.js'
+import { CHILD_SRC, cpuSeconds, measureRevisions } from './lib/src-revisions.js'
+import { median } from './lib/stats.js'
 
 const ROWS = Number(process.env.ROWS ?? 1_000_000)
-const here = path.dirname(fileURLToPath(import.meta.url))
-const root = path.resolve(here, '..')
 
 /** One child: import the merger from `srcDir`, time REPS passes, print the median CPU seconds. */
 async function child(srcDir: string): Promise<void> {
@@ -55,13 +48,7 @@ async function child(srcDir: string): Promise<void> {
     }
     return new msgs.TupleData(Buffer.from(cols.join('')), cols.length, layout)
   }
-  const cpu = (f: () => Promise<void>) => async (): Promise<number> => {
-    const c0 = process.cpuUsage()
-    await f()
-    const c = process.cpuUsage(c0)
-    return (c.user + c.system) / 1e6
-  }
-  const merged = cpu(async () => {
+  const merged = cpuSeconds(async () => {
     // the benchmark's stand-ins carry only what the merger reads
     const m = new ChangeMerger(writer as never)
     m.register(plan as never, false)
@@ -72,7 +59,7 @@ async function child(srcDir: string): Promise<void> {
     }
     await m.flush()
   })
-  const generated = cpu(async () => {
+  const generated = cpuSeconds(async () => {
     let bytes = 0
     for (let i = 1; i <= ROWS; i++) bytes += tuple(i).buffer.length
     if (bytes === 0) throw new Error('no rows')
@@ -86,66 +73,7 @@ async function child(srcDir: string): Promise<void> {
   console.log(JSON.stringify({ cpu_s: median(runs), gen_s: median(gen) }))
 }
 
-function main(): void {
-  const revs = process.argv.slice(2)
-  if (revs.length === 0) revs.push('.')
-  const rounds = Number(process.env.ROUNDS ?? 2)
-  mkdirSync(path.join(root, 'temp'), { recursive: true })
-  const tmp = mkdtempSync(path.join(root, 'temp', 'bench-merger-'))
-  try {
-    const srcOf = new Map<string, string>()
-    for (const rev of revs) {
-      if (rev === '.') {
-        srcOf.set(rev, path.join(root, 'src'))
-        continue
-      }
-      const dir = path.join(tmp, rev.replace(/[^A-Za-z0-9_.-]/g, '_'))
-      mkdirSync(dir)
-      const tar = execFileSync('git', ['-C', root, 'archive', rev, 'src'], {
-        maxBuffer: 1 << 28,
-      })
-      execFileSync('tar', ['-x', '-C', dir], { input: tar })
-      srcOf.set(rev, path.join(dir, 'src'))
-    }
-    const results = new Map<string, { cpu: number[]; gen: number[]; load: number[] }>()
-    for (let r = 0; r < rounds; r++) {
-      const order = r % 2 === 0 ? revs : [...revs].reverse()
-      for (const rev of order) {
-        const out = spawnSync(
-          process.execPath,
-          ['--import', 'tsx', fileURLToPath(import.meta.url)],
-          {
-            env: { ...process.env, MERGER_CHILD_SRC: srcOf.get(rev) },
-            encoding: 'utf8',
-          },
-        )
-        if (out.status !== 0) throw new Error(`${rev}: ${out.stderr}`)
-        const figure = JSON.parse(out.stdout.trim().split('\n').at(-1) ?? '{}') as {
-          cpu_s: number
-          gen_s: number
-        }
-        const entry = results.get(rev) ?? { cpu: [], gen: [], load: [] }
-        entry.cpu.push(figure.cpu_s)
-        entry.gen.push(figure.gen_s)
-        entry.load.push(os.loadavg()[0] ?? 0)
-        results.set(rev, entry)
-        console.log(
-          `# round ${r + 1} ${rev}: cpu_s=${fmt(figure.cpu_s)} gen_s=${fmt(figure.gen_s)}`,
-        )
-      }
-    }
-    for (const [rev, e] of results) {
-      const loads = e.load.map((l) => l.toFixed(2)).join('/')
-      console.log(
-        `RESULT name=merger rev=${rev} rows=${ROWS} cpu_s=${fmt(median(e.cpu))} ` +
-          `runs_s=${e.cpu.map((x) => fmt(x)).join('/')} gen_only_s=${fmt(median(e.gen))} load1=${loads}`,
-      )
-    }
-  } finally {
-    rmSync(tmp, { recursive: true, force: true })
-  }
-}
-
-const childSrc = process.env.MERGER_CHILD_SRC
+const childSrc = process.env[CHILD_SRC]
 if (childSrc !== undefined) await child(childSrc)
-else main()
+else
+  measureRevisions('merger', fileURLToPath(import.meta.url), process.argv.slice(2), `rows=${ROWS}`)

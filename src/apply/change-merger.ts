@@ -138,13 +138,17 @@ export class ChangeMerger {
     return this.#grown(table, known.tuple.buffer.length - was)
   }
 
-  delete(plan: RelationPlan, m: DeleteMessage): Promise<void> {
+  delete(plan: RelationPlan, m: DeleteMessage): Promise<void> | undefined {
     return this.#direct(plan, () => this.#writer.delete(plan, m))
   }
 
-  truncate(plans: readonly RelationPlan[], cascade: boolean, restart: boolean): Promise<void> {
+  async truncate(
+    plans: readonly RelationPlan[],
+    cascade: boolean,
+    restart: boolean,
+  ): Promise<void> {
     // a TRUNCATE (CASCADE) reaches tables by the target's FKs: everything held goes first
-    return this.#direct(undefined, () => this.#writer.truncate(plans, cascade, restart))
+    await this.#direct(undefined, () => this.#writer.truncate(plans, cascade, restart))
   }
 
   /** Write out everything held, and the writer's pending run. Before COMMIT or a plan change. */
@@ -174,9 +178,15 @@ export class ChangeMerger {
    * Another table's held changes may follow it when neither is observed, like any other reordering
    * across tables here (pgbench's keyless history rows would otherwise end every merge).
    */
-  async #direct(plan: RelationPlan | undefined, write: () => Promise<void>): Promise<void> {
-    await this.#writeHeld(plan !== undefined && this.#unobserved.has(plan) ? plan : undefined)
-    await write()
+  #direct(
+    plan: RelationPlan | undefined,
+    write: () => Promise<void> | undefined,
+  ): Promise<void> | undefined {
+    const held = this.#writeHeld(
+      plan !== undefined && this.#unobserved.has(plan) ? plan : undefined,
+    )
+    // nothing held (a bulk statement bypassing the merge): no promise for the change (ChangeWriter)
+    return held === undefined ? write() : held.then(write)
   }
 
   #tableOf(plan: RelationPlan): TableChanges {
@@ -202,8 +212,12 @@ export class ChangeMerger {
    * Hand the held changes to the writer table by table: the inserts, then the updates ordered by
    * the columns they send, so each becomes a few set-based runs (one shape per statement).
    */
-  async #writeHeld(only?: RelationPlan): Promise<void> {
-    if (this.#held === 0) return
+  #writeHeld(only?: RelationPlan): Promise<void> | undefined {
+    if (this.#held === 0 || (only !== undefined && !this.#tables.has(only))) return undefined
+    return this.#writeTables(only)
+  }
+
+  async #writeTables(only: RelationPlan | undefined): Promise<void> {
     let tables: TableChanges[]
     if (only === undefined) {
       tables = [...this.#tables.values()]
@@ -221,12 +235,14 @@ export class ChangeMerger {
     for (const { plan, rows } of tables) {
       const updates: { shape: string; tuple: TupleData }[] = []
       for (const e of rows.values()) {
-        if (e.insert) await this.#writer.insert(plan, e.tuple)
-        else updates.push({ shape: shapeOf(e.tuple), tuple: e.tuple })
+        if (e.insert) {
+          const p = this.#writer.insert(plan, e.tuple)
+          if (p !== undefined) await p
+        } else updates.push({ shape: shapeOf(e.tuple), tuple: e.tuple })
       }
       updates.sort((a, b) => (a.shape < b.shape ? -1 : a.shape > b.shape ? 1 : 0))
       for (const u of updates) {
-        await this.#writer.update(plan, {
+        const p = this.#writer.update(plan, {
           type: MessageType.Update,
           relation: plan.relation,
           oldKind: undefined,
@@ -234,6 +250,7 @@ export class ChangeMerger {
           newTuple: u.tuple,
           xid: undefined,
         })
+        if (p !== undefined) await p
       }
     }
   }

@@ -3,7 +3,7 @@
  * its key, or for a REPLICA IDENTITY FULL table its old image.
  */
 import { PgferryError } from '../errors.js'
-import { columnText, type TupleData } from '../wal/pgoutput-messages.js'
+import { columnText, type TupleData, type UpdateMessage } from '../wal/pgoutput-messages.js'
 import type { RelationPlan } from './relation-plan.js'
 import type { FullRunLead } from './full-run-sql.js'
 
@@ -28,7 +28,7 @@ export interface ChangeRun {
    * U: keys in the run, old and new (UPDATE … FROM would apply only one of two updates of a row,
    * and finds a row by its key as it was before the statement); F UPDATE: the new images.
    */
-  seen: Set<string> | undefined
+  seen: Set<string | number> | undefined
   /**
    * U with the key changed (shape `…:K`): the run's old keys. A change whose new key is one of them
    * ends the run, so no row of a run takes a key another row of it still holds: the set-based
@@ -52,7 +52,6 @@ export function pushValue(run: ChangeRun, c: number, v: string | null | undefine
 }
 
 export const EMPTY: readonly number[] = []
-export const NO_VALUES: readonly (string | null)[] = []
 
 /** The first matched column that leads a target index, to narrow a FULL run by (full-run-sql.ts). */
 export function fullLead(run: ChangeRun): FullRunLead | undefined {
@@ -78,34 +77,39 @@ export function fullTyped(run: ChangeRun): boolean[] {
   return typed
 }
 
-/** Which old columns were sent (v) or not (u): the FULL statement's shape. */
-export function presence(image: readonly (string | null | undefined)[]): string {
-  let s = ''
-  for (const v of image) s += v === undefined ? 'u' : 'v'
-  return s
-}
-
 /**
- * An image as one string, `sets` replaced by `values` (the new image of an UPDATE): NULL and a
- * column not sent each as a character no text value holds.
+ * An UPDATE's shape (`s`/`u` per column: set or not) and its SET columns and values. Without an old
+ * image the key did not change: leaving it out of SET also lets a GENERATED ALWAYS identity key
+ * through (it "can only be updated to DEFAULT"); with an old image, a column whose old and new text
+ * are the same is left out for the same reason. Unchanged TOAST and unwritten columns are never set.
  */
-export function imageId(
-  image: readonly (string | null | undefined)[],
-  sets: readonly number[] | undefined,
-  values: readonly (string | null)[] | undefined,
-): string {
-  const parts: string[] = new Array<string>(image.length)
-  for (let i = 0; i < image.length; i++) {
-    const v = image[i]
-    parts[i] = v === undefined ? '\u0002' : v === null ? '\u0001' : v
-  }
-  if (sets !== undefined && values !== undefined) {
-    for (let k = 0; k < sets.length; k++) {
-      const i = sets[k] as number
-      if (image[i] !== undefined) parts[i] = values[k] ?? '\u0001'
+export function updateSets(
+  plan: RelationPlan,
+  m: UpdateMessage,
+): { mask: string; sets: number[]; values: (string | null)[] } {
+  let mask = ''
+  const values: (string | null)[] = []
+  const sets: number[] = []
+  const keyKept = m.oldKind === undefined
+  const before = m.oldTuple
+  const whole = m.oldKind === 'O'
+  const tuple = m.newTuple
+  for (let i = 0; i < plan.columns.length; i++) {
+    const v = columnText(tuple, i)
+    if (
+      v === undefined ||
+      !plan.isWritten(i) ||
+      (keyKept && plan.isKey(i)) ||
+      (before !== undefined && (whole || plan.isKey(i)) && columnText(before, i) === v)
+    ) {
+      mask += 'u'
+      continue
     }
+    mask += 's'
+    sets.push(i)
+    values.push(v)
   }
-  return parts.join('\u0000')
+  return { mask, sets, values }
 }
 
 /** The key after an UPDATE as a run's id: a key column not sent (unchanged TOAST) kept as it was. */

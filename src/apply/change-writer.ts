@@ -37,21 +37,19 @@ import {
 } from '../wal/pgoutput-messages.js'
 import type { RelationPlan } from './relation-plan.js'
 import { IdentityRelaxer } from './identity-relaxer.js'
-import { fullRowValues } from './full-row-match.js'
+import { fullDelete, fullUpdate, type FullChange } from './full-change.js'
 import { rowUpdateSql } from './row-update-sql.js'
 import {
   EMPTY,
-  imageId,
   keyValues,
   newKeyId,
-  NO_VALUES,
-  presence,
   pushValue,
   RUN_BYTES,
+  updateSets,
   type ChangeRun,
 } from './change-run.js'
 import { RunSender } from './run-sender.js'
-import { applyFailed, missingRow } from './write-errors.js'
+import { missingRow } from './write-errors.js'
 
 /** Rows in one set-based statement. */
 export const DEFAULT_RUN_ROWS = 2000
@@ -63,7 +61,6 @@ const FULL_RUN_FACTOR = 5
 
 /** Writes changes with one client. */
 export class ChangeWriter {
-  readonly #client: pg.Client
   readonly #runRows: number
   #run: ChangeRun | undefined
   readonly #identities: IdentityRelaxer
@@ -72,7 +69,6 @@ export class ChangeWriter {
   #rows = 0
 
   constructor(client: pg.Client, runRows = DEFAULT_RUN_ROWS) {
-    this.#client = client
     this.#runRows = runRows
     this.#identities = new IdentityRelaxer(client)
     this.#sender = new RunSender(client, this.#identities)
@@ -112,11 +108,27 @@ export class ChangeWriter {
     return n
   }
 
-  async insert(plan: RelationPlan, tuple: TupleData): Promise<void> {
+  /**
+   * Add an INSERT to its run. The change methods return a promise only when a run is sent (it
+   * ended or is full) or a change goes row by row: a change that only joins a run costs no promise
+   * and no turn of the event loop (issue 11: several per row were most of Node's own CPU on bulk
+   * transactions, with their garbage). An error comes as a rejected promise, as from the async
+   * methods these were.
+   */
+  insert(plan: RelationPlan, tuple: TupleData): Promise<void> | undefined {
     this.#rows++
+    try {
+      return this.#insert(plan, tuple)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  #insert(plan: RelationPlan, tuple: TupleData): Promise<void> | undefined {
     const written = plan.written
     const n = written.length
-    const run = await this.#open('I', plan, 'IN', EMPTY, EMPTY, n)
+    const run = this.#open('I', plan, 'IN', EMPTY, EMPTY, n)
+    if (run === undefined) return this.#sendThen(() => this.#insert(plan, tuple))
     for (let k = 0; k < n; k++) {
       const i = written[k] as number
       const v = columnText(tuple, i)
@@ -128,59 +140,62 @@ export class ChangeWriter {
       }
       pushValue(run, k, v)
     }
-    await this.#added(run)
+    return this.#added(run)
   }
 
   /**
    * The run to add a change to: the current one if it has the same kind, table and shape, has not
-   * seen `id` and holds no `moved` as an old key, else (after sending it) one with `width` columns.
+   * seen `id` and holds no `moved` as an old key; undefined if the current one must be sent first
+   * (`#sendThen`); else a new one with `width` columns.
    */
-  async #open(
+  #open(
     kind: ChangeRun['kind'],
     plan: RelationPlan,
     shape: string,
     sets: readonly number[],
     match: readonly number[],
     width: number,
-    id?: string,
+    id?: string | number,
     moved?: string,
-  ): Promise<ChangeRun> {
-    let run = this.#run
-    if (
-      run !== undefined &&
-      (run.kind !== kind ||
-        run.plan !== plan ||
-        run.shape !== shape ||
-        (id !== undefined && run.seen !== undefined && run.seen.has(id)) ||
-        (moved !== undefined && run.olds !== undefined && run.olds.has(moved)))
-    ) {
-      await this.#send()
-      run = undefined
+  ): ChangeRun | undefined {
+    const run = this.#run
+    if (run !== undefined) {
+      const fits =
+        run.kind === kind &&
+        run.plan === plan &&
+        run.shape === shape &&
+        (id === undefined || run.seen === undefined || !run.seen.has(id)) &&
+        (moved === undefined || run.olds === undefined || !run.olds.has(moved))
+      return fits ? run : undefined
     }
-    if (run === undefined) {
-      const columns: (string | null)[][] = new Array<(string | null)[]>(width)
-      for (let i = 0; i < width; i++) columns[i] = []
-      const seen = kind === 'U' || (kind === 'F' && sets.length > 0) ? new Set<string>() : undefined
-      run = { kind, plan, sets, shape, match, columns, rows: 0, bytes: 0, seen }
-      if (moved !== undefined) run.olds = new Set<string>()
-      this.#run = run
-    }
-    return run
+    const columns: (string | null)[][] = new Array<(string | null)[]>(width)
+    for (let i = 0; i < width; i++) columns[i] = []
+    const seen =
+      kind === 'U' || (kind === 'F' && sets.length > 0) ? new Set<string | number>() : undefined
+    const opened: ChangeRun = { kind, plan, sets, shape, match, columns, rows: 0, bytes: 0, seen }
+    if (moved !== undefined) opened.olds = new Set<string>()
+    this.#run = opened
+    return opened
   }
 
   /** A change was added to `run`: send it once it is long enough, in rows or in bytes. */
-  async #added(run: ChangeRun): Promise<void> {
+  #added(run: ChangeRun): Promise<void> | undefined {
     run.rows++
     const limit = run.kind === 'F' ? this.#runRows * FULL_RUN_FACTOR : this.#runRows
-    if (run.rows >= limit || run.bytes >= RUN_BYTES) await this.#send()
+    return run.rows >= limit || run.bytes >= RUN_BYTES ? this.#send() : undefined
   }
 
   /** Send the pending run, if any, without waiting for its statement. */
-  async #send(): Promise<void> {
+  #send(): Promise<void> | undefined {
     const run = this.#run
-    if (run === undefined) return
+    if (run === undefined) return undefined
     this.#run = undefined
-    await this.#sender.send(run)
+    return this.#sender.send(run)
+  }
+
+  /** Send the pending run, then add `next`, the change it could not take (`#open`). */
+  #sendThen(next: () => Promise<void> | undefined): Promise<void> {
+    return (this.#send() ?? Promise.resolve()).then(next)
   }
 
   /** Send the pending run, if any, and wait for it. Call before anything that must see its rows. */
@@ -189,55 +204,38 @@ export class ChangeWriter {
     await this.#sender.settle()
   }
 
-  async update(plan: RelationPlan, m: UpdateMessage): Promise<void> {
+  /** Add an UPDATE to its run, or apply it row by row (see `insert`). */
+  update(plan: RelationPlan, m: UpdateMessage): Promise<void> | undefined {
     this.#rows++
-    const n = plan.columns.length
-    const tuple = m.newTuple
-    // shape: which new columns are sent, and how the row is found
-    let mask = ''
-    const values: (string | null)[] = []
-    const sets: number[] = []
-    // without an old image the key did not change: leaving it out of SET also lets a GENERATED
-    // ALWAYS identity key through (it "can only be updated to DEFAULT"); with an old image, a
-    // column whose old and new text are the same is left out for the same reason
-    const keyKept = m.oldKind === undefined
-    const before = m.oldTuple
-    const whole = m.oldKind === 'O'
-    for (let i = 0; i < n; i++) {
-      const v = columnText(tuple, i)
-      if (
-        v === undefined ||
-        !plan.isWritten(i) ||
-        (keyKept && plan.isKey(i)) ||
-        (before !== undefined && (whole || plan.isKey(i)) && columnText(before, i) === v)
-      ) {
-        mask += 'u'
-        continue
-      }
-      mask += 's'
-      sets.push(i)
-      values.push(v)
+    try {
+      return this.#update(plan, m)
+    } catch (error) {
+      return Promise.reject(error)
     }
-    if (sets.length === 0) return // only the key and unchanged TOAST: the row stays as it is
+  }
+
+  #update(plan: RelationPlan, m: UpdateMessage): Promise<void> | undefined {
+    const tuple = m.newTuple
+    if (plan.relation.replicaIdentity === 'f' && m.oldKind === 'O' && m.oldTuple !== undefined) {
+      const change = fullUpdate(plan, m.oldTuple, tuple)
+      if (change === undefined) return undefined // only unchanged values: the row stays as it is
+      if (change.shape.match.length > 0) return this.#queueFull(plan, change, change.old)
+    }
+    const { mask, sets, values } = updateSets(plan, m)
+    const before = m.oldTuple
+    const keyKept = m.oldKind === undefined
+    if (sets.length === 0) return undefined // only the key and unchanged TOAST: the row stays
     if (plan.relation.replicaIdentity !== 'f') {
       if (keyKept) {
         const key = keyValues(plan, tuple, 'UPDATE')
-        await this.#queueUpdate(plan, mask, sets, values, key, undefined)
-        return
+        return this.#queueUpdate(plan, mask, sets, values, key, undefined)
       }
       if (m.oldKind === 'K' && before !== undefined) {
         const key = keyValues(plan, before, 'UPDATE')
-        await this.#queueUpdate(plan, `${mask}:K`, sets, values, key, newKeyId(plan, tuple, key))
-        return
-      }
-    } else if (whole && before !== undefined) {
-      const image = fullRowValues(plan, before)
-      if (image.some((v) => v !== undefined)) {
-        await this.#queueFull(plan, `F${mask}:${presence(image)}`, sets, values, image)
-        return
+        return this.#queueUpdate(plan, `${mask}:K`, sets, values, key, newKeyId(plan, tuple, key))
       }
     }
-    await this.#updateRow(plan, m, mask, sets, values)
+    return this.#updateRow(plan, m, mask, sets, values)
   }
 
   /** An UPDATE that no run takes (no old column to match by, or no key sent): one statement. */
@@ -261,17 +259,19 @@ export class ChangeWriter {
    * Add an UPDATE by key to the run of its table and shape (set-based). `key`: the
    * row's key before the update; `moved`: its key after, when the update changed it.
    */
-  async #queueUpdate(
+  #queueUpdate(
     plan: RelationPlan,
     shape: string,
     sets: number[],
     values: (string | null)[],
     key: (string | null)[],
     moved: string | undefined,
-  ): Promise<void> {
+  ): Promise<void> | undefined {
     const id = key.length === 1 ? (key[0] as string) : key.join('\u0000')
     const width = sets.length + key.length
-    const run = await this.#open('U', plan, shape, sets, EMPTY, width, id, moved)
+    const run = this.#open('U', plan, shape, sets, EMPTY, width, id, moved)
+    if (run === undefined)
+      return this.#sendThen(() => this.#queueUpdate(plan, shape, sets, values, key, moved))
     const seen = run.seen as Set<string>
     seen.add(id)
     // a later change of the row by its new key, or into its old key, ends the run (ChangeRun.olds)
@@ -280,47 +280,48 @@ export class ChangeWriter {
     let c = 0
     for (let k = 0; k < values.length; k++) pushValue(run, c++, values[k])
     for (let k = 0; k < key.length; k++) pushValue(run, c++, key[k])
-    await this.#added(run)
+    return this.#added(run)
   }
 
   /**
-   * Add an UPDATE (`sets` not empty) or DELETE of a REPLICA IDENTITY FULL table to the run of its
-   * table and shape, by its old image (`image`, undefined: not sent, left out of the match).
+   * Add an UPDATE or DELETE of a REPLICA IDENTITY FULL table to the run of its table and shape, by
+   * its old image (`shape.match`: the columns sent). `old`: an UPDATE's old image as a number.
    */
-  async #queueFull(
-    plan: RelationPlan,
-    shape: string,
-    sets: readonly number[],
-    values: readonly (string | null)[],
-    image: readonly (string | null | undefined)[],
-  ): Promise<void> {
-    const match: number[] = []
-    for (let i = 0; i < image.length; i++) if (image[i] !== undefined) match.push(i)
-    const old = sets.length > 0 ? imageId(image, undefined, undefined) : undefined
-    const run = await this.#open('F', plan, shape, sets, match, sets.length + match.length, old)
+  #queueFull(plan: RelationPlan, change: FullChange, old?: number): Promise<void> | undefined {
+    const { shape, values, image } = change
+    const { sets, match } = shape
+    const run = this.#open('F', plan, shape.shape, sets, match, sets.length + match.length, old)
+    if (run === undefined) return this.#sendThen(() => this.#queueFull(plan, change, old))
     // an UPDATE whose old image is this new one must find the row this one leaves: it ends the run
-    if (run.seen !== undefined) run.seen.add(imageId(image, sets, values))
+    if (run.seen !== undefined) run.seen.add(change.made)
     let c = 0
     for (let k = 0; k < values.length; k++) pushValue(run, c++, values[k])
-    for (const i of match) pushValue(run, c++, image[i])
-    await this.#added(run)
+    for (let k = 0; k < match.length; k++) pushValue(run, c++, image[match[k] as number])
+    return this.#added(run)
   }
 
-  async delete(plan: RelationPlan, m: DeleteMessage): Promise<void> {
+  /** Add a DELETE to its run, or apply it row by row (see `insert`). */
+  delete(plan: RelationPlan, m: DeleteMessage): Promise<void> | undefined {
     this.#rows++
-    if (m.oldKind !== 'O') {
-      const key = keyValues(plan, m.oldTuple, 'DELETE')
-      const run = await this.#open('D', plan, 'DN', EMPTY, EMPTY, key.length)
-      for (let k = 0; k < key.length; k++) pushValue(run, k, key[k])
-      await this.#added(run)
-      return
+    try {
+      if (m.oldKind !== 'O') return this.#queueDelete(plan, keyValues(plan, m.oldTuple, 'DELETE'))
+      const change = fullDelete(plan, m.oldTuple)
+      if (change.shape.match.length > 0) return this.#queueFull(plan, change)
+      return this.#deleteAny(plan)
+    } catch (error) {
+      return Promise.reject(error)
     }
-    const all = fullRowValues(plan, m.oldTuple)
-    if (all.some((v) => v !== undefined)) {
-      await this.#queueFull(plan, `FD:${presence(all)}`, EMPTY, NO_VALUES, all)
-      return
-    }
-    // no old column to match by (a table without a written column): any one row
+  }
+
+  #queueDelete(plan: RelationPlan, key: (string | null)[]): Promise<void> | undefined {
+    const run = this.#open('D', plan, 'DN', EMPTY, EMPTY, key.length)
+    if (run === undefined) return this.#sendThen(() => this.#queueDelete(plan, key))
+    for (let k = 0; k < key.length; k++) pushValue(run, k, key[k])
+    return this.#added(run)
+  }
+
+  /** A DELETE with no old column to match by (a table without a written column): any one row. */
+  async #deleteAny(plan: RelationPlan): Promise<void> {
     await this.flush()
     const st = plan.statement(
       'DO',
@@ -337,12 +338,6 @@ export class ChangeWriter {
     restart: boolean,
   ): Promise<void> {
     await this.flush()
-    if (plans.length === 0) return
-    const text = `TRUNCATE ${plans.map((p) => p.only).join(', ')}${restart ? ' RESTART IDENTITY' : ''}${cascade ? ' CASCADE' : ''}`
-    try {
-      await this.#client.query(text)
-    } catch (error) {
-      throw applyFailed(plans.map((p) => p.label).join(', '), 'TRUNCATE', error)
-    }
+    if (plans.length > 0) await this.#sender.truncate(plans, cascade, restart)
   }
 }

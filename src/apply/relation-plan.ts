@@ -23,6 +23,17 @@ export interface PlannedStatement {
   readonly text: string
 }
 
+/**
+ * How a REPLICA IDENTITY FULL change goes into a run (full-change.ts): `shape` names its statement
+ * (`F<s|u per column>:<v|u per column>` for an UPDATE, `FD:<v|u …>` for a DELETE), `sets` the new
+ * columns it sets, `match` the old columns its row is found by.
+ */
+export interface FullShape {
+  readonly shape: string
+  readonly sets: readonly number[]
+  readonly match: readonly number[]
+}
+
 let statementCounter = 0
 
 /** The write plan of one source relation. */
@@ -60,6 +71,7 @@ export class RelationPlan {
   /** Skip changes of transactions that committed before this LSN (tablesync rule); 0n: none. */
   readonly syncLsn: bigint
   readonly #statements = new Map<string, PlannedStatement>()
+  readonly #fullShapes = new Map<number | string, FullShape>()
   readonly #keySet: boolean[] = []
   /** By column index: in an immediate unique or exclusion index of the target (TargetColumn). */
   readonly #unique: boolean[] = []
@@ -233,6 +245,16 @@ export class RelationPlan {
     if (s === undefined) {
       s = { name: `pgferry_a${++statementCounter}`, text: build() }
       this.#statements.set(shape, s)
+    }
+    return s
+  }
+
+  /** The shape of a REPLICA IDENTITY FULL change (full-change.ts) by its key, built the first time. */
+  fullShape(key: number | string, build: () => FullShape): FullShape {
+    let s = this.#fullShapes.get(key)
+    if (s === undefined) {
+      s = build()
+      this.#fullShapes.set(key, s)
     }
     return s
   }

@@ -76,6 +76,20 @@ export class RunSender {
     }
   }
 
+  /** TRUNCATE the tables in one statement, with the source's CASCADE / RESTART IDENTITY. */
+  async truncate(
+    plans: readonly RelationPlan[],
+    cascade: boolean,
+    restart: boolean,
+  ): Promise<void> {
+    const text = `TRUNCATE ${plans.map((p) => p.only).join(', ')}${restart ? ' RESTART IDENTITY' : ''}${cascade ? ' CASCADE' : ''}`
+    try {
+      await this.#client.query(text)
+    } catch (error) {
+      throw applyFailed(plans.map((p) => p.label).join(', '), 'TRUNCATE', error)
+    }
+  }
+
   async #delete(run: ChangeRun): Promise<void> {
     const plan = run.plan
     const st = deleteRunSql(plan)
