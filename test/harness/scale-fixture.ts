@@ -1,14 +1,22 @@
 /**
  * The scale-out tests' task (issue 15): the full-load fixture's tables copied by workers through a
- * queue, with a short heartbeat timeout (10 s: a dead worker's job moves on quickly, yet a live
- * worker on a very slow machine beats well within it; if one does not, the chunk's advisory lock
- * still keeps its copy single).
+ * queue, with a short heartbeat timeout ({@link SCALE_JOB_TIMEOUT_SECONDS}: a dead worker's job
+ * moves on quickly, yet a live worker on a very slow machine beats well within it; if one does not,
+ * the chunk's advisory lock still keeps its copy single).
  */
 import pg from 'pg'
 import type { ProgressStore, TaskConfig } from '../../src/index.js'
 import { savePostDataPlan } from '../../src/schema/ddl-step.js'
 import type { Cluster } from './cluster.js'
 import { savePlan } from './fullload-fixture.js'
+
+/**
+ * The scale tests' job timeout. A live worker beats every third of it (about 1.7 s), a statement
+ * of a few milliseconds, so it keeps 3.3 s of slack even on a machine with two CPU burners; a
+ * dead worker's job moves on after it, and the test that holds a chunk past three timeouts waits
+ * three of them (was 10 s, which made that test and every kill recovery wait twice as long).
+ */
+export const SCALE_JOB_TIMEOUT_SECONDS = 5
 
 export function scaleTask(
   id: string,
@@ -28,7 +36,7 @@ export function scaleTask(
     parallelism: 2,
     // whole tables: a held table blocks one worker, not all of them
     splitTablesLargerThan: 0,
-    workers: { queue: queueUrl, jobTimeoutSeconds: 10 },
+    workers: { queue: queueUrl, jobTimeoutSeconds: SCALE_JOB_TIMEOUT_SECONDS },
   }
 }
 

@@ -29,7 +29,12 @@ import { prepareDatabases, readyForFullLoad } from '../harness/fullload-suite.js
 import { TABLES, tableDigests } from '../harness/fullload-fixture.js'
 import { holdInserts, waitForLockedBackend } from '../harness/held-backend.js'
 import { eventually } from '../harness/incremental-fixture.js'
-import { HELD_STEP_KEY, saveScalePlan, scaleTask } from '../harness/scale-fixture.js'
+import {
+  HELD_STEP_KEY,
+  SCALE_JOB_TIMEOUT_SECONDS,
+  saveScalePlan,
+  scaleTask,
+} from '../harness/scale-fixture.js'
 
 let pair: ClusterPair
 let queueUrl: string
@@ -229,12 +234,13 @@ describe('full load over worker processes (16 → 16)', () => {
       const load = task.fullLoad()
       load.catch(() => undefined)
       await waitForLockedBackend(watch, tdb, '%COPY%nums%', 180_000)
-      // three of the fixture's 10 s job timeouts pass on the queue's clock while the chunk is held
+      // three of the fixture's job timeouts (and 5 s more) pass on the queue's clock while the
+      // chunk is held
       const since = await queue.query<{ t: string }>(`SELECT now()::text AS t`)
       await eventually(async () => {
         const r = await queue.query<{ ok: boolean }>(
-          `SELECT now() - $1::timestamptz > interval '35 seconds' AS ok`,
-          [since.rows[0]?.t],
+          `SELECT now() - $1::timestamptz > make_interval(secs => $2) AS ok`,
+          [since.rows[0]?.t, 3 * SCALE_JOB_TIMEOUT_SECONDS + 5],
         )
         return r.rows[0]?.ok === true
       }, 180_000)
@@ -346,8 +352,8 @@ describe('full load over worker processes (16 → 16)', () => {
         const w = status?.workers.find((x) => x.worker === c.worker)
         expect(w).toMatchObject({ host: c.host, pid: c.pid, busy: true })
         // contain, not equal: pg-boss 10 stops waiting for a handler after the job's expireIn
-        // (10 s here) and fetches the next job while the held one still runs, so a worker may hold
-        // more than its concurrency (see the report of issue 15's last items)
+        // (the fixture's job timeout) and fetches the next job while the held one still runs, so a
+        // worker may hold more than its concurrency (see the report of issue 15's last items)
         expect(w?.jobs.map((j) => `${j.kind} ${j.database} ${j.name}`)).toContain(
           `chunk ${c.database} ${c.name}`,
         )
