@@ -67,6 +67,8 @@ export class ChangeWriter {
   readonly #sender: RunSender
   /** Rows written since the last `takeRows()`. */
   #rows = 0
+  /** Counts `discard`s: a change waiting behind a run's send is dropped with its transaction. */
+  #generation = 0
 
   constructor(client: pg.Client, runRows = DEFAULT_RUN_ROWS) {
     this.#runRows = runRows
@@ -95,6 +97,7 @@ export class ChangeWriter {
 
   /** The transaction was rolled back: its queued rows and relaxed identities are gone with it. */
   discard(): void {
+    this.#generation++
     this.#run = undefined
     this.#sender.drop()
     this.#identities.clear()
@@ -195,7 +198,11 @@ export class ChangeWriter {
 
   /** Send the pending run, then add `next`, the change it could not take (`#open`). */
   #sendThen(next: () => Promise<void> | undefined): Promise<void> {
-    return (this.#send() ?? Promise.resolve()).then(next)
+    // a change of a transaction rolled back (`discard`) meanwhile never joins the next one's run
+    const generation = this.#generation
+    return (this.#send() ?? Promise.resolve()).then(() =>
+      generation === this.#generation ? next() : undefined,
+    )
   }
 
   /** Send the pending run, if any, and wait for it. Call before anything that must see its rows. */

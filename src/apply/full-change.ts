@@ -29,7 +29,12 @@ const FNV_PRIME = 0x01000193
 /** Masks of up to this many columns make a numeric cache key (two masks in 2^52). */
 const NUMERIC_MASK_COLUMNS = 26
 
-/** Column `i` was sent alike in both tuples: the same kind, and for a value the same bytes. */
+/**
+ * Column `i` was sent alike in both tuples: both NULL, or both a value (text or binary format: the
+ * apply asks for text, and pgoutput picks one format per type) with the same bytes. Bytes, not
+ * decoded text: two invalid UTF-8 sequences that decode alike count as a change, and the column is
+ * set to the text it already has (found by a fuzz against the old text rule; harmless).
+ */
 function sentAlike(a: TupleData, b: TupleData, i: number): boolean {
   const k = i * 3
   const la = a.layout

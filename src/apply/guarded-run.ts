@@ -5,6 +5,7 @@
  */
 import type pg from 'pg'
 import type { ChangeRun } from './change-run.js'
+import type { StatementParam } from '../pg/text-array.js'
 import { applyFailed } from './write-errors.js'
 
 /** SQLSTATEs of a violated unique index and exclusion constraint. */
@@ -12,7 +13,7 @@ const UNIQUE_VIOLATION = '23505'
 const EXCLUSION_VIOLATION = '23P01'
 
 /** One statement of a run over `values`; `raw`: let the server's error through unwrapped. */
-export type Once = (values: unknown[], raw: boolean) => Promise<number>
+export type Once = (values: readonly StatementParam[], raw: boolean) => Promise<number>
 
 /**
  * A run that sets a column of an immediate unique (or exclusion) index. A set-based statement

@@ -17,7 +17,7 @@ import { StatementPipe } from './statement-pipe.js'
 import { guardedAwaited, guardedUnit, type Once } from './guarded-run.js'
 import { updateRunSql, type UpdateRunSql } from './update-run-sql.js'
 import { applyFailed, missingRow } from './write-errors.js'
-import { textArrayParams } from '../pg/text-array.js'
+import { textArrayParams, type StatementParam } from '../pg/text-array.js'
 
 /** The statements of one writer's runs, on its client. */
 export class RunSender {
@@ -67,7 +67,7 @@ export class RunSender {
     what: string,
     name: string,
     text: string,
-    values: unknown[],
+    values: readonly StatementParam[],
   ): Promise<number> {
     try {
       const r = await this.#client.query({ name, text, values: textArrayParams(values) })
@@ -261,7 +261,7 @@ export class RunSender {
   async #runUpdate(
     run: ChangeRun,
     sql: UpdateRunSql,
-    values: unknown[],
+    values: readonly StatementParam[],
     raw: boolean,
   ): Promise<number> {
     const st = sql.main
