@@ -24,7 +24,7 @@ import { createRequire } from 'node:module'
 import type * as WriterModule from '../src/apply/change-writer.js'
 import type * as PlanModule from '../src/apply/relation-plan.js'
 import type * as MessagesModule from '../src/wal/pgoutput-messages.js'
-import { CHILD_SRC, cpuSeconds, measureRevisions } from './lib/src-revisions.js'
+import { CHILD_SRC, cpuSeconds, measureRevisions, textTuple } from './lib/src-revisions.js'
 import { median } from './lib/stats.js'
 
 const ROWS = Number(process.env.ROWS ?? 1_000_000)
@@ -119,13 +119,7 @@ async function child(srcDir: string): Promise<void> {
   const md5ish = (g: number): string => (g * 2654435761).toString(16).padStart(32, '0').slice(-32)
   const tuple = (g: number, a: number): InstanceType<typeof msgs.TupleData> => {
     const cols = [String(g), String(a), md5ish(g), `2024-01-01 00:00:${stamps[g % 60]}+00`]
-    const layout: number[] = []
-    let off = 0
-    for (const v of cols) {
-      layout.push(msgs.TupleKind.Text, off, v.length)
-      off += v.length
-    }
-    return new msgs.TupleData(Buffer.from(cols.join('')), cols.length, layout)
+    return textTuple(msgs, cols)
   }
   const pass = (kind: 'full_update' | 'full_delete' | 'pk_update') =>
     cpuSeconds(async () => {

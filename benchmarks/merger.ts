@@ -16,7 +16,7 @@ import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type * as MergerModule from '../src/apply/change-merger.js'
 import type * as MessagesModule from '../src/wal/pgoutput-messages.js'
-import { CHILD_SRC, cpuSeconds, measureRevisions } from './lib/src-revisions.js'
+import { CHILD_SRC, cpuSeconds, measureRevisions, textTuple } from './lib/src-revisions.js'
 import { median } from './lib/stats.js'
 
 const ROWS = Number(process.env.ROWS ?? 1_000_000)
@@ -40,13 +40,7 @@ async function child(srcDir: string): Promise<void> {
   const filler = ''.padEnd(84)
   const tuple = (id: number): InstanceType<typeof msgs.TupleData> => {
     const cols = [String(id), String(1 + Math.floor(id / 100_000)), String(id % 7), filler]
-    const layout: number[] = []
-    let off = 0
-    for (const c of cols) {
-      layout.push(msgs.TupleKind.Text, off, c.length)
-      off += c.length
-    }
-    return new msgs.TupleData(Buffer.from(cols.join('')), cols.length, layout)
+    return textTuple(msgs, cols)
   }
   const merged = cpuSeconds(async () => {
     // the benchmark's stand-ins carry only what the merger reads

@@ -90,3 +90,20 @@ export function cpuSeconds(f: () => Promise<void>): () => Promise<number> {
     return (c.user + c.system) / 1e6
   }
 }
+
+/** The parts of a revision's pgoutput-messages module that textTuple uses. */
+interface TupleModule<T> {
+  TupleData: new (buffer: Buffer, length: number, layout: number[]) => T
+  TupleKind: { Text: number }
+}
+
+/** A tuple of ASCII text columns as pgoutput sends it, built with a revision's own TupleData. */
+export function textTuple<T>(msgs: TupleModule<T>, cols: readonly string[]): T {
+  const layout: number[] = []
+  let off = 0
+  for (const c of cols) {
+    layout.push(msgs.TupleKind.Text, off, c.length)
+    off += c.length
+  }
+  return new msgs.TupleData(Buffer.from(cols.join('')), cols.length, layout)
+}

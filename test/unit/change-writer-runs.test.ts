@@ -7,7 +7,8 @@
  */
 import { describe, expect, it } from 'vitest'
 import { ChangeWriter } from '../../src/apply/change-writer.js'
-import { RelationPlan } from '../../src/apply/relation-plan.js'
+import type { RelationPlan } from '../../src/apply/relation-plan.js'
+import { textPlan } from '../harness/text-plan.js'
 import { MessageType, TupleData, TupleKind } from '../../src/wal/pgoutput-messages.js'
 
 /** A client that records each statement's parameters and answers with the run's row count. */
@@ -28,41 +29,7 @@ function recordingClient(): { sent: unknown[][]; query: (q: unknown) => Promise<
 }
 
 function planOf(identity: 'd' | 'f'): RelationPlan {
-  const names = ['id', 'v']
-  return new RelationPlan(
-    {
-      type: MessageType.Relation,
-      xid: undefined,
-      relationOid: identity === 'd' ? 16801 : 16802,
-      schema: 'public',
-      name: `t_${identity}`,
-      replicaIdentity: identity,
-      columns: names.map((name, i) => ({
-        name,
-        typeOid: 25,
-        typeMod: -1,
-        isKey: identity === 'f' || i === 0,
-      })),
-    },
-    'public',
-    {
-      partitioned: false,
-      rules: false,
-      root: undefined,
-      columns: names.map((name) => ({
-        name,
-        type: 'text',
-        typeOid: 25,
-        typeMod: -1,
-        generated: false,
-        identity: '',
-        unique: false,
-        indexed: false,
-        textEqual: true,
-      })),
-    },
-    0n,
-  )
+  return textPlan(`t_${identity}`, identity === 'd' ? 16801 : 16802, identity, ['id', 'v'])
 }
 
 function tuple(values: readonly (string | null)[]): TupleData {

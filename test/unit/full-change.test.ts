@@ -6,42 +6,15 @@
  * the torture loop.
  */
 import { describe, expect, it } from 'vitest'
-import { RelationPlan } from '../../src/apply/relation-plan.js'
+import type { RelationPlan } from '../../src/apply/relation-plan.js'
+import { textPlan } from '../harness/text-plan.js'
 import { fullDelete, fullUpdate, imageNumber } from '../../src/apply/full-change.js'
-import { MessageType, TupleData, TupleKind } from '../../src/wal/pgoutput-messages.js'
+import { TupleData, TupleKind } from '../../src/wal/pgoutput-messages.js'
 
 /** A plan of a FULL table of `n` text columns c0, c1, …. */
 function planOf(n: number): RelationPlan {
   const names = Array.from({ length: n }, (_, i) => `c${i}`)
-  return new RelationPlan(
-    {
-      type: MessageType.Relation,
-      xid: undefined,
-      relationOid: 16700 + n,
-      schema: 'public',
-      name: `full${n}`,
-      replicaIdentity: 'f',
-      columns: names.map((name) => ({ name, typeOid: 25, typeMod: -1, isKey: true })),
-    },
-    'public',
-    {
-      partitioned: false,
-      rules: false,
-      root: undefined,
-      columns: names.map((name) => ({
-        name,
-        type: 'text',
-        typeOid: 25,
-        typeMod: -1,
-        generated: false,
-        identity: '',
-        unique: false,
-        indexed: false,
-        textEqual: true,
-      })),
-    },
-    0n,
-  )
+  return textPlan(`full${n}`, 16700 + n, 'f', names)
 }
 
 /** A tuple as pgoutput sends it: a string is a text value, null NULL, `U` an unchanged TOAST value. */
