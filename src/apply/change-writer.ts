@@ -226,7 +226,7 @@ export class ChangeWriter {
     if (plan.relation.replicaIdentity === 'f' && m.oldKind === 'O' && m.oldTuple !== undefined) {
       const change = fullUpdate(plan, m.oldTuple, tuple)
       if (change === undefined) return undefined // only unchanged values: the row stays as it is
-      if (change.shape.match.length > 0) return this.#queueFull(plan, change, change.old)
+      if (change.shape.match.length > 0) return this.#queueFull(plan, change)
     }
     const { mask, sets, values } = updateSets(plan, m)
     const before = m.oldTuple
@@ -290,15 +290,13 @@ export class ChangeWriter {
     return this.#added(run)
   }
 
-  /**
-   * Add an UPDATE or DELETE of a REPLICA IDENTITY FULL table to the run of its table and shape, by
-   * its old image (`shape.match`: the columns sent). `old`: an UPDATE's old image as a number.
-   */
-  #queueFull(plan: RelationPlan, change: FullChange, old?: number): Promise<void> | undefined {
+  /** Add a FULL table's UPDATE or DELETE to its run, by its old image (`shape.match`: sent). */
+  #queueFull(plan: RelationPlan, change: FullChange): Promise<void> | undefined {
     const { shape, values, image } = change
     const { sets, match } = shape
+    const old = sets.length > 0 ? change.old : undefined // a DELETE's image ends no run
     const run = this.#open('F', plan, shape.shape, sets, match, sets.length + match.length, old)
-    if (run === undefined) return this.#sendThen(() => this.#queueFull(plan, change, old))
+    if (run === undefined) return this.#sendThen(() => this.#queueFull(plan, change))
     // an UPDATE whose old image is this new one must find the row this one leaves: it ends the run
     if (run.seen !== undefined) run.seen.add(change.made)
     let c = 0

@@ -29,6 +29,11 @@ const FNV_PRIME = 0x01000193
 /** Masks of up to this many columns make a numeric cache key (two masks in 2^52). */
 const NUMERIC_MASK_COLUMNS = 26
 
+/** A column sent with a value, in text or binary format. */
+function valued(kind: number): boolean {
+  return kind === TupleKind.Text || kind === TupleKind.Binary
+}
+
 /**
  * Column `i` was sent alike in both tuples: both NULL, or both a value (text or binary format: the
  * apply asks for text, and pgoutput picks one format per type) with the same bytes. Bytes, not
@@ -42,7 +47,6 @@ function sentAlike(a: TupleData, b: TupleData, i: number): boolean {
   const kind = la[k]
   const other = lb[k]
   if (kind === undefined || other === undefined) return false
-  const valued = (x: number): boolean => x === TupleKind.Text || x === TupleKind.Binary
   if (!valued(kind) || !valued(other)) return kind === other && kind === TupleKind.Null
   const len = la[k + 2] as number
   if (lb[k + 2] !== len) return false
@@ -200,7 +204,7 @@ function finish(h: number): number {
   return h >> 1
 }
 
-/** The number of an image alone (imageNumbers' old image), for tests and DELETE-free checks. */
+/** The number of an image alone (imageNumbers' old image). */
 export function imageNumber(image: readonly (string | null | undefined)[]): number {
   return imageNumbers(image, [], []).old
 }
